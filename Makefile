@@ -1,0 +1,34 @@
+# weir — the two commands of the quick start: `make demo` and `make test`.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+DEMO   ?= demo
+
+.PHONY: demo test venv install clean bench
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+# A real (non-editable) install, as a user gets it.
+$(VENV)/.installed: $(BIN)/python pyproject.toml $(shell find daemon project-template -type f -not -path '*/__pycache__/*' 2>/dev/null)
+	$(BIN)/pip install --quiet ".[test]"
+	touch $@
+
+install: $(VENV)/.installed
+
+demo: install
+	rm -rf $(DEMO)
+	$(BIN)/weir init $(DEMO)
+	cd $(DEMO) && ../$(BIN)/weir flow
+	cd $(DEMO) && ../$(BIN)/weir build --all
+	cd $(DEMO) && ../$(BIN)/weir status
+
+test: install
+	$(BIN)/python -m pytest -q -p no:cacheprovider
+
+bench: install
+	$(BIN)/python bench/bench_build.py
+
+clean:
+	rm -rf $(VENV) $(DEMO) build dist *.egg-info

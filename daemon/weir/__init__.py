@@ -1,0 +1,10 @@
+"""weir: Dataiku's data-driven Flow as plain files in a git repo.
+
+Recipes import ``recipe`` and ``var`` from here. This module stays light: importing it must not
+pull in pandas or pyarrow, so the CLI starts fast.
+"""
+
+from weir._version import __version__
+from weir.recipe_api import recipe, var
+
+__all__ = ["__version__", "recipe", "var"]

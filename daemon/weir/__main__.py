@@ -1,0 +1,3 @@
+from weir.cli.main import entry
+
+entry()

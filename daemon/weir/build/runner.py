@@ -1,0 +1,356 @@
+"""Running a BuildPlan: dispatch ready jobs to the worker pool, commit what they write.
+
+The runner owns every side effect of a build: temporary files renamed into place, kept outputs
+(by fingerprint) linked and restored, the state store updated, failures skipping their downstream,
+``--fail-fast`` and Ctrl-C stopping the workers cleanly. It reports progress as events and never
+prints.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import shutil
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from weir.build.pool import WorkerPool
+from weir.flow.fingerprint import components_for
+from weir.flow.plan import Action, BuildPlan, Job
+from weir.model.project import FORMATS, RecipeKind
+from weir.storage.locations import dataset_path, remove_stale_temps, temp_path_for
+from weir.workspace import Snapshot, Workspace
+
+KEEP_VERSIONS = 3  # earlier outputs kept per dataset for instant restores
+
+
+@dataclass
+class Outcome:
+    recipe: str
+    outputs: tuple[str, ...]
+    status: str  # built | restored | failed | skipped | interrupted
+    seconds: float = 0.0
+    rows: dict[str, int] = field(default_factory=dict)
+    error: str | None = None
+    traceback: str | None = None
+    log_path: str | None = None
+    reasons: dict[str, tuple[str, ...]] = field(default_factory=dict)
+
+
+@dataclass
+class BuildResult:
+    run_id: str
+    outcomes: list[Outcome]
+    interrupted: bool = False
+    seconds: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return not self.interrupted and all(o.status in ("built", "restored")
+                                            for o in self.outcomes)
+
+    def count(self, status: str) -> int:
+        return sum(len(o.outputs) for o in self.outcomes if o.status == status)
+
+
+Listener = Callable[[str, Outcome], None]  # ("start" | "finish", outcome)
+
+
+def new_run_id() -> str:
+    return time.strftime("%Y%m%d-%H%M%S") + "-" + secrets.token_hex(3)
+
+
+class Runner:
+    def __init__(self, ws: Workspace, plan: BuildPlan, snapshot: Snapshot, jobs: int,
+                 fail_fast: bool = False, listener: Listener | None = None,
+                 command: str = "build") -> None:
+        self.ws = ws
+        self.project = ws.project
+        self.plan = plan
+        self.snapshot = snapshot
+        self.jobs = max(1, jobs)
+        self.fail_fast = fail_fast
+        self.listener = listener or (lambda kind, outcome: None)
+        self.command = command
+        self.run_id = new_run_id()
+        # The fingerprint of the data each dataset holds right now (updated as jobs commit).
+        self.current = {n: r.fingerprint for n, r in snapshot.records.items() if r.fingerprint}
+        for name, ds in self.project.datasets.items():
+            if ds.is_source:
+                self.current[name] = snapshot.expected[name]
+
+    # -- the loop ---------------------------------------------------------------------------
+    def run(self) -> BuildResult:
+        started = time.perf_counter()
+        state = self.ws.state
+        state.mark_dead_runs_interrupted()
+        state.start_run(self.run_id, self.command)
+        jobs = {j.recipe: j for j in self.plan.jobs}
+        waiting = {j.recipe: set(j.depends_on) for j in self.plan.jobs}
+        dependants: dict[str, set[str]] = {r: set() for r in jobs}
+        for j in self.plan.jobs:
+            for d in j.depends_on:
+                dependants[d].add(j.recipe)
+        outcomes: dict[str, Outcome] = {}
+        attempts: dict[str, int] = {}
+        in_use: dict[str, int] = {}
+        running: dict[str, tuple[float, dict[str, Any]]] = {}
+        pool = WorkerPool(self.jobs) if any(j.action is Action.RUN for j in jobs.values()) \
+            else None
+        stopping = False
+        interrupted = False
+
+        def finish(recipe: str, outcome: Outcome) -> None:
+            outcomes[recipe] = outcome
+            self.listener("finish", outcome)
+            waiting.pop(recipe, None)
+            if outcome.status in ("built", "restored"):
+                for d in dependants[recipe]:
+                    waiting.get(d, set()).discard(recipe)
+            else:
+                self._skip_downstream(recipe, jobs, dependants, waiting, outcomes)
+
+        try:
+            for job in self.plan.jobs:
+                for out in job.outputs:
+                    remove_stale_temps(dataset_path(self.project, self.project.datasets[out]))
+            while waiting or running:
+                ready = [r for r, deps in waiting.items()
+                         if not deps and r not in running] if not stopping else []
+                for recipe in ready:
+                    job = jobs[recipe]
+                    if job.action is Action.RESTORE:
+                        finish(recipe, self._restore(job))
+                        continue
+                    assert pool is not None
+                    if not pool.has_capacity() or not self._connections_free(job, in_use, 1):
+                        continue
+                    self._connections_free(job, in_use, +1, take=True)
+                    payload = self._payload(job)
+                    attempts[recipe] = attempts.get(recipe, 0) + 1
+                    running[recipe] = (time.time(), payload)
+                    self.listener("start", Outcome(recipe, job.outputs, "running",
+                                                   reasons=dict(job.reasons),
+                                                   log_path=payload["log_path"]))
+                    pool.submit(recipe, payload)
+                if stopping and not running:
+                    break
+                if not running:
+                    if any(not deps for deps in waiting.values()):
+                        continue
+                    break  # nothing runnable: only skipped work remains
+                assert pool is not None
+                for done in pool.wait(timeout=1.0):
+                    job = jobs[done.job]
+                    t0, payload = running.pop(done.job)
+                    self._connections_free(job, in_use, -1, take=True)
+                    result = done.result
+                    if not result.get("ok") and attempts[done.job] <= \
+                            self.project.recipes[done.job].retries and not stopping:
+                        self._discard_temps(payload)
+                        continue  # back to waiting: dispatched again next round
+                    if result.get("ok"):
+                        finish(done.job, self._commit(job, payload, result, t0))
+                    else:
+                        self._discard_temps(payload)
+                        finish(done.job, self._fail(job, payload, result, t0))
+                        if self.fail_fast:
+                            stopping = True
+                            for other in list(running):
+                                pool.kill(other)
+                                t1, p1 = running.pop(other)
+                                self._connections_free(jobs[other], in_use, -1, take=True)
+                                self._discard_temps(p1)
+                                finish(other, self._interrupted(jobs[other], p1, t1))
+                            for r in list(waiting):
+                                finish(r, Outcome(r, jobs[r].outputs, "skipped",
+                                                  error="not started (--fail-fast)"))
+        except KeyboardInterrupt:
+            interrupted = True
+            if pool is not None:
+                pool.close(kill=True)
+                pool = None
+            for recipe, (t0, payload) in list(running.items()):
+                self._discard_temps(payload)
+                outcomes[recipe] = self._interrupted(jobs[recipe], payload, t0)
+        finally:
+            if pool is not None:
+                pool.close()
+        for recipe in waiting:
+            outcomes.setdefault(recipe, Outcome(recipe, jobs[recipe].outputs, "skipped",
+                                                error="not started"))
+        ordered = [outcomes[j.recipe] for j in self.plan.jobs if j.recipe in outcomes]
+        result = BuildResult(self.run_id, ordered, interrupted, time.perf_counter() - started)
+        state.finish_run(self.run_id, "interrupted" if interrupted else
+                         ("succeeded" if result.ok else "failed"))
+        return result
+
+    # -- helpers ----------------------------------------------------------------------------
+    def _connections_free(self, job: Job, in_use: dict[str, int], delta: int,
+                          take: bool = False) -> bool:
+        recipe = self.project.recipes[job.recipe]
+        names = {self.project.datasets[n].connection for n in (*recipe.outputs,
+                                                               *recipe.input_names)}
+        if take:
+            for n in names:
+                in_use[n] = in_use.get(n, 0) + delta
+            return True
+        for n in names:
+            limit = self.project.connections[n].params.get("max_concurrent_jobs")
+            if limit and in_use.get(n, 0) + delta > limit:
+                return False
+        return True
+
+    def _payload(self, job: Job) -> dict[str, Any]:
+        project = self.project
+        recipe = project.recipes[job.recipe]
+        token = f"{self.run_id}-{secrets.token_hex(2)}"
+        log_path = self.ws.state_dir / "logs" / recipe.name / f"{self.run_id}.log"
+
+        def schema_of(name: str) -> list[list[Any]] | None:
+            schema = project.datasets[name].schema
+            return [[c.name, c.type, c.nullable] for c in schema] if schema else None
+
+        inputs = []
+        for inp in recipe.inputs:
+            ds = project.datasets[inp.name]
+            inputs.append({"name": inp.name, "path": str(dataset_path(project, ds)),
+                           "format": ds.format, "interface": inp.interface.value,
+                           "schema": schema_of(inp.name) if ds.is_source else None})
+        output_specs = []
+        for out in recipe.outputs:
+            ds = project.datasets[out]
+            final = dataset_path(project, ds)
+            output_specs.append({"name": out, "tmp": str(temp_path_for(final, token)),
+                                 "format": ds.format, "schema": schema_of(out),
+                                 "schema_file": ds.location.file})
+        return {
+            "recipe": recipe.name, "kind": recipe.kind.value, "project_root": str(self.ws.root),
+            "file": str(self.ws.root / recipe.file), "rel_file": recipe.file,
+            "recipes_dir": str(self.ws.root / "recipes"), "function": recipe.name,
+            "inputs": inputs, "outputs": list(recipe.outputs), "output_specs": output_specs,
+            "variables": dict(project.config.variables),
+            "sql_variables": list(recipe.variables) if recipe.kind is RecipeKind.SQL else [],
+            "log_path": str(log_path),
+            # fingerprints of the data the job reads, fixed at dispatch
+            "input_fps": {i: self.current.get(i, "") for i in recipe.input_names},
+        }
+
+    def _commit(self, job: Job, payload: dict[str, Any], result: dict[str, Any],
+                started: float) -> Outcome:
+        state = self.ws.state
+        rows = {}
+        for written in result["outputs"]:
+            name = written["name"]
+            ds = self.project.datasets[name]
+            final = dataset_path(self.project, ds)
+            final.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(written["tmp"], final)
+            comps = components_for(self.ws.flow, name, payload["input_fps"])
+            fp = comps.fingerprint(name)
+            self._keep(name, fp, final, written["schema"], written["rows"])
+            state.record_success(self.run_id, job.recipe, name, fp, comps, started,
+                                 written["schema"], written["rows"], payload["log_path"])
+            self.current[name] = fp
+            rows[name] = written["rows"]
+        return Outcome(job.recipe, job.outputs, "built", result.get("seconds", 0.0), rows,
+                       log_path=payload["log_path"], reasons=dict(job.reasons))
+
+    def _keep(self, name: str, fp: str, final: Path, schema: list[list[Any]], rows: int) -> None:
+        """Keep this output under its fingerprint (a hard link: no copy, no extra space until
+        the dataset is next rewritten), and forget the oldest beyond KEEP_VERSIONS."""
+        state = self.ws.state
+        ext = FORMATS[self.project.datasets[name].format]
+        kept = self.ws.state_dir / "cache" / "outputs" / name / f"{fp}.{ext}"
+        kept.parent.mkdir(parents=True, exist_ok=True)
+        tmp = kept.with_name(kept.name + ".tmp")
+        try:
+            if tmp.exists():
+                tmp.unlink()
+            try:
+                os.link(final, tmp)
+            except OSError:
+                shutil.copy2(final, tmp)
+            os.replace(tmp, kept)
+        except OSError:
+            return  # keeping is an optimisation; the build itself succeeded
+        state.add_kept(name, fp, str(kept), schema, rows)
+        for old_fp, old_path in state.kept_for(name)[KEEP_VERSIONS:]:
+            try:
+                os.unlink(old_path)
+            except OSError:
+                pass
+            state.drop_kept(name, old_fp)
+
+    def _restore(self, job: Job) -> Outcome:
+        self.listener("start", Outcome(job.recipe, job.outputs, "restoring",
+                                       reasons=dict(job.reasons)))
+        started = time.time()
+        kept = self.ws.state.kept()
+        rows = {}
+        recipe = self.project.recipes[job.recipe]
+        input_fps = {i: self.current.get(i, "") for i in recipe.input_names}
+        for name in job.outputs:
+            fp = self.snapshot.expected[name]
+            path, schema, n = kept[(name, fp)]
+            final = dataset_path(self.project, self.project.datasets[name])
+            final.parent.mkdir(parents=True, exist_ok=True)
+            tmp = temp_path_for(final, f"{self.run_id}-restore")
+            try:
+                os.link(path, tmp)
+            except OSError:
+                shutil.copy2(path, tmp)
+            os.replace(tmp, final)
+            comps = components_for(self.ws.flow, name, input_fps)
+            self.ws.state.record_success(self.run_id, job.recipe, name, comps.fingerprint(name),
+                                         comps, started, schema, n, None, status="restored")
+            self.current[name] = comps.fingerprint(name)
+            rows[name] = n
+        return Outcome(job.recipe, job.outputs, "restored", time.time() - started, rows,
+                       reasons=dict(job.reasons))
+
+    def _fail(self, job: Job, payload: dict[str, Any], result: dict[str, Any],
+              started: float) -> Outcome:
+        for name in job.outputs:
+            self.ws.state.record_failure(self.run_id, job.recipe, name, started,
+                                         result.get("error") or "failed", payload["log_path"])
+        return Outcome(job.recipe, job.outputs, "failed", result.get("seconds", 0.0),
+                       error=result.get("error"), traceback=result.get("traceback"),
+                       log_path=payload["log_path"], reasons=dict(job.reasons))
+
+    def _interrupted(self, job: Job, payload: dict[str, Any], started: float) -> Outcome:
+        for name in job.outputs:
+            self.ws.state.record_failure(self.run_id, job.recipe, name, started, "interrupted",
+                                         payload["log_path"], status="interrupted")
+        return Outcome(job.recipe, job.outputs, "interrupted", time.time() - started,
+                       error="interrupted", log_path=payload["log_path"])
+
+    def _skip_downstream(self, recipe: str, jobs: dict[str, Job],
+                         dependants: dict[str, set[str]], waiting: dict[str, set[str]],
+                         outcomes: dict[str, Outcome]) -> None:
+        todo = list(dependants[recipe])
+        first_output = jobs[recipe].outputs[0]
+        while todo:
+            r = todo.pop()
+            if r in outcomes or r not in waiting:
+                continue
+            waiting.pop(r)
+            outcome = Outcome(r, jobs[r].outputs, "skipped",
+                              error=f"skipped: upstream {first_output} did not build")
+            outcomes[r] = outcome
+            for name in jobs[r].outputs:
+                self.ws.state.record_failure(self.run_id, r, name, None, outcome.error or "",
+                                             None, status="skipped")
+            self.listener("finish", outcome)
+            todo.extend(dependants[r])
+
+    @staticmethod
+    def _discard_temps(payload: dict[str, Any]) -> None:
+        for spec in payload["output_specs"]:
+            try:
+                os.unlink(spec["tmp"])
+            except OSError:
+                pass

@@ -1,0 +1,243 @@
+"""The state store, ``.weir/state.db``: what was built, from which fingerprint, and how it went.
+
+SQLite in WAL mode so readers (``weir status``, the daemon) never block a running build. Only the
+process running a build writes; every write is one short transaction.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import time
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from weir.flow.fingerprint import Components
+from weir.flow.status import Stored
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS datasets (
+    name TEXT PRIMARY KEY,
+    fingerprint TEXT,
+    components TEXT,
+    built_at REAL,
+    run_id TEXT,
+    duration REAL,
+    schema TEXT,
+    row_count INTEGER,
+    last_failed INTEGER NOT NULL DEFAULT 0,
+    error TEXT,
+    log_path TEXT
+);
+CREATE TABLE IF NOT EXISTS builds (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    run_id TEXT NOT NULL,
+    dataset TEXT NOT NULL,
+    recipe TEXT,
+    fingerprint TEXT,
+    status TEXT NOT NULL,
+    started REAL,
+    finished REAL,
+    row_count INTEGER,
+    error TEXT,
+    log_path TEXT
+);
+CREATE INDEX IF NOT EXISTS builds_dataset ON builds(dataset, id);
+CREATE TABLE IF NOT EXISTS runs (
+    run_id TEXT PRIMARY KEY,
+    pid INTEGER,
+    started REAL,
+    finished REAL,
+    status TEXT,
+    command TEXT
+);
+CREATE TABLE IF NOT EXISTS sources (
+    name TEXT PRIMARY KEY,
+    stat_key TEXT NOT NULL,
+    hash TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS kept_outputs (
+    dataset TEXT NOT NULL,
+    fingerprint TEXT NOT NULL,
+    path TEXT NOT NULL,
+    created REAL NOT NULL,
+    schema TEXT,
+    row_count INTEGER,
+    PRIMARY KEY (dataset, fingerprint)
+);
+"""
+
+
+@dataclass(frozen=True)
+class DatasetRecord:
+    name: str
+    fingerprint: str | None
+    components: Components | None
+    built_at: float | None
+    run_id: str | None
+    duration: float | None
+    schema: list[list[Any]] | None
+    row_count: int | None
+    last_failed: bool
+    error: str | None
+    log_path: str | None
+
+    def stored(self) -> Stored:
+        return Stored(self.fingerprint, self.components, self.last_failed, self.error)
+
+
+class StateStore:
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self.db = sqlite3.connect(path, timeout=30, isolation_level=None,
+                                  check_same_thread=False)
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute("PRAGMA synchronous=NORMAL")
+        self.db.executescript(SCHEMA)
+
+    def close(self) -> None:
+        self.db.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            yield self.db
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        self.db.execute("COMMIT")
+
+    # -- datasets -------------------------------------------------------------------------
+    def records(self) -> dict[str, DatasetRecord]:
+        rows = self.db.execute("SELECT name, fingerprint, components, built_at, run_id, duration,"
+                               " schema, row_count, last_failed, error, log_path FROM datasets")
+        out = {}
+        for r in rows:
+            out[r[0]] = DatasetRecord(
+                r[0], r[1], Components.from_json(json.loads(r[2])) if r[2] else None, r[3], r[4],
+                r[5], json.loads(r[6]) if r[6] else None, r[7], bool(r[8]), r[9], r[10])
+        return out
+
+    def record_success(self, run_id: str, recipe: str, name: str, fingerprint: str,
+                       components: Components, started: float, schema: list[list[Any]],
+                       rows: int, log_path: str | None, status: str = "built") -> None:
+        now = time.time()
+        with self.transaction() as db:
+            db.execute("INSERT INTO datasets (name, fingerprint, components, built_at, run_id,"
+                       " duration, schema, row_count, last_failed, error, log_path)"
+                       " VALUES (?,?,?,?,?,?,?,?,0,NULL,?) ON CONFLICT(name) DO UPDATE SET"
+                       " fingerprint=excluded.fingerprint, components=excluded.components,"
+                       " built_at=excluded.built_at, run_id=excluded.run_id,"
+                       " duration=excluded.duration, schema=excluded.schema,"
+                       " row_count=excluded.row_count, last_failed=0, error=NULL,"
+                       " log_path=COALESCE(excluded.log_path, datasets.log_path)",
+                       (name, fingerprint, json.dumps(components.to_json()), now, run_id,
+                        now - started, json.dumps(schema), rows, log_path))
+            db.execute("INSERT INTO builds (run_id, dataset, recipe, fingerprint, status, started,"
+                       " finished, row_count, log_path) VALUES (?,?,?,?,?,?,?,?,?)",
+                       (run_id, name, recipe, fingerprint, status, started, now, rows, log_path))
+
+    def record_failure(self, run_id: str, recipe: str, name: str, started: float | None,
+                       error: str, log_path: str | None, status: str = "failed") -> None:
+        now = time.time()
+        with self.transaction() as db:
+            if status == "failed":
+                db.execute("INSERT INTO datasets (name, last_failed, error, log_path)"
+                           " VALUES (?,1,?,?) ON CONFLICT(name) DO UPDATE SET last_failed=1,"
+                           " error=excluded.error, log_path=excluded.log_path",
+                           (name, error, log_path))
+            db.execute("INSERT INTO builds (run_id, dataset, recipe, status, started, finished,"
+                       " error, log_path) VALUES (?,?,?,?,?,?,?,?)",
+                       (run_id, name, recipe, status, started, now, error, log_path))
+
+    def forget(self, name: str) -> None:
+        with self.transaction() as db:
+            db.execute("DELETE FROM datasets WHERE name=?", (name,))
+
+    def last_log(self, name: str) -> tuple[str | None, str | None]:
+        row = self.db.execute("SELECT log_path, status FROM builds WHERE dataset=? AND log_path"
+                              " IS NOT NULL ORDER BY id DESC LIMIT 1", (name,)).fetchone()
+        return (row[0], row[1]) if row else (None, None)
+
+    def history(self, name: str, limit: int = 10) -> list[dict[str, Any]]:
+        rows = self.db.execute("SELECT run_id, status, started, finished, row_count, error,"
+                               " fingerprint FROM builds WHERE dataset=? ORDER BY id DESC LIMIT ?",
+                               (name, limit))
+        keys = ("run_id", "status", "started", "finished", "rows", "error", "fingerprint")
+        return [dict(zip(keys, r)) for r in rows]
+
+    # -- sources --------------------------------------------------------------------------
+    def source_stats(self) -> dict[str, tuple[str, str]]:
+        return {r[0]: (r[1], r[2]) for r in self.db.execute("SELECT name, stat_key, hash"
+                                                             " FROM sources")}
+
+    def save_source_stats(self, updates: Mapping[str, tuple[str, str]]) -> None:
+        if not updates:
+            return
+        with self.transaction() as db:
+            db.executemany("INSERT OR REPLACE INTO sources (name, stat_key, hash) VALUES (?,?,?)",
+                           [(n, k, h) for n, (k, h) in updates.items()])
+
+    # -- runs -----------------------------------------------------------------------------
+    def start_run(self, run_id: str, command: str) -> None:
+        with self.transaction() as db:
+            db.execute("INSERT INTO runs (run_id, pid, started, status, command)"
+                       " VALUES (?,?,?,?,?)", (run_id, os.getpid(), time.time(), "running",
+                                               command))
+
+    def finish_run(self, run_id: str, status: str) -> None:
+        with self.transaction() as db:
+            db.execute("UPDATE runs SET finished=?, status=? WHERE run_id=?",
+                       (time.time(), status, run_id))
+
+    def mark_dead_runs_interrupted(self) -> list[str]:
+        """Runs whose process died without finishing (kill -9, power loss) become 'interrupted'."""
+        dead = []
+        for run_id, pid in self.db.execute("SELECT run_id, pid FROM runs WHERE status='running'"
+                                           ).fetchall():
+            if pid == os.getpid() or _alive(pid):
+                continue
+            dead.append(run_id)
+        for run_id in dead:
+            self.finish_run(run_id, "interrupted")
+        return dead
+
+    # -- kept outputs (outputs by fingerprint) --------------------------------------------
+    def kept(self) -> dict[tuple[str, str], tuple[str, list[list[Any]], int]]:
+        """``(dataset, fingerprint) -> (path, schema, rows)`` of every kept output."""
+        return {(r[0], r[1]): (r[2], json.loads(r[3] or "[]"), r[4] or 0)
+                for r in self.db.execute("SELECT dataset, fingerprint, path, schema, row_count"
+                                         " FROM kept_outputs")}
+
+    def add_kept(self, dataset: str, fingerprint: str, path: str, schema: list[list[Any]],
+                 rows: int) -> None:
+        with self.transaction() as db:
+            db.execute("INSERT OR REPLACE INTO kept_outputs (dataset, fingerprint, path, created,"
+                       " schema, row_count) VALUES (?,?,?,?,?,?)",
+                       (dataset, fingerprint, path, time.time(), json.dumps(schema), rows))
+
+    def kept_for(self, dataset: str) -> list[tuple[str, str]]:
+        return [(r[0], r[1]) for r in self.db.execute(
+            "SELECT fingerprint, path FROM kept_outputs WHERE dataset=? ORDER BY created DESC",
+            (dataset,))]
+
+    def drop_kept(self, dataset: str, fingerprint: str) -> None:
+        with self.transaction() as db:
+            db.execute("DELETE FROM kept_outputs WHERE dataset=? AND fingerprint=?",
+                       (dataset, fingerprint))
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True

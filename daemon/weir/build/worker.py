@@ -1,0 +1,231 @@
+"""Runs one job inside a warm worker process: read inputs, call the recipe, write outputs.
+
+Workers are forked from a server that has already imported pandas and pyarrow, so a job pays
+only for its own work. Output goes to temporary paths; the parent renames it into place. The
+recipe's stdout and stderr (also from C libraries: file descriptors are redirected) go to the
+job's log, and a failure is reported with the traceback of the user's code only.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import signal
+import sys
+import time
+import traceback
+from multiprocessing.connection import Connection
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import pandas  # noqa: F401  - preloaded so every job starts warm
+import pyarrow as pa
+
+from weir.model.project import ColumnSpec
+from weir.recipe_api import job_variables
+from weir.storage.formats import read_table, schema_diff, schema_rows, write_table
+
+_modules: dict[tuple[str, int, int], ModuleType] = {}
+
+
+class RecipeError(Exception):
+    """A mistake in what the recipe did (wrong return value, schema mismatch): no traceback."""
+
+
+def serve(conn: Connection) -> None:
+    """The worker's loop: one job at a time until told to stop."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides what Ctrl-C means
+    while True:
+        try:
+            job = conn.recv()
+        except (EOFError, KeyboardInterrupt):
+            return
+        if job is None:
+            return
+        conn.send(run_job(job))
+
+
+def run_job(job: dict[str, Any]) -> dict[str, Any]:
+    started = time.perf_counter()
+    log_path = Path(job["log_path"])
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    result: dict[str, Any] = {"ok": False}
+    with open(log_path, "w", encoding="utf-8") as log, _redirected(log):
+        print(f"weir: {job['kind']} recipe {job['recipe']} → {', '.join(job['outputs'])}",
+              flush=True)
+        token = job_variables.set(job["variables"])
+        try:
+            outputs = _python(job) if job["kind"] == "python" else _sql(job)
+            written = _write_outputs(job, outputs)
+            result = {"ok": True, "outputs": written}
+            print(f"weir: done in {time.perf_counter() - started:.3f}s", flush=True)
+        except RecipeError as exc:
+            result = {"ok": False, "error": str(exc), "traceback": None}
+            print(f"weir: failed: {exc}", flush=True)
+        except Exception as exc:  # noqa: BLE001 - the user's code may raise anything
+            tb = _user_traceback(exc, job["project_root"])
+            result = {"ok": False, "error": f"{type(exc).__name__}: {exc}", "traceback": tb}
+            print(tb, flush=True)
+        finally:
+            job_variables.reset(token)
+    result["seconds"] = time.perf_counter() - started
+    return result
+
+
+class _redirected:
+    """Point fds 1 and 2 at the log for the job's duration (catches C-level output too)."""
+
+    def __init__(self, log: Any) -> None:
+        self.log = log
+
+    def __enter__(self) -> None:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        self.saved = (os.dup(1), os.dup(2))
+        os.dup2(self.log.fileno(), 1)
+        os.dup2(self.log.fileno(), 2)
+        self.streams = (sys.stdout, sys.stderr)
+
+    def __exit__(self, *exc: Any) -> None:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os.dup2(self.saved[0], 1)
+        os.dup2(self.saved[1], 2)
+        os.close(self.saved[0])
+        os.close(self.saved[1])
+
+
+def _user_traceback(exc: BaseException, project_root: str) -> str:
+    """The traceback with weir's and libraries' frames removed: the user's code is what matters."""
+    root = os.path.realpath(project_root) + os.sep
+    frames = [f for f in traceback.extract_tb(exc.__traceback__)
+              if os.path.realpath(f.filename).startswith(root)]
+    lines = ["Traceback (most recent call last):\n"]
+    for frame in frames:
+        rel = os.path.relpath(frame.filename, project_root)
+        lines.append(f'  File "{rel}", line {frame.lineno}, in {frame.name}\n')
+        if frame.line:
+            lines.append(f"    {frame.line.strip()}\n")
+    lines.extend(traceback.format_exception_only(type(exc), exc))
+    return "".join(lines).rstrip()
+
+
+def _load_module(path: str, recipes_dir: str) -> ModuleType:
+    st = os.stat(path)
+    key = (path, st.st_mtime_ns, st.st_size)
+    module = _modules.get(key)
+    if module is not None:
+        return module
+    if recipes_dir not in sys.path:
+        sys.path.insert(0, recipes_dir)
+    name = "weir_recipes." + Path(path).stem
+    spec = importlib.util.spec_from_file_location(name, path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    _modules[key] = module
+    return module
+
+
+def _read(inp: dict[str, Any]) -> pa.Table:
+    schema = [ColumnSpec(*c) for c in inp["schema"]] if inp.get("schema") else None
+    return read_table(Path(inp["path"]), inp["format"], schema)
+
+
+def _hand_over(inp: dict[str, Any], duck: list[Any]) -> Any:
+    interface = inp["interface"]
+    if interface == "duckdb":
+        import duckdb
+
+        if not duck:
+            duck.append(duckdb.connect())
+        if inp["format"] == "parquet":
+            return duck[0].read_parquet(inp["path"])
+        return duck[0].from_arrow(_read(inp))
+    table = _read(inp)
+    if interface == "arrow":
+        return table
+    if interface == "polars":
+        try:
+            import polars
+        except ImportError:
+            raise RecipeError(f"input '{inp['name']}' wants a polars.DataFrame but polars is "
+                              "not installed (pip install polars)") from None
+        return polars.from_arrow(table)
+    return table.to_pandas()
+
+
+def _python(job: dict[str, Any]) -> dict[str, Any]:
+    module = _load_module(job["file"], job["recipes_dir"])
+    fn = getattr(module, job["function"], None)
+    if fn is None or not callable(fn):
+        raise RecipeError(f"{job['rel_file']} has no function '{job['function']}' when run")
+    duck: list[Any] = []
+    try:
+        args = {inp["name"]: _hand_over(inp, duck) for inp in job["inputs"]}
+        value = fn(**args)
+        outputs = job["outputs"]
+        if len(outputs) > 1 or (isinstance(value, dict) and set(value) == set(outputs)):
+            if not isinstance(value, dict) or set(value) != set(outputs):
+                got = sorted(value) if isinstance(value, dict) else type(value).__name__
+                raise RecipeError(f"recipe '{job['function']}' must return a dict with keys "
+                                  f"{', '.join(outputs)}; it returned {got}")
+            return {name: _to_arrow(name, value[name]) for name in outputs}
+        return {outputs[0]: _to_arrow(outputs[0], value)}
+    finally:
+        for con in duck:
+            con.close()
+
+
+def _to_arrow(name: str, value: Any) -> pa.Table | pa.RecordBatchReader:
+    if isinstance(value, (pa.Table, pa.RecordBatchReader)):
+        return value
+    if isinstance(value, pandas.DataFrame):
+        return pa.Table.from_pandas(value, preserve_index=False)
+    module = type(value).__module__.split(".")[0]
+    if module == "polars" and hasattr(value, "to_arrow"):
+        return value.to_arrow()
+    if module == "duckdb" and hasattr(value, "to_arrow_table"):
+        return value.to_arrow_table()
+    raise RecipeError(f"output '{name}': a recipe returns a pandas or polars DataFrame, a "
+                      f"pyarrow Table or a DuckDB relation, not {type(value).__name__}")
+
+
+def _sql(job: dict[str, Any]) -> dict[str, Any]:
+    import duckdb
+
+    con = duckdb.connect()
+    try:
+        for inp in job["inputs"]:
+            if inp["format"] == "parquet":
+                con.read_parquet(inp["path"]).create_view(inp["name"])
+            else:
+                con.register(inp["name"], _read(inp))
+        text = Path(job["file"]).read_text(encoding="utf-8")
+        params = {v: job["variables"][v] for v in job["sql_variables"]}
+        try:
+            table = con.sql(text, params=params or None).to_arrow_table()
+        except duckdb.Error as exc:
+            raise RecipeError(f"{job['rel_file']}: {exc}") from None
+        return {job["outputs"][0]: table}
+    finally:
+        con.close()
+
+
+def _write_outputs(job: dict[str, Any], outputs: dict[str, Any]) -> list[dict[str, Any]]:
+    written = []
+    for spec in job["output_specs"]:
+        data = outputs[spec["name"]]
+        if spec.get("schema"):
+            table = data.read_all() if isinstance(data, pa.RecordBatchReader) else data
+            problems = schema_diff([ColumnSpec(*c) for c in spec["schema"]], table)
+            if problems:
+                raise RecipeError(f"output '{spec['name']}' does not match its declared schema "
+                                  f"({spec['schema_file']}):\n    " + "\n    ".join(problems))
+            data = table
+        schema, rows = write_table(data, Path(spec["tmp"]), spec["format"])
+        written.append({"name": spec["name"], "tmp": spec["tmp"], "rows": rows,
+                        "schema": schema_rows(schema, data if isinstance(data, pa.Table)
+                                              else None)})
+    return written

@@ -1,0 +1,1 @@
+"""weir.cli: argument parsing, one module per command, and all terminal output."""

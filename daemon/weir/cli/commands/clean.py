@@ -1,0 +1,67 @@
+"""``weir clean``: drop built data to free space. Sources are never touched."""
+
+from __future__ import annotations
+
+import argparse
+import os
+
+from weir.cli import output
+from weir.errors import WeirError
+
+
+def add_parser(p: argparse.ArgumentParser) -> None:
+    p.add_argument("selectors", nargs="*", metavar="DATASET",
+                   help="datasets whose data to drop (names or selectors)")
+    p.add_argument("--intermediate", action="store_true",
+                   help="drop every dataset that is not a source, not `keep: true` and not a "
+                   "final output")
+    p.add_argument("--dry-run", "-n", action="store_true", help="say what would be dropped")
+
+
+def run(args: argparse.Namespace) -> int:
+    from weir.storage.locations import dataset_path
+    from weir.workspace import Workspace
+
+    if not args.selectors and not args.intermediate:
+        raise WeirError("say what to clean", hint="`weir clean --intermediate` or "
+                        "`weir clean DATASET…`")
+    ws = Workspace.open(args.project)
+    project = ws.project
+    names: list[str] = []
+    if args.intermediate:
+        names += [n for n in ws.flow.order if not project.datasets[n].is_source
+                  and not project.datasets[n].keep and ws.flow.downstream[n]]
+    if args.selectors:
+        for n in ws.resolve_targets(args.selectors):
+            if project.datasets[n].is_source:
+                raise WeirError(f"'{n}' is a source: weir never deletes source data",
+                                hint="delete it yourself if you really mean to")
+            names.append(n)
+    names = list(dict.fromkeys(names))
+    freed = 0
+    dropped = []
+    for n in names:
+        path = dataset_path(project, project.datasets[n])
+        kept = ws.state.kept_for(n)
+        if not path.exists() and not kept:
+            continue
+        size = path.stat().st_size if path.is_file() else 0
+        dropped.append(n)
+        freed += size
+        if args.dry_run:
+            continue
+        if path.exists():
+            os.unlink(path)
+        for fp, kept_path in kept:
+            try:
+                os.unlink(kept_path)
+            except OSError:
+                pass
+            ws.state.drop_kept(n, fp)
+    verb = "Would drop" if args.dry_run else "Dropped"
+    if dropped:
+        output.out(f"{verb} {len(dropped)} dataset{'s' if len(dropped) != 1 else ''} "
+                   f"({freed / 1e6:.1f} MB): {', '.join(dropped)}")
+    else:
+        output.out("Nothing to clean.")
+    return 0

@@ -1,0 +1,102 @@
+"""``weir flow``: the DAG as a tree (sources at the left), or dot / mermaid / json for tools."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from weir.cli import output
+from weir.flow.graph import Flow
+
+
+def add_parser(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--format", choices=["tree", "dot", "mermaid", "json"], default="tree",
+                   help="tree for people (default), dot/mermaid/json for tools")
+
+
+def run(args: argparse.Namespace) -> int:
+    from weir.workspace import Workspace
+
+    ws = Workspace.open(args.project)
+    render = {"tree": tree, "dot": dot, "mermaid": mermaid, "json": as_json}[args.format]
+    result = render(ws.flow)
+    if isinstance(result, str):
+        output.out(result)
+    else:
+        output.print_json(result)
+    return 0
+
+
+def _label(flow: Flow, name: str) -> str:
+    ds = flow.project.datasets[name]
+    if ds.is_source:
+        return f"{output.style(name, 'bold')}  {output.style(f'source · {ds.connection}:{ds.path}', 'dim')}"
+    recipe = flow.project.recipes[ds.recipe]  # type: ignore[index]
+    tags = f" #{' #'.join(ds.tags)}" if ds.tags else ""
+    return f"{name}  {output.style(f'{recipe.kind.value} · {recipe.file}{tags}', 'dim')}"
+
+
+def tree(flow: Flow) -> str:
+    """Each dataset under the datasets it reads; a dataset met again is shown once, then '…'."""
+    lines: list[str] = []
+    shown: set[str] = set()
+
+    def walk(name: str, prefix: str, last: bool, depth: int) -> None:
+        branch = "" if depth == 0 else ("└── " if last else "├── ")
+        again = name in shown and flow.downstream[name]
+        lines.append(prefix + branch + _label(flow, name) + (output.style("  …", "dim")
+                                                              if again else ""))
+        if again:
+            return
+        shown.add(name)
+        children = flow.downstream[name]
+        ext = "" if depth == 0 else ("    " if last else "│   ")
+        for i, child in enumerate(children):
+            walk(child, prefix + ext, i == len(children) - 1, depth + 1)
+
+    roots = [n for n in flow.order if not flow.upstream[n]]
+    for root in roots:
+        walk(root, "", True, 0)
+    n_src = sum(1 for d in flow.project.datasets.values() if d.is_source)
+    lines.append(output.style(f"{len(flow.order)} datasets ({n_src} sources), "
+                              f"{len(flow.project.recipes)} recipes", "dim"))
+    return "\n".join(lines)
+
+
+def dot(flow: Flow) -> str:
+    lines = ["digraph flow {", "  rankdir=LR;", "  node [shape=box, style=rounded];"]
+    for name in flow.order:
+        shape = ', shape=cylinder' if flow.project.datasets[name].is_source else ""
+        lines.append(f'  "{name}" [label="{name}"{shape}];')
+    for name in flow.order:
+        for inp in flow.upstream[name]:
+            lines.append(f'  "{inp}" -> "{name}";')
+    lines.append("}")
+    return "\n".join(lines)
+
+
+def mermaid(flow: Flow) -> str:
+    lines = ["flowchart LR"]
+    for name in flow.order:
+        lines.append(f"  {name}[({name})]" if flow.project.datasets[name].is_source
+                     else f"  {name}[{name}]")
+    for name in flow.order:
+        for inp in flow.upstream[name]:
+            lines.append(f"  {inp} --> {name}")
+    return "\n".join(lines)
+
+
+def as_json(flow: Flow) -> dict[str, Any]:
+    project = flow.project
+    nodes = []
+    for name in flow.order:
+        ds = project.datasets[name]
+        recipe = project.recipes[ds.recipe] if ds.recipe else None
+        nodes.append({"name": name, "kind": "source" if ds.is_source else "dataset",
+                      "connection": ds.connection, "path": ds.path, "format": ds.format,
+                      "tags": list(ds.tags), "zone": ds.zone,
+                      "recipe": {"name": recipe.name, "kind": recipe.kind.value,
+                                 "file": recipe.file, "line": recipe.line} if recipe else None,
+                      "inputs": list(flow.upstream[name])})
+    edges = [{"from": i, "to": n} for n in flow.order for i in flow.upstream[n]]
+    return {"project": project.name, "nodes": nodes, "edges": edges}

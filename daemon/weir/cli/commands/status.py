@@ -1,0 +1,38 @@
+"""``weir status``: every dataset and whether it is up to date — and if not, why."""
+
+from __future__ import annotations
+
+import argparse
+
+from weir.cli import output
+
+
+def add_parser(p: argparse.ArgumentParser) -> None:
+    p.add_argument("selectors", nargs="*", metavar="SELECTOR",
+                   help="limit to these datasets (names, +x, x+, tag:t, zone:z)")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+
+
+def run(args: argparse.Namespace) -> int:
+    from weir.workspace import Workspace
+
+    ws = Workspace.open(args.project)
+    snap = ws.snapshot()
+    names = ws.resolve_targets(args.selectors) if args.selectors else list(ws.flow.order)
+    if args.json:
+        output.print_json({"project": ws.project.name, "datasets": [
+            {"name": n, "status": snap.statuses[n].state.value,
+             "reasons": list(snap.statuses[n].reasons),
+             "built_at": snap.records[n].built_at if n in snap.records else None}
+            for n in names]})
+        return 0
+    width = max((len(n) for n in names), default=10)
+    counts: dict[str, int] = {}
+    for n in names:
+        st = snap.statuses[n]
+        counts[st.state.value] = counts.get(st.state.value, 0) + 1
+        reason = ", ".join(st.reasons)
+        output.out(f"{output.mark(st.state.value)} {n:<{width}}  {st.state.value}"
+                   + (output.style(f"  {reason}", "dim") if reason else ""))
+    output.out(output.style(", ".join(f"{v} {k}" for k, v in counts.items()), "dim"))
+    return 0

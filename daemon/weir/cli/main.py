@@ -1,0 +1,106 @@
+"""The ``weir`` command: parse arguments, run one command, map errors to exit codes.
+
+Exit codes: 0 success, 1 a build failed, 2 a user error (bad project, bad arguments), 130
+interrupted, 3 a bug in weir (its traceback goes to ``.weir/logs/crash.log``, or the screen with
+``--debug``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import sys
+import traceback
+from pathlib import Path
+
+from weir._version import __version__
+from weir.errors import ProjectInvalid, WeirError
+
+COMMANDS = [
+    ("init", "create a new project from the example (a git repo with data and recipes)"),
+    ("flow", "print the Flow: datasets and the recipes that link them"),
+    ("status", "list every dataset as up to date, stale, never built or failed, and why"),
+    ("plan", "show what `weir build` would run, and why, without running it"),
+    ("build", "build datasets: run exactly the out-of-date recipes they need, in parallel"),
+    ("show", "show one dataset: definition, status, schema and recent builds"),
+    ("logs", "print the log of a dataset's last build"),
+    ("clean", "drop built data: intermediate datasets, or the ones you name"),
+]
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise WeirError(message, hint=f"see `{self.prog} --help`")
+
+
+def make_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="weir", description="weir builds data: a Flow of datasets and "
+                     "recipes, kept as plain files in git.",
+                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--version", action="version", version=f"weir {__version__}")
+    parser.add_argument("--project", "-C", metavar="DIR", type=Path,
+                        help="the project directory (default: found from the current directory)")
+    parser.add_argument("--debug", action="store_true",
+                        help="show weir's own tracebacks when something unexpected happens")
+    subs = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    for name, summary in COMMANDS:
+        module = importlib.import_module(f"weir.cli.commands.{name}")
+        sub = subs.add_parser(name, help=summary, description=summary[0].upper() + summary[1:]
+                              + ".")
+        module.add_parser(sub)
+        sub.set_defaults(run=module.run)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    from weir.cli import output
+
+    argv = sys.argv[1:] if argv is None else argv
+    debug = "--debug" in argv
+    try:
+        parser = make_parser()
+        args = parser.parse_args(argv)
+        if not getattr(args, "command", None):
+            parser.print_help()
+            return 0
+        return int(args.run(args))
+    except ProjectInvalid as exc:
+        for d in exc.diagnostics:
+            output.diagnostic(d)
+        n = len(exc.diagnostics)
+        output.err(f"{n} error{'s' if n != 1 else ''} in the project; nothing was built.")
+        return exc.exit_code
+    except WeirError as exc:
+        output.error_line(exc.message, exc.hint)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        output.err("interrupted")
+        return 130
+    except BrokenPipeError:
+        return 0
+    except Exception:  # noqa: BLE001 - the last line of defence: a bug in weir
+        if debug:
+            raise
+        log = _crash_log(traceback.format_exc())
+        output.error_line(f"weir hit an internal error: {sys.exc_info()[1]!r}",
+                          f"this is a bug in weir; the traceback is in {log} "
+                          "(or rerun with --debug)")
+        return 3
+
+
+def _crash_log(text: str) -> str:
+    base = Path(os.environ.get("WEIR_PROJECT") or os.getcwd())
+    target = base / ".weir" / "logs" / "crash.log"
+    try:
+        if not (base / ".weir").is_dir():
+            target = Path(os.path.expanduser("~/.cache/weir/crash.log"))
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text)
+    except OSError:
+        return "(could not be written)"
+    return str(target)
+
+
+def entry() -> None:
+    sys.exit(main())

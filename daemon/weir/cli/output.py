@@ -1,0 +1,69 @@
+"""Printing for the CLI: plain text when piped, colour when a terminal. The only place that
+decides how things look; the library never prints."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from typing import Any, TextIO
+
+from weir.model.diagnostics import Diagnostic
+
+
+def is_tty(stream: TextIO) -> bool:
+    return stream.isatty() and os.environ.get("TERM") != "dumb" and "NO_COLOR" not in os.environ
+
+
+_COLORS = {"red": "31", "green": "32", "yellow": "33", "blue": "34", "dim": "2", "bold": "1",
+           "cyan": "36", "magenta": "35"}
+
+
+def style(text: str, color: str, stream: TextIO = sys.stdout) -> str:
+    if not is_tty(stream):
+        return text
+    return f"\033[{_COLORS[color]}m{text}\033[0m"
+
+
+def out(text: str = "") -> None:
+    print(text, file=sys.stdout, flush=True)
+
+
+def err(text: str = "") -> None:
+    print(text, file=sys.stderr, flush=True)
+
+
+def print_json(value: Any) -> None:
+    out(json.dumps(value, indent=2, default=str))
+
+
+def error_line(message: str, hint: str | None = None) -> None:
+    err(f"{style('error', 'red', sys.stderr)}: {message}")
+    if hint:
+        err(f"  {style('hint', 'cyan', sys.stderr)}: {hint}")
+
+
+def diagnostic(d: Diagnostic) -> None:
+    sev = style(d.severity.value, "red" if d.severity.value == "error" else "yellow", sys.stderr)
+    err(f"{d.location}: {sev}: {d.message}")
+    if d.hint:
+        err(f"  {style('hint', 'cyan', sys.stderr)}: {d.hint}")
+
+
+STATUS_MARKS = {"up to date": ("✓", "green"), "stale": ("●", "yellow"),
+                "never built": ("○", "dim"), "failed": ("✗", "red"), "source": ("◆", "blue"),
+                "built": ("✓", "green"), "restored": ("↺", "cyan"), "skipped": ("–", "dim"),
+                "interrupted": ("!", "magenta"), "running": ("▶", "blue"),
+                "restoring": ("↺", "blue")}
+
+
+def mark(status: str, stream: TextIO = sys.stdout) -> str:
+    symbol, color = STATUS_MARKS.get(status, ("?", "dim"))
+    return style(symbol, color, stream)
+
+
+def rel(path: str, root: str) -> str:
+    try:
+        return os.path.relpath(path, root)
+    except ValueError:
+        return path

@@ -1,0 +1,124 @@
+"""Build progress for people: a live view in a terminal (rich), plain lines when piped."""
+
+from __future__ import annotations
+
+import sys
+import time
+from typing import Any
+
+from weir.build.runner import BuildResult, Outcome
+from weir.cli import output
+from weir.flow.plan import Action, BuildPlan
+
+
+def make_listener(ws: Any, plan: BuildPlan, quiet: bool, jobs: int) -> Any:
+    if quiet:
+        return _Quiet()
+    if output.is_tty(sys.stdout):
+        return _Live(ws, plan, jobs)
+    return _Plain(ws, plan, jobs)
+
+
+class _Quiet:
+    def __call__(self, kind: str, outcome: Outcome) -> None:
+        pass
+
+    def close(self, result: BuildResult) -> None:
+        pass
+
+
+def _header(plan: BuildPlan, jobs: int) -> str:
+    runs = sum(1 for j in plan.jobs if j.action is Action.RUN)
+    restores = len(plan.jobs) - runs
+    n = len(plan.outputs)
+    return (f"Building {n} dataset{'s' if n != 1 else ''}: {runs} recipe"
+            f"{'s' if runs != 1 else ''} to run"
+            + (f", {restores} to restore" if restores else "")
+            + f" ({min(jobs, max(runs, 1))} worker{'s' if min(jobs, max(runs, 1)) != 1 else ''})")
+
+
+def _finished_lines(ws: Any, o: Outcome) -> list[str]:
+    names = ", ".join(o.outputs)
+    mark = output.mark(o.status)
+    if o.status in ("built", "restored"):
+        rows = sum(o.rows.values())
+        extra = f"{rows:,} rows" + (f"  {o.seconds:.2f}s" if o.status == "built" else "")
+        why = "; ".join(sorted({r for rs in o.reasons.values() for r in rs}))
+        return [f"{mark} {names}  {output.style(o.status, 'dim')}  {output.style(extra, 'dim')}"
+                + (output.style(f"  ({why})", "dim") if why else "")]
+    if o.status == "failed":
+        lines = [f"{mark} {names}  {output.style('failed', 'red')}"]
+        body = o.traceback or o.error or ""
+        lines += ["    " + line for line in body.splitlines()]
+        if o.log_path:
+            lines.append("    " + output.style(f"log: {output.rel(o.log_path, str(ws.root))}",
+                                                   "dim"))
+        return lines
+    return [f"{mark} {names}  {output.style(o.error or o.status, 'dim')}"]
+
+
+def _summary(result: BuildResult) -> str:
+    parts = [f"{result.count(s)} {s}" for s in ("built", "restored", "failed", "skipped",
+                                                "interrupted") if result.count(s)]
+    text = ", ".join(parts) + f" in {result.seconds:.1f}s"
+    return output.style(text, "green" if result.ok else "red")
+
+
+class _Plain:
+    def __init__(self, ws: Any, plan: BuildPlan, jobs: int) -> None:
+        self.ws = ws
+        output.out(_header(plan, jobs))
+
+    def __call__(self, kind: str, outcome: Outcome) -> None:
+        if kind == "finish":
+            for line in _finished_lines(self.ws, outcome):
+                output.out(line)
+
+    def close(self, result: BuildResult) -> None:
+        output.out(_summary(result))
+
+
+class _Live:
+    """Running jobs with spinners below, finished lines scrolling above."""
+
+    def __init__(self, ws: Any, plan: BuildPlan, jobs: int) -> None:
+        from rich.console import Console
+        from rich.live import Live
+
+        self.ws = ws
+        self.console = Console(highlight=False)
+        self.running: dict[str, tuple[float, str]] = {}
+        self.total = len(plan.jobs)
+        self.done = 0
+        self.console.print(_header(plan, jobs))
+        self.live = Live(self._render(), console=self.console, refresh_per_second=8,
+                         transient=True, get_renderable=self._render)
+        self.live.start()
+
+    def _render(self) -> Any:
+        from rich.spinner import Spinner
+        from rich.table import Table
+
+        table = Table.grid(padding=(0, 1))
+        now = time.time()
+        for _, (t0, label) in list(self.running.items()):
+            table.add_row(Spinner("dots", style="blue"), label, f"[dim]{now - t0:.1f}s[/dim]")
+        table.add_row("", f"[dim]{self.done}/{self.total} recipes done[/dim]", "")
+        return table
+
+    def __call__(self, kind: str, outcome: Outcome) -> None:
+        from rich.text import Text
+
+        if kind == "start":
+            self.running[outcome.recipe] = (time.time(), ", ".join(outcome.outputs))
+            return
+        self.running.pop(outcome.recipe, None)
+        self.done += 1
+        for line in _finished_lines(self.ws, outcome):
+            self.live.console.print(Text.from_ansi(line))
+
+    def close(self, result: BuildResult) -> None:
+        from rich.text import Text
+
+        self.live.stop()
+        self.console.print(Text.from_ansi(_summary(result)))

@@ -1,0 +1,56 @@
+"""One hierarchy of user-facing errors.
+
+Every exception a user can cause derives from :class:`WeirError`; its message says what happened
+and its ``hint`` what to do. Each boundary (the CLI today, the daemon and the language server
+later) renders them in one place; anything else escaping is a bug in weir.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from weir.model.diagnostics import Diagnostic
+
+
+class WeirError(Exception):
+    """A problem the user can fix. ``exit_code`` follows the CLI contract (2 = user error)."""
+
+    exit_code = 2
+
+    def __init__(self, message: str, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+
+class ProjectNotFound(WeirError):
+    """No weir.yaml in the directory or any parent."""
+
+
+class ProjectInvalid(WeirError):
+    """The project's files have errors; ``diagnostics`` holds every one, with file and line."""
+
+    def __init__(self, diagnostics: Sequence[Diagnostic]) -> None:
+        n = len(diagnostics)
+        super().__init__(f"the project has {n} error{'s' if n != 1 else ''}")
+        self.diagnostics = list(diagnostics)
+
+
+class SelectionError(WeirError):
+    """A build target or selector names nothing that exists."""
+
+
+class PlanError(WeirError):
+    """A build cannot be planned: e.g. an input has no data and the mode forbids building it."""
+
+
+class DataError(WeirError):
+    """Data cannot be read or written: a missing source file, an unreadable format."""
+
+
+class BuildFailed(WeirError):
+    """At least one job failed; details are in the build result."""
+
+    exit_code = 1

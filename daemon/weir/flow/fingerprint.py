@@ -1,0 +1,76 @@
+"""Fingerprints: what decides that a dataset is out of date (never timestamps).
+
+A source's fingerprint is its data version. A recipe output's fingerprint hashes the recipe's
+normalised code, the dataset's definition, the values of the variables the recipe reads and the
+fingerprints of its inputs — so it is known before anything runs, and equal fingerprints mean
+equal data.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from weir.flow.graph import Flow
+
+
+def _h(value: Any) -> str:
+    data = json.dumps(value, sort_keys=True, separators=(",", ":"), default=str).encode()
+    return hashlib.blake2b(data, digest_size=16).hexdigest()
+
+
+@dataclass(frozen=True)
+class Components:
+    """The parts a recipe output's fingerprint is made of, kept so status can say *why*."""
+
+    code: str
+    definition: str
+    variables: Mapping[str, str]
+    inputs: Mapping[str, str]
+
+    def fingerprint(self, output: str) -> str:
+        return _h([output, self.code, self.definition, sorted(self.variables.items()),
+                   sorted(self.inputs.items())])
+
+    def to_json(self) -> dict[str, Any]:
+        return {"code": self.code, "definition": self.definition,
+                "variables": dict(self.variables), "inputs": dict(self.inputs)}
+
+    @staticmethod
+    def from_json(data: Mapping[str, Any]) -> Components:
+        return Components(data.get("code", ""), data.get("definition", ""),
+                          dict(data.get("variables", {})), dict(data.get("inputs", {})))
+
+
+def source_fingerprint(version: str | None) -> str:
+    return f"source:{version}" if version else "source:missing"
+
+
+def components_for(flow: Flow, name: str, input_fps: Mapping[str, str]) -> Components:
+    """The components of recipe output ``name``, given its inputs' fingerprints."""
+    project = flow.project
+    ds = project.datasets[name]
+    recipe = project.recipes[ds.recipe]  # type: ignore[index]
+    variables = {v: _h(project.config.variables.get(v)) for v in recipe.variables}
+    return Components(code=f"{recipe.kind.value}:{recipe.code_hash}",
+                      definition=_h(ds.definition()), variables=variables,
+                      inputs={i: input_fps[i] for i in recipe.input_names})
+
+
+def expected_fingerprints(flow: Flow, source_versions: Mapping[str, str | None]
+                          ) -> tuple[dict[str, str], dict[str, Components]]:
+    """Every dataset's current fingerprint (and a recipe output's components), in Flow order."""
+    fps: dict[str, str] = {}
+    comps: dict[str, Components] = {}
+    for name in flow.order:
+        ds = flow.project.datasets[name]
+        if ds.is_source:
+            fps[name] = source_fingerprint(source_versions.get(name))
+        else:
+            c = components_for(flow, name, fps)
+            comps[name] = c
+            fps[name] = c.fingerprint(name)
+    return fps, comps

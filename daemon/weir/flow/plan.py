@@ -1,0 +1,172 @@
+"""Build planning: which recipes to run, in which order, and why — a pure function.
+
+Modes follow Dataiku's names: *required* (the default smart reconstruction), *only*, *force*,
+*missing* and *downstream*. Jobs are recipes, not datasets: a recipe with several outputs always
+writes them together.
+"""
+
+from __future__ import annotations
+
+import graphlib
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass, field
+from enum import Enum
+
+from weir.errors import PlanError
+from weir.flow.graph import Flow
+from weir.flow.status import State, Status
+
+
+class Mode(str, Enum):
+    REQUIRED = "required"
+    ONLY = "only"
+    FORCE = "force"
+    MISSING = "missing"
+    DOWNSTREAM = "downstream"
+
+
+class Action(str, Enum):
+    RUN = "run"
+    RESTORE = "restore"  # an earlier output with this exact fingerprint is kept: copy it back
+
+
+@dataclass(frozen=True)
+class Job:
+    recipe: str  # recipe id
+    outputs: tuple[str, ...]
+    reasons: Mapping[str, tuple[str, ...]]  # output -> why it is built
+    action: Action
+    depends_on: tuple[str, ...]  # recipe ids in this plan that must finish first
+
+
+@dataclass(frozen=True)
+class BuildPlan:
+    jobs: tuple[Job, ...]  # in a valid topological order
+    targets: tuple[str, ...]
+    up_to_date: tuple[str, ...]  # targets that need nothing
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def outputs(self) -> list[str]:
+        return [o for j in self.jobs for o in j.outputs]
+
+
+def plan_build(flow: Flow, statuses: Mapping[str, Status], targets: Collection[str],
+               mode: Mode = Mode.REQUIRED, restorable: Collection[str] = ()) -> BuildPlan:
+    """Plan the build of ``targets``. ``restorable``: datasets whose expected fingerprint has a
+    kept output (restored instead of run when every output of the recipe has one)."""
+    project = flow.project
+    reasons: dict[str, list[str]] = {}
+    forced: set[str] = set()
+    notes: list[str] = []
+
+    def build(name: str, why: list[str] | tuple[str, ...]) -> None:
+        if name in reasons:
+            return
+        reasons[name] = list(why) or ["out of date"]
+        for inp in flow.upstream[name]:
+            require(inp, name)
+
+    def require(name: str, consumer: str) -> None:
+        status = statuses[name]
+        if project.datasets[name].is_source:
+            if not status.data_present:
+                ds = project.datasets[name]
+                raise PlanError(f"source '{name}' has no data at {ds.connection}:{ds.path}",
+                                hint=f"'{consumer}' reads it; put the data there or fix `path` "
+                                f"in {ds.location.file}")
+            return
+        if not status.up_to_date:
+            build(name, status.reasons or (status.state.value,))
+
+    def check_present(name: str, consumer: str) -> None:
+        ds = project.datasets[name]
+        if statuses[name].data_present or name in reasons:
+            return
+        if ds.is_source:
+            require(name, consumer)
+            return
+        raise PlanError(f"'{consumer}' reads '{name}', which has no data",
+                        hint=f"build it first (weir build {name}) or drop --only")
+
+    real_targets = [t for t in targets if not project.datasets[t].is_source]
+    if mode is Mode.REQUIRED:
+        for t in real_targets:
+            if not statuses[t].up_to_date:
+                build(t, statuses[t].reasons or (statuses[t].state.value,))
+    elif mode is Mode.ONLY:
+        for t in real_targets:
+            reasons[t] = ["requested (--only)"]
+            forced.add(t)
+        for t in real_targets:
+            for inp in flow.upstream[t]:
+                check_present(inp, t)
+    elif mode is Mode.FORCE:
+        scope = set(real_targets) | flow.ancestors(real_targets)
+        for name in flow.order:
+            if name in scope and not project.datasets[name].is_source:
+                reasons[name] = ["forced (--force)"]
+                forced.add(name)
+            elif name in scope:
+                require(name, next(iter(flow.downstream[name]), name))
+    elif mode is Mode.MISSING:
+        scope = set(real_targets) | flow.ancestors(real_targets)
+        for name in flow.order:
+            if name not in scope:
+                continue
+            if project.datasets[name].is_source:
+                require(name, next(iter(flow.downstream[name]), name))
+            elif name in real_targets:
+                reasons[name] = ["requested"]
+                forced.add(name)
+            elif not statuses[name].data_present:
+                reasons[name] = ["missing"]
+        for name in list(reasons):
+            for inp in flow.upstream[name]:
+                check_present(inp, name)
+    elif mode is Mode.DOWNSTREAM:
+        scope = flow.descendants(targets) | set(real_targets)
+        for name in flow.order:
+            if name in scope and not project.datasets[name].is_source:
+                reasons[name] = ["requested" if name in targets else "downstream (--downstream)"]
+                forced.add(name)
+        for name in list(reasons):
+            for inp in flow.upstream[name]:
+                if inp not in reasons:
+                    require(inp, name)
+
+    # Group datasets into recipe jobs; siblings of a built output are rebuilt with it.
+    by_recipe: dict[str, dict[str, tuple[str, ...]]] = {}
+    for name in flow.order:
+        if name not in reasons:
+            continue
+        recipe_id = project.datasets[name].recipe
+        assert recipe_id is not None
+        outs = by_recipe.setdefault(recipe_id, {})
+        outs[name] = tuple(reasons[name])
+        for sibling in project.recipes[recipe_id].outputs:
+            if sibling not in reasons and sibling not in outs:
+                outs[sibling] = (f"written together with {name}",)
+    producer_of = {o: r for r, outs in by_recipe.items() for o in outs}
+    graph = {r: sorted({producer_of[i] for o in outs for i in flow.upstream[o]
+                        if i in producer_of and producer_of[i] != r})
+             for r, outs in by_recipe.items()}
+    order = list(graphlib.TopologicalSorter(graph).static_order())
+    restorable_set = set(restorable)
+    jobs = []
+    for r in order:
+        outs = by_recipe[r]
+        ordered = tuple(o for o in project.recipes[r].outputs if o in outs)
+        can_restore = not (forced & set(ordered)) and all(o in restorable_set for o in ordered)
+        jobs.append(Job(r, ordered, {o: outs[o] for o in ordered},
+                        Action.RESTORE if can_restore else Action.RUN, tuple(graph[r])))
+    up_to_date = tuple(t for t in targets if t not in reasons)
+    for t in targets:
+        if project.datasets[t].is_source and mode is not Mode.DOWNSTREAM:
+            notes.append(f"{t} is a source: weir reads it but never builds it")
+    return BuildPlan(tuple(jobs), tuple(targets), up_to_date, tuple(notes))
+
+
+def stale(statuses: Mapping[str, Status]) -> list[str]:
+    return [n for n, s in statuses.items() if s.state in (State.STALE, State.NEVER_BUILT,
+                                                          State.FAILED)]

@@ -1,0 +1,106 @@
+"""Status: is each dataset up to date, and if not, exactly why.
+
+A pure function of the Flow, the expected fingerprints and what the state store remembers of the
+last builds; the reasons ("recipe changed", "input raw_orders changed", "variable x changed") are
+what ``weir status`` and ``weir plan`` print.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import Enum
+
+from weir.flow.fingerprint import Components
+from weir.flow.graph import Flow
+
+
+class State(str, Enum):
+    SOURCE = "source"
+    UP_TO_DATE = "up to date"
+    STALE = "stale"
+    NEVER_BUILT = "never built"
+    FAILED = "failed"
+
+
+@dataclass(frozen=True)
+class Stored:
+    """What the state store remembers of a dataset's builds."""
+
+    fingerprint: str | None  # of the last successful build
+    components: Components | None
+    last_failed: bool = False
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class Status:
+    state: State
+    reasons: tuple[str, ...] = field(default_factory=tuple)
+    data_present: bool = False
+
+    @property
+    def up_to_date(self) -> bool:
+        return self.state in (State.UP_TO_DATE, State.SOURCE)
+
+    def describe(self) -> str:
+        return self.state.value + (f": {', '.join(self.reasons)}" if self.reasons else "")
+
+
+def compute_status(flow: Flow, expected: Mapping[str, str], components: Mapping[str, Components],
+                   stored: Mapping[str, Stored], data_present: Mapping[str, bool]
+                   ) -> dict[str, Status]:
+    statuses: dict[str, Status] = {}
+    for name in flow.order:
+        present = data_present.get(name, False)
+        ds = flow.project.datasets[name]
+        if ds.is_source:
+            reasons = () if present else ("data missing",)
+            statuses[name] = Status(State.SOURCE, reasons, present)
+            continue
+        record = stored.get(name)
+        if record is None or record.fingerprint is None:
+            state = State.FAILED if record is not None and record.last_failed else State.NEVER_BUILT
+            reason = ("last build failed",) if state is State.FAILED else ()
+            statuses[name] = Status(state, reason, present)
+            continue
+        reasons = list(_why(flow, name, record, expected, components, stored))
+        if record.fingerprint == expected[name] and not reasons:
+            if present:
+                state = State.FAILED if record.last_failed else State.UP_TO_DATE
+                statuses[name] = Status(state, ("last build failed",) if record.last_failed
+                                        else (), True)
+                continue
+            reasons = ["data missing"]
+        elif not reasons:
+            reasons = ["definition changed"]
+        if record.last_failed:
+            statuses[name] = Status(State.FAILED, ("last build failed", *reasons), present)
+        else:
+            statuses[name] = Status(State.STALE, tuple(reasons), present)
+    return statuses
+
+
+def _why(flow: Flow, name: str, record: Stored, expected: Mapping[str, str],
+         components: Mapping[str, Components], stored: Mapping[str, Stored]) -> list[str]:
+    old, new = record.components, components[name]
+    if old is None or record.fingerprint == expected[name]:
+        return []
+    reasons: list[str] = []
+    if old.code != new.code or set(old.inputs) != set(new.inputs) \
+            or set(old.variables) != set(new.variables):
+        reasons.append("recipe changed")
+    if old.definition != new.definition:
+        reasons.append("definition changed")
+    for var, value in new.variables.items():
+        if var in old.variables and old.variables[var] != value:
+            reasons.append(f"variable {var} changed")
+    for inp, fp in new.inputs.items():
+        if inp in old.inputs and old.inputs[inp] != fp:
+            upstream = stored.get(inp)
+            if flow.project.datasets[inp].is_source or (upstream is not None
+                                                         and upstream.fingerprint == fp):
+                reasons.append(f"input {inp} changed")
+            else:
+                reasons.append(f"input {inp} is out of date")
+    return reasons

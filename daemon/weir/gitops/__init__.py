@@ -1,0 +1,2 @@
+"""weir.gitops: everything weir does with git (project creation today; environments and
+promotion later). Every git call lives in this package."""

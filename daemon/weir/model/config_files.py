@@ -1,0 +1,226 @@
+"""Parsers for the YAML files of a project: weir.yaml, connections.yaml and datasets/*.yaml.
+
+Each takes ``(file, text)`` and returns a value plus diagnostics; none reads the disk.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from weir.model.diagnostics import Diagnostic
+from weir.model.project import (CONNECTION_TYPES, FORMATS, ColumnSpec, Connection, DatasetSpec,
+                                Location, ProjectConfig, frozen_map)
+from weir.model.suggest import did_you_mean
+from weir.model.yamlfile import LineDict, check_keys, line_of, parse_yaml
+
+NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+PROJECT_NAME_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$")
+
+PROJECT_KEYS = ("name", "default_connection", "default_format", "variables", "environments")
+CONNECTION_FILE_KEYS = ("connections",)
+CONNECTION_KEYS = {"filesystem": ("type", "root", "max_concurrent_jobs", "description")}
+DATASET_KEYS = ("description", "connection", "path", "format", "tags", "zone", "keep", "schema")
+COLUMN_KEYS = ("name", "type", "nullable", "description")
+
+DEFAULT_CONNECTION = "local"
+DEFAULT_ROOT = "data"
+
+
+def _expect_mapping(file: str, value: Any, what: str, line: int = 0) -> list[Diagnostic]:
+    if isinstance(value, LineDict):
+        return []
+    return [Diagnostic(file, line_of(value, line) or line,
+                       f"{what} must be a mapping of keys to values, not {_kind(value)}")]
+
+
+def _kind(value: Any) -> str:
+    if value is None:
+        return "empty"
+    if isinstance(value, list):
+        return "a list"
+    return f"a {type(value).__name__}"
+
+
+def parse_project_config(file: str, text: str) -> tuple[ProjectConfig | None, list[Diagnostic]]:
+    data, diags = parse_yaml(file, text)
+    if diags:
+        return None, diags
+    if not isinstance(data, LineDict):
+        return None, [Diagnostic(file, 1, "weir.yaml must be a mapping with at least `name:`",
+                                 hint="start with a line like `name: shop`")]
+    diags += check_keys(file, data, PROJECT_KEYS, "weir.yaml")
+    name = data.get("name")
+    if not isinstance(name, str) or not PROJECT_NAME_RE.match(name):
+        diags.append(Diagnostic(file, data.line_of("name"),
+                                "the project needs a `name` made of letters, digits, _ . and -",
+                                hint="e.g. `name: shop`"))
+        name = "project"
+    default_connection = data.get("default_connection", DEFAULT_CONNECTION)
+    if not isinstance(default_connection, str):
+        diags.append(Diagnostic(file, data.line_of("default_connection"),
+                                "`default_connection` must be a connection name"))
+        default_connection = DEFAULT_CONNECTION
+    default_format = data.get("default_format", "parquet")
+    if default_format not in FORMATS:
+        diags.append(Diagnostic(file, data.line_of("default_format"),
+                                f"unknown format '{default_format}'",
+                                hint=did_you_mean(str(default_format), FORMATS)
+                                or f"formats are: {', '.join(FORMATS)}"))
+        default_format = "parquet"
+    variables = data.get("variables") or LineDict()
+    variable_lines: dict[str, int] = {}
+    if not isinstance(variables, dict):
+        diags.append(Diagnostic(file, data.line_of("variables"),
+                                "`variables` must be a mapping of names to values"))
+        variables = {}
+    else:
+        for key in variables:
+            variable_lines[key] = variables.line_of(key) if isinstance(variables, LineDict) else 0
+            if not NAME_RE.match(key):
+                diags.append(Diagnostic(file, variable_lines[key],
+                                        f"variable name '{key}' is not an identifier",
+                                        hint="use letters, digits and _ so SQL can bind $name"))
+    environments = data.get("environments") or {}
+    if not isinstance(environments, dict):
+        diags += _expect_mapping(file, environments, "`environments`", data.line_of("environments"))
+        environments = {}
+    config = ProjectConfig(name=name, default_connection=default_connection,
+                           default_format=default_format,
+                           variables=frozen_map(_plain(variables)),
+                           variable_lines=frozen_map(variable_lines),
+                           environments=frozen_map(_plain(environments)))
+    return config, diags
+
+
+def _plain(value: Any) -> Any:
+    """LineDicts back to dicts (for hashing and JSON)."""
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
+
+
+def builtin_local_connection() -> Connection:
+    return Connection(DEFAULT_CONNECTION, "filesystem", frozen_map({"root": DEFAULT_ROOT}),
+                      Location("connections.yaml", 0))
+
+
+def parse_connections(file: str, text: str) -> tuple[dict[str, Connection], list[Diagnostic]]:
+    data, diags = parse_yaml(file, text)
+    if diags or data is None:
+        return {}, diags
+    if not isinstance(data, LineDict):
+        return {}, [Diagnostic(file, 1, "connections.yaml must be a mapping with `connections:`")]
+    diags += check_keys(file, data, CONNECTION_FILE_KEYS, "connections.yaml")
+    conns = data.get("connections") or LineDict()
+    if not isinstance(conns, LineDict):
+        return {}, diags + _expect_mapping(file, conns, "`connections`", data.line_of("connections"))
+    out: dict[str, Connection] = {}
+    for name, spec in conns.items():
+        line = conns.line_of(name)
+        if not NAME_RE.match(name):
+            diags.append(Diagnostic(file, line, f"connection name '{name}' is not an identifier"))
+            continue
+        if not isinstance(spec, LineDict):
+            diags += _expect_mapping(file, spec, f"connection '{name}'", line)
+            continue
+        ctype = spec.get("type")
+        if ctype not in CONNECTION_TYPES:
+            diags.append(Diagnostic(
+                file, spec.line_of("type"),
+                f"connection '{name}' has unknown type '{ctype}'" if ctype
+                else f"connection '{name}' has no `type`",
+                hint=(did_you_mean(str(ctype), CONNECTION_TYPES) if ctype else None)
+                or f"supported types: {', '.join(CONNECTION_TYPES)}"))
+            continue
+        diags += check_keys(file, spec, CONNECTION_KEYS[ctype], f"a {ctype} connection")
+        if ctype == "filesystem" and not isinstance(spec.get("root"), str):
+            diags.append(Diagnostic(file, spec.line_of("root"),
+                                    f"filesystem connection '{name}' needs a `root` directory",
+                                    hint="e.g. `root: data` (relative to the project)"))
+            continue
+        limit = spec.get("max_concurrent_jobs")
+        if limit is not None and (not isinstance(limit, int) or limit < 1):
+            diags.append(Diagnostic(file, spec.line_of("max_concurrent_jobs"),
+                                    "`max_concurrent_jobs` must be a positive whole number"))
+        out[name] = Connection(name, ctype, frozen_map(_plain(spec)), Location(file, line))
+    return out, diags
+
+
+def parse_dataset_file(file: str, name: str, text: str) -> tuple[DatasetSpec | None,
+                                                                   list[Diagnostic]]:
+    data, diags = parse_yaml(file, text)
+    if diags:
+        return None, diags
+    if data is None:
+        data = LineDict()
+        data.key_lines = {}
+        data.line = 1
+    if not isinstance(data, LineDict):
+        return None, [Diagnostic(file, 1, f"a dataset file must be a mapping, not {_kind(data)}",
+                                 hint="e.g. `path: orders.csv` on its own line")]
+    if not NAME_RE.match(name):
+        diags.append(Diagnostic(file, 0, f"dataset name '{name}' (the file's name) is not an "
+                                "identifier", hint="rename the file to letters, digits and _"))
+    diags += check_keys(file, data, DATASET_KEYS, "a dataset")
+
+    def text_field(key: str) -> str | None:
+        value = data.get(key)
+        if value is None or isinstance(value, str):
+            return value
+        diags.append(Diagnostic(file, data.line_of(key), f"`{key}` must be text"))
+        return None
+
+    fmt = text_field("format")
+    if fmt is not None and fmt not in FORMATS:
+        diags.append(Diagnostic(file, data.line_of("format"), f"unknown format '{fmt}'",
+                                hint=did_you_mean(fmt, FORMATS)
+                                or f"formats are: {', '.join(FORMATS)}"))
+        fmt = None
+    path = text_field("path")
+    if path is not None and (path.startswith("/") or ".." in path.split("/")):
+        diags.append(Diagnostic(file, data.line_of("path"),
+                                f"path '{path}' must stay inside the connection's root",
+                                hint="give a path relative to the connection's root"))
+    tags = data.get("tags") or []
+    if isinstance(tags, str):
+        tags = [tags]
+    if not isinstance(tags, list) or not all(isinstance(t, str) for t in tags):
+        diags.append(Diagnostic(file, data.line_of("tags"), "`tags` must be a list of words",
+                                hint="e.g. `tags: [raw, sales]`"))
+        tags = []
+    keep = data.get("keep", False)
+    if not isinstance(keep, bool):
+        diags.append(Diagnostic(file, data.line_of("keep"), "`keep` must be true or false"))
+        keep = False
+    schema, schema_diags = _parse_schema(file, data.get("schema"), data.line_of("schema"))
+    diags += schema_diags
+    spec = DatasetSpec(name=name, location=Location(file, 1), description=text_field("description"),
+                       connection=text_field("connection"), path=path, format=fmt,
+                       tags=tuple(tags), zone=text_field("zone"), keep=keep, schema=schema,
+                       key_lines=frozen_map(dict(data.key_lines)))
+    return spec, diags
+
+
+def _parse_schema(file: str, value: Any, line: int) -> tuple[tuple[ColumnSpec, ...] | None,
+                                                            list[Diagnostic]]:
+    if value is None:
+        return None, []
+    if not isinstance(value, list):
+        return None, [Diagnostic(file, line, "`schema` must be a list of columns",
+                                 hint="e.g. `- {name: order_id, type: int64}`")]
+    diags: list[Diagnostic] = []
+    columns = []
+    for item in value:
+        if not isinstance(item, LineDict) or not isinstance(item.get("name"), str) \
+                or not isinstance(item.get("type"), str):
+            diags.append(Diagnostic(file, line_of(item, line),
+                                    "each schema column needs `name` and `type`",
+                                    hint="e.g. `- {name: amount, type: double}`"))
+            continue
+        diags += check_keys(file, item, COLUMN_KEYS, "a schema column")
+        nullable = item.get("nullable", True)
+        columns.append(ColumnSpec(item["name"], item["type"], bool(nullable)))
+    return tuple(columns), diags

@@ -1,0 +1,281 @@
+"""From a directory of project files to a :class:`Project` and the list of what is wrong.
+
+This is the one place that reads project files. ``overlays`` lets an editor pass unsaved buffers.
+Cross-file rules live here too: unknown inputs, two producers of one dataset, unknown connections
+and variables, sources without a location. (Cycles are the Flow's business: ``weir.flow``.)
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import replace
+from pathlib import Path
+
+from weir.model.config_files import (builtin_local_connection, parse_connections,
+                                     parse_dataset_file, parse_project_config)
+from weir.model.diagnostics import Diagnostic, Severity
+from weir.model.parse_cache import (ParseCache, content_hash, decode_python, decode_sql,
+                                    encode_python, encode_sql)
+from weir.model.project import (EXTENSION_FORMATS, FORMATS, Connection, Dataset, DatasetSpec,
+                                Location, Project, ProjectConfig, Recipe, frozen_map)
+from weir.model.python_recipes import PythonFile, _digest, parse_python_file
+from weir.model.sql_recipes import parse_sql_file, variable_line
+from weir.model.suggest import did_you_mean
+
+PROJECT_FILE = "weir.yaml"
+SKIP_DIRS = {"__pycache__", "node_modules", ".git", ".weir", ".venv", "venv"}
+
+
+def find_project_root(start: Path) -> Path | None:
+    """The nearest directory at or above ``start`` holding a weir.yaml."""
+    start = start.resolve()
+    for candidate in (start, *start.parents):
+        if (candidate / PROJECT_FILE).is_file():
+            return candidate
+    return None
+
+
+def _walk(root: Path, sub: str, suffixes: tuple[str, ...]) -> list[str]:
+    """Project-relative paths (forward slashes) of files under ``root/sub`` with the suffixes."""
+    found: list[str] = []
+    base = root / sub
+    if not base.is_dir():
+        return found
+    stack = [base]
+    while stack:
+        directory = stack.pop()
+        try:
+            entries = list(os.scandir(directory))
+        except OSError:
+            continue
+        for entry in entries:
+            if entry.name.startswith(".") or entry.name in SKIP_DIRS:
+                continue
+            if entry.is_dir(follow_symlinks=False):
+                stack.append(Path(entry.path))
+            elif entry.name.endswith(suffixes):
+                found.append(Path(entry.path).relative_to(root).as_posix())
+    return sorted(found)
+
+
+def project_files(root: Path) -> list[str]:
+    """Every file whose content defines the Flow."""
+    files = [f for f in (PROJECT_FILE, "connections.yaml") if (root / f).is_file()]
+    files += _walk(root, "datasets", (".yaml", ".yml"))
+    files += _walk(root, "recipes", (".py", ".sql"))
+    return files
+
+
+def load_project(root: Path, overlays: Mapping[str, str] | None = None,
+                 cache: ParseCache | None = None) -> tuple[Project | None, list[Diagnostic]]:
+    """Read and check every project file. The Project is None only if weir.yaml is unusable."""
+    overlays = overlays or {}
+    diags: list[Diagnostic] = []
+    texts: dict[str, bytes] = {}
+    files = project_files(root)
+    for f in overlays:
+        if f not in files:
+            files.append(f)
+    for f in files:
+        if f in overlays:
+            texts[f] = overlays[f].encode()
+            continue
+        try:
+            texts[f] = (root / f).read_bytes()
+        except OSError as exc:
+            diags.append(Diagnostic(f, 0, f"cannot read: {exc.strerror}"))
+
+    def text_of(f: str) -> str | None:
+        try:
+            return texts[f].decode("utf-8")
+        except UnicodeDecodeError:
+            diags.append(Diagnostic(f, 0, "the file is not UTF-8 text"))
+            return None
+
+    if PROJECT_FILE not in texts:
+        return None, [Diagnostic(PROJECT_FILE, 0, "weir.yaml is missing",
+                                 hint="run `weir init` or create weir.yaml with `name: …`")]
+    config_text = text_of(PROJECT_FILE)
+    config, d = parse_project_config(PROJECT_FILE, config_text or "")
+    diags += d
+    if config is None:
+        return None, diags
+
+    connections: dict[str, Connection] = {}
+    if "connections.yaml" in texts:
+        conn_text = text_of("connections.yaml")
+        parsed, d = parse_connections("connections.yaml", conn_text or "")
+        diags += d
+        connections.update(parsed)
+    connections.setdefault("local", builtin_local_connection())
+
+    specs: dict[str, DatasetSpec] = {}
+    for f in files:
+        if not f.startswith("datasets/") or not f.endswith((".yaml", ".yml")):
+            continue
+        text = text_of(f)
+        if text is None:
+            continue
+        name = Path(f).stem
+        spec, d = parse_dataset_file(f, name, text)
+        diags += d
+        if spec is None:
+            continue
+        if name in specs:
+            diags.append(Diagnostic(f, 0, f"dataset '{name}' is also defined in "
+                                    f"{specs[name].location.file}",
+                                    hint="keep one file per dataset"))
+            continue
+        specs[name] = spec
+
+    python_files: dict[str, PythonFile] = {}
+    sql_recipes: list[Recipe] = []
+    for f in files:
+        if not f.startswith("recipes/"):
+            continue
+        raw = texts.get(f)
+        if raw is None:
+            continue
+        digest = content_hash(raw)
+        cached = cache.get(f, digest) if cache is not None else None
+        if f.endswith(".py"):
+            if cached is not None:
+                pf, d = decode_python(cached)
+            else:
+                text = text_of(f)
+                if text is None:
+                    continue
+                pf, d = parse_python_file(f, text)
+                if cache is not None:
+                    cache.put(f, digest, encode_python(pf, d))
+            python_files[f] = pf
+        else:
+            if cached is not None:
+                recipe, d = decode_sql(cached)
+            else:
+                text = text_of(f)
+                if text is None:
+                    continue
+                recipe, d = parse_sql_file(f, Path(f).stem, text)
+                if cache is not None:
+                    cache.put(f, digest, encode_sql(recipe, d))
+            if recipe is not None:
+                sql_recipes.append(recipe)
+        diags += d
+    if cache is not None:
+        cache.retain({f for f in files if f.startswith("recipes/")})
+
+    recipes = _link_project_modules(python_files) + sql_recipes
+    project = _assemble(root, config, connections, specs, recipes, texts, diags)
+    return project, diags
+
+
+def _link_project_modules(python_files: dict[str, PythonFile]) -> list[Recipe]:
+    """Fold the code of project modules a recipe imports (transitively) into its code hash."""
+    by_module: dict[str, PythonFile] = {}
+    for f, pf in python_files.items():
+        parts = Path(f).parts[1:]  # drop "recipes/"
+        if len(parts) == 1:
+            by_module[Path(parts[0]).stem] = pf
+        elif len(parts) == 2 and parts[1] == "__init__.py":
+            by_module[parts[0]] = pf
+    recipes: list[Recipe] = []
+    for pf in python_files.values():
+        for recipe in pf.recipes:
+            todo = list(pf.local_imports.get(recipe.id, ()))
+            seen: set[str] = set()
+            hashes = []
+            while todo:
+                m = todo.pop()
+                if m in seen or m not in by_module:
+                    continue
+                seen.add(m)
+                hashes.append(f"{m}:{by_module[m].module_hash}")
+                todo.extend(by_module[m].module_imports)
+            if hashes:
+                recipe = replace(recipe, code_hash=_digest(recipe.code_hash, *sorted(hashes)))
+            recipes.append(recipe)
+    return recipes
+
+
+def _assemble(root: Path, config: ProjectConfig, connections: dict[str, Connection],
+              specs: dict[str, DatasetSpec], recipes: list[Recipe], texts: Mapping[str, bytes],
+              diags: list[Diagnostic]) -> Project:
+    producers: dict[str, Recipe] = {}
+    kept_recipes: dict[str, Recipe] = {}
+    for recipe in sorted(recipes, key=lambda r: (r.file, r.line)):
+        clash = False
+        for out in recipe.outputs:
+            if out in producers:
+                first = producers[out]
+                diags.append(Diagnostic(
+                    recipe.file, recipe.line,
+                    f"dataset '{out}' is built by two recipes: here and {first.location}",
+                    hint="each dataset has one producer; rename one of the outputs"))
+                clash = True
+        if clash:
+            continue
+        for out in recipe.outputs:
+            producers[out] = recipe
+        kept_recipes[recipe.id] = recipe
+
+    datasets: dict[str, Dataset] = {}
+    for name in sorted(set(specs) | set(producers)):
+        spec = specs.get(name)
+        recipe = producers.get(name)
+        if spec is not None and recipe is None and spec.path is None:
+            hint = did_you_mean(name, producers)
+            diags.append(Diagnostic(
+                spec.location.file, 1,
+                f"dataset '{name}' has no recipe building it and no `path` to its data",
+                hint=(f"a recipe builds {hint[len('did you mean '):-1]}: rename one of them"
+                      if hint else "a source dataset needs `path:` (relative to its "
+                      "connection's root); a recipe output is named by its function or file")))
+            continue
+        connection = (spec.connection if spec and spec.connection else None) \
+            or config.default_connection
+        if connection not in connections:
+            if spec and spec.connection:
+                where = Location(spec.location.file, spec.key_lines.get("connection", 1))
+            else:
+                where = Location("weir.yaml", 0)
+            diags.append(Diagnostic(where.file, where.line, f"unknown connection '{connection}'",
+                                    hint=did_you_mean(connection, connections)
+                                    or f"connections: {', '.join(sorted(connections))} "
+                                    "(define more in connections.yaml)"))
+        fmt = spec.format if spec and spec.format else None
+        if spec and spec.path and fmt is None:
+            fmt = EXTENSION_FORMATS.get(Path(spec.path).suffix.lower())
+        fmt = fmt or config.default_format
+        path = spec.path if spec and spec.path else f"{config.name}/{name}.{FORMATS[fmt]}"
+        tags = tuple(dict.fromkeys([*(spec.tags if spec else ()),
+                                    *(recipe.tags if recipe else ())]))
+        datasets[name] = Dataset(
+            name=name, connection=connection, path=path, format=fmt,
+            recipe=recipe.id if recipe else None, tags=tags, zone=spec.zone if spec else None,
+            keep=spec.keep if spec else False, schema=spec.schema if spec else None,
+            description=spec.description if spec else None,
+            location=spec.location if spec else recipe.location)  # type: ignore[union-attr]
+
+    for recipe in kept_recipes.values():
+        for inp in recipe.inputs:
+            if inp.name not in datasets:
+                diags.append(Diagnostic(
+                    inp.location.file, inp.location.line, f"unknown input '{inp.name}'",
+                    hint=did_you_mean(inp.name, datasets)
+                    or "a dataset is a recipe's output or has a file in datasets/"))
+        for variable in recipe.variables:
+            if variable not in config.variables:
+                line = recipe.line
+                if recipe.file.endswith(".sql") and recipe.file in texts:
+                    line = variable_line(texts[recipe.file].decode("utf-8", "replace"), variable)
+                diags.append(Diagnostic(recipe.file, line, f"unknown variable '{variable}'",
+                                        hint=did_you_mean(variable, config.variables)
+                                        or "define it under `variables:` in weir.yaml"))
+    return Project(root=str(root), config=config, connections=frozen_map(connections),
+                   datasets=frozen_map(datasets), recipes=frozen_map(kept_recipes))
+
+
+def errors(diags: list[Diagnostic]) -> list[Diagnostic]:
+    return [d for d in diags if d.severity is Severity.ERROR]

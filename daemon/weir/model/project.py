@@ -1,0 +1,179 @@
+"""The immutable Project: everything weir knows about a project after reading its files.
+
+These are plain frozen values built by the parsers in this package. They carry source locations
+(file, line) so that every later layer can point the user at the line to fix.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+from types import MappingProxyType
+from typing import Any, Mapping
+
+FORMATS: dict[str, str] = {"parquet": "parquet", "csv": "csv", "jsonl": "jsonl"}
+"""Format name → file extension."""
+
+EXTENSION_FORMATS: dict[str, str] = {".parquet": "parquet", ".pq": "parquet", ".csv": "csv",
+                                     ".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl"}
+
+CONNECTION_TYPES = ("filesystem",)
+
+
+@dataclass(frozen=True)
+class Location:
+    file: str  # relative to the project root, with forward slashes
+    line: int = 0
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}" if self.line else self.file
+
+
+@dataclass(frozen=True)
+class Connection:
+    name: str
+    type: str
+    params: Mapping[str, Any]
+    location: Location
+
+
+@dataclass(frozen=True)
+class ColumnSpec:
+    name: str
+    type: str
+    nullable: bool = True
+
+
+class Interface(str, Enum):
+    """How a Python recipe wants an input handed over (chosen by the parameter's annotation)."""
+
+    PANDAS = "pandas"
+    ARROW = "arrow"
+    POLARS = "polars"
+    DUCKDB = "duckdb"
+
+
+@dataclass(frozen=True)
+class RecipeInput:
+    name: str
+    interface: Interface
+    location: Location
+
+
+class RecipeKind(str, Enum):
+    PYTHON = "python"
+    SQL = "sql"
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """One unit of work: a decorated Python function or a SQL file.
+
+    ``code_hash`` fingerprints the code with comments and formatting normalised away (for Python:
+    the function and the module-level code it uses); ``variables`` are the project variables it
+    reads.
+    """
+
+    name: str  # the function name, or the SQL file stem
+    kind: RecipeKind
+    file: str
+    line: int
+    inputs: tuple[RecipeInput, ...]
+    outputs: tuple[str, ...]
+    code_hash: str
+    variables: tuple[str, ...]
+    retries: int = 0
+    tags: tuple[str, ...] = ()
+
+    @property
+    def id(self) -> str:
+        """Unique in a project: a Python recipe is ``file:function``, a SQL recipe its file."""
+        return self.file if self.kind is RecipeKind.SQL else f"{self.file}:{self.name}"
+
+    @property
+    def location(self) -> Location:
+        return Location(self.file, self.line)
+
+    @property
+    def input_names(self) -> tuple[str, ...]:
+        return tuple(i.name for i in self.inputs)
+
+
+@dataclass(frozen=True)
+class DatasetSpec:
+    """What a dataset YAML file says (everything optional but the name)."""
+
+    name: str
+    location: Location
+    description: str | None = None
+    connection: str | None = None
+    path: str | None = None
+    format: str | None = None
+    tags: tuple[str, ...] = ()
+    zone: str | None = None
+    keep: bool = False
+    schema: tuple[ColumnSpec, ...] | None = None
+    key_lines: Mapping[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """A resolved dataset: where its data lives and who builds it (``recipe`` None = source)."""
+
+    name: str
+    connection: str
+    path: str  # relative to the connection's root
+    format: str
+    recipe: str | None  # the producing recipe's id
+    tags: tuple[str, ...]
+    zone: str | None
+    keep: bool
+    schema: tuple[ColumnSpec, ...] | None
+    description: str | None
+    location: Location  # the YAML file if any, else the producing recipe
+
+    @property
+    def is_source(self) -> bool:
+        return self.recipe is None
+
+    def definition(self) -> dict[str, Any]:
+        """The parts of the definition that change the data, for the fingerprint."""
+        return {
+            "connection": self.connection,
+            "path": self.path,
+            "format": self.format,
+            "schema": [[c.name, c.type, c.nullable] for c in self.schema] if self.schema else None,
+        }
+
+
+@dataclass(frozen=True)
+class ProjectConfig:
+    name: str
+    default_connection: str
+    default_format: str
+    variables: Mapping[str, Any]
+    variable_lines: Mapping[str, int]
+    environments: Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class Project:
+    """A whole project: config, connections, datasets and recipes, all by name."""
+
+    root: str
+    config: ProjectConfig
+    connections: Mapping[str, Connection]
+    datasets: Mapping[str, Dataset]
+    recipes: Mapping[str, Recipe]  # by recipe id
+
+    @property
+    def name(self) -> str:
+        return self.config.name
+
+    def producer(self, dataset: str) -> Recipe | None:
+        ds = self.datasets.get(dataset)
+        return self.recipes[ds.recipe] if ds is not None and ds.recipe else None
+
+
+def frozen_map(d: Mapping[str, Any]) -> Mapping[str, Any]:
+    return MappingProxyType(dict(d))

@@ -1,0 +1,304 @@
+"""Reading Python recipe files with ``ast``: which functions are recipes, their inputs and outputs.
+
+User code is never imported here: the Flow must be known instantly, safely, and even when the code
+would not run. A recipe's ``code_hash`` covers the function and the module-level code it uses
+(helpers, constants, imports), normalised so comments, docstrings and formatting do not count.
+"""
+
+from __future__ import annotations
+
+import ast
+import hashlib
+from dataclasses import dataclass
+
+from weir.model.diagnostics import Diagnostic
+from weir.model.project import Interface, Location, Recipe, RecipeInput, RecipeKind
+
+INTERFACES: dict[str, Interface] = {
+    "pandas.DataFrame": Interface.PANDAS,
+    "pandas.core.frame.DataFrame": Interface.PANDAS,
+    "pyarrow.Table": Interface.ARROW,
+    "pyarrow.lib.Table": Interface.ARROW,
+    "polars.DataFrame": Interface.POLARS,
+    "duckdb.DuckDBPyRelation": Interface.DUCKDB,
+}
+SUPPORTED = "pandas.DataFrame, pyarrow.Table, polars.DataFrame or duckdb.DuckDBPyRelation"
+DECORATOR_ARGS = ("outputs", "tags", "retries")
+
+
+@dataclass(frozen=True)
+class PythonFile:
+    """What one recipe file holds. ``recipes`` carry a code hash of this file only; the loader
+    folds in the hashes of the project modules listed in ``local_imports``."""
+
+    recipes: tuple[Recipe, ...]
+    local_imports: dict[str, tuple[str, ...]]  # recipe id -> project modules it imports
+    module_hash: str  # the whole file, normalised: used when another recipe imports this module
+    module_imports: tuple[str, ...] = ()  # every top-level module this file imports
+
+
+def _strip_docstring(body: list[ast.stmt]) -> list[ast.stmt]:
+    if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant) \
+            and isinstance(body[0].value.value, str):
+        return body[1:]
+    return body
+
+
+class _DocstringStripper(ast.NodeTransformer):
+    def _strip(self, node: ast.AST) -> ast.AST:
+        self.generic_visit(node)
+        body = _strip_docstring(node.body)  # type: ignore[attr-defined]
+        node.body = body or [ast.Pass()]  # type: ignore[attr-defined]
+        return node
+
+    visit_FunctionDef = visit_AsyncFunctionDef = visit_ClassDef = visit_Module = _strip
+
+
+def _dump(node: ast.AST) -> str:
+    return ast.dump(node, annotate_fields=False, include_attributes=False)
+
+
+def _digest(*parts: str) -> str:
+    h = hashlib.blake2b(digest_size=16)
+    for part in parts:
+        h.update(part.encode())
+        h.update(b"\0")
+    return h.hexdigest()
+
+
+def _dotted(node: ast.AST) -> str | None:
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Attribute):
+        base = _dotted(node.value)
+        return f"{base}.{node.attr}" if base else None
+    return None
+
+
+class _Module:
+    """Module-level names: where each is defined, and what imports stand for."""
+
+    def __init__(self, tree: ast.Module) -> None:
+        self.aliases: dict[str, str] = {}  # local name -> fully qualified name
+        self.definitions: dict[str, list[ast.stmt]] = {}
+        self.import_modules: dict[str, str] = {}  # local name -> top-level module imported
+        for stmt in tree.body:
+            for name in self._names_defined(stmt):
+                self.definitions.setdefault(name, []).append(stmt)
+
+    def _names_defined(self, stmt: ast.stmt) -> list[str]:
+        if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            return [stmt.name]
+        if isinstance(stmt, ast.Import):
+            names = []
+            for a in stmt.names:
+                local = a.asname or a.name.split(".")[0]
+                self.aliases[local] = a.name if a.asname else a.name.split(".")[0]
+                self.import_modules[local] = a.name.split(".")[0]
+                names.append(local)
+            return names
+        if isinstance(stmt, ast.ImportFrom):
+            names = []
+            for a in stmt.names:
+                local = a.asname or a.name
+                if stmt.module and not stmt.level:
+                    self.aliases[local] = f"{stmt.module}.{a.name}"
+                    self.import_modules[local] = stmt.module.split(".")[0]
+                names.append(local)
+            return names
+        if isinstance(stmt, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
+            targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
+            return [n.id for t in targets for n in ast.walk(t) if isinstance(n, ast.Name)]
+        return []
+
+    def resolve(self, node: ast.AST) -> str | None:
+        """``pd.DataFrame`` -> ``pandas.DataFrame`` using this module's imports."""
+        dotted = _dotted(node)
+        if dotted is None:
+            return None
+        head, _, rest = dotted.partition(".")
+        full = self.aliases.get(head, head)
+        return f"{full}.{rest}" if rest else full
+
+
+def _is_recipe_decorator(module: _Module, node: ast.expr) -> ast.Call | bool:
+    target = node.func if isinstance(node, ast.Call) else node
+    name = module.resolve(target)
+    if name in ("weir.recipe", "recipe"):
+        return node if isinstance(node, ast.Call) else True
+    return False
+
+
+def _names_used(nodes: list[ast.AST]) -> set[str]:
+    """Names a statement reads from outside itself: a function's parameters and the names it
+    assigns are its own (so a parameter that shares a helper's name does not pull the helper in).
+    """
+    used: set[str] = set()
+    for node in nodes:
+        local: set[str] = set()
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
+            a = node.args
+            local = {x.arg for x in [*a.posonlyargs, *a.args, *a.kwonlyargs,
+                                     *([a.vararg] if a.vararg else []),
+                                     *([a.kwarg] if a.kwarg else [])]}
+            local |= {n.id for n in ast.walk(node) if isinstance(n, ast.Name)
+                      and isinstance(n.ctx, ast.Store)}
+            if not isinstance(node, ast.Lambda):
+                # decorators and annotations are evaluated outside the function's scope
+                outer = [*node.decorator_list, *(x.annotation for x in
+                                                 [*a.posonlyargs, *a.args, *a.kwonlyargs]
+                                                 if x.annotation)]
+                used |= {n.id for o in outer for n in ast.walk(o) if isinstance(n, ast.Name)}
+        for sub in ast.walk(node):
+            if isinstance(sub, ast.Name) and isinstance(sub.ctx, ast.Load) and sub.id not in local:
+                used.add(sub.id)
+    return used
+
+
+def parse_python_file(file: str, text: str) -> tuple[PythonFile, list[Diagnostic]]:
+    """Find the ``@recipe`` functions of one file. Never raises on bad user code."""
+    try:
+        tree = ast.parse(text, filename=file)
+    except SyntaxError as exc:
+        return PythonFile((), {}, ""), [Diagnostic(
+            file, exc.lineno or 0, f"Python syntax error: {exc.msg}",
+            hint="fix the syntax; the rest of the Flow is still known",
+            col=max((exc.offset or 1) - 1, 0))]
+    except ValueError as exc:  # e.g. null bytes
+        return PythonFile((), {}, ""), [Diagnostic(file, 0, f"cannot parse: {exc}")]
+    module = _Module(tree)
+    stripped = _DocstringStripper().visit(ast.parse(text, filename=file))
+    stripped_defs = _Module(stripped).definitions
+    module_hash = _digest(_dump(stripped))
+    diags: list[Diagnostic] = []
+    recipes: list[Recipe] = []
+    local_imports: dict[str, tuple[str, ...]] = {}
+    for index, stmt in enumerate(tree.body):
+        if not isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            continue
+        decorator = next((d for d in stmt.decorator_list if _is_recipe_decorator(module, d)), None)
+        if decorator is None:
+            continue
+        if isinstance(stmt, ast.AsyncFunctionDef):
+            diags.append(Diagnostic(file, stmt.lineno, f"recipe '{stmt.name}' is async",
+                                    hint="recipes are plain functions: remove `async`"))
+            continue
+        stripped_fn = stripped.body[index]
+        recipe, uses, d = _read_recipe(file, stmt, decorator, module, stripped_fn, stripped_defs)
+        diags += d
+        if recipe is not None:
+            recipes.append(recipe)
+            local_imports[recipe.id] = tuple(sorted(uses))
+    return PythonFile(tuple(recipes), local_imports, module_hash,
+                      tuple(sorted(set(module.import_modules.values())))), diags
+
+
+def _literal_strings(file: str, node: ast.expr, what: str,
+                     diags: list[Diagnostic]) -> tuple[str, ...] | None:
+    if isinstance(node, (ast.List, ast.Tuple)) and all(
+            isinstance(e, ast.Constant) and isinstance(e.value, str) for e in node.elts):
+        return tuple(e.value for e in node.elts)  # type: ignore[attr-defined]
+    diags.append(Diagnostic(file, node.lineno, f"`{what}` must be a list of names written out",
+                            hint=f'e.g. {what}=["train", "test"]; weir reads it without running '
+                            "your code"))
+    return None
+
+
+def _read_recipe(file: str, fn: ast.FunctionDef, decorator: ast.expr, module: _Module,
+                 stripped_fn: ast.stmt, stripped_defs: dict[str, list[ast.stmt]]
+                 ) -> tuple[Recipe | None, set[str], list[Diagnostic]]:
+    diags: list[Diagnostic] = []
+    outputs: tuple[str, ...] = (fn.name,)
+    tags: tuple[str, ...] = ()
+    retries = 0
+    if isinstance(decorator, ast.Call):
+        if decorator.args:
+            diags.append(Diagnostic(file, decorator.lineno, "@recipe takes keyword arguments only",
+                                    hint='e.g. @recipe(outputs=["train", "test"])'))
+        for kw in decorator.keywords:
+            if kw.arg == "outputs":
+                outputs = _literal_strings(file, kw.value, "outputs", diags) or outputs
+            elif kw.arg == "tags":
+                tags = _literal_strings(file, kw.value, "tags", diags) or ()
+            elif kw.arg == "retries":
+                if isinstance(kw.value, ast.Constant) and isinstance(kw.value.value, int) \
+                        and kw.value.value >= 0:
+                    retries = kw.value.value
+                else:
+                    diags.append(Diagnostic(file, kw.value.lineno,
+                                            "`retries` must be a whole number written out"))
+            else:
+                from weir.model.suggest import did_you_mean
+                diags.append(Diagnostic(file, decorator.lineno,
+                                        f"@recipe has no argument '{kw.arg}'",
+                                        hint=did_you_mean(kw.arg or "", DECORATOR_ARGS)
+                                        or f"arguments: {', '.join(DECORATOR_ARGS)}"))
+    args = fn.args
+    if args.vararg or args.kwarg:
+        diags.append(Diagnostic(file, fn.lineno, f"recipe '{fn.name}' takes *args or **kwargs",
+                                hint="name each input dataset as a parameter"))
+    inputs: list[RecipeInput] = []
+    for arg in [*args.posonlyargs, *args.args, *args.kwonlyargs]:
+        if arg.arg in outputs:
+            diags.append(Diagnostic(file, arg.lineno, f"parameter '{arg.arg}' is also an output",
+                                    hint="return the output's data instead of taking it as a "
+                                    "parameter", col=arg.col_offset))
+            continue
+        interface = Interface.PANDAS
+        if arg.annotation is not None:
+            annotation = arg.annotation
+            if isinstance(annotation, ast.Constant) and isinstance(annotation.value, str):
+                try:
+                    annotation = ast.parse(annotation.value, mode="eval").body
+                except SyntaxError:
+                    pass
+            resolved = module.resolve(annotation)
+            found = INTERFACES.get(resolved or "")
+            if found is None:
+                diags.append(Diagnostic(
+                    file, arg.lineno,
+                    f"input '{arg.arg}' has an annotation weir cannot hand data as: "
+                    f"{ast.unparse(arg.annotation)}",
+                    hint=f"use {SUPPORTED}, or no annotation for pandas",
+                    col=arg.col_offset))
+            else:
+                interface = found
+        inputs.append(RecipeInput(arg.arg, interface, Location(file, arg.lineno)))
+    # The code this recipe depends on: its own body and, transitively, the module-level
+    # definitions it names. Other recipes in the same file do not count.
+    seen: set[str] = set()
+    parts = [_dump(stripped_fn)]
+    project_modules: set[str] = set()
+    variables: set[str] = set()
+    queue = [fn]
+    frontier = list(_names_used([stripped_fn]))
+    while frontier:
+        name = frontier.pop()
+        if name in seen or name == fn.name:
+            continue
+        seen.add(name)
+        if name in module.import_modules:
+            project_modules.add(module.import_modules[name])
+        for stmt in stripped_defs.get(name, ()):
+            parts.append(_dump(stmt))
+            frontier.extend(_names_used([stmt]))
+        for stmt in module.definitions.get(name, ()):
+            if isinstance(stmt, (ast.FunctionDef, ast.ClassDef)):
+                queue.append(stmt)  # type: ignore[arg-type]
+    for node in queue:
+        for sub in ast.walk(node):
+            if isinstance(sub, ast.Call) and module.resolve(sub.func) in ("weir.var", "var"):
+                if sub.args and isinstance(sub.args[0], ast.Constant) \
+                        and isinstance(sub.args[0].value, str):
+                    variables.add(sub.args[0].value)
+                else:
+                    diags.append(Diagnostic(file, sub.lineno,
+                                            "var() needs the variable's name written out",
+                                            hint='e.g. var("min_order_value"), so weir knows '
+                                            "which recipes read it", col=sub.col_offset))
+    recipe = Recipe(name=fn.name, kind=RecipeKind.PYTHON, file=file, line=fn.lineno,
+                    inputs=tuple(inputs), outputs=outputs, code_hash=_digest(*sorted(parts)),
+                    variables=tuple(sorted(variables)), retries=retries, tags=tags)
+    if len(set(outputs)) != len(outputs):
+        diags.append(Diagnostic(file, fn.lineno, f"recipe '{fn.name}' lists an output twice"))
+    return recipe, project_modules, diags

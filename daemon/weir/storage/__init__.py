@@ -1,0 +1,1 @@
+"""weir.storage: where datasets live and how their bytes are read, written and versioned."""

@@ -1,0 +1,121 @@
+"""Where a dataset's data is on disk, and its version — with nothing heavier than ``os.stat``.
+
+Kept free of pyarrow so that status and no-op builds start in milliseconds.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from weir.errors import WeirError
+from weir.model.project import Connection, Dataset, Project
+
+TMP_MARK = ".weir-tmp-"
+
+
+def connection_root(project_root: Path, connection: Connection) -> Path:
+    if connection.type != "filesystem":
+        raise WeirError(f"connection '{connection.name}' has type '{connection.type}', which "
+                        "cannot hold files", hint="use a filesystem connection")
+    root = Path(os.path.expandvars(os.path.expanduser(str(connection.params["root"]))))
+    return root if root.is_absolute() else project_root / root
+
+
+def dataset_path(project: Project, ds: Dataset) -> Path:
+    return connection_root(Path(project.root), project.connections[ds.connection]) / ds.path
+
+
+def temp_path_for(final: Path, token: str) -> Path:
+    """A sibling of ``final`` (same filesystem, so the rename into place is atomic)."""
+    return final.with_name(f".{final.name}{TMP_MARK}{token}")
+
+
+def remove_stale_temps(final: Path) -> int:
+    """Delete temporary files a killed build left beside ``final``; returns how many."""
+    removed = 0
+    try:
+        entries = list(os.scandir(final.parent))
+    except OSError:
+        return 0
+    prefix = f".{final.name}{TMP_MARK}"
+    for entry in entries:
+        if entry.name.startswith(prefix):
+            try:
+                os.unlink(entry.path)
+                removed += 1
+            except OSError:
+                pass
+    return removed
+
+
+@dataclass(frozen=True)
+class FileStat:
+    size: int
+    mtime_ns: int
+
+    def key(self) -> str:
+        return f"{self.size}:{self.mtime_ns}"
+
+
+def stat_data(path: Path) -> FileStat | None:
+    """Size and mtime of a file, or of a directory's files taken together; None if absent."""
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    if not path.is_dir():
+        return FileStat(st.st_size, st.st_mtime_ns)
+    size, mtime = 0, 0
+    for file in sorted(_files(path)):
+        s = file.stat()
+        size += s.st_size
+        mtime = max(mtime, s.st_mtime_ns)
+    return FileStat(size, mtime)
+
+
+def _files(directory: Path) -> list[Path]:
+    return [p for p in directory.rglob("*") if p.is_file() and not p.name.startswith(".")]
+
+
+def content_hash(path: Path) -> str:
+    """blake2b of a file's bytes, or of a directory's (relative names and contents)."""
+    h = hashlib.blake2b(digest_size=16)
+    files = sorted(_files(path)) if path.is_dir() else [path]
+    for file in files:
+        if path.is_dir():
+            h.update(file.relative_to(path).as_posix().encode() + b"\0")
+        with open(file, "rb") as f:
+            while chunk := f.read(1 << 20):
+                h.update(chunk)
+    return h.hexdigest()
+
+
+def source_versions(project: Project, known: Mapping[str, tuple[str, str]]
+                    ) -> tuple[dict[str, str | None], dict[str, tuple[str, str]]]:
+    """Each source's data version: its content hash, recomputed only when size or mtime moved.
+
+    ``known`` maps a source to ``(stat key, hash)`` from the state store; the second value returned
+    is the entries that changed and should be stored.
+    """
+    versions: dict[str, str | None] = {}
+    updates: dict[str, tuple[str, str]] = {}
+    for name, ds in project.datasets.items():
+        if not ds.is_source:
+            continue
+        path = dataset_path(project, ds)
+        st = stat_data(path)
+        if st is None:
+            versions[name] = None
+            continue
+        cached = known.get(name)
+        if cached is not None and cached[0] == f"{path}|{st.key()}":
+            versions[name] = cached[1]
+            continue
+        digest = content_hash(path)
+        versions[name] = digest
+        updates[name] = (f"{path}|{st.key()}", digest)
+    return versions, updates

@@ -1,0 +1,130 @@
+"""A Workspace: one project opened for work — its Flow, its state store and its current status.
+
+This is the library API the CLI calls (and the daemon and language server will): it finds the
+project, loads it through the parse cache, and answers "what is the status" and "what would a
+build do" without importing any data library.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from weir.build.state import DatasetRecord, StateStore
+from weir.errors import ProjectInvalid, ProjectNotFound, WeirError
+from weir.flow.fingerprint import Components, expected_fingerprints
+from weir.flow.graph import Flow, build_flow
+from weir.flow.plan import BuildPlan, Mode, plan_build
+from weir.flow.selection import select
+from weir.flow.status import Status, compute_status
+from weir.model.diagnostics import Diagnostic, Severity
+from weir.model.loader import find_project_root, load_project
+from weir.model.parse_cache import ParseCache
+from weir.model.project import Project
+from weir.storage.locations import dataset_path, source_versions
+
+STATE_DIR = ".weir"
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """Everything known about the project's data at one moment."""
+
+    expected: dict[str, str]
+    components: dict[str, Components]
+    statuses: dict[str, Status]
+    records: dict[str, DatasetRecord]
+    restorable: frozenset[str]
+
+
+class Workspace:
+    def __init__(self, root: Path, project: Project, flow: Flow,
+                 diagnostics: list[Diagnostic]) -> None:
+        self.root = root
+        self.project = project
+        self.flow = flow
+        self.diagnostics = diagnostics
+        self._state: StateStore | None = None
+
+    @classmethod
+    def open(cls, project_dir: Path | None = None, use_cache: bool = True) -> Workspace:
+        """Find and load the project; raise ProjectInvalid listing every error in its files."""
+        start = project_dir or Path(os.environ.get("WEIR_PROJECT") or os.getcwd())
+        if project_dir is not None:
+            if not (project_dir / "weir.yaml").is_file():
+                raise ProjectNotFound(f"{project_dir} is not a weir project (no weir.yaml)",
+                                      hint="create one with `weir init DIR`")
+            root = project_dir.resolve()
+        else:
+            found = find_project_root(start)
+            if found is None:
+                raise ProjectNotFound(f"no weir project at or above {start}",
+                                      hint="run weir inside a project (a directory with "
+                                      "weir.yaml), pass --project DIR, or create one with "
+                                      "`weir init DIR`")
+            root = found
+        cache = ParseCache(root / STATE_DIR / "cache" / "flow.msgpack") if use_cache else None
+        project, diags = load_project(root, cache=cache)
+        flow = None
+        if project is not None:
+            flow, flow_diags = build_flow(project)
+            diags += flow_diags
+        if cache is not None:
+            cache.save()
+        if project is None or flow is None or _errors(diags):
+            raise ProjectInvalid(_errors(diags) or diags)
+        return cls(root, project, flow, diags)
+
+    @property
+    def state_dir(self) -> Path:
+        return self.root / STATE_DIR
+
+    @property
+    def state(self) -> StateStore:
+        if self._state is None:
+            self._state = StateStore(self.state_dir / "state.db")
+        return self._state
+
+    def close(self) -> None:
+        if self._state is not None:
+            self._state.close()
+            self._state = None
+
+    def snapshot(self) -> Snapshot:
+        state = self.state
+        versions, updates = source_versions(self.project, state.source_stats())
+        state.save_source_stats(updates)
+        expected, components = expected_fingerprints(self.flow, versions)
+        records = state.records()
+        present = {name: dataset_path(self.project, ds).exists()
+                   for name, ds in self.project.datasets.items()}
+        statuses = compute_status(self.flow, expected, components,
+                                  {n: r.stored() for n, r in records.items()}, present)
+        kept = state.kept()
+        restorable = frozenset(n for n, fp in expected.items()
+                               if (n, fp) in kept and os.path.exists(kept[(n, fp)][0]))
+        return Snapshot(expected, components, statuses, records, restorable)
+
+    def resolve_targets(self, selectors: list[str], all_: bool = False,
+                        stale_only: bool = False, snapshot: Snapshot | None = None) -> list[str]:
+        targets: list[str] = []
+        if all_:
+            targets = [n for n in self.flow.order if not self.project.datasets[n].is_source]
+        if stale_only:
+            snap = snapshot or self.snapshot()
+            targets += [n for n in self.flow.order if not snap.statuses[n].up_to_date]
+        if selectors:
+            targets += select(self.flow, selectors)
+        if not targets and not (all_ or stale_only):
+            raise WeirError("nothing to build: name datasets or a selector",
+                            hint="e.g. `weir build monthly_report`, `weir build tag:report`, "
+                            "`weir build --all`")
+        return list(dict.fromkeys(targets))
+
+    def plan(self, targets: list[str], mode: Mode, snapshot: Snapshot) -> BuildPlan:
+        return plan_build(self.flow, snapshot.statuses, targets, mode, snapshot.restorable)
+
+
+def _errors(diags: list[Diagnostic]) -> list[Diagnostic]:
+    return [d for d in diags if d.severity is Severity.ERROR]
