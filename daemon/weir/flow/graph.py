@@ -59,8 +59,8 @@ def build_flow(project: Project) -> tuple[Flow | None, list[Diagnostic]]:
     try:
         order = tuple(sorter.static_order())
     except graphlib.CycleError as exc:
-        cycle: list[str] = exc.args[1]  # [a, b, ..., a]: each depends on the next
-        path = list(reversed(cycle))  # data flows a -> ... -> a
+        # [a, b, ..., a]: each node is an input of the next, i.e. data flows a -> b -> ... -> a
+        path: list[str] = exc.args[1]
         first = project.producer(path[1]) or project.producer(path[0])
         where = first.location if first else project.datasets[path[0]].location
         return None, [Diagnostic(where.file, where.line, "cycle in the Flow: "

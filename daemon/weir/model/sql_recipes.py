@@ -60,6 +60,7 @@ def parse_sql_file(file: str, name: str, text: str) -> tuple[Recipe | None, list
         seen.add(table_name)
         line = _line_of(text, rf"\b(from|join)\s+{re.escape(table_name)}\b")
         inputs.append(RecipeInput(table_name, Interface.ARROW, Location(file, line)))
+    inputs.sort(key=lambda i: i.location.line)
     variables = sorted({str(p.this) for p in query.find_all(exp.Placeholder) if p.this})
     normalised = query.sql(dialect=_DIALECT, comments=False, normalize=False)
     code_hash = hashlib.blake2b(normalised.encode(), digest_size=16).hexdigest()

@@ -1,0 +1,364 @@
+"""`weir build`, `status`, `plan`, `logs`, `clean`, `show` exercised as a user types them."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+
+from conftest import SMALL, git, run_weir, weir_env, write_files
+
+
+def statuses(root: Path) -> dict[str, tuple[str, list[str]]]:
+    r = run_weir("status", "--json", cwd=root)
+    assert r.code == 0, r.text
+    return {d["name"]: (d["status"], d["reasons"]) for d in json.loads(r.out)["datasets"]}
+
+
+def built(root: Path, *args: str) -> dict[str, str]:
+    r = run_weir("build", *args, "--json", cwd=root)
+    assert r.code in (0, 1), r.text
+    return {d["name"]: d["status"] for d in json.loads(r.out)["datasets"]}
+
+
+def test_build_all_then_nothing_to_do(small_project: Path) -> None:
+    r = run_weir("build", "--all", cwd=small_project)
+    assert r.code == 0, r.text
+    assert "3 built" in r.out and "Traceback" not in r.text
+    table = pq.read_table(small_project / "data/small/per_customer.parquet").to_pylist()
+    assert table == [{"customer": "a", "revenue": 10.0}, {"customer": "b", "revenue": 3.0},
+                     {"customer": "c", "revenue": 7.25}]
+    assert {s for s, _ in statuses(small_project).values()} == {"source", "up to date"}
+    r = run_weir("build", "per_customer", cwd=small_project)
+    assert r.code == 0 and "Nothing to do" in r.out
+    assert (small_project / ".weir/state.db").exists()
+
+
+def test_status_reasons_and_exact_rebuilds(small_project: Path) -> None:
+    assert built(small_project, "--all") == {"orders_clean": "built", "customers": "built",
+                                            "per_customer": "built"}
+    # Comments, whitespace and docstrings do not make anything stale.
+    clean = small_project / "recipes/clean.py"
+    clean.write_text(clean.read_text().replace('"""Orders above the minimum."""',
+                                               '"""Other words."""  # and a comment\n'))
+    assert all(s in ("source", "up to date") for s, _ in statuses(small_project).values())
+    # A variable: only the recipes that read it (through a helper) and their downstream.
+    weir_yaml = small_project / "weir.yaml"
+    weir_yaml.write_text(weir_yaml.read_text().replace("min_amount: 2", "min_amount: 5"))
+    st = statuses(small_project)
+    assert st["orders_clean"] == ("stale", ["variable min_amount changed"])
+    assert st["per_customer"] == ("stale", ["input orders_clean is out of date"])
+    assert st["customers"][0] == "up to date"
+    assert built(small_project, "--all") == {"orders_clean": "built", "per_customer": "built"}
+    # Source data.
+    orders = small_project / "landing/orders.csv"
+    orders.write_text(orders.read_text() + "5,d,100.0\n")
+    st = statuses(small_project)
+    assert st["orders_clean"] == ("stale", ["input orders changed"])
+    assert st["customers"] == ("stale", ["input orders changed"])
+    # Touching a source without changing its bytes is not a change.
+    built(small_project, "--all")
+    os.utime(orders, (time.time() + 10, time.time() + 10))
+    assert statuses(small_project)["customers"][0] == "up to date"
+    # The recipe's code.
+    sql = small_project / "recipes/per_customer.sql"
+    sql.write_text(sql.read_text().replace("sum(amount)", "max(amount)"))
+    assert statuses(small_project)["per_customer"] == ("stale", ["recipe changed"])
+    # The dataset's definition.
+    write_files(small_project, {"datasets/customers.yaml": "format: csv\n"})
+    assert statuses(small_project)["customers"] == ("stale", ["definition changed"])
+    assert built(small_project, "--all") == {"customers": "built", "per_customer": "built"}
+    assert (small_project / "data/small/customers.csv").exists()
+
+
+def test_plan_says_what_and_why_without_running(small_project: Path) -> None:
+    r = run_weir("plan", "per_customer", cwd=small_project)
+    assert r.code == 0
+    assert "run     orders_clean" in r.out and "never built" in r.out
+    assert not (small_project / "data").exists()
+    r = run_weir("build", "--dry-run", "+per_customer", "--json", cwd=small_project)
+    plan = json.loads(r.out)
+    assert [j["outputs"] for j in plan["jobs"]] == [["orders_clean"], ["per_customer"]]
+
+
+def test_modes_and_selectors(small_project: Path) -> None:
+    assert built(small_project, "customers") == {"customers": "built"}
+    r = run_weir("build", "--only", "per_customer", cwd=small_project)
+    assert r.code == 2 and "'per_customer' reads 'orders_clean', which has no data" in r.err
+    assert built(small_project, "--missing", "per_customer") == {"orders_clean": "built",
+                                                                 "per_customer": "built"}
+    assert built(small_project, "--only", "per_customer") == {"per_customer": "built"}
+    assert set(built(small_project, "--force", "per_customer")) == {"orders_clean",
+                                                                    "per_customer"}
+    assert set(built(small_project, "--downstream", "orders")) == {"orders_clean", "customers",
+                                                                   "per_customer"}
+    assert set(built(small_project, "--force", "orders_clean+")) == {"orders_clean",
+                                                                     "per_customer"}
+    assert built(small_project, "--force", "tag:raw") == {}
+    r = run_weir("build", "orders_clen", cwd=small_project)
+    assert r.code == 2 and "did you mean 'orders_clean'?" in r.err
+    assert built(small_project, "--stale") == {}
+
+
+FAILING = {
+    **SMALL,
+    "recipes/more.py": '''
+        from weir import recipe
+
+        def divide(df):
+            return df.amount / 0 if False else df["no_such_column"]
+
+        @recipe
+        def broken(orders_clean):
+            return divide(orders_clean).to_frame()
+
+        @recipe
+        def after_broken(broken):
+            return broken
+
+        @recipe
+        def independent(orders):
+            print("hello from the recipe")
+            return orders
+        ''',
+}
+
+
+def test_failing_recipe_shows_user_traceback_and_skips_downstream(make_project) -> None:
+    root = make_project(FAILING, name="failing")
+    r = run_weir("build", "--all", cwd=root)
+    assert r.code == 1
+    assert 'File "recipes/more.py", line 4, in divide' in r.out
+    assert 'File "recipes/more.py", line 8, in broken' in r.out
+    assert "KeyError: 'no_such_column'" in r.out
+    assert "site-packages" not in r.out and "weir/build" not in r.out
+    assert "log: .weir/logs/broken/" in r.out
+    assert "skipped: upstream broken did not build" in r.out
+    st = statuses(root)
+    assert st["broken"][0] == "failed"
+    assert st["after_broken"][0] == "never built"
+    assert st["independent"][0] == "up to date" and st["per_customer"][0] == "up to date"
+    logs = run_weir("logs", "broken", cwd=root)
+    assert logs.code == 0 and "KeyError" in logs.out
+    logs = run_weir("logs", "independent", cwd=root)
+    assert "hello from the recipe" in logs.out
+    r = run_weir("logs", "orders", cwd=root)
+    assert r.code == 2 and "is a source" in r.err
+
+
+def test_failed_build_keeps_previous_output(make_project) -> None:
+    root = make_project(SMALL, name="keep")
+    built(root, "--all")
+    before = (root / "data/small/orders_clean.parquet").read_bytes()
+    clean = root / "recipes/clean.py"
+    clean.write_text(clean.read_text().replace("return keep_big(orders)",
+                                               "raise ValueError('bad day')"))
+    r = run_weir("build", "orders_clean", cwd=root)
+    assert r.code == 1 and "ValueError: bad day" in r.out
+    assert (root / "data/small/orders_clean.parquet").read_bytes() == before
+    assert not [p for p in (root / "data/small").iterdir() if ".weir-tmp-" in p.name]
+    assert statuses(root)["orders_clean"][0] == "failed"
+
+
+def test_fail_fast_stops_at_first_failure(make_project) -> None:
+    root = make_project({**FAILING, "recipes/slow.py": '''
+        import time
+        from weir import recipe
+
+        @recipe
+        def slow(orders):
+            time.sleep(30)
+            return orders
+        '''}, name="ff")
+    t0 = time.time()
+    r = run_weir("build", "--all", "--fail-fast", "--jobs", "2", cwd=root)
+    assert r.code == 1
+    assert time.time() - t0 < 25
+    data = {d["name"]: d["status"] for d in json.loads(
+        run_weir("build", "--all", "--fail-fast", "--json", cwd=root).out)["datasets"]}
+    assert "failed" in data.values()
+
+
+def test_interfaces_formats_and_multiple_outputs(make_project) -> None:
+    root = make_project({
+        **SMALL,
+        "datasets/as_json.yaml": "format: jsonl\n",
+        "datasets/as_csv.yaml": "format: csv\n",
+        "recipes/kinds.py": '''
+            import duckdb
+            import pandas as pd
+            import polars as pl
+            import pyarrow as pa
+            import pyarrow.compute as pc
+            from weir import recipe, var
+
+            @recipe
+            def with_arrow(orders: pa.Table) -> pa.Table:
+                return orders.filter(pc.greater(orders["amount"], 2))
+
+            @recipe
+            def with_polars(orders: pl.DataFrame) -> pl.DataFrame:
+                return orders.filter(pl.col("amount") > 2)
+
+            @recipe
+            def with_duckdb(orders: duckdb.DuckDBPyRelation):
+                return orders.filter("amount > 2")
+
+            @recipe(outputs=["as_json", "as_csv"])
+            def both(with_arrow: pd.DataFrame, with_polars, with_duckdb):
+                assert len(with_arrow) == len(with_polars) == len(with_duckdb) == 3
+                return {"as_json": with_arrow, "as_csv": with_polars.assign(label=var("label"))}
+            '''}, name="kinds")
+    r = run_weir("build", "as_json", cwd=root)
+    assert r.code == 0, r.text
+    lines = (root / "data/small/as_json.jsonl").read_text().splitlines()
+    assert len(lines) == 3 and json.loads(lines[0])["customer"] == "b"
+    csv = (root / "data/small/as_csv.csv").read_text()
+    assert csv.splitlines()[0] == '"id","customer","amount","label"' and "shop" in csv
+    r = run_weir("show", "as_csv", cwd=root)
+    assert "schema (observed)" in r.out and "label" in r.out and "string" in r.out
+
+
+def test_wrong_return_value_is_a_clear_failure(make_project) -> None:
+    root = make_project({**SMALL, "recipes/bad.py": '''
+        from weir import recipe
+
+        @recipe(outputs=["x", "y"])
+        def pair(orders):
+            return orders
+        '''}, name="ret")
+    r = run_weir("build", "x", cwd=root)
+    assert r.code == 1
+    assert "recipe 'pair' must return a dict with keys x, y" in r.out
+
+
+def test_declared_schema_is_a_contract(make_project) -> None:
+    root = make_project({**SMALL, "datasets/customers.yaml": '''
+        schema:
+          - {name: customer, type: int64}
+          - {name: email, type: string}
+        '''}, name="contract")
+    r = run_weir("build", "customers", cwd=root)
+    assert r.code == 1
+    assert "does not match its declared schema (datasets/customers.yaml)" in r.out
+    assert "~ customer: declared int64, got string" in r.out
+    assert "- email: declared string, missing from the output" in r.out
+    assert not (root / "data/small/customers.parquet").exists()
+
+
+def test_clean_intermediate_and_named(small_project: Path) -> None:
+    built(small_project, "--all")
+    r = run_weir("clean", "--intermediate", cwd=small_project)
+    assert r.code == 0 and "orders_clean" in r.out
+    assert not (small_project / "data/small/orders_clean.parquet").exists()
+    assert (small_project / "data/small/per_customer.parquet").exists()  # final output
+    assert (small_project / "landing/orders.csv").exists()  # a source
+    # The final output is still up to date: nothing is rebuilt for nothing.
+    assert built(small_project, "per_customer") == {}
+    assert statuses(small_project)["orders_clean"] == ("stale", ["data missing"])
+    r = run_weir("clean", "orders", cwd=small_project)
+    assert r.code == 2 and "never deletes source data" in r.err
+    r = run_weir("clean", "customers", cwd=small_project)
+    assert r.code == 0 and not (small_project / "data/small/customers.parquet").exists()
+
+
+def test_reverting_an_edit_and_switching_branches_restore(small_project: Path) -> None:
+    built(small_project, "--all")
+    sql = small_project / "recipes/per_customer.sql"
+    original = sql.read_text()
+    git(small_project, "checkout", "-qb", "experiment")
+    sql.write_text(original.replace("sum(amount)", "avg(amount)"))
+    git(small_project, "commit", "-qam", "average instead")
+    assert built(small_project, "--all") == {"per_customer": "built"}
+    git(small_project, "checkout", "-q", "main")
+    r = run_weir("build", "--all", cwd=small_project)
+    assert r.code == 0 and "restored" in r.out
+    assert json.loads(run_weir("build", "--all", "--json", cwd=small_project).out)[
+        "datasets"] == []
+    rows = pq.read_table(small_project / "data/small/per_customer.parquet").to_pylist()
+    assert rows[0]["revenue"] == 10.0  # the sum, restored — not the average
+    git(small_project, "checkout", "-q", "experiment")
+    assert built(small_project, "--all") == {"per_customer": "restored"}
+
+
+def test_project_found_from_subdirectory_and_with_project_flag(small_project: Path,
+                                                               tmp_path: Path) -> None:
+    r = run_weir("status", cwd=small_project / "recipes")
+    assert r.code == 0 and "orders_clean" in r.out
+    r = run_weir("--project", str(small_project), "flow", cwd=tmp_path)
+    assert r.code == 0 and "per_customer" in r.out
+    r = run_weir("status", cwd=tmp_path)
+    assert r.code == 2 and "no weir project at or above" in r.err
+
+
+def test_flow_formats(small_project: Path) -> None:
+    tree = run_weir("flow", cwd=small_project).out
+    assert tree.splitlines()[0].startswith("orders  source · landing:orders.csv")
+    assert "└── per_customer" in tree
+    dot = run_weir("flow", "--format", "dot", cwd=small_project).out
+    assert '"orders_clean" -> "per_customer";' in dot
+    mermaid = run_weir("flow", "--format", "mermaid", cwd=small_project).out
+    assert "orders_clean --> per_customer" in mermaid
+    data = json.loads(run_weir("flow", "--format", "json", cwd=small_project).out)
+    assert {"from": "orders", "to": "customers"} in data["edges"]
+
+
+def _wait_for(predicate, timeout: float = 30) -> None:
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if predicate():
+            return
+        time.sleep(0.05)
+    raise AssertionError("timed out")
+
+
+SLOW_WRITER = '''
+import time
+import pandas as pd
+from weir import recipe
+
+@recipe
+def orders_clean(orders):
+    print("started", flush=True)
+    time.sleep(60)
+    return orders
+'''
+
+
+@pytest.mark.parametrize("how", ["sigint", "sigkill"])
+def test_interrupted_build_keeps_previous_output(make_project, how: str) -> None:
+    root = make_project(SMALL, name=f"int_{how}")
+    built(root, "--all")
+    target = root / "data/small/orders_clean.parquet"
+    before = target.read_bytes()
+    (root / "recipes/clean.py").write_text(SLOW_WRITER)
+    proc = subprocess.Popen([sys.executable, "-m", "weir", "build", "orders_clean"], cwd=root,
+                            env=weir_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, start_new_session=True)
+    logs = root / ".weir/logs/orders_clean"
+    _wait_for(lambda: logs.exists() and any("started" in p.read_text()
+                                            for p in logs.iterdir()))
+    if how == "sigint":  # Ctrl-C goes to the whole foreground process group
+        os.killpg(proc.pid, signal.SIGINT)
+        out, err = proc.communicate(timeout=30)
+        assert proc.returncode == 130, out + err
+        assert "interrupted" in out + err and "Traceback" not in out + err
+    else:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.communicate(timeout=30)
+    assert target.read_bytes() == before
+    r = run_weir("status", "--json", cwd=root)
+    st = {d["name"]: d["status"] for d in json.loads(r.out)["datasets"]}
+    assert st["orders_clean"] == "stale"
+    # The next build cleans temporary files a killed build left behind.
+    (root / "recipes/clean.py").write_text(SMALL["recipes/clean.py"].replace("        ", ""))
+    r = run_weir("build", "orders_clean", cwd=root)
+    assert r.code == 0, r.text
+    assert not [p for p in target.parent.iterdir() if ".weir-tmp-" in p.name]
