@@ -22,6 +22,7 @@ from typing import Any
 import pandas  # noqa: F401  - preloaded so every job starts warm
 import pyarrow as pa
 
+from weir.errors import WeirError
 from weir.model.project import ColumnSpec
 from weir.recipe_api import job_variables
 from weir.storage.formats import read_table, schema_diff, schema_rows, write_table
@@ -60,8 +61,10 @@ def run_job(job: dict[str, Any]) -> dict[str, Any]:
             written = _write_outputs(job, outputs)
             result = {"ok": True, "outputs": written}
             print(f"weir: done in {time.perf_counter() - started:.3f}s", flush=True)
-        except RecipeError as exc:
-            result = {"ok": False, "error": str(exc), "traceback": None}
+        except (RecipeError, WeirError) as exc:
+            message = str(exc) + (f"\n  hint: {exc.hint}" if isinstance(exc, WeirError)
+                                  and exc.hint else "")
+            result = {"ok": False, "error": message, "traceback": None}
             print(f"weir: failed: {exc}", flush=True)
         except Exception as exc:  # noqa: BLE001 - the user's code may raise anything
             tb = _user_traceback(exc, job["project_root"])

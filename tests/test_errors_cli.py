@@ -1,0 +1,112 @@
+"""Every user mistake: one clear `file:line: message` with a hint, exit 2, no traceback, and
+nothing built or damaged."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from conftest import SMALL, run_weir, write_files
+
+CASES = {
+    "unknown input": (
+        {"recipes/x.py": "from weir import recipe\n\n@recipe\ndef x(orders_clen):\n"
+                         "    return orders_clen\n"},
+        "recipes/x.py:4: error: unknown input 'orders_clen'", "did you mean 'orders_clean'?"),
+    "two producers": (
+        {"recipes/customers.sql": "select distinct customer from orders"},
+        "dataset 'customers' is built by two recipes", "each dataset has one producer"),
+    "cycle": (
+        {"recipes/loop.py": "from weir import recipe\n\n@recipe\ndef ping(pong):\n    return pong"
+                            "\n\n@recipe\ndef pong(ping):\n    return ping\n"},
+        "error: cycle in the Flow: p", "cannot depend on itself"),
+    "unknown yaml key": (
+        {"datasets/orders.yaml": "connection: landing\npath: orders.csv\ndescripton: x\n"},
+        "datasets/orders.yaml:3: error: unknown key 'descripton' in a dataset",
+        "did you mean 'description'?"),
+    "bad yaml": (
+        {"datasets/orders.yaml": "connection: landing\npath: [orders.csv\n"},
+        "datasets/orders.yaml:3: error: invalid YAML", "indentation"),
+    "python syntax error": (
+        {"recipes/clean.py": "from weir import recipe\n\n@recipe\ndef orders_clean(orders)\n"
+                             "    return orders\n"},
+        "recipes/clean.py:4: error: Python syntax error", "fix the syntax"),
+    "unknown connection": (
+        {"datasets/orders.yaml": "connection: landign\npath: orders.csv\n"},
+        "datasets/orders.yaml:1: error: unknown connection 'landign'", "did you mean 'landing'?"),
+    "unknown variable": (
+        {"recipes/per_customer.sql": "select * from orders_clean where amount > $min_amont"},
+        "recipes/per_customer.sql:1: error: unknown variable 'min_amont'",
+        "did you mean 'min_amount'?"),
+    "bad connection type": (
+        {"connections.yaml": "connections:\n  landing:\n    type: filesytem\n    root: landing\n"},
+        "connections.yaml:3: error: connection 'landing' has unknown type 'filesytem'",
+        "did you mean 'filesystem'?"),
+    "source without path": (
+        {"datasets/extra.yaml": "description: forgot the path\n"},
+        "datasets/extra.yaml:1: error: dataset 'extra' has no recipe building it and no `path`",
+        "a source dataset needs `path:`"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_user_mistakes(make_project, case: str) -> None:
+    files, message, hint = CASES[case]
+    root = make_project(SMALL, name="small")
+    write_files(root, files)
+    for command in (["build", "--all"], ["status"], ["flow"], ["plan", "--all"]):
+        r = run_weir(*command, cwd=root)
+        assert r.code == 2, (command, r.text)
+        assert message in r.err, r.err
+        assert hint in r.err, r.err
+        assert "Traceback" not in r.text
+    assert not (root / "data").exists()
+
+
+def test_broken_file_does_not_hide_other_errors(make_project) -> None:
+    root = make_project(SMALL, name="small")
+    write_files(root, {"recipes/bad.py": "def (:\n",
+                       "datasets/orders.yaml": "connection: landing\npath: orders.csv\nx: 1\n"})
+    r = run_weir("status", cwd=root)
+    assert r.code == 2
+    assert "recipes/bad.py:1" in r.err and "datasets/orders.yaml:3" in r.err
+    assert "2 errors in the project" in r.err
+
+
+def test_missing_source_data(make_project) -> None:
+    root = make_project(SMALL, name="small")
+    (root / "landing/orders.csv").unlink()
+    r = run_weir("build", "--all", cwd=root)
+    assert r.code == 2 and "source 'orders' has no data at landing:orders.csv" in r.err
+    assert "Traceback" not in r.text
+    r = run_weir("status", cwd=root)
+    assert r.code == 0 and "data missing" in r.out
+
+
+def test_unreadable_source_is_a_recipe_failure_not_a_crash(make_project) -> None:
+    root = make_project(SMALL, name="small")
+    (root / "landing/orders.csv").write_bytes(b'id,customer,amount\n1,a,2,extra\n')
+    r = run_weir("build", "customers", cwd=root)
+    assert r.code == 1
+    assert "cannot read" in r.out and "Traceback (most recent call last):\n  File" not in r.out
+
+
+def test_bad_arguments(small_project: Path) -> None:
+    for args, text in [(["build", "--only", "--force", "x"], "not allowed with argument"),
+                       (["build"], "nothing to build"),
+                       (["build", "--jobs", "0", "--all"], "--jobs must be at least 1"),
+                       (["frobnicate"], "invalid choice"),
+                       (["clean"], "say what to clean")]:
+        r = run_weir(*args, cwd=small_project)
+        assert r.code == 2, (args, r.text)
+        assert text in r.err, (args, r.err)
+        assert "Traceback" not in r.text
+
+
+def test_version_and_help(small_project: Path) -> None:
+    r = run_weir("--version", cwd=small_project)
+    assert r.code == 0 and r.out.startswith("weir ")
+    r = run_weir("--help", cwd=small_project)
+    for command in ("init", "flow", "status", "plan", "build", "show", "logs", "clean"):
+        assert f"    {command}" in r.out
