@@ -362,3 +362,30 @@ def test_interrupted_build_keeps_previous_output(make_project, how: str) -> None
     r = run_weir("build", "orders_clean", cwd=root)
     assert r.code == 0, r.text
     assert not [p for p in target.parent.iterdir() if ".weir-tmp-" in p.name]
+
+
+def test_live_progress_in_a_terminal(small_project: Path) -> None:
+    """In a real pseudo-terminal the rich live view runs and ends with the summary."""
+    import pty
+
+    master, slave = pty.openpty()
+    env = {k: v for k, v in weir_env().items() if k != "NO_COLOR"}
+    env["TERM"] = "xterm-256color"
+    proc = subprocess.Popen([sys.executable, "-m", "weir", "build", "--all"], cwd=small_project,
+                            env=env, stdin=slave, stdout=slave, stderr=slave)
+    os.close(slave)
+    chunks = []
+    while True:
+        try:
+            data = os.read(master, 4096)
+        except OSError:
+            break
+        if not data:
+            break
+        chunks.append(data)
+    proc.wait(timeout=60)
+    os.close(master)
+    screen = b"".join(chunks).decode(errors="replace")
+    assert proc.returncode == 0, screen
+    assert "\x1b[" in screen  # styled for a terminal
+    assert "3 built" in screen and "per_customer" in screen

@@ -124,6 +124,14 @@ def test_code_changes_change_exactly_the_recipes_that_use_it() -> None:
     assert own_changed["b"] != before["b"] and own_changed["a"] == before["a"]
 
 
+def test_module_docstring_and_its_changes() -> None:
+    with_doc = '"""Module docs."""\n' + BASE
+    assert hashes(with_doc) == hashes(BASE)
+    pf1, _ = parse_python_file("r.py", with_doc)
+    pf2, _ = parse_python_file("r.py", '"""Other docs."""\n' + BASE)
+    assert pf1.module_hash == pf2.module_hash
+
+
 def test_variables_read_directly_or_through_helpers() -> None:
     recipes, _ = py('''
         from weir import recipe, var

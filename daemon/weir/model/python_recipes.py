@@ -51,7 +51,8 @@ class _DocstringStripper(ast.NodeTransformer):
         node.body = body or [ast.Pass()]  # type: ignore[attr-defined]
         return node
 
-    visit_FunctionDef = visit_AsyncFunctionDef = visit_ClassDef = visit_Module = _strip
+    # The module's own docstring is kept here so statement indices match the original tree.
+    visit_FunctionDef = visit_AsyncFunctionDef = visit_ClassDef = _strip
 
 
 def _dump(node: ast.AST) -> str:
@@ -169,7 +170,7 @@ def parse_python_file(file: str, text: str) -> tuple[PythonFile, list[Diagnostic
     module = _Module(tree)
     stripped = _DocstringStripper().visit(ast.parse(text, filename=file))
     stripped_defs = _Module(stripped).definitions
-    module_hash = _digest(_dump(stripped))
+    module_hash = _digest(*(_dump(stmt) for stmt in _strip_docstring(stripped.body)))
     diags: list[Diagnostic] = []
     recipes: list[Recipe] = []
     local_imports: dict[str, tuple[str, ...]] = {}

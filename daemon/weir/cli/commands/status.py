@@ -34,5 +34,7 @@ def run(args: argparse.Namespace) -> int:
         reason = ", ".join(st.reasons)
         output.out(f"{output.mark(st.state.value)} {n:<{width}}  {st.state.value}"
                    + (output.style(f"  {reason}", "dim") if reason else ""))
-    output.out(output.style(", ".join(f"{v} {k}" for k, v in counts.items()), "dim"))
+    plural = {"source": "sources"}
+    output.out(output.style(", ".join(f"{v} {plural.get(k, k) if v != 1 else k}"
+                                      for k, v in counts.items()), "dim"))
     return 0
