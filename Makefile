@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 DEMO   ?= demo
 
-.PHONY: demo test venv install clean bench
+.PHONY: demo test lint install clean bench
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -24,8 +24,13 @@ demo: install
 	cd $(DEMO) && ../$(BIN)/weir build --all
 	cd $(DEMO) && ../$(BIN)/weir status
 
-test: install
+test: install lint
 	$(BIN)/python -m pytest -q -p no:cacheprovider
+
+# Types and lint are part of the tests: mypy over the package, ruff over package and tests.
+lint: install
+	$(BIN)/python -m ruff check daemon tests tools
+	$(BIN)/python -m mypy daemon/weir
 
 bench: install
 	$(BIN)/python bench/bench_build.py

@@ -180,5 +180,5 @@ def test_cycle_is_reported_with_its_path(tmp_path: Path) -> None:
     path = message.split(": ", 1)[1].split(" → ")
     assert path[0] == path[-1] and len(path) == 4
     reads = {"x": "z", "y": "x", "z": "y"}  # data flows from what a dataset reads, to it
-    for a, b in zip(path, path[1:]):
+    for a, b in zip(path, path[1:], strict=False):
         assert reads[b] == a

@@ -183,10 +183,10 @@ class Runner:
             outcomes.setdefault(recipe, Outcome(recipe, jobs[recipe].outputs, "skipped",
                                                 error="not started"))
         ordered = [outcomes[j.recipe] for j in self.plan.jobs if j.recipe in outcomes]
-        result = BuildResult(self.run_id, ordered, interrupted, time.perf_counter() - started)
+        build = BuildResult(self.run_id, ordered, interrupted, time.perf_counter() - started)
         state.finish_run(self.run_id, "interrupted" if interrupted else
-                         ("succeeded" if result.ok else "failed"))
-        return result
+                         ("succeeded" if build.ok else "failed"))
+        return build
 
     # -- helpers ----------------------------------------------------------------------------
     def _connections_free(self, job: Job, in_use: dict[str, int], delta: int,

@@ -170,7 +170,7 @@ class StateStore:
                                " fingerprint FROM builds WHERE dataset=? ORDER BY id DESC LIMIT ?",
                                (name, limit))
         keys = ("run_id", "status", "started", "finished", "rows", "error", "fingerprint")
-        return [dict(zip(keys, r)) for r in rows]
+        return [dict(zip(keys, r, strict=True)) for r in rows]
 
     # -- sources --------------------------------------------------------------------------
     def source_stats(self) -> dict[str, tuple[str, str]]:

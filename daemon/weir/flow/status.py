@@ -55,8 +55,7 @@ def compute_status(flow: Flow, expected: Mapping[str, str], components: Mapping[
         present = data_present.get(name, False)
         ds = flow.project.datasets[name]
         if ds.is_source:
-            reasons = () if present else ("data missing",)
-            statuses[name] = Status(State.SOURCE, reasons, present)
+            statuses[name] = Status(State.SOURCE, () if present else ("data missing",), present)
             continue
         record = stored.get(name)
         if record is None or record.fingerprint is None:
@@ -64,7 +63,7 @@ def compute_status(flow: Flow, expected: Mapping[str, str], components: Mapping[
             reason = ("last build failed",) if state is State.FAILED else ()
             statuses[name] = Status(state, reason, present)
             continue
-        reasons = list(_why(flow, name, record, expected, components, stored))
+        reasons: list[str] = list(_why(flow, name, record, expected, components, stored))
         if record.fingerprint == expected[name] and not reasons:
             if present:
                 state = State.FAILED if record.last_failed else State.UP_TO_DATE

@@ -223,8 +223,8 @@ def _assemble(root: Path, config: ProjectConfig, connections: dict[str, Connecti
     datasets: dict[str, Dataset] = {}
     for name in sorted(set(specs) | set(producers)):
         spec = specs.get(name)
-        recipe = producers.get(name)
-        if spec is not None and recipe is None and spec.path is None:
+        producer = producers.get(name)
+        if spec is not None and producer is None and spec.path is None:
             hint = did_you_mean(name, producers)
             diags.append(Diagnostic(
                 spec.location.file, 1,
@@ -250,13 +250,13 @@ def _assemble(root: Path, config: ProjectConfig, connections: dict[str, Connecti
         fmt = fmt or config.default_format
         path = spec.path if spec and spec.path else f"{config.name}/{name}.{FORMATS[fmt]}"
         tags = tuple(dict.fromkeys([*(spec.tags if spec else ()),
-                                    *(recipe.tags if recipe else ())]))
+                                    *(producer.tags if producer else ())]))
         datasets[name] = Dataset(
             name=name, connection=connection, path=path, format=fmt,
-            recipe=recipe.id if recipe else None, tags=tags, zone=spec.zone if spec else None,
+            recipe=producer.id if producer else None, tags=tags, zone=spec.zone if spec else None,
             keep=spec.keep if spec else False, schema=spec.schema if spec else None,
             description=spec.description if spec else None,
-            location=spec.location if spec else recipe.location)  # type: ignore[union-attr]
+            location=spec.location if spec else producer.location)  # type: ignore[union-attr]
 
     for recipe in kept_recipes.values():
         for inp in recipe.inputs:
