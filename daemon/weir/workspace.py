@@ -22,7 +22,8 @@ from weir.model.diagnostics import Diagnostic, Severity
 from weir.model.loader import find_project_root, load_project
 from weir.model.parse_cache import ParseCache
 from weir.model.project import Project
-from weir.storage.locations import dataset_path, source_versions
+from weir.storage.backends import Backends
+from weir.storage.locations import source_versions
 
 STATE_DIR = ".weir"
 
@@ -46,6 +47,7 @@ class Workspace:
         self.flow = flow
         self.diagnostics = diagnostics
         self._state: StateStore | None = None
+        self.backends = Backends(root, project.connections)
 
     @classmethod
     def open(cls, project_dir: Path | None = None, use_cache: bool = True) -> Workspace:
@@ -65,7 +67,8 @@ class Workspace:
                                       "`weir init DIR`")
             root = found
         cache = ParseCache(root / STATE_DIR / "cache" / "flow.msgpack") if use_cache else None
-        project, diags = load_project(root, cache=cache)
+        project, diags = load_project(root, cache=cache,
+                                      machine_connections=machine_connections_file())
         flow = None
         if project is not None:
             flow, flow_diags = build_flow(project)
@@ -93,17 +96,19 @@ class Workspace:
 
     def snapshot(self) -> Snapshot:
         state = self.state
-        versions, updates = source_versions(self.project, state.source_stats())
+        versions, updates = source_versions(self.project, state.source_stats(), self.backends)
         state.save_source_stats(updates)
         expected, components = expected_fingerprints(self.flow, versions)
         records = state.records()
-        present = {name: dataset_path(self.project, ds).exists()
+        present = {name: self.backends[ds.connection].exists(ds.path, ds.format)
                    for name, ds in self.project.datasets.items()}
         statuses = compute_status(self.flow, expected, components,
                                   {n: r.stored() for n, r in records.items()}, present)
         kept = state.kept()
-        restorable = frozenset(n for n, fp in expected.items()
-                               if (n, fp) in kept and os.path.exists(kept[(n, fp)][0]))
+        restorable = frozenset(
+            n for n, fp in expected.items() if (n, fp) in kept
+            and self.project.connections[self.project.datasets[n].connection].type == "filesystem"
+            and os.path.exists(kept[(n, fp)][0]))
         return Snapshot(expected, components, statuses, records, restorable)
 
     def resolve_targets(self, selectors: list[str], all_: bool = False,
@@ -124,6 +129,26 @@ class Workspace:
 
     def plan(self, targets: list[str], mode: Mode, snapshot: Snapshot) -> BuildPlan:
         return plan_build(self.flow, snapshot.statuses, targets, mode, snapshot.restorable)
+
+
+def machine_connections_path() -> Path:
+    """The machine's connections file: ``$WEIR_CONNECTIONS`` or
+    ``~/.config/weir/connections.yaml`` — kept by whoever runs the environment, never in git."""
+    configured = os.environ.get("WEIR_CONNECTIONS")
+    return Path(configured) if configured else Path.home() / ".config/weir/connections.yaml"
+
+
+def machine_connections_file() -> tuple[str, str] | None:
+    path = machine_connections_path()
+    try:
+        return str(path), path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        if os.environ.get("WEIR_CONNECTIONS"):
+            raise WeirError(f"WEIR_CONNECTIONS names {path}, which does not exist",
+                            hint="create it, or unset WEIR_CONNECTIONS") from None
+        return None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise WeirError(f"cannot read the machine's connections file {path}: {exc}") from None
 
 
 def _errors(diags: list[Diagnostic]) -> list[Diagnostic]:

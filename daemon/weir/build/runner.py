@@ -19,9 +19,10 @@ from typing import Any
 
 from weir.build.pool import WorkerPool
 from weir.flow.fingerprint import components_for
+from weir.errors import WeirError
 from weir.flow.plan import Action, BuildPlan, Job
 from weir.model.project import FORMATS, RecipeKind
-from weir.storage.locations import dataset_path, remove_stale_temps, temp_path_for
+from weir.storage.locations import temp_path_for
 from weir.workspace import Snapshot, Workspace
 
 KEEP_VERSIONS = 3  # earlier outputs kept per dataset for instant restores
@@ -116,7 +117,8 @@ class Runner:
         try:
             for job in self.plan.jobs:
                 for out in job.outputs:
-                    remove_stale_temps(dataset_path(self.project, self.project.datasets[out]))
+                    ds = self.project.datasets[out]
+                    self.ws.backends[ds.connection].cleanup_stale(ds.path, ds.format)
             while waiting or running:
                 ready = [r for r, deps in waiting.items()
                          if not deps and r not in running] if not stopping else []
@@ -150,7 +152,7 @@ class Runner:
                     result = done.result
                     if not result.get("ok") and attempts[done.job] <= \
                             self.project.recipes[done.job].retries and not stopping:
-                        self._discard_temps(payload)
+                        self._discard_temps(payload, result)
                         continue  # back to waiting: dispatched again next round
                     if result.get("ok"):
                         finish(done.job, self._commit(job, payload, result, t0))
@@ -214,18 +216,22 @@ class Runner:
             schema = project.datasets[name].schema
             return [[c.name, c.type, c.nullable] for c in schema] if schema else None
 
+        def conn_of(name: str) -> list[Any]:
+            # Raw settings: secret references are resolved by the worker, never sent resolved.
+            c = project.connections[project.datasets[name].connection]
+            return [c.name, c.type, dict(c.params)]
+
         inputs = []
         for inp in recipe.inputs:
             ds = project.datasets[inp.name]
-            inputs.append({"name": inp.name, "path": str(dataset_path(project, ds)),
+            inputs.append({"name": inp.name, "conn": conn_of(inp.name), "loc": ds.path,
                            "format": ds.format, "interface": inp.interface.value,
                            "schema": schema_of(inp.name) if ds.is_source else None})
         output_specs = []
         for out in recipe.outputs:
             ds = project.datasets[out]
-            final = dataset_path(project, ds)
-            output_specs.append({"name": out, "tmp": str(temp_path_for(final, token)),
-                                 "format": ds.format, "schema": schema_of(out),
+            output_specs.append({"name": out, "conn": conn_of(out), "loc": ds.path,
+                                 "token": token, "format": ds.format, "schema": schema_of(out),
                                  "schema_file": ds.location.file})
         return {
             "recipe": recipe.name, "kind": recipe.kind.value, "project_root": str(self.ws.root),
@@ -246,12 +252,13 @@ class Runner:
         for written in result["outputs"]:
             name = written["name"]
             ds = self.project.datasets[name]
-            final = dataset_path(self.project, ds)
-            final.parent.mkdir(parents=True, exist_ok=True)
-            os.replace(written["tmp"], final)
+            backend = self.ws.backends[ds.connection]
+            backend.commit(ds.path, ds.format, written["handle"])
             comps = components_for(self.ws.flow, name, payload["input_fps"])
             fp = comps.fingerprint(name)
-            self._keep(name, fp, final, written["schema"], written["rows"])
+            final = backend.local_path(ds.path)
+            if final is not None:
+                self._keep(name, fp, final, written["schema"], written["rows"])
             state.record_success(self.run_id, job.recipe, name, fp, comps, started,
                                  written["schema"], written["rows"], payload["log_path"])
             self.current[name] = fp
@@ -296,7 +303,9 @@ class Runner:
         for name in job.outputs:
             fp = self.snapshot.expected[name]
             path, schema, n = kept[(name, fp)]
-            final = dataset_path(self.project, self.project.datasets[name])
+            ds = self.project.datasets[name]
+            final = self.ws.backends[ds.connection].local_path(ds.path)
+            assert final is not None  # only local files are kept, so only they are restorable
             final.parent.mkdir(parents=True, exist_ok=True)
             tmp = temp_path_for(final, f"{self.run_id}-restore")
             try:
@@ -347,10 +356,18 @@ class Runner:
             self.listener("finish", outcome)
             todo.extend(dependants[r])
 
-    @staticmethod
-    def _discard_temps(payload: dict[str, Any]) -> None:
+    def _discard_temps(self, payload: dict[str, Any],
+                       result: dict[str, Any] | None = None) -> None:
+        """Remove what a job staged: by handle when it reported them, else by name pattern
+        (a killed worker never says what it had started writing)."""
+        by_name = {w["name"]: w["handle"] for w in (result or {}).get("outputs") or []}
         for spec in payload["output_specs"]:
+            ds = self.project.datasets[spec["name"]]
+            backend = self.ws.backends[ds.connection]
             try:
-                os.unlink(spec["tmp"])
-            except OSError:
+                if spec["name"] in by_name:
+                    backend.discard(ds.path, ds.format, by_name[spec["name"]])
+                else:
+                    backend.cleanup_stale(ds.path, ds.format)
+            except WeirError:
                 pass

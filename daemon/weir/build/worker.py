@@ -25,9 +25,20 @@ import pyarrow as pa
 from weir.errors import WeirError
 from weir.model.project import ColumnSpec
 from weir.recipe_api import job_variables
-from weir.storage.formats import read_table, schema_diff, schema_rows, write_table
+from weir.storage.backends import Backend, backend_for
+from weir.storage.formats import schema_diff, schema_rows
 
 _modules: dict[tuple[str, int, int], ModuleType] = {}
+_backends: dict[str, Backend] = {}
+
+
+def _backend(job: dict[str, Any], conn: list[Any]) -> Backend:
+    """This worker's backend for a connection (made once; secrets resolved on first use)."""
+    name, type_, params = conn
+    key = f"{job['project_root']}|{name}|{sorted(params.items())}"
+    if key not in _backends:
+        _backends[key] = backend_for(Path(job["project_root"]), name, type_, params)
+    return _backends[key]
 
 
 class RecipeError(Exception):
@@ -131,22 +142,31 @@ def _load_module(path: str, recipes_dir: str) -> ModuleType:
     return module
 
 
-def _read(inp: dict[str, Any]) -> pa.Table:
+def _read(job: dict[str, Any], inp: dict[str, Any]) -> pa.Table:
     schema = [ColumnSpec(*c) for c in inp["schema"]] if inp.get("schema") else None
-    return read_table(Path(inp["path"]), inp["format"], schema)
+    return _backend(job, inp["conn"]).read(inp["loc"], inp["format"], schema)
 
 
-def _hand_over(inp: dict[str, Any], duck: list[Any]) -> Any:
+def _local_parquet(job: dict[str, Any], inp: dict[str, Any]) -> str | None:
+    """A local Parquet file DuckDB can scan lazily instead of loading it whole."""
+    if inp["format"] != "parquet":
+        return None
+    path = _backend(job, inp["conn"]).local_path(inp["loc"])
+    return str(path) if path is not None else None
+
+
+def _hand_over(job: dict[str, Any], inp: dict[str, Any], duck: list[Any]) -> Any:
     interface = inp["interface"]
     if interface == "duckdb":
         import duckdb
 
         if not duck:
             duck.append(duckdb.connect())
-        if inp["format"] == "parquet":
-            return duck[0].read_parquet(inp["path"])
-        return duck[0].from_arrow(_read(inp))
-    table = _read(inp)
+        local = _local_parquet(job, inp)
+        if local is not None:
+            return duck[0].read_parquet(local)
+        return duck[0].from_arrow(_read(job, inp))
+    table = _read(job, inp)
     if interface == "arrow":
         return table
     if interface == "polars":
@@ -166,7 +186,7 @@ def _python(job: dict[str, Any]) -> dict[str, Any]:
         raise RecipeError(f"{job['rel_file']} has no function '{job['function']}' when run")
     duck: list[Any] = []
     try:
-        args = {inp["name"]: _hand_over(inp, duck) for inp in job["inputs"]}
+        args = {inp["name"]: _hand_over(job, inp, duck) for inp in job["inputs"]}
         value = fn(**args)
         outputs = job["outputs"]
         if len(outputs) > 1 or (isinstance(value, dict) and set(value) == set(outputs)):
@@ -201,10 +221,11 @@ def _sql(job: dict[str, Any]) -> dict[str, Any]:
     con = duckdb.connect()
     try:
         for inp in job["inputs"]:
-            if inp["format"] == "parquet":
-                con.read_parquet(inp["path"]).create_view(inp["name"])
+            local = _local_parquet(job, inp)
+            if local is not None:
+                con.read_parquet(local).create_view(inp["name"])
             else:
-                con.register(inp["name"], _read(inp))
+                con.register(inp["name"], _read(job, inp))
         text = Path(job["file"]).read_text(encoding="utf-8")
         params = {v: job["variables"][v] for v in job["sql_variables"]}
         try:
@@ -217,18 +238,27 @@ def _sql(job: dict[str, Any]) -> dict[str, Any]:
 
 
 def _write_outputs(job: dict[str, Any], outputs: dict[str, Any]) -> list[dict[str, Any]]:
-    written = []
-    for spec in job["output_specs"]:
-        data = outputs[spec["name"]]
-        if spec.get("schema"):
-            table = data.read_all() if isinstance(data, pa.RecordBatchReader) else data
-            problems = schema_diff([ColumnSpec(*c) for c in spec["schema"]], table)
-            if problems:
-                raise RecipeError(f"output '{spec['name']}' does not match its declared schema "
-                                  f"({spec['schema_file']}):\n    " + "\n    ".join(problems))
-            data = table
-        schema, rows = write_table(data, Path(spec["tmp"]), spec["format"])
-        written.append({"name": spec["name"], "tmp": spec["tmp"], "rows": rows,
-                        "schema": schema_rows(schema, data if isinstance(data, pa.Table)
-                                              else None)})
+    """Stage every output; if one fails, discard those already staged (nothing half-done)."""
+    written: list[dict[str, Any]] = []
+    try:
+        for spec in job["output_specs"]:
+            data = outputs[spec["name"]]
+            if spec.get("schema"):
+                table = data.read_all() if isinstance(data, pa.RecordBatchReader) else data
+                problems = schema_diff([ColumnSpec(*c) for c in spec["schema"]], table)
+                if problems:
+                    raise RecipeError(f"output '{spec['name']}' does not match its declared "
+                                      f"schema ({spec['schema_file']}):\n    "
+                                      + "\n    ".join(problems))
+                data = table
+            backend = _backend(job, spec["conn"])
+            handle, schema, rows = backend.stage(spec["loc"], spec["format"], data,
+                                                 spec["token"])
+            written.append({"name": spec["name"], "handle": handle, "rows": rows,
+                            "schema": schema_rows(schema, data if isinstance(data, pa.Table)
+                                                  else None)})
+    except BaseException:
+        for w, spec in zip(written, job["output_specs"], strict=False):
+            _backend(job, spec["conn"]).discard(spec["loc"], spec["format"], w["handle"])
+        raise
     return written

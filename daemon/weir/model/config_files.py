@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from weir.model.diagnostics import Diagnostic
+from weir.model.diagnostics import Diagnostic, Severity
 from weir.model.project import (CONNECTION_TYPES, FORMATS, ColumnSpec, Connection, DatasetSpec,
                                 Location, ProjectConfig, frozen_map)
 from weir.model.suggest import did_you_mean
@@ -19,8 +19,29 @@ PROJECT_NAME_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$")
 
 PROJECT_KEYS = ("name", "default_connection", "default_format", "variables", "environments")
 CONNECTION_FILE_KEYS = ("connections",)
-CONNECTION_KEYS = {"filesystem": ("type", "root", "max_concurrent_jobs", "description")}
-DATASET_KEYS = ("description", "connection", "path", "format", "tags", "zone", "keep", "schema")
+_COMMON = ("type", "description", "max_concurrent_jobs")
+CONNECTION_KEYS = {
+    "filesystem": (*_COMMON, "root"),
+    "s3": (*_COMMON, "bucket", "prefix", "endpoint_url", "region", "access_key_id",
+           "secret_access_key", "session_token"),
+    "postgresql": (*_COMMON, "host", "port", "database", "user", "password", "schema",
+                   "sslmode", "connect_timeout"),
+    "sqlite": (*_COMMON, "path"),
+    "duckdb": (*_COMMON, "path"),
+}
+REQUIRED_CONNECTION_KEYS = {"filesystem": ("root",), "s3": ("bucket",),
+                            "postgresql": ("host", "database"), "sqlite": ("path",),
+                            "duckdb": ("path",)}
+CONNECTION_EXAMPLES = {
+    "filesystem": "e.g. `root: data` (relative to the project)",
+    "s3": "e.g. `bucket: analytics` (and `endpoint_url:` for a non-AWS S3)",
+    "postgresql": "e.g. `host: localhost`, `database: shop`, `password: ${env:PG_PASSWORD}`",
+    "sqlite": "e.g. `path: warehouse.sqlite` (relative to the project)",
+    "duckdb": "e.g. `path: warehouse.duckdb` (relative to the project)",
+}
+DATASET_KEYS = ("description", "connection", "path", "table", "format", "tags", "zone", "keep",
+                "schema", "version_query")
+TABLE_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_$]*(\.[A-Za-z_][A-Za-z0-9_$]*)?$")
 COLUMN_KEYS = ("name", "type", "nullable", "description")
 
 DEFAULT_CONNECTION = "local"
@@ -86,6 +107,8 @@ def parse_project_config(file: str, text: str) -> tuple[ProjectConfig | None, li
         diags += _expect_mapping(file, environments, "`environments`", data.line_of("environments"))
         environments = {}
     config = ProjectConfig(name=name, default_connection=default_connection,
+                           default_connection_line=data.line_of("default_connection")
+                           if "default_connection" in data else 0,
                            default_format=default_format,
                            variables=frozen_map(_plain(variables)),
                            variable_lines=frozen_map(variable_lines),
@@ -107,46 +130,119 @@ def builtin_local_connection() -> Connection:
                       Location("connections.yaml", 0))
 
 
+SECRET_REF_RE = re.compile(r"\$\{([a-z]+):([^}]*)\}")
+SECRET_KEYS = ("password", "secret_access_key", "session_token")
+
+
 def parse_connections(file: str, text: str) -> tuple[dict[str, Connection], list[Diagnostic]]:
+    """One connections file on its own (see :func:`parse_connection_layers` for the merge)."""
+    return parse_connection_layers([(file, text)])
+
+
+def _connection_specs(file: str, text: str) -> tuple[dict[str, tuple[int, LineDict]],
+                                                    list[Diagnostic]]:
     data, diags = parse_yaml(file, text)
     if diags or data is None:
         return {}, diags
     if not isinstance(data, LineDict):
-        return {}, [Diagnostic(file, 1, "connections.yaml must be a mapping with `connections:`")]
-    diags += check_keys(file, data, CONNECTION_FILE_KEYS, "connections.yaml")
+        return {}, [Diagnostic(file, 1, f"{file} must be a mapping with `connections:`")]
+    diags += check_keys(file, data, CONNECTION_FILE_KEYS, file.rsplit("/", 1)[-1])
     conns = data.get("connections") or LineDict()
     if not isinstance(conns, LineDict):
         return {}, diags + _expect_mapping(file, conns, "`connections`", data.line_of("connections"))
-    out: dict[str, Connection] = {}
+    out: dict[str, tuple[int, LineDict]] = {}
     for name, spec in conns.items():
         line = conns.line_of(name)
         if not NAME_RE.match(name):
             diags.append(Diagnostic(file, line, f"connection name '{name}' is not an identifier"))
-            continue
-        if not isinstance(spec, LineDict):
+        elif not isinstance(spec, LineDict):
             diags += _expect_mapping(file, spec, f"connection '{name}'", line)
-            continue
-        ctype = spec.get("type")
-        if ctype not in CONNECTION_TYPES:
-            diags.append(Diagnostic(
-                file, spec.line_of("type"),
-                f"connection '{name}' has unknown type '{ctype}'" if ctype
-                else f"connection '{name}' has no `type`",
-                hint=(did_you_mean(str(ctype), CONNECTION_TYPES) if ctype else None)
-                or f"supported types: {', '.join(CONNECTION_TYPES)}"))
-            continue
-        diags += check_keys(file, spec, CONNECTION_KEYS[ctype], f"a {ctype} connection")
-        if ctype == "filesystem" and not isinstance(spec.get("root"), str):
-            diags.append(Diagnostic(file, spec.line_of("root"),
-                                    f"filesystem connection '{name}' needs a `root` directory",
-                                    hint="e.g. `root: data` (relative to the project)"))
-            continue
-        limit = spec.get("max_concurrent_jobs")
-        if limit is not None and (not isinstance(limit, int) or limit < 1):
-            diags.append(Diagnostic(file, spec.line_of("max_concurrent_jobs"),
-                                    "`max_concurrent_jobs` must be a positive whole number"))
-        out[name] = Connection(name, ctype, frozen_map(_plain(spec)), Location(file, line))
+        else:
+            out[name] = (line, spec)
     return out, diags
+
+
+def parse_connection_layers(layers: list[tuple[str, str]]
+                            ) -> tuple[dict[str, Connection], list[Diagnostic]]:
+    """Merge connection definitions key by key, later layers winning: the project's
+    connections.yaml (committed development defaults), then the machine's file (kept by whoever
+    runs the environment). Each key remembers the file and line it came from."""
+    diags: list[Diagnostic] = []
+    merged: dict[str, dict[str, tuple[object, Location]]] = {}
+    defined_at: dict[str, Location] = {}
+    for file, text in layers:
+        specs, d = _connection_specs(file, text)
+        diags += d
+        for name, (line, spec) in specs.items():
+            defined_at.setdefault(name, Location(file, line))
+            target = merged.setdefault(name, {})
+            for key, value in spec.items():
+                target[key] = (_plain(value), Location(file, spec.line_of(key)))
+            if file == "connections.yaml":  # the project's own, committed file
+                for key, value in spec.items():
+                    if key in SECRET_KEYS and isinstance(value, str) \
+                            and not SECRET_REF_RE.search(value):
+                        diags.append(Diagnostic(
+                            file, spec.line_of(key),
+                            f"connection '{name}' has its {key} written in {file}",
+                            hint=f"this file is committed: use a reference such as "
+                            f"`{key}: ${{env:{name.upper()}_{key.upper()}}}` or move it to the "
+                            "machine's connections file", severity=Severity.WARNING))
+    out: dict[str, Connection] = {}
+    for name, keys in merged.items():
+        conn, d = _validate_connection(name, keys, defined_at[name])
+        diags += d
+        if conn is not None:
+            out[name] = conn
+    return out, diags
+
+
+def _validate_connection(name: str, keys: dict[str, tuple[object, Location]],
+                         where: Location) -> tuple[Connection | None, list[Diagnostic]]:
+    diags: list[Diagnostic] = []
+
+    def at(key: str) -> Location:
+        return keys[key][1] if key in keys else where
+
+    ctype = keys.get("type", (None, where))[0]
+    if ctype not in CONNECTION_TYPES:
+        loc = at("type")
+        diags.append(Diagnostic(
+            loc.file, loc.line,
+            f"connection '{name}' has unknown type '{ctype}'" if ctype
+            else f"connection '{name}' has no `type`",
+            hint=(did_you_mean(str(ctype), CONNECTION_TYPES) if ctype else None)
+            or f"supported types: {', '.join(CONNECTION_TYPES)}"))
+        return None, diags
+    allowed = CONNECTION_KEYS[str(ctype)]
+    for key in keys:
+        if key not in allowed:
+            loc = at(key)
+            diags.append(Diagnostic(loc.file, loc.line,
+                                    f"unknown key '{key}' in a {ctype} connection",
+                                    hint=did_you_mean(key, allowed)
+                                    or f"{ctype} connections take: {', '.join(allowed)}"))
+    for key in REQUIRED_CONNECTION_KEYS[str(ctype)]:
+        if not isinstance(keys.get(key, (None,))[0], str):
+            diags.append(Diagnostic(where.file, where.line,
+                                    f"{ctype} connection '{name}' needs `{key}`",
+                                    hint=CONNECTION_EXAMPLES[str(ctype)]))
+    for value, loc in keys.values():
+        if isinstance(value, str):
+            for match in SECRET_REF_RE.finditer(value):
+                if match.group(1) not in ("env", "file") or not match.group(2):
+                    diags.append(Diagnostic(loc.file, loc.line,
+                                            f"'{match.group(0)}' is not a reference weir knows",
+                                            hint="use ${env:NAME} or ${file:/path/to/secret}"))
+    limit = keys.get("max_concurrent_jobs", (None,))[0]
+    if limit is not None and (not isinstance(limit, int) or isinstance(limit, bool) or limit < 1):
+        loc = at("max_concurrent_jobs")
+        diags.append(Diagnostic(loc.file, loc.line,
+                                "`max_concurrent_jobs` must be a positive whole number"))
+    if any(d.severity is Severity.ERROR for d in diags):
+        return None, diags
+    params = frozen_map({k: v for k, (v, _) in keys.items()})
+    return Connection(name, str(ctype), params, where), diags
 
 
 def parse_dataset_file(file: str, name: str, text: str) -> tuple[DatasetSpec | None,
@@ -184,6 +280,12 @@ def parse_dataset_file(file: str, name: str, text: str) -> tuple[DatasetSpec | N
         diags.append(Diagnostic(file, data.line_of("path"),
                                 f"path '{path}' must stay inside the connection's root",
                                 hint="give a path relative to the connection's root"))
+    table = text_field("table")
+    if table is not None and not TABLE_RE.match(table):
+        diags.append(Diagnostic(file, data.line_of("table"), f"'{table}' is not a table name",
+                                hint="letters, digits and _, optionally `schema.table`"))
+        table = None
+    version_query = text_field("version_query")
     tags = data.get("tags") or []
     if isinstance(tags, str):
         tags = [tags]
@@ -198,7 +300,8 @@ def parse_dataset_file(file: str, name: str, text: str) -> tuple[DatasetSpec | N
     schema, schema_diags = _parse_schema(file, data.get("schema"), data.line_of("schema"))
     diags += schema_diags
     spec = DatasetSpec(name=name, location=Location(file, 1), description=text_field("description"),
-                       connection=text_field("connection"), path=path, format=fmt,
+                       connection=text_field("connection"), path=path, table=table,
+                       version_query=version_query, format=fmt,
                        tags=tuple(tags), zone=text_field("zone"), keep=keep, schema=schema,
                        key_lines=frozen_map(dict(data.key_lines)))
     return spec, diags

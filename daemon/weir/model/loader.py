@@ -12,13 +12,14 @@ from collections.abc import Mapping
 from dataclasses import replace
 from pathlib import Path
 
-from weir.model.config_files import (builtin_local_connection, parse_connections,
+from weir.model.config_files import (builtin_local_connection, parse_connection_layers,
                                      parse_dataset_file, parse_project_config)
 from weir.model.diagnostics import Diagnostic, Severity
 from weir.model.parse_cache import (ParseCache, content_hash, decode_python, decode_sql,
                                     encode_python, encode_sql)
-from weir.model.project import (EXTENSION_FORMATS, FORMATS, Connection, Dataset, DatasetSpec,
-                                Location, Project, ProjectConfig, Recipe, frozen_map)
+from weir.model.project import (EXTENSION_FORMATS, FILE_CONNECTION_TYPES, FORMATS, Connection,
+                                Dataset, DatasetSpec, Location, Project, ProjectConfig, Recipe,
+                                frozen_map)
 from weir.model.python_recipes import PythonFile, _digest, parse_python_file
 from weir.model.sql_recipes import parse_sql_file, variable_line
 from weir.model.suggest import did_you_mean
@@ -68,8 +69,14 @@ def project_files(root: Path) -> list[str]:
 
 
 def load_project(root: Path, overlays: Mapping[str, str] | None = None,
-                 cache: ParseCache | None = None) -> tuple[Project | None, list[Diagnostic]]:
-    """Read and check every project file. The Project is None only if weir.yaml is unusable."""
+                 cache: ParseCache | None = None,
+                 machine_connections: tuple[str, str] | None = None
+                 ) -> tuple[Project | None, list[Diagnostic]]:
+    """Read and check every project file. The Project is None only if weir.yaml is unusable.
+
+    ``machine_connections`` is ``(path, text)`` of the machine's connections file, merged over
+    the project's connections.yaml key by key.
+    """
     overlays = overlays or {}
     diags: list[Diagnostic] = []
     texts: dict[str, bytes] = {}
@@ -102,12 +109,13 @@ def load_project(root: Path, overlays: Mapping[str, str] | None = None,
     if config is None:
         return None, diags
 
-    connections: dict[str, Connection] = {}
+    layers: list[tuple[str, str]] = []
     if "connections.yaml" in texts:
-        conn_text = text_of("connections.yaml")
-        parsed, d = parse_connections("connections.yaml", conn_text or "")
-        diags += d
-        connections.update(parsed)
+        layers.append(("connections.yaml", text_of("connections.yaml") or ""))
+    if machine_connections is not None:
+        layers.append(machine_connections)
+    connections, d = parse_connection_layers(layers)
+    diags += d
     connections.setdefault("local", builtin_local_connection())
 
     specs: dict[str, DatasetSpec] = {}
@@ -224,31 +232,50 @@ def _assemble(root: Path, config: ProjectConfig, connections: dict[str, Connecti
     for name in sorted(set(specs) | set(producers)):
         spec = specs.get(name)
         producer = producers.get(name)
-        if spec is not None and producer is None and spec.path is None:
-            hint = did_you_mean(name, producers)
-            diags.append(Diagnostic(
-                spec.location.file, 1,
-                f"dataset '{name}' has no recipe building it and no `path` to its data",
-                hint=(f"a recipe builds {hint[len('did you mean '):-1]}: rename one of them"
-                      if hint else "a source dataset needs `path:` (relative to its "
-                      "connection's root); a recipe output is named by its function or file")))
-            continue
         connection = (spec.connection if spec and spec.connection else None) \
             or config.default_connection
-        if connection not in connections:
+        conn = connections.get(connection)
+        if conn is None:
             if spec and spec.connection:
                 where = Location(spec.location.file, spec.key_lines.get("connection", 1))
             else:
-                where = Location("weir.yaml", 0)
+                where = Location("weir.yaml", config.default_connection_line)
             diags.append(Diagnostic(where.file, where.line, f"unknown connection '{connection}'",
                                     hint=did_you_mean(connection, connections)
                                     or f"connections: {', '.join(sorted(connections))} "
                                     "(define more in connections.yaml)"))
-        fmt = spec.format if spec and spec.format else None
-        if spec and spec.path and fmt is None:
-            fmt = EXTENSION_FORMATS.get(Path(spec.path).suffix.lower())
-        fmt = fmt or config.default_format
-        path = spec.path if spec and spec.path else f"{config.name}/{name}.{FORMATS[fmt]}"
+        holds_files = conn is None or conn.type in FILE_CONNECTION_TYPES
+        if spec is not None and conn is not None:
+            wrong = "table" if holds_files else "path"
+            if getattr(spec, wrong) is not None:
+                right = "path" if holds_files else "table"
+                diags.append(Diagnostic(spec.location.file, spec.key_lines.get(wrong, 1),
+                                        f"`{wrong}` does not fit a {conn.type} connection",
+                                        hint=f"datasets on '{conn.name}' take `{right}:`"))
+                continue
+            if not holds_files and spec.format is not None:
+                diags.append(Diagnostic(spec.location.file, spec.key_lines.get("format", 1),
+                                        f"`format` does not fit a {conn.type} connection",
+                                        hint="its datasets are tables; remove `format`"))
+        given = (spec.path if holds_files else spec.table) if spec else None
+        if spec is not None and producer is None and given is None:
+            hint = did_you_mean(name, producers)
+            key = "path" if holds_files else "table"
+            diags.append(Diagnostic(
+                spec.location.file, 1,
+                f"dataset '{name}' has no recipe building it and no `{key}` to its data",
+                hint=(f"a recipe builds {hint[len('did you mean '):-1]}: rename one of them"
+                      if hint else f"a source dataset needs `{key}:` (on its connection); a "
+                      "recipe output is named by its function or file")))
+            continue
+        if holds_files:
+            fmt = spec.format if spec and spec.format else None
+            if given and fmt is None:
+                fmt = EXTENSION_FORMATS.get(Path(given).suffix.lower())
+            fmt = fmt or config.default_format
+            path = given or f"{config.name}/{name}.{FORMATS[fmt]}"
+        else:
+            fmt, path = "table", given or name
         tags = tuple(dict.fromkeys([*(spec.tags if spec else ()),
                                     *(producer.tags if producer else ())]))
         datasets[name] = Dataset(
@@ -256,6 +283,7 @@ def _assemble(root: Path, config: ProjectConfig, connections: dict[str, Connecti
             recipe=producer.id if producer else None, tags=tags, zone=spec.zone if spec else None,
             keep=spec.keep if spec else False, schema=spec.schema if spec else None,
             description=spec.description if spec else None,
+            version_query=spec.version_query if spec else None,
             location=spec.location if spec else producer.location)  # type: ignore[union-attr]
 
     for recipe in kept_recipes.values():

@@ -18,7 +18,8 @@ FORMATS: dict[str, str] = {"parquet": "parquet", "csv": "csv", "jsonl": "jsonl"}
 EXTENSION_FORMATS: dict[str, str] = {".parquet": "parquet", ".pq": "parquet", ".csv": "csv",
                                      ".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl"}
 
-CONNECTION_TYPES = ("filesystem",)
+CONNECTION_TYPES = ("filesystem", "s3", "postgresql", "sqlite", "duckdb")
+FILE_CONNECTION_TYPES = ("filesystem", "s3")  # hold files; the others hold tables
 
 
 @dataclass(frozen=True)
@@ -109,6 +110,8 @@ class DatasetSpec:
     description: str | None = None
     connection: str | None = None
     path: str | None = None
+    table: str | None = None
+    version_query: str | None = None
     format: str | None = None
     tags: tuple[str, ...] = ()
     zone: str | None = None
@@ -123,8 +126,8 @@ class Dataset:
 
     name: str
     connection: str
-    path: str  # relative to the connection's root
-    format: str
+    path: str  # relative to the connection's root, or a table name on a SQL connection
+    format: str  # parquet | csv | jsonl, or "table"
     recipe: str | None  # the producing recipe's id
     tags: tuple[str, ...]
     zone: str | None
@@ -132,6 +135,7 @@ class Dataset:
     schema: tuple[ColumnSpec, ...] | None
     description: str | None
     location: Location  # the YAML file if any, else the producing recipe
+    version_query: str | None = None  # a source table's own change probe
 
     @property
     def is_source(self) -> bool:
@@ -151,6 +155,7 @@ class Dataset:
 class ProjectConfig:
     name: str
     default_connection: str
+    default_connection_line: int
     default_format: str
     variables: Mapping[str, Any]
     variable_lines: Mapping[str, int]

@@ -10,23 +10,27 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from weir.errors import WeirError
-from weir.model.project import Connection, Dataset, Project
+from weir.model.project import Dataset, Project
 
 TMP_MARK = ".weir-tmp-"
 
 
-def connection_root(project_root: Path, connection: Connection) -> Path:
-    if connection.type != "filesystem":
-        raise WeirError(f"connection '{connection.name}' has type '{connection.type}', which "
-                        "cannot hold files", hint="use a filesystem connection")
-    root = Path(os.path.expandvars(os.path.expanduser(str(connection.params["root"]))))
+def connection_root(project_root: Path, name: str, root_setting: str) -> Path:
+    from weir.storage.secrets import resolve_value
+
+    root = Path(os.path.expanduser(str(resolve_value(root_setting, name, "root"))))
     return root if root.is_absolute() else project_root / root
 
 
 def dataset_path(project: Project, ds: Dataset) -> Path:
-    return connection_root(Path(project.root), project.connections[ds.connection]) / ds.path
+    """The local file of a dataset on a filesystem connection."""
+    conn = project.connections[ds.connection]
+    if conn.type != "filesystem":
+        raise WeirError(f"dataset '{ds.name}' is on a {conn.type} connection, not in a file")
+    return connection_root(Path(project.root), conn.name, str(conn.params["root"])) / ds.path
 
 
 def temp_path_for(final: Path, token: str) -> Path:
@@ -94,28 +98,22 @@ def content_hash(path: Path) -> str:
     return h.hexdigest()
 
 
-def source_versions(project: Project, known: Mapping[str, tuple[str, str]]
-                    ) -> tuple[dict[str, str | None], dict[str, tuple[str, str]]]:
-    """Each source's data version: its content hash, recomputed only when size or mtime moved.
+def source_versions(project: Project, known: Mapping[str, tuple[str, str]],
+                    backends: Any) -> tuple[dict[str, str | None], dict[str, tuple[str, str]]]:
+    """Each source's data version (files: content hash, recomputed only when size or mtime
+    moved; objects: ETag; tables: a change probe or the dataset's version_query).
 
-    ``known`` maps a source to ``(stat key, hash)`` from the state store; the second value returned
-    is the entries that changed and should be stored.
+    ``known`` maps a source to ``(probe, version)`` from the state store; the second value
+    returned is the entries that changed and should be stored.
     """
     versions: dict[str, str | None] = {}
     updates: dict[str, tuple[str, str]] = {}
     for name, ds in project.datasets.items():
         if not ds.is_source:
             continue
-        path = dataset_path(project, ds)
-        st = stat_data(path)
-        if st is None:
-            versions[name] = None
-            continue
-        cached = known.get(name)
-        if cached is not None and cached[0] == f"{path}|{st.key()}":
-            versions[name] = cached[1]
-            continue
-        digest = content_hash(path)
-        versions[name] = digest
-        updates[name] = (f"{path}|{st.key()}", digest)
+        version, update = backends[ds.connection].version(ds.path, ds.format, known.get(name),
+                                                          ds.version_query)
+        versions[name] = version
+        if update is not None:
+            updates[name] = update
     return versions, updates

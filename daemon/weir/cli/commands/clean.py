@@ -19,7 +19,6 @@ def add_parser(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from weir.storage.locations import dataset_path
     from weir.workspace import Workspace
 
     if not args.selectors and not args.intermediate:
@@ -41,17 +40,19 @@ def run(args: argparse.Namespace) -> int:
     freed = 0
     dropped = []
     for n in names:
-        path = dataset_path(project, project.datasets[n])
+        ds = project.datasets[n]
+        backend = ws.backends[ds.connection]
         kept = ws.state.kept_for(n)
-        if not path.exists() and not kept:
+        exists = backend.exists(ds.path, ds.format)
+        if not exists and not kept:
             continue
-        size = path.stat().st_size if path.is_file() else 0
+        path = backend.local_path(ds.path)
+        freed += path.stat().st_size if path is not None and path.is_file() else 0
         dropped.append(n)
-        freed += size
         if args.dry_run:
             continue
-        if path.exists():
-            os.unlink(path)
+        if exists:
+            backend.drop(ds.path, ds.format)
         for fp, kept_path in kept:
             try:
                 os.unlink(kept_path)
@@ -60,8 +61,9 @@ def run(args: argparse.Namespace) -> int:
             ws.state.drop_kept(n, fp)
     verb = "Would drop" if args.dry_run else "Dropped"
     if dropped:
-        output.out(f"{verb} {len(dropped)} dataset{'s' if len(dropped) != 1 else ''} "
-                   f"({freed / 1e6:.1f} MB): {', '.join(dropped)}")
+        size = f" ({freed / 1e6:.1f} MB of local files)" if freed else ""
+        output.out(f"{verb} {len(dropped)} dataset{'s' if len(dropped) != 1 else ''}{size}: "
+                   f"{', '.join(dropped)}")
     else:
         output.out("Nothing to clean.")
     return 0

@@ -1,0 +1,199 @@
+"""Connections as storage backends: one interface for files, objects and tables.
+
+A write is always two steps so it can be atomic everywhere: the worker *stages* the data (a
+temporary file, object or table) and the parent *commits* it (rename, copy, or a table swap in one
+transaction) — or discards it. A failed or killed build therefore leaves the previous data
+readable. Backends are built from plain values so workers can make their own; heavy libraries
+are imported only when a backend of that kind is used.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from weir.errors import DataError, WeirError
+from weir.storage.locations import (FileStat, connection_root, content_hash,
+                                    remove_stale_temps, stat_data, temp_path_for)
+from weir.storage.secrets import redact, resolve_params, secret_values
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+    from weir.model.project import ColumnSpec, Connection
+
+
+class ConnectionProblem(WeirError):
+    """A connection cannot be used: unreachable, refused, bad credentials."""
+
+
+class Backend:
+    """Base: ``loc`` is a path relative to the connection's root, or a table name."""
+
+    def __init__(self, project_root: Path, name: str, type_: str, params: Mapping[str, Any]):
+        self.project_root = project_root
+        self.name = name
+        self.type = type_
+        self.raw_params = dict(params)
+        self._params: dict[str, Any] | None = None
+
+    @property
+    def params(self) -> dict[str, Any]:
+        """Settings with secret references resolved — only now, when the connection is used."""
+        if self._params is None:
+            self._params = resolve_params(self.name, self.raw_params)
+        return self._params
+
+    def redact(self, text: str) -> str:
+        if self._params is None:
+            return text
+        return redact(text, secret_values(self.raw_params, self._params))
+
+    def problem(self, what: str, exc: BaseException, hint: str | None = None) -> ConnectionProblem:
+        return ConnectionProblem(self.redact(f"connection '{self.name}': {what}: {exc}"),
+                                 hint=hint)
+
+    # -- what every backend does ----------------------------------------------------------
+    def describe(self, loc: str) -> str:
+        return f"{self.name}:{loc}"
+
+    def local_path(self, loc: str) -> Path | None:
+        """A local file holding the data, when there is one (fast paths, kept outputs)."""
+        return None
+
+    def exists(self, loc: str, fmt: str) -> bool:
+        raise NotImplementedError
+
+    def version(self, loc: str, fmt: str, known: tuple[str, str] | None,
+                version_query: str | None = None) -> tuple[str | None, tuple[str, str] | None]:
+        """The data's version, and a ``(probe, version)`` pair worth remembering (or None)."""
+        raise NotImplementedError
+
+    def read(self, loc: str, fmt: str, schema: list[ColumnSpec] | None = None,
+             columns: list[str] | None = None) -> pa.Table:
+        raise NotImplementedError
+
+    def stage(self, loc: str, fmt: str, data: Any, token: str) -> tuple[str, pa.Schema, int]:
+        """Write ``data`` (a Table or record batches) somewhere temporary; returns a handle."""
+        raise NotImplementedError
+
+    def commit(self, loc: str, fmt: str, handle: str) -> None:
+        raise NotImplementedError
+
+    def discard(self, loc: str, fmt: str, handle: str) -> None:
+        raise NotImplementedError
+
+    def drop(self, loc: str, fmt: str) -> None:
+        raise NotImplementedError
+
+    def cleanup_stale(self, loc: str, fmt: str) -> None:
+        """Remove what a killed build left staged for ``loc``."""
+
+    def check(self) -> str:
+        """Connect and say what was reached; raise ConnectionProblem saying what is wrong."""
+        raise NotImplementedError
+
+
+class FilesystemBackend(Backend):
+    @property
+    def root(self) -> Path:
+        return connection_root(self.project_root, self.name, str(self.raw_params["root"]))
+
+    def describe(self, loc: str) -> str:
+        return str(self.root / loc)
+
+    def local_path(self, loc: str) -> Path:
+        return self.root / loc
+
+    def exists(self, loc: str, fmt: str) -> bool:
+        return (self.root / loc).exists()
+
+    def version(self, loc: str, fmt: str, known: tuple[str, str] | None,
+                version_query: str | None = None) -> tuple[str | None, tuple[str, str] | None]:
+        path = self.root / loc
+        st: FileStat | None = stat_data(path)
+        if st is None:
+            return None, None
+        probe = f"{path}|{st.key()}"
+        if known is not None and known[0] == probe:
+            return known[1], None
+        digest = content_hash(path)
+        return digest, (probe, digest)
+
+    def read(self, loc: str, fmt: str, schema: list[ColumnSpec] | None = None,
+             columns: list[str] | None = None) -> pa.Table:
+        from weir.storage.formats import read_table
+
+        return read_table(self.root / loc, fmt, schema, columns)
+
+    def stage(self, loc: str, fmt: str, data: Any, token: str) -> tuple[str, pa.Schema, int]:
+        from weir.storage.formats import write_table
+
+        tmp = temp_path_for(self.root / loc, token)
+        schema, rows = write_table(data, tmp, fmt)
+        return str(tmp), schema, rows
+
+    def commit(self, loc: str, fmt: str, handle: str) -> None:
+        final = self.root / loc
+        final.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(handle, final)
+
+    def discard(self, loc: str, fmt: str, handle: str) -> None:
+        try:
+            os.unlink(handle)
+        except OSError:
+            pass
+
+    def drop(self, loc: str, fmt: str) -> None:
+        path = self.root / loc
+        if path.is_dir():
+            import shutil
+
+            shutil.rmtree(path)
+        elif path.exists():
+            path.unlink()
+
+    def cleanup_stale(self, loc: str, fmt: str) -> None:
+        remove_stale_temps(self.root / loc)
+
+    def check(self) -> str:
+        root = self.root
+        if not root.exists():
+            return f"{root} does not exist yet; weir creates it on the first write"
+        if not root.is_dir():
+            raise ConnectionProblem(f"connection '{self.name}': {root} is not a directory")
+        if not os.access(root, os.R_OK | os.W_OK):
+            raise ConnectionProblem(f"connection '{self.name}': {root} is not readable and "
+                                    "writable by this user")
+        return f"{root} is a readable, writable directory"
+
+
+def backend_for(project_root: Path, name: str, type_: str, params: Mapping[str, Any]) -> Backend:
+    if type_ == "filesystem":
+        return FilesystemBackend(project_root, name, type_, params)
+    if type_ in ("sqlite", "duckdb", "postgresql"):
+        from weir.storage.sql_backends import SQL_BACKENDS
+
+        return SQL_BACKENDS[type_](project_root, name, type_, params)
+    if type_ == "s3":
+        from weir.storage.s3_backend import S3Backend
+
+        return S3Backend(project_root, name, type_, params)
+    raise DataError(f"connection '{name}' has unsupported type '{type_}'")
+
+
+class Backends:
+    """One backend per connection of a project, made on first use."""
+
+    def __init__(self, project_root: Path, connections: Mapping[str, Connection]) -> None:
+        self.project_root = project_root
+        self.connections = connections
+        self._made: dict[str, Backend] = {}
+
+    def __getitem__(self, name: str) -> Backend:
+        if name not in self._made:
+            c = self.connections[name]
+            self._made[name] = backend_for(self.project_root, c.name, c.type, c.params)
+        return self._made[name]
