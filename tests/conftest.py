@@ -139,3 +139,12 @@ SMALL = {
 @pytest.fixture
 def small_project(make_project: Callable[..., Path]) -> Path:
     return make_project(SMALL, name="small")
+
+
+@pytest.fixture(scope="session")
+def postgres():
+    from servers import start_postgres
+
+    server = start_postgres()
+    yield server
+    server.stop()

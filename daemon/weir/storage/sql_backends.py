@@ -1,0 +1,493 @@
+"""Tables on SQLite, DuckDB and PostgreSQL connections.
+
+A write is staged as ``<table>__weir_tmp_<token>`` and committed by dropping the old table and
+renaming the new one *in one transaction*: readers see the old data or the new, never a mix, and
+a failed build leaves the old table untouched. Types round-trip losslessly for the common Arrow
+types (integers, floating point, strings, booleans, dates, timestamps).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Any
+
+from weir.errors import DataError
+from weir.storage.backends import Backend, ConnectionProblem
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+    from weir.model.project import ColumnSpec
+
+TMP_MARK = "__weir_tmp_"
+
+
+def _quote(identifier: str) -> str:
+    return '"' + identifier.replace('"', '""') + '"'
+
+
+def _split(loc: str) -> tuple[str | None, str]:
+    schema, _, table = loc.rpartition(".")
+    return (schema or None), table
+
+
+def _token(token: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_]", "_", token)
+
+
+def _arrow_table(data: Any) -> pa.Table:
+    import pyarrow as pa
+
+    if isinstance(data, pa.Table):
+        return data
+    if isinstance(data, pa.RecordBatchReader):
+        return data.read_all()
+    return pa.Table.from_batches(list(data))
+
+
+def _digest(rows: Any) -> str:
+    return hashlib.blake2b(repr(rows).encode(), digest_size=16).hexdigest()
+
+
+class SQLBackend(Backend):
+    """Shared logic; subclasses say how to connect and how types are spelled."""
+
+    def qualified(self, loc: str) -> str:
+        schema, table = _split(loc)
+        schema = schema or self.default_schema()
+        return f"{_quote(schema)}.{_quote(table)}" if schema else _quote(table)
+
+    def default_schema(self) -> str | None:
+        return None
+
+    def tmp_name(self, loc: str, token: str) -> str:
+        schema, table = _split(loc)
+        name = f"{table}{TMP_MARK}{_token(token)}"
+        return f"{schema}.{name}" if schema else name
+
+    @contextmanager
+    def connect(self) -> Iterator[Any]:
+        raise NotImplementedError
+        yield
+
+    def sql_type(self, t: pa.DataType) -> str:
+        raise NotImplementedError
+
+    def list_tables(self, cur: Any, schema: str | None) -> list[str]:
+        raise NotImplementedError
+
+    def insert(self, con: Any, qualified: str, table: pa.Table) -> None:
+        raise NotImplementedError
+
+    def fetch(self, con: Any, query: str, params: Any = None) -> pa.Table:
+        raise NotImplementedError
+
+    # -- Backend ------------------------------------------------------------------------------
+    def describe(self, loc: str) -> str:
+        return f"{self.name}:{loc} ({self.type} table)"
+
+    def exists(self, loc: str, fmt: str) -> bool:
+        schema, table = _split(loc)
+        with self.connect() as con:
+            return table in self.list_tables(con.cursor(), schema or self.default_schema())
+
+    def read(self, loc: str, fmt: str, schema: list[ColumnSpec] | None = None,
+             columns: list[str] | None = None) -> pa.Table:
+        cols = ", ".join(_quote(c) for c in columns) if columns else "*"
+        if not self.exists(loc, fmt):
+            raise DataError(f"no table {loc} on connection '{self.name}'",
+                            hint="build it, or fix the dataset's `table`")
+        with self.connect() as con:
+            return self.fetch(con, f"SELECT {cols} FROM {self.qualified(loc)}")
+
+    def stage(self, loc: str, fmt: str, data: Any, token: str) -> tuple[str, pa.Schema, int]:
+        table = _arrow_table(data)
+        tmp = self.tmp_name(loc, token)
+        columns = ", ".join(f"{_quote(f.name)} {self.sql_type(f.type)}" for f in table.schema)
+        with self.connect() as con:
+            cur = con.cursor()
+            cur.execute(f"DROP TABLE IF EXISTS {self.qualified(tmp)}")
+            cur.execute(f"CREATE TABLE {self.qualified(tmp)} ({columns})")
+            self.insert(con, self.qualified(tmp), table)
+            con.commit()
+        return tmp, table.schema, table.num_rows
+
+    def commit(self, loc: str, fmt: str, handle: str) -> None:
+        _, table = _split(loc)
+        with self.connect() as con:
+            cur = con.cursor()
+            self.begin(cur)
+            cur.execute(f"DROP TABLE IF EXISTS {self.qualified(loc)}")
+            cur.execute(f"ALTER TABLE {self.qualified(handle)} RENAME TO {_quote(table)}")
+            con.commit()
+
+    def begin(self, cur: Any) -> None:
+        pass
+
+    def discard(self, loc: str, fmt: str, handle: str) -> None:
+        with self.connect() as con:
+            con.cursor().execute(f"DROP TABLE IF EXISTS {self.qualified(handle)}")
+            con.commit()
+
+    def drop(self, loc: str, fmt: str) -> None:
+        self.discard(loc, fmt, loc)
+
+    def cleanup_stale(self, loc: str, fmt: str) -> None:
+        schema, table = _split(loc)
+        with self.connect() as con:
+            cur = con.cursor()
+            for name in self.list_tables(cur, schema or self.default_schema()):
+                if name.startswith(f"{table}{TMP_MARK}"):
+                    full = f"{schema}.{name}" if schema else name
+                    cur.execute(f"DROP TABLE IF EXISTS {self.qualified(full)}")
+            con.commit()
+
+    def version(self, loc: str, fmt: str, known: tuple[str, str] | None,
+                version_query: str | None = None) -> tuple[str | None, tuple[str, str] | None]:
+        if not self.exists(loc, fmt):
+            return None, None
+        with self.connect() as con:
+            if version_query:
+                rows = self.fetch(con, version_query).to_pylist()
+            else:
+                rows = self.fetch(con, self.probe_query(loc)).to_pylist()
+        return _digest(rows), None
+
+    def probe_query(self, loc: str) -> str:
+        """A change probe over the whole table; a dataset's `version_query` can replace it
+        with something cheaper (``SELECT max(updated_at) FROM …``)."""
+        raise NotImplementedError
+
+    def check(self) -> str:
+        with self.connect() as con:
+            self.fetch(con, "SELECT 1 AS ok")
+        return self.reached()
+
+    def reached(self) -> str:
+        return "connected"
+
+
+# Arrow types <-> the names we declare them as, so reading gives back what was written.
+def _decl_type(t: pa.DataType) -> str:
+    import pyarrow as pa
+
+    if pa.types.is_boolean(t):
+        return "BOOLEAN"
+    if pa.types.is_integer(t):
+        return "BIGINT"
+    if pa.types.is_floating(t):
+        return "DOUBLE PRECISION"
+    if pa.types.is_timestamp(t):
+        return "TIMESTAMPTZ" if t.tz else "TIMESTAMP"
+    if pa.types.is_date(t):
+        return "DATE"
+    if pa.types.is_decimal(t):
+        return f"NUMERIC({t.precision},{t.scale})"
+    return "TEXT"
+
+
+def _arrow_for_decl(decl: str) -> pa.DataType:
+    import pyarrow as pa
+
+    decl = decl.upper()
+    if "BOOL" in decl:
+        return pa.bool_()
+    if "INT" in decl:
+        return pa.int64()
+    if any(k in decl for k in ("DOUBLE", "REAL", "FLOAT", "NUMERIC", "DECIMAL")):
+        return pa.float64()
+    if "TIMESTAMPTZ" in decl or "WITH TIME ZONE" in decl:
+        return pa.timestamp("us", tz="UTC")
+    if "TIMESTAMP" in decl or "DATETIME" in decl:
+        return pa.timestamp("us")
+    if "DATE" in decl:
+        return pa.date32()
+    return pa.string()
+
+
+class SQLiteBackend(SQLBackend):
+    def path(self) -> str:
+        from pathlib import Path
+
+        p = Path(str(self.params["path"])).expanduser()
+        return str(p if p.is_absolute() else self.project_root / p)
+
+    @contextmanager
+    def connect(self) -> Iterator[Any]:
+        import sqlite3
+
+        try:
+            con = sqlite3.connect(self.path(), timeout=30, isolation_level=None)
+        except sqlite3.Error as exc:
+            raise self.problem(f"cannot open {self.path()}", exc,
+                               hint="check `path` and that its directory exists") from None
+        try:
+            con.execute("PRAGMA journal_mode=WAL")
+            yield _AutoCommitSQLite(con)
+        finally:
+            con.close()
+
+    def begin(self, cur: Any) -> None:
+        cur.execute("BEGIN IMMEDIATE")
+
+    def sql_type(self, t: pa.DataType) -> str:
+        return _decl_type(t)
+
+    def list_tables(self, cur: Any, schema: str | None) -> list[str]:
+        cur.execute("SELECT name FROM sqlite_master WHERE type='table'")
+        return [r[0] for r in cur.fetchall()]
+
+    def insert(self, con: Any, qualified: str, table: pa.Table) -> None:
+        marks = ", ".join("?" for _ in table.schema)
+        rows = [tuple(_sqlite_value(v) for v in row.values()) for row in table.to_pylist()]
+        con.cursor().executemany(f"INSERT INTO {qualified} VALUES ({marks})", rows)
+
+    def fetch(self, con: Any, query: str, params: Any = None) -> pa.Table:
+        import pyarrow as pa
+
+        cur = con.cursor()
+        cur.execute(query, params or ())
+        names = [d[0] for d in cur.description]
+        rows = cur.fetchall()
+        decl = _sqlite_decl_types(con, query)
+        arrays = []
+        for i, name in enumerate(names):
+            values = [r[i] for r in rows]
+            t = _arrow_for_decl(decl.get(name, "")) if name in decl else None
+            arrays.append(_to_array(values, t))
+        return pa.table(dict(zip(names, arrays, strict=True)))
+
+    def probe_query(self, loc: str) -> str:
+        return f"SELECT * FROM {self.qualified(loc)}"
+
+    def reached(self) -> str:
+        return f"opened {self.path()}"
+
+
+class _AutoCommitSQLite:
+    """sqlite3 in autocommit mode, with the commit() our shared code calls after BEGIN."""
+
+    def __init__(self, con: Any) -> None:
+        self.con = con
+
+    def cursor(self) -> Any:
+        return self.con.cursor()
+
+    def commit(self) -> None:
+        if self.con.in_transaction:
+            self.con.execute("COMMIT")
+
+
+def _sqlite_decl_types(con: Any, query: str) -> dict[str, str]:
+    match = re.search(r'FROM\s+((?:"[^"]+"\.)?"[^"]+"|\w+)\s*$', query)
+    if not match:
+        return {}
+    table = match.group(1).split(".")[-1].strip('"')
+    cur = con.cursor()
+    cur.execute(f"PRAGMA table_info({_quote(table)})")
+    return {r[1]: r[2] for r in cur.fetchall()}
+
+
+def _sqlite_value(v: Any) -> Any:
+    if isinstance(v, datetime):
+        return v.isoformat(sep=" ")
+    if isinstance(v, date):
+        return v.isoformat()
+    return v
+
+
+def _to_array(values: list[Any], t: pa.DataType | None) -> pa.Array:
+    import pyarrow as pa
+
+    if t is None:
+        return pa.array(values)
+    if pa.types.is_timestamp(t):
+        values = [datetime.fromisoformat(v) if isinstance(v, str) else v for v in values]
+    elif pa.types.is_date(t):
+        values = [date.fromisoformat(v) if isinstance(v, str) else v for v in values]
+    elif pa.types.is_boolean(t):
+        values = [None if v is None else bool(v) for v in values]
+    try:
+        return pa.array(values, type=t)
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        return pa.array(values)
+
+
+class DuckDBBackend(SQLBackend):
+    """A DuckDB database file. DuckDB lets one process write a file at a time, so connections
+    are short-lived and retried while another process holds the lock."""
+
+    def path(self) -> str:
+        from pathlib import Path
+
+        p = Path(str(self.params["path"])).expanduser()
+        return str(p if p.is_absolute() else self.project_root / p)
+
+    @contextmanager
+    def connect(self) -> Iterator[Any]:
+        import duckdb
+
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                con = duckdb.connect(self.path())
+                break
+            except duckdb.IOException as exc:
+                if "lock" not in str(exc).lower() or time.monotonic() > deadline:
+                    raise self.problem(f"cannot open {self.path()}", exc) from None
+                time.sleep(0.05)
+        try:
+            yield _DuckDBConnection(con)
+        finally:
+            con.close()
+
+    def begin(self, cur: Any) -> None:
+        cur.execute("BEGIN TRANSACTION")
+
+    def sql_type(self, t: pa.DataType) -> str:
+        return _decl_type(t).replace("DOUBLE PRECISION", "DOUBLE")
+
+    def list_tables(self, cur: Any, schema: str | None) -> list[str]:
+        cur.execute("SELECT table_name FROM information_schema.tables WHERE table_schema = ?",
+                    [schema or "main"])
+        return [r[0] for r in cur.fetchall()]
+
+    def insert(self, con: Any, qualified: str, table: pa.Table) -> None:
+        con.con.register("weir_incoming", table)
+        con.con.execute(f"INSERT INTO {qualified} SELECT * FROM weir_incoming")
+        con.con.unregister("weir_incoming")
+
+    def fetch(self, con: Any, query: str, params: Any = None) -> pa.Table:
+        return con.con.sql(query, params=params).to_arrow_table()
+
+    def probe_query(self, loc: str) -> str:
+        return (f"SELECT count(*) AS n, md5(string_agg(md5(t::VARCHAR), '' ORDER BY "
+                f"md5(t::VARCHAR))) AS h FROM {self.qualified(loc)} AS t")
+
+    def reached(self) -> str:
+        return f"opened {self.path()}"
+
+
+class _DuckDBConnection:
+    def __init__(self, con: Any) -> None:
+        self.con = con
+
+    def cursor(self) -> Any:
+        return self.con
+
+    def commit(self) -> None:
+        try:
+            self.con.execute("COMMIT")
+        except Exception:  # noqa: BLE001 - no transaction open: autocommitted already
+            pass
+
+
+PG_TYPES = {16: "bool", 20: "int64", 21: "int16", 23: "int32", 700: "float", 701: "double",
+            1700: "double", 25: "string", 1043: "string", 1042: "string", 1082: "date32",
+            1114: "timestamp[us]", 1184: "timestamp[us, tz=UTC]", 114: "string", 3802: "string"}
+
+
+class PostgresBackend(SQLBackend):
+    def default_schema(self) -> str | None:
+        return str(self.params.get("schema") or "public")
+
+    def conninfo(self) -> dict[str, Any]:
+        p = self.params
+        info = {"host": p["host"], "port": int(p.get("port") or 5432), "dbname": p["database"],
+                "connect_timeout": int(p.get("connect_timeout") or 5)}
+        for key in ("user", "password", "sslmode"):
+            if p.get(key) is not None:
+                info[key] = str(p[key])
+        return info
+
+    @contextmanager
+    def connect(self) -> Iterator[Any]:
+        import psycopg
+
+        try:
+            con = psycopg.connect(**self.conninfo())
+        except psycopg.OperationalError as exc:
+            raise self._explain(exc) from None
+        try:
+            yield con
+        finally:
+            con.close()
+
+    def _explain(self, exc: Exception) -> ConnectionProblem:
+        text = str(exc)
+        where = f"{self.params.get('host')}:{self.params.get('port') or 5432}"
+        if "password authentication failed" in text or "no password supplied" in text:
+            return self.problem("authentication failed", _First(text),
+                                hint="check `user` and the password its reference points to")
+        if "does not exist" in text and "database" in text:
+            return self.problem(f"database '{self.params.get('database')}' does not exist",
+                                _First(text), hint="check `database`")
+        if any(k in text for k in ("Connection refused", "could not translate host",
+                                   "timeout", "No route", "Name or service not known")):
+            return self.problem(f"cannot reach {where}", _First(text),
+                                hint="check `host` and `port`, and that the server is running")
+        return self.problem("cannot connect", _First(text))
+
+    def sql_type(self, t: pa.DataType) -> str:
+        return _decl_type(t)
+
+    def list_tables(self, cur: Any, schema: str | None) -> list[str]:
+        cur.execute("SELECT table_name FROM information_schema.tables WHERE table_schema = %s",
+                    (schema or "public",))
+        return [r[0] for r in cur.fetchall()]
+
+    def insert(self, con: Any, qualified: str, table: pa.Table) -> None:
+        names = ", ".join(_quote(n) for n in table.schema.names)
+        with con.cursor() as cur, cur.copy(f"COPY {qualified} ({names}) FROM STDIN") as copy:
+            for batch in table.to_batches(max_chunksize=10_000):
+                for row in batch.to_pylist():
+                    copy.write_row(tuple(row.values()))
+
+    def fetch(self, con: Any, query: str, params: Any = None) -> pa.Table:
+        import pyarrow as pa
+
+        with con.cursor() as cur:
+            cur.execute(query, params)
+            names = [d.name for d in cur.description]
+            oids = [d.type_code for d in cur.description]
+            rows = cur.fetchall()
+        arrays = []
+        for i, oid in enumerate(oids):
+            values = [r[i] for r in rows]
+            type_name = PG_TYPES.get(oid)
+            if oid == 1700:
+                values = [None if v is None else float(v) for v in values]
+            arrays.append(_to_array(values, _pg_arrow(type_name) if type_name else None))
+        return pa.table(dict(zip(names, arrays, strict=True)))
+
+    def probe_query(self, loc: str) -> str:
+        return (f"SELECT count(*) AS n, md5(string_agg(md5(t::text), '' ORDER BY md5(t::text)))"
+                f" AS h FROM {self.qualified(loc)} AS t")
+
+    def reached(self) -> str:
+        return (f"connected to {self.params['host']}:{self.params.get('port') or 5432}/"
+                f"{self.params['database']}")
+
+
+class _First(Exception):
+    """The first line of a driver's message (the rest repeats it or shows connection strings)."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__(text.strip().splitlines()[0] if text.strip() else text)
+
+
+def _pg_arrow(name: str) -> pa.DataType:
+    import pyarrow as pa
+
+    if name == "timestamp[us, tz=UTC]":
+        return pa.timestamp("us", tz="UTC")
+    return pa.type_for_alias(name)
+
+
+SQL_BACKENDS: dict[str, type[SQLBackend]] = {"sqlite": SQLiteBackend, "duckdb": DuckDBBackend,
+                                             "postgresql": PostgresBackend}

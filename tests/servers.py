@@ -1,0 +1,101 @@
+"""Real servers for tests: a PostgreSQL cluster (initdb + pg_ctl in a temporary directory, on a
+free port) and moto's S3 server on 127.0.0.1. Each starts once per test session, on first use."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _pg_bin(name: str) -> str:
+    found = shutil.which(name)
+    if found:
+        return found
+    for base in sorted(Path("/usr/lib/postgresql").glob("*/bin"), reverse=True):
+        if (base / name).exists():
+            return str(base / name)
+    raise RuntimeError(f"PostgreSQL's {name} is not installed (apt-get install postgresql)")
+
+
+@dataclass
+class Postgres:
+    host: str
+    port: int
+    user: str
+    password: str
+    directory: Path
+    as_user: list[str]
+
+    def stop(self) -> None:
+        subprocess.run([*self.as_user, _pg_bin("pg_ctl"), "-D", str(self.directory / "data"),
+                        "-m", "immediate", "stop"], capture_output=True, check=False)
+        shutil.rmtree(self.directory, ignore_errors=True)
+
+    def create_database(self, name: str) -> None:
+        import psycopg
+
+        with psycopg.connect(host=self.host, port=self.port, user=self.user,
+                             password=self.password, dbname="postgres", autocommit=True) as con:
+            con.execute(f'DROP DATABASE IF EXISTS "{name}"')
+            con.execute(f'CREATE DATABASE "{name}"')
+
+
+def start_postgres() -> Postgres:
+    directory = Path(tempfile.mkdtemp(prefix="weir-pg-"))
+    as_user: list[str] = []
+    if os.geteuid() == 0:  # PostgreSQL refuses to run as root
+        shutil.chown(directory, "postgres", "postgres")
+        as_user = ["runuser", "-u", "postgres", "--"]
+    password = "s3cret-Pg-pw"
+    pwfile = directory / "pw"
+    pwfile.write_text(password)
+    if as_user:
+        shutil.chown(pwfile, "postgres", "postgres")
+    port = free_port()
+    subprocess.run([*as_user, _pg_bin("initdb"), "-D", str(directory / "data"), "-U", "weir",
+                    "--auth=scram-sha-256", f"--pwfile={pwfile}", "-E", "UTF8", "--no-locale"],
+                   check=True, capture_output=True)
+    subprocess.run([*as_user, _pg_bin("pg_ctl"), "-D", str(directory / "data"), "-l",
+                    str(directory / "log"), "-w", "-o",
+                    f"-p {port} -k {directory} -c listen_addresses=127.0.0.1 -c fsync=off",
+                    "start"], check=True, capture_output=True)
+    return Postgres("127.0.0.1", port, "weir", password, directory, as_user)
+
+
+@dataclass
+class S3Server:
+    endpoint: str
+    process: subprocess.Popen[bytes]
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.wait(10)
+
+
+def start_s3() -> S3Server:
+    port = free_port()
+    process = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p",
+                                str(port)], stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL)
+    deadline = time.time() + 30
+    while time.time() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return S3Server(f"http://127.0.0.1:{port}", process)
+        except OSError:
+            time.sleep(0.1)
+    process.kill()
+    raise RuntimeError("moto's S3 server did not start")
