@@ -148,3 +148,12 @@ def postgres():
     server = start_postgres()
     yield server
     server.stop()
+
+
+@pytest.fixture(scope="session")
+def s3_server():
+    from servers import start_s3
+
+    server = start_s3()
+    yield server
+    server.stop()

@@ -14,7 +14,7 @@ import pytest
 from weir.storage.backends import Backend, ConnectionProblem, backend_for
 from weir.storage.secrets import MissingSecret
 
-TYPES = ["filesystem", "sqlite", "duckdb", "postgresql"]
+TYPES = ["filesystem", "s3", "sqlite", "duckdb", "postgresql"]
 _db_counter = itertools.count()
 
 
@@ -36,6 +36,21 @@ def backend(request, tmp_path: Path) -> Iterator[tuple[Backend, str, str]]:
     kind = request.param
     if kind == "filesystem":
         yield backend_for(tmp_path, "files", kind, {"root": "data"}), "out/t.parquet", "parquet"
+    elif kind == "s3":
+        server = request.getfixturevalue("s3_server")
+        bucket = f"bucket{next(_db_counter)}"
+        monkeypatch = request.getfixturevalue("monkeypatch")
+        monkeypatch.setenv("TEST_S3_SECRET", "secret-key-for-moto")
+        b = backend_for(tmp_path, "lake", kind, {
+            "bucket": bucket, "prefix": "weir", "endpoint_url": server.endpoint,
+            "region": "us-east-1", "access_key_id": "testing",
+            "secret_access_key": "${env:TEST_S3_SECRET}"})
+        import boto3
+
+        boto3.client("s3", endpoint_url=server.endpoint, region_name="us-east-1",
+                     aws_access_key_id="testing",
+                     aws_secret_access_key="testing").create_bucket(Bucket=bucket)
+        yield b, "out/t.parquet", "parquet"
     elif kind in ("sqlite", "duckdb"):
         yield backend_for(tmp_path, "db", kind, {"path": f"w.{kind}"}), "orders", "table"
     else:
@@ -114,3 +129,13 @@ def test_postgres_wrong_password_unreachable_and_missing_secret(postgres, tmp_pa
     with pytest.raises(MissingSecret) as exc2:
         backend_for(tmp_path, "pg", "postgresql", {**base, "password": "${env:NOPE_PW}"}).check()
     assert "environment variable NOPE_PW, which is not set" in exc2.value.message
+
+
+def test_s3_missing_bucket_and_unreachable_endpoint(s3_server, tmp_path: Path) -> None:
+    creds = {"region": "us-east-1", "access_key_id": "testing", "secret_access_key": "x"}
+    with pytest.raises(ConnectionProblem, match="bucket 'nope' does not exist"):
+        backend_for(tmp_path, "lake", "s3", {"bucket": "nope", "endpoint_url": s3_server.endpoint,
+                                              **creds}).check()
+    with pytest.raises(ConnectionProblem, match="cannot list the bucket"):
+        backend_for(tmp_path, "lake", "s3", {"bucket": "b", "endpoint_url": "http://127.0.0.1:1",
+                                              **creds}).check()

@@ -37,8 +37,10 @@ def arrow_type(name: str) -> pa.DataType:
                         "timestamp[us] …") from None
 
 
-def read_table(path: Path, fmt: str, schema: Sequence[ColumnSpec] | None = None,
-               columns: list[str] | None = None) -> pa.Table:
+def read_table(path: Path | Any, fmt: str, schema: Sequence[ColumnSpec] | None = None,
+               columns: list[str] | None = None, label: str | None = None) -> pa.Table:
+    """Read a local path or an open binary file (``label`` names it in messages)."""
+    where = label or str(path)
     try:
         if fmt == "parquet":
             return pq.read_table(path, columns=columns)
@@ -51,9 +53,9 @@ def read_table(path: Path, fmt: str, schema: Sequence[ColumnSpec] | None = None,
             table = pajson.read_json(path)
             return table.select(columns) if columns else table
     except FileNotFoundError:
-        raise DataError(f"no data at {path}", hint="build it, or fix the dataset's path") from None
+        raise DataError(f"no data at {where}", hint="build it, or fix the dataset's path") from None
     except (pa.ArrowInvalid, OSError) as exc:
-        raise DataError(f"cannot read {path} as {fmt}: {exc}",
+        raise DataError(f"cannot read {where} as {fmt}: {exc}",
                         hint="check the dataset's `format` and the file's content") from None
     raise DataError(f"unknown format '{fmt}'")
 

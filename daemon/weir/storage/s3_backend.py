@@ -1,0 +1,142 @@
+"""Files as objects on an S3-compatible store (AWS, MinIO, Ceph, moto…) through s3fs.
+
+A write uploads a temporary object beside the final key and, on commit, copies it into place
+(an object appears whole or not at all) and deletes the temporary one. A source object's version
+is its ETag.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from weir.errors import DataError
+from weir.storage.backends import Backend, ConnectionProblem
+from weir.storage.locations import TMP_MARK
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+    from weir.model.project import ColumnSpec
+
+
+class S3Backend(Backend):
+    _fs: Any = None
+
+    @property
+    def fs(self) -> Any:
+        if self._fs is None:
+            try:
+                import s3fs
+            except ImportError:
+                raise ConnectionProblem(f"connection '{self.name}' is on S3 and s3fs is not "
+                                        "installed", hint="pip install 'weir[s3]'") from None
+            p = self.params
+            client: dict[str, Any] = {}
+            if p.get("endpoint_url"):
+                client["endpoint_url"] = p["endpoint_url"]
+            if p.get("region"):
+                client["region_name"] = p["region"]
+            self._fs = s3fs.S3FileSystem(key=p.get("access_key_id"),
+                                         secret=p.get("secret_access_key"),
+                                         token=p.get("session_token"), client_kwargs=client,
+                                         use_listings_cache=False, skip_instance_cache=True,
+                                         config_kwargs={"connect_timeout": 5,
+                                                                   "retries": {"max_attempts": 2}})
+        return self._fs
+
+    def key(self, loc: str) -> str:
+        prefix = str(self.params.get("prefix") or "").strip("/")
+        return "/".join(x for x in (str(self.params["bucket"]), prefix, loc) if x)
+
+    def describe(self, loc: str) -> str:
+        return f"s3://{self.key(loc)}"
+
+    def _call(self, what: str, fn: Any, *args: Any) -> Any:
+        try:
+            return fn(*args)
+        except FileNotFoundError:
+            raise
+        except PermissionError as exc:
+            raise self.problem(f"access denied ({what})", exc,
+                               hint="check access_key_id / secret_access_key") from None
+        except Exception as exc:  # noqa: BLE001 - botocore's errors share no base with OSError
+            raise self.problem(f"cannot {what}", exc,
+                               hint="check endpoint_url, the bucket and the network") from None
+
+    def exists(self, loc: str, fmt: str) -> bool:
+        return bool(self._call("look up objects", self.fs.exists, self.key(loc)))
+
+    def version(self, loc: str, fmt: str, known: tuple[str, str] | None,
+                version_query: str | None = None) -> tuple[str | None, tuple[str, str] | None]:
+        try:
+            info = self._call("look up objects", self.fs.info, self.key(loc))
+        except FileNotFoundError:
+            return None, None
+        etag = str(info.get("ETag") or info.get("etag") or "").strip('"')
+        return (etag or f"{info.get('size')}:{info.get('LastModified')}"), None
+
+    def read(self, loc: str, fmt: str, schema: list[ColumnSpec] | None = None,
+             columns: list[str] | None = None) -> pa.Table:
+        from weir.storage.formats import read_table
+
+        try:
+            with self._call("read objects", self.fs.open, self.key(loc), "rb") as f:
+                return read_table(f, fmt, schema, columns, label=self.describe(loc))
+        except FileNotFoundError:
+            raise DataError(f"no object at {self.describe(loc)}",
+                            hint="build it, or fix the dataset's path") from None
+
+    def _tmp_key(self, loc: str, token: str) -> str:
+        final = self.key(loc)
+        head, _, name = final.rpartition("/")
+        return f"{head}/.{name}{TMP_MARK}{token}"
+
+    def stage(self, loc: str, fmt: str, data: Any, token: str) -> tuple[str, pa.Schema, int]:
+        from weir.storage.formats import write_table
+
+        tmp_key = self._tmp_key(loc, token)
+        with tempfile.TemporaryDirectory(prefix="weir-s3-") as tmp_dir:
+            local = Path(tmp_dir) / "data"
+            schema, rows = write_table(data, local, fmt)
+            self._call("upload", self.fs.put_file, str(local), tmp_key)
+        return tmp_key, schema, rows
+
+    def commit(self, loc: str, fmt: str, handle: str) -> None:
+        self._call("copy objects", self.fs.copy, handle, self.key(loc))
+        self.discard(loc, fmt, handle)
+
+    def discard(self, loc: str, fmt: str, handle: str) -> None:
+        try:
+            self._call("delete objects", self.fs.rm, handle)
+        except FileNotFoundError:
+            pass
+
+    def drop(self, loc: str, fmt: str) -> None:
+        try:
+            self._call("delete objects", self.fs.rm, self.key(loc), True)
+        except FileNotFoundError:
+            pass
+
+    def cleanup_stale(self, loc: str, fmt: str) -> None:
+        final = self.key(loc)
+        head, _, name = final.rpartition("/")
+        try:
+            listing = self._call("list objects", self.fs.ls, head, False)
+        except FileNotFoundError:
+            return
+        for key in listing:
+            if os.path.basename(str(key)).startswith(f".{name}{TMP_MARK}"):
+                self.discard(loc, fmt, str(key))
+
+    def check(self) -> str:
+        bucket = str(self.params["bucket"])
+        try:
+            self._call("list the bucket", self.fs.ls, bucket, False)
+        except FileNotFoundError:
+            raise ConnectionProblem(f"connection '{self.name}': bucket '{bucket}' does not "
+                                    "exist", hint="create it, or fix `bucket`") from None
+        return f"listed bucket {bucket}" + (f" at {self.params['endpoint_url']}"
+                                            if self.params.get("endpoint_url") else "")
