@@ -26,6 +26,7 @@ COMMANDS = [
     ("show", "show one dataset: definition, status, schema and recent builds"),
     ("logs", "print the log of a dataset's last build"),
     ("clean", "drop built data: intermediate datasets, or the ones you name"),
+    ("connections", "list the project's connections, or test that they can be reached"),
 ]
 
 

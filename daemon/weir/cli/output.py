@@ -67,3 +67,13 @@ def rel(path: str, root: str) -> str:
         return os.path.relpath(path, root)
     except ValueError:
         return path
+
+
+def open_workspace(project_dir: Any) -> Any:
+    """Open the project for a command, printing any warnings about its files to stderr."""
+    from weir.workspace import Workspace
+
+    ws = Workspace.open(project_dir)
+    for d in ws.diagnostics:
+        diagnostic(d)
+    return ws

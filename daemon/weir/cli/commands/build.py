@@ -44,9 +44,7 @@ def add_parser(p: argparse.ArgumentParser) -> None:
 
 
 def prepare(args: argparse.Namespace) -> tuple[Any, BuildPlan, Any]:
-    from weir.workspace import Workspace
-
-    ws = Workspace.open(args.project)
+    ws = output.open_workspace(args.project)
     snapshot = ws.snapshot()
     targets = ws.resolve_targets(args.selectors, args.all_, args.stale, snapshot)
     return ws, ws.plan(targets, args.mode, snapshot), snapshot

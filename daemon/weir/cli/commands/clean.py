@@ -19,12 +19,10 @@ def add_parser(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from weir.workspace import Workspace
-
     if not args.selectors and not args.intermediate:
         raise WeirError("say what to clean", hint="`weir clean --intermediate` or "
                         "`weir clean DATASET…`")
-    ws = Workspace.open(args.project)
+    ws = output.open_workspace(args.project)
     project = ws.project
     names: list[str] = []
     if args.intermediate:

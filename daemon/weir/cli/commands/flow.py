@@ -15,9 +15,7 @@ def add_parser(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from weir.workspace import Workspace
-
-    ws = Workspace.open(args.project)
+    ws = output.open_workspace(args.project)
     render = {"tree": tree, "dot": dot, "mermaid": mermaid, "json": as_json}[args.format]
     result = render(ws.flow)
     if isinstance(result, str):

@@ -16,9 +16,7 @@ def add_parser(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from weir.workspace import Workspace
-
-    ws = Workspace.open(args.project)
+    ws = output.open_workspace(args.project)
     if args.dataset not in ws.project.datasets:
         raise WeirError(f"unknown dataset '{args.dataset}'",
                         hint=did_you_mean(args.dataset, ws.project.datasets))

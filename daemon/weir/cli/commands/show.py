@@ -17,9 +17,7 @@ def add_parser(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from weir.workspace import Workspace
-
-    ws = Workspace.open(args.project)
+    ws = output.open_workspace(args.project)
     name = args.dataset
     if name not in ws.project.datasets:
         raise WeirError(f"unknown dataset '{name}'", hint=did_you_mean(name, ws.project.datasets)

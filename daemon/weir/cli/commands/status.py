@@ -14,9 +14,7 @@ def add_parser(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from weir.workspace import Workspace
-
-    ws = Workspace.open(args.project)
+    ws = output.open_workspace(args.project)
     snap = ws.snapshot()
     names = ws.resolve_targets(args.selectors) if args.selectors else list(ws.flow.order)
     if args.json:

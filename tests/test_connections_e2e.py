@@ -1,0 +1,177 @@
+"""A Flow across real storage: a PostgreSQL source, an S3 intermediate, SQLite and DuckDB
+outputs — built, re-built when the source table changes, and no secret written anywhere."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import boto3
+import duckdb
+import psycopg
+import pyarrow.parquet as pq
+import pytest
+
+from conftest import run_weir
+
+PG_SECRET = "s3cret-Pg-pw"  # the fixture server's password (servers.py)
+S3_SECRET = "moto-Secret-Key-123"
+
+
+@pytest.fixture
+def mixed(make_project, postgres, s3_server, monkeypatch):
+    postgres.create_database("mixed")
+    with psycopg.connect(host=postgres.host, port=postgres.port, user=postgres.user,
+                         password=postgres.password, dbname="mixed", autocommit=True) as con:
+        con.execute("CREATE TABLE orders (id bigint, customer text, amount double precision)")
+        con.execute("INSERT INTO orders VALUES (1, 'a', 10.5), (2, 'b', 3), (3, 'a', 7)")
+    boto3.client("s3", endpoint_url=s3_server.endpoint, region_name="us-east-1",
+                 aws_access_key_id="testing",
+                 aws_secret_access_key="testing").create_bucket(Bucket="lake")
+    monkeypatch.setenv("PG_PASSWORD", PG_SECRET)
+    monkeypatch.setenv("S3_SECRET", S3_SECRET)
+    root = make_project({
+        "weir.yaml": "name: mixed\n",
+        "connections.yaml": f"""
+            connections:
+              warehouse:
+                type: postgresql
+                host: {postgres.host}
+                port: {postgres.port}
+                database: mixed
+                user: {postgres.user}
+                password: ${{env:PG_PASSWORD}}
+              lake:
+                type: s3
+                bucket: lake
+                prefix: shop
+                endpoint_url: {s3_server.endpoint}
+                region: us-east-1
+                access_key_id: testing
+                secret_access_key: ${{env:S3_SECRET}}
+              lite:
+                type: sqlite
+                path: marts.sqlite
+              duck:
+                type: duckdb
+                path: marts.duckdb
+            """,
+        "datasets/pg_orders.yaml": "connection: warehouse\ntable: orders\n",
+        "datasets/orders_copy.yaml": "connection: lake\npath: orders.parquet\n",
+        "datasets/totals.yaml": "connection: lite\n",
+        "datasets/big_customers.yaml": "connection: duck\n",
+        "recipes/move.py": """
+            import pandas as pd
+            from weir import recipe
+
+            @recipe
+            def orders_copy(pg_orders: pd.DataFrame) -> pd.DataFrame:
+                return pg_orders.sort_values("id")
+
+            @recipe
+            def big_customers(totals):
+                return totals[totals.total > 5]
+            """,
+        "recipes/totals.sql": """
+            SELECT customer, sum(amount) AS total FROM orders_copy GROUP BY 1 ORDER BY 1
+            """,
+    }, name="mixed")
+    return root
+
+
+def test_flow_across_postgres_s3_sqlite_duckdb(mixed: Path, postgres, s3_server) -> None:
+    r = run_weir("connections", "test", cwd=mixed)
+    assert r.code == 0, r.text
+    assert "connected to 127.0.0.1" in r.out and "listed bucket lake" in r.out
+    r = run_weir("build", "--all", cwd=mixed)
+    assert r.code == 0, r.text
+    assert "3 built" in r.out
+
+    import s3fs
+    fs = s3fs.S3FileSystem(key="testing", secret="x",
+                           client_kwargs={"endpoint_url": s3_server.endpoint,
+                                          "region_name": "us-east-1"})
+    with fs.open("lake/shop/orders.parquet", "rb") as f:
+        assert pq.read_table(f).column("id").to_pylist() == [1, 2, 3]
+    import sqlite3
+    with sqlite3.connect(mixed / "marts.sqlite") as con:
+        assert con.execute("SELECT * FROM totals ORDER BY customer").fetchall() == \
+            [("a", 17.5), ("b", 3.0)]
+    with duckdb.connect(str(mixed / "marts.duckdb")) as con:
+        assert con.execute("SELECT customer FROM big_customers").fetchall() == [("a",)]
+
+    assert run_weir("build", "--all", cwd=mixed).out.startswith("Nothing to do")
+    # New rows in the source table are noticed, and everything downstream is rebuilt.
+    with psycopg.connect(host=postgres.host, port=postgres.port, user=postgres.user,
+                         password=postgres.password, dbname="mixed", autocommit=True) as con:
+        con.execute("INSERT INTO orders VALUES (4, 'b', 40)")
+    status = json.loads(run_weir("status", "--json", cwd=mixed).out)
+    reasons = {d["name"]: d["reasons"] for d in status["datasets"]}
+    assert reasons["orders_copy"] == ["input pg_orders changed"]
+    r = run_weir("build", "big_customers", "--json", cwd=mixed)
+    assert {d["name"] for d in json.loads(r.out)["datasets"]} == {"orders_copy", "totals",
+                                                                  "big_customers"}
+    with duckdb.connect(str(mixed / "marts.duckdb")) as con:
+        assert sorted(con.execute("SELECT customer FROM big_customers").fetchall()) == \
+            [("a",), ("b",)]
+
+    # A failing recipe leaves the previous table readable.
+    recipe = mixed / "recipes/move.py"
+    recipe.write_text(recipe.read_text().replace("return totals[totals.total > 5]",
+                                                 "raise RuntimeError('boom')"))
+    r = run_weir("build", "big_customers", cwd=mixed)
+    assert r.code == 1 and "RuntimeError: boom" in r.out
+    with duckdb.connect(str(mixed / "marts.duckdb")) as con:
+        assert len(con.execute("SELECT * FROM big_customers").fetchall()) == 2
+        tables = [t[0] for t in con.execute("SHOW TABLES").fetchall()]
+        assert tables == ["big_customers"]
+
+    # No secret value in anything weir wrote, nor in what it printed.
+    printed = run_weir("connections", "list", "--json", cwd=mixed).out + r.text
+    assert "${env:PG_PASSWORD}" in printed
+    for path in [*mixed.rglob("*")]:
+        if path.is_file() and ".git" not in path.parts:
+            data = path.read_bytes()
+            assert PG_SECRET.encode() not in data, path
+            assert S3_SECRET.encode() not in data, path
+    assert PG_SECRET not in printed and S3_SECRET not in printed
+
+
+def test_missing_secret_and_wrong_password_are_clear(mixed: Path, monkeypatch) -> None:
+    monkeypatch.delenv("PG_PASSWORD")
+    r = run_weir("connections", "test", "warehouse", cwd=mixed)
+    assert r.code == 1
+    assert "refers to the environment variable PG_PASSWORD, which is not set" in r.out
+    r = run_weir("build", "--all", cwd=mixed)
+    assert r.code == 2 and "PG_PASSWORD, which is not set" in r.err
+    assert "Traceback" not in r.text
+    monkeypatch.setenv("PG_PASSWORD", "wrong-password-xyz")
+    r = run_weir("connections", "test", "warehouse", cwd=mixed)
+    assert r.code == 1 and "authentication failed" in r.out
+    assert "wrong-password-xyz" not in r.text
+
+
+def test_machine_file_overrides_the_project(mixed: Path, tmp_path: Path, monkeypatch) -> None:
+    machine = tmp_path / "machine.yaml"
+    machine.write_text("connections:\n  lite:\n    path: elsewhere.sqlite\n")
+    monkeypatch.setenv("WEIR_CONNECTIONS", str(machine))
+    r = run_weir("connections", "list", "--json", cwd=mixed)
+    lite = next(c for c in json.loads(r.out) if c["name"] == "lite")
+    assert lite["settings"]["path"] == "elsewhere.sqlite"
+    machine.write_text("connections:\n  lite:\n    pth: x\n")
+    r = run_weir("connections", "list", cwd=mixed)
+    assert r.code == 2 and f"{machine}:3: error: unknown key 'pth'" in r.err
+    monkeypatch.setenv("WEIR_CONNECTIONS", str(tmp_path / "absent.yaml"))
+    r = run_weir("status", cwd=mixed)
+    assert r.code == 2 and "does not exist" in r.err
+
+
+def test_literal_password_in_committed_file_is_a_warning(make_project) -> None:
+    root = make_project({"connections.yaml": "connections:\n  db:\n    type: postgresql\n"
+                         "    host: h\n    database: d\n    password: hunter2\n"}, name="lit")
+    r = run_weir("status", cwd=root)
+    assert r.code == 0
+    assert "connections.yaml:6: warning: connection 'db' has its password written in" in r.err
+    assert "hunter2" not in r.text
+    r = run_weir("connections", "list", cwd=root)
+    assert "password=(set)" in r.out and "hunter2" not in r.out
