@@ -104,11 +104,12 @@ class Workspace:
                    for name, ds in self.project.datasets.items()}
         statuses = compute_status(self.flow, expected, components,
                                   {n: r.stored() for n, r in records.items()}, present)
-        kept = state.kept()
+        kept = state.kept_paths()
         restorable = frozenset(
             n for n, fp in expected.items() if (n, fp) in kept
+            and not statuses[n].up_to_date
             and self.project.connections[self.project.datasets[n].connection].type == "filesystem"
-            and os.path.exists(kept[(n, fp)][0]))
+            and os.path.exists(kept[(n, fp)]))
         return Snapshot(expected, components, statuses, records, restorable)
 
     def resolve_targets(self, selectors: list[str], all_: bool = False,

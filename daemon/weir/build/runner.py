@@ -104,24 +104,34 @@ class Runner:
         stopping = False
         interrupted = False
 
+        # Jobs whose dependencies are all done, in plan order (kept as a queue, not rescanned).
+        ready_queue: list[str] = [r for r, deps in waiting.items() if not deps]
+
         def finish(recipe: str, outcome: Outcome) -> None:
             outcomes[recipe] = outcome
             self.listener("finish", outcome)
             waiting.pop(recipe, None)
             if outcome.status in ("built", "restored"):
                 for d in dependants[recipe]:
-                    waiting.get(d, set()).discard(recipe)
+                    deps = waiting.get(d)
+                    if deps is not None and recipe in deps:
+                        deps.discard(recipe)
+                        if not deps:
+                            ready_queue.append(d)
             else:
                 self._skip_downstream(recipe, jobs, dependants, waiting, outcomes)
 
         try:
+            by_connection: dict[str, list[tuple[str, str]]] = {}
             for job in self.plan.jobs:
                 for out in job.outputs:
                     ds = self.project.datasets[out]
-                    self.ws.backends[ds.connection].cleanup_stale(ds.path, ds.format)
+                    by_connection.setdefault(ds.connection, []).append((ds.path, ds.format))
+            for conn, locs in by_connection.items():
+                self.ws.backends[conn].cleanup_stale_many(locs)
             while waiting or running:
-                ready = [r for r, deps in waiting.items()
-                         if not deps and r not in running] if not stopping else []
+                ready = [] if stopping else [r for r in ready_queue if r in waiting]
+                ready_queue.clear()
                 for recipe in ready:
                     job = jobs[recipe]
                     if job.action is Action.RESTORE:
@@ -129,6 +139,7 @@ class Runner:
                         continue
                     assert pool is not None
                     if not pool.has_capacity() or not self._connections_free(job, in_use, 1):
+                        ready_queue.append(recipe)  # try again when something finishes
                         continue
                     self._connections_free(job, in_use, +1, take=True)
                     payload = self._payload(job)
@@ -141,7 +152,7 @@ class Runner:
                 if stopping and not running:
                     break
                 if not running:
-                    if any(not deps for deps in waiting.values()):
+                    if ready_queue:
                         continue
                     break  # nothing runnable: only skipped work remains
                 assert pool is not None
@@ -153,7 +164,8 @@ class Runner:
                     if not result.get("ok") and attempts[done.job] <= \
                             self.project.recipes[done.job].retries and not stopping:
                         self._discard_temps(payload, result)
-                        continue  # back to waiting: dispatched again next round
+                        ready_queue.append(done.job)  # dispatched again next round
+                        continue
                     if result.get("ok"):
                         finish(done.job, self._commit(job, payload, result, t0))
                     else:

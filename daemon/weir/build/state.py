@@ -209,6 +209,11 @@ class StateStore:
         return dead
 
     # -- kept outputs (outputs by fingerprint) --------------------------------------------
+    def kept_paths(self) -> dict[tuple[str, str], str]:
+        """``(dataset, fingerprint) -> path`` of every kept output (cheap: no schema decoding)."""
+        return {(r[0], r[1]): r[2] for r in self.db.execute(
+            "SELECT dataset, fingerprint, path FROM kept_outputs")}
+
     def kept(self) -> dict[tuple[str, str], tuple[str, list[list[Any]], int]]:
         """``(dataset, fingerprint) -> (path, schema, rows)`` of every kept output."""
         return {(r[0], r[1]): (r[2], json.loads(r[3] or "[]"), r[4] or 0)

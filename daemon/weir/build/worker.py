@@ -205,7 +205,9 @@ def _to_arrow(name: str, value: Any) -> pa.Table | pa.RecordBatchReader:
     if isinstance(value, (pa.Table, pa.RecordBatchReader)):
         return value
     if isinstance(value, pandas.DataFrame):
-        return pa.Table.from_pandas(value, preserve_index=False)
+        # pyarrow starts a thread pool per call by default: a loss for small frames.
+        threads = 1 if len(value) < 100_000 else None
+        return pa.Table.from_pandas(value, preserve_index=False, nthreads=threads)
     module = type(value).__module__.split(".")[0]
     if module == "polars" and hasattr(value, "to_arrow"):
         return value.to_arrow()

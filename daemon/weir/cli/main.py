@@ -35,7 +35,11 @@ class _Parser(argparse.ArgumentParser):
         raise WeirError(message, hint=f"see `{self.prog} --help`")
 
 
-def make_parser() -> argparse.ArgumentParser:
+def make_parser(argv: list[str] | None = None, chosen: str | None = None
+                ) -> argparse.ArgumentParser:
+    """The parser. Only the module of the command being run is imported (start-up time)."""
+    names = {name for name, _ in COMMANDS}
+    chosen = chosen or next((a for a in (argv or []) if a in names), None)
     parser = _Parser(prog="weir", description="weir builds data: a Flow of datasets and "
                      "recipes, kept as plain files in git.",
                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -46,11 +50,12 @@ def make_parser() -> argparse.ArgumentParser:
                         help="show weir's own tracebacks when something unexpected happens")
     subs = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     for name, summary in COMMANDS:
-        module = importlib.import_module(f"weir.cli.commands.{name}")
         sub = subs.add_parser(name, help=summary, description=summary[0].upper() + summary[1:]
                               + ".")
-        module.add_parser(sub)
-        sub.set_defaults(run=module.run)
+        if name == chosen:
+            module = importlib.import_module(f"weir.cli.commands.{name}")
+            module.add_parser(sub)
+            sub.set_defaults(run=module.run)
     return parser
 
 
@@ -60,8 +65,11 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     debug = "--debug" in argv
     try:
-        parser = make_parser()
+        parser = make_parser(argv)
         args = parser.parse_args(argv)
+        if getattr(args, "command", None) and not hasattr(args, "run"):
+            # the first word that looked like a command was an option's value (-C build)
+            args = make_parser(argv, chosen=args.command).parse_args(argv)
         if not getattr(args, "command", None):
             parser.print_help()
             return 0

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from weir.errors import DataError, WeirError
-from weir.storage.locations import (FileStat, connection_root, content_hash,
+from weir.storage.locations import (TMP_MARK, FileStat, connection_root, content_hash,
                                     remove_stale_temps, stat_data, temp_path_for)
 from weir.storage.secrets import redact, resolve_params, secret_values
 
@@ -91,15 +91,24 @@ class Backend:
     def cleanup_stale(self, loc: str, fmt: str) -> None:
         """Remove what a killed build left staged for ``loc``."""
 
+    def cleanup_stale_many(self, locs: list[tuple[str, str]]) -> None:
+        for loc, fmt in locs:
+            self.cleanup_stale(loc, fmt)
+
     def check(self) -> str:
         """Connect and say what was reached; raise ConnectionProblem saying what is wrong."""
         raise NotImplementedError
 
 
 class FilesystemBackend(Backend):
+    _root: Path | None = None
+
     @property
     def root(self) -> Path:
-        return connection_root(self.project_root, self.name, str(self.raw_params["root"]))
+        if self._root is None:
+            self._root = connection_root(self.project_root, self.name,
+                                         str(self.raw_params["root"]))
+        return self._root
 
     def describe(self, loc: str) -> str:
         return str(self.root / loc)
@@ -108,7 +117,7 @@ class FilesystemBackend(Backend):
         return self.root / loc
 
     def exists(self, loc: str, fmt: str) -> bool:
-        return (self.root / loc).exists()
+        return os.path.exists(os.path.join(self.root, loc))
 
     def version(self, loc: str, fmt: str, known: tuple[str, str] | None,
                 version_query: str | None = None) -> tuple[str | None, tuple[str, str] | None]:
@@ -157,6 +166,26 @@ class FilesystemBackend(Backend):
 
     def cleanup_stale(self, loc: str, fmt: str) -> None:
         remove_stale_temps(self.root / loc)
+
+    def cleanup_stale_many(self, locs: list[tuple[str, str]]) -> None:
+        """One directory scan per directory, not per dataset (a build may plan thousands)."""
+        by_dir: dict[str, set[str]] = {}
+        for loc, _ in locs:
+            directory, name = os.path.split(os.path.join(self.root, loc))
+            by_dir.setdefault(directory, set()).add(name)
+        for directory, names in by_dir.items():
+            try:
+                entries = list(os.scandir(directory))
+            except OSError:
+                continue
+            for entry in entries:
+                if TMP_MARK in entry.name and entry.name.startswith("."):
+                    base = entry.name[1:].split(TMP_MARK, 1)[0]
+                    if base in names:
+                        try:
+                            os.unlink(entry.path)
+                        except OSError:
+                            pass
 
     def check(self) -> str:
         root = self.root
