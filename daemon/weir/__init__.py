@@ -5,6 +5,7 @@ pull in pandas or pyarrow, so the CLI starts fast.
 """
 
 from weir._version import __version__
+from weir.dataset_api import Dataset
 from weir.recipe_api import recipe, var
 
-__all__ = ["__version__", "recipe", "var"]
+__all__ = ["Dataset", "__version__", "recipe", "var"]

@@ -14,6 +14,7 @@ import signal
 import sys
 import time
 import traceback
+from collections.abc import Iterator
 from multiprocessing.connection import Connection
 from pathlib import Path
 from types import ModuleType
@@ -157,6 +158,12 @@ def _local_parquet(job: dict[str, Any], inp: dict[str, Any]) -> str | None:
 
 def _hand_over(job: dict[str, Any], inp: dict[str, Any], duck: list[Any]) -> Any:
     interface = inp["interface"]
+    if interface == "dataset":
+        from weir.dataset_api import Dataset
+
+        schema = [ColumnSpec(*c) for c in inp["schema"]] if inp.get("schema") else None
+        return Dataset._bound(inp["name"], _backend(job, inp["conn"]), inp["loc"],
+                              inp["format"], schema)
     if interface == "duckdb":
         import duckdb
 
@@ -194,11 +201,35 @@ def _python(job: dict[str, Any]) -> dict[str, Any]:
                 got = sorted(value) if isinstance(value, dict) else type(value).__name__
                 raise RecipeError(f"recipe '{job['function']}' must return a dict with keys "
                                   f"{', '.join(outputs)}; it returned {got}")
-            return {name: _to_arrow(name, value[name]) for name in outputs}
-        return {outputs[0]: _to_arrow(outputs[0], value)}
+            return {name: as_writable(name, value[name]) for name in outputs}
+        return {outputs[0]: as_writable(outputs[0], value)}
     finally:
         for con in duck:
             con.close()
+
+
+def as_writable(name: str, value: Any) -> Any:
+    """What a recipe returned, as something a backend can write: an Arrow table or reader, or
+    a stream of record batches (from a generator of batches, tables or frames)."""
+    if isinstance(value, (pa.Table, pa.RecordBatchReader, pandas.DataFrame)) \
+            or type(value).__module__.split(".")[0] in ("polars", "duckdb"):
+        return _to_arrow(name, value)
+    if isinstance(value, Iterator) or isinstance(value, (list, tuple)) and value \
+            and not isinstance(value[0], (int, float, str)):
+        return _stream(name, iter(value))
+    return _to_arrow(name, value)
+
+
+def _stream(name: str, items: Iterator[Any]) -> Iterator[pa.RecordBatch]:
+    for item in items:
+        if isinstance(item, pa.RecordBatch):
+            yield item
+            continue
+        table = _to_arrow(name, item)
+        if isinstance(table, pa.RecordBatchReader):
+            yield from table
+        else:
+            yield from table.to_batches()
 
 
 def _to_arrow(name: str, value: Any) -> pa.Table | pa.RecordBatchReader:
@@ -246,7 +277,9 @@ def _write_outputs(job: dict[str, Any], outputs: dict[str, Any]) -> list[dict[st
         for spec in job["output_specs"]:
             data = outputs[spec["name"]]
             if spec.get("schema"):
-                table = data.read_all() if isinstance(data, pa.RecordBatchReader) else data
+                table = data if isinstance(data, pa.Table) else (
+                    data.read_all() if isinstance(data, pa.RecordBatchReader)
+                    else pa.Table.from_batches(list(data)))
                 problems = schema_diff([ColumnSpec(*c) for c in spec["schema"]], table)
                 if problems:
                     raise RecipeError(f"output '{spec['name']}' does not match its declared "

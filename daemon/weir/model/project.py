@@ -53,6 +53,7 @@ class Interface(str, Enum):
     ARROW = "arrow"
     POLARS = "polars"
     DUCKDB = "duckdb"
+    DATASET = "dataset"  # weir.Dataset: a lazy handle that can stream
 
 
 @dataclass(frozen=True)

@@ -21,8 +21,11 @@ INTERFACES: dict[str, Interface] = {
     "pyarrow.lib.Table": Interface.ARROW,
     "polars.DataFrame": Interface.POLARS,
     "duckdb.DuckDBPyRelation": Interface.DUCKDB,
+    "weir.Dataset": Interface.DATASET,
+    "weir.dataset_api.Dataset": Interface.DATASET,
 }
-SUPPORTED = "pandas.DataFrame, pyarrow.Table, polars.DataFrame or duckdb.DuckDBPyRelation"
+SUPPORTED = ("pandas.DataFrame, pyarrow.Table, polars.DataFrame, duckdb.DuckDBPyRelation or "
+             "weir.Dataset")
 DECORATOR_ARGS = ("outputs", "tags", "retries")
 
 

@@ -10,7 +10,7 @@ are imported only when a backend of that kind is used.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -75,6 +75,11 @@ class Backend:
              columns: list[str] | None = None) -> pa.Table:
         raise NotImplementedError
 
+    def batches(self, loc: str, fmt: str, batch_size: int, columns: list[str] | None = None,
+                schema: list[ColumnSpec] | None = None) -> Iterator[pa.RecordBatch]:
+        """The data in record batches; file formats stream, so memory stays bounded."""
+        yield from self.read(loc, fmt, schema, columns).to_batches(max_chunksize=batch_size)
+
     def stage(self, loc: str, fmt: str, data: Any, token: str) -> tuple[str, pa.Schema, int]:
         """Write ``data`` (a Table or record batches) somewhere temporary; returns a handle."""
         raise NotImplementedError
@@ -136,6 +141,14 @@ class FilesystemBackend(Backend):
         from weir.storage.formats import read_table
 
         return read_table(self.root / loc, fmt, schema, columns)
+
+    def batches(self, loc: str, fmt: str, batch_size: int, columns: list[str] | None = None,
+                schema: list[ColumnSpec] | None = None) -> Iterator[pa.RecordBatch]:
+        from weir.storage.formats import stream_batches
+
+        with open(self.root / loc, "rb") as f:
+            yield from stream_batches(f, fmt, batch_size, columns, schema,
+                                      label=str(self.root / loc))
 
     def stage(self, loc: str, fmt: str, data: Any, token: str) -> tuple[str, pa.Schema, int]:
         from weir.storage.formats import write_table

@@ -6,7 +6,7 @@ build never leaves half a file where the data should be.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -58,6 +58,28 @@ def read_table(path: Path | Any, fmt: str, schema: Sequence[ColumnSpec] | None =
         raise DataError(f"cannot read {where} as {fmt}: {exc}",
                         hint="check the dataset's `format` and the file's content") from None
     raise DataError(f"unknown format '{fmt}'")
+
+
+def stream_batches(f: Any, fmt: str, batch_size: int, columns: list[str] | None = None,
+                   schema: Sequence[ColumnSpec] | None = None,
+                   label: str = "data") -> Iterator[pa.RecordBatch]:
+    """Record batches from an open binary file, without loading it whole (JSON lines, which
+    pyarrow cannot stream, is read whole and then cut)."""
+    try:
+        if fmt == "parquet":
+            yield from pq.ParquetFile(f).iter_batches(batch_size=batch_size, columns=columns)
+        elif fmt == "csv":
+            types = {c.name: arrow_type(c.type) for c in schema} if schema else None
+            reader = pacsv.open_csv(f, read_options=pacsv.ReadOptions(
+                block_size=max(1 << 20, batch_size * 64)),
+                convert_options=pacsv.ConvertOptions(column_types=types,
+                                                     include_columns=columns))
+            for batch in reader:
+                yield from pa.Table.from_batches([batch]).to_batches(max_chunksize=batch_size)
+        else:
+            yield from read_table(f, fmt, schema, columns, label).to_batches(batch_size)
+    except (pa.ArrowInvalid, OSError) as exc:
+        raise DataError(f"cannot read {label} as {fmt}: {exc}") from None
 
 
 def write_table(data: pa.Table | pa.RecordBatchReader | Iterable[pa.RecordBatch], path: Path,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -88,6 +89,18 @@ class S3Backend(Backend):
         except FileNotFoundError:
             raise DataError(f"no object at {self.describe(loc)}",
                             hint="build it, or fix the dataset's path") from None
+
+    def batches(self, loc: str, fmt: str, batch_size: int, columns: list[str] | None = None,
+                schema: list[ColumnSpec] | None = None) -> Iterator[pa.RecordBatch]:
+        from weir.storage.formats import stream_batches
+
+        try:
+            f = self._call("read objects", self.fs.open, self.key(loc), "rb")
+        except FileNotFoundError:
+            raise DataError(f"no object at {self.describe(loc)}") from None
+        with f:
+            yield from stream_batches(f, fmt, batch_size, columns, schema,
+                                      label=self.describe(loc))
 
     def _tmp_key(self, loc: str, token: str) -> str:
         final = self.key(loc)
