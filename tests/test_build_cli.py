@@ -389,3 +389,55 @@ def test_live_progress_in_a_terminal(small_project: Path) -> None:
     assert proc.returncode == 0, screen
     assert "\x1b[" in screen  # styled for a terminal
     assert "3 built" in screen and "per_customer" in screen
+
+
+def test_schema_write_makes_the_observed_schema_a_contract(small_project: Path) -> None:
+    r = run_weir("schema", "per_customer", cwd=small_project)
+    assert r.code == 2 and "no observed schema yet" in r.err
+    built(small_project, "--all")
+    r = run_weir("schema", "per_customer", cwd=small_project)
+    assert r.out.splitlines() == ["schema:", "  - {name: customer, type: string}",
+                                  "  - {name: revenue, type: double}"]
+    write_files(small_project, {"datasets/per_customer.yaml": "# revenue per customer\n"
+                                "tags: [report]\nschema:\n  - {name: old, type: int64}\n"
+                                "keep: true\n"})
+    r = run_weir("schema", "per_customer", "--write", cwd=small_project)
+    assert r.code == 0
+    text = (small_project / "datasets/per_customer.yaml").read_text()
+    assert text == ("# revenue per customer\ntags: [report]\nschema:\n"
+                    "  - {name: customer, type: string}\n  - {name: revenue, type: double}\n"
+                    "keep: true\n")
+    # The contract holds, then catches a change of the query's output.
+    assert built(small_project, "per_customer") == {"per_customer": "built"}  # definition
+    sql = small_project / "recipes/per_customer.sql"
+    sql.write_text(sql.read_text().replace("sum(amount) AS revenue", "count(*) AS revenue"))
+    r = run_weir("build", "per_customer", cwd=small_project)
+    assert r.code == 1 and "~ revenue: declared double, got int64" in r.out
+
+
+def test_connection_limit_caps_concurrent_jobs(make_project) -> None:
+    recipes = "\n".join(f'''
+@recipe
+def slow{i}(orders):
+    start = time.time()
+    time.sleep(0.6)
+    return pd.DataFrame({{"start": [start], "end": [time.time()]}})
+''' for i in range(3))
+    root = make_project({**SMALL, "connections.yaml": """
+        connections:
+          landing:
+            type: filesystem
+            root: landing
+          narrow:
+            type: filesystem
+            root: narrow
+            max_concurrent_jobs: 1
+        """, **{f"datasets/slow{i}.yaml": "connection: narrow\n" for i in range(3)},
+        "recipes/slow.py": "import time\nimport pandas as pd\nfrom weir import recipe\n"
+                           + recipes}, name="limits")
+    r = run_weir("build", "slow0", "slow1", "slow2", "--jobs", "3", cwd=root)
+    assert r.code == 0, r.text
+    spans = sorted(tuple(pq.read_table(root / f"narrow/small/slow{i}.parquet").to_pylist()[0]
+                         .values()) for i in range(3))
+    for (_, end), (start, _) in zip(spans, spans[1:], strict=False):
+        assert start >= end - 0.01, spans  # never two at once on this connection

@@ -1,0 +1,68 @@
+"""``weir schema x [--write]``: the schema weir observed at x's last build, as the YAML a dataset
+file takes — printed, or written into datasets/x.yaml so the contract can be committed."""
+
+from __future__ import annotations
+
+import argparse
+import re
+from pathlib import Path
+
+from weir.cli import output
+from weir.errors import WeirError
+from weir.model.suggest import did_you_mean
+
+
+def add_parser(p: argparse.ArgumentParser) -> None:
+    p.add_argument("dataset")
+    p.add_argument("--write", action="store_true",
+                   help="write it as the declared schema in datasets/DATASET.yaml")
+
+
+def schema_yaml(columns: list[list[object]]) -> str:
+    lines = ["schema:"]
+    for name, type_, nullable in columns:
+        extra = "" if nullable else ", nullable: false"
+        lines.append(f'  - {{name: {_scalar(str(name))}, type: {_scalar(str(type_))}{extra}}}')
+    return "\n".join(lines) + "\n"
+
+
+def _scalar(text: str) -> str:
+    return text if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", text) else '"' + text.replace(
+        '"', '\\"') + '"'
+
+
+def replace_schema_block(text: str, block: str) -> str:
+    """Swap the top-level `schema:` block of a YAML text for ``block``; keep everything else
+    (comments included) as it was."""
+    lines = text.splitlines(keepends=True)
+    start = next((i for i, line in enumerate(lines) if re.match(r"schema\s*:", line)), None)
+    if start is None:
+        return text + ("" if not text or text.endswith("\n") else "\n") + block
+    end = start + 1
+    while end < len(lines) and (lines[end].startswith((" ", "\t", "-")) or not lines[end].strip()):
+        end += 1
+    return "".join(lines[:start]) + block + "".join(lines[end:])
+
+
+def run(args: argparse.Namespace) -> int:
+    ws = output.open_workspace(args.project)
+    name = args.dataset
+    ds = ws.project.datasets.get(name)
+    if ds is None:
+        raise WeirError(f"unknown dataset '{name}'", hint=did_you_mean(name, ws.project.datasets))
+    record = ws.state.records().get(name)
+    if record is None or not record.schema:
+        raise WeirError(f"'{name}' has no observed schema yet",
+                        hint=f"build it first: weir build {name}")
+    block = schema_yaml(record.schema)
+    if not args.write:
+        output.out(block.rstrip())
+        return 0
+    path = Path(ws.root) / (ds.location.file if ds.location.file.startswith("datasets/")
+                            else f"datasets/{name}.yaml")
+    before = path.read_text(encoding="utf-8") if path.exists() else ""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(replace_schema_block(before, block), encoding="utf-8")
+    output.out(f"Wrote the schema of {name} ({len(record.schema)} columns) to "
+               f"{path.relative_to(ws.root)}: commit it to make it a contract.")
+    return 0
