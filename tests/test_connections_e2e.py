@@ -12,7 +12,7 @@ import psycopg
 import pyarrow.parquet as pq
 import pytest
 
-from conftest import run_weir
+from conftest import run_weir, write_files
 
 PG_SECRET = "s3cret-Pg-pw"  # the fixture server's password (servers.py)
 S3_SECRET = "moto-Secret-Key-123"
@@ -175,3 +175,44 @@ def test_literal_password_in_committed_file_is_a_warning(make_project) -> None:
     assert "hunter2" not in r.text
     r = run_weir("connections", "list", cwd=root)
     assert "password=(set)" in r.out and "hunter2" not in r.out
+
+
+def test_sql_recipe_runs_inside_postgres_when_everything_is_there(mixed: Path, postgres) -> None:
+    write_files(mixed, {
+        "weir.yaml": "name: mixed\nvariables:\n  min_total: 5\n",
+        "datasets/pg_totals.yaml": "connection: warehouse\n",
+        "recipes/pg_totals.sql": """
+            -- a literal '$min_total' and a comment $min_total are left alone
+            SELECT customer, sum(amount) AS total, '$min_total' AS note
+            FROM pg_orders
+            GROUP BY customer
+            HAVING sum(amount) >= $min_total
+            ORDER BY customer
+            """})
+    r = run_weir("build", "pg_totals", cwd=mixed)
+    assert r.code == 0, r.text
+    assert "running inside PostgreSQL" in run_weir("logs", "pg_totals", cwd=mixed).out
+    with psycopg.connect(host=postgres.host, port=postgres.port, user=postgres.user,
+                         password=postgres.password, dbname="mixed") as con:
+        rows = con.execute("SELECT * FROM pg_totals").fetchall()
+        tables = {t[0] for t in con.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema='public'")}
+    assert rows == [("a", 17.5, "$min_total")]
+    assert tables == {"orders", "pg_totals"}
+    shown = run_weir("show", "pg_totals", "--json", cwd=mixed).out
+    assert json.loads(shown)["schema"] == [["customer", "string", True], ["total", "double", True],
+                                           ["note", "string", True]]
+    # A SQL error inside the database is the recipe's failure, clearly, and nothing is left.
+    write_files(mixed, {"recipes/pg_totals.sql": "SELECT nope FROM pg_orders"})
+    r = run_weir("build", "pg_totals", cwd=mixed)
+    assert r.code == 1 and 'PostgreSQL: column "nope" does not exist' in r.out
+    assert "Traceback (most recent call last)" not in r.out
+
+
+def test_positional_parameters() -> None:
+    from weir.storage.sql_backends import positional_parameters
+
+    text, values = positional_parameters(
+        "select $a, '$a', \"$b\", $b -- $c\n, $a /* $c */", {"a": 1, "b": 2, "c": 3})
+    assert text == "select $1, '$a', \"$b\", $2 -- $c\n, $1 /* $c */"
+    assert values == [1, 2]

@@ -69,8 +69,12 @@ def run_job(job: dict[str, Any]) -> dict[str, Any]:
               flush=True)
         token = job_variables.set(job["variables"])
         try:
-            outputs = _python(job) if job["kind"] == "python" else _sql(job)
-            written = _write_outputs(job, outputs)
+            if job["kind"] == "sql" and _in_database(job) and not job["output_specs"][0].get(
+                    "schema"):
+                written = _sql_in_database(job)
+            else:
+                outputs = _python(job) if job["kind"] == "python" else _sql(job)
+                written = _write_outputs(job, outputs)
             result = {"ok": True, "outputs": written}
             print(f"weir: done in {time.perf_counter() - started:.3f}s", flush=True)
         except (RecipeError, WeirError) as exc:
@@ -246,6 +250,25 @@ def _to_arrow(name: str, value: Any) -> pa.Table | pa.RecordBatchReader:
         return value.to_arrow_table()
     raise RecipeError(f"output '{name}': a recipe returns a pandas or polars DataFrame, a "
                       f"pyarrow Table or a DuckDB relation, not {type(value).__name__}")
+
+
+def _in_database(job: dict[str, Any]) -> bool:
+    """A SQL recipe runs inside PostgreSQL when its inputs and output all live there, on one
+    connection; anywhere else it runs in DuckDB over the inputs."""
+    out = job["output_specs"][0]["conn"]
+    return out[1] == "postgresql" and all(i["conn"][0] == out[0] for i in job["inputs"])
+
+
+def _sql_in_database(job: dict[str, Any]) -> list[dict[str, Any]]:
+    spec = job["output_specs"][0]
+    backend = _backend(job, spec["conn"])
+    text = Path(job["file"]).read_text(encoding="utf-8")
+    params = {v: job["variables"][v] for v in job["sql_variables"]}
+    print(f"weir: running inside PostgreSQL (connection '{spec['conn'][0]}')", flush=True)
+    handle, schema, rows = backend.stage_query(  # type: ignore[attr-defined]
+        spec["loc"], text, params, {i["name"]: i["loc"] for i in job["inputs"]}, spec["token"])
+    return [{"name": spec["name"], "handle": handle, "rows": rows,
+             "schema": schema_rows(schema)}]
 
 
 def _sql(job: dict[str, Any]) -> dict[str, Any]:

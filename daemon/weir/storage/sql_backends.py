@@ -436,6 +436,41 @@ class PostgresBackend(SQLBackend):
     def sql_type(self, t: pa.DataType) -> str:
         return _decl_type(t)
 
+    def stage_query(self, loc: str, query: str, params: dict[str, Any],
+                    inputs: dict[str, str], token: str) -> tuple[str, pa.Schema, int]:
+        """Run a SQL recipe inside the database: the result goes straight into a temporary
+        table, never through weir. ``inputs`` maps the query's dataset names to their tables;
+        ``$variables`` are bound server-side as ``$1, $2…``."""
+        import psycopg
+
+        text, values = positional_parameters(query, params)
+        tmp = self.tmp_name(loc, token)
+        with self.connect() as con:
+            cur = psycopg.RawCursor(con)
+            for dataset, table in inputs.items():
+                # Dataset names may differ from table names: temporary views bridge them
+                # (pg_temp comes first in the search path, so they win for this session).
+                cur.execute(f"CREATE TEMP VIEW {_quote(dataset)} AS SELECT * FROM "
+                            f"{self.qualified(table)}")
+            try:
+                cur.execute(f"SELECT * FROM ({text}) AS weir_q LIMIT 0", values)
+                columns = []
+                for d in cur.description or []:
+                    cur2 = con.cursor()
+                    cur2.execute("SELECT format_type(%s, NULL)", (d.type_code,))
+                    columns.append(f"{_quote(d.name)} {cur2.fetchone()[0]}")
+                cur.execute(f"DROP TABLE IF EXISTS {self.qualified(tmp)}")
+                cur.execute(f"CREATE TABLE {self.qualified(tmp)} ({', '.join(columns)})")
+                cur.execute(f"INSERT INTO {self.qualified(tmp)} SELECT * FROM ({text}) AS weir_q",
+                            values)
+                rows = cur.rowcount
+                con.commit()
+            except psycopg.Error as exc:
+                con.rollback()
+                raise DataError(self.redact(f"PostgreSQL: {str(exc).strip()}")) from None
+            schema = self.fetch(con, f"SELECT * FROM {self.qualified(tmp)} LIMIT 0").schema
+        return tmp, schema, rows
+
     def list_tables(self, cur: Any, schema: str | None) -> list[str]:
         cur.execute("SELECT table_name FROM information_schema.tables WHERE table_schema = %s",
                     (schema or "public",))
@@ -472,6 +507,49 @@ class PostgresBackend(SQLBackend):
     def reached(self) -> str:
         return (f"connected to {self.params['host']}:{self.params.get('port') or 5432}/"
                 f"{self.params['database']}")
+
+
+def positional_parameters(query: str, params: dict[str, Any]) -> tuple[str, list[Any]]:
+    """``$name`` → ``$1``… outside string literals, quoted identifiers and comments."""
+    out: list[str] = []
+    order: list[str] = []
+    i, n = 0, len(query)
+    while i < n:
+        c = query[i]
+        if c in ("'", '"'):
+            j = i + 1
+            while j < n:
+                if query[j] == c:
+                    if j + 1 < n and query[j + 1] == c:
+                        j += 2
+                        continue
+                    break
+                j += 1
+            out.append(query[i:j + 1])
+            i = j + 1
+        elif query.startswith("--", i):
+            j = query.find("\n", i)
+            j = n if j < 0 else j
+            out.append(query[i:j])
+            i = j
+        elif query.startswith("/*", i):
+            j = query.find("*/", i + 2)
+            j = n if j < 0 else j + 2
+            out.append(query[i:j])
+            i = j
+        elif c == "$" and i + 1 < n and (query[i + 1].isalpha() or query[i + 1] == "_"):
+            j = i + 1
+            while j < n and (query[j].isalnum() or query[j] == "_"):
+                j += 1
+            name = query[i + 1:j]
+            if name not in order:
+                order.append(name)
+            out.append(f"${order.index(name) + 1}")
+            i = j
+        else:
+            out.append(c)
+            i += 1
+    return "".join(out), [params[name] for name in order]
 
 
 class _First(Exception):
