@@ -29,7 +29,7 @@ test: install lint
 
 # Types and lint are part of the tests: mypy over the package, ruff over package and tests.
 lint: install
-	$(BIN)/python -m ruff check daemon tests tools
+	$(BIN)/python -m ruff check daemon tests tools bench
 	$(BIN)/python -m mypy daemon/weir
 
 bench: install

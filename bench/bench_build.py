@@ -47,27 +47,52 @@ ROWS = 1_000
 
 # -- how to run weir ---------------------------------------------------------------------------
 
-def weir_env() -> dict[str, str]:
+def weir_env(pycache: Path | None) -> dict[str, str]:
     """The environment for `sys.executable -m weir`: PYTHONPATH gets the repo's daemon/ dir when
-    weir is not importable otherwise."""
+    weir is not importable otherwise (or the absolute directory weir was found in, when that is
+    not site-packages, since the CLI runs in the generated projects' directories). With ``pycache``, byte code is cached there (as for an
+    installed package, whose .pyc files pip writes at install time) even if the environment says
+    PYTHONDONTWRITEBYTECODE, and nothing is written into the source tree."""
     env = dict(os.environ)
     env.pop("WEIR_PROJECT", None)
     env["NO_COLOR"] = "1"
-    if importlib.util.find_spec("weir") is None:
-        daemon = str(REPO / "daemon")
-        env["PYTHONPATH"] = daemon + (os.pathsep + env["PYTHONPATH"]
-                                      if env.get("PYTHONPATH") else "")
+    if pycache is not None:
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
+        env["PYTHONPYCACHEPREFIX"] = str(pycache)
+    spec = importlib.util.find_spec("weir")
+    if spec is None or not spec.origin:
+        where = REPO / "daemon"
+    else:  # importable here, maybe through a relative PYTHONPATH or the current directory:
+        where = Path(spec.origin).resolve().parent.parent  # the same weir, from any cwd
+    import site
+
+    installed = {str(Path(p).resolve()) for p in site.getsitepackages()}
+    if str(where) not in installed:
+        env["PYTHONPATH"] = str(where) + (os.pathsep + env["PYTHONPATH"]
+                                          if env.get("PYTHONPATH") else "")
     return env
 
 
 ENV: dict[str, str] = {}
 
 
+def weir_source_hash() -> str:
+    """A hash of the weir package's source the bench runs (weir changes under active
+    development; the results file records which code it measured)."""
+    import hashlib
+
+    spec = importlib.util.find_spec("weir")
+    pkg = Path(spec.origin).parent if spec and spec.origin else REPO / "daemon" / "weir"
+    h = hashlib.blake2b(digest_size=8)
+    for f in sorted(pkg.rglob("*.py")):
+        h.update(f.relative_to(pkg).as_posix().encode() + b"\0" + f.read_bytes())
+    return f"{pkg}: {h.hexdigest()}"
+
+
 def run(args: list[str], cwd: Path, check: bool = True) -> tuple[float, str]:
     """Run a command; return (wall seconds, stdout)."""
     t0 = time.perf_counter()
-    proc = subprocess.run(args, cwd=cwd, env=ENV, stdout=subprocess.PIPE,
-                          stderr=subprocess.PIPE, text=True)
+    proc = subprocess.run(args, cwd=cwd, env=ENV, capture_output=True, text=True)
     wall = time.perf_counter() - t0
     if check and proc.returncode != 0:
         raise SystemExit(f"FAILED ({proc.returncode}): {' '.join(args)} in {cwd}\n"
@@ -85,7 +110,8 @@ def weir_json(project: Path, *args: str) -> tuple[float, dict]:
     try:
         return wall, json.loads(out)
     except json.JSONDecodeError:
-        raise SystemExit(f"weir {' '.join(args)} --json printed no JSON:\n{out[-2000:]}")
+        raise SystemExit(f"weir {' '.join(args)} --json printed no JSON:\n{out[-2000:]}") \
+            from None
 
 
 # -- the generator ------------------------------------------------------------------------------
@@ -188,8 +214,14 @@ def baseline_recipe_seconds(root: Path, iterations: int = 300) -> dict:
 # -- the measurements ---------------------------------------------------------------------------
 
 def reset_cold(project: Path) -> None:
+    """Forget every build: state, parse cache, logs, kept outputs, built data, and the recipes'
+    byte code (weir's own stays cached, as in an installed package)."""
     shutil.rmtree(project / ".weir", ignore_errors=True)
     shutil.rmtree(project / "data" / "bench", ignore_errors=True)
+    shutil.rmtree(project / "recipes" / "__pycache__", ignore_errors=True)
+    prefix = ENV.get("PYTHONPYCACHEPREFIX")
+    if prefix:
+        shutil.rmtree(Path(prefix + str(project.resolve() / "recipes")), ignore_errors=True)
 
 
 def built_names(result: dict) -> list[str]:
@@ -431,21 +463,36 @@ def main() -> None:
     p.add_argument("--workdir", type=Path, default=None,
                    help="where to generate the projects (default: a temporary directory)")
     p.add_argument("--keep", action="store_true", help="keep the generated projects")
+    p.add_argument("--no-pyc", action="store_true",
+                   help="leave byte-code caching to the environment (by default the bench caches "
+                   "it in its work directory, as for an installed weir, even under "
+                   "PYTHONDONTWRITEBYTECODE)")
     args = p.parse_args()
 
-    ENV = weir_env()
     tmp = args.workdir or Path(tempfile.mkdtemp(prefix="weir-bench-"))
     tmp.mkdir(parents=True, exist_ok=True)
+    ENV = weir_env(None if args.no_pyc else tmp.resolve() / "pycache")
     started = time.perf_counter()
     results: dict = {
         "date": time.strftime("%Y-%m-%d %H:%M:%S"),
         "machine": {"cores": os.cpu_count(), "platform": platform.platform(),
                     "python": sys.version.split()[0], "executable": sys.executable,
-                    "load_before": os.getloadavg()},
+                    "load_before": os.getloadavg(),
+                    "bytecode": "environment" if args.no_pyc else "cached (PYTHONPYCACHEPREFIX)"},
         "repeats": args.repeats, "sizes": []}
     try:
+        # warm-up, untimed: byte code of weir and of everything it imports into the cache (with
+        # PYTHONPYCACHEPREFIX even the standard library's and pandas' .pyc files live there)
+        run([sys.executable, "-c", "import compileall, os, weir; compileall.compile_dir("
+             "os.path.dirname(weir.__file__), quiet=1)"], cwd=tmp)
+        warm = tmp / "flow_warmup"
+        generate(warm, 2 * WIDTH)
+        for args_ in (["build", "--all"], ["plan", "--all"], ["status"], ["build", "--all"]):
+            weir(warm, *args_)
+        shutil.rmtree(warm)
         _, version = weir(tmp, "--version")
         results["weir_version"] = version.strip()
+        results["weir_source"] = weir_source_hash()
         results["reference"] = reference(max(args.repeats, 5), tmp)
         print(f"{version.strip()} | python {sys.version.split()[0]} | {os.cpu_count()} cores | "
               f"python -c pass {results['reference']['python_c_pass']['median'] * 1e3:.0f} ms | "
