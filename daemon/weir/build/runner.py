@@ -269,7 +269,7 @@ class Runner:
             comps = components_for(self.ws.flow, name, payload["input_fps"])
             fp = comps.fingerprint(name)
             final = backend.local_path(ds.path)
-            if final is not None:
+            if final is not None and not ds.is_folder:
                 self._keep(name, fp, final, written["schema"], written["rows"])
             state.record_success(self.run_id, job.recipe, name, fp, comps, started,
                                  written["schema"], written["rows"], payload["log_path"])

@@ -72,9 +72,21 @@ def run_job(job: dict[str, Any]) -> dict[str, Any]:
             if job["kind"] == "sql" and _in_database(job) and not job["output_specs"][0].get(
                     "schema"):
                 written = _sql_in_database(job)
+            elif job["kind"] == "sql":
+                written = _write_outputs(job, _sql(job))
             else:
-                outputs = _python(job) if job["kind"] == "python" else _sql(job)
-                written = _write_outputs(job, outputs)
+                folders = _stage_folders(job)
+                try:
+                    written = _write_outputs(job, _python(job, folders))
+                except BaseException:
+                    for spec in job["output_specs"]:
+                        if spec["name"] in folders:
+                            _backend(job, spec["conn"]).discard(
+                                spec["loc"], "folder", folders[spec["name"]][0])
+                    raise
+                for name, (handle, folder) in folders.items():
+                    written.append({"name": name, "handle": handle, "rows": len(folder.list()),
+                                    "schema": []})
             result = {"ok": True, "outputs": written}
             print(f"weir: done in {time.perf_counter() - started:.3f}s", flush=True)
         except (RecipeError, WeirError) as exc:
@@ -162,6 +174,11 @@ def _local_parquet(job: dict[str, Any], inp: dict[str, Any]) -> str | None:
 
 def _hand_over(job: dict[str, Any], inp: dict[str, Any], duck: list[Any]) -> Any:
     interface = inp["interface"]
+    if interface == "folder":
+        from weir.folder_api import Folder
+
+        store = _backend(job, inp["conn"]).folder_store(inp["loc"], inp["name"], writable=False)
+        return Folder._bound(inp["name"], store)
     if interface == "dataset":
         from weir.dataset_api import Dataset
 
@@ -190,7 +207,20 @@ def _hand_over(job: dict[str, Any], inp: dict[str, Any], duck: list[Any]) -> Any
     return table.to_pandas()
 
 
-def _python(job: dict[str, Any]) -> dict[str, Any]:
+def _stage_folders(job: dict[str, Any]) -> dict[str, tuple[str, Any]]:
+    """An empty staging place per folder output: ``name -> (handle, Folder)``."""
+    from weir.folder_api import Folder
+
+    staged: dict[str, tuple[str, Any]] = {}
+    for spec in job["output_specs"]:
+        if spec["format"] == "folder":
+            handle, store = _backend(job, spec["conn"]).folder_staging(
+                spec["loc"], spec["name"], spec["token"])
+            staged[spec["name"]] = (handle, Folder._bound(spec["name"], store))
+    return staged
+
+
+def _python(job: dict[str, Any], folders: dict[str, tuple[str, Any]]) -> dict[str, Any]:
     module = _load_module(job["file"], job["recipes_dir"])
     fn = getattr(module, job["function"], None)
     if fn is None or not callable(fn):
@@ -198,8 +228,11 @@ def _python(job: dict[str, Any]) -> dict[str, Any]:
     duck: list[Any] = []
     try:
         args = {inp["name"]: _hand_over(job, inp, duck) for inp in job["inputs"]}
+        args.update({name: folder for name, (_, folder) in folders.items()})
         value = fn(**args)
-        outputs = job["outputs"]
+        outputs = [o for o in job["outputs"] if o not in folders]
+        if not outputs:
+            return {}  # only folders: what the recipe wrote into them is the output
         if len(outputs) > 1 or (isinstance(value, dict) and set(value) == set(outputs)):
             if not isinstance(value, dict) or set(value) != set(outputs):
                 got = sorted(value) if isinstance(value, dict) else type(value).__name__
@@ -298,6 +331,8 @@ def _write_outputs(job: dict[str, Any], outputs: dict[str, Any]) -> list[dict[st
     written: list[dict[str, Any]] = []
     try:
         for spec in job["output_specs"]:
+            if spec["format"] == "folder":
+                continue
             data = outputs[spec["name"]]
             if spec.get("schema"):
                 table = data if isinstance(data, pa.Table) else (
@@ -316,7 +351,9 @@ def _write_outputs(job: dict[str, Any], outputs: dict[str, Any]) -> list[dict[st
                             "schema": schema_rows(schema, data if isinstance(data, pa.Table)
                                                   else None)})
     except BaseException:
-        for w, spec in zip(written, job["output_specs"], strict=False):
+        specs = {s["name"]: s for s in job["output_specs"]}
+        for w in written:
+            spec = specs[w["name"]]
             _backend(job, spec["conn"]).discard(spec["loc"], spec["format"], w["handle"])
         raise
     return written

@@ -245,8 +245,12 @@ def _validate_connection(name: str, keys: dict[str, tuple[object, Location]],
     return Connection(name, str(ctype), params, where), diags
 
 
-def parse_dataset_file(file: str, name: str, text: str) -> tuple[DatasetSpec | None,
-                                                                   list[Diagnostic]]:
+FOLDER_KEYS = ("description", "connection", "path", "tags", "zone", "keep")
+
+
+def parse_dataset_file(file: str, name: str, text: str, folder: bool = False
+                       ) -> tuple[DatasetSpec | None, list[Diagnostic]]:
+    """A dataset's YAML file, or with ``folder`` a managed folder's (folders/NAME.yaml)."""
     data, diags = parse_yaml(file, text)
     if diags:
         return None, diags
@@ -260,7 +264,8 @@ def parse_dataset_file(file: str, name: str, text: str) -> tuple[DatasetSpec | N
     if not NAME_RE.match(name):
         diags.append(Diagnostic(file, 0, f"dataset name '{name}' (the file's name) is not an "
                                 "identifier", hint="rename the file to letters, digits and _"))
-    diags += check_keys(file, data, DATASET_KEYS, "a dataset")
+    diags += check_keys(file, data, FOLDER_KEYS if folder else DATASET_KEYS,
+                        "a managed folder" if folder else "a dataset")
 
     def text_field(key: str) -> str | None:
         value = data.get(key)
@@ -303,7 +308,7 @@ def parse_dataset_file(file: str, name: str, text: str) -> tuple[DatasetSpec | N
                        connection=text_field("connection"), path=path, table=table,
                        version_query=version_query, format=fmt,
                        tags=tuple(tags), zone=text_field("zone"), keep=keep, schema=schema,
-                       key_lines=frozen_map(dict(data.key_lines)))
+                       key_lines=frozen_map(dict(data.key_lines)), folder=folder)
     return spec, diags
 
 

@@ -18,8 +18,8 @@ from weir.model.diagnostics import Diagnostic, Severity
 from weir.model.parse_cache import (ParseCache, content_hash, decode_python, decode_sql,
                                     encode_python, encode_sql)
 from weir.model.project import (EXTENSION_FORMATS, FILE_CONNECTION_TYPES, FORMATS, Connection,
-                                Dataset, DatasetSpec, Location, Project, ProjectConfig, Recipe,
-                                frozen_map)
+                                Dataset, DatasetSpec, Interface, Location, Project, ProjectConfig,
+                                Recipe, frozen_map)
 from weir.model.python_recipes import PythonFile, _digest, parse_python_file
 from weir.model.sql_recipes import parse_sql_file, variable_line
 from weir.model.suggest import did_you_mean
@@ -64,6 +64,7 @@ def project_files(root: Path) -> list[str]:
     """Every file whose content defines the Flow."""
     files = [f for f in (PROJECT_FILE, "connections.yaml") if (root / f).is_file()]
     files += _walk(root, "datasets", (".yaml", ".yml"))
+    files += _walk(root, "folders", (".yaml", ".yml"))
     files += _walk(root, "recipes", (".py", ".sql"))
     return files
 
@@ -120,20 +121,21 @@ def load_project(root: Path, overlays: Mapping[str, str] | None = None,
 
     specs: dict[str, DatasetSpec] = {}
     for f in files:
-        if not f.startswith("datasets/") or not f.endswith((".yaml", ".yml")):
+        if not f.startswith(("datasets/", "folders/")) or not f.endswith((".yaml", ".yml")):
             continue
         text = text_of(f)
         if text is None:
             continue
         name = Path(f).stem
-        spec, d = parse_dataset_file(f, name, text)
+        spec, d = parse_dataset_file(f, name, text, folder=f.startswith("folders/"))
         diags += d
         if spec is None:
             continue
         if name in specs:
-            diags.append(Diagnostic(f, 0, f"dataset '{name}' is also defined in "
+            diags.append(Diagnostic(f, 0, f"'{name}' is also defined in "
                                     f"{specs[name].location.file}",
-                                    hint="keep one file per dataset"))
+                                    hint="datasets and folders share one namespace: keep one "
+                                    "file per name"))
             continue
         specs[name] = spec
 
@@ -268,11 +270,31 @@ def _assemble(root: Path, config: ProjectConfig, connections: dict[str, Connecti
                       if hint else f"a source dataset needs `{key}:` (on its connection); a "
                       "recipe output is named by its function or file")))
             continue
-        if holds_files:
-            fmt = spec.format if spec and spec.format else None
-            if given and fmt is None:
-                fmt = EXTENSION_FORMATS.get(Path(given).suffix.lower())
-            fmt = fmt or config.default_format
+        is_folder = bool(spec and spec.folder) or bool(producer and name in
+                                                        producer.folder_outputs)
+        if producer and spec and (name in producer.folder_outputs) != spec.folder:
+            diags.append(Diagnostic(
+                producer.file, producer.line,
+                f"'{name}' is a {'folder' if spec.folder else 'dataset'} "
+                f"({spec.location.file}) but recipe '{producer.name}' writes it as a "
+                f"{'dataset' if spec.folder else 'folder'}",
+                hint="take a folder output as a parameter annotated weir.Folder; return a "
+                "dataset's data"))
+        fmt: str
+        if is_folder:
+            if not holds_files:
+                where = spec.location if spec else producer.location  # type: ignore[union-attr]
+                diags.append(Diagnostic(where.file, where.line,
+                                        f"folder '{name}' is on a connection that holds "
+                                        "tables, not files",
+                                        hint="put folders on a filesystem or s3 connection"))
+                continue
+            fmt, path = "folder", given or f"{config.name}/{name}"
+        elif holds_files:
+            found = spec.format if spec and spec.format else None
+            if given and found is None:
+                found = EXTENSION_FORMATS.get(Path(given).suffix.lower())
+            fmt = found or config.default_format
             path = given or f"{config.name}/{name}.{FORMATS[fmt]}"
         else:
             fmt, path = "table", given or name
@@ -293,6 +315,15 @@ def _assemble(root: Path, config: ProjectConfig, connections: dict[str, Connecti
                     inp.location.file, inp.location.line, f"unknown input '{inp.name}'",
                     hint=did_you_mean(inp.name, datasets)
                     or "a dataset is a recipe's output or has a file in datasets/"))
+            elif datasets[inp.name].is_folder != (inp.interface is Interface.FOLDER):
+                folder = datasets[inp.name].is_folder
+                diags.append(Diagnostic(
+                    inp.location.file, inp.location.line,
+                    f"'{inp.name}' is a {'managed folder' if folder else 'dataset'}, but the "
+                    f"parameter is {'not ' if folder else ''}annotated weir.Folder",
+                    hint="annotate it `weir.Folder`" if folder else
+                    "a dataset is handed over as a DataFrame, a Table, a relation or "
+                    "weir.Dataset"))
         for variable in recipe.variables:
             if variable not in config.variables:
                 line = recipe.line

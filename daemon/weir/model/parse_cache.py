@@ -20,7 +20,7 @@ from weir.model.diagnostics import Diagnostic, Severity
 from weir.model.project import Interface, Location, Recipe, RecipeInput, RecipeKind
 from weir.model.python_recipes import PythonFile
 
-FORMAT_VERSION = 3
+FORMAT_VERSION = 4
 
 
 def content_hash(data: bytes) -> str:
@@ -30,16 +30,17 @@ def content_hash(data: bytes) -> str:
 def _enc_recipe(r: Recipe) -> list[Any]:
     return [r.name, r.kind.value, r.file, r.line,
             [[i.name, i.interface.value, i.location.line] for i in r.inputs],
-            list(r.outputs), r.code_hash, list(r.variables), r.retries, list(r.tags)]
+            list(r.outputs), r.code_hash, list(r.variables), r.retries, list(r.tags),
+            list(r.folder_outputs)]
 
 
 def _dec_recipe(v: list[Any]) -> Recipe:
-    name, kind, file, line, inputs, outputs, code_hash, variables, retries, tags = v
+    name, kind, file, line, inputs, outputs, code_hash, variables, retries, tags, folders = v
     return Recipe(name=name, kind=RecipeKind(kind), file=file, line=line,
                   inputs=tuple(RecipeInput(n, Interface(i), Location(file, ln))
                                for n, i, ln in inputs),
                   outputs=tuple(outputs), code_hash=code_hash, variables=tuple(variables),
-                  retries=retries, tags=tuple(tags))
+                  retries=retries, tags=tuple(tags), folder_outputs=tuple(folders))
 
 
 def _enc_diag(d: Diagnostic) -> list[Any]:

@@ -54,6 +54,7 @@ class Interface(str, Enum):
     POLARS = "polars"
     DUCKDB = "duckdb"
     DATASET = "dataset"  # weir.Dataset: a lazy handle that can stream
+    FOLDER = "folder"  # weir.Folder: files in a managed folder
 
 
 @dataclass(frozen=True)
@@ -87,6 +88,7 @@ class Recipe:
     variables: tuple[str, ...]
     retries: int = 0
     tags: tuple[str, ...] = ()
+    folder_outputs: tuple[str, ...] = ()  # outputs taken as writable weir.Folder parameters
 
     @property
     def id(self) -> str:
@@ -119,6 +121,7 @@ class DatasetSpec:
     keep: bool = False
     schema: tuple[ColumnSpec, ...] | None = None
     key_lines: Mapping[str, int] = field(default_factory=dict)
+    folder: bool = False  # a managed folder (folders/NAME.yaml), not a dataset
 
 
 @dataclass(frozen=True)
@@ -141,6 +144,10 @@ class Dataset:
     @property
     def is_source(self) -> bool:
         return self.recipe is None
+
+    @property
+    def is_folder(self) -> bool:
+        return self.format == "folder"
 
     def definition(self) -> dict[str, Any]:
         """The parts of the definition that change the data, for the fingerprint."""

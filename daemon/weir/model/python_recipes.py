@@ -23,6 +23,8 @@ INTERFACES: dict[str, Interface] = {
     "duckdb.DuckDBPyRelation": Interface.DUCKDB,
     "weir.Dataset": Interface.DATASET,
     "weir.dataset_api.Dataset": Interface.DATASET,
+    "weir.Folder": Interface.FOLDER,
+    "weir.folder_api.Folder": Interface.FOLDER,
 }
 SUPPORTED = ("pandas.DataFrame, pyarrow.Table, polars.DataFrame, duckdb.DuckDBPyRelation or "
              "weir.Dataset")
@@ -242,11 +244,17 @@ def _read_recipe(file: str, fn: ast.FunctionDef, decorator: ast.expr, module: _M
         diags.append(Diagnostic(file, fn.lineno, f"recipe '{fn.name}' takes *args or **kwargs",
                                 hint="name each input dataset as a parameter"))
     inputs: list[RecipeInput] = []
+    folder_outputs: list[str] = []
     for arg in [*args.posonlyargs, *args.args, *args.kwonlyargs]:
         if arg.arg in outputs:
+            if arg.annotation is not None and INTERFACES.get(
+                    module.resolve(arg.annotation) or "") is Interface.FOLDER:
+                folder_outputs.append(arg.arg)  # a writable folder handle
+                continue
             diags.append(Diagnostic(file, arg.lineno, f"parameter '{arg.arg}' is also an output",
-                                    hint="return the output's data instead of taking it as a "
-                                    "parameter", col=arg.col_offset))
+                                    hint="return a dataset's data; only a managed folder is "
+                                    "taken as a parameter (annotate it weir.Folder)",
+                                    col=arg.col_offset))
             continue
         interface = Interface.PANDAS
         if arg.annotation is not None:
@@ -302,7 +310,8 @@ def _read_recipe(file: str, fn: ast.FunctionDef, decorator: ast.expr, module: _M
                                             "which recipes read it", col=sub.col_offset))
     recipe = Recipe(name=fn.name, kind=RecipeKind.PYTHON, file=file, line=fn.lineno,
                     inputs=tuple(inputs), outputs=outputs, code_hash=_digest(*sorted(parts)),
-                    variables=tuple(sorted(variables)), retries=retries, tags=tags)
+                    variables=tuple(sorted(variables)), retries=retries, tags=tags,
+                    folder_outputs=tuple(folder_outputs))
     if len(set(outputs)) != len(outputs):
         diags.append(Diagnostic(file, fn.lineno, f"recipe '{fn.name}' lists an output twice"))
     return recipe, project_modules, diags

@@ -104,6 +104,13 @@ class Backend:
         """Connect and say what was reached; raise ConnectionProblem saying what is wrong."""
         raise NotImplementedError
 
+    def folder_store(self, loc: str, name: str, writable: bool) -> Any:
+        raise WeirError(f"connection '{self.name}' holds tables, not folders")
+
+    def folder_staging(self, loc: str, name: str, token: str) -> tuple[str, Any]:
+        """An empty place to write a folder output: ``(handle, store)``."""
+        raise WeirError(f"connection '{self.name}' holds tables, not folders")
+
 
 class FilesystemBackend(Backend):
     _root: Path | None = None
@@ -123,6 +130,18 @@ class FilesystemBackend(Backend):
 
     def exists(self, loc: str, fmt: str) -> bool:
         return os.path.exists(os.path.join(self.root, loc))
+
+    def folder_store(self, loc: str, name: str, writable: bool) -> Any:
+        from weir.storage.folders import LocalFolderStore
+
+        return LocalFolderStore(name, self.root / loc, writable)
+
+    def folder_staging(self, loc: str, name: str, token: str) -> tuple[str, Any]:
+        from weir.storage.folders import LocalFolderStore
+
+        tmp = temp_path_for(self.root / loc, token)
+        tmp.mkdir(parents=True)
+        return str(tmp), LocalFolderStore(name, tmp, writable=True)
 
     def version(self, loc: str, fmt: str, known: tuple[str, str] | None,
                 version_query: str | None = None) -> tuple[str | None, tuple[str, str] | None]:
@@ -160,13 +179,18 @@ class FilesystemBackend(Backend):
     def commit(self, loc: str, fmt: str, handle: str) -> None:
         final = self.root / loc
         final.parent.mkdir(parents=True, exist_ok=True)
+        if fmt != "folder" or not final.exists():
+            os.replace(handle, final)
+            return
+        # A directory cannot be replaced in one rename: move the old one aside first. If the
+        # process dies in between, cleanup_stale puts the old one back.
+        old = temp_path_for(final, "old")
+        os.replace(final, old)
         os.replace(handle, final)
+        _rmtree(old)
 
     def discard(self, loc: str, fmt: str, handle: str) -> None:
-        try:
-            os.unlink(handle)
-        except OSError:
-            pass
+        _rmtree(Path(handle))
 
     def drop(self, loc: str, fmt: str) -> None:
         path = self.root / loc
@@ -178,7 +202,11 @@ class FilesystemBackend(Backend):
             path.unlink()
 
     def cleanup_stale(self, loc: str, fmt: str) -> None:
-        remove_stale_temps(self.root / loc)
+        final = self.root / loc
+        old = temp_path_for(final, "old")
+        if fmt == "folder" and old.exists() and not final.exists():
+            os.replace(old, final)  # a swap was interrupted: the previous folder comes back
+        remove_stale_temps(final)
 
     def cleanup_stale_many(self, locs: list[tuple[str, str]]) -> None:
         """One directory scan per directory, not per dataset (a build may plan thousands)."""
@@ -195,10 +223,11 @@ class FilesystemBackend(Backend):
                 if TMP_MARK in entry.name and entry.name.startswith("."):
                     base = entry.name[1:].split(TMP_MARK, 1)[0]
                     if base in names:
-                        try:
-                            os.unlink(entry.path)
-                        except OSError:
-                            pass
+                        final = os.path.join(directory, base)
+                        if entry.name.endswith(f"{TMP_MARK}old") and not os.path.exists(final):
+                            os.replace(entry.path, final)
+                        else:
+                            _rmtree(Path(entry.path))
 
     def check(self) -> str:
         root = self.root
@@ -210,6 +239,18 @@ class FilesystemBackend(Backend):
             raise ConnectionProblem(f"connection '{self.name}': {root} is not readable and "
                                     "writable by this user")
         return f"{root} is a readable, writable directory"
+
+
+def _rmtree(path: Path) -> None:
+    import shutil
+
+    try:
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path)
+        else:
+            path.unlink()
+    except FileNotFoundError:
+        pass
 
 
 def backend_for(project_root: Path, name: str, type_: str, params: Mapping[str, Any]) -> Backend:

@@ -49,7 +49,12 @@ def remove_stale_temps(final: Path) -> int:
     for entry in entries:
         if entry.name.startswith(prefix):
             try:
-                os.unlink(entry.path)
+                if entry.is_dir(follow_symlinks=False):
+                    import shutil
+
+                    shutil.rmtree(entry.path)
+                else:
+                    os.unlink(entry.path)
                 removed += 1
             except OSError:
                 pass

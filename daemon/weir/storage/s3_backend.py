@@ -7,6 +7,7 @@ is its ETag.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import tempfile
 from collections.abc import Iterator
@@ -72,6 +73,15 @@ class S3Backend(Backend):
 
     def version(self, loc: str, fmt: str, known: tuple[str, str] | None,
                 version_query: str | None = None) -> tuple[str | None, tuple[str, str] | None]:
+        if fmt == "folder":
+            try:
+                found = self._call("list objects", self.fs.find, self.key(loc), None, False, True)
+            except FileNotFoundError:
+                return None, None
+            if not found:
+                return None, None
+            listing = sorted((k, str(v.get("ETag", "")).strip('"')) for k, v in found.items())
+            return hashlib.blake2b(repr(listing).encode(), digest_size=16).hexdigest(), None
         try:
             info = self._call("look up objects", self.fs.info, self.key(loc))
         except FileNotFoundError:
@@ -118,12 +128,31 @@ class S3Backend(Backend):
         return tmp_key, schema, rows
 
     def commit(self, loc: str, fmt: str, handle: str) -> None:
+        if fmt == "folder":
+            # Objects under a prefix cannot be swapped at once: the new files are copied in
+            # first, then files the new version does not have are deleted.
+            final = self.key(loc)
+            try:
+                new = set(self._call("list objects", self.fs.find, handle))
+            except FileNotFoundError:
+                new = set()
+            keep = {final + k[len(handle):] for k in new}
+            for key in sorted(new):
+                self._call("copy objects", self.fs.copy, key, final + key[len(handle):])
+            try:
+                old = set(self._call("list objects", self.fs.find, final))
+            except FileNotFoundError:
+                old = set()
+            for key in sorted(old - keep):
+                self._call("delete objects", self.fs.rm, key)
+            self.discard(loc, fmt, handle)
+            return
         self._call("copy objects", self.fs.copy, handle, self.key(loc))
         self.discard(loc, fmt, handle)
 
     def discard(self, loc: str, fmt: str, handle: str) -> None:
         try:
-            self._call("delete objects", self.fs.rm, handle)
+            self._call("delete objects", self.fs.rm, handle, fmt == "folder")
         except FileNotFoundError:
             pass
 
@@ -143,6 +172,17 @@ class S3Backend(Backend):
         for key in listing:
             if os.path.basename(str(key)).startswith(f".{name}{TMP_MARK}"):
                 self.discard(loc, fmt, str(key))
+
+    def folder_store(self, loc: str, name: str, writable: bool) -> Any:
+        from weir.storage.folders import S3FolderStore
+
+        return S3FolderStore(name, self.fs, self.key(loc), writable)
+
+    def folder_staging(self, loc: str, name: str, token: str) -> tuple[str, Any]:
+        from weir.storage.folders import S3FolderStore
+
+        tmp = self._tmp_key(loc, token)
+        return tmp, S3FolderStore(name, self.fs, tmp, writable=True)
 
     def check(self) -> str:
         bucket = str(self.params["bucket"])

@@ -1,0 +1,146 @@
+"""Managed folders: written by one recipe, read by another, replaced whole, never escaped."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+
+import weir
+from weir.errors import WeirError
+
+from conftest import SMALL, run_weir, write_files
+
+CHARTS = {
+    **SMALL,
+    "folders/brand.yaml": "description: logos, committed\nconnection: landing\npath: brand\n",
+    "landing/brand/logo.svg": "<svg/>\n",
+    "recipes/charts.py": '''
+        import pandas as pd
+        import weir
+        from weir import recipe
+
+        @recipe(outputs=["charts"])
+        def draw(orders_clean: pd.DataFrame, brand: weir.Folder, charts: weir.Folder):
+            logo = brand.read_bytes("logo.svg")
+            for customer, rows in orders_clean.groupby("customer"):
+                charts.write_bytes(f"by_customer/{customer}.svg",
+                                   logo + f"<!-- {rows.amount.sum()} -->".encode())
+            with charts.open("index.html", "w") as f:
+                f.write("<h1>charts</h1>")
+
+        @recipe
+        def chart_index(charts: weir.Folder) -> pd.DataFrame:
+            files = charts.list()
+            return pd.DataFrame({"file": files,
+                                 "size": [len(charts.read_bytes(p)) for p in files]})
+        ''',
+}
+
+
+def test_recipe_writes_a_folder_and_another_reads_it(make_project) -> None:
+    root = make_project(CHARTS, name="charts")
+    r = run_weir("build", "chart_index", cwd=root)
+    assert r.code == 0, r.text
+    folder = root / "data/small/charts"
+    assert sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file()) \
+        == ["by_customer/a.svg", "by_customer/b.svg", "by_customer/c.svg", "index.html"]
+    index = pq.read_table(root / "data/small/chart_index.parquet").to_pylist()
+    assert [row["file"] for row in index][-1] == "index.html"
+    st = {d["name"]: d["status"] for d in json.loads(
+        run_weir("status", "--json", cwd=root).out)["datasets"]}
+    assert st["charts"] == "up to date" and st["brand"] == "source"
+    # Outside a build, weir.Folder reads it.
+    assert weir.Folder("charts", project=root).read_bytes("index.html") == b"<h1>charts</h1>"
+
+    # A new version replaces the folder whole: files the recipe no longer writes are gone.
+    weir_yaml = root / "weir.yaml"
+    weir_yaml.write_text(weir_yaml.read_text().replace("min_amount: 2", "min_amount: 8"))
+    assert run_weir("build", "chart_index", cwd=root).code == 0
+    assert sorted(p.name for p in (folder / "by_customer").iterdir()) == ["a.svg"]
+    assert not [p for p in folder.parent.iterdir() if ".weir-tmp-" in p.name]
+
+    # A change to a source folder's files is a change of input.
+    (root / "landing/brand/logo.svg").write_text("<svg>new</svg>\n")
+    st = {d["name"]: d["reasons"] for d in json.loads(
+        run_weir("status", "--json", cwd=root).out)["datasets"]}
+    assert st["charts"] == ["input brand changed"]
+
+
+def test_failed_folder_recipe_keeps_the_previous_folder(make_project) -> None:
+    root = make_project(CHARTS, name="charts")
+    assert run_weir("build", "charts", cwd=root).code == 0
+    recipe = root / "recipes/charts.py"
+    recipe.write_text(recipe.read_text().replace('f.write("<h1>charts</h1>")',
+                                                 'raise ValueError("half way")'))
+    r = run_weir("build", "charts", cwd=root)
+    assert r.code == 1 and "ValueError: half way" in r.out
+    assert (root / "data/small/charts/index.html").read_text() == "<h1>charts</h1>"
+    assert not [p for p in (root / "data/small").iterdir() if ".weir-tmp-" in p.name]
+
+
+@pytest.mark.parametrize("evil", ["../outside.txt", "/tmp/weir-evil.txt", "a/../../x"])
+def test_paths_cannot_escape_a_folder(make_project, evil: str) -> None:
+    root = make_project({**SMALL, "recipes/evil.py": f'''
+        import weir
+        from weir import recipe
+
+        @recipe(outputs=["box"])
+        def fill(orders, box: weir.Folder):
+            box.write_bytes({evil!r}, b"x")
+        '''}, name="evil")
+    r = run_weir("build", "box", cwd=root)
+    assert r.code == 1
+    assert "leaves folder 'box'" in r.out or "is not a path inside folder 'box'" in r.out
+    assert not (root / "data/small/outside.txt").exists()
+    assert not Path("/tmp/weir-evil.txt").exists()
+
+
+def test_symlinks_out_of_a_folder_are_refused(make_project, tmp_path: Path) -> None:
+    secret = tmp_path / "secret.txt"
+    secret.write_text("private")
+    root = make_project({**SMALL, "folders/docs.yaml": "connection: landing\npath: docs\n",
+                         "landing/docs/ok.txt": "fine\n"}, name="links")
+    os.symlink(secret, root / "landing/docs/leak.txt")
+    docs = weir.Folder("docs", project=root)
+    assert docs.read_bytes("ok.txt") == b"fine\n"
+    with pytest.raises(WeirError, match="leads outside folder 'docs'"):
+        docs.read_bytes("leak.txt")
+
+
+def test_input_folders_are_read_only(make_project) -> None:
+    root = make_project({**CHARTS, "recipes/more.py": '''
+        import weir
+        from weir import recipe
+
+        @recipe
+        def vandal(brand: weir.Folder):
+            brand.write_bytes("logo.svg", b"defaced")
+        '''}, name="ro")
+    r = run_weir("build", "vandal", cwd=root)
+    assert r.code == 1 and "folder 'brand' is an input here" in r.out
+    assert (root / "landing/brand/logo.svg").read_text() == "<svg/>\n"
+
+
+def test_folder_mistakes_are_reported_at_the_line(make_project) -> None:
+    root = make_project({**CHARTS, "recipes/more.py": '''
+        import pandas as pd
+        import weir
+        from weir import recipe
+
+        @recipe
+        def wrong_kind(brand: pd.DataFrame, orders: weir.Folder):
+            return brand
+        '''}, name="kinds")
+    r = run_weir("status", cwd=root)
+    assert r.code == 2
+    assert "recipes/more.py:6: error: 'brand' is a managed folder, but the parameter is not " \
+        "annotated weir.Folder" in r.err
+    assert "'orders' is a dataset, but the parameter is annotated weir.Folder" in r.err
+    write_files(root, {"recipes/more.py": "", "folders/brand.yaml": "path: b\nformat: csv\n"})
+    r = run_weir("status", cwd=root)
+    assert r.code == 2 and "folders/brand.yaml:2: error: unknown key 'format' in a managed " \
+        "folder" in r.err
