@@ -31,6 +31,9 @@ def test_init_creates_a_git_repo_that_builds(tmp_path: Path) -> None:
     orders = pq.read_table(root / "data/shop/orders_clean.parquet")
     assert orders.num_rows > 1000
     assert min(orders.column("amount").to_pylist()) >= 5  # min_order_value
+    site = root / "data/shop/report_site"
+    assert sorted(p.name for p in site.iterdir()) == ["index.html", "revenue.svg"]
+    assert "<svg" in (site / "index.html").read_text()
     assert git(root, "status", "--porcelain") == ""  # built data stays out of git
 
     # A variable change rebuilds exactly what reads it and its downstream.

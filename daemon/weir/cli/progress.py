@@ -41,8 +41,13 @@ def _finished_lines(ws: Any, o: Outcome) -> list[str]:
     names = ", ".join(o.outputs)
     mark = output.mark(o.status)
     if o.status in ("built", "restored"):
-        rows = sum(o.rows.values())
-        extra = f"{rows:,} rows" + (f"  {o.seconds:.2f}s" if o.status == "built" else "")
+        folders = {n for n in o.outputs if ws.project.datasets[n].is_folder}
+        counts = []
+        if set(o.outputs) - folders:
+            counts.append(f"{sum(v for n, v in o.rows.items() if n not in folders):,} rows")
+        if folders:
+            counts.append(f"{sum(v for n, v in o.rows.items() if n in folders):,} files")
+        extra = ", ".join(counts) + (f"  {o.seconds:.2f}s" if o.status == "built" else "")
         why = "; ".join(sorted({r for rs in o.reasons.values() for r in rs}))
         return [f"{mark} {names}  {output.style(o.status, 'dim')}  {output.style(extra, 'dim')}"
                 + (output.style(f"  ({why})", "dim") if why else "")]
