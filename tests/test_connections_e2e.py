@@ -216,3 +216,56 @@ def test_positional_parameters() -> None:
         "select $a, '$a', \"$b\", $b -- $c\n, $a /* $c */", {"a": 1, "b": 2, "c": 3})
     assert text == "select $1, '$a', \"$b\", $2 -- $c\n, $1 /* $c */"
     assert values == [1, 2]
+
+
+def test_version_query_decides_when_a_source_table_changed(mixed: Path, postgres) -> None:
+    write_files(mixed, {"datasets/pg_orders.yaml": "connection: warehouse\ntable: orders\n"
+                        "version_query: SELECT max(id) FROM orders\n"})
+    assert run_weir("build", "orders_copy", cwd=mixed).code == 0
+
+    def reasons() -> list[str]:
+        status = json.loads(run_weir("status", "--json", cwd=mixed).out)
+        return next(d["reasons"] for d in status["datasets"] if d["name"] == "orders_copy")
+
+    with psycopg.connect(host=postgres.host, port=postgres.port, user=postgres.user,
+                         password=postgres.password, dbname="mixed", autocommit=True) as con:
+        con.execute("UPDATE orders SET amount = amount + 1")  # max(id) unchanged: not seen
+        assert reasons() == []
+        con.execute("INSERT INTO orders VALUES (10, 'z', 1)")  # max(id) moved: seen
+        assert reasons() == ["input pg_orders changed"]
+
+
+def test_managed_folder_on_s3(mixed: Path, s3_server) -> None:
+    write_files(mixed, {
+        "folders/exports.yaml": "connection: lake\n",
+        "recipes/exports.py": """
+            import weir
+            from weir import recipe
+
+            @recipe(outputs=["exports"])
+            def export(orders_copy, exports: weir.Folder):
+                for customer, rows in orders_copy.groupby("customer"):
+                    with exports.open(f"{customer}.csv", "w") as f:
+                        f.write(rows.to_csv(index=False))
+
+            @recipe
+            def exported(exports: weir.Folder):
+                import pandas as pd
+                return pd.DataFrame({"file": exports.list(),
+                                     "bytes": [len(exports.read_bytes(p)) for p in exports.list()]})
+            """})
+    r = run_weir("build", "exported", cwd=mixed)
+    assert r.code == 0, r.text
+    import weir
+
+    assert weir.Folder("exports", project=mixed).list() == ["a.csv", "b.csv"]
+    assert weir.Dataset("exported", project=mixed).to_pandas()["file"].tolist() == \
+        ["a.csv", "b.csv"]
+    status = {d["name"]: d["status"] for d in json.loads(
+        run_weir("status", "--json", cwd=mixed).out)["datasets"]}
+    assert status["exports"] == status["exported"] == "up to date"
+    # A rebuild replaces the folder's files: one customer fewer, one file fewer.
+    write_files(mixed, {"recipes/move.py": (mixed / "recipes/move.py").read_text().replace(
+        'return pg_orders.sort_values("id")', 'return pg_orders[pg_orders.customer == "a"]')})
+    assert run_weir("build", "exported", cwd=mixed).code == 0
+    assert weir.Folder("exports", project=mixed).list() == ["a.csv"]
