@@ -40,8 +40,9 @@ def test_init_creates_a_git_repo_that_builds(tmp_path: Path) -> None:
     weir_yaml = root / "weir.yaml"
     weir_yaml.write_text(weir_yaml.read_text().replace("top_n: 10", "top_n: 3"))
     plan = json.loads(run_weir("plan", "--all", "--json", cwd=root).out)
-    assert [j["outputs"] for j in plan["jobs"]] == [["top_products"]]
+    assert [j["outputs"] for j in plan["jobs"]] == [["top_products"], ["report_site"]]
     assert plan["jobs"][0]["reasons"] == {"top_products": ["variable top_n changed"]}
+    assert plan["jobs"][1]["reasons"] == {"report_site": ["input top_products is out of date"]}
     assert run_weir("build", "--all", cwd=root).code == 0
     assert pq.read_table(root / "data/shop/top_products.parquet").num_rows == 3
 
