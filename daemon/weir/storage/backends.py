@@ -10,6 +10,7 @@ are imported only when a backend of that kind is used.
 from __future__ import annotations
 
 import os
+from abc import ABC, abstractmethod
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -29,7 +30,7 @@ class ConnectionProblem(WeirError):
     """A connection cannot be used: unreachable, refused, bad credentials."""
 
 
-class Backend:
+class Backend(ABC):
     """Base: ``loc`` is a path relative to the connection's root, or a table name."""
 
     def __init__(self, project_root: Path, name: str, type_: str, params: Mapping[str, Any]):
@@ -63,46 +64,54 @@ class Backend:
         """A local file holding the data, when there is one (fast paths, kept outputs)."""
         return None
 
+    @abstractmethod
     def exists(self, loc: str, fmt: str) -> bool:
-        raise NotImplementedError
+        ...
 
+    @abstractmethod
     def version(self, loc: str, fmt: str, known: tuple[str, str] | None,
                 version_query: str | None = None) -> tuple[str | None, tuple[str, str] | None]:
         """The data's version, and a ``(probe, version)`` pair worth remembering (or None)."""
-        raise NotImplementedError
+        ...
 
+    @abstractmethod
     def read(self, loc: str, fmt: str, schema: list[ColumnSpec] | None = None,
              columns: list[str] | None = None) -> pa.Table:
-        raise NotImplementedError
+        ...
 
     def batches(self, loc: str, fmt: str, batch_size: int, columns: list[str] | None = None,
                 schema: list[ColumnSpec] | None = None) -> Iterator[pa.RecordBatch]:
         """The data in record batches; file formats stream, so memory stays bounded."""
         yield from self.read(loc, fmt, schema, columns).to_batches(max_chunksize=batch_size)
 
+    @abstractmethod
     def stage(self, loc: str, fmt: str, data: Any, token: str) -> tuple[str, pa.Schema, int]:
         """Write ``data`` (a Table or record batches) somewhere temporary; returns a handle."""
-        raise NotImplementedError
+        ...
 
+    @abstractmethod
     def commit(self, loc: str, fmt: str, handle: str) -> None:
-        raise NotImplementedError
+        ...
 
+    @abstractmethod
     def discard(self, loc: str, fmt: str, handle: str) -> None:
-        raise NotImplementedError
+        ...
 
+    @abstractmethod
     def drop(self, loc: str, fmt: str) -> None:
-        raise NotImplementedError
+        ...
 
-    def cleanup_stale(self, loc: str, fmt: str) -> None:
-        """Remove what a killed build left staged for ``loc``."""
+    def cleanup_stale(self, loc: str, fmt: str) -> None:  # noqa: B027 - optional hook
+        """Remove what a killed build left staged for ``loc`` (nothing, by default)."""
 
     def cleanup_stale_many(self, locs: list[tuple[str, str]]) -> None:
         for loc, fmt in locs:
             self.cleanup_stale(loc, fmt)
 
+    @abstractmethod
     def check(self) -> str:
         """Connect and say what was reached; raise ConnectionProblem saying what is wrong."""
-        raise NotImplementedError
+        ...
 
     def folder_store(self, loc: str, name: str, writable: bool) -> Any:
         raise WeirError(f"connection '{self.name}' holds tables, not folders")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from abc import abstractmethod
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -71,21 +72,26 @@ class SQLBackend(Backend):
         return f"{schema}.{name}" if schema else name
 
     @contextmanager
+    @abstractmethod
     def connect(self) -> Iterator[Any]:
-        raise NotImplementedError
-        yield
+        ...
+        yield  # a generator-based context manager
 
+    @abstractmethod
     def sql_type(self, t: pa.DataType) -> str:
-        raise NotImplementedError
+        ...
 
+    @abstractmethod
     def list_tables(self, cur: Any, schema: str | None) -> list[str]:
-        raise NotImplementedError
+        ...
 
+    @abstractmethod
     def insert(self, con: Any, qualified: str, table: pa.Table) -> None:
-        raise NotImplementedError
+        ...
 
+    @abstractmethod
     def fetch(self, con: Any, query: str, params: Any = None) -> pa.Table:
-        raise NotImplementedError
+        ...
 
     # -- Backend ------------------------------------------------------------------------------
     def describe(self, loc: str) -> str:
@@ -158,10 +164,11 @@ class SQLBackend(Backend):
                 rows = self.fetch(con, self.probe_query(loc)).to_pylist()
         return _digest(rows), None
 
+    @abstractmethod
     def probe_query(self, loc: str) -> str:
         """A change probe over the whole table; a dataset's `version_query` can replace it
         with something cheaper (``SELECT max(updated_at) FROM …``)."""
-        raise NotImplementedError
+        ...
 
     def check(self) -> str:
         with self.connect() as con:
