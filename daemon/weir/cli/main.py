@@ -28,6 +28,7 @@ COMMANDS = [
     ("schema", "print a dataset's observed schema, or write it into its YAML as a contract"),
     ("clean", "drop built data: intermediate datasets, or the ones you name"),
     ("connections", "list the project's connections, or test that they can be reached"),
+    ("daemon", "run the project's daemon: a live Flow and the HTTP API (start/stop/status/logs)"),
 ]
 
 

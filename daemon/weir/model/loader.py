@@ -69,30 +69,51 @@ def project_files(root: Path) -> list[str]:
     return files
 
 
-def load_project(root: Path, overlays: Mapping[str, str] | None = None,
-                 cache: ParseCache | None = None,
-                 machine_connections: tuple[str, str] | None = None
-                 ) -> tuple[Project | None, list[Diagnostic]]:
-    """Read and check every project file. The Project is None only if weir.yaml is unusable.
-
-    ``machine_connections`` is ``(path, text)`` of the machine's connections file, merged over
-    the project's connections.yaml key by key.
-    """
-    overlays = overlays or {}
-    diags: list[Diagnostic] = []
+def read_project_files(root: Path) -> tuple[dict[str, bytes], list[Diagnostic]]:
+    """The bytes of every file that defines the Flow, by project-relative path."""
     texts: dict[str, bytes] = {}
-    files = project_files(root)
-    for f in overlays:
-        if f not in files:
-            files.append(f)
-    for f in files:
-        if f in overlays:
-            texts[f] = overlays[f].encode()
-            continue
+    diags: list[Diagnostic] = []
+    for f in project_files(root):
         try:
             texts[f] = (root / f).read_bytes()
         except OSError as exc:
             diags.append(Diagnostic(f, 0, f"cannot read: {exc.strerror}"))
+    return texts, diags
+
+
+def is_project_file(rel: str) -> bool:
+    """Does this project-relative path define part of the Flow?"""
+    parts = rel.split("/")
+    if any(p.startswith(".") or p in SKIP_DIRS for p in parts):
+        return False
+    if rel in (PROJECT_FILE, "connections.yaml"):
+        return True
+    if parts[0] in ("datasets", "folders") and len(parts) > 1:
+        return rel.endswith((".yaml", ".yml"))
+    return parts[0] == "recipes" and len(parts) > 1 and rel.endswith((".py", ".sql"))
+
+
+def load_project(root: Path, overlays: Mapping[str, str] | None = None,
+                 cache: ParseCache | None = None,
+                 machine_connections: tuple[str, str] | None = None,
+                 files: Mapping[str, bytes] | None = None
+                 ) -> tuple[Project | None, list[Diagnostic]]:
+    """Read and check every project file. The Project is None only if weir.yaml is unusable.
+
+    ``machine_connections`` is ``(path, text)`` of the machine's connections file, merged over
+    the project's connections.yaml key by key. ``files`` gives every file's bytes instead of
+    reading the disk (the daemon keeps them in memory and re-reads only what changed);
+    ``overlays`` replace single files (an editor's unsaved buffers).
+    """
+    overlays = overlays or {}
+    diags: list[Diagnostic] = []
+    if files is None:
+        texts, diags = read_project_files(root)
+    else:
+        texts = dict(files)
+    for f, overlay in overlays.items():
+        texts[f] = overlay.encode()
+    files_list = sorted(texts)
 
     def text_of(f: str) -> str | None:
         try:
@@ -120,7 +141,7 @@ def load_project(root: Path, overlays: Mapping[str, str] | None = None,
     connections.setdefault("local", builtin_local_connection())
 
     specs: dict[str, DatasetSpec] = {}
-    for f in files:
+    for f in files_list:
         if not f.startswith(("datasets/", "folders/")) or not f.endswith((".yaml", ".yml")):
             continue
         text = text_of(f)
@@ -141,7 +162,7 @@ def load_project(root: Path, overlays: Mapping[str, str] | None = None,
 
     python_files: dict[str, PythonFile] = {}
     sql_recipes: list[Recipe] = []
-    for f in files:
+    for f in files_list:
         if not f.startswith("recipes/"):
             continue
         raw = texts.get(f)
@@ -174,7 +195,7 @@ def load_project(root: Path, overlays: Mapping[str, str] | None = None,
                 sql_recipes.append(recipe)
         diags += d
     if cache is not None:
-        cache.retain({f for f in files if f.startswith("recipes/")})
+        cache.retain({f for f in files_list if f.startswith("recipes/")})
 
     recipes = _link_project_modules(python_files) + sql_recipes
     project = _assemble(root, config, connections, specs, recipes, texts, diags)

@@ -85,16 +85,6 @@ def mermaid(flow: Flow) -> str:
 
 
 def as_json(flow: Flow) -> dict[str, Any]:
-    project = flow.project
-    nodes = []
-    for name in flow.order:
-        ds = project.datasets[name]
-        recipe = project.recipes[ds.recipe] if ds.recipe else None
-        nodes.append({"name": name, "kind": "source" if ds.is_source else "dataset",
-                      "connection": ds.connection, "path": ds.path, "format": ds.format,
-                      "tags": list(ds.tags), "zone": ds.zone,
-                      "recipe": {"name": recipe.name, "kind": recipe.kind.value,
-                                 "file": recipe.file, "line": recipe.line} if recipe else None,
-                      "inputs": list(flow.upstream[name])})
-    edges = [{"from": i, "to": n} for n in flow.order for i in flow.upstream[n]]
-    return {"project": project.name, "nodes": nodes, "edges": edges}
+    from weir.flow.export import flow_json
+
+    return flow_json(flow)

@@ -1,0 +1,131 @@
+"""``weir daemon``: run the project's daemon in the foreground, or start/stop/status/logs it in
+the background."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from weir.cli import output
+from weir.errors import WeirError
+
+
+def add_parser(p: argparse.ArgumentParser) -> None:
+    p.add_argument("action", nargs="?", default="run",
+                   choices=["run", "start", "stop", "status", "logs"],
+                   help="run in the foreground (default), or manage a background daemon")
+    p.add_argument("--port", type=int, default=0, help="port to listen on (default: a free one)")
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default "
+                   "127.0.0.1: this machine only)")
+    p.add_argument("--lines", "-n", type=int, default=50, help="with logs: how many lines")
+
+
+def _root(args: argparse.Namespace) -> Path:
+    from weir.model.loader import find_project_root
+
+    if args.project is not None:
+        if not (args.project / "weir.yaml").is_file():
+            raise WeirError(f"{args.project} is not a weir project (no weir.yaml)")
+        return Path(args.project).resolve()
+    root = find_project_root(Path(os.environ.get("WEIR_PROJECT") or os.getcwd()))
+    if root is None:
+        raise WeirError("no weir project here", hint="run inside a project or pass --project")
+    return root
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _answers(info: dict[str, object]) -> bool:
+    from weir.client import DaemonClient
+
+    try:
+        DaemonClient(str(info["url"]), str(info["token"]), timeout=2).health()
+        return True
+    except WeirError:
+        return False
+
+
+def run(args: argparse.Namespace) -> int:
+    from weir.server.daemon import daemon_info
+
+    root = _root(args)
+    log_path = root / ".weir" / "logs" / "daemon.log"
+    info = daemon_info(root)
+    running = info is not None and _alive(int(info.get("pid", 0)))
+    if args.action == "run":
+        from weir.server.daemon import Daemon
+
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s",
+                            datefmt="%H:%M:%S")
+        Daemon(root, args.host, args.port).run()
+        return 0
+    if args.action == "start":
+        if running:
+            assert info is not None
+            output.out(f"A daemon already runs for this project: pid {info['pid']}, "
+                       f"{info['url']}")
+            return 0
+        log_path.parent.mkdir(parents=True, exist_ok=True)
+        with open(log_path, "a") as log:
+            proc = subprocess.Popen([sys.executable, "-m", "weir", "--project", str(root),
+                                     "daemon", "run", "--host", args.host, "--port",
+                                     str(args.port)], stdout=log, stderr=subprocess.STDOUT,
+                                    stdin=subprocess.DEVNULL, start_new_session=True)
+        deadline = time.time() + 30
+        while time.time() < deadline:
+            info = daemon_info(root)
+            if info and info.get("pid") == proc.pid and _answers(info):
+                output.out(f"Started the weir daemon: pid {proc.pid}, {info['url']} "
+                           f"(logs: {output.rel(str(log_path), os.getcwd())})")
+                return 0
+            if proc.poll() is not None:
+                raise WeirError("the daemon stopped at once", hint=f"see {log_path}")
+            time.sleep(0.05)
+        raise WeirError("the daemon did not start within 30 s", hint=f"see {log_path}")
+    if args.action == "stop":
+        if not running:
+            output.out("No daemon runs for this project.")
+            return 0
+        assert info is not None
+        pid = int(info["pid"])
+        os.kill(pid, signal.SIGTERM)
+        deadline = time.time() + 20
+        while _alive(pid) and time.time() < deadline:
+            time.sleep(0.05)
+        if _alive(pid):
+            os.kill(pid, signal.SIGKILL)
+        output.out(f"Stopped the weir daemon (pid {pid}).")
+        return 0
+    if args.action == "status":
+        if not running:
+            output.out("No daemon runs for this project.")
+            return 1
+        from weir.client import DaemonClient
+
+        assert info is not None
+        health = DaemonClient(str(info["url"]), str(info["token"])).health()
+        up = time.time() - float(health["started"])
+        output.out(f"weir daemon for {health['project']}: pid {health['pid']}, {info['url']}, "
+                   f"up {up:.0f}s, Flow version {health['flow_version']}, "
+                   f"{health['errors']} errors in the project")
+        return 0
+    # logs
+    if not log_path.exists():
+        raise WeirError("the daemon has no log yet", hint="`weir daemon start` writes one")
+    lines = log_path.read_text(errors="replace").splitlines()[-args.lines:]
+    output.out("\n".join(lines))
+    return 0

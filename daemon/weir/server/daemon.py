@@ -1,0 +1,171 @@
+"""``weir daemon``: one process per project that keeps the Flow current and serves the API.
+
+It binds 127.0.0.1 on a free port, writes the port and a fresh bearer token to
+``.weir/daemon.json`` (mode 0600), watches the project and applies file changes to its
+LiveProject, and publishes each Flow change on the event stream.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import logging
+import os
+import secrets
+import signal
+import socket
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from weir.errors import WeirError
+from weir.flow.status import Status
+from weir.server.events import EventHub
+from weir.server.live import LiveProject, Snapshot
+
+log = logging.getLogger("weir.daemon")
+DAEMON_FILE = "daemon.json"
+
+
+def daemon_info(root: Path) -> dict[str, Any] | None:
+    """What a running daemon wrote about itself, or None."""
+    try:
+        return json.loads((root / ".weir" / DAEMON_FILE).read_text())
+    except (OSError, ValueError):
+        return None
+
+
+class Daemon:
+    def __init__(self, root: Path, host: str = "127.0.0.1", port: int = 0) -> None:
+        from weir.workspace import machine_connections_file
+
+        self.root = root
+        self.host = host
+        self.port = port
+        self.pid = os.getpid()
+        self.started = time.time()
+        self.token = secrets.token_urlsafe(32)
+        self.hub = EventHub()
+        self.live = LiveProject(root, machine_connections_file())
+        self._state_lock = threading.Lock()
+
+    # -- what the API asks ----------------------------------------------------------------------
+    def _workspace(self, snap: Snapshot) -> Any:
+        from weir.workspace import Workspace
+
+        assert snap.project is not None and snap.flow is not None
+        return Workspace(self.root, snap.project, snap.flow, list(snap.diagnostics))
+
+    def statuses(self, snap: Snapshot) -> dict[str, Status]:
+        with self._state_lock:
+            ws = self._workspace(snap)
+            try:
+                return ws.snapshot().statuses
+            finally:
+                ws.close()
+
+    def dataset_detail(self, snap: Snapshot, name: str) -> dict[str, Any]:
+        with self._state_lock:
+            ws = self._workspace(snap)
+            try:
+                state = ws.snapshot()
+                ds = ws.project.datasets[name]
+                record = state.records.get(name)
+                recipe = ws.project.recipes[ds.recipe] if ds.recipe else None
+                return {
+                    "name": name, "description": ds.description,
+                    "kind": "source" if ds.is_source else ("folder" if ds.is_folder
+                                                          else "dataset"),
+                    "connection": ds.connection, "path": ds.path, "format": ds.format,
+                    "tags": list(ds.tags), "zone": ds.zone, "keep": ds.keep,
+                    "recipe": {"file": recipe.file, "line": recipe.line,
+                               "kind": recipe.kind.value} if recipe else None,
+                    "inputs": list(ws.flow.upstream[name]),
+                    "consumers": list(ws.flow.downstream[name]),
+                    "status": state.statuses[name].state.value,
+                    "reasons": list(state.statuses[name].reasons),
+                    "schema": record.schema if record else None,
+                    "declared_schema": [[c.name, c.type, c.nullable] for c in ds.schema]
+                    if ds.schema else None,
+                    "rows": record.row_count if record else None,
+                    "built_at": record.built_at if record else None,
+                    "builds": ws.state.history(name, 10),
+                }
+            finally:
+                ws.close()
+
+    # -- file events ----------------------------------------------------------------------------
+    def on_files(self, paths: set[str] | None) -> None:
+        change = self.live.apply(paths)
+        if change is None:
+            return
+        self.hub.publish("flow", change.to_json())
+        log.info("flow v%d: %s (%.1f ms)%s", change.version, ", ".join(change.files[:3]),
+                 change.seconds * 1000, f", {change.errors} errors" if change.errors else "")
+
+    # -- running --------------------------------------------------------------------------------
+    def run(self) -> None:
+        import uvicorn
+
+        from weir.server.app import create_app
+        from weir.server.watcher import Watcher
+
+        state_dir = self.root / ".weir"
+        state_dir.mkdir(parents=True, exist_ok=True)
+        lock_fd = os.open(state_dir / "daemon.lock", os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(lock_fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(lock_fd)
+            info = daemon_info(self.root) or {}
+            raise WeirError(f"a daemon already runs for this project (pid {info.get('pid')}, "
+                            f"port {info.get('port')})",
+                            hint="`weir daemon status` shows it; `weir daemon stop` stops it"
+                            ) from None
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((self.host, self.port))
+        except OSError as exc:
+            os.close(lock_fd)
+            raise WeirError(f"cannot listen on {self.host}:{self.port}: {exc.strerror}") from None
+        sock.listen(128)  # clients that read daemon.json early queue until uvicorn accepts
+        self.port = sock.getsockname()[1]
+        watcher = Watcher(self.root, self.on_files)
+        watcher.start()
+        self._write_info(state_dir)
+        log.info("weir daemon for %s on http://%s:%d (pid %d)", self.root, self.host, self.port,
+                 self.pid)
+        config = uvicorn.Config(create_app(self), log_level="warning", lifespan="on",
+                                timeout_graceful_shutdown=2)
+        server = uvicorn.Server(config)
+
+        def _terminate(signum: int, frame: Any) -> None:
+            # uvicorn shuts down gracefully, then re-raises the signal with the handler that
+            # was there before it: make that handler an exit that still runs our cleanup.
+            raise SystemExit(0)
+
+        signal.signal(signal.SIGTERM, _terminate)
+        try:
+            server.run(sockets=[sock])
+        finally:
+            watcher.stop()
+            self.live.save_cache()
+            try:
+                mine = daemon_info(self.root)
+                if mine and mine.get("pid") == self.pid:
+                    (state_dir / DAEMON_FILE).unlink()
+            except OSError:
+                pass
+            os.close(lock_fd)
+
+    def _write_info(self, state_dir: Path) -> None:
+        data = {"pid": self.pid, "host": self.host, "port": self.port, "token": self.token,
+                "started": self.started, "url": f"http://{self.host}:{self.port}"}
+        tmp = state_dir / f".{DAEMON_FILE}.tmp"
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as f:
+            json.dump(data, f)
+        os.chmod(tmp, 0o600)
+        os.replace(tmp, state_dir / DAEMON_FILE)

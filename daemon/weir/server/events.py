@@ -1,0 +1,45 @@
+"""The event stream's hub: threads publish, each Server-Sent-Events client has a queue."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import threading
+from typing import Any
+
+
+class EventHub:
+    def __init__(self, backlog: int = 1000) -> None:
+        self.loop: asyncio.AbstractEventLoop | None = None
+        self._subscribers: set[asyncio.Queue[tuple[str, Any]]] = set()
+        self._lock = threading.Lock()
+        self.backlog = backlog
+
+    def subscribe(self) -> asyncio.Queue[tuple[str, Any]]:
+        queue: asyncio.Queue[tuple[str, Any]] = asyncio.Queue(self.backlog)
+        with self._lock:
+            self._subscribers.add(queue)
+        return queue
+
+    def unsubscribe(self, queue: asyncio.Queue[tuple[str, Any]]) -> None:
+        with self._lock:
+            self._subscribers.discard(queue)
+
+    def publish(self, kind: str, data: Any) -> None:
+        """Safe from any thread; a client too slow to keep up loses its oldest events."""
+        loop = self.loop
+        if loop is None:
+            return
+        loop.call_soon_threadsafe(self._deliver, kind, data)
+
+    def _deliver(self, kind: str, data: Any) -> None:
+        with self._lock:
+            queues = list(self._subscribers)
+        for queue in queues:
+            if queue.full():
+                queue.get_nowait()
+            queue.put_nowait((kind, data))
+
+
+def sse(kind: str, data: Any) -> bytes:
+    return f"event: {kind}\ndata: {json.dumps(data, default=str)}\n\n".encode()

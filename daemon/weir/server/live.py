@@ -1,0 +1,130 @@
+"""The daemon's live project: every Flow file's bytes in memory, and the Flow they make.
+
+The one owner of the daemon's mutable project state. File changes come in as sets of paths;
+only those files are re-read, and parsing goes through the in-memory parse cache, so a save
+re-parses one file. Every change produces a new immutable snapshot: builds and API requests
+work on a snapshot and never see a half-applied change. A broken file yields diagnostics and
+keeps the rest of the Flow; a cycle keeps the previous Flow.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from weir.flow.graph import Flow, build_flow
+from weir.model.diagnostics import Diagnostic, Severity
+from weir.model.loader import is_project_file, load_project, read_project_files
+from weir.model.parse_cache import ParseCache
+from weir.model.project import Project
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    version: int
+    project: Project | None
+    flow: Flow | None
+    diagnostics: tuple[Diagnostic, ...]
+    at: float = field(default_factory=time.time)
+
+    @property
+    def errors(self) -> list[Diagnostic]:
+        return [d for d in self.diagnostics if d.severity is Severity.ERROR]
+
+
+@dataclass(frozen=True)
+class FlowChange:
+    """What one batch of file events changed, as the event stream reports it."""
+
+    version: int
+    files: tuple[str, ...]
+    added: tuple[str, ...]
+    removed: tuple[str, ...]
+    changed: tuple[str, ...]
+    errors: int
+    seconds: float  # time spent applying the change
+
+    def to_json(self) -> dict[str, object]:
+        return {"version": self.version, "files": list(self.files), "added": list(self.added),
+                "removed": list(self.removed), "changed": list(self.changed),
+                "errors": self.errors, "seconds": round(self.seconds, 6)}
+
+
+class LiveProject:
+    def __init__(self, root: Path, machine_connections: tuple[str, str] | None = None) -> None:
+        self.root = root
+        self.machine_connections = machine_connections
+        self.cache = ParseCache(root / ".weir" / "cache" / "flow.msgpack")
+        self._lock = threading.Lock()
+        self.texts, _ = read_project_files(root)
+        self.snapshot = self._assemble(0, None)
+        self.cache.save()
+
+    def _assemble(self, version: int, previous: Snapshot | None) -> Snapshot:
+        project, diags = load_project(self.root, cache=self.cache, files=self.texts,
+                                      machine_connections=self.machine_connections)
+        flow = None
+        if project is not None:
+            flow, flow_diags = build_flow(project)
+            diags += flow_diags
+        if flow is None and previous is not None and previous.flow is not None:
+            # A cycle (or an unusable weir.yaml): keep serving the last good Flow.
+            return Snapshot(version, previous.project, previous.flow, tuple(diags))
+        return Snapshot(version, project, flow, tuple(diags))
+
+    def apply(self, paths: set[str] | None) -> FlowChange | None:
+        """Re-read ``paths`` (project-relative; None: rescan everything) and rebuild the Flow.
+        Returns None when no Flow file was among them."""
+        started = time.perf_counter()
+        with self._lock:
+            if paths is None:
+                texts, _ = read_project_files(self.root)
+                touched = set(texts) | set(self.texts)
+                changed_any = texts != self.texts
+                self.texts = texts
+            else:
+                touched = {p for p in paths if is_project_file(p)}
+                changed_any = False
+                for rel in touched:
+                    try:
+                        data = (self.root / rel).read_bytes()
+                    except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+                        changed_any |= self.texts.pop(rel, None) is not None
+                        continue
+                    except OSError:
+                        continue
+                    if self.texts.get(rel) != data:
+                        self.texts[rel] = data
+                        changed_any = True
+            if not changed_any:
+                return None
+            old = self.snapshot
+            new = self._assemble(old.version + 1, old)
+            self.snapshot = new
+        added, removed, changed = _diff(old, new)
+        return FlowChange(new.version, tuple(sorted(touched)), added, removed, changed,
+                          len(new.errors), time.perf_counter() - started)
+
+    def save_cache(self) -> None:
+        with self._lock:
+            self.cache.save()
+
+
+def _diff(old: Snapshot, new: Snapshot) -> tuple[tuple[str, ...], tuple[str, ...],
+                                                  tuple[str, ...]]:
+    a = old.project.datasets if old.project else {}
+    b = new.project.datasets if new.project else {}
+    ra = old.project.recipes if old.project else {}
+    rb = new.project.recipes if new.project else {}
+    added = tuple(sorted(set(b) - set(a)))
+    removed = tuple(sorted(set(a) - set(b)))
+    changed = []
+    for name in sorted(set(a) & set(b)):
+        da, db = a[name], b[name]
+        recipe_a = ra.get(da.recipe) if da.recipe else None
+        recipe_b = rb.get(db.recipe) if db.recipe else None
+        if da != db or recipe_a != recipe_b:
+            changed.append(name)
+    return added, removed, tuple(changed)

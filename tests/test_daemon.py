@@ -1,0 +1,165 @@
+"""The daemon as a real process: token auth, the live Flow over HTTP, the event stream
+following edits made the way editors and git make them."""
+
+from __future__ import annotations
+
+import json
+import os
+import queue
+import stat
+import threading
+import time
+from pathlib import Path
+
+import httpx
+import msgpack
+import pytest
+
+from conftest import SMALL, git, run_weir, write_files
+from weir.client import DaemonClient
+
+
+@pytest.fixture
+def daemon(small_project: Path):
+    r = run_weir("daemon", "start", cwd=small_project)
+    assert r.code == 0, r.text
+    info = json.loads((small_project / ".weir/daemon.json").read_text())
+    yield small_project, info
+    run_weir("daemon", "stop", cwd=small_project)
+
+
+def auth(info: dict) -> dict[str, str]:
+    return {"Authorization": f"Bearer {info['token']}"}
+
+
+def test_api_needs_the_token_and_answers_json_and_msgpack(daemon) -> None:
+    root, info = daemon
+    assert stat.S_IMODE((root / ".weir/daemon.json").stat().st_mode) == 0o600
+    url = info["url"]
+    assert info["host"] == "127.0.0.1"
+    assert httpx.get(f"{url}/api/flow").status_code == 401
+    assert httpx.get(f"{url}/api/flow", headers={"Authorization": "Bearer nope"}
+                     ).status_code == 401
+    flow = httpx.get(f"{url}/api/flow", headers=auth(info)).json()
+    assert {n["name"]: n["status"] for n in flow["nodes"]} == {
+        "orders": "source", "orders_clean": "never built", "customers": "never built",
+        "per_customer": "never built"}
+    assert {"from": "orders_clean", "to": "per_customer"} in flow["edges"]
+    packed = httpx.get(f"{url}/api/datasets", headers={**auth(info),
+                                                       "Accept": "application/msgpack"})
+    assert packed.headers["content-type"] == "application/msgpack"
+    assert {d["name"] for d in msgpack.unpackb(packed.content)} == set(
+        n["name"] for n in flow["nodes"])
+    missing = httpx.get(f"{url}/api/datasets/orders_clen", headers=auth(info))
+    assert missing.status_code == 404 and "did you mean 'orders_clean'" in missing.json()["detail"]
+    assert httpx.get(f"{url}/openapi.json").status_code == 200
+    # Statuses follow builds made by the CLI.
+    assert run_weir("build", "--all", cwd=root).code == 0
+    detail = httpx.get(f"{url}/api/datasets/per_customer", headers=auth(info)).json()
+    assert detail["status"] == "up to date" and detail["rows"] == 3
+    assert detail["schema"] == [["customer", "string", True], ["revenue", "double", True]]
+
+
+def test_start_twice_status_and_stop(daemon) -> None:
+    root, info = daemon
+    r = run_weir("daemon", "start", cwd=root)
+    assert r.code == 0 and f"already runs for this project: pid {info['pid']}" in r.out
+    r = run_weir("daemon", "status", cwd=root)
+    assert r.code == 0 and "weir daemon for small" in r.out
+    assert run_weir("daemon", "stop", cwd=root).code == 0
+    assert not (root / ".weir/daemon.json").exists()
+    assert run_weir("daemon", "status", cwd=root).code == 1
+
+
+class Events:
+    """Reads the event stream in a thread; ``next_flow`` waits for the next Flow change."""
+
+    def __init__(self, root: Path) -> None:
+        self.queue: queue.Queue = queue.Queue()
+        client = DaemonClient.for_project(root)
+        ready = threading.Event()
+
+        def read() -> None:
+            for kind, data in client.events():
+                if kind == "hello":
+                    ready.set()
+                self.queue.put((kind, data, time.perf_counter()))
+
+        threading.Thread(target=read, daemon=True).start()
+        assert ready.wait(10)
+
+    def next_flow(self, timeout: float = 5) -> dict:
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            kind, data, _ = self.queue.get(timeout=max(0.01, deadline - time.time()))
+            if kind == "flow":
+                return data
+        raise AssertionError("no flow event")
+
+
+def test_edits_reach_the_event_stream(daemon) -> None:
+    root, info = daemon
+    events = Events(root)
+    client = DaemonClient.for_project(root)
+    sql = root / "recipes/per_customer.sql"
+
+    sql.write_text(sql.read_text().replace("sum(amount)", "max(amount)"))  # in place
+    change = events.next_flow()
+    assert change["files"] == ["recipes/per_customer.sql"] and change["changed"] == \
+        ["per_customer"]
+
+    tmp = root / "recipes/.clean.py.swp"  # how many editors save: write aside, then rename
+    tmp.write_text(SMALL["recipes/clean.py"].replace("        ", "") + "\n\n@recipe\n"
+                   "def extra(orders):\n    return orders\n")
+    os.replace(tmp, root / "recipes/clean.py")
+    change = events.next_flow()
+    assert change["added"] == ["extra"]
+
+    write_files(root, {"recipes/broken.py": "def oops(:\n"})
+    change = events.next_flow()
+    assert change["errors"] == 1
+    flow = client.flow()
+    assert "extra" in {n["name"] for n in flow["nodes"]}  # the rest of the Flow is intact
+    assert flow["diagnostics"][0]["file"] == "recipes/broken.py"
+
+    (root / "recipes/broken.py").unlink()
+    assert events.next_flow()["errors"] == 0
+    (root / "recipes/per_customer.sql").unlink()
+    assert events.next_flow()["removed"] == ["per_customer"]
+
+
+def test_a_branch_switch_ends_in_the_right_flow(daemon) -> None:
+    root, _ = daemon
+    git(root, "checkout", "-qb", "feature")
+    for i in range(20):
+        write_files(root, {f"recipes/f{i}.sql": f"select * from orders_clean where {i} = {i}"})
+    git(root, "add", "-A")
+    git(root, "commit", "-qm", "twenty recipes")
+    client = DaemonClient.for_project(root)
+
+    def names() -> set[str]:
+        return {n["name"] for n in client.flow()["nodes"]}
+
+    deadline = time.time() + 10
+    while len(names()) != 24 and time.time() < deadline:
+        time.sleep(0.05)
+    assert len(names()) == 24
+    git(root, "checkout", "-q", "main")
+    deadline = time.time() + 10
+    while names() != {"orders", "orders_clean", "customers", "per_customer"} \
+            and time.time() < deadline:
+        time.sleep(0.05)
+    assert names() == {"orders", "orders_clean", "customers", "per_customer"}
+
+
+def test_ignored_directories_do_not_reach_the_flow(daemon) -> None:
+    root, _ = daemon
+    events = Events(root)
+    (root / "data").mkdir(exist_ok=True)
+    (root / "data/x.py").write_text("x = 1\n")
+    (root / "node_modules").mkdir()
+    (root / "node_modules/y.sql").write_text("select 1")
+    (root / "recipes/notes.txt").write_text("not a recipe")
+    write_files(root, {"recipes/late.sql": "select * from orders"})
+    change = events.next_flow()
+    assert change["files"] == ["recipes/late.sql"]
