@@ -163,3 +163,124 @@ def test_ignored_directories_do_not_reach_the_flow(daemon) -> None:
     write_files(root, {"recipes/late.sql": "select * from orders"})
     change = events.next_flow()
     assert change["files"] == ["recipes/late.sql"]
+
+
+def test_cli_builds_through_the_daemon(daemon) -> None:
+    root, info = daemon
+    r = run_weir("build", "--all", cwd=root)
+    assert r.code == 0, r.text
+    assert "3 built" in r.out
+    builds = httpx.get(f"{info['url']}/api/builds", headers=auth(info)).json()
+    assert len(builds) == 1 and builds[0]["state"] == "succeeded"
+    assert run_weir("build", "--all", cwd=root).out.startswith("Nothing to do")
+    r = run_weir("build", "orders_clen", cwd=root)
+    assert r.code == 2 and "did you mean 'orders_clean'?" in r.err
+    write_files(root, {"recipes/bad.py": "from weir import recipe\n\n@recipe\n"
+                                         "def bad(orders):\n    raise ValueError('no')\n"})
+    time.sleep(0.3)  # let the daemon see the new file
+    r = run_weir("build", "bad", cwd=root)
+    assert r.code == 1
+    assert 'File "recipes/bad.py", line 5, in bad' in r.out and "log: .weir/logs/bad/" in r.out
+
+
+SLOW = {"recipes/slow.py": """
+    import time
+    from weir import recipe
+
+    @recipe
+    def slow(orders_clean):
+        time.sleep(float(open("delay.txt").read()))
+        return orders_clean
+    """, "delay.txt": "1.0"}
+
+
+def test_overlapping_builds_never_build_a_dataset_twice(daemon) -> None:
+    root, info = daemon
+    write_files(root, SLOW)
+    time.sleep(0.3)
+    client = DaemonClient.for_project(root)
+    first = client.start_build(["slow"])
+    second = client.start_build(["+slow", "per_customer"])
+    assert client.wait(first["id"])["state"] == "succeeded"
+    assert client.wait(second["id"])["state"] == "succeeded"
+    import sqlite3
+    with sqlite3.connect(root / ".weir/state.db") as db:
+        counts = dict(db.execute("SELECT dataset, count(*) FROM builds WHERE status='built' "
+                                 "GROUP BY dataset").fetchall())
+    assert counts == {"orders_clean": 1, "slow": 1, "per_customer": 1}
+
+
+def test_cancel_keeps_the_previous_output(daemon) -> None:
+    root, _ = daemon
+    write_files(root, SLOW)
+    time.sleep(0.3)
+    client = DaemonClient.for_project(root)
+    assert client.wait(client.start_build(["slow"])["id"])["state"] == "succeeded"
+    before = (root / "data/small/slow.parquet").read_bytes()
+    write_files(root, {"delay.txt": "60", "recipes/slow.py": SLOW["recipes/slow.py"].replace(
+        "return orders_clean", "return orders_clean.head(1)")})
+    time.sleep(0.3)
+    build = client.start_build(["slow"])
+    deadline = time.time() + 10
+    while client.build(build["id"])["state"] != "running" and time.time() < deadline:
+        time.sleep(0.05)
+    time.sleep(0.5)
+    t0 = time.time()
+    client.cancel_build(build["id"])
+    assert client.wait(build["id"])["state"] == "cancelled"
+    assert time.time() - t0 < 10
+    assert (root / "data/small/slow.parquet").read_bytes() == before
+    assert not [p for p in (root / "data/small").iterdir() if ".weir-tmp-" in p.name]
+    assert client.health()["pid"]  # the daemon is fine
+
+
+def test_kill_9_mid_build_then_restart(daemon) -> None:
+    import signal as sig
+    import sqlite3
+
+    root, info = daemon
+    write_files(root, SLOW)
+    time.sleep(0.3)
+    client = DaemonClient.for_project(root)
+    assert client.wait(client.start_build(["slow"])["id"])["state"] == "succeeded"
+    before = (root / "data/small/slow.parquet").read_bytes()
+    write_files(root, {"delay.txt": "60", "recipes/slow.py": SLOW["recipes/slow.py"].replace(
+        "return orders_clean", "return orders_clean.head(1)")})
+    time.sleep(0.3)
+    build = client.start_build(["slow"])
+    deadline = time.time() + 10
+    while client.build(build["id"])["state"] != "running" and time.time() < deadline:
+        time.sleep(0.05)
+    time.sleep(0.5)
+    os.kill(info["pid"], sig.SIGKILL)
+    time.sleep(0.5)
+    assert (root / "data/small/slow.parquet").read_bytes() == before
+    r = run_weir("daemon", "start", cwd=root)
+    assert r.code == 0, r.text
+    write_files(root, {"delay.txt": "0"})
+    r = run_weir("build", "slow", cwd=root)
+    assert r.code == 0, r.text
+    with sqlite3.connect(root / ".weir/state.db") as db:
+        states = [s for (s,) in db.execute("SELECT status FROM runs ORDER BY started")]
+    assert "interrupted" in states
+    assert not [p for p in (root / "data/small").iterdir() if ".weir-tmp-" in p.name]
+    assert pq_rows(root / "data/small/slow.parquet") == 1
+
+
+def pq_rows(path: Path) -> int:
+    import pyarrow.parquet as pq
+
+    return pq.ParquetFile(path).metadata.num_rows
+
+
+def test_bad_build_requests_are_4xx(daemon) -> None:
+    _, info = daemon
+    url, headers = info["url"], auth(info)
+    for body in ({"targets": ["orders"], "mode": "sideways"}, {}, {"targets": "orders"},
+                 {"all": True, "jobs": -1}, {"targets": [1, 2]}):
+        r = httpx.post(f"{url}/api/builds", json=body, headers=headers)
+        assert r.status_code == 422, (body, r.status_code, r.text)
+    r = httpx.post(f"{url}/api/builds", content=b"{not json", headers=headers)
+    assert r.status_code == 422
+    assert httpx.get(f"{url}/api/builds/b999", headers=headers).status_code == 404
+    assert httpx.post(f"{url}/api/builds/b999/cancel", headers=headers).status_code == 404

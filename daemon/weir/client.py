@@ -64,9 +64,35 @@ class DaemonClient:
     def dataset(self, name: str) -> dict[str, Any]:
         return self._request("GET", f"/api/datasets/{name}")
 
-    def events(self) -> Iterator[tuple[str, Any]]:
+    def start_build(self, targets: list[str] | None = None, mode: str = "required",
+                    all: bool = False, stale: bool = False, jobs: int = 0,
+                    fail_fast: bool = False) -> dict[str, Any]:
+        """Queue a build; returns its summary with its ``id``."""
+        return self._request("POST", "/api/builds", {
+            "targets": targets or [], "mode": mode, "all": all, "stale": stale, "jobs": jobs,
+            "fail_fast": fail_fast})
+
+    def build(self, build_id: str) -> dict[str, Any]:
+        return self._request("GET", f"/api/builds/{build_id}")
+
+    def cancel_build(self, build_id: str) -> dict[str, Any]:
+        return self._request("POST", f"/api/builds/{build_id}/cancel")
+
+    def build_events(self, build_id: str) -> Iterator[tuple[str, Any]]:
+        """A build's events from its start until it is over (the last is ``end``)."""
+        return self.events(f"/api/builds/{build_id}/events")
+
+    def wait(self, build_id: str) -> dict[str, Any]:
+        """Block until the build is over; returns its final summary (``state`` is one of
+        succeeded, failed, cancelled, error)."""
+        for kind, data in self.build_events(build_id):
+            if kind == "end":
+                return data
+        return self.build(build_id)
+
+    def events(self, path: str = "/api/events") -> Iterator[tuple[str, Any]]:
         """Server-Sent Events as ``(kind, data)``, until the connection closes."""
-        req = urllib.request.Request(self.url + "/api/events",
+        req = urllib.request.Request(self.url + path,
                                      headers={"Authorization": f"Bearer {self.token}"})
         with urllib.request.urlopen(req, timeout=None) as resp:
             kind, data = None, []

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import secrets
 import shutil
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -47,6 +48,7 @@ class BuildResult:
     outcomes: list[Outcome]
     interrupted: bool = False
     seconds: float = 0.0
+    cancelled: bool = False
 
     @property
     def ok(self) -> bool:
@@ -67,13 +69,14 @@ def new_run_id() -> str:
 class Runner:
     def __init__(self, ws: Workspace, plan: BuildPlan, snapshot: Snapshot, jobs: int,
                  fail_fast: bool = False, listener: Listener | None = None,
-                 command: str = "build") -> None:
+                 command: str = "build", cancel: threading.Event | None = None) -> None:
         self.ws = ws
         self.project = ws.project
         self.plan = plan
         self.snapshot = snapshot
         self.jobs = max(1, jobs)
         self.fail_fast = fail_fast
+        self.cancel = cancel or threading.Event()  # set from another thread to cancel
         self.listener = listener or (lambda kind, outcome: None)
         self.command = command
         self.run_id = new_run_id()
@@ -103,9 +106,22 @@ class Runner:
             else None
         stopping = False
         interrupted = False
+        cancelled = False
 
         # Jobs whose dependencies are all done, in plan order (kept as a queue, not rescanned).
         ready_queue: list[str] = [r for r, deps in waiting.items() if not deps]
+
+        def stop_all(why: str) -> None:
+            """Kill what runs (its temporary output goes), and skip what waits."""
+            assert pool is not None
+            for other in list(running):
+                pool.kill(other)
+                t1, p1 = running.pop(other)
+                self._connections_free(jobs[other], in_use, -1, take=True)
+                self._discard_temps(p1)
+                finish(other, self._interrupted(jobs[other], p1, t1))
+            for r in list(waiting):
+                finish(r, Outcome(r, jobs[r].outputs, "skipped", error=why))
 
         def finish(recipe: str, outcome: Outcome) -> None:
             outcomes[recipe] = outcome
@@ -156,7 +172,7 @@ class Runner:
                         continue
                     break  # nothing runnable: only skipped work remains
                 assert pool is not None
-                for done in pool.wait(timeout=1.0):
+                for done in pool.wait(timeout=0.2):
                     job = jobs[done.job]
                     t0, payload = running.pop(done.job)
                     self._connections_free(job, in_use, -1, take=True)
@@ -173,15 +189,10 @@ class Runner:
                         finish(done.job, self._fail(job, payload, result, t0))
                         if self.fail_fast:
                             stopping = True
-                            for other in list(running):
-                                pool.kill(other)
-                                t1, p1 = running.pop(other)
-                                self._connections_free(jobs[other], in_use, -1, take=True)
-                                self._discard_temps(p1)
-                                finish(other, self._interrupted(jobs[other], p1, t1))
-                            for r in list(waiting):
-                                finish(r, Outcome(r, jobs[r].outputs, "skipped",
-                                                  error="not started (--fail-fast)"))
+                            stop_all("not started (--fail-fast)")
+                if self.cancel.is_set() and not stopping:
+                    stopping = cancelled = True
+                    stop_all("not started (build cancelled)")
         except KeyboardInterrupt:
             interrupted = True
             if pool is not None:
@@ -197,9 +208,10 @@ class Runner:
             outcomes.setdefault(recipe, Outcome(recipe, jobs[recipe].outputs, "skipped",
                                                 error="not started"))
         ordered = [outcomes[j.recipe] for j in self.plan.jobs if j.recipe in outcomes]
-        build = BuildResult(self.run_id, ordered, interrupted, time.perf_counter() - started)
-        state.finish_run(self.run_id, "interrupted" if interrupted else
-                         ("succeeded" if build.ok else "failed"))
+        build = BuildResult(self.run_id, ordered, interrupted or cancelled,
+                            time.perf_counter() - started, cancelled)
+        state.finish_run(self.run_id, "cancelled" if cancelled else "interrupted"
+                         if interrupted else ("succeeded" if build.ok else "failed"))
         return build
 
     # -- helpers ----------------------------------------------------------------------------

@@ -239,10 +239,16 @@ class StateStore:
 
 
 def _alive(pid: int) -> bool:
+    """Is ``pid`` a running process? A zombie (dead, not yet reaped — common for orphans in
+    containers) counts as dead."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
     except PermissionError:
         return True
-    return True
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            return f.read().rsplit(b")", 1)[1].split()[0] != b"Z"
+    except (OSError, IndexError):
+        return True

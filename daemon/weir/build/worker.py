@@ -49,6 +49,7 @@ class RecipeError(Exception):
 def serve(conn: Connection) -> None:
     """The worker's loop: one job at a time until told to stop."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides what Ctrl-C means
+    _die_with_parent()
     while True:
         try:
             job = conn.recv()
@@ -57,6 +58,21 @@ def serve(conn: Connection) -> None:
         if job is None:
             return
         conn.send(run_job(job))
+
+
+def _die_with_parent() -> None:
+    """On Linux, ask to be killed when the forkserver goes (it goes with the build's process),
+    so a killed build or daemon leaves no worker behind to write late."""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        pr_set_pdeathsig = 1
+        libc.prctl(pr_set_pdeathsig, signal.SIGKILL)
+        if os.getppid() == 1:
+            os._exit(1)  # the parent is already gone
+    except (OSError, AttributeError):
+        pass
 
 
 def run_job(job: dict[str, Any]) -> dict[str, Any]:

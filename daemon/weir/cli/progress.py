@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 import time
+from pathlib import Path
 from typing import Any
 
 from weir.build.runner import BuildResult, Outcome
@@ -11,12 +12,21 @@ from weir.cli import output
 from weir.flow.plan import Action, BuildPlan
 
 
-def make_listener(ws: Any, plan: BuildPlan, quiet: bool, jobs: int) -> Any:
+def make_listener(root: Path, folders: set[str], plan: BuildPlan, quiet: bool,
+                  jobs: int) -> Any:
+    """``folders``: the outputs that are managed folders (counted in files, not rows)."""
     if quiet:
         return _Quiet()
+    view = _View(root, folders)
     if output.is_tty(sys.stdout):
-        return _Live(ws, plan, jobs)
-    return _Plain(ws, plan, jobs)
+        return _Live(view, plan, jobs)
+    return _Plain(view, plan, jobs)
+
+
+class _View:
+    def __init__(self, root: Path, folders: set[str]) -> None:
+        self.root = root
+        self.folders = folders
 
 
 class _Quiet:
@@ -37,11 +47,11 @@ def _header(plan: BuildPlan, jobs: int) -> str:
             + f" ({min(jobs, max(runs, 1))} worker{'s' if min(jobs, max(runs, 1)) != 1 else ''})")
 
 
-def _finished_lines(ws: Any, o: Outcome) -> list[str]:
+def _finished_lines(ws: _View, o: Outcome) -> list[str]:
     names = ", ".join(o.outputs)
     mark = output.mark(o.status)
     if o.status in ("built", "restored"):
-        folders = {n for n in o.outputs if ws.project.datasets[n].is_folder}
+        folders = {n for n in o.outputs if n in ws.folders}
         counts = []
         if set(o.outputs) - folders:
             counts.append(f"{sum(v for n, v in o.rows.items() if n not in folders):,} rows")
@@ -70,7 +80,7 @@ def _summary(result: BuildResult) -> str:
 
 
 class _Plain:
-    def __init__(self, ws: Any, plan: BuildPlan, jobs: int) -> None:
+    def __init__(self, ws: _View, plan: BuildPlan, jobs: int) -> None:
         self.ws = ws
         output.out(_header(plan, jobs))
 
@@ -86,7 +96,7 @@ class _Plain:
 class _Live:
     """Running jobs with spinners below, finished lines scrolling above."""
 
-    def __init__(self, ws: Any, plan: BuildPlan, jobs: int) -> None:
+    def __init__(self, ws: _View, plan: BuildPlan, jobs: int) -> None:
         from rich.console import Console
         from rich.live import Live
 

@@ -14,6 +14,7 @@ import msgpack
 from fastapi import Depends, FastAPI, HTTPException, Request
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import BaseModel, Field
 
 from weir._version import __version__
 from weir.flow.export import flow_json
@@ -21,6 +22,18 @@ from weir.server.events import sse
 
 if TYPE_CHECKING:
     from weir.server.daemon import Daemon
+
+
+class BuildBody(BaseModel):
+    """What to build: targets and selectors as on the command line (`orders_clean`, `+x`,
+    `x+`, `tag:t`, `zone:z`), a mode, or `all` / `stale`."""
+
+    targets: list[str] = Field(default_factory=list, max_length=10_000)
+    mode: str = "required"
+    all: bool = False
+    stale: bool = False
+    jobs: int = 0
+    fail_fast: bool = False
 
 
 def respond(request: Request, data: Any) -> Response:
@@ -89,6 +102,67 @@ def create_app(daemon: Daemon) -> FastAPI:
                                 + (f" ({did_you_mean(name, known)})"
                                    if did_you_mean(name, known) else ""))
         return respond(request, daemon.dataset_detail(snap, name))
+
+    @app.post("/api/builds", status_code=202, dependencies=[Depends(authorised)])
+    def start_build(body: BuildBody, request: Request) -> Response:
+        """Queue a build. It runs when the builds before it are done; follow it with
+        GET /api/builds/{id}/events."""
+        from weir.flow.plan import Mode
+        from weir.server.builds import BuildRequest
+
+        if body.mode not in {m.value for m in Mode}:
+            raise HTTPException(422, f"unknown mode '{body.mode}': one of "
+                                f"{', '.join(m.value for m in Mode)}")
+        if not body.targets and not body.all and not body.stale:
+            raise HTTPException(422, "nothing to build: give targets, all or stale")
+        if body.jobs < 0 or body.jobs > 256:
+            raise HTTPException(422, "jobs must be between 0 (the number of cores) and 256")
+        build = daemon.builds.submit(BuildRequest(list(body.targets), body.mode, body.all,
+                                                  body.stale, body.jobs, body.fail_fast))
+        response = respond(request, build.summary())
+        response.status_code = 202
+        return response
+
+    @app.get("/api/builds", dependencies=[Depends(authorised)])
+    def list_builds(request: Request) -> Response:
+        return respond(request, [b.summary() for b in reversed(daemon.builds.builds.values())])
+
+    def _build(build_id: str) -> Any:
+        build = daemon.builds.builds.get(build_id)
+        if build is None:
+            raise HTTPException(404, f"no build '{build_id}'")
+        return build
+
+    @app.get("/api/builds/{build_id}", dependencies=[Depends(authorised)])
+    def get_build(build_id: str, request: Request) -> Response:
+        build = _build(build_id)
+        data = build.summary()
+        data["events"] = [{"kind": k, **d} for k, d in build.events]
+        return respond(request, data)
+
+    @app.post("/api/builds/{build_id}/cancel", dependencies=[Depends(authorised)])
+    def cancel_build(build_id: str, request: Request) -> Response:
+        _build(build_id)
+        return respond(request, daemon.builds.cancel(build_id).summary())
+
+    @app.get("/api/builds/{build_id}/events", dependencies=[Depends(authorised)])
+    async def follow_build(build_id: str) -> StreamingResponse:
+        """The build's events from its start, then live; the stream ends with the build."""
+        build = _build(build_id)
+
+        async def stream() -> AsyncIterator[bytes]:
+            index = 0
+            while True:
+                events, over = await asyncio.to_thread(daemon.builds.follow, build, index, 5.0)
+                for kind, data in events:
+                    yield sse(kind, data)
+                index += len(events)
+                if over and not events:
+                    yield sse("end", build.summary())
+                    return
+
+        return StreamingResponse(stream(), media_type="text/event-stream",
+                                 headers={"Cache-Control": "no-cache"})
 
     @app.get("/api/events", dependencies=[Depends(authorised)])
     async def events() -> StreamingResponse:

@@ -48,26 +48,29 @@ class Daemon:
         self.token = secrets.token_urlsafe(32)
         self.hub = EventHub()
         self.live = LiveProject(root, machine_connections_file())
-        self._state_lock = threading.Lock()
+        self.state_lock = threading.Lock()
+        from weir.server.builds import BuildQueue
+
+        self.builds = BuildQueue(self)
 
     # -- what the API asks ----------------------------------------------------------------------
-    def _workspace(self, snap: Snapshot) -> Any:
+    def workspace(self, snap: Snapshot) -> Any:
         from weir.workspace import Workspace
 
         assert snap.project is not None and snap.flow is not None
         return Workspace(self.root, snap.project, snap.flow, list(snap.diagnostics))
 
     def statuses(self, snap: Snapshot) -> dict[str, Status]:
-        with self._state_lock:
-            ws = self._workspace(snap)
+        with self.state_lock:
+            ws = self.workspace(snap)
             try:
                 return ws.snapshot().statuses
             finally:
                 ws.close()
 
     def dataset_detail(self, snap: Snapshot, name: str) -> dict[str, Any]:
-        with self._state_lock:
-            ws = self._workspace(snap)
+        with self.state_lock:
+            ws = self.workspace(snap)
             try:
                 state = ws.snapshot()
                 ds = ws.project.datasets[name]
@@ -151,6 +154,7 @@ class Daemon:
             server.run(sockets=[sock])
         finally:
             watcher.stop()
+            self.builds.stop()
             self.live.save_cache()
             try:
                 mine = daemon_info(self.root)

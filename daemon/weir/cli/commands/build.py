@@ -41,6 +41,8 @@ def add_parser(p: argparse.ArgumentParser) -> None:
                    "branches)")
     p.add_argument("--dry-run", "-n", action="store_true", help="print the plan, run nothing")
     p.add_argument("--json", action="store_true", help="print the result as JSON")
+    p.add_argument("--no-daemon", action="store_true",
+                   help="build in this process even if the project's daemon runs")
 
 
 def prepare(args: argparse.Namespace) -> tuple[Any, BuildPlan, Any]:
@@ -55,6 +57,14 @@ def run(args: argparse.Namespace) -> int:
 
     if args.jobs < 1:
         raise WeirError("--jobs must be at least 1")
+    if not args.dry_run and not args.no_daemon:
+        from weir.cli.remote import daemon_client
+
+        client = daemon_client(args.project)
+        if client is not None:
+            from weir.cli.remote import build_through_daemon
+
+            return build_through_daemon(client, args)
     ws, plan, snapshot = prepare(args)
     if args.dry_run:
         output.print_json(plan_json(plan)) if args.json else print_plan(plan)
@@ -69,21 +79,25 @@ def run(args: argparse.Namespace) -> int:
     from weir.build.runner import Runner
     from weir.cli.progress import make_listener
 
-    listener = make_listener(ws, plan, quiet=args.json, jobs=args.jobs)
+    folders = {n for n, d in ws.project.datasets.items() if d.is_folder}
+    listener = make_listener(ws.root, folders, plan, quiet=args.json, jobs=args.jobs)
     with build_lock(ws.state_dir):
         runner = Runner(ws, plan, snapshot, args.jobs, args.fail_fast, listener,
                         command=" ".join(sys.argv[1:]) or "build")
         result = runner.run()
     listener.close(result)
     if args.json:
-        output.print_json({
-            "ok": result.ok, "run_id": result.run_id, "seconds": round(result.seconds, 3),
+        output.print_json(result_json(result))
+    if result.interrupted:
+        return 130
+    return 0 if result.ok else 1
+
+
+def result_json(result: Any) -> dict[str, Any]:
+    return {"ok": result.ok, "run_id": result.run_id, "seconds": round(result.seconds, 3),
             "interrupted": result.interrupted,
             "datasets": [{"name": name, "recipe": o.recipe, "status": o.status,
                           "rows": o.rows.get(name), "seconds": round(o.seconds, 3),
                           "reasons": list(o.reasons.get(name, ())), "error": o.error,
                           "traceback": o.traceback, "log": o.log_path}
-                         for o in result.outcomes for name in o.outputs]})
-    if result.interrupted:
-        return 130
-    return 0 if result.ok else 1
+                         for o in result.outcomes for name in o.outputs]}

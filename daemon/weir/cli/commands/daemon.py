@@ -40,13 +40,9 @@ def _root(args: argparse.Namespace) -> Path:
 
 
 def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
+    from weir.build.state import _alive as alive
+
+    return alive(pid)
 
 
 def _answers(info: dict[str, object]) -> bool:
