@@ -210,8 +210,8 @@ def test_overlapping_builds_never_build_a_dataset_twice(daemon) -> None:
     assert counts == {"orders_clean": 1, "slow": 1, "per_customer": 1}
 
 
-def test_cancel_keeps_the_previous_output(daemon) -> None:
-    root, _ = daemon
+def start_a_hanging_rebuild(root: Path) -> tuple[DaemonClient, dict, bytes]:
+    """Build `slow` once, then start a rebuild of it that hangs: (client, build, old bytes)."""
     write_files(root, SLOW)
     time.sleep(0.3)
     client = DaemonClient.for_project(root)
@@ -224,7 +224,13 @@ def test_cancel_keeps_the_previous_output(daemon) -> None:
     deadline = time.time() + 10
     while client.build(build["id"])["state"] != "running" and time.time() < deadline:
         time.sleep(0.05)
-    time.sleep(0.5)
+    time.sleep(0.5)  # the recipe is running
+    return client, build, before
+
+
+def test_cancel_keeps_the_previous_output(daemon) -> None:
+    root, _ = daemon
+    client, build, before = start_a_hanging_rebuild(root)
     t0 = time.time()
     client.cancel_build(build["id"])
     assert client.wait(build["id"])["state"] == "cancelled"
@@ -239,19 +245,7 @@ def test_kill_9_mid_build_then_restart(daemon) -> None:
     import sqlite3
 
     root, info = daemon
-    write_files(root, SLOW)
-    time.sleep(0.3)
-    client = DaemonClient.for_project(root)
-    assert client.wait(client.start_build(["slow"])["id"])["state"] == "succeeded"
-    before = (root / "data/small/slow.parquet").read_bytes()
-    write_files(root, {"delay.txt": "60", "recipes/slow.py": SLOW["recipes/slow.py"].replace(
-        "return orders_clean", "return orders_clean.head(1)")})
-    time.sleep(0.3)
-    build = client.start_build(["slow"])
-    deadline = time.time() + 10
-    while client.build(build["id"])["state"] != "running" and time.time() < deadline:
-        time.sleep(0.05)
-    time.sleep(0.5)
+    client, build, before = start_a_hanging_rebuild(root)
     os.kill(info["pid"], sig.SIGKILL)
     time.sleep(0.5)
     assert (root / "data/small/slow.parquet").read_bytes() == before

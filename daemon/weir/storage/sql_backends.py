@@ -217,12 +217,20 @@ def _arrow_for_decl(decl: str) -> pa.DataType:
     return pa.string()
 
 
-class SQLiteBackend(SQLBackend):
+class _FileDatabase(SQLBackend):
+    """A database in one local file (`path`, relative to the project or absolute)."""
+
     def path(self) -> str:
         from pathlib import Path
 
         p = Path(str(self.params["path"])).expanduser()
         return str(p if p.is_absolute() else self.project_root / p)
+
+    def reached(self) -> str:
+        return f"opened {self.path()}"
+
+
+class SQLiteBackend(_FileDatabase):
 
     @contextmanager
     def connect(self) -> Iterator[Any]:
@@ -271,9 +279,6 @@ class SQLiteBackend(SQLBackend):
 
     def probe_query(self, loc: str) -> str:
         return f"SELECT * FROM {self.qualified(loc)}"
-
-    def reached(self) -> str:
-        return f"opened {self.path()}"
 
 
 class _AutoCommitSQLite:
@@ -325,15 +330,10 @@ def _to_array(values: list[Any], t: pa.DataType | None) -> pa.Array:
         return pa.array(values)
 
 
-class DuckDBBackend(SQLBackend):
+class DuckDBBackend(_FileDatabase):
     """A DuckDB database file. DuckDB lets one process write a file at a time, so connections
     are short-lived and retried while another process holds the lock."""
 
-    def path(self) -> str:
-        from pathlib import Path
-
-        p = Path(str(self.params["path"])).expanduser()
-        return str(p if p.is_absolute() else self.project_root / p)
 
     @contextmanager
     def connect(self) -> Iterator[Any]:
@@ -375,9 +375,6 @@ class DuckDBBackend(SQLBackend):
     def probe_query(self, loc: str) -> str:
         return (f"SELECT count(*) AS n, md5(string_agg(md5(t::VARCHAR), '' ORDER BY "
                 f"md5(t::VARCHAR))) AS h FROM {self.qualified(loc)} AS t")
-
-    def reached(self) -> str:
-        return f"opened {self.path()}"
 
 
 class _DuckDBConnection:
