@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 import httpx
+from hypothesis import strategies as st
 import msgpack
 import pytest
 
@@ -278,3 +279,44 @@ def test_bad_build_requests_are_4xx(daemon) -> None:
     assert r.status_code == 422
     assert httpx.get(f"{url}/api/builds/b999", headers=headers).status_code == 404
     assert httpx.post(f"{url}/api/builds/b999/cancel", headers=headers).status_code == 404
+
+
+json_values = st.recursive(st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False)
+                           | st.text(max_size=20),
+                           lambda inner: st.lists(inner, max_size=4)
+                           | st.dictionaries(st.text(max_size=8), inner, max_size=4),
+                           max_leaves=12)
+build_bodies = st.fixed_dictionaries({}, optional={
+    "targets": st.one_of(st.lists(st.sampled_from(["orders", "per_customer", "+orders_clean",
+                                                   "tag:raw", "nope", "x+", "", "tag:"]),
+                                  max_size=3), json_values),
+    "mode": st.one_of(st.sampled_from(["required", "only", "force", "missing", "downstream"]),
+                      json_values),
+    "all": json_values, "stale": json_values, "jobs": json_values, "fail_fast": json_values,
+    "extra": json_values})
+
+
+def test_fuzzing_the_api_never_gives_a_server_error(daemon) -> None:
+    from hypothesis import HealthCheck, given, settings
+
+    _, info = daemon
+    url, headers = info["url"], auth(info)
+    client = httpx.Client(timeout=30)
+
+    @settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
+    @given(body=build_bodies, name=st.text(max_size=30), raw=st.binary(max_size=50))
+    def check(body: dict, name: str, raw: bytes) -> None:
+        r = client.post(f"{url}/api/builds", json=body, headers=headers)
+        assert r.status_code < 500, (body, r.text)
+        r = client.post(f"{url}/api/builds", content=raw, headers={
+            **headers, "Content-Type": "application/json"})
+        assert r.status_code < 500, (raw, r.text)
+        from urllib.parse import quote
+
+        for path in (f"/api/datasets/{quote(name, safe='')}",
+                     f"/api/builds/{quote(name, safe='')}"):
+            r = client.get(url + path, headers=headers)
+            assert r.status_code < 500, (path, r.text)
+
+    check()
+    assert client.get(f"{url}/api/health", headers=headers).status_code == 200
