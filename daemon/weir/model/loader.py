@@ -169,28 +169,29 @@ def load_project(root: Path, overlays: Mapping[str, str] | None = None,
         if raw is None:
             continue
         digest = content_hash(raw)
-        cached = cache.get(f, digest) if cache is not None else None
         if f.endswith(".py"):
+            cached = cache.decoded(f, digest, decode_python) if cache is not None else None
             if cached is not None:
-                pf, d = decode_python(cached)
+                pf, d = cached
             else:
                 text = text_of(f)
                 if text is None:
                     continue
                 pf, d = parse_python_file(f, text)
                 if cache is not None:
-                    cache.put(f, digest, encode_python(pf, d))
+                    cache.remember(f, digest, encode_python(pf, d), (pf, d))
             python_files[f] = pf
         else:
+            cached = cache.decoded(f, digest, decode_sql) if cache is not None else None
             if cached is not None:
-                recipe, d = decode_sql(cached)
+                recipe, d = cached
             else:
                 text = text_of(f)
                 if text is None:
                     continue
                 recipe, d = parse_sql_file(f, Path(f).stem, text)
                 if cache is not None:
-                    cache.put(f, digest, encode_sql(recipe, d))
+                    cache.remember(f, digest, encode_sql(recipe, d), (recipe, d))
             if recipe is not None:
                 sql_recipes.append(recipe)
         diags += d
@@ -206,9 +207,9 @@ def _link_project_modules(python_files: dict[str, PythonFile]) -> list[Recipe]:
     """Fold the code of project modules a recipe imports (transitively) into its code hash."""
     by_module: dict[str, PythonFile] = {}
     for f, pf in python_files.items():
-        parts = Path(f).parts[1:]  # drop "recipes/"
+        parts = f.split("/")[1:]  # drop "recipes/" (plain strings: this runs on every save)
         if len(parts) == 1:
-            by_module[Path(parts[0]).stem] = pf
+            by_module[parts[0][:-3]] = pf  # "helpers.py" -> "helpers"
         elif len(parts) == 2 and parts[1] == "__init__.py":
             by_module[parts[0]] = pf
     recipes: list[Recipe] = []

@@ -81,6 +81,9 @@ class ParseCache:
         self.path = path
         self.entries: dict[str, list[Any]] = {}
         self.dirty = False
+        # Decoded results by (file, digest): a long-lived process (the daemon, the language
+        # server) re-assembles the Flow on every save without decoding every file again.
+        self._decoded: dict[str, tuple[str, Any]] = {}
         if path is not None:
             self._load(path)
 
@@ -104,6 +107,23 @@ class ParseCache:
             return entry[1]
         return None
 
+    def decoded(self, file: str, digest: str, decode: Any) -> Any | None:
+        """The decoded entry for ``file`` at ``digest`` (memoised), or None if not cached."""
+        memo = self._decoded.get(file)
+        if memo is not None and memo[0] == digest:
+            return memo[1]
+        raw = self.get(file, digest)
+        if raw is None:
+            return None
+        value = decode(raw)
+        self._decoded[file] = (digest, value)
+        return value
+
+    def remember(self, file: str, digest: str, encoded: Any, value: Any) -> None:
+        """Store a fresh parse result, encoded for disk and decoded for this process."""
+        self.put(file, digest, encoded)
+        self._decoded[file] = (digest, value)
+
     def put(self, file: str, digest: str, value: Any) -> None:
         self.entries[file] = [digest, value]
         self.dirty = True
@@ -112,6 +132,8 @@ class ParseCache:
         for gone in set(self.entries) - files:
             del self.entries[gone]
             self.dirty = True
+        for gone in set(self._decoded) - files:
+            del self._decoded[gone]
 
     def save(self) -> None:
         if self.path is None or not self.dirty:

@@ -59,7 +59,7 @@ class Watcher:
     """Watches ``root`` and calls ``on_batch(paths or None)`` from its own thread."""
 
     def __init__(self, root: Path, on_batch: Callable[[set[str] | None], None],
-                 quiet: float = 0.01, longest: float = 0.25) -> None:
+                 quiet: float = 0.005, longest: float = 0.25) -> None:
         self.root = root
         self.on_batch = on_batch
         self.quiet = quiet

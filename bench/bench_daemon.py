@@ -1,0 +1,125 @@
+"""The daemon on a 1,000-dataset project: how fast a saved recipe reaches the event stream,
+whether memory stays flat over thousands of edits, and how fast a no-op build answers.
+
+    python bench/bench_daemon.py [--n 1000] [--edits 10000] [--out bench/results/daemon.json]
+
+Targets (issue 4), at N = 1,000: the Flow is current within 50 ms of a save (p95, from the
+write to the event on the stream); the daemon stays under 200 MB RSS and does not grow over
+10,000 edit events; a no-op build requested through the API answers in under 50 ms.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import queue
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO / "bench"))
+try:
+    import weir  # noqa: F401
+except ImportError:
+    sys.path.insert(0, str(REPO / "daemon"))
+
+from bench_build import generate, recipe_text  # noqa: E402
+
+from weir.client import DaemonClient  # noqa: E402
+
+
+def rss_mib(pid: int) -> float:
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def pct(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--n", type=int, default=1000)
+    ap.add_argument("--edits", type=int, default=10_000)
+    ap.add_argument("--out", type=Path, default=REPO / "bench/results/daemon.json")
+    args = ap.parse_args()
+    env = {**os.environ, "PYTHONPATH": str(REPO / "daemon") + os.pathsep
+           + os.environ.get("PYTHONPATH", "")}
+    work = Path(tempfile.mkdtemp(prefix="weir-bench-daemon-"))
+    root = work / "flow"
+    try:
+        info = generate(root, args.n)
+        subprocess.run([sys.executable, "-m", "weir", "build", "--all", "--no-daemon"],
+                       cwd=root, env=env, check=True, capture_output=True)
+        subprocess.run([sys.executable, "-m", "weir", "daemon", "start"], cwd=root, env=env,
+                       check=True, capture_output=True)
+        client = DaemonClient.for_project(root)
+        pid = client.health()["pid"]
+        events: queue.Queue = queue.Queue()
+        ready = threading.Event()
+
+        def read() -> None:
+            for kind, data in client.events():
+                if kind == "hello":
+                    ready.set()
+                elif kind == "flow":
+                    events.put((time.perf_counter(), data))
+
+        threading.Thread(target=read, daemon=True).start()
+        assert ready.wait(10)
+        layer = info["layers"] // 2
+        path = root / f"recipes/d_{layer}_0.py"
+        latencies: list[float] = []
+        rss: list[tuple[int, float]] = [(0, rss_mib(pid))]
+        for i in range(1, args.edits + 1):
+            text = recipe_text(layer, 0, const=i)
+            t0 = time.perf_counter()
+            path.write_text(text)
+            t1, data = events.get(timeout=10)
+            assert data["files"] == [path.relative_to(root).as_posix()], data
+            latencies.append((t1 - t0) * 1000)
+            if i % 500 == 0:
+                rss.append((i, rss_mib(pid)))
+                print(f"{i:>6} edits: p50 {statistics.median(latencies):.1f} ms, "
+                      f"p95 {pct(latencies, 95):.1f} ms, RSS {rss[-1][1]:.0f} MiB", flush=True)
+        # Put the recipe back as it was built, then time no-op builds through the API.
+        path.write_text(recipe_text(layer, 0, const=0))
+        events.get(timeout=10)
+        noop: list[float] = []
+        for _ in range(30):
+            t0 = time.perf_counter()
+            build = client.start_build(all=True)
+            final = client.wait(build["id"])
+            noop.append((time.perf_counter() - t0) * 1000)
+            assert final["state"] == "succeeded"
+        result = {
+            "n": args.n, "edits": args.edits,
+            "update_ms": {"p50": statistics.median(latencies), "p95": pct(latencies, 95),
+                          "p99": pct(latencies, 99), "max": max(latencies)},
+            "rss_mib": rss, "rss_growth_mib": rss[-1][1] - rss[1][1] if len(rss) > 1 else 0.0,
+            "noop_build_ms": {"p50": statistics.median(noop), "p95": pct(noop, 95)},
+        }
+        print(json.dumps(result["update_ms"]), json.dumps(result["noop_build_ms"]))
+        print(f"RSS after 500 edits {rss[1][1]:.0f} MiB, after {args.edits} "
+              f"{rss[-1][1]:.0f} MiB")
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(json.dumps(result, indent=2))
+    finally:
+        subprocess.run([sys.executable, "-m", "weir", "daemon", "stop"], cwd=root, env=env,
+                       capture_output=True)
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
