@@ -320,3 +320,28 @@ def test_fuzzing_the_api_never_gives_a_server_error(daemon) -> None:
 
     check()
     assert client.get(f"{url}/api/health", headers=headers).status_code == 200
+
+
+def test_stop_waits_for_running_builds_unless_now(daemon) -> None:
+    root, info = daemon
+    write_files(root, {**SLOW, "delay.txt": "2"})
+    time.sleep(0.3)
+    client = DaemonClient.for_project(root)
+    build = client.start_build(["slow"])
+    t0 = time.time()
+    r = run_weir("daemon", "stop", cwd=root)
+    assert r.code == 0 and "Waiting for 1 build" in r.out
+    assert (root / "data/small/slow.parquet").exists()  # it finished before the stop
+    assert time.time() - t0 >= 1.5
+    assert run_weir("daemon", "start", cwd=root).code == 0
+    write_files(root, {"delay.txt": "60", "recipes/slow.py": SLOW["recipes/slow.py"].replace(
+        "return orders_clean", "return orders_clean.head(1)")})
+    time.sleep(0.3)
+    client = DaemonClient.for_project(root)
+    client.start_build(["slow"])
+    time.sleep(1.0)
+    t0 = time.time()
+    r = run_weir("daemon", "stop", "--now", cwd=root)
+    assert r.code == 0 and "Waiting" not in r.out and time.time() - t0 < 15
+    assert pq_rows(root / "data/small/slow.parquet") == 3  # the previous version
+    del build

@@ -72,6 +72,10 @@ class DaemonClient:
             "targets": targets or [], "mode": mode, "all": all, "stale": stale, "jobs": jobs,
             "fail_fast": fail_fast})
 
+    def builds(self) -> list[dict[str, Any]]:
+        """Recent builds, newest first."""
+        return self._request("GET", "/api/builds")
+
     def build(self, build_id: str) -> dict[str, Any]:
         return self._request("GET", f"/api/builds/{build_id}")
 

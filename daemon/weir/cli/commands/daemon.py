@@ -24,6 +24,8 @@ def add_parser(p: argparse.ArgumentParser) -> None:
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (default "
                    "127.0.0.1: this machine only)")
     p.add_argument("--lines", "-n", type=int, default=50, help="with logs: how many lines")
+    p.add_argument("--now", action="store_true",
+                   help="with stop: cancel running builds instead of waiting for them")
 
 
 def _root(args: argparse.Namespace) -> Path:
@@ -53,6 +55,27 @@ def _answers(info: dict[str, object]) -> bool:
         return True
     except WeirError:
         return False
+
+
+def _wait_for_builds(info: dict[str, object]) -> None:
+    """Let queued and running builds finish before stopping (Ctrl-C or --now cancels them)."""
+    from weir.client import DaemonClient
+
+    client = DaemonClient(str(info["url"]), str(info["token"]))
+    said = False
+    while True:
+        try:
+            busy = [b for b in client.builds()
+                    if b["state"] in ("queued", "running")]
+        except WeirError:
+            return
+        if not busy:
+            return
+        if not said:
+            output.out(f"Waiting for {len(busy)} build{'s' if len(busy) != 1 else ''} to "
+                       "finish (`weir daemon stop --now` cancels them)…")
+            said = True
+        time.sleep(0.2)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -98,6 +121,8 @@ def run(args: argparse.Namespace) -> int:
             return 0
         assert info is not None
         pid = int(info["pid"])
+        if not args.now:
+            _wait_for_builds(info)
         os.kill(pid, signal.SIGTERM)
         deadline = time.time() + 20
         while _alive(pid) and time.time() < deadline:
