@@ -8,11 +8,12 @@ from __future__ import annotations
 import asyncio
 import secrets
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import msgpack
 from fastapi import Depends, FastAPI, HTTPException, Request
-from fastapi.responses import JSONResponse, Response, StreamingResponse
+from fastapi.responses import HTMLResponse, JSONResponse, Response, StreamingResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, Field
 
@@ -22,6 +23,9 @@ from weir.server.events import sse
 
 if TYPE_CHECKING:
     from weir.server.daemon import Daemon
+
+COOKIE = "weir_token"
+FLOW_PAGE = Path(__file__).resolve().parent / "static" / "flow.html"
 
 
 class BuildBody(BaseModel):
@@ -49,9 +53,11 @@ def create_app(daemon: Daemon) -> FastAPI:
                   "`.weir/daemon.json`.")
     bearer = HTTPBearer(auto_error=False)
 
-    def authorised(credentials: HTTPAuthorizationCredentials | None = Depends(bearer)) -> None:
-        if credentials is None or not secrets.compare_digest(credentials.credentials.encode(),
-                                                             daemon.token.encode()):
+    def authorised(request: Request,
+                   credentials: HTTPAuthorizationCredentials | None = Depends(bearer)) -> None:
+        # The bearer token, or the cookie the Flow page gets when opened with ?token=.
+        given = credentials.credentials if credentials else request.cookies.get(COOKIE, "")
+        if not given or not secrets.compare_digest(given.encode(), daemon.token.encode()):
             raise HTTPException(401, "missing or wrong token: send `Authorization: Bearer "
                                 "<token>` with the token from .weir/daemon.json",
                                 headers={"WWW-Authenticate": "Bearer"})
@@ -59,6 +65,21 @@ def create_app(daemon: Daemon) -> FastAPI:
     @app.on_event("startup")
     async def _bind_loop() -> None:
         daemon.hub.loop = asyncio.get_running_loop()
+
+    @app.get("/", response_class=HTMLResponse, include_in_schema=False)
+    def flow_page(request: Request, token: str = "") -> Response:
+        """The Flow page. Open it once with ``?token=…`` (``weir daemon status`` prints the
+        link); it then keeps the token in an HttpOnly cookie for its API calls."""
+        cookie = request.cookies.get(COOKIE, "")
+        if token and secrets.compare_digest(token.encode(), daemon.token.encode()):
+            response = HTMLResponse(FLOW_PAGE.read_text(encoding="utf-8"))
+            response.set_cookie(COOKIE, token, httponly=True, samesite="strict")
+            return response
+        if cookie and secrets.compare_digest(cookie.encode(), daemon.token.encode()):
+            return HTMLResponse(FLOW_PAGE.read_text(encoding="utf-8"))
+        return HTMLResponse("<!doctype html><title>weir</title><p>Open this page with the "
+                            "link <code>weir daemon status</code> prints (it carries the "
+                            "token).</p>", status_code=401)
 
     @app.get("/api/health", dependencies=[Depends(authorised)])
     def health(request: Request) -> Response:

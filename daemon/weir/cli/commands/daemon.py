@@ -143,6 +143,7 @@ def run(args: argparse.Namespace) -> int:
         output.out(f"weir daemon for {health['project']}: pid {health['pid']}, {info['url']}, "
                    f"up {up:.0f}s, Flow version {health['flow_version']}, "
                    f"{health['errors']} errors in the project")
+        output.out(f"Flow page: {info['url']}/?token={info['token']}")
         return 0
     # logs
     if not log_path.exists():

@@ -1,0 +1,81 @@
+"""The Flow page in a real browser (Debian's chromium, driven by Playwright): it draws the
+graph, a click shows a dataset's schema, a build button builds and the colour changes, and the
+page follows builds made elsewhere."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import httpx
+import pytest
+
+from conftest import run_weir
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+@pytest.fixture
+def page(small_project: Path, tmp_path: Path):
+    from playwright.sync_api import sync_playwright
+
+    assert CHROMIUM, "chromium is not installed (make test installs it)"
+    assert run_weir("daemon", "start", cwd=small_project).code == 0
+    info = json.loads((small_project / ".weir/daemon.json").read_text())
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        pg = browser.new_page(viewport={"width": 1300, "height": 800})
+        yield small_project, info, pg
+        browser.close()
+    run_weir("daemon", "stop", "--now", cwd=small_project)
+
+
+def node_status(pg, name: str) -> str:
+    return pg.locator(f'.node[data-name="{name}"]').get_attribute("data-status")
+
+
+def test_flow_page_draws_selects_and_builds(page, tmp_path: Path) -> None:
+    root, info, pg = page
+    artifacts = tmp_path / "screenshots"
+    artifacts.mkdir()
+    assert httpx.get(info["url"] + "/").status_code == 401  # no token, no page
+    pg.goto(f"{info['url']}/?token={info['token']}")
+    pg.wait_for_selector(".node")
+    assert pg.locator(".node").count() == 4
+    assert pg.locator(".edge").count() == 3
+    assert node_status(pg, "orders") == "source"
+    assert node_status(pg, "per_customer") == "never built"
+    pg.wait_for_selector("#conn:has-text('live')")
+    pg.screenshot(path=str(artifacts / "1-flow.png"))
+
+    # A build started elsewhere (the CLI, through the daemon) turns the nodes green.
+    assert run_weir("build", "orders_clean", cwd=root).code == 0
+    pg.wait_for_function("document.querySelector('.node[data-name=\"orders_clean\"]')"
+                         ".dataset.status === 'up to date'", timeout=10_000)
+
+    # Click a node: its schema and status show in the side panel.
+    pg.click('.node[data-name="orders_clean"]')
+    pg.wait_for_selector("#schema")
+    assert pg.locator("#panel-name").inner_text() == "orders_clean"
+    assert "amount" in pg.locator("#schema").inner_text()
+    pg.screenshot(path=str(artifacts / "2-selected.png"))
+
+    # The build button builds it, and its colour changes from grey to green.
+    pg.click('.node[data-name="per_customer"]')
+    pg.wait_for_selector("#panel-name:has-text('per_customer')")
+    pg.click("button[data-build='upstream']")
+    pg.wait_for_function("document.querySelector('.node[data-name=\"per_customer\"]')"
+                         ".dataset.status === 'up to date'", timeout=15_000)
+    pg.screenshot(path=str(artifacts / "3-built.png"))
+
+    # Search dims what does not match.
+    pg.fill("#search", "per_")
+    assert pg.locator(".node.dim").count() == 3
+    # An edit elsewhere is followed live: a new recipe appears.
+    (root / "recipes/extra.sql").write_text("select * from per_customer")
+    pg.wait_for_selector('.node[data-name="extra"]', timeout=10_000)
+    for png in artifacts.iterdir():
+        assert png.stat().st_size > 1000
