@@ -1,0 +1,75 @@
+"""The Flow page with a 1,000-dataset project in headless Chromium: time from navigation until
+every node is drawn (median of 5, a fresh page each time).
+
+    python bench/bench_page.py [--n 1000] [--repeats 5]
+
+Target (issue 4): 1,000 nodes shown in under 2 s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO / "bench"))
+from bench_build import generate  # noqa: E402
+
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+def main() -> None:
+    from playwright.sync_api import sync_playwright
+
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--n", type=int, default=1000)
+    ap.add_argument("--repeats", type=int, default=5)
+    ap.add_argument("--out", type=Path, default=REPO / "bench/results/page.json")
+    args = ap.parse_args()
+    env = {**os.environ, "PYTHONPATH": str(REPO / "daemon") + os.pathsep
+           + os.environ.get("PYTHONPATH", "")}
+    work = Path(tempfile.mkdtemp(prefix="weir-bench-page-"))
+    root = work / "flow"
+    try:
+        generate(root, args.n)
+        subprocess.run([sys.executable, "-m", "weir", "build", "--all", "--no-daemon"],
+                       cwd=root, env=env, check=True, capture_output=True)
+        subprocess.run([sys.executable, "-m", "weir", "daemon", "start"], cwd=root, env=env,
+                       check=True, capture_output=True)
+        info = json.loads((root / ".weir/daemon.json").read_text())
+        chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+        times = []
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=chromium, args=ARGS, headless=True)
+            for _ in range(args.repeats + 1):  # the first, discarded, warms the browser
+                page = browser.new_page(viewport={"width": 1400, "height": 900})
+                t0 = time.perf_counter()
+                page.goto(f"{info['url']}/?token={info['token']}")
+                page.wait_for_function(f"document.querySelectorAll('.node').length === {args.n}",
+                                       timeout=30_000)
+                times.append(time.perf_counter() - t0)
+                page.close()
+            browser.close()
+        times = times[1:]
+        result = {"n": args.n, "seconds": times, "median": statistics.median(times)}
+        print(f"{args.n} nodes drawn: median {result['median']:.2f} s "
+              f"({', '.join(f'{t:.2f}' for t in times)})")
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(json.dumps(result, indent=2))
+    finally:
+        subprocess.run([sys.executable, "-m", "weir", "daemon", "stop", "--now"], cwd=root,
+                       env=env, capture_output=True)
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
