@@ -54,11 +54,17 @@ def test_api_needs_the_token_and_answers_json_and_msgpack(daemon) -> None:
     missing = httpx.get(f"{url}/api/datasets/orders_clen", headers=auth(info))
     assert missing.status_code == 404 and "did you mean 'orders_clean'" in missing.json()["detail"]
     assert httpx.get(f"{url}/openapi.json").status_code == 200
+    assert httpx.get(f"{url}/api/health?token={info['token']}").status_code == 200
+    assert httpx.get(f"{url}/api/health?token=wrong").status_code == 401
+    assert httpx.get(f"{url}/api/datasets/orders_clean/log", headers=auth(info)
+                     ).status_code == 404  # not built yet
     # Statuses follow builds made by the CLI.
     assert run_weir("build", "--all", cwd=root).code == 0
     detail = httpx.get(f"{url}/api/datasets/per_customer", headers=auth(info)).json()
     assert detail["status"] == "up to date" and detail["rows"] == 3
     assert detail["schema"] == [["customer", "string", True], ["revenue", "double", True]]
+    log = httpx.get(f"{url}/api/datasets/per_customer/log", headers=auth(info)).json()
+    assert log["status"] == "built" and "sql recipe per_customer" in log["log"]
 
 
 def test_start_twice_status_and_stop(daemon) -> None:

@@ -61,6 +61,7 @@ def test_flow_page_draws_selects_and_builds(page, tmp_path: Path) -> None:
     pg.wait_for_selector("#schema")
     assert pg.locator("#panel-name").inner_text() == "orders_clean"
     assert "amount" in pg.locator("#schema").inner_text()
+    pg.wait_for_selector("#log:has-text('python recipe orders_clean')")
     pg.screenshot(path=str(artifacts / "2-selected.png"))
 
     # The build button builds it, and its colour changes from grey to green.

@@ -56,7 +56,8 @@ def create_app(daemon: Daemon) -> FastAPI:
     def authorised(request: Request,
                    credentials: HTTPAuthorizationCredentials | None = Depends(bearer)) -> None:
         # The bearer token, or the cookie the Flow page gets when opened with ?token=.
-        given = credentials.credentials if credentials else request.cookies.get(COOKIE, "")
+        given = (credentials.credentials if credentials else
+                 request.query_params.get("token") or request.cookies.get(COOKIE, ""))
         if not given or not secrets.compare_digest(given.encode(), daemon.token.encode()):
             raise HTTPException(401, "missing or wrong token: send `Authorization: Bearer "
                                 "<token>` with the token from .weir/daemon.json",
@@ -184,6 +185,19 @@ def create_app(daemon: Daemon) -> FastAPI:
 
         return StreamingResponse(stream(), media_type="text/event-stream",
                                  headers={"Cache-Control": "no-cache"})
+
+    @app.get("/api/datasets/{name}/log", dependencies=[Depends(authorised)])
+    def dataset_log(name: str, request: Request) -> Response:
+        """The log of the dataset's last build: what its recipe printed, and the traceback."""
+        snap = daemon.live.snapshot
+        if snap.project is None or name not in snap.project.datasets:
+            raise HTTPException(404, f"unknown dataset '{name}'")
+        path, status = daemon.last_log(name)
+        if path is None:
+            raise HTTPException(404, f"'{name}' has no build log yet")
+        text = Path(path).read_text(encoding="utf-8", errors="replace")
+        return respond(request, {"name": name, "status": status, "path": path,
+                                 "log": text[-200_000:]})
 
     @app.get("/api/events", dependencies=[Depends(authorised)])
     async def events() -> StreamingResponse:

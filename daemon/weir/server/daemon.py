@@ -98,6 +98,18 @@ class Daemon:
             finally:
                 ws.close()
 
+    def last_log(self, name: str) -> tuple[str | None, str | None]:
+        from weir.build.state import StateStore
+
+        store = StateStore(self.root / ".weir" / "state.db")
+        try:
+            path, status = store.last_log(name)
+        finally:
+            store.close()
+        if path is None or not Path(path).exists():
+            return None, None
+        return path, status
+
     # -- file events ----------------------------------------------------------------------------
     def on_files(self, paths: set[str] | None) -> None:
         change = self.live.apply(paths)
