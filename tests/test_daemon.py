@@ -131,6 +131,11 @@ def test_edits_reach_the_event_stream(daemon) -> None:
 
     (root / "recipes/broken.py").unlink()
     assert events.next_flow()["errors"] == 0
+    os.rename(root / "recipes/per_customer.sql", root / "recipes/revenue.sql")  # a rename
+    change = events.next_flow()
+    assert change["added"] == ["revenue"] and change["removed"] == ["per_customer"]
+    os.rename(root / "recipes/revenue.sql", root / "recipes/per_customer.sql")
+    assert events.next_flow()["added"] == ["per_customer"]
     (root / "recipes/per_customer.sql").unlink()
     assert events.next_flow()["removed"] == ["per_customer"]
 
