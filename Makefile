@@ -11,7 +11,7 @@ $(BIN)/python:
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
 # A real (non-editable) install, as a user gets it.
-$(VENV)/.installed: $(BIN)/python pyproject.toml $(shell find daemon project-template -type f -not -path '*/__pycache__/*' 2>/dev/null)
+$(VENV)/.installed: $(BIN)/python pyproject.toml $(shell find daemon lsp project-template -type f -not -path '*/__pycache__/*' 2>/dev/null)
 	$(BIN)/pip install --quiet ".[test]"
 	touch $@
 
@@ -34,8 +34,8 @@ browser:
 
 # Types and lint are part of the tests: mypy over the package, ruff over package and tests.
 lint: install
-	$(BIN)/python -m ruff check daemon tests tools bench
-	$(BIN)/python -m mypy daemon/weir
+	$(BIN)/python -m ruff check daemon lsp tests tools bench
+	$(BIN)/python -m mypy daemon/weir lsp/weir_lsp
 
 bench: install
 	$(BIN)/python bench/bench_build.py

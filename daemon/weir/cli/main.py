@@ -29,6 +29,7 @@ COMMANDS = [
     ("clean", "drop built data: intermediate datasets, or the ones you name"),
     ("connections", "list the project's connections, or test that they can be reached"),
     ("daemon", "run the project's daemon: a live Flow and the HTTP API (start/stop/status/logs)"),
+    ("lsp", "run the language server over stdio (dataset completion, hover, diagnostics)"),
 ]
 
 
