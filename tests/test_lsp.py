@@ -115,3 +115,35 @@ async def test_files_outside_a_project_and_broken_files(client: LanguageClient,
     assert "syntax error" in client.diagnostics[bad][0].message
     assert await complete(client, bad, 1, 19) == ["orders", "orders_clean"]  # still answers
 
+
+
+async def test_definition_references_and_symbols(client: LanguageClient, project: Path) -> None:
+    sql = open_doc(client, project / "recipes/per_customer.sql", language="sql")
+    where = await client.text_document_definition_async(t.DefinitionParams(
+        text_document=t.TextDocumentIdentifier(uri=sql), position=t.Position(line=2, character=8)))
+    assert isinstance(where, t.Location)
+    assert where.uri.endswith("recipes/clean.py")
+    clean_lines = (project / "recipes/clean.py").read_text().splitlines()
+    assert clean_lines[where.range.start.line].startswith("def orders_clean(")
+    source = await client.text_document_definition_async(t.DefinitionParams(
+        text_document=t.TextDocumentIdentifier(uri=open_doc(client, project / "recipes/clean.py")),
+        position=t.Position(line=clean_lines.index(
+            next(ln for ln in clean_lines if "def orders_clean(" in ln)), character=20)))
+    assert isinstance(source, t.Location) and source.uri.endswith("datasets/orders.yaml")
+
+    refs = await client.text_document_references_async(t.ReferenceParams(
+        text_document=t.TextDocumentIdentifier(uri=sql), position=t.Position(line=2, character=8),
+        context=t.ReferenceContext(include_declaration=False)))
+    assert [r.uri.rsplit("/", 1)[1] for r in refs] == ["per_customer.sql"]
+
+    syms = await client.text_document_document_symbol_async(t.DocumentSymbolParams(
+        text_document=t.TextDocumentIdentifier(uri=(project / "recipes/clean.py").as_uri())))
+    assert [s.name for s in syms] == ["orders_clean", "customers"]
+    assert "orders → orders_clean" in syms[0].detail
+
+
+async def test_hover_says_the_status(client: LanguageClient, project: Path) -> None:
+    uri = open_doc(client, project / "recipes/per_customer.sql", language="sql")
+    hover = await client.text_document_hover_async(t.HoverParams(
+        text_document=t.TextDocumentIdentifier(uri=uri), position=t.Position(line=2, character=8)))
+    assert "status: **never built**" in hover.contents.value  # type: ignore[union-attr]

@@ -100,6 +100,9 @@ def _schema_text(project: OpenProject, name: str) -> str:
             store.close()
     schema = record.schema if record and record.schema else (
         [[c.name, c.type, c.nullable] for c in ds.schema] if ds.schema else None)
+    status = _status(project, name)
+    if status:
+        lines.append(f"\nstatus: **{status}**")
     if record is not None and record.row_count is not None:
         lines.append(f"\n{record.row_count:,} rows")
     if schema:
@@ -112,6 +115,22 @@ def _schema_text(project: OpenProject, name: str) -> str:
     if consumers:
         lines.append("\nused by " + ", ".join(f"`{c}`" for c in consumers))
     return "\n".join(lines)
+
+
+def _status(project: OpenProject, name: str) -> str | None:
+    """Up to date / stale and why / never built — from the state store, as `weir status`."""
+    from weir.workspace import Workspace
+
+    if project.project is None or project.flow is None or project.diagnostics and any(
+            d.severity.value == "error" for d in project.diagnostics):
+        return None
+    ws = Workspace(project.root, project.project, project.flow, project.diagnostics)
+    try:
+        return ws.snapshot().statuses[name].describe()
+    except Exception:  # noqa: BLE001 - a hover must never fail because data is unreachable
+        return None
+    finally:
+        ws.close()
 
 
 @server.feature(t.TEXT_DOCUMENT_COMPLETION,
@@ -159,6 +178,91 @@ def hover(params: t.HoverParams) -> t.Hover | None:
                                             value=_schema_text(project, name)),
                    range=t.Range(start=t.Position(line=params.position.line, character=start),
                                  end=t.Position(line=params.position.line, character=end)))
+
+
+def _dataset_under_cursor(uri: str, position: t.Position) -> tuple[OpenProject, str] | None:
+    path = _path(uri)
+    if path is None:
+        return None
+    project = projects.for_path(path)
+    if project is None or project.project is None:
+        return None
+    doc = server.workspace.get_text_document(uri)
+    if position.line >= len(doc.lines):
+        return None
+    found = word_at(doc.lines[position.line], position.character)
+    if found is None or found[0] not in project.project.datasets:
+        return None
+    return project, found[0]
+
+
+def _location(project: OpenProject, file: str, line: int) -> t.Location:
+    pos = t.Position(line=max(line - 1, 0), character=0)
+    return t.Location(uri=from_fs_path(str(project.root / file)) or "",
+                      range=t.Range(start=pos, end=pos))
+
+
+@server.feature(t.TEXT_DOCUMENT_DEFINITION)
+def definition(params: t.DefinitionParams) -> t.Location | None:
+    """A dataset's producing recipe (its def line or SQL file), else its YAML file."""
+    found = _dataset_under_cursor(params.text_document.uri, params.position)
+    if found is None:
+        return None
+    project, name = found
+    assert project.project is not None
+    recipe = project.project.producer(name)
+    if recipe is not None:
+        return _location(project, recipe.file, recipe.line)
+    ds = project.project.datasets[name]
+    return _location(project, ds.location.file, max(ds.location.line, 1))
+
+
+@server.feature(t.TEXT_DOCUMENT_REFERENCES)
+def references(params: t.ReferenceParams) -> list[t.Location] | None:
+    """Every recipe that reads the dataset (at the input's line), and its definition."""
+    found = _dataset_under_cursor(params.text_document.uri, params.position)
+    if found is None:
+        return None
+    project, name = found
+    assert project.project is not None
+    out = []
+    for recipe in project.project.recipes.values():
+        for inp in recipe.inputs:
+            if inp.name == name:
+                out.append(_location(project, inp.location.file, inp.location.line))
+    if params.context.include_declaration:
+        here = definition(t.DefinitionParams(text_document=params.text_document,
+                                             position=params.position))
+        if here is not None:
+            out.insert(0, here)
+    return out
+
+
+@server.feature(t.TEXT_DOCUMENT_DOCUMENT_SYMBOL)
+def symbols(params: t.DocumentSymbolParams) -> list[t.DocumentSymbol] | None:
+    """The recipes of a file, each with the datasets it writes as children."""
+    path = _path(params.text_document.uri)
+    if path is None:
+        return None
+    project = projects.for_path(path)
+    if project is None or project.project is None:
+        return None
+    rel = project.relative(path)
+    out = []
+    for recipe in sorted(project.project.recipes.values(), key=lambda r: r.line):
+        if recipe.file != rel:
+            continue
+        line = max(recipe.line - 1, 0)
+        rng = t.Range(start=t.Position(line=line, character=0),
+                      end=t.Position(line=line, character=len(recipe.name) + 4))
+        children = [t.DocumentSymbol(name=o, kind=t.SymbolKind.Variable, range=rng,
+                                     selection_range=rng, detail="output")
+                    for o in recipe.outputs]
+        out.append(t.DocumentSymbol(
+            name=recipe.name, kind=t.SymbolKind.Function, range=rng, selection_range=rng,
+            detail=f"{recipe.kind.value} recipe: {', '.join(recipe.input_names) or 'no inputs'}"
+            f" → {', '.join(recipe.outputs)}", children=children))
+    return out
 
 
 def main() -> None:
