@@ -28,7 +28,8 @@ def run(args: argparse.Namespace) -> int:
     recipe = ws.project.recipes[ds.recipe] if ds.recipe else None
     info: dict[str, Any] = {
         "name": name, "description": ds.description,
-        "kind": "source" if ds.is_source else "dataset",
+        "kind": ("source folder" if ds.is_folder else "source") if ds.is_source
+        else ("folder" if ds.is_folder else "dataset"),
         "location": f"{ds.connection}:{ds.path}", "format": ds.format,
         "recipe": f"{recipe.file}:{recipe.line} ({recipe.kind.value})" if recipe else None,
         "inputs": list(ws.flow.upstream[name]), "consumers": list(ws.flow.downstream[name]),
@@ -48,6 +49,8 @@ def run(args: argparse.Namespace) -> int:
     for key in ("kind", "location", "format", "recipe", "inputs", "consumers", "tags", "zone",
                 "status", "rows"):
         value = info[key]
+        if key == "rows" and ds.is_folder and value is not None:
+            key, value = "files", value
         if value in (None, [], False):
             continue
         if isinstance(value, list):
