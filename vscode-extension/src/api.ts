@@ -1,0 +1,139 @@
+/**
+ * The shapes of the daemon's HTTP API (docs/http-api.md) that the extension reads. Only the
+ * fields the extension uses are typed; the daemon may send more.
+ */
+
+/** A dataset's state as `weir status` names it. */
+export type Status = "source" | "up to date" | "stale" | "never built" | "failed";
+
+export interface RecipeRef {
+  name: string;
+  kind: string; // "python" | "sql" | "r"
+  file: string; // relative to the project root
+  line: number; // 1-based
+}
+
+export interface FlowNode {
+  name: string;
+  kind: "source" | "dataset" | "folder";
+  connection: string;
+  path: string;
+  format?: string;
+  tags: string[];
+  zone?: string | null;
+  description?: string | null;
+  recipe: RecipeRef | null;
+  inputs: string[];
+  status?: Status;
+  reasons?: string[];
+}
+
+export interface FlowDiagnostic {
+  file: string;
+  line: number;
+  message: string;
+  hint?: string | null;
+  severity: string;
+}
+
+export interface Flow {
+  project: string | null;
+  nodes: FlowNode[];
+  edges: { from: string; to: string }[];
+  flow_version?: number;
+  diagnostics?: FlowDiagnostic[];
+}
+
+/** A column as the daemon sends it: [name, type, nullable]. */
+export type Column = [string, string, boolean];
+
+export interface BuildHistoryEntry {
+  status: string;
+  started?: number | null;
+  finished?: number | null;
+  rows?: number | null;
+  run_id?: string | null;
+  [key: string]: unknown;
+}
+
+export interface DatasetDetail {
+  name: string;
+  description?: string | null;
+  kind: string;
+  connection: string;
+  path: string;
+  format?: string;
+  tags: string[];
+  recipe: { file: string; line: number; kind: string } | null;
+  inputs: string[];
+  consumers: string[];
+  status: Status;
+  reasons: string[];
+  schema: Column[] | null;
+  declared_schema: Column[] | null;
+  rows: number | null;
+  built_at: number | null;
+  builds: BuildHistoryEntry[];
+}
+
+export type BuildMode = "required" | "only" | "force" | "missing" | "downstream";
+
+/** The body of POST /api/builds. */
+export interface BuildRequest {
+  targets: string[];
+  mode?: BuildMode;
+  all?: boolean;
+  stale?: boolean;
+}
+
+export type BuildState = "queued" | "running" | "succeeded" | "failed" | "cancelled" | "error";
+export const FINAL_STATES: readonly BuildState[] = ["succeeded", "failed", "cancelled", "error"];
+
+export interface BuildSummary {
+  id: string;
+  state: BuildState;
+  request?: BuildRequest;
+  error?: { message: string; hint?: string | null } | null;
+  run_id?: string | null;
+}
+
+export interface PlanJob {
+  recipe: string;
+  action: "run" | "restore";
+  outputs: string[];
+  reasons: Record<string, string[]>;
+  after?: string[];
+}
+
+/** The `plan` event of a build, and `weir plan --json`. */
+export interface Plan {
+  targets: string[];
+  up_to_date: string[];
+  jobs: PlanJob[];
+  notes: string[];
+}
+
+/** A `job` event: a recipe started or finished. */
+export interface JobEvent {
+  id?: string;
+  build?: string;
+  event: "start" | "finish";
+  recipe: string;
+  outputs: string[];
+  status?: string; // built | restored | failed | skipped | cancelled
+  seconds?: number;
+  rows?: number | null;
+  error?: string | null;
+  traceback?: string | null;
+  log_path?: string | null;
+}
+
+/** What .weir/daemon.json says about a running daemon. */
+export interface DaemonInfo {
+  pid: number;
+  host: string;
+  port: number;
+  url: string;
+  token: string;
+  started: number;
+}

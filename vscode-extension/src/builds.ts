@@ -1,0 +1,147 @@
+/**
+ * Runs a build through the daemon the way a VS Code user expects: a cancellable progress
+ * notification (cancelling cancels the build in the daemon), the build's progress and the
+ * recipes' logs in the "weir" output channel, and, when it fails, one notification with
+ * "Show log" and "Open recipe".
+ */
+import { readFile } from "node:fs/promises";
+
+import * as vscode from "vscode";
+
+import type { BuildRequest, BuildSummary, JobEvent, Plan } from "./api";
+import { describeRequest, endLine, jobLine, planLines, progressMessage } from "./buildLog";
+import type { Daemon } from "./daemon";
+import { locate, open } from "./files";
+import type { FlowStore } from "./flowStore";
+import { timestamp, type Logger } from "./log";
+
+const LOG_TAIL = 20_000;
+
+export class BuildRunner {
+  constructor(private readonly daemon: Daemon, private readonly store: FlowStore,
+    private readonly log: Logger) {}
+
+  /** Builds and follows to the end; returns the final summary (undefined if it never started). */
+  async build(request: BuildRequest): Promise<BuildSummary | undefined> {
+    const label = describeRequest(request);
+    let summary: BuildSummary;
+    try {
+      const client = this.daemon.state === "running" && this.daemon.client
+        ? this.daemon.client
+        : await vscode.window.withProgress(
+          { location: vscode.ProgressLocation.Notification, title: "weir: starting the daemon…" },
+          () => this.daemon.ensure());
+      summary = await client.startBuild(request);
+    } catch (err) {
+      const message = err instanceof Error ? err.message : String(err);
+      this.log.error(`build of ${label} not started: ${message}`);
+      void vscode.window.showErrorMessage(`weir: could not start the build of ${label}: ${message}`, "Show Output")
+        .then((a) => { if (a) this.log.channel.show(true); });
+      return undefined;
+    }
+    return this.follow(summary, label);
+  }
+
+  private async follow(started: BuildSummary, label: string): Promise<BuildSummary> {
+    const client = this.daemon.client;
+    if (!client) return started;
+    const t0 = Date.now();
+    this.log.build("");
+    this.log.build(`[${timestamp()}] ── build ${started.id}: ${label}`);
+    const failures: JobEvent[] = [];
+    let logs = Promise.resolve();
+
+    const final = await vscode.window.withProgress({
+      location: vscode.ProgressLocation.Notification,
+      title: `weir: building ${label}`,
+      cancellable: true,
+    }, (progress, token) => new Promise<BuildSummary>((resolve) => {
+      let total = 0;
+      let done = 0;
+      const running = new Set<string>();
+      let cancelled = false;
+      token.onCancellationRequested(() => {
+        cancelled = true;
+        this.log.build(`[${timestamp()}] cancelling build ${started.id}…`);
+        client.cancelBuild(started.id).catch((err: unknown) => this.log.error(`cancel failed: ${String(err)}`));
+      });
+      const stream = client.stream(`/api/builds/${encodeURIComponent(started.id)}/events`, (kind, data) => {
+        if (kind === "plan") {
+          const plan = data as Plan;
+          total = plan.jobs.length;
+          for (const line of planLines(plan)) this.log.build(line);
+          progress.report({ message: progressMessage([], 0, total) });
+        } else if (kind === "job") {
+          const job = data as JobEvent;
+          this.log.build(`[${timestamp()}] ${jobLine(job)}`);
+          if (job.event === "start") {
+            running.add(job.recipe);
+          } else {
+            running.delete(job.recipe);
+            done += 1;
+            if (job.status === "failed") failures.push(job);
+            logs = logs.then(() => this.appendLog(job));
+          }
+          progress.report({
+            message: progressMessage([...running], done, total),
+            increment: job.event === "finish" && total ? 100 / total : undefined,
+          });
+        } else if (kind === "end") {
+          stream.close();
+          resolve(data as BuildSummary);
+        }
+      }, (error) => {
+        // The stream broke before `end` (the daemon stopped): report what we know.
+        resolve({ ...started, state: cancelled ? "cancelled" : "error",
+          error: { message: `lost the daemon while following the build${error ? `: ${error.message}` : ""}` } });
+      });
+    }));
+
+    await logs;
+    this.log.build(`[${timestamp()}] ${endLine(final, label, (Date.now() - t0) / 1000)}`);
+    void this.tell(final, label, failures);
+    return final;
+  }
+
+  /** A finished recipe's own log (what it printed, the traceback), indented under its line. */
+  private async appendLog(job: JobEvent): Promise<void> {
+    if (!job.log_path) {
+      if (job.traceback) for (const l of job.traceback.trimEnd().split("\n")) this.log.build(`    │ ${l}`);
+      return;
+    }
+    try {
+      const text = (await readFile(job.log_path, "utf8")).trimEnd();
+      const tail = text.length > LOG_TAIL ? `…\n${text.slice(-LOG_TAIL)}` : text;
+      if (tail) for (const l of tail.split("\n")) this.log.build(`    │ ${l}`);
+    } catch {
+      if (job.traceback) for (const l of job.traceback.trimEnd().split("\n")) this.log.build(`    │ ${l}`);
+    }
+  }
+
+  private async tell(final: BuildSummary, label: string, failures: JobEvent[]): Promise<void> {
+    if (final.state === "succeeded") {
+      vscode.window.setStatusBarMessage(`$(check) weir: built ${label}`, 5_000);
+      return;
+    }
+    if (final.state === "cancelled") {
+      vscode.window.setStatusBarMessage(`$(circle-slash) weir: build of ${label} cancelled`, 5_000);
+      return;
+    }
+    const failed = failures[0];
+    const message = final.state === "error"
+      ? `weir: the build of ${label} could not run: ${final.error?.message ?? "error"}${final.error?.hint ? ` — ${final.error.hint}` : ""}`
+      : failed
+        ? `weir: ${failed.recipe} failed: ${failed.error ?? "error"}`
+        : `weir: the build of ${label} failed`;
+    const actions = failed ? ["Show log", "Open recipe"] : ["Show log"];
+    const choice = await vscode.window.showErrorMessage(message, ...actions);
+    if (choice === "Show log") {
+      this.log.channel.show(true);
+    } else if (choice === "Open recipe" && failed) {
+      const node = this.store.flow?.nodes.find((n) => n.recipe?.name === failed.recipe
+        || failed.outputs.includes(n.name));
+      const where = node ? await locate(this.daemon.root, node) : undefined;
+      if (where) await open(where);
+    }
+  }
+}

@@ -1,0 +1,158 @@
+/**
+ * The extension's entry point: find the weir project, make sure weir runs in the chosen Python,
+ * then start the language server and connect to (or start) the project's daemon, and wire the
+ * views and commands to them. Everything created here is owned by the activation context.
+ */
+import * as vscode from "vscode";
+import type { LanguageClient } from "vscode-languageclient/node";
+
+import { BuildRunner } from "./builds";
+import { registerCommands } from "./commands";
+import { Daemon } from "./daemon";
+import { Documents } from "./documents";
+import { FlowPanel } from "./flowPanel";
+import { FlowStore } from "./flowStore";
+import { createClient } from "./languageClient";
+import { Logger } from "./log";
+import { findProjectRoot } from "./project";
+import {
+  checkWeir, exec, explain, resolveInterpreter, type Interpreter, type PythonExtensionApi,
+} from "./python";
+import { readSettings } from "./settings";
+import { StatusBar } from "./statusBar";
+import { DatasetsTree, RecipesTree } from "./trees";
+
+export async function activate(context: vscode.ExtensionContext): Promise<void> {
+  const channel = vscode.window.createOutputChannel("weir");
+  const log = new Logger(channel, () => readSettings().logLevel);
+  context.subscriptions.push(channel);
+
+  const root = await findProjectRoot();
+  if (!root) {
+    log.info("no weir.yaml in this workspace: nothing to do");
+    return;
+  }
+  void vscode.commands.executeCommand("setContext", "weir.active", true);
+  log.info(`weir project at ${root}`);
+
+  let interpreter: Interpreter = { path: "python3", source: "default" };
+  let ready: Promise<boolean> = Promise.resolve(false);
+  let client: LanguageClient | undefined;
+
+  const daemon = new Daemon(root, () => interpreter.path, log);
+  const store = new FlowStore(daemon, log);
+  const runner = new BuildRunner(daemon, store, log);
+  const documents = new Documents();
+  const flowPanel = new FlowPanel(context.extensionUri, daemon, store, runner, log);
+  const datasets = new DatasetsTree(store, daemon);
+  const recipes = new RecipesTree(store, daemon);
+  context.subscriptions.push(daemon, store, documents, flowPanel, datasets, recipes,
+    new StatusBar(daemon, store),
+    vscode.workspace.registerTextDocumentContentProvider(Documents.scheme, documents),
+    vscode.window.createTreeView("weir.datasets", { treeDataProvider: datasets, showCollapseAll: true }),
+    vscode.window.createTreeView("weir.recipes", { treeDataProvider: recipes, showCollapseAll: true }),
+    daemon.onDidChangeState((state) => {
+      void vscode.commands.executeCommand("setContext", "weir.daemonRunning", state === "running");
+    }),
+    store.onDidChange(() => {
+      const files = new Set((store.flow?.nodes ?? []).flatMap((n) => (n.recipe ? [vscode.Uri.joinPath(vscode.Uri.file(root), n.recipe.file).fsPath] : [])));
+      void vscode.commands.executeCommand("setContext", "weir.recipeFiles", [...files]);
+    }),
+    ...registerCommands({
+      root, daemon, store, runner, flowPanel, documents, log, run: exec,
+      python: async () => ((await ready) ? interpreter.path : undefined),
+    }),
+  );
+
+  /** Finds the interpreter, checks weir in it, and (re)starts the language server and daemon. */
+  const start = async (): Promise<boolean> => {
+    await client?.stop().catch(() => undefined);
+    client = undefined;
+    const settings = readSettings();
+    interpreter = await resolveInterpreter(settings.pythonPath, await pythonExtension(), vscode.Uri.file(root));
+    const check = await checkWeir(interpreter.path);
+    if (!check.ok) {
+      const { message, install } = explain(check, interpreter);
+      log.error(`${message}\n${check.detail}`);
+      void offerFix(message, install, log);
+      return false;
+    }
+    log.info(`weir ${check.version} in ${interpreter.path} (from ${interpreter.source})`);
+    client = createClient({
+      python: interpreter.path, root, debug: settings.logLevel === "debug",
+      runBuild: (request) => runner.build(request),
+    });
+    try {
+      await client.start();
+    } catch (err) {
+      log.error(`the weir language server did not start: ${String(err)}`);
+      void vscode.window.showErrorMessage(`weir: the language server did not start (${interpreter.path} -m weir lsp): ${String(err)}`, "Show Output")
+        .then((a) => { if (a) log.channel.show(true); });
+    }
+    if (!(await daemon.connect())) {
+      if (settings.daemonAutostart) {
+        daemon.start().catch((err: unknown) => {
+          log.error(String(err instanceof Error ? err.message : err));
+          void vscode.window.showErrorMessage(`${err instanceof Error ? err.message : String(err)}`, "Show Output")
+            .then((a) => { if (a) log.channel.show(true); });
+        });
+      } else {
+        daemon.startPolling();
+      }
+    }
+    return true;
+  };
+
+  context.subscriptions.push(
+    { dispose: () => void client?.stop() },
+    vscode.workspace.onDidChangeConfiguration((e) => {
+      if (e.affectsConfiguration("weir.pythonPath") || e.affectsConfiguration("weir.logLevel")) {
+        log.info("settings changed: restarting the language server");
+        ready = start();
+      }
+    }),
+  );
+  const python = await pythonExtension();
+  const onInterpreter = python?.environments?.onDidChangeActiveEnvironmentPath;
+  if (onInterpreter && !readSettings().pythonPath) {
+    context.subscriptions.push(onInterpreter(() => {
+      log.info("the Python interpreter changed: restarting the language server");
+      ready = start();
+    }));
+  }
+  ready = start();
+  await ready;
+}
+
+export function deactivate(): void {
+  // Everything is in context.subscriptions; VS Code disposes it. The daemon keeps running: it
+  // serves the CLI and other windows too (weir: Stop Daemon stops it).
+}
+
+async function pythonExtension(): Promise<(PythonExtensionApi & {
+  environments?: { onDidChangeActiveEnvironmentPath?: vscode.Event<unknown> };
+}) | undefined> {
+  const ext = vscode.extensions.getExtension<PythonExtensionApi>("ms-python.python");
+  if (!ext) return undefined;
+  try {
+    return (ext.isActive ? ext.exports : await ext.activate()) as PythonExtensionApi;
+  } catch {
+    return undefined;
+  }
+}
+
+async function offerFix(message: string, install: string | undefined, log: Logger): Promise<void> {
+  const actions = install ? ["Install weir", "Choose Interpreter…", "Show Output"] : ["Choose Interpreter…", "Show Output"];
+  const choice = await vscode.window.showErrorMessage(message, ...actions);
+  if (choice === "Install weir" && install) {
+    const terminal = vscode.window.createTerminal("weir: install");
+    terminal.show();
+    terminal.sendText(install);
+    void vscode.window.showInformationMessage("When the install has finished, reload the window (Developer: Reload Window) to start weir.");
+  } else if (choice === "Choose Interpreter…") {
+    const hasPython = vscode.extensions.getExtension("ms-python.python") !== undefined;
+    await vscode.commands.executeCommand(hasPython ? "python.setInterpreter" : "workbench.action.openSettings", hasPython ? undefined : "weir.pythonPath");
+  } else if (choice === "Show Output") {
+    log.channel.show(true);
+  }
+}

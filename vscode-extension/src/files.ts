@@ -1,0 +1,42 @@
+/**
+ * Where a dataset or recipe lives on disk, and opening it in an editor. A dataset opens at its
+ * recipe (the code that builds it); a source or folder at its YAML definition.
+ */
+import { access } from "node:fs/promises";
+import * as path from "node:path";
+
+import * as vscode from "vscode";
+
+import type { FlowNode } from "./api";
+
+export interface Location {
+  file: string; // absolute
+  line: number; // 1-based
+}
+
+/** The recipe of a built dataset, else datasets/<name>.yaml (folders/<name>.yaml). */
+export async function locate(root: string, node: FlowNode): Promise<Location | undefined> {
+  if (node.recipe) return { file: path.join(root, node.recipe.file), line: node.recipe.line };
+  const dir = node.kind === "folder" ? "folders" : "datasets";
+  for (const ext of ["yaml", "yml"]) {
+    const file = path.join(root, dir, `${node.name}.${ext}`);
+    try {
+      await access(file);
+      return { file, line: 1 };
+    } catch {
+      // try the next spelling
+    }
+  }
+  return undefined;
+}
+
+export async function open(location: Location, options: { preserveFocus?: boolean; column?: vscode.ViewColumn } = {}): Promise<void> {
+  const doc = await vscode.workspace.openTextDocument(vscode.Uri.file(location.file));
+  const pos = new vscode.Position(Math.max(location.line - 1, 0), 0);
+  await vscode.window.showTextDocument(doc, {
+    selection: new vscode.Range(pos, pos),
+    preserveFocus: options.preserveFocus ?? false,
+    viewColumn: options.column,
+    preview: false,
+  });
+}

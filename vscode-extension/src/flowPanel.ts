@@ -1,0 +1,131 @@
+/**
+ * The Flow view: the daemon's own Flow page in a webview panel (one per window). The page talks
+ * to the daemon only through this class — GETs under /api/ and POST /api/builds, which becomes
+ * a build with a progress notification — and gets the daemon's events relayed; a click on a
+ * node opens its recipe or YAML file beside the panel.
+ */
+import * as vscode from "vscode";
+
+import type { BuildRequest } from "./api";
+import type { BuildRunner } from "./builds";
+import type { Daemon } from "./daemon";
+import { locate, open } from "./files";
+import { messageHtml, nonce, webviewHtml } from "./flowHtml";
+import type { FlowStore } from "./flowStore";
+import type { Logger } from "./log";
+
+interface ApiMessage { type: "api"; id: number; method: string; path: string; body?: string }
+type FromPage = ApiMessage | { type: "open"; name: string } | { type: "alert"; message: string } | { type: "subscribe" };
+
+export class FlowPanel implements vscode.Disposable {
+  static readonly viewType = "weir.flow";
+  private panel: vscode.WebviewPanel | undefined;
+  private readonly subscriptions: vscode.Disposable[] = [];
+
+  constructor(private readonly extensionUri: vscode.Uri, private readonly daemon: Daemon,
+    private readonly store: FlowStore, private readonly runner: BuildRunner,
+    private readonly log: Logger) {
+    this.subscriptions.push(
+      daemon.onEvent(({ kind, data }) => this.post({ type: "event", kind, data })),
+      daemon.onDidChangeState((state) => {
+        if (state === "stopped") this.post({ type: "down" });
+        if (state === "running" && this.panel) void this.load();
+      }),
+    );
+  }
+
+  async show(): Promise<void> {
+    if (this.panel) {
+      this.panel.reveal();
+      return;
+    }
+    const media = vscode.Uri.joinPath(this.extensionUri, "media");
+    this.panel = vscode.window.createWebviewPanel(FlowPanel.viewType, "weir Flow", vscode.ViewColumn.Active, {
+      enableScripts: true,
+      retainContextWhenHidden: true,
+      enableFindWidget: true,
+      localResourceRoots: [media],
+    });
+    this.panel.iconPath = vscode.Uri.joinPath(media, "weir.svg");
+    this.panel.onDidDispose(() => { this.panel = undefined; }, null, this.subscriptions);
+    this.panel.webview.onDidReceiveMessage((m: FromPage) => this.receive(m), null, this.subscriptions);
+    await this.load();
+  }
+
+  private async load(): Promise<void> {
+    const panel = this.panel;
+    if (!panel) return;
+    const webview = panel.webview;
+    try {
+      const client = this.daemon.state === "running" && this.daemon.client ? this.daemon.client
+        : await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification,
+          title: "weir: starting the daemon for the Flow…" }, () => this.daemon.ensure());
+      const page = await client.flowPage();
+      const bridge = webview.asWebviewUri(vscode.Uri.joinPath(this.extensionUri, "media", "flow-bridge.js"));
+      webview.html = webviewHtml(page, { nonce: nonce(), cspSource: webview.cspSource, bridgeUri: bridge.toString() });
+    } catch (err) {
+      const message = err instanceof Error ? err.message : String(err);
+      this.log.error(`the Flow view: ${message}`);
+      webview.html = messageHtml(`The Flow needs the weir daemon, which is not running: ${message}. `
+        + "Run “weir: Start Daemon”, then “weir: Show Flow”.", webview.cspSource);
+    }
+  }
+
+  private async receive(message: FromPage): Promise<void> {
+    switch (message.type) {
+      case "api": return this.relay(message);
+      case "open": return this.openNode(message.name);
+      case "alert":
+        void vscode.window.showErrorMessage(`weir: ${message.message}`);
+        return;
+      case "subscribe":
+        if (this.daemon.state === "running") this.post({ type: "event", kind: "hello", data: {} });
+        return;
+    }
+  }
+
+  private async relay(message: ApiMessage): Promise<void> {
+    const reply = (status: number, body: string): void =>
+      this.post({ type: "api", id: message.id, status, body });
+    const client = this.daemon.client;
+    if (!client) {
+      reply(503, JSON.stringify({ detail: "the weir daemon is not running" }));
+      return;
+    }
+    try {
+      if (message.method === "POST" && message.path === "/api/builds") {
+        const request = JSON.parse(message.body ?? "{}") as BuildRequest;
+        void this.runner.build({ targets: request.targets ?? [], mode: request.mode ?? "required",
+          all: request.all, stale: request.stale });
+        reply(202, JSON.stringify({ state: "queued" }));
+      } else if (message.method === "GET") {
+        const answer = await client.relay("GET", message.path);
+        reply(answer.status, answer.body);
+      } else {
+        reply(403, JSON.stringify({ detail: `the Flow view may not ${message.method} ${message.path}` }));
+      }
+    } catch (err) {
+      reply(502, JSON.stringify({ detail: err instanceof Error ? err.message : String(err) }));
+    }
+  }
+
+  private async openNode(name: string): Promise<void> {
+    const node = this.store.node(name) ?? (await this.daemon.client?.flow())?.nodes.find((n) => n.name === name);
+    const where = node ? await locate(this.daemon.root, node) : undefined;
+    if (!where) {
+      void vscode.window.showWarningMessage(`weir: no file defines ${name}`);
+      return;
+    }
+    const column = this.panel?.viewColumn === vscode.ViewColumn.One ? vscode.ViewColumn.Two : vscode.ViewColumn.One;
+    await open(where, { preserveFocus: true, column });
+  }
+
+  private post(message: unknown): void {
+    void this.panel?.webview.postMessage(message);
+  }
+
+  dispose(): void {
+    this.panel?.dispose();
+    for (const s of this.subscriptions) s.dispose();
+  }
+}

@@ -1,0 +1,112 @@
+/**
+ * The Flow as the daemon last described it, kept current from the event stream: a new Flow
+ * after file changes and finished builds, the datasets being built right now (from `job`
+ * events) and the builds that are queued or running (for the status bar). Views read it; only
+ * the daemon's events change it.
+ */
+import * as vscode from "vscode";
+
+import { FINAL_STATES, type BuildState, type Flow, type FlowNode, type JobEvent } from "./api";
+import type { Daemon } from "./daemon";
+import type { Logger } from "./log";
+
+export class FlowStore implements vscode.Disposable {
+  private flowValue: Flow | undefined;
+  private readonly buildingSet = new Set<string>();
+  private readonly builds = new Map<string, BuildState>();
+  private readonly changed = new vscode.EventEmitter<void>();
+  private readonly subscriptions: vscode.Disposable[] = [];
+  private refreshing: Promise<void> | undefined;
+  private again = false;
+
+  /** Fires when the Flow, a status, or the set of running builds changed. */
+  readonly onDidChange = this.changed.event;
+
+  constructor(private readonly daemon: Daemon, private readonly log: Logger) {
+    this.subscriptions.push(
+      daemon.onEvent(({ kind, data }) => this.apply(kind, data)),
+      daemon.onDidChangeState((state) => {
+        if (state === "running") void this.refresh();
+        if (state === "stopped") {
+          this.buildingSet.clear();
+          this.builds.clear();
+          this.changed.fire();
+        }
+      }),
+    );
+  }
+
+  get flow(): Flow | undefined {
+    return this.flowValue;
+  }
+
+  node(name: string): FlowNode | undefined {
+    return this.flowValue?.nodes.find((n) => n.name === name);
+  }
+
+  isBuilding(name: string): boolean {
+    return this.buildingSet.has(name);
+  }
+
+  /** Builds queued or running in the daemon, whoever asked for them. */
+  get activeBuilds(): number {
+    let n = 0;
+    for (const state of this.builds.values()) if (!FINAL_STATES.includes(state)) n += 1;
+    return n;
+  }
+
+  /** Fetches the Flow again; concurrent calls share one request and one follow-up. */
+  refresh(): Promise<void> {
+    if (this.refreshing) {
+      this.again = true;
+      return this.refreshing;
+    }
+    this.refreshing = (async () => {
+      do {
+        this.again = false;
+        const client = this.daemon.client;
+        if (!client) return;
+        try {
+          this.flowValue = await client.flow();
+          if (this.builds.size === 0) {
+            for (const b of await client.builds()) this.builds.set(b.id, b.state);
+          }
+          this.changed.fire();
+        } catch (err) {
+          this.log.warn(`could not read the Flow from the daemon: ${String(err)}`);
+        }
+      } while (this.again);
+    })().finally(() => {
+      this.refreshing = undefined;
+    });
+    return this.refreshing;
+  }
+
+  /** Applies one event of the daemon's stream. */
+  apply(kind: string, data: unknown): void {
+    const d = (data ?? {}) as Record<string, unknown>;
+    if (kind === "hello" || kind === "flow") {
+      void this.refresh();
+    } else if (kind === "job") {
+      const job = d as unknown as JobEvent;
+      for (const o of job.outputs ?? []) {
+        if (job.event === "start") this.buildingSet.add(o);
+        else this.buildingSet.delete(o);
+      }
+      this.changed.fire();
+    } else if (kind === "build" && typeof d.id === "string" && typeof d.state === "string") {
+      this.builds.set(d.id, d.state as BuildState);
+      if (FINAL_STATES.includes(d.state as BuildState)) {
+        for (const [id, state] of this.builds) if (FINAL_STATES.includes(state)) this.builds.delete(id);
+        this.buildingSet.clear();
+        void this.refresh();
+      }
+      this.changed.fire();
+    }
+  }
+
+  dispose(): void {
+    for (const s of this.subscriptions) s.dispose();
+    this.changed.dispose();
+  }
+}

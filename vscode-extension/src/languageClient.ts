@@ -1,0 +1,64 @@
+/**
+ * Starts `weir lsp` over stdio with vscode-languageclient. The server brings completion, hover,
+ * diagnostics, definition, references, rename and the CodeLenses; the client adds one thing:
+ * the CodeLenses' `weir.build` command is run by the extension (progress notification, log in
+ * the output channel, cancel) instead of inside the server, for builds of this window's project.
+ */
+import * as vscode from "vscode";
+import {
+  LanguageClient, type LanguageClientOptions, type ServerOptions,
+} from "vscode-languageclient/node";
+
+import type { BuildMode, BuildRequest } from "./api";
+
+/** The arguments of the server's `weir.build` command (one object). */
+export interface ServerBuildArgs {
+  root: string;
+  targets: string[];
+  mode?: BuildMode;
+}
+
+/** The build a `weir.build` CodeLens asks for, if it is for `root`; else undefined. */
+export function buildFromCommand(root: string, args: unknown[]): BuildRequest | undefined {
+  const first = args[0] as Partial<ServerBuildArgs> | undefined;
+  if (!first || typeof first !== "object" || !Array.isArray(first.targets)) return undefined;
+  if (first.root !== undefined && normalise(first.root) !== normalise(root)) return undefined;
+  return { targets: first.targets.map(String), mode: first.mode ?? "required" };
+}
+
+function normalise(p: string): string {
+  return p.replace(/[\\/]+$/, "");
+}
+
+export function createClient(options: {
+  python: string;
+  root: string;
+  debug: boolean;
+  runBuild: (request: BuildRequest) => Promise<unknown>;
+  outputChannel?: vscode.OutputChannel;
+}): LanguageClient {
+  const server: ServerOptions = {
+    command: options.python,
+    args: ["-m", "weir", ...(options.debug ? ["--debug"] : []), "lsp"],
+    options: { cwd: options.root },
+  };
+  const client: LanguageClientOptions = {
+    documentSelector: [
+      { scheme: "file", language: "python" },
+      { scheme: "file", language: "sql" },
+      { scheme: "file", language: "yaml" },
+      { scheme: "file", pattern: "**/*.{sql,R,r}" },
+    ],
+    outputChannel: options.outputChannel,
+    middleware: {
+      executeCommand: async (command, args, next) => {
+        if (command === "weir.build") {
+          const request = buildFromCommand(options.root, args);
+          if (request) return options.runBuild(request);
+        }
+        return next(command, args);
+      },
+    },
+  };
+  return new LanguageClient("weir", "weir language server", server, client);
+}

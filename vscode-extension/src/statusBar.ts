@@ -1,0 +1,71 @@
+/**
+ * The status-bar item: the daemon's state and how many builds are queued or running. A click
+ * opens a small menu of the actions that make sense in that state.
+ */
+import * as vscode from "vscode";
+
+import type { Daemon, DaemonState } from "./daemon";
+import type { FlowStore } from "./flowStore";
+
+export function statusText(state: DaemonState, builds: number, url?: string):
+{ text: string; tooltip: string } {
+  switch (state) {
+    case "running":
+      return builds > 0
+        ? { text: `$(sync~spin) weir: ${builds} build${builds === 1 ? "" : "s"}`,
+          tooltip: `weir daemon at ${url ?? "?"}: ${builds} build${builds === 1 ? "" : "s"} queued or running` }
+        : { text: "$(pass) weir", tooltip: `weir daemon running at ${url ?? "?"}` };
+    case "starting":
+      return { text: "$(loading~spin) weir: starting", tooltip: "Starting the weir daemon…" };
+    case "stopping":
+      return { text: "$(loading~spin) weir: stopping", tooltip: "Stopping the weir daemon…" };
+    default:
+      return { text: "$(circle-slash) weir: stopped", tooltip: "The weir daemon is not running: click to start it" };
+  }
+}
+
+export class StatusBar implements vscode.Disposable {
+  private readonly item = vscode.window.createStatusBarItem("weir.status", vscode.StatusBarAlignment.Left, 10);
+  private readonly subscriptions: vscode.Disposable[];
+
+  constructor(private readonly daemon: Daemon, private readonly store: FlowStore) {
+    this.item.name = "weir";
+    this.item.command = "weir.statusMenu";
+    this.subscriptions = [
+      daemon.onDidChangeState(() => this.update()),
+      store.onDidChange(() => this.update()),
+    ];
+    this.update();
+    this.item.show();
+  }
+
+  update(): void {
+    const { text, tooltip } = statusText(this.daemon.state, this.store.activeBuilds, this.daemon.client?.url);
+    this.item.text = text;
+    this.item.tooltip = tooltip;
+  }
+
+  dispose(): void {
+    for (const s of this.subscriptions) s.dispose();
+    this.item.dispose();
+  }
+}
+
+/** The status-bar item's menu. */
+export async function statusMenu(daemon: Daemon): Promise<void> {
+  const running = daemon.state === "running";
+  const items: (vscode.QuickPickItem & { command: string })[] = running
+    ? [
+      { label: "$(type-hierarchy) Show Flow", command: "weir.showFlow" },
+      { label: "$(run-all) Build All Stale", command: "weir.buildStale" },
+      { label: "$(output) Show Output", command: "weir.showOutput" },
+      { label: "$(debug-restart) Restart Daemon", command: "weir.restartDaemon" },
+      { label: "$(debug-stop) Stop Daemon", command: "weir.stopDaemon" },
+    ]
+    : [
+      { label: "$(debug-start) Start Daemon", command: "weir.startDaemon" },
+      { label: "$(output) Show Output", command: "weir.showOutput" },
+    ];
+  const choice = await vscode.window.showQuickPick(items, { title: "weir", placeHolder: "weir daemon" });
+  if (choice) await vscode.commands.executeCommand(choice.command);
+}

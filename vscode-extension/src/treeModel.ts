@@ -1,0 +1,77 @@
+/**
+ * What the weir views show, as plain data: datasets grouped by tag, recipes with their outputs,
+ * the icon and words for a status. No VS Code objects here, so it is tested on literal Flows.
+ */
+import type { Flow, FlowNode, RecipeRef } from "./api";
+
+export const UNTAGGED = "untagged";
+
+/** Tag → its datasets (a dataset with two tags is in both groups); tags sorted, untagged last. */
+export function groupByTag(nodes: FlowNode[]): [string, FlowNode[]][] {
+  const groups = new Map<string, FlowNode[]>();
+  for (const node of nodes) {
+    const tags = node.tags.length ? node.tags : [UNTAGGED];
+    for (const tag of tags) {
+      const list = groups.get(tag) ?? [];
+      list.push(node);
+      groups.set(tag, list);
+    }
+  }
+  const byName = (a: FlowNode, b: FlowNode): number => a.name.localeCompare(b.name);
+  return [...groups.entries()]
+    .map(([tag, list]): [string, FlowNode[]] => [tag, [...list].sort(byName)])
+    .sort(([a], [b]) => (a === UNTAGGED ? 1 : b === UNTAGGED ? -1 : a.localeCompare(b)));
+}
+
+export interface RecipeEntry {
+  recipe: RecipeRef;
+  outputs: FlowNode[];
+}
+
+/** Every recipe once, with the datasets it builds, sorted by file then line. */
+export function recipes(flow: Flow): RecipeEntry[] {
+  const byName = new Map<string, RecipeEntry>();
+  for (const node of flow.nodes) {
+    if (!node.recipe) continue;
+    const entry = byName.get(node.recipe.name) ?? { recipe: node.recipe, outputs: [] };
+    entry.outputs.push(node);
+    byName.set(node.recipe.name, entry);
+  }
+  return [...byName.values()].sort((a, b) => a.recipe.file.localeCompare(b.recipe.file)
+    || a.recipe.line - b.recipe.line);
+}
+
+/** The datasets built by recipes in `file` (relative to the root). */
+export function outputsOfFile(flow: Flow, file: string): string[] {
+  return flow.nodes.filter((n) => n.recipe?.file === file).map((n) => n.name);
+}
+
+export type DisplayStatus = "building" | "source" | "folder" | "up to date" | "stale" | "never built" | "failed" | "unknown";
+
+export function displayStatus(node: FlowNode, building: boolean): DisplayStatus {
+  if (building) return "building";
+  if (node.kind === "source" || node.status === "source") return "source";
+  return node.status ?? "unknown";
+}
+
+/** A codicon and a theme colour per status: the Testing view's colours, which every theme sets. */
+export function statusIcon(status: DisplayStatus, kind: FlowNode["kind"]): { id: string; color?: string } {
+  switch (status) {
+    case "building": return { id: "sync~spin", color: "charts.blue" };
+    case "source": return { id: kind === "folder" ? "folder" : "database", color: "descriptionForeground" };
+    case "up to date": return { id: "pass-filled", color: "testing.iconPassed" };
+    case "stale": return { id: "warning", color: "list.warningForeground" };
+    case "never built": return { id: "circle-large-outline", color: "disabledForeground" };
+    case "failed": return { id: "error", color: "testing.iconFailed" };
+    default: return { id: "question" };
+  }
+}
+
+/** The words beside a dataset in the tree: "stale · recipe changed". */
+export function statusDescription(node: FlowNode, building: boolean): string {
+  const status = displayStatus(node, building);
+  if (status === "building") return "building…";
+  if (status === "source") return node.kind === "folder" ? "folder" : "source";
+  const reasons = node.reasons ?? [];
+  return reasons.length && status !== "up to date" ? `${status} · ${reasons.join(", ")}` : status;
+}
