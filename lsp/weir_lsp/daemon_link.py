@@ -23,24 +23,9 @@ log = logging.getLogger(__name__)
 FINAL_STATES = ("succeeded", "failed", "cancelled", "error")
 
 
-def running_client(root: Path) -> DaemonClient | None:
-    """A client for the project's daemon if one runs and answers, else None."""
-    from weir.server.daemon import daemon_info
-
-    info = daemon_info(root)
-    if not info:
-        return None
-    client = DaemonClient(str(info["url"]), str(info["token"]), timeout=5)
-    try:
-        client.health()
-    except WeirError:
-        return None
-    return client
-
-
 def ensure_daemon(root: Path) -> DaemonClient:
     """The project's daemon, started in the background (as `weir daemon start`) if none runs."""
-    client = running_client(root)
+    client = DaemonClient.running(root)
     if client is not None:
         return client
     done = subprocess.run([sys.executable, "-m", "weir", "--project", str(root), "daemon",
@@ -49,7 +34,7 @@ def ensure_daemon(root: Path) -> DaemonClient:
         said = (done.stderr or done.stdout).strip().splitlines()
         raise WeirError("could not start the weir daemon" + (f": {said[0]}" if said else ""),
                         hint=f"run `weir daemon start` in {root} to see why")
-    client = running_client(root)
+    client = DaemonClient.running(root)
     if client is None:
         raise WeirError("the weir daemon started but does not answer",
                         hint=f"see {root / '.weir' / 'logs' / 'daemon.log'}")
@@ -89,7 +74,7 @@ class EventFollower:
 
     def _run(self) -> None:
         while not self._stop.is_set():
-            client = running_client(self.root)
+            client = DaemonClient.running(self.root)
             if client is None:
                 self._stop.wait(self.poll_seconds)
                 continue
