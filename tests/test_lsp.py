@@ -1,56 +1,31 @@
-"""The language server end to end: a real LSP client (pytest-lsp) talks to `weir lsp` over
-stdio about a real project on disk."""
+"""The language server end to end: a real LSP client (pytest-lsp, with VS Code's capabilities)
+talks to `weir lsp` over stdio about real projects on disk."""
 
 from __future__ import annotations
 
-import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 import pytest_lsp
 from lsprotocol import types as t
-from pytest_lsp import ClientServerConfig, LanguageClient
+from pytest_lsp import LanguageClient
 
 from conftest import SMALL, write_files
-
-PROJECT: dict[str, Path] = {}
-
-
-@pytest.fixture(autouse=True)
-def project(tmp_path: Path) -> Path:
-    root = tmp_path / "small"
-    write_files(root, SMALL)
-    PROJECT["root"] = root
-    return root
+from lsp_support import (SERVER, change_doc, complete, diagnostics_for, hover_text, open_doc,
+                         position_of, start)
 
 
-@pytest_lsp.fixture(config=ClientServerConfig(server_command=[sys.executable, "-m", "weir",
-                                                                "lsp"]))
-async def client(lsp_client: LanguageClient):
-    await lsp_client.initialize_session(t.InitializeParams(
-        capabilities=t.ClientCapabilities(),
-        root_uri=PROJECT["root"].as_uri()))
+@pytest.fixture
+def project(make_project: Callable[..., Path]) -> Path:
+    return make_project(SMALL, name="small")
+
+
+@pytest_lsp.fixture(config=SERVER)
+async def client(lsp_client: LanguageClient, project: Path):
+    await start(lsp_client, project)
     yield
     await lsp_client.shutdown_session()
-
-
-def open_doc(client: LanguageClient, path: Path, text: str | None = None,
-             language: str = "python") -> str:
-    uri = path.as_uri()
-    client.text_document_did_open(t.DidOpenTextDocumentParams(text_document=t.TextDocumentItem(
-        uri=uri, language_id=language, version=1,
-        text=path.read_text() if text is None else text)))
-    return uri
-
-
-async def complete(client: LanguageClient, uri: str, line: int, char: int) -> list[str]:
-    result = await client.text_document_completion_async(t.CompletionParams(
-        text_document=t.TextDocumentIdentifier(uri=uri),
-        position=t.Position(line=line, character=char)))
-    if result is None:
-        return []
-    items = result.items if isinstance(result, t.CompletionList) else result
-    return sorted(i.label for i in items)
 
 
 async def test_completion_of_dataset_names_where_they_belong(client: LanguageClient,
@@ -64,44 +39,152 @@ async def test_completion_of_dataset_names_where_they_belong(client: LanguageCli
     assert await complete(client, uri, 3, 3) == []  # the decorator: none either
     sql = open_doc(client, project / "recipes/q.sql", "SELECT * FROM ord", "sql")
     assert await complete(client, sql, 0, 17) == ["orders", "orders_clean"]
-    assert await complete(client, sql, 0, 6) == []  # the select list is not a table position
+    assert await complete(client, sql, 0, 6) == []  # right after SELECT: nothing yet
+
+
+async def test_completion_items_say_what_a_dataset_is(client: LanguageClient,
+                                                      project: Path) -> None:
+    uri = open_doc(client, project / "recipes/q.sql", "SELECT * FROM ord", "sql")
+    result = await client.text_document_completion_async(t.CompletionParams(
+        text_document=t.TextDocumentIdentifier(uri=uri), position=t.Position(line=0,
+                                                                              character=17)))
+    assert isinstance(result, t.CompletionList)
+    orders = next(i for i in result.items if i.label == "orders")
+    assert orders.detail == "source · landing:orders.csv"
+    assert isinstance(orders.documentation, t.MarkupContent)
+    assert "raw orders" in orders.documentation.value
+    assert "`customer`" in orders.documentation.value  # the schema, read from the CSV
+
+
+async def test_completion_of_columns(client: LanguageClient, project: Path) -> None:
+    text = ("from weir import recipe\n\n@recipe\ndef big(orders, orders_clean):\n"
+            '    a = orders["cu\n'
+            "    b = orders.am\n"
+            '    c = orders[["id", "\n'
+            '    d = customers["\n'
+            "    e = weir.\n"
+            '    f = orders_clean["\n')
+    uri = open_doc(client, project / "recipes/big.py", text)
+    assert await complete(client, uri, 4, 18) == ["customer"]
+    assert await complete(client, uri, 5, 17) == ["amount"]
+    assert await complete(client, uri, 6, 24) == ["amount", "customer", "id"]
+    assert await complete(client, uri, 7, 19) == []  # customers is not an input here
+    assert await complete(client, uri, 8, 13) == []  # a module, not a dataset
+    assert await complete(client, uri, 9, 22) == []  # never built: no schema known yet
+
+    sql_text = "SELECT a, o.\nFROM orders AS o\nWHERE "
+    sql = open_doc(client, project / "recipes/q.sql", sql_text, "sql")
+    assert await complete(client, sql, 0, 8) == ["amount"]
+    assert await complete(client, sql, 0, 12) == ["amount", "customer", "id"]  # alias o.
+    assert await complete(client, sql, 2, 6) == ["amount", "customer", "id"]
+    assert await complete(client, sql, 1, 4) == []  # the FROM keyword itself
+
+
+async def test_completion_of_connections_and_variables(client: LanguageClient,
+                                                       project: Path) -> None:
+    yaml = open_doc(client, project / "datasets/extra.yaml",
+                    "connection: la\npath: x.csv\n", "yaml")
+    assert await complete(client, yaml, 0, 14) == ["landing"]
+    assert await complete(client, yaml, 1, 7) == []
+    py = open_doc(client, project / "recipes/v.py",
+                  'from weir import var\nx = var("mi")\ny = var("')
+    assert await complete(client, py, 1, 11) == ["min_amount"]
+    assert await complete(client, py, 2, 9) == ["label", "min_amount"]
 
 
 async def test_hover_shows_what_a_dataset_is(client: LanguageClient, project: Path) -> None:
     uri = open_doc(client, project / "recipes/per_customer.sql", language="sql")
-    hover = await client.text_document_hover_async(t.HoverParams(
-        text_document=t.TextDocumentIdentifier(uri=uri), position=t.Position(line=2, character=8)))
-    assert hover is not None
-    text = hover.contents.value  # type: ignore[union-attr]
-    assert "**orders_clean**" in text and "built by `recipes/clean.py:" in text
+    text = await hover_text(client, uri, 2, 8)
+    assert text is not None
+    assert text.startswith("**orders_clean**")
+    assert "built by `orders_clean` at `recipes/clean.py:10`" in text
     assert "used by `per_customer`" in text
-    nothing = await client.text_document_hover_async(t.HoverParams(
-        text_document=t.TextDocumentIdentifier(uri=uri), position=t.Position(line=1, character=2)))
-    assert nothing is None
+    assert "status: **never built**" in text
+    assert await hover_text(client, uri, 1, 2) is None  # SELECT: a keyword, not a dataset
+    source = open_doc(client, project / "recipes/clean.py")
+    line, char = position_of((project / "recipes/clean.py").read_text(), "orders:")
+    text = await hover_text(client, source, line, char)
+    assert text is not None and "source · `landing:orders.csv`" in text
+    assert "| customer | string | yes |" in text  # the schema as a table
+    yaml = open_doc(client, project / "datasets/orders.yaml", language="yaml")
+    conn = await hover_text(client, yaml, 1, 14)
+    assert conn is not None and "**landing** — filesystem connection" in conn
 
 
-async def test_diagnostics_as_you_type(client: LanguageClient, project: Path) -> None:
+async def test_diagnostics_as_you_type_with_a_quick_fix(client: LanguageClient,
+                                                        project: Path) -> None:
     path = project / "recipes/clean.py"
     uri = open_doc(client, path)
-    await client.wait_for_notification(t.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)
-    assert list(client.diagnostics.get(uri, [])) == []
+    assert await diagnostics_for(client, uri) == []
     broken = path.read_text().replace("def orders_clean(orders:", "def orders_clean(ordrs:")
-    client.text_document_did_change(t.DidChangeTextDocumentParams(
-        text_document=t.VersionedTextDocumentIdentifier(uri=uri, version=2),
-        content_changes=[t.TextDocumentContentChangeWholeDocument(text=broken)]))
-    await client.wait_for_notification(t.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)
-    diags = client.diagnostics[uri]
-    assert len(diags) == 1
+    change_doc(client, uri, broken, 2)
+    diags = await diagnostics_for(client, uri, want=1)
     assert diags[0].message.startswith("unknown input 'ordrs'")
     assert "did you mean 'orders'?" in diags[0].message
-    assert diags[0].range.start.line == broken.splitlines().index(
-        next(ln for ln in broken.splitlines() if "ordrs" in ln))
+    line, char = position_of(broken, "ordrs")
+    assert (diags[0].range.start.line, diags[0].range.start.character,
+            diags[0].range.end.character) == (line, char, char + len("ordrs"))
+    actions = await client.text_document_code_action_async(t.CodeActionParams(
+        text_document=t.TextDocumentIdentifier(uri=uri), range=diags[0].range,
+        context=t.CodeActionContext(diagnostics=diags)))
+    assert actions is not None and len(actions) == 1
+    action = actions[0]
+    assert isinstance(action, t.CodeAction) and action.title == "Change to 'orders'"
+    assert action.edit is not None and action.edit.changes is not None
+    assert list(action.edit.changes[uri]) == [t.TextEdit(range=diags[0].range, new_text="orders")]
     # Fixing it clears the diagnostic — without saving.
-    client.text_document_did_change(t.DidChangeTextDocumentParams(
-        text_document=t.VersionedTextDocumentIdentifier(uri=uri, version=3),
-        content_changes=[t.TextDocumentContentChangeWholeDocument(text=path.read_text())]))
-    await client.wait_for_notification(t.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)
-    assert list(client.diagnostics[uri]) == []
+    change_doc(client, uri, path.read_text(), 3)
+    assert await diagnostics_for(client, uri, want=0) == []
+
+
+async def test_diagnostics_for_the_flow_and_the_yaml(client: LanguageClient,
+                                                     project: Path) -> None:
+    yaml_path = project / "datasets/orders.yaml"
+    yaml_text = yaml_path.read_text().replace("connection: landing", "connection: landng")
+    yaml_uri = open_doc(client, yaml_path, yaml_text, "yaml")
+    diags = await diagnostics_for(client, yaml_uri, want=1)
+    assert "unknown connection 'landng'" in diags[0].message
+    assert diags[0].data == {"replace": "landing"}
+    assert diags[0].range.start.character == yaml_text.splitlines()[1].index("landng")
+    change_doc(client, yaml_uri, yaml_path.read_text() + "descripton: typo\n", 2)
+    diags = await diagnostics_for(client, yaml_uri, want=1)
+    assert "unknown key 'descripton'" in diags[0].message
+    assert diags[0].data == {"replace": "description"}
+
+    loop = open_doc(client, project / "recipes/loop.py",
+                    "from weir import recipe\n\n@recipe\ndef a(b):\n    return b\n\n"
+                    "@recipe\ndef b(a):\n    return a\n")
+    diags = await diagnostics_for(client, loop)
+    assert any("cycle" in d.message for d in diags)
+    dup = open_doc(client, project / "recipes/dup.py",
+                   "from weir import recipe\n\n@recipe\ndef customers(orders):\n"
+                   "    return orders\n")
+    diags = await diagnostics_for(client, dup)
+    assert any("customers" in d.message and "recipes/clean.py" in d.message for d in diags)
+
+
+async def test_a_column_not_in_the_inputs_schema(client: LanguageClient, project: Path) -> None:
+    text = ("from weir import recipe\n\n@recipe\ndef big(orders):\n"
+            '    return orders[orders["amont"] > 2][["id", "customer"]]\n')
+    uri = open_doc(client, project / "recipes/big.py", text)
+    diags = await diagnostics_for(client, uri, want=1)
+    assert diags[0].severity == t.DiagnosticSeverity.Warning
+    assert diags[0].message.startswith("column 'amont' is not in orders's schema")
+    line, char = position_of(text, "amont")
+    assert (diags[0].range.start.line, diags[0].range.start.character,
+            diags[0].range.end.character) == (line, char, char + 5)
+    assert diags[0].data == {"replace": "amount"}
+    # Once the recipe makes the column itself, using it is fine.
+    change_doc(client, uri, text.replace("    return", "    orders = orders.assign(amont=1)\n"
+                                         "    return"), 2)
+    assert await diagnostics_for(client, uri, want=0) == []
+
+    sql_text = "SELECT o.custmer, sum(amount) AS total\nFROM orders o\nGROUP BY 1\nORDER BY total"
+    sql = open_doc(client, project / "recipes/q.sql", sql_text, "sql")
+    diags = await diagnostics_for(client, sql, want=1)
+    assert "column 'custmer' is not in orders's schema" in diags[0].message
+    assert (diags[0].range.start.line, diags[0].range.start.character) == position_of(
+        sql_text, "custmer")
 
 
 async def test_files_outside_a_project_and_broken_files(client: LanguageClient,
@@ -110,11 +193,25 @@ async def test_files_outside_a_project_and_broken_files(client: LanguageClient,
     loose.write_text("def f(x):\n    return x\n")
     uri = open_doc(client, loose)
     assert await complete(client, uri, 0, 6) == []
+    assert await hover_text(client, uri, 0, 6) is None
     bad = open_doc(client, project / "recipes/bad.py", "def oops(:\n    weir.Dataset('o')\n")
-    await client.wait_for_notification(t.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)
-    assert "syntax error" in client.diagnostics[bad][0].message
+    diags = await diagnostics_for(client, bad)
+    assert "syntax error" in diags[0].message
     assert await complete(client, bad, 1, 19) == ["orders", "orders_clean"]  # still answers
+    empty = open_doc(client, project / "recipes/empty.sql", "", "sql")
+    assert await complete(client, empty, 0, 0) == []
+    assert await hover_text(client, empty, 5, 0) is None  # past the end of the file
 
+
+async def test_a_long_recipe_file(client: LanguageClient, project: Path) -> None:
+    body = "".join(f"def helper_{i}(x):\n    return x + {i}\n\n" for i in range(1670))
+    text = ("from weir import recipe\n\n" + body + "@recipe\ndef last(orders):\n"
+            '    return orders[["cu\n')
+    assert text.count("\n") > 5000
+    uri = open_doc(client, project / "recipes/long.py", text)
+    last = text.count("\n") - 1
+    assert await complete(client, uri, last, 22) == ["customer"]
+    assert await hover_text(client, uri, last - 1, 12) is not None
 
 
 async def test_definition_references_and_symbols(client: LanguageClient, project: Path) -> None:
@@ -134,16 +231,101 @@ async def test_definition_references_and_symbols(client: LanguageClient, project
     refs = await client.text_document_references_async(t.ReferenceParams(
         text_document=t.TextDocumentIdentifier(uri=sql), position=t.Position(line=2, character=8),
         context=t.ReferenceContext(include_declaration=False)))
+    assert refs is not None
     assert [r.uri.rsplit("/", 1)[1] for r in refs] == ["per_customer.sql"]
 
     syms = await client.text_document_document_symbol_async(t.DocumentSymbolParams(
         text_document=t.TextDocumentIdentifier(uri=(project / "recipes/clean.py").as_uri())))
+    assert syms is not None
     assert [s.name for s in syms] == ["orders_clean", "customers"]
-    assert "orders → orders_clean" in syms[0].detail
+    assert "orders → orders_clean" in (syms[0].detail or "")
 
 
-async def test_hover_says_the_status(client: LanguageClient, project: Path) -> None:
-    uri = open_doc(client, project / "recipes/per_customer.sql", language="sql")
-    hover = await client.text_document_hover_async(t.HoverParams(
-        text_document=t.TextDocumentIdentifier(uri=uri), position=t.Position(line=2, character=8)))
-    assert "status: **never built**" in hover.contents.value  # type: ignore[union-attr]
+async def test_several_projects_in_one_workspace(client: LanguageClient, project: Path,
+                                                 tmp_path: Path) -> None:
+    other = tmp_path / "other"
+    write_files(other, {"weir.yaml": "name: other\n",
+                        "landing/sales.csv": "id,total\n1,2\n",
+                        "datasets/sales.yaml": "connection: landing\npath: sales.csv\n",
+                        "connections.yaml": "connections:\n  landing:\n    type: filesystem\n"
+                                            "    root: landing\n"})
+    mine = open_doc(client, project / "recipes/q.sql", "SELECT * FROM ", "sql")
+    theirs = open_doc(client, other / "recipes/q.sql", "SELECT * FROM ", "sql")
+    assert await complete(client, mine, 0, 14) == ["customers", "orders", "orders_clean",
+                                                   "per_customer"]
+    assert await complete(client, theirs, 0, 14) == ["sales"]
+
+
+def apply_edit(root: Path, edit: t.WorkspaceEdit) -> None:
+    """Apply a workspace edit to the files on disk, as an editor does."""
+    from pygls.workspace import TextDocument
+
+    for change in edit.document_changes or []:
+        if isinstance(change, t.RenameFile):
+            Path(change.old_uri[7:]).rename(change.new_uri[7:])
+        elif isinstance(change, t.TextDocumentEdit):
+            path = Path(change.text_document.uri[7:])
+            doc = TextDocument(change.text_document.uri, path.read_text())
+            for e in sorted(change.edits, key=lambda e: (e.range.start.line,  # type: ignore
+                                                        e.range.start.character), reverse=True):
+                doc.apply_change(t.TextDocumentContentChangePartial(range=e.range,
+                                                                    text=e.new_text))
+            path.write_text(doc.source)
+        else:
+            raise AssertionError(f"unexpected change {change}")
+
+
+async def rename(client: LanguageClient, uri: str, line: int, char: int,
+                 new: str) -> t.WorkspaceEdit | None:
+    return await client.text_document_rename_async(t.RenameParams(
+        text_document=t.TextDocumentIdentifier(uri=uri),
+        position=t.Position(line=line, character=char), new_name=new))
+
+
+async def test_rename_a_dataset_across_the_project(client: LanguageClient,
+                                                   project: Path) -> None:
+    from weir.workspace import Workspace
+
+    clean = project / "recipes/clean.py"
+    uri = open_doc(client, clean)
+    line, char = position_of(clean.read_text(), "orders:")
+    prepared = await client.text_document_prepare_rename_async(t.PrepareRenameParams(
+        text_document=t.TextDocumentIdentifier(uri=uri), position=t.Position(line=line,
+                                                                              character=char)))
+    assert prepared == t.Range(start=t.Position(line=line, character=char),
+                               end=t.Position(line=line, character=char + 6))
+    edit = await rename(client, uri, line, char, "raw_orders")
+    assert edit is not None
+    apply_edit(project, edit)
+    assert not (project / "datasets/orders.yaml").exists()
+    text = clean.read_text()
+    assert "def orders_clean(raw_orders: pd.DataFrame)" in text
+    assert "return keep_big(raw_orders)" in text
+    assert "def customers(raw_orders):" in text and 'raw_orders[["customer"]]' in text
+
+    # A recipe's output named by its function, read by a SQL recipe.
+    sql = open_doc(client, project / "recipes/per_customer.sql", language="sql")
+    edit = await rename(client, sql, 2, 8, "orders_valid")
+    assert edit is not None
+    apply_edit(project, edit)
+    assert "def orders_valid(" in clean.read_text()
+    assert "FROM orders_valid" in (project / "recipes/per_customer.sql").read_text()
+    ws = Workspace.open(project)
+    assert sorted(ws.project.datasets) == ["customers", "orders_valid", "per_customer",
+                                           "raw_orders"]
+    assert set(ws.flow.upstream["per_customer"]) == {"orders_valid"}
+    assert set(ws.flow.upstream["orders_valid"]) == {"raw_orders"}
+    ws.close()
+
+
+async def test_rename_refuses_what_would_break(client: LanguageClient, project: Path) -> None:
+    sql = open_doc(client, project / "recipes/per_customer.sql", language="sql")
+    with pytest.raises(Exception, match="a dataset named 'customers' already exists"):
+        await rename(client, sql, 2, 8, "customers")
+    with pytest.raises(Exception, match="not a valid dataset name"):
+        await rename(client, sql, 2, 8, "2fast")
+    nothing = await client.text_document_prepare_rename_async(t.PrepareRenameParams(
+        text_document=t.TextDocumentIdentifier(uri=sql), position=t.Position(line=1,
+                                                                              character=2)))
+    assert nothing is None  # SELECT is not a dataset
+    assert (project / "datasets/orders.yaml").exists()

@@ -37,6 +37,22 @@ class DaemonClient:
                                    hint="start one with `weir daemon start`")
         return cls(str(info["url"]), str(info["token"]))
 
+    @classmethod
+    def running(cls, root: Path) -> DaemonClient | None:
+        """A client for the project's daemon if one runs and answers, else None (also for a
+        daemon.json left behind by a killed daemon)."""
+        from weir.server.daemon import daemon_info
+
+        info = daemon_info(root)
+        if not info:
+            return None
+        client = cls(str(info["url"]), str(info["token"]), timeout=5)
+        try:
+            client.health()
+        except DaemonNotRunning:
+            return None
+        return client
+
     def _request(self, method: str, path: str, body: Any = None) -> Any:
         data = json.dumps(body).encode() if body is not None else None
         req = urllib.request.Request(self.url + path, data=data, method=method, headers={

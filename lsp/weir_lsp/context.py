@@ -1,51 +1,136 @@
-"""What is under the cursor: which dataset name is expected or named there.
+"""What is under the cursor: which kind of name is expected there, and of what.
 
-Pure functions over a line of text, so they are tested without an editor.
+Pure functions over text, so they are tested without an editor. They read the line as typed —
+half-written code does not parse, and completion is asked for exactly then.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from enum import Enum
 
 IDENT = r"[A-Za-z_][A-Za-z0-9_]*"
+
+# SQL words that may follow a table name and so are never its alias.
+_SQL_KEYWORDS = frozenset("""
+    where join left right inner outer full cross natural on using group order by having limit
+    offset union intersect except window qualify as select from and or not lateral semi anti
+    asof positional
+""".split())
+
+
+class SlotKind(str, Enum):
+    DATASET = "dataset"
+    COLUMN = "column"
+    CONNECTION = "connection"
+    VARIABLE = "variable"
 
 
 @dataclass(frozen=True)
 class Slot:
-    """A place where a dataset name goes: the partial name typed so far and where it starts."""
+    """A place where a name goes: its kind, the partial name typed so far, where it starts,
+    and for a column the expression it belongs to (a recipe parameter, a SQL table or alias;
+    None for "any table of this query")."""
 
+    kind: SlotKind
     prefix: str
     start: int
+    owner: str | None = None
+    attribute: bool = False  # `df.col`: only identifier-shaped names fit
+
+
+def _slot(kind: SlotKind, prefix: str, col: int, owner: str | None = None,
+          attribute: bool = False) -> Slot:
+    return Slot(kind, prefix, col - len(prefix), owner, attribute)
 
 
 def completion_slot(language: str, line: str, col: int) -> Slot | None:
-    """Where a dataset name is expected at ``col``, or None (no completion there)."""
+    """What is expected at ``col`` of ``line``, or None (no completion there)."""
     before = line[:col]
     if language == "python":
-        m = re.search(r"""weir\.(?:Dataset|Folder)\(\s*["']([A-Za-z0-9_]*)$""", before) or \
-            re.search(r"""\b(?:Dataset|Folder)\(\s*["']([A-Za-z0-9_]*)$""", before)
-        if m:
-            return Slot(m.group(1), col - len(m.group(1)))
-        m = re.search(r"""outputs\s*=\s*\[[^\]]*["']([A-Za-z0-9_]*)$""", before)
-        if m:
-            return Slot(m.group(1), col - len(m.group(1)))
-        m = re.search(r"^\s*def\s+" + IDENT + r"\s*\(([^)]*)$", before)
-        if m:
-            params = m.group(1)
-            current = re.split(r",", params)[-1]
-            if ":" in current or "=" in current:
-                return None  # typing an annotation or default, not a name
-            name = current.strip()
-            if re.fullmatch(r"[A-Za-z0-9_]*", name):
-                return Slot(name, col - len(name))
-        return None
+        return _python_slot(before, col)
     if language == "sql":
-        m = re.search(r"\b(?:from|join)\s+([A-Za-z0-9_]*)$", before, re.IGNORECASE)
+        return _sql_slot(before, col)
+    if language == "yaml":
+        m = re.match(r"^\s*connection\s*:\s*([A-Za-z0-9_-]*)$", before)
         if m:
-            return Slot(m.group(1), col - len(m.group(1)))
-        return None
+            return _slot(SlotKind.CONNECTION, m.group(1), col)
     return None
+
+
+def _python_slot(before: str, col: int) -> Slot | None:
+    if "#" in before and not re.search(r"""["'][^"']*#""", before):
+        return None  # in a comment
+    m = re.search(r"""\b(?:weir\.)?(?:Dataset|Folder)\(\s*["']([A-Za-z0-9_]*)$""", before)
+    if m:
+        return _slot(SlotKind.DATASET, m.group(1), col)
+    m = re.search(r"""\bvar\(\s*["']([A-Za-z0-9_]*)$""", before)
+    if m:
+        return _slot(SlotKind.VARIABLE, m.group(1), col)
+    m = re.search(r"""outputs\s*=\s*\[[^\]]*["']([A-Za-z0-9_]*)$""", before)
+    if m:
+        return _slot(SlotKind.DATASET, m.group(1), col)
+    m = re.search(r"^\s*def\s+" + IDENT + r"\s*\(([^)]*)$", before)
+    if m:
+        current = m.group(1).split(",")[-1]
+        if ":" in current or "=" in current:
+            return None  # typing an annotation or default, not a name
+        name = current.strip()
+        if re.fullmatch(r"[A-Za-z0-9_]*", name):
+            return _slot(SlotKind.DATASET, name, col)
+        return None
+    # df["col  and  df[["a", "col
+    m = re.search(r"""(""" + IDENT + r""")\[\[?(?:\s*["'][^"']*["']\s*,)*\s*["']([^"'\]]*)$""",
+                  before)
+    if m:
+        return _slot(SlotKind.COLUMN, m.group(2), col, m.group(1))
+    m = re.search(r"(?<![\w.])(" + IDENT + r")\.([A-Za-z0-9_]*)$", before)
+    if m:
+        return _slot(SlotKind.COLUMN, m.group(2), col, m.group(1), attribute=True)
+    return None
+
+
+def _sql_slot(before: str, col: int) -> Slot | None:
+    if "--" in before:
+        return None
+    m = re.search(r"\b(?:from|join)\s+([A-Za-z0-9_]*)$", before, re.IGNORECASE)
+    if m:
+        return _slot(SlotKind.DATASET, m.group(1), col)
+    m = re.search(r"(?<![\w.])(" + IDENT + r")\.([A-Za-z0-9_]*)$", before)
+    if m:
+        return _slot(SlotKind.COLUMN, m.group(2), col, m.group(1))
+    m = re.search(r"""(?:\b(?:select|where|on|and|or|by|having|distinct)\s+|[,(=<>+\-*/]\s*)"""
+                  r"""([A-Za-z_][A-Za-z0-9_]*|)$""", before, re.IGNORECASE)
+    if m and m.group(1).lower() not in _SQL_KEYWORDS:
+        return _slot(SlotKind.COLUMN, m.group(1), col)
+    return None
+
+
+def sql_tables(text: str) -> dict[str, str]:
+    """``alias or name -> table`` for every table named after FROM/JOIN in a (possibly
+    half-written) query."""
+    out: dict[str, str] = {}
+    for m in re.finditer(r"\b(?:from|join)\s+(" + IDENT + r")(?:\s+(?:as\s+)?(" + IDENT + r"))?",
+                         text, re.IGNORECASE):
+        table, alias = m.group(1), m.group(2)
+        out[table] = table
+        if alias and alias.lower() not in _SQL_KEYWORDS:
+            out[alias] = table
+    return out
+
+
+def def_params_above(lines: list[str], line: int) -> list[str]:
+    """The parameter names of the nearest ``def`` at or above 0-based ``line`` — for a file that
+    does not parse right now, where the model has no recipe to ask."""
+    for i in range(min(line, len(lines) - 1), -1, -1):
+        m = re.match(r"\s*def\s+" + IDENT + r"\s*\(", lines[i])
+        if m:
+            text = "".join(lines[i:i + 20])[m.end():]
+            params = text.split(")", 1)[0]
+            return [p.split(":")[0].split("=")[0].strip().lstrip("*")
+                    for p in params.split(",") if p.strip()]
+    return []
 
 
 def word_at(line: str, col: int) -> tuple[str, int, int] | None:

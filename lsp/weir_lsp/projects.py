@@ -2,20 +2,50 @@
 
 Open documents are overlays over the disk, so diagnostics, completion and hover follow what the
 user types, not what was last saved. Parsing goes through a long-lived parse cache, so a
-keystroke re-parses one file.
+keystroke re-parses one file. What the data says (statuses, observed schemas, row counts) is
+read from the state store and kept until the store or the Flow's fingerprints change, so a
+hover or a CodeLens answers from memory.
 """
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
+from weir.build.state import DatasetRecord, StateStore
 from weir.flow.graph import Flow, build_flow
-from weir.model.diagnostics import Diagnostic
+from weir.flow.status import Status
+from weir.model.diagnostics import Diagnostic, Severity
 from weir.model.loader import find_project_root, load_project
 from weir.model.parse_cache import ParseCache
-from weir.model.project import Project
+from weir.model.project import Dataset, Project, Recipe
+from weir.workspace import STATE_DIR, Workspace, machine_connections_file
+
+# Source data can change on disk without any event reaching us: statuses older than this are
+# recomputed on the next question.
+STATUS_TTL = 5.0
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    type: str
+    nullable: bool = True
+
+
+@dataclass
+class DataFacts:
+    """What the state store says, read at one moment."""
+
+    key: tuple[Any, ...]
+    taken: float
+    records: dict[str, DatasetRecord]
+    commits: dict[str, str]
+    statuses: dict[str, Status] | None
 
 
 @dataclass
@@ -27,32 +57,171 @@ class OpenProject:
     flow: Flow | None = None
     diagnostics: list[Diagnostic] = field(default_factory=list)
     published: set[str] = field(default_factory=set)  # files the editor has diagnostics for
+    generation: int = 0  # bumped by every reload that changed what the Flow computes
+    _flow_key: tuple[Any, ...] = ()
+    _facts: DataFacts | None = None
+    _source_schemas: dict[str, tuple[Any, list[Column] | None]] = field(default_factory=dict)
+    _lock: threading.RLock = field(default_factory=threading.RLock)
 
     def reload(self) -> None:
-        project, diags = load_project(self.root, overlays=self.overlays, cache=self.cache)
-        flow = None
-        if project is not None:
-            flow, flow_diags = build_flow(project)
-            diags += flow_diags
-        self.project = project or self.project
-        self.flow = flow or self.flow
-        self.diagnostics = diags
+        with self._lock:
+            project, diags = load_project(self.root, overlays=self.overlays, cache=self.cache,
+                                          machine_connections=machine_connections_file())
+            flow = None
+            if project is not None:
+                flow, flow_diags = build_flow(project)
+                diags += flow_diags
+            self.project = project or self.project
+            self.flow = flow or self.flow
+            self.diagnostics = diags
+            key = _flow_key(self.project)
+            if key != self._flow_key:
+                self._flow_key = key
+                self.generation += 1
 
     def relative(self, path: Path) -> str:
         return path.resolve().relative_to(self.root).as_posix()
 
+    @property
+    def has_errors(self) -> bool:
+        return any(d.severity == Severity.ERROR for d in self.diagnostics)
+
+    # -- what the data says ------------------------------------------------------------
+    def invalidate_facts(self) -> None:
+        """Forget what the state store said (a build ended, the daemon told us)."""
+        with self._lock:
+            self._facts = None
+
+    def facts(self, with_status: bool = True) -> DataFacts:
+        with self._lock:
+            key = (self.generation, _store_key(self.root))
+            facts = self._facts
+            fresh = facts is not None and facts.key == key and (
+                time.monotonic() - facts.taken < STATUS_TTL)
+            if facts is None or not fresh or (with_status and facts.statuses is None):
+                facts = self._read_facts(with_status)
+                self._facts = facts
+            return facts
+
+    def _read_facts(self, with_status: bool) -> DataFacts:
+        db = self.root / STATE_DIR / "state.db"
+        records: dict[str, DatasetRecord] = {}
+        commits: dict[str, str] = {}
+        statuses: dict[str, Status] | None = None
+        if self.project is not None and self.flow is not None and with_status \
+                and not self.has_errors:
+            ws = Workspace(self.root, self.project, self.flow, self.diagnostics)
+            try:
+                snap = ws.snapshot()
+                statuses, records = snap.statuses, snap.records
+                commits = ws.state.run_commits()
+            except Exception:  # noqa: BLE001 - unreachable data must not break the editor
+                statuses = None
+            finally:
+                ws.close()
+        elif db.exists():
+            store = StateStore(db)
+            try:
+                records, commits = store.records(), store.run_commits()
+            finally:
+                store.close()
+        # The snapshot may have written (source stats): key on the store as it is now.
+        return DataFacts((self.generation, _store_key(self.root)), time.monotonic(), records,
+                         commits, statuses)
+
+    def status(self, name: str) -> Status | None:
+        statuses = self.facts().statuses
+        return statuses.get(name) if statuses else None
+
+    def schema(self, name: str) -> list[Column] | None:
+        """The dataset's columns: declared, else observed at its last build, else (for a local
+        source file) read from the file's header."""
+        if self.project is None or name not in self.project.datasets:
+            return None
+        ds = self.project.datasets[name]
+        if ds.schema:
+            return [Column(c.name, c.type, c.nullable) for c in ds.schema]
+        record = self.facts(with_status=False).records.get(name)
+        if record is not None and record.schema:
+            return [Column(str(c), str(ty), bool(n)) for c, ty, n in record.schema]
+        if ds.is_source and not ds.is_folder:
+            return self._source_schema(ds)
+        return None
+
+    def _source_schema(self, ds: Dataset) -> list[Column] | None:
+        assert self.project is not None
+        from weir.storage.backends import backend_for
+
+        conn = self.project.connections.get(ds.connection)
+        if conn is None or conn.type != "filesystem":
+            return None  # only local files are cheap enough to look into while typing
+        try:
+            backend = backend_for(self.root, conn.name, conn.type, conn.params)
+            path = backend.local_path(ds.path)
+            if path is None or not path.is_file():
+                return None
+            stat = path.stat()
+            key = (str(path), stat.st_mtime_ns, stat.st_size, ds.format)
+            cached = self._source_schemas.get(ds.name)
+            if cached is not None and cached[0] == key:
+                return cached[1]
+            batch = next(iter(backend.batches(ds.path, ds.format, 64)), None)
+            columns = None if batch is None else [
+                Column(f.name, str(f.type), f.nullable) for f in batch.schema]
+        except Exception:  # noqa: BLE001 - a file we cannot read simply has no known schema
+            return None
+        self._source_schemas[ds.name] = (key, columns)
+        return columns
+
+    # -- where things are -------------------------------------------------------------
+    def recipe_at(self, rel: str, line: int) -> Recipe | None:
+        """The recipe whose definition encloses 1-based ``line`` of file ``rel``."""
+        if self.project is None:
+            return None
+        best = None
+        for recipe in self.project.recipes.values():
+            if recipe.file == rel and recipe.line <= line and (
+                    best is None or recipe.line > best.line):
+                best = recipe
+        return best
+
+
+def _flow_key(project: Project | None) -> tuple[Any, ...]:
+    """What statuses depend on in the project's text: recipes' code and variables, datasets'
+    definitions. A keystroke in a comment leaves it alone, so cached statuses stay."""
+    if project is None:
+        return ()
+    return (tuple(sorted((r.name, r.code_hash, r.input_names, r.outputs)
+                         for r in project.recipes.values())),
+            tuple(sorted((n, repr(d.definition())) for n, d in project.datasets.items())),
+            repr(sorted(project.config.variables.items())))
+
+
+def _store_key(root: Path) -> tuple[int, ...]:
+    out = []
+    for suffix in ("", "-wal"):
+        try:
+            st = (root / STATE_DIR / f"state.db{suffix}").stat()
+            out += [st.st_mtime_ns, st.st_size]
+        except OSError:
+            out += [0, 0]
+    return tuple(out)
+
 
 class Projects:
+    """Every project the editor has touched, by root: each gets its own Flow."""
+
     def __init__(self) -> None:
         self.by_root: dict[Path, OpenProject] = {}
 
     def for_path(self, path: Path) -> OpenProject | None:
-        root = find_project_root(path.parent)
+        root = find_project_root(path if path.is_dir() else path.parent)
         if root is None:
             return None
         if root not in self.by_root:
-            state = OpenProject(root, ParseCache(root / ".weir" / "cache" / "flow.msgpack"))
+            state = OpenProject(root, ParseCache(root / STATE_DIR / "cache" / "flow.msgpack"))
             state.reload()
+            state.cache.save()
             self.by_root[root] = state
         return self.by_root[root]
 

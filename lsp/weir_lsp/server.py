@@ -1,24 +1,230 @@
 """`weir lsp`: a pygls language server over stdio.
 
-One handler per LSP feature, each a thin shell over the project model: diagnostics from the
-Flow as you type, completion of dataset and folder names where one is expected, and hover with
-a dataset's schema, status, producer and consumers.
+This module only wires LSP requests to the feature modules (completion, hover, checks, rename,
+lenses) and owns the two things that outlive a request: the open projects and the links to
+their daemons. Every handler answers from memory — the project model kept current by each
+keystroke and the data facts cached per project — so answers take milliseconds.
 """
 
 from __future__ import annotations
 
+import asyncio
+import concurrent.futures
+import logging
+import re
+import uuid
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from lsprotocol import types as t
 from pygls.lsp.server import LanguageServer
 from pygls.uris import from_fs_path, to_fs_path
 
 from weir._version import __version__
-from weir_lsp.context import completion_slot, word_at
+from weir.errors import WeirError
+from weir.model.diagnostics import Diagnostic, Severity
+from weir_lsp import completion, hover, lenses, rename
+from weir_lsp.checks import column_diagnostics
+from weir_lsp.context import word_at
+from weir_lsp.daemon_link import EventFollower, ensure_daemon, follow_build
 from weir_lsp.projects import OpenProject, Projects
 
-server = LanguageServer("weir", __version__)
-projects = Projects()
+log = logging.getLogger(__name__)
+
+_QUOTED = re.compile(r"'([^']+)'")
+_SUGGESTION = re.compile(r"did you mean '([^']+)'")
+
+
+class WeirLanguageServer(LanguageServer):
+    """The server and its long-lived state: projects by root, one daemon follower each."""
+
+    def __init__(self) -> None:
+        super().__init__("weir", __version__)
+        self.projects = Projects()
+        self.followers: dict[Path, EventFollower] = {}
+        self.event_loop: asyncio.AbstractEventLoop | None = None
+
+    # -- documents --------------------------------------------------------------------
+    def project_of(self, uri: str) -> tuple[OpenProject, str] | None:
+        path = _path(uri)
+        if path is None:
+            return None
+        try:
+            project = self.projects.for_path(path)
+            if project is None or project.project is None:
+                return None
+            self._follow(project)
+            return project, project.relative(path)
+        except (OSError, ValueError):
+            return None
+
+    def lines(self, uri: str) -> list[str]:
+        return list(self.workspace.get_text_document(uri).lines)
+
+    def changed(self, uri: str, text: str | None) -> None:
+        path = _path(uri)
+        if path is None:
+            return
+        try:
+            project = self.projects.set_text(path, text)
+        except (OSError, ValueError):
+            return
+        if project is not None:
+            self._follow(project)
+            self.publish(project)
+
+    def publish(self, project: OpenProject) -> None:
+        """Every file of the project gets its diagnostics (an empty list clears old ones)."""
+        diags = list(project.diagnostics)
+        if project.project is not None:
+            for rel, text in project.overlays.items():
+                diags += column_diagnostics(project.project, rel, text, _column_names(project))
+        by_file: dict[str, list[t.Diagnostic]] = {}
+        for d in diags:
+            by_file.setdefault(d.file, []).append(self._to_lsp(project, d))
+        for rel in set(by_file) | set(project.overlays) | project.published:
+            uri = from_fs_path(str(project.root / rel))
+            if uri:
+                self.text_document_publish_diagnostics(t.PublishDiagnosticsParams(
+                    uri=uri, diagnostics=by_file.get(rel, [])))
+        project.published = set(by_file)
+
+    def _to_lsp(self, project: OpenProject, d: Diagnostic) -> t.Diagnostic:
+        """On the right range: the quoted name the message is about, where the line has it."""
+        line = max(d.line - 1, 0)
+        start, end = d.col, 10_000
+        if d.end_col is not None:
+            end = d.end_col
+        else:
+            text = self._line_text(project, d.file, line)
+            quoted = _QUOTED.search(d.message)
+            if text is not None and quoted:
+                m = re.search(r"(?<![\w])" + re.escape(quoted.group(1)) + r"(?![\w])", text)
+                if m:
+                    start, end = m.start(), m.end()
+        suggestion = _SUGGESTION.search(d.message + " " + (d.hint or ""))
+        message = d.message + (f"\n{d.hint}" if d.hint else "")
+        return t.Diagnostic(
+            range=t.Range(start=t.Position(line=line, character=start),
+                          end=t.Position(line=max((d.end_line or d.line) - 1, 0), character=end)),
+            message=message, source="weir",
+            severity=t.DiagnosticSeverity.Error if d.severity is Severity.ERROR
+            else t.DiagnosticSeverity.Warning,
+            data={"replace": suggestion.group(1)} if suggestion else None)
+
+    def _line_text(self, project: OpenProject, rel: str, line: int) -> str | None:
+        text = project.overlays.get(rel)
+        if text is None:
+            try:
+                text = (project.root / rel).read_text(encoding="utf-8")
+            except OSError:
+                return None
+        lines = text.splitlines()
+        return lines[line] if line < len(lines) else None
+
+    # -- the daemon -------------------------------------------------------------------
+    def _follow(self, project: OpenProject) -> None:
+        if project.root in self.followers:
+            return
+        follower = EventFollower(project.root, lambda: self._data_changed(project))
+        self.followers[project.root] = follower
+        follower.start()
+
+    def _data_changed(self, project: OpenProject) -> None:
+        """From a follower thread: a build ended — statuses and schemas are news."""
+        project.invalidate_facts()
+        loop = self.event_loop
+        if loop is None or loop.is_closed():
+            return
+        loop.call_soon_threadsafe(self._refresh_lenses)
+
+    def _refresh_lenses(self) -> None:
+        caps = self.client_capabilities.workspace
+        if caps is not None and caps.code_lens is not None and caps.code_lens.refresh_support:
+            self.workspace_code_lens_refresh(None)
+
+    async def build(self, args: dict[str, Any]) -> dict[str, Any]:
+        """Run a build through the project's daemon (starting one if none runs), reporting its
+        progress to the editor; cancelling the progress cancels the build."""
+        root = Path(str(args.get("root") or ""))
+        targets = [str(x) for x in args.get("targets") or []]
+        mode = str(args.get("mode") or "required")
+        if not targets:
+            raise WeirError("weir.build needs targets", hint="e.g. {targets: ['orders_clean']}")
+        loop = asyncio.get_running_loop()
+        progress = self.work_done_progress
+        token: str | None = None
+        caps = self.client_capabilities.window
+        if caps is not None and caps.work_done_progress:
+            token = f"weir-build-{uuid.uuid4().hex[:8]}"
+            await progress.create_async(token)
+            progress.begin(token, t.WorkDoneProgressBegin(
+                title=f"weir: {args.get('label') or 'build ' + ' '.join(targets)}",
+                cancellable=True, message="starting…"))
+        try:
+            client = await asyncio.to_thread(ensure_daemon, root)
+            build = await asyncio.to_thread(client.start_build, targets, mode)
+            build_id = str(build["id"])
+
+            def cancel(future: concurrent.futures.Future[Any]) -> None:
+                if future.cancelled():  # the user pressed Cancel on the progress
+                    loop.run_in_executor(None, client.cancel_build, build_id)
+
+            if token is not None and token in progress.tokens:
+                progress.tokens[token].add_done_callback(cancel)
+            final = await asyncio.to_thread(follow_build, client, build_id,
+                                            self._progress_reporter(loop, token))
+            summary = _summary(final)
+        except WeirError as exc:
+            if token is not None:
+                progress.end(token, t.WorkDoneProgressEnd(message=exc.message))
+            raise
+        if token is not None:
+            progress.end(token, t.WorkDoneProgressEnd(message=summary))
+        project = self.projects.by_root.get(root.resolve())
+        if project is not None:
+            project.invalidate_facts()
+            self._refresh_lenses()
+        if final.get("state") != "succeeded":
+            self.window_show_message(t.ShowMessageParams(
+                type=t.MessageType.Error, message=f"weir: {summary}"))
+        return {"id": build_id, "state": final.get("state"), "error": final.get("error"),
+                "summary": summary}
+
+    def _progress_reporter(self, loop: asyncio.AbstractEventLoop, token: str | None
+                           ) -> Callable[[str, dict[str, Any]], None]:
+        """A callback for the build's events (on a worker thread) that reports progress."""
+        counts = {"done": 0, "total": 0}
+
+        def on_event(kind: str, data: dict[str, Any]) -> None:
+            if token is None:
+                return
+            message = None
+            if kind == "plan":
+                counts["total"] = len(data.get("jobs") or [])
+                message = f"{counts['total']} to run" if counts["total"] else "up to date"
+            elif kind == "job" and data.get("event") == "start":
+                message = f"running {data.get('recipe')}"
+            elif kind == "job" and data.get("event") == "finish":
+                counts["done"] += 1
+                message = f"{data.get('recipe')}: {data.get('status')}"
+            if message is not None:
+                pct = int(100 * counts["done"] / counts["total"]) if counts["total"] else None
+                loop.call_soon_threadsafe(self.work_done_progress.report, token,
+                                          t.WorkDoneProgressReport(message=message,
+                                                                   percentage=pct))
+        return on_event
+
+
+def _summary(build: dict[str, Any]) -> str:
+    state = build.get("state")
+    error = build.get("error")
+    if state == "error" and isinstance(error, dict):
+        return f"build error: {error.get('message')}"
+    if state == "failed":
+        return f"build failed: {error or 'a recipe failed'} (see its log)"
+    return f"build {state}"
 
 
 def _path(uri: str) -> Path | None:
@@ -26,244 +232,232 @@ def _path(uri: str) -> Path | None:
     return Path(fs) if fs else None
 
 
-def _language(path: Path) -> str:
-    return {".py": "python", ".sql": "sql"}.get(path.suffix, "yaml")
+def _language(rel: str) -> str:
+    return {".py": "python", ".sql": "sql"}.get(Path(rel).suffix, "yaml")
 
 
-def _publish(project: OpenProject) -> None:
-    """Every file of the project gets its diagnostics (an empty list clears old ones)."""
-    by_file: dict[str, list[t.Diagnostic]] = {}
-    for d in project.diagnostics:
-        line = max(d.line - 1, 0)
-        severity = (t.DiagnosticSeverity.Error if d.severity.value == "error"
-                    else t.DiagnosticSeverity.Warning)
-        message = d.message + (f"\n{d.hint}" if d.hint else "")
-        by_file.setdefault(d.file, []).append(t.Diagnostic(
-            range=t.Range(start=t.Position(line=line, character=d.col),
-                          end=t.Position(line=line, character=10_000)),
-            message=message, severity=severity, source="weir"))
-    known = set(by_file) | set(project.overlays) | project.published
-    for rel in known:
-        uri = from_fs_path(str(project.root / rel))
-        if uri:
-            server.text_document_publish_diagnostics(t.PublishDiagnosticsParams(
-                uri=uri, diagnostics=by_file.get(rel, [])))
-    project.published = set(by_file)
+def _column_names(project: OpenProject) -> Any:
+    def names(dataset: str) -> list[str] | None:
+        cols = project.schema(dataset)
+        return [c.name for c in cols] if cols else None
+    return names
 
 
-def _changed(uri: str, text: str | None) -> None:
-    path = _path(uri)
-    if path is None:
-        return
-    project = projects.set_text(path, text)
-    if project is not None:
-        _publish(project)
+def create_server() -> WeirLanguageServer:
+    ls = WeirLanguageServer()
+
+    @ls.feature(t.INITIALIZED)
+    async def initialized(params: t.InitializedParams) -> None:
+        ls.event_loop = asyncio.get_running_loop()
+
+    @ls.feature(t.SHUTDOWN)
+    def shutdown(params: None) -> None:
+        for follower in ls.followers.values():
+            follower.stop()
+
+    @ls.feature(t.TEXT_DOCUMENT_DID_OPEN)
+    def did_open(params: t.DidOpenTextDocumentParams) -> None:
+        ls.changed(params.text_document.uri, params.text_document.text)
+
+    @ls.feature(t.TEXT_DOCUMENT_DID_CHANGE)
+    def did_change(params: t.DidChangeTextDocumentParams) -> None:
+        uri = params.text_document.uri
+        ls.changed(uri, ls.workspace.get_text_document(uri).source)
+
+    @ls.feature(t.TEXT_DOCUMENT_DID_SAVE)
+    def did_save(params: t.DidSaveTextDocumentParams) -> None:
+        uri = params.text_document.uri
+        ls.changed(uri, ls.workspace.get_text_document(uri).source)
+
+    @ls.feature(t.TEXT_DOCUMENT_DID_CLOSE)
+    def did_close(params: t.DidCloseTextDocumentParams) -> None:
+        ls.changed(params.text_document.uri, None)
+
+    @ls.feature(t.TEXT_DOCUMENT_COMPLETION,
+                t.CompletionOptions(trigger_characters=['"', "'", " ", "(", ",", "."]))
+    def complete(params: t.CompletionParams) -> t.CompletionList | None:
+        found = ls.project_of(params.text_document.uri)
+        if found is None:
+            return None
+        project, rel = found
+        items = completion.complete(project, _language(rel),
+                                    ls.lines(params.text_document.uri), params.position)
+        return None if items is None else t.CompletionList(is_incomplete=False, items=items)
+
+    def name_at(uri: str, position: t.Position, kinds: tuple[str, ...] = ("dataset",)
+                ) -> tuple[OpenProject, str, str, t.Range] | None:
+        found = ls.project_of(uri)
+        if found is None:
+            return None
+        project, _rel = found
+        lines = ls.lines(uri)
+        if position.line >= len(lines):
+            return None
+        word = word_at(lines[position.line], position.character)
+        if word is None:
+            return None
+        name, start, end = word
+        assert project.project is not None
+        kind = ("dataset" if name in project.project.datasets else
+                "connection" if name in project.project.connections else None)
+        if kind is None or kind not in kinds:
+            return None
+        return project, name, kind, t.Range(
+            start=t.Position(line=position.line, character=start),
+            end=t.Position(line=position.line, character=end))
+
+    @ls.feature(t.TEXT_DOCUMENT_HOVER)
+    def on_hover(params: t.HoverParams) -> t.Hover | None:
+        found = name_at(params.text_document.uri, params.position, ("dataset", "connection"))
+        if found is None:
+            return None
+        project, name, kind, rng = found
+        text = (hover.dataset_markdown(project, name) if kind == "dataset"
+                else hover.connection_markdown(project, name))
+        return t.Hover(contents=t.MarkupContent(kind=t.MarkupKind.Markdown, value=text),
+                       range=rng)
+
+    def location(project: OpenProject, file: str, line: int) -> t.Location:
+        pos = t.Position(line=max(line - 1, 0), character=0)
+        return t.Location(uri=from_fs_path(str(project.root / file)) or "",
+                          range=t.Range(start=pos, end=pos))
+
+    @ls.feature(t.TEXT_DOCUMENT_DEFINITION)
+    def definition(params: t.DefinitionParams) -> t.Location | None:
+        """A dataset's producing recipe (its def line or SQL file), else its YAML file."""
+        found = name_at(params.text_document.uri, params.position, ("dataset", "connection"))
+        if found is None:
+            return None
+        project, name, kind, _ = found
+        assert project.project is not None
+        if kind == "connection":
+            conn = project.project.connections[name]
+            return location(project, conn.location.file, conn.location.line)
+        recipe = project.project.producer(name)
+        if recipe is not None:
+            return location(project, recipe.file, recipe.line)
+        ds = project.project.datasets[name]
+        return location(project, ds.location.file, max(ds.location.line, 1))
+
+    @ls.feature(t.TEXT_DOCUMENT_REFERENCES)
+    def references(params: t.ReferenceParams) -> list[t.Location] | None:
+        """Every recipe that reads the dataset (at the input's line), and its definition."""
+        found = name_at(params.text_document.uri, params.position)
+        if found is None:
+            return None
+        project, name, _, _ = found
+        assert project.project is not None
+        out = [location(project, inp.location.file, inp.location.line)
+               for recipe in project.project.recipes.values()
+               for inp in recipe.inputs if inp.name == name]
+        if params.context.include_declaration:
+            here = definition(t.DefinitionParams(text_document=params.text_document,
+                                                 position=params.position))
+            if here is not None:
+                out.insert(0, here)
+        return out
+
+    @ls.feature(t.TEXT_DOCUMENT_DOCUMENT_SYMBOL)
+    def symbols(params: t.DocumentSymbolParams) -> list[t.DocumentSymbol] | None:
+        """The recipes of a file, each with the datasets it writes as children."""
+        found = ls.project_of(params.text_document.uri)
+        if found is None:
+            return None
+        project, rel = found
+        assert project.project is not None
+        out = []
+        for recipe in sorted(project.project.recipes.values(), key=lambda r: r.line):
+            if recipe.file != rel:
+                continue
+            line = max(recipe.line - 1, 0)
+            rng = t.Range(start=t.Position(line=line, character=0),
+                          end=t.Position(line=line, character=len(recipe.name) + 4))
+            children = [t.DocumentSymbol(name=o, kind=t.SymbolKind.Variable, range=rng,
+                                         selection_range=rng, detail="output")
+                        for o in recipe.outputs]
+            inputs = ", ".join(recipe.input_names) or "no inputs"
+            out.append(t.DocumentSymbol(
+                name=recipe.name, kind=t.SymbolKind.Function, range=rng, selection_range=rng,
+                detail=f"{recipe.kind.value} recipe: {inputs} → {', '.join(recipe.outputs)}",
+                children=children))
+        return out
+
+    @ls.feature(t.TEXT_DOCUMENT_CODE_ACTION,
+                t.CodeActionOptions(code_action_kinds=[t.CodeActionKind.QuickFix]))
+    def code_actions(params: t.CodeActionParams) -> list[t.CodeAction] | None:
+        """"Change to 'orders'" for every diagnostic that knows the closest name."""
+        out = []
+        for d in params.context.diagnostics:
+            if d.source != "weir" or not isinstance(d.data, dict) or "replace" not in d.data:
+                continue
+            new = str(d.data["replace"])
+            out.append(t.CodeAction(
+                title=f"Change to '{new}'", kind=t.CodeActionKind.QuickFix, diagnostics=[d],
+                is_preferred=True, edit=t.WorkspaceEdit(changes={
+                    params.text_document.uri: [t.TextEdit(range=d.range, new_text=new)]})))
+        return out or None
+
+    @ls.feature(t.TEXT_DOCUMENT_PREPARE_RENAME)
+    def prepare_rename(params: t.PrepareRenameParams) -> t.Range | None:
+        found = name_at(params.text_document.uri, params.position)
+        return None if found is None else found[3]
+
+    @ls.feature(t.TEXT_DOCUMENT_RENAME, t.RenameOptions(prepare_provider=True))
+    def on_rename(params: t.RenameParams) -> t.WorkspaceEdit | None:
+        found = name_at(params.text_document.uri, params.position)
+        if found is None:
+            return None
+        project, old, _, _ = found
+        assert project.project is not None
+        plan = rename.plan_rename(project.project, project.root, old, params.new_name,
+                                  dict(project.overlays))
+        return _workspace_edit(ls, project, plan)
+
+    @ls.feature(t.TEXT_DOCUMENT_CODE_LENS, t.CodeLensOptions(resolve_provider=False))
+    def code_lens(params: t.CodeLensParams) -> list[t.CodeLens] | None:
+        found = ls.project_of(params.text_document.uri)
+        if found is None:
+            return None
+        project, rel = found
+        return lenses.recipe_lenses(project, rel)
+
+    @ls.command(lenses.BUILD_COMMAND)
+    async def build_command(*args: Any) -> dict[str, Any]:
+        if not args or not isinstance(args[0], dict):
+            raise WeirError("weir.build takes one argument: {root, targets, mode}")
+        return await ls.build(args[0])
+
+    return ls
 
 
-@server.feature(t.TEXT_DOCUMENT_DID_OPEN)
-def did_open(params: t.DidOpenTextDocumentParams) -> None:
-    _changed(params.text_document.uri, params.text_document.text)
+def _workspace_edit(ls: WeirLanguageServer, project: OpenProject,
+                    plan: rename.RenamePlan) -> t.WorkspaceEdit:
+    caps = ls.client_capabilities.workspace
+    edit_caps = caps.workspace_edit if caps is not None else None
+    can_move = bool(edit_caps and edit_caps.document_changes and edit_caps.resource_operations
+                    and t.ResourceOperationKind.Rename in edit_caps.resource_operations)
+    if plan.moves and not can_move:
+        raise WeirError("this editor cannot rename files, and renaming a dataset renames "
+                        + ", ".join(old for old, _ in plan.moves),
+                        hint="rename the files yourself, then the references")
 
+    def uri(rel: str) -> str:
+        return from_fs_path(str(project.root / rel)) or ""
 
-@server.feature(t.TEXT_DOCUMENT_DID_CHANGE)
-def did_change(params: t.DidChangeTextDocumentParams) -> None:
-    doc = server.workspace.get_text_document(params.text_document.uri)
-    _changed(params.text_document.uri, doc.source)
+    def text_edits(rel: str) -> list[t.TextEdit]:
+        return [t.TextEdit(range=t.Range(start=t.Position(line=e.line, character=e.start),
+                                         end=t.Position(line=e.line, character=e.end)),
+                           new_text=e.text) for e in plan.edits[rel]]
 
-
-@server.feature(t.TEXT_DOCUMENT_DID_SAVE)
-def did_save(params: t.DidSaveTextDocumentParams) -> None:
-    doc = server.workspace.get_text_document(params.text_document.uri)
-    _changed(params.text_document.uri, doc.source)
-
-
-@server.feature(t.TEXT_DOCUMENT_DID_CLOSE)
-def did_close(params: t.DidCloseTextDocumentParams) -> None:
-    _changed(params.text_document.uri, None)
-
-
-def _schema_text(project: OpenProject, name: str) -> str:
-    from weir.build.state import StateStore
-
-    assert project.project is not None and project.flow is not None
-    ds = project.project.datasets[name]
-    lines = [f"**{name}**" + (f" — {ds.description}" if ds.description else "")]
-    kind = "source" if ds.is_source else ("managed folder" if ds.is_folder else "dataset")
-    lines.append(f"\n{kind} · `{ds.connection}:{ds.path}`")
-    record = None
-    db = project.root / ".weir" / "state.db"
-    if db.exists():
-        store = StateStore(db)
-        try:
-            record = store.records().get(name)
-        finally:
-            store.close()
-    schema = record.schema if record and record.schema else (
-        [[c.name, c.type, c.nullable] for c in ds.schema] if ds.schema else None)
-    status = _status(project, name)
-    if status:
-        lines.append(f"\nstatus: **{status}**")
-    if record is not None and record.row_count is not None:
-        lines.append(f"\n{record.row_count:,} rows")
-    if schema:
-        lines.append("\n| column | type | nullable |\n|---|---|---|")
-        lines += [f"| {c} | {ty} | {'yes' if n else 'no'} |" for c, ty, n in schema]
-    recipe = project.project.producer(name)
-    if recipe is not None:
-        lines.append(f"\nbuilt by `{recipe.file}:{recipe.line}`")
-    consumers = project.flow.downstream.get(name, ())
-    if consumers:
-        lines.append("\nused by " + ", ".join(f"`{c}`" for c in consumers))
-    return "\n".join(lines)
-
-
-def _status(project: OpenProject, name: str) -> str | None:
-    """Up to date / stale and why / never built — from the state store, as `weir status`."""
-    from weir.workspace import Workspace
-
-    if project.project is None or project.flow is None or project.diagnostics and any(
-            d.severity.value == "error" for d in project.diagnostics):
-        return None
-    ws = Workspace(project.root, project.project, project.flow, project.diagnostics)
-    try:
-        return ws.snapshot().statuses[name].describe()
-    except Exception:  # noqa: BLE001 - a hover must never fail because data is unreachable
-        return None
-    finally:
-        ws.close()
-
-
-@server.feature(t.TEXT_DOCUMENT_COMPLETION,
-                t.CompletionOptions(trigger_characters=['"', "'", " ", "(", ","]))
-def completion(params: t.CompletionParams) -> t.CompletionList | None:
-    path = _path(params.text_document.uri)
-    if path is None:
-        return None
-    project = projects.for_path(path)
-    if project is None or project.project is None:
-        return None
-    doc = server.workspace.get_text_document(params.text_document.uri)
-    line = doc.lines[params.position.line] if params.position.line < len(doc.lines) else ""
-    slot = completion_slot(_language(path), line.rstrip("\n"), params.position.character)
-    if slot is None:
-        return None
-    items = []
-    for name, ds in sorted(project.project.datasets.items()):
-        if not name.startswith(slot.prefix):
-            continue
-        kind = "source" if ds.is_source else ("folder" if ds.is_folder else "dataset")
-        items.append(t.CompletionItem(
-            label=name, kind=t.CompletionItemKind.Folder if ds.is_folder
-            else t.CompletionItemKind.Variable, detail=f"{kind} · {ds.connection}:{ds.path}",
-            documentation=ds.description))
-    return t.CompletionList(is_incomplete=False, items=items)
-
-
-@server.feature(t.TEXT_DOCUMENT_HOVER)
-def hover(params: t.HoverParams) -> t.Hover | None:
-    path = _path(params.text_document.uri)
-    if path is None:
-        return None
-    project = projects.for_path(path)
-    if project is None or project.project is None or project.flow is None:
-        return None
-    doc = server.workspace.get_text_document(params.text_document.uri)
-    if params.position.line >= len(doc.lines):
-        return None
-    found = word_at(doc.lines[params.position.line], params.position.character)
-    if found is None or found[0] not in project.project.datasets:
-        return None
-    name, start, end = found
-    return t.Hover(contents=t.MarkupContent(kind=t.MarkupKind.Markdown,
-                                            value=_schema_text(project, name)),
-                   range=t.Range(start=t.Position(line=params.position.line, character=start),
-                                 end=t.Position(line=params.position.line, character=end)))
-
-
-def _dataset_under_cursor(uri: str, position: t.Position) -> tuple[OpenProject, str] | None:
-    path = _path(uri)
-    if path is None:
-        return None
-    project = projects.for_path(path)
-    if project is None or project.project is None:
-        return None
-    doc = server.workspace.get_text_document(uri)
-    if position.line >= len(doc.lines):
-        return None
-    found = word_at(doc.lines[position.line], position.character)
-    if found is None or found[0] not in project.project.datasets:
-        return None
-    return project, found[0]
-
-
-def _location(project: OpenProject, file: str, line: int) -> t.Location:
-    pos = t.Position(line=max(line - 1, 0), character=0)
-    return t.Location(uri=from_fs_path(str(project.root / file)) or "",
-                      range=t.Range(start=pos, end=pos))
-
-
-@server.feature(t.TEXT_DOCUMENT_DEFINITION)
-def definition(params: t.DefinitionParams) -> t.Location | None:
-    """A dataset's producing recipe (its def line or SQL file), else its YAML file."""
-    found = _dataset_under_cursor(params.text_document.uri, params.position)
-    if found is None:
-        return None
-    project, name = found
-    assert project.project is not None
-    recipe = project.project.producer(name)
-    if recipe is not None:
-        return _location(project, recipe.file, recipe.line)
-    ds = project.project.datasets[name]
-    return _location(project, ds.location.file, max(ds.location.line, 1))
-
-
-@server.feature(t.TEXT_DOCUMENT_REFERENCES)
-def references(params: t.ReferenceParams) -> list[t.Location] | None:
-    """Every recipe that reads the dataset (at the input's line), and its definition."""
-    found = _dataset_under_cursor(params.text_document.uri, params.position)
-    if found is None:
-        return None
-    project, name = found
-    assert project.project is not None
-    out = []
-    for recipe in project.project.recipes.values():
-        for inp in recipe.inputs:
-            if inp.name == name:
-                out.append(_location(project, inp.location.file, inp.location.line))
-    if params.context.include_declaration:
-        here = definition(t.DefinitionParams(text_document=params.text_document,
-                                             position=params.position))
-        if here is not None:
-            out.insert(0, here)
-    return out
-
-
-@server.feature(t.TEXT_DOCUMENT_DOCUMENT_SYMBOL)
-def symbols(params: t.DocumentSymbolParams) -> list[t.DocumentSymbol] | None:
-    """The recipes of a file, each with the datasets it writes as children."""
-    path = _path(params.text_document.uri)
-    if path is None:
-        return None
-    project = projects.for_path(path)
-    if project is None or project.project is None:
-        return None
-    rel = project.relative(path)
-    out = []
-    for recipe in sorted(project.project.recipes.values(), key=lambda r: r.line):
-        if recipe.file != rel:
-            continue
-        line = max(recipe.line - 1, 0)
-        rng = t.Range(start=t.Position(line=line, character=0),
-                      end=t.Position(line=line, character=len(recipe.name) + 4))
-        children = [t.DocumentSymbol(name=o, kind=t.SymbolKind.Variable, range=rng,
-                                     selection_range=rng, detail="output")
-                    for o in recipe.outputs]
-        out.append(t.DocumentSymbol(
-            name=recipe.name, kind=t.SymbolKind.Function, range=rng, selection_range=rng,
-            detail=f"{recipe.kind.value} recipe: {', '.join(recipe.input_names) or 'no inputs'}"
-            f" → {', '.join(recipe.outputs)}", children=children))
-    return out
+    if not can_move:
+        return t.WorkspaceEdit(changes={uri(rel): text_edits(rel) for rel in plan.edits})
+    changes: list[t.TextDocumentEdit | t.CreateFile | t.RenameFile | t.DeleteFile] = [
+        t.TextDocumentEdit(text_document=t.OptionalVersionedTextDocumentIdentifier(
+            uri=uri(rel), version=None), edits=list(text_edits(rel)))
+        for rel in plan.edits]
+    changes += [t.RenameFile(old_uri=uri(old), new_uri=uri(new)) for old, new in plan.moves]
+    return t.WorkspaceEdit(document_changes=changes)
 
 
 def main() -> None:
-    server.start_io()
+    create_server().start_io()

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from weir.gitops.head import head_commit
 from weir.build.pool import WorkerPool
 from weir.flow.fingerprint import components_for
 from weir.errors import WeirError
@@ -91,7 +92,7 @@ class Runner:
         started = time.perf_counter()
         state = self.ws.state
         state.mark_dead_runs_interrupted()
-        state.start_run(self.run_id, self.command)
+        state.start_run(self.run_id, self.command, head_commit(self.ws.root))
         jobs = {j.recipe: j for j in self.plan.jobs}
         waiting = {j.recipe: set(j.depends_on) for j in self.plan.jobs}
         dependants: dict[str, set[str]] = {r: set() for r in jobs}

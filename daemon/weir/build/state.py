@@ -53,7 +53,8 @@ CREATE TABLE IF NOT EXISTS runs (
     started REAL,
     finished REAL,
     status TEXT,
-    command TEXT
+    command TEXT,
+    git_commit TEXT
 );
 CREATE TABLE IF NOT EXISTS sources (
     name TEXT PRIMARY KEY,
@@ -99,6 +100,9 @@ class StateStore:
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=NORMAL")
         self.db.executescript(SCHEMA)
+        columns = {row[1] for row in self.db.execute("PRAGMA table_info(runs)")}
+        if "git_commit" not in columns:  # a state store from before builds recorded commits
+            self.db.execute("ALTER TABLE runs ADD COLUMN git_commit TEXT")
 
     def close(self) -> None:
         self.db.close()
@@ -185,11 +189,16 @@ class StateStore:
                            [(n, k, h) for n, (k, h) in updates.items()])
 
     # -- runs -----------------------------------------------------------------------------
-    def start_run(self, run_id: str, command: str) -> None:
+    def start_run(self, run_id: str, command: str, git_commit: str | None = None) -> None:
         with self.transaction() as db:
-            db.execute("INSERT INTO runs (run_id, pid, started, status, command)"
-                       " VALUES (?,?,?,?,?)", (run_id, os.getpid(), time.time(), "running",
-                                               command))
+            db.execute("INSERT INTO runs (run_id, pid, started, status, command, git_commit)"
+                       " VALUES (?,?,?,?,?,?)", (run_id, os.getpid(), time.time(), "running",
+                                                 command, git_commit))
+
+    def run_commits(self) -> dict[str, str]:
+        """``run_id -> git commit`` the project was at when each build ran (where known)."""
+        return {r: c for r, c in self.db.execute(
+            "SELECT run_id, git_commit FROM runs WHERE git_commit IS NOT NULL")}
 
     def finish_run(self, run_id: str, status: str) -> None:
         with self.transaction() as db:

@@ -14,23 +14,12 @@ from weir.errors import WeirError
 
 def daemon_client(project: Path | None) -> Any:
     """A client for this project's daemon if one runs and answers, else None."""
-    from weir.client import DaemonClient, DaemonNotRunning
+    from weir.client import DaemonClient
     from weir.model.loader import find_project_root
-    from weir.server.daemon import daemon_info
 
     root = project.resolve() if project else find_project_root(
         Path(os.environ.get("WEIR_PROJECT") or os.getcwd()))
-    if root is None:
-        return None
-    info = daemon_info(root)
-    if not info:
-        return None
-    client = DaemonClient(str(info["url"]), str(info["token"]), timeout=5)
-    try:
-        client.health()
-    except DaemonNotRunning:
-        return None  # a stale daemon.json from a killed daemon
-    return client
+    return None if root is None else DaemonClient.running(root)
 
 
 def build_through_daemon(client: Any, args: argparse.Namespace) -> int:

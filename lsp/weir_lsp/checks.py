@@ -1,0 +1,107 @@
+"""Editor-only checks: a column a recipe reads that its input does not have.
+
+They need the inputs' schemas (declared, observed or read from a source file), which the pure
+model does not know, so they live here and run over the files open in the editor.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Callable
+
+from weir.model.diagnostics import Diagnostic, Severity
+from weir.model.project import Interface, Project
+from weir.model.suggest import did_you_mean
+
+Schema = Callable[[str], "list[str] | None"]  # dataset -> its column names, None if unknown
+
+_TABLE_INTERFACES = (Interface.PANDAS, Interface.ARROW, Interface.POLARS)
+
+
+def column_diagnostics(project: Project, rel: str, text: str, columns: Schema) -> list[Diagnostic]:
+    if rel.endswith(".py"):
+        return _python(project, rel, text, columns)
+    if rel.endswith(".sql"):
+        return _sql(project, rel, text, columns)
+    return []
+
+
+def _unknown(rel: str, line: int, col: int, end_col: int, name: str, dataset: str,
+             known: list[str]) -> Diagnostic:
+    hint = did_you_mean(name, known)
+    return Diagnostic(rel, line, f"column '{name}' is not in {dataset}'s schema"
+                      + (f" — {hint}" if hint else ""),
+                      hint=f"{dataset} has: {', '.join(known[:12])}"
+                      + (" …" if len(known) > 12 else ""),
+                      severity=Severity.WARNING, col=col, end_line=line, end_col=end_col)
+
+
+def _python(project: Project, rel: str, text: str, columns: Schema) -> list[Diagnostic]:
+    try:
+        tree = ast.parse(text)
+    except SyntaxError:
+        return []
+    recipes = {r.name: r for r in project.recipes.values() if r.file == rel}
+    out: list[Diagnostic] = []
+    for fn in ast.walk(tree):
+        if not isinstance(fn, ast.FunctionDef) or fn.name not in recipes:
+            continue
+        recipe = recipes[fn.name]
+        reassigned = {n.id for n in ast.walk(fn) if isinstance(n, ast.Name)
+                      and isinstance(n.ctx, ast.Store)}
+        checked = {i.name: columns(i.name) for i in recipe.inputs
+                   if i.interface in _TABLE_INTERFACES and i.name not in reassigned}
+        for node in ast.walk(fn):
+            if not (isinstance(node, ast.Subscript) and isinstance(node.value, ast.Name)
+                    and isinstance(node.ctx, ast.Load)):
+                continue
+            known = checked.get(node.value.id)
+            if not known:
+                continue
+            keys = node.slice.elts if isinstance(node.slice, ast.List) else [node.slice]
+            for key in keys:
+                if isinstance(key, ast.Constant) and isinstance(key.value, str) \
+                        and key.value not in known and key.end_col_offset is not None:
+                    out.append(_unknown(rel, key.lineno, key.col_offset + 1,
+                                        key.end_col_offset - 1, key.value, node.value.id, known))
+    return out
+
+
+def _sql(project: Project, rel: str, text: str, columns: Schema) -> list[Diagnostic]:
+    import sqlglot
+    from sqlglot import exp
+
+    try:
+        query = sqlglot.parse_one(text, dialect="duckdb")
+    except Exception:  # noqa: BLE001 - the model reports syntax errors; nothing to add here
+        return []
+    if not isinstance(query, exp.Query):
+        return []
+    tables = list(query.find_all(exp.Table))
+    by_alias = {(tbl.alias or tbl.name): tbl.name for tbl in tables}
+    nested = any(True for _ in query.find_all(exp.CTE)) or any(
+        True for _ in query.find_all(exp.Subquery))
+    single = tables[0].name if len(tables) == 1 and not nested else None
+    aliases = {s.alias for s in query.find_all(exp.Alias)}
+    out: list[Diagnostic] = []
+    for column in query.find_all(exp.Column):
+        ident = column.this
+        if not isinstance(ident, exp.Identifier) or "start" not in ident.meta:
+            continue
+        if column.table:
+            dataset = by_alias.get(column.table)
+        elif column.name not in aliases:
+            dataset = single
+        else:
+            dataset = None
+        if dataset is None or dataset not in project.datasets:
+            continue
+        known = columns(dataset)
+        if not known or column.name in known:
+            continue
+        start, end = int(ident.meta["start"]), int(ident.meta["end"]) + 1
+        line = text.count("\n", 0, start) + 1
+        line_start = text.rfind("\n", 0, start) + 1
+        out.append(_unknown(rel, line, start - line_start, end - line_start, column.name,
+                            dataset, known))
+    return out

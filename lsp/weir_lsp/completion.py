@@ -1,0 +1,83 @@
+"""Completion: dataset, folder, column, connection and variable names where one is expected."""
+
+from __future__ import annotations
+
+import re
+
+from lsprotocol import types as t
+
+from weir_lsp.context import Slot, SlotKind, completion_slot, def_params_above, sql_tables
+from weir_lsp.projects import Column, OpenProject
+
+
+def complete(project: OpenProject, language: str, lines: list[str],
+             position: t.Position) -> list[t.CompletionItem] | None:
+    line = lines[position.line].rstrip("\r\n") if position.line < len(lines) else ""
+    slot = completion_slot(language, line, position.character)
+    if slot is None or project.project is None:
+        return None
+    if slot.kind is SlotKind.DATASET:
+        return _datasets(project, slot)
+    if slot.kind is SlotKind.CONNECTION:
+        return [t.CompletionItem(label=name, kind=t.CompletionItemKind.Module,
+                                 detail=f"{c.type} connection ({c.location})")
+                for name, c in sorted(project.project.connections.items())
+                if name.startswith(slot.prefix)]
+    if slot.kind is SlotKind.VARIABLE:
+        return [t.CompletionItem(label=name, kind=t.CompletionItemKind.Constant,
+                                 detail=f"= {value!r}")
+                for name, value in sorted(project.project.config.variables.items())
+                if name.startswith(slot.prefix)]
+    owners = _column_owners(project, language, lines, position.line, slot)
+    items: dict[str, t.CompletionItem] = {}
+    for dataset in owners:
+        for col in project.schema(dataset) or ():
+            if not col.name.startswith(slot.prefix) or col.name in items:
+                continue
+            if slot.attribute and not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", col.name):
+                continue
+            items[col.name] = _column_item(col, dataset)
+    return list(items.values())
+
+
+def _datasets(project: OpenProject, slot: Slot) -> list[t.CompletionItem]:
+    assert project.project is not None
+    items = []
+    for name, ds in sorted(project.project.datasets.items()):
+        if not name.startswith(slot.prefix):
+            continue
+        kind = "source" if ds.is_source else ("folder" if ds.is_folder else "dataset")
+        columns = project.schema(name) if not ds.is_folder else None
+        doc = ds.description or ""
+        if columns:
+            doc += ("\n\n" if doc else "") + "\n".join(f"- `{c.name}` {c.type}" for c in columns)
+        items.append(t.CompletionItem(
+            label=name, kind=t.CompletionItemKind.Folder if ds.is_folder
+            else t.CompletionItemKind.Variable,
+            detail=f"{kind} · {ds.connection}:{ds.path}",
+            documentation=t.MarkupContent(kind=t.MarkupKind.Markdown, value=doc) if doc
+            else None))
+    return items
+
+
+def _column_item(col: Column, dataset: str) -> t.CompletionItem:
+    return t.CompletionItem(label=col.name, kind=t.CompletionItemKind.Field,
+                            detail=f"{col.type}{'' if col.nullable else ' not null'} · {dataset}")
+
+
+def _column_owners(project: OpenProject, language: str, lines: list[str],
+                   line: int, slot: Slot) -> list[str]:
+    """The datasets whose columns fit the slot."""
+    assert project.project is not None
+    datasets = project.project.datasets
+    if language == "sql":
+        tables = sql_tables("".join(lines))
+        if slot.owner is not None:
+            table = tables.get(slot.owner)
+            return [table] if table is not None and table in datasets else []
+        return [tbl for tbl in dict.fromkeys(tables.values()) if tbl in datasets]
+    if slot.owner is None or slot.owner not in datasets:
+        return []
+    # The parameters of the function the cursor is in, read from the text: while a line is
+    # half-typed the file does not parse, and the model has no recipe there to ask.
+    return [slot.owner] if slot.owner in def_params_above(lines, line) else []

@@ -1,0 +1,100 @@
+"""The language server's side of the daemon: builds go through it (one queue per project, the
+same one the CLI and the Flow page use), and its events tell the editor when data changed.
+
+Everything here blocks (the daemon client is the standard library's HTTP), so the server calls
+it from worker threads and hands results back to its event loop.
+"""
+
+from __future__ import annotations
+
+import logging
+import subprocess
+import sys
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from weir.client import DaemonClient
+from weir.errors import WeirError
+
+log = logging.getLogger(__name__)
+
+FINAL_STATES = ("succeeded", "failed", "cancelled", "error")
+
+
+def ensure_daemon(root: Path) -> DaemonClient:
+    """The project's daemon, started in the background (as `weir daemon start`) if none runs."""
+    client = DaemonClient.running(root)
+    if client is not None:
+        return client
+    done = subprocess.run([sys.executable, "-m", "weir", "--project", str(root), "daemon",
+                           "start"], capture_output=True, text=True, timeout=60)
+    if done.returncode != 0:
+        said = (done.stderr or done.stdout).strip().splitlines()
+        raise WeirError("could not start the weir daemon" + (f": {said[0]}" if said else ""),
+                        hint=f"run `weir daemon start` in {root} to see why")
+    client = DaemonClient.running(root)
+    if client is None:
+        raise WeirError("the weir daemon started but does not answer",
+                        hint=f"see {root / '.weir' / 'logs' / 'daemon.log'}")
+    return client
+
+
+def follow_build(client: DaemonClient, build_id: str,
+                 on_event: Callable[[str, dict[str, Any]], None]) -> dict[str, Any]:
+    """Feed the build's events to ``on_event`` until it ends; the build as it ended."""
+    for kind, data in client.build_events(build_id):
+        on_event(kind, data)
+        if kind == "end":
+            break
+    return client.build(build_id)
+
+
+class EventFollower:
+    """Follows a project's daemon event stream for as long as the server runs, reconnecting
+    when a daemon (re)appears, and calls ``on_data_changed`` when a build ends or the daemon
+    comes up (a build may have run while we were not listening)."""
+
+    def __init__(self, root: Path, on_data_changed: Callable[[], None],
+                 poll_seconds: float = 2.0) -> None:
+        self.root = root
+        self.on_data_changed = on_data_changed
+        self.poll_seconds = poll_seconds
+        self.connected = threading.Event()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name=f"weir-events-{root.name}",
+                                        daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            client = DaemonClient.running(self.root)
+            if client is None:
+                self._stop.wait(self.poll_seconds)
+                continue
+            try:
+                self._follow(client)
+            except Exception as exc:  # noqa: BLE001 - a dropped stream: reconnect after a pause
+                log.debug("event stream of %s ended: %s", self.root, exc)
+            self.connected.clear()
+            self._stop.wait(self.poll_seconds)
+
+    def _follow(self, client: DaemonClient) -> None:
+        stream = DaemonClient(client.url, client.token, timeout=60)
+        for kind, data in stream.events():
+            if self._stop.is_set():
+                return
+            if kind == "hello":
+                self.connected.set()
+                self.on_data_changed()
+            elif kind == "build" and data.get("state") in FINAL_STATES:
+                self.on_data_changed()
+            elif kind == "job" and data.get("event") == "finish":
+                self.on_data_changed()
+

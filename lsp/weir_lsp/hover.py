@@ -1,0 +1,67 @@
+"""Hover: what a dataset is — schema, rows, status and why, last build, producer, consumers."""
+
+from __future__ import annotations
+
+import time
+
+from weir_lsp.projects import OpenProject
+
+
+def dataset_markdown(project: OpenProject, name: str, now: float | None = None) -> str:
+    assert project.project is not None and project.flow is not None
+    ds = project.project.datasets[name]
+    kind = "source" if ds.is_source else ("managed folder" if ds.is_folder else "dataset")
+    lines = [f"**{name}**" + (f" — {ds.description}" if ds.description else ""),
+             f"\n{kind} · `{ds.connection}:{ds.path}`"
+             + (f" · tags: {', '.join(ds.tags)}" if ds.tags else "")]
+    facts = project.facts()
+    status = project.status(name)
+    if status is not None:
+        lines.append(f"\nstatus: **{status.describe()}**")
+    elif project.has_errors:
+        lines.append("\nstatus: unknown until the project's errors are fixed")
+    record = facts.records.get(name)
+    if record is not None and record.built_at:
+        when = f"\nlast built {_ago(record.built_at, now)}"
+        commit = facts.commits.get(record.run_id or "")
+        if commit:
+            when += f" at commit `{commit[:10]}{'+' if commit.endswith('+') else ''}`" + (
+                " (with uncommitted changes)" if commit.endswith("+") else "")
+        if record.duration is not None:
+            when += f" in {record.duration:.2f} s"
+        lines.append(when)
+    if record is not None and record.last_failed and record.error:
+        lines.append(f"\nlast build **failed**: {record.error.splitlines()[0]}")
+    if record is not None and record.row_count is not None:
+        lines.append(f"\n{record.row_count:,} rows")
+    columns = None if ds.is_folder else project.schema(name)
+    if columns:
+        lines.append("\n| column | type | nullable |\n|---|---|---|")
+        lines += [f"| {c.name} | {c.type} | {'yes' if c.nullable else 'no'} |" for c in columns]
+    recipe = project.project.producer(name)
+    if recipe is not None:
+        lines.append(f"\nbuilt by `{recipe.name}` at `{recipe.file}:{recipe.line}`")
+    consumers = project.flow.downstream.get(name, ())
+    if consumers:
+        lines.append("\nused by " + ", ".join(f"`{c}`" for c in sorted(consumers)))
+    return "\n".join(lines)
+
+
+def connection_markdown(project: OpenProject, name: str) -> str:
+    assert project.project is not None
+    conn = project.project.connections[name]
+    used = sorted(n for n, d in project.project.datasets.items() if d.connection == name)
+    text = f"**{name}** — {conn.type} connection, defined at `{conn.location}`"
+    if used:
+        text += f"\n\n{len(used)} datasets: " + ", ".join(f"`{u}`" for u in used[:20]) + (
+            " …" if len(used) > 20 else "")
+    return text
+
+
+def _ago(when: float, now: float | None) -> str:
+    stamp = time.strftime("%Y-%m-%d %H:%M", time.localtime(when))
+    seconds = max((now or time.time()) - when, 0)
+    for unit, size in (("d", 86400), ("h", 3600), ("min", 60)):
+        if seconds >= size:
+            return f"{stamp} ({int(seconds // size)} {unit} ago)"
+    return f"{stamp} (just now)"

@@ -1,0 +1,48 @@
+"""CodeLens over each recipe: build it, its upstream or its downstream, with its status."""
+
+from __future__ import annotations
+
+from lsprotocol import types as t
+
+from weir.flow.status import State, Status
+from weir_lsp.projects import OpenProject
+
+BUILD_COMMAND = "weir.build"
+
+
+def status_title(statuses: list[Status | None]) -> str | None:
+    """One short word for a recipe's outputs, worst first: failed, stale, never built."""
+    known = [s for s in statuses if s is not None]
+    if not known:
+        return None
+    for state, mark in ((State.FAILED, "✗ failed"), (State.STALE, "● stale"),
+                        (State.NEVER_BUILT, "○ never built")):
+        hit = next((s for s in known if s.state is state), None)
+        if hit is not None:
+            return mark + (f": {hit.reasons[0]}" if hit.reasons and state is State.STALE else "")
+    return "✓ up to date"
+
+
+def recipe_lenses(project: OpenProject, rel: str) -> list[t.CodeLens]:
+    if project.project is None:
+        return []
+    root = str(project.root)
+    out: list[t.CodeLens] = []
+    for recipe in sorted(project.project.recipes.values(), key=lambda r: r.line):
+        if recipe.file != rel:
+            continue
+        outputs = list(recipe.outputs)
+        status = status_title([project.status(o) for o in outputs])
+        line = max(recipe.line - 1, 0)
+        rng = t.Range(start=t.Position(line=line, character=0),
+                      end=t.Position(line=line, character=0))
+        what = ", ".join(outputs)
+        for title, targets, mode in (
+                ("▶ Build" + (f" · {status}" if status else ""), outputs, "required"),
+                ("Build upstream", ["+" + o for o in outputs], "force"),
+                ("Build downstream", outputs, "downstream")):
+            out.append(t.CodeLens(range=rng, command=t.Command(
+                title=title, command=BUILD_COMMAND,
+                arguments=[{"root": root, "targets": targets, "mode": mode,
+                            "label": f"{title.split(' · ')[0].lstrip('▶ ')} {what}"}])))
+    return out

@@ -1,0 +1,143 @@
+"""Renaming a dataset everywhere it is named: its YAML file, the recipes that read it (parameter
+and every use of it in the function), the recipe that writes it, `weir.Dataset("…")` handles and
+SQL table references — one workspace edit the user can review and undo.
+
+A dataset's name is its YAML file's stem (and a SQL recipe's output its file's stem), so a
+rename also renames files. The data already built under the old name is not moved: the renamed
+dataset is "never built" until the next build, which a rename should make visible, not hide.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from weir.errors import WeirError
+from weir.model.project import Project, RecipeKind
+
+NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+@dataclass(frozen=True)
+class Edit:
+    line: int  # 0-based
+    start: int
+    end: int
+    text: str
+
+
+@dataclass
+class RenamePlan:
+    edits: dict[str, list[Edit]] = field(default_factory=dict)  # file (relative) -> edits
+    moves: list[tuple[str, str]] = field(default_factory=list)  # (old file, new file)
+
+    def add(self, rel: str, line: int, start: int, end: int, text: str) -> None:
+        edit = Edit(line, start, end, text)
+        edits = self.edits.setdefault(rel, [])
+        if edit not in edits:
+            edits.append(edit)
+
+
+def plan_rename(project: Project, root: Path, old: str, new: str,
+                text_of: dict[str, str]) -> RenamePlan:
+    """Every edit that renames dataset ``old`` to ``new``; ``text_of`` holds the editor's
+    unsaved texts (files not in it are read from disk)."""
+    if old not in project.datasets:
+        raise WeirError(f"'{old}' is not a dataset of this project")
+    if not NAME.fullmatch(new):
+        raise WeirError(f"'{new}' is not a valid dataset name",
+                        hint="use letters, digits and _, not starting with a digit")
+    if new in project.datasets:
+        raise WeirError(f"a dataset named '{new}' already exists")
+    plan = RenamePlan()
+    ds = project.datasets[old]
+    spec_file = ds.location.file
+    if spec_file.endswith((".yaml", ".yml")) and Path(spec_file).stem == old:
+        plan.moves.append((spec_file, str(Path(spec_file).with_name(
+            new + Path(spec_file).suffix).as_posix())))
+    for rel in sorted({r.file for r in project.recipes.values()}):
+        path = root / rel
+        text = text_of.get(rel)
+        if text is None:
+            try:
+                text = path.read_text(encoding="utf-8")
+            except OSError:
+                continue
+        if rel.endswith(".py"):
+            _python(plan, project, rel, text, old, new)
+        elif rel.endswith(".sql"):
+            _sql(plan, rel, text, old, new)
+    producer = project.producer(old)
+    if producer is not None and producer.kind is RecipeKind.SQL and Path(producer.file).stem == old:
+        plan.moves.append((producer.file, str(Path(producer.file).with_name(
+            new + ".sql").as_posix())))
+    return plan
+
+
+def _python(plan: RenamePlan, project: Project, rel: str, text: str, old: str,
+            new: str) -> None:
+    try:
+        tree = ast.parse(text)
+    except SyntaxError as exc:
+        raise WeirError(f"{rel}:{exc.lineno}: cannot rename while this file has a syntax error",
+                        hint="fix the file first") from None
+    lines = text.splitlines()
+    recipes = {r.name: r for r in project.recipes.values() if r.file == rel}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.FunctionDef) and node.name in recipes:
+            recipe = recipes[node.name]
+            if old in recipe.input_names:
+                _rename_local(plan, rel, node, old, new)
+            if node.name == old and old in recipe.outputs:
+                line = node.lineno - 1
+                m = re.search(r"\bdef\s+(" + re.escape(old) + r")\b", lines[line])
+                if m:
+                    plan.add(rel, line, m.start(1), m.end(1), new)
+        elif isinstance(node, ast.Constant) and node.value == old and node.end_col_offset:
+            if _is_name_string(lines, node):
+                plan.add(rel, node.lineno - 1, node.col_offset + 1, node.end_col_offset - 1, new)
+
+
+def _is_name_string(lines: list[str], node: ast.Constant) -> bool:
+    """A string literal that names a dataset: `weir.Dataset("x")`, `outputs=["x"]`,
+    `inputs=…` — judged from the text just before it, as the user would read it."""
+    before = lines[node.lineno - 1][:node.col_offset]
+    return bool(re.search(r"""(?:\b(?:Dataset|Folder)\(\s*|\b(?:outputs|inputs)\s*=\s*\[[^\]]*)$""",
+                          before))
+
+
+def _rename_local(plan: RenamePlan, rel: str, fn: ast.FunctionDef, old: str, new: str) -> None:
+    """The parameter and every use of it in the function's body."""
+    for arg in fn.args.args + fn.args.kwonlyargs + fn.args.posonlyargs:
+        if arg.arg == old:
+            plan.add(rel, arg.lineno - 1, arg.col_offset, arg.col_offset + len(old), new)
+    for node in ast.walk(fn):
+        if isinstance(node, ast.Name) and node.id == old:
+            plan.add(rel, node.lineno - 1, node.col_offset, node.col_offset + len(old), new)
+
+
+def _sql(plan: RenamePlan, rel: str, text: str, old: str, new: str) -> None:
+    import sqlglot
+    from sqlglot import exp
+
+    try:
+        query = sqlglot.parse_one(text, dialect="duckdb")
+    except Exception:  # noqa: BLE001 - the model already reports the syntax error
+        raise WeirError(f"{rel}: cannot rename while this query does not parse",
+                        hint="fix the file first") from None
+    starts: list[int] = []
+    for table in query.find_all(exp.Table):
+        ident = table.this
+        if table.name == old and isinstance(ident, exp.Identifier) and "start" in ident.meta:
+            starts.append(int(ident.meta["start"]))
+    for column in query.find_all(exp.Column):
+        qualifier = column.args.get("table")
+        if column.table == old and isinstance(qualifier, exp.Identifier) \
+                and "start" in qualifier.meta:
+            starts.append(int(qualifier.meta["start"]))
+    for start in starts:
+        line = text.count("\n", 0, start)
+        col = start - (text.rfind("\n", 0, start) + 1)
+        plan.add(rel, line, col, col + len(old), new)

@@ -1,0 +1,73 @@
+"""Talking to `weir lsp` from a real LSP client (pytest-lsp) the way an editor does."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from pathlib import Path
+
+from lsprotocol import types as t
+from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
+
+SERVER = ClientServerConfig(server_command=[sys.executable, "-m", "weir", "lsp"])
+
+
+async def start(client: LanguageClient, root: Path, editor: str = "visual-studio-code") -> None:
+    """Initialize as a real editor would, with that editor's capabilities."""
+    await client.initialize_session(t.InitializeParams(
+        capabilities=client_capabilities(editor), root_uri=root.as_uri(),
+        workspace_folders=[t.WorkspaceFolder(uri=root.as_uri(), name=root.name)]))
+
+
+def open_doc(client: LanguageClient, path: Path, text: str | None = None,
+             language: str = "python") -> str:
+    uri = path.as_uri()
+    client.text_document_did_open(t.DidOpenTextDocumentParams(text_document=t.TextDocumentItem(
+        uri=uri, language_id=language, version=1,
+        text=path.read_text() if text is None else text)))
+    return uri
+
+
+def change_doc(client: LanguageClient, uri: str, text: str, version: int) -> None:
+    client.text_document_did_change(t.DidChangeTextDocumentParams(
+        text_document=t.VersionedTextDocumentIdentifier(uri=uri, version=version),
+        content_changes=[t.TextDocumentContentChangeWholeDocument(text=text)]))
+
+
+async def complete(client: LanguageClient, uri: str, line: int, char: int) -> list[str]:
+    result = await client.text_document_completion_async(t.CompletionParams(
+        text_document=t.TextDocumentIdentifier(uri=uri),
+        position=t.Position(line=line, character=char)))
+    if result is None:
+        return []
+    items = result.items if isinstance(result, t.CompletionList) else result
+    return sorted(i.label for i in items)
+
+
+async def hover_text(client: LanguageClient, uri: str, line: int, char: int) -> str | None:
+    result = await client.text_document_hover_async(t.HoverParams(
+        text_document=t.TextDocumentIdentifier(uri=uri),
+        position=t.Position(line=line, character=char)))
+    if result is None:
+        return None
+    assert isinstance(result.contents, t.MarkupContent)
+    return result.contents.value
+
+
+async def diagnostics_for(client: LanguageClient, uri: str, want: int | None = None,
+                          timeout: float = 10) -> list[t.Diagnostic]:
+    """The diagnostics the server last published for ``uri`` (waiting for ``want`` of them)."""
+    async def wait() -> list[t.Diagnostic]:
+        while True:
+            await client.wait_for_notification(t.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)
+            got = list(client.diagnostics.get(uri, []))
+            if want is None or len(got) == want:
+                return got
+    return await asyncio.wait_for(wait(), timeout)
+
+
+def position_of(text: str, needle: str, offset: int = 0) -> tuple[int, int]:
+    """(line, character) of ``needle`` in ``text`` (plus ``offset`` characters)."""
+    index = text.index(needle) + offset
+    line = text.count("\n", 0, index)
+    return line, index - (text.rfind("\n", 0, index) + 1)
