@@ -113,16 +113,17 @@ export interface Plan {
   notes: string[];
 }
 
-/** A `job` event: a recipe started or finished. */
+/** A `job` event: a recipe (`recipe` is its id, "recipes/clean.py:customers") started or finished. */
 export interface JobEvent {
   id?: string;
   build?: string;
   event: "start" | "finish";
   recipe: string;
   outputs: string[];
-  status?: string; // built | restored | failed | skipped | cancelled
+  status?: string; // built | restored | failed | skipped | interrupted
   seconds?: number;
-  rows?: number | null;
+  /** Rows written, per output. */
+  rows?: Record<string, number> | null;
   error?: string | null;
   traceback?: string | null;
   log_path?: string | null;

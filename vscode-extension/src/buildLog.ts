@@ -34,33 +34,36 @@ export function planLines(plan: Plan): string[] {
 
 export function jobLine(job: JobEvent): string {
   const outputs = job.outputs.join(", ");
-  if (job.event === "start") return `▶ ${job.recipe} → ${outputs}`;
+  if (job.event === "start") return `▶ ${outputs}  (${job.recipe})`;
   const seconds = job.seconds !== undefined ? ` in ${job.seconds.toFixed(2)} s` : "";
-  const rows = job.rows !== undefined && job.rows !== null ? `, ${job.rows.toLocaleString("en-US")} rows` : "";
+  const counts = Object.values(job.rows ?? {});
+  const total = counts.reduce((a, b) => a + b, 0);
+  const rows = counts.length ? `, ${total.toLocaleString("en-US")} row${total === 1 ? "" : "s"}` : "";
   switch (job.status) {
     case "built": return `✓ ${outputs} built${rows}${seconds}`;
     case "restored": return `↺ ${outputs} restored from an earlier build${rows}`;
     case "failed": return `✗ ${job.recipe} failed${seconds}: ${job.error ?? "error"}`;
     case "skipped": return `– ${outputs} skipped (an input failed)`;
-    case "cancelled": return `■ ${outputs} cancelled`;
+    case "cancelled":
+    case "interrupted": return `■ ${outputs} ${job.status}`;
     default: return `· ${outputs} ${job.status ?? "finished"}${rows}${seconds}`;
   }
 }
 
-/** The last line of the build, and whether it is a failure the user must hear about. */
+/** The build's last line in the output channel; `label` is what was asked ("Build orders_clean"). */
 export function endLine(summary: BuildSummary, label: string, seconds: number): string {
   switch (summary.state) {
-    case "succeeded": return `✓ build ${summary.id} of ${label} succeeded in ${seconds.toFixed(1)} s`;
-    case "failed": return `✗ build ${summary.id} of ${label} failed`;
-    case "cancelled": return `■ build ${summary.id} of ${label} cancelled`;
-    case "error": return `✗ build ${summary.id} of ${label}: ${summary.error?.message ?? "error"}`
+    case "succeeded": return `✓ ${label} (build ${summary.id}) succeeded in ${seconds.toFixed(1)} s`;
+    case "failed": return `✗ ${label} (build ${summary.id}) failed`;
+    case "cancelled": return `■ ${label} (build ${summary.id}) cancelled`;
+    case "error": return `✗ ${label} (build ${summary.id}) could not run: ${summary.error?.message ?? "error"}`
       + (summary.error?.hint ? ` (${summary.error.hint})` : "");
-    default: return `build ${summary.id} of ${label}: ${summary.state}`;
+    default: return `${label} (build ${summary.id}): ${summary.state}`;
   }
 }
 
 /** The progress notification's message while jobs run: "orders_clean (2/5)". */
 export function progressMessage(running: string[], done: number, total: number): string {
-  const now = running.length ? running.join(", ") : "waiting";
-  return total ? `${now} (${done}/${total})` : now;
+  if (running.length === 0) return total && done >= total ? `finishing (${done}/${total})` : `${done}/${total}`;
+  return total ? `${running.join(", ")} (${done}/${total})` : running.join(", ");
 }

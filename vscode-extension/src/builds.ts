@@ -22,8 +22,8 @@ export class BuildRunner {
     private readonly log: Logger) {}
 
   /** Builds and follows to the end; returns the final summary (undefined if it never started). */
-  async build(request: BuildRequest): Promise<BuildSummary | undefined> {
-    const label = describeRequest(request);
+  async build(request: BuildRequest, label = `Build ${describeRequest(request)}`):
+  Promise<BuildSummary | undefined> {
     let summary: BuildSummary;
     try {
       const client = this.daemon.state === "running" && this.daemon.client
@@ -34,8 +34,8 @@ export class BuildRunner {
       summary = await client.startBuild(request);
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err);
-      this.log.error(`build of ${label} not started: ${message}`);
-      void vscode.window.showErrorMessage(`weir: could not start the build of ${label}: ${message}`, "Show Output")
+      this.log.error(`${label}: not started: ${message}`);
+      void vscode.window.showErrorMessage(`weir: ${label} could not start: ${message}`, "Show Output")
         .then((a) => { if (a) this.log.channel.show(true); });
       return undefined;
     }
@@ -53,7 +53,7 @@ export class BuildRunner {
 
     const final = await vscode.window.withProgress({
       location: vscode.ProgressLocation.Notification,
-      title: `weir: building ${label}`,
+      title: `weir: ${label}`,
       cancellable: true,
     }, (progress, token) => new Promise<BuildSummary>((resolve) => {
       let total = 0;
@@ -74,10 +74,11 @@ export class BuildRunner {
         } else if (kind === "job") {
           const job = data as JobEvent;
           this.log.build(`[${timestamp()}] ${jobLine(job)}`);
+          const what = job.outputs.join(", ");
           if (job.event === "start") {
-            running.add(job.recipe);
+            running.add(what);
           } else {
-            running.delete(job.recipe);
+            running.delete(what);
             done += 1;
             if (job.status === "failed") failures.push(job);
             logs = logs.then(() => this.appendLog(job));
@@ -120,26 +121,26 @@ export class BuildRunner {
 
   private async tell(final: BuildSummary, label: string, failures: JobEvent[]): Promise<void> {
     if (final.state === "succeeded") {
-      vscode.window.setStatusBarMessage(`$(check) weir: built ${label}`, 5_000);
+      vscode.window.setStatusBarMessage(`$(check) weir: ${label} succeeded`, 5_000);
       return;
     }
     if (final.state === "cancelled") {
-      vscode.window.setStatusBarMessage(`$(circle-slash) weir: build of ${label} cancelled`, 5_000);
+      vscode.window.setStatusBarMessage(`$(circle-slash) weir: ${label} cancelled`, 5_000);
       return;
     }
     const failed = failures[0];
+    const failedName = failed ? failed.outputs.join(", ") : "";
     const message = final.state === "error"
-      ? `weir: the build of ${label} could not run: ${final.error?.message ?? "error"}${final.error?.hint ? ` — ${final.error.hint}` : ""}`
+      ? `weir: ${label} could not run: ${final.error?.message ?? "error"}${final.error?.hint ? ` — ${final.error.hint}` : ""}`
       : failed
-        ? `weir: ${failed.recipe} failed: ${failed.error ?? "error"}`
-        : `weir: the build of ${label} failed`;
+        ? `weir: ${failedName} failed: ${failed.error ?? "error"}`
+        : `weir: ${label} failed`;
     const actions = failed ? ["Show log", "Open recipe"] : ["Show log"];
     const choice = await vscode.window.showErrorMessage(message, ...actions);
     if (choice === "Show log") {
       this.log.channel.show(true);
     } else if (choice === "Open recipe" && failed) {
-      const node = this.store.flow?.nodes.find((n) => n.recipe?.name === failed.recipe
-        || failed.outputs.includes(n.name));
+      const node = this.store.flow?.nodes.find((n) => failed.outputs.includes(n.name));
       const where = node ? await locate(this.daemon.root, node) : undefined;
       if (where) await open(where);
     }

@@ -97,7 +97,7 @@ export class Daemon implements vscode.Disposable {
     if (r.code !== 0) {
       this.setState("stopped");
       this.startPolling();
-      throw new DaemonError(`weir daemon start failed: ${firstLine(r.stderr || r.stdout)}`, r.stderr || r.stdout);
+      throw new DaemonError(`weir daemon start failed: ${cliMessage(r.stderr || r.stdout)}`, r.stderr || r.stdout);
     }
     this.log.info(r.stdout.trim());
     if (!(await this.connect())) {
@@ -116,7 +116,7 @@ export class Daemon implements vscode.Disposable {
     this.setState("stopped");
     this.startPolling();
     if (r.code !== 0) {
-      throw new DaemonError(`weir daemon stop failed: ${firstLine(r.stderr || r.stdout)}`, r.stderr || r.stdout);
+      throw new DaemonError(`weir daemon stop failed: ${cliMessage(r.stderr || r.stdout)}`, r.stderr || r.stdout);
     }
     this.log.info(r.stdout.trim());
   }
@@ -172,6 +172,11 @@ export class Daemon implements vscode.Disposable {
   }
 }
 
-function firstLine(text: string): string {
-  return text.trim().split("\n").filter((l) => l.trim()).pop() ?? "no output";
+/** The CLI's own message: "error: what\n  hint: what to do" becomes "what (what to do)". */
+export function cliMessage(text: string): string {
+  const lines = text.split("\n").map((l) => l.trim()).filter(Boolean);
+  const error = lines.find((l) => l.startsWith("error:"));
+  if (!error) return lines.pop() ?? "no output";
+  const hint = lines.find((l) => l.startsWith("hint:"));
+  return error.slice(6).trim() + (hint ? ` (${hint.slice(5).trim()})` : "");
 }

@@ -80,7 +80,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     log.info(`weir ${check.version} in ${interpreter.path} (from ${interpreter.source})`);
     client = createClient({
       python: interpreter.path, root, debug: settings.logLevel === "debug",
-      runBuild: (request) => runner.build(request),
+      runBuild: (request, label) => runner.build(request, label),
     });
     try {
       await client.start();

@@ -16,14 +16,20 @@ export interface ServerBuildArgs {
   root: string;
   targets: string[];
   mode?: BuildMode;
+  /** What the CodeLens says it builds ("Build upstream orders_clean"). */
+  label?: string;
 }
 
 /** The build a `weir.build` CodeLens asks for, if it is for `root`; else undefined. */
-export function buildFromCommand(root: string, args: unknown[]): BuildRequest | undefined {
+export function buildFromCommand(root: string, args: unknown[]):
+{ request: BuildRequest; label?: string } | undefined {
   const first = args[0] as Partial<ServerBuildArgs> | undefined;
   if (!first || typeof first !== "object" || !Array.isArray(first.targets)) return undefined;
   if (first.root !== undefined && normalise(first.root) !== normalise(root)) return undefined;
-  return { targets: first.targets.map(String), mode: first.mode ?? "required" };
+  return {
+    request: { targets: first.targets.map(String), mode: first.mode ?? "required" },
+    label: typeof first.label === "string" && first.label ? first.label : undefined,
+  };
 }
 
 function normalise(p: string): string {
@@ -34,7 +40,7 @@ export function createClient(options: {
   python: string;
   root: string;
   debug: boolean;
-  runBuild: (request: BuildRequest) => Promise<unknown>;
+  runBuild: (request: BuildRequest, label?: string) => Promise<unknown>;
   outputChannel?: vscode.OutputChannel;
 }): LanguageClient {
   const server: ServerOptions = {
@@ -53,8 +59,8 @@ export function createClient(options: {
     middleware: {
       executeCommand: async (command, args, next) => {
         if (command === "weir.build") {
-          const request = buildFromCommand(options.root, args);
-          if (request) return options.runBuild(request);
+          const build = buildFromCommand(options.root, args);
+          if (build) return options.runBuild(build.request, build.label);
         }
         return next(command, args);
       },
