@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 DEMO   ?= demo
 
-.PHONY: demo test lint browser install clean bench
+.PHONY: demo test lint browser install clean bench vscode-test vscode-package
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -24,7 +24,7 @@ demo: install
 	cd $(DEMO) && ../$(BIN)/weir build --all
 	cd $(DEMO) && ../$(BIN)/weir status
 
-test: install lint browser
+test: install lint browser vscode-test
 	$(BIN)/python -m pytest -q -p no:cacheprovider
 
 # The Flow page is tested in a real browser: Debian's chromium (Playwright drives it; its own
@@ -40,5 +40,23 @@ lint: install
 bench: install
 	$(BIN)/python bench/bench_build.py
 
+# The VS Code extension (vscode-extension/): type check and unit tests (vitest), then the
+# packaged .vsix end to end in real VS Code (code-server) driven by chromium. npm packages come
+# from the committed lockfile; Debian packages and code-server are installed once by
+# e2e/setup.sh and cached under ~/.cache/weir-test/ (see docs/vscode.md, "Testing").
+EXT := vscode-extension
+
+$(EXT)/node_modules/.installed: $(EXT)/package.json $(EXT)/package-lock.json
+	cd $(EXT) && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+vscode-package: $(EXT)/node_modules/.installed
+	cd $(EXT) && npm run --silent package
+
+vscode-test: install vscode-package
+	cd $(EXT) && npm run --silent typecheck && npx vitest run
+	cd $(EXT) && WEIR_PYTHON=$(abspath $(BIN)/python) node e2e/run.mjs
+
 clean:
 	rm -rf $(VENV) $(DEMO) build dist *.egg-info
+	rm -rf $(EXT)/node_modules $(EXT)/dist $(EXT)/*.vsix $(EXT)/e2e/artifacts

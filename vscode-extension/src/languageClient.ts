@@ -9,32 +9,8 @@ import {
   LanguageClient, type LanguageClientOptions, type ServerOptions,
 } from "vscode-languageclient/node";
 
-import type { BuildMode, BuildRequest } from "./api";
-
-/** The arguments of the server's `weir.build` command (one object). */
-export interface ServerBuildArgs {
-  root: string;
-  targets: string[];
-  mode?: BuildMode;
-  /** What the CodeLens says it builds ("Build upstream orders_clean"). */
-  label?: string;
-}
-
-/** The build a `weir.build` CodeLens asks for, if it is for `root`; else undefined. */
-export function buildFromCommand(root: string, args: unknown[]):
-{ request: BuildRequest; label?: string } | undefined {
-  const first = args[0] as Partial<ServerBuildArgs> | undefined;
-  if (!first || typeof first !== "object" || !Array.isArray(first.targets)) return undefined;
-  if (first.root !== undefined && normalise(first.root) !== normalise(root)) return undefined;
-  return {
-    request: { targets: first.targets.map(String), mode: first.mode ?? "required" },
-    label: typeof first.label === "string" && first.label ? first.label : undefined,
-  };
-}
-
-function normalise(p: string): string {
-  return p.replace(/[\\/]+$/, "");
-}
+import type { BuildRequest } from "./api";
+import { buildFromCommand } from "./serverCommands";
 
 export function createClient(options: {
   python: string;

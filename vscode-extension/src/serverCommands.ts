@@ -1,0 +1,31 @@
+/**
+ * The language server's commands as the extension reads them. The server's CodeLenses carry
+ * `weir.build` with one argument, `{root, targets, mode, label}`; the extension runs those
+ * builds itself (see languageClient.ts).
+ */
+import type { BuildMode, BuildRequest } from "./api";
+
+/** The arguments of the server's `weir.build` command (one object). */
+export interface ServerBuildArgs {
+  root: string;
+  targets: string[];
+  mode?: BuildMode;
+  /** What the CodeLens says it builds ("Build upstream orders_clean"). */
+  label?: string;
+}
+
+/** The build a `weir.build` CodeLens asks for, if it is for `root`; else undefined. */
+export function buildFromCommand(root: string, args: unknown[]):
+{ request: BuildRequest; label?: string } | undefined {
+  const first = args[0] as Partial<ServerBuildArgs> | undefined;
+  if (!first || typeof first !== "object" || !Array.isArray(first.targets)) return undefined;
+  if (first.root !== undefined && normalise(first.root) !== normalise(root)) return undefined;
+  return {
+    request: { targets: first.targets.map(String), mode: first.mode ?? "required" },
+    label: typeof first.label === "string" && first.label ? first.label : undefined,
+  };
+}
+
+function normalise(p: string): string {
+  return p.replace(/[\\/]+$/, "");
+}

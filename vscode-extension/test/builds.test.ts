@@ -1,0 +1,137 @@
+import { rmSync, writeFileSync } from "node:fs";
+import * as path from "node:path";
+
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import * as vscode from "vscode";
+
+import { BuildRunner } from "../src/builds";
+import { Daemon } from "../src/daemon";
+import type { FlowStore } from "../src/flowStore";
+import { Logger } from "../src/log";
+import { fakeDaemon, quietLogger, type FakeDaemon, type Route } from "./fakeDaemon";
+
+const mock = vscode as unknown as typeof import("./vscode");
+
+let fake: FakeDaemon | undefined;
+let daemon: Daemon | undefined;
+afterEach(async () => {
+  daemon?.dispose();
+  await fake?.close();
+  if (fake) rmSync(fake.root, { recursive: true, force: true });
+  fake = undefined;
+});
+
+let source: InstanceType<typeof mock.CancellationTokenSource>;
+const progress = { report: vi.fn() };
+beforeEach(() => {
+  vi.clearAllMocks();
+  source = new mock.CancellationTokenSource();
+  mock.window.withProgress.mockImplementation((_options: unknown, task: (p: unknown, t: unknown) => unknown) => task(progress, source.token));
+});
+
+const sse = (res: import("node:http").ServerResponse, kind: string, data: unknown): void => {
+  res.write(`event: ${kind}\ndata: ${JSON.stringify(data)}\n\n`);
+};
+
+const startRoute = (id: string): Route => (req, _body, res) => {
+  if (req.method !== "POST" || req.url !== "/api/builds") return false;
+  res.writeHead(202, { "content-type": "application/json" }).end(JSON.stringify({ id, state: "queued" }));
+  return true;
+};
+
+const plan = { targets: ["orders_clean"], up_to_date: [], notes: [],
+  jobs: [{ recipe: "recipes/clean.py:orders_clean", action: "run", outputs: ["orders_clean"], reasons: { orders_clean: ["recipe changed"] } }] };
+
+async function setup(routes: Route[]): Promise<{ runner: BuildRunner; lines: string[] }> {
+  fake = await fakeDaemon(routes);
+  const { lines, channel } = quietLogger();
+  const log = new Logger(channel, () => "info");
+  daemon = new Daemon(fake.root, () => "python3", log, async () => ({ code: 1, stdout: "", stderr: "" }));
+  expect(await daemon.connect()).toBe(true);
+  return { runner: new BuildRunner(daemon, { flow: undefined } as unknown as FlowStore, log), lines };
+}
+
+describe("BuildRunner", () => {
+  it("follows a failing build: plan, jobs and the recipe's log in the channel, then one error with its actions", async () => {
+    let logFile = "";
+    const { runner, lines } = await setup([startRoute("b7"), (req, _b, res) => {
+      if (req.url !== "/api/builds/b7/events") return false;
+      logFile = path.join(fake!.root, "orders_clean.log");
+      writeFileSync(logFile, "weir: python recipe orders_clean\nTraceback (most recent call last):\nKeyError: 'amount'\n");
+      res.writeHead(200, { "content-type": "text/event-stream" });
+      sse(res, "plan", plan);
+      sse(res, "job", { event: "start", recipe: "recipes/clean.py:orders_clean", outputs: ["orders_clean"] });
+      sse(res, "job", { event: "finish", recipe: "recipes/clean.py:orders_clean", outputs: ["orders_clean"], status: "failed",
+        seconds: 0.2, error: "KeyError: 'amount'", log_path: logFile });
+      sse(res, "end", { id: "b7", state: "failed" });
+      res.end();
+      return true;
+    }]);
+    const final = await runner.build({ targets: ["orders_clean"], mode: "required" });
+
+    expect(final?.state).toBe("failed");
+    expect(JSON.parse(fake!.requests.find((r) => r.method === "POST")!.body)).toEqual({ targets: ["orders_clean"], mode: "required" });
+    expect(mock.window.withProgress).toHaveBeenCalledWith(expect.objectContaining({ title: "weir: Build orders_clean", cancellable: true }), expect.any(Function));
+    expect(lines.join("\n")).toContain("  run     orders_clean  — recipe changed");
+    expect(lines.join("\n")).toContain("✗ recipes/clean.py:orders_clean failed in 0.20 s: KeyError: 'amount'");
+    expect(lines).toContain("    │ KeyError: 'amount'");
+    expect(lines.at(-1)).toMatch(/✗ Build orders_clean \(build b7\) failed$/);
+    expect(progress.report).toHaveBeenCalledWith({ message: "orders_clean (0/1)", increment: undefined });
+    await vi.waitFor(() => expect(mock.window.showErrorMessage).toHaveBeenCalledWith(
+      "weir: orders_clean failed: KeyError: 'amount'", "Show log", "Open recipe"));
+  });
+
+  it("cancels the build in the daemon when the notification's Cancel is pressed", async () => {
+    let stream: import("node:http").ServerResponse | undefined;
+    const { runner, lines } = await setup([startRoute("b8"), (req, _b, res) => {
+      if (req.url === "/api/builds/b8/events") {
+        stream = res;
+        res.writeHead(200, { "content-type": "text/event-stream" });
+        sse(res, "plan", plan);
+        sse(res, "job", { event: "start", recipe: "r", outputs: ["orders_clean"] });
+        return true; // held open until the cancel arrives
+      }
+      if (req.method === "POST" && req.url === "/api/builds/b8/cancel") {
+        res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ id: "b8", state: "running" }));
+        sse(stream!, "job", { event: "finish", recipe: "r", outputs: ["orders_clean"], status: "interrupted" });
+        sse(stream!, "end", { id: "b8", state: "cancelled" });
+        stream!.end();
+        return true;
+      }
+      return false;
+    }]);
+    const building = runner.build({ targets: ["orders_clean"] });
+    await vi.waitFor(() => expect(progress.report).toHaveBeenCalledWith(expect.objectContaining({ message: "orders_clean (0/1)" })));
+    source.cancel();
+    const final = await building;
+
+    expect(final?.state).toBe("cancelled");
+    expect(fake!.requests.some((r) => r.method === "POST" && r.url === "/api/builds/b8/cancel")).toBe(true);
+    expect(lines.join("\n")).toContain("■ orders_clean interrupted");
+    expect(mock.window.setStatusBarMessage).toHaveBeenCalledWith("$(circle-slash) weir: Build orders_clean cancelled", 5000);
+    expect(mock.window.showErrorMessage).not.toHaveBeenCalled();
+  });
+
+  it("says why a build could not start (the daemon's own message) instead of failing silently", async () => {
+    const { runner } = await setup([(req, _b, res) => {
+      if (req.method !== "POST") return false;
+      res.writeHead(422, { "content-type": "application/json" }).end(JSON.stringify({ detail: "unknown mode 'fast'" }));
+      return true;
+    }]);
+    expect(await runner.build({ targets: ["x"] })).toBeUndefined();
+    expect(mock.window.showErrorMessage).toHaveBeenCalledWith("weir: Build x could not start: unknown mode 'fast'", "Show Output");
+  });
+
+  it("reports a build that could not be planned with the daemon's message and hint", async () => {
+    const { runner } = await setup([startRoute("b9"), (req, _b, res) => {
+      if (req.url !== "/api/builds/b9/events") return false;
+      res.writeHead(200, { "content-type": "text/event-stream" });
+      sse(res, "end", { id: "b9", state: "error", error: { message: "unknown dataset 'ordres'", hint: "did you mean 'orders'?" } });
+      res.end();
+      return true;
+    }]);
+    await runner.build({ targets: ["ordres"] }, "Build ordres");
+    await vi.waitFor(() => expect(mock.window.showErrorMessage).toHaveBeenCalledWith(
+      "weir: Build ordres could not run: unknown dataset 'ordres' — did you mean 'orders'?", "Show log"));
+  });
+});

@@ -1,0 +1,112 @@
+import { rmSync } from "node:fs";
+
+import { afterEach, describe, expect, it } from "vitest";
+
+import { cliMessage, Daemon, readDaemonInfo } from "../src/daemon";
+import { DaemonClient, DaemonHttpError } from "../src/daemonClient";
+import { Logger } from "../src/log";
+import type { Exec } from "../src/python";
+import { fakeDaemon, quietLogger, type FakeDaemon } from "./fakeDaemon";
+
+let fake: FakeDaemon | undefined;
+afterEach(async () => {
+  await fake?.close();
+  if (fake) rmSync(fake.root, { recursive: true, force: true });
+  fake = undefined;
+});
+
+const noCli: Exec = async () => { throw new Error("the CLI must not run"); };
+const until = async (check: () => boolean, ms = 3000): Promise<void> => {
+  const end = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > end) throw new Error("timed out");
+    await new Promise((r) => setTimeout(r, 10));
+  }
+};
+
+describe("Daemon", () => {
+  it("connects to a running daemon, follows its events and sends the token", async () => {
+    fake = await fakeDaemon();
+    const daemon = new Daemon(fake.root, () => "python3", new Logger(quietLogger().channel, () => "debug"), noCli, 50);
+    const states: string[] = [];
+    const events: string[] = [];
+    daemon.onDidChangeState((s) => states.push(s));
+    daemon.onEvent(({ kind }) => events.push(kind));
+    expect(await daemon.connect()).toBe(true);
+    await until(() => events.includes("hello"));
+    fake.broadcast("flow", { version: 2 });
+    await until(() => events.includes("flow"));
+    expect(states).toEqual(["running"]);
+    expect(fake.requests.every((r) => r.auth === "Bearer t0ken")).toBe(true);
+    daemon.dispose();
+  });
+
+  it("notices the daemon going away, and reconnects when it is back", async () => {
+    fake = await fakeDaemon();
+    const daemon = new Daemon(fake.root, () => "python3", new Logger(quietLogger().channel, () => "info"), noCli, 50);
+    const states: string[] = [];
+    const events: string[] = [];
+    daemon.onDidChangeState((s) => states.push(s));
+    daemon.onEvent(({ kind }) => events.push(kind));
+    await daemon.connect();
+    await until(() => events.includes("hello"));
+    fake.dropStreams();
+    // The health check still answers, so it reconnects at once: stopped, then running again.
+    await until(() => states.length >= 3);
+    expect(states.slice(0, 3)).toEqual(["running", "stopped", "running"]);
+    daemon.dispose();
+  });
+
+  it("does not connect when there is no daemon.json, or the daemon does not answer", async () => {
+    fake = await fakeDaemon();
+    const daemon = new Daemon("/nonexistent", () => "python3", new Logger(quietLogger().channel, () => "info"), noCli);
+    expect(await daemon.connect()).toBe(false);
+    expect(daemon.state).toBe("stopped");
+    const root = fake.root;
+    await fake.close();
+    fake = undefined;
+    const gone = new Daemon(root, () => "python3", new Logger(quietLogger().channel, () => "info"), noCli);
+    expect(await gone.connect()).toBe(false);
+    rmSync(root, { recursive: true, force: true });
+  });
+
+  it("starts a daemon with the CLI and says why when it cannot", async () => {
+    const calls: string[][] = [];
+    const failing: Exec = async (file, args) => {
+      calls.push([file, ...args]);
+      return { code: 2, stdout: "", stderr: "error: cannot listen on 127.0.0.1:1: Address in use\n  hint: pick another port\n" };
+    };
+    const daemon = new Daemon("/tmp/nowhere", () => "/venv/bin/python", new Logger(quietLogger().channel, () => "info"), failing);
+    await expect(daemon.start()).rejects.toThrow("weir daemon start failed: cannot listen on 127.0.0.1:1: Address in use (pick another port)");
+    expect(calls).toEqual([["/venv/bin/python", "-m", "weir", "--project", "/tmp/nowhere", "daemon", "start"]]);
+    expect(daemon.state).toBe("stopped");
+    daemon.dispose();
+  });
+});
+
+describe("DaemonClient", () => {
+  it("turns an error answer into the daemon's own message", async () => {
+    fake = await fakeDaemon();
+    const info = await readDaemonInfo(fake.root);
+    const client = new DaemonClient(info!);
+    const err = await client.dataset("x").catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(DaemonHttpError);
+    expect((err as DaemonHttpError).status).toBe(404);
+    expect((err as Error).message).toBe("unknown dataset 'x' (did you mean 'y'?)");
+  });
+
+  it("relays only API paths", async () => {
+    fake = await fakeDaemon();
+    const client = new DaemonClient((await readDaemonInfo(fake.root))!);
+    await expect(client.relay("GET", "/docs")).rejects.toThrow("not an API path");
+    expect((await client.relay("GET", "/api/health")).status).toBe(200);
+  });
+});
+
+describe("cliMessage", () => {
+  it("keeps the CLI's error and hint, or the last line", () => {
+    expect(cliMessage("error: no weir project here\n  hint: run inside a project\n")).toBe("no weir project here (run inside a project)");
+    expect(cliMessage("Traceback\n  boom\nValueError: x\n")).toBe("ValueError: x");
+    expect(cliMessage("")).toBe("no output");
+  });
+});

@@ -1,0 +1,64 @@
+import { describe, expect, it, vi } from "vitest";
+import * as vscode from "vscode";
+
+import type { Flow } from "../src/api";
+import type { Daemon, DaemonState } from "../src/daemon";
+import { FlowStore } from "../src/flowStore";
+import { Logger } from "../src/log";
+import { flow } from "./fixtures";
+import { quietLogger } from "./fakeDaemon";
+
+/** A daemon whose events the test sends, and whose client answers from literals. */
+function fakeDaemonObject(flows: Flow[]) {
+  const events = new vscode.EventEmitter<{ kind: string; data: unknown }>();
+  const states = new vscode.EventEmitter<DaemonState>();
+  const client = { flow: vi.fn(async () => flows.shift() ?? flow), builds: vi.fn(async () => [{ id: "b1", state: "running" }]) };
+  const daemon = { onEvent: events.event, onDidChangeState: states.event, client } as unknown as Daemon;
+  return { daemon, events, states, client };
+}
+
+describe("FlowStore", () => {
+  it("reads the Flow when the daemon connects, and again after file changes", async () => {
+    const { daemon, events, client } = fakeDaemonObject([flow, { ...flow, nodes: flow.nodes.slice(0, 2) }]);
+    const store = new FlowStore(daemon, new Logger(quietLogger().channel, () => "info"));
+    events.fire({ kind: "hello", data: {} });
+    await vi.waitFor(() => expect(store.flow?.nodes).toHaveLength(6));
+    expect(store.activeBuilds).toBe(1); // seeded from GET /api/builds
+    events.fire({ kind: "flow", data: { version: 2 } });
+    await vi.waitFor(() => expect(store.flow?.nodes).toHaveLength(2));
+    expect(client.flow).toHaveBeenCalledTimes(2);
+  });
+
+  it("marks datasets as building between their job's start and finish", () => {
+    const { daemon, events } = fakeDaemonObject([]);
+    const store = new FlowStore(daemon, new Logger(quietLogger().channel, () => "info"));
+    const changes = vi.fn();
+    store.onDidChange(changes);
+    events.fire({ kind: "job", data: { event: "start", recipe: "r", outputs: ["train", "test"] } });
+    expect(store.isBuilding("train") && store.isBuilding("test")).toBe(true);
+    events.fire({ kind: "job", data: { event: "finish", recipe: "r", outputs: ["train", "test"], status: "built" } });
+    expect(store.isBuilding("train")).toBe(false);
+    expect(changes).toHaveBeenCalledTimes(2);
+  });
+
+  it("counts builds in flight, and refreshes statuses when one ends", async () => {
+    const { daemon, events, client } = fakeDaemonObject([flow, flow, flow]);
+    const store = new FlowStore(daemon, new Logger(quietLogger().channel, () => "info"));
+    events.fire({ kind: "build", data: { id: "b2", state: "queued" } });
+    events.fire({ kind: "build", data: { id: "b3", state: "running" } });
+    expect(store.activeBuilds).toBe(2);
+    events.fire({ kind: "build", data: { id: "b3", state: "failed" } });
+    expect(store.activeBuilds).toBe(1);
+    await vi.waitFor(() => expect(client.flow).toHaveBeenCalled());
+  });
+
+  it("forgets builds when the daemon stops", () => {
+    const { daemon, events, states } = fakeDaemonObject([]);
+    const store = new FlowStore(daemon, new Logger(quietLogger().channel, () => "info"));
+    events.fire({ kind: "build", data: { id: "b2", state: "running" } });
+    events.fire({ kind: "job", data: { event: "start", recipe: "r", outputs: ["a"] } });
+    states.fire("stopped");
+    expect(store.activeBuilds).toBe(0);
+    expect(store.isBuilding("a")).toBe(false);
+  });
+});

@@ -1,0 +1,46 @@
+import { describe, expect, it } from "vitest";
+
+import type { DatasetDetail } from "../src/api";
+import { datasetMarkdown, planMarkdown } from "../src/render";
+
+const detail: DatasetDetail = {
+  name: "orders_clean", description: "Completed orders", kind: "dataset", connection: "local", path: "shop/orders_clean.parquet",
+  format: "parquet", tags: [], recipe: { file: "recipes/clean.py", line: 24, kind: "python" }, inputs: ["raw_orders"],
+  consumers: ["top_products"], status: "stale", reasons: ["recipe changed"],
+  schema: [["order_id", "int64", false], ["note|x", "string", true]], declared_schema: null, rows: 3580, built_at: 1_700_000_000,
+  builds: [{ status: "built", finished: 1_700_000_000, rows: 3580 }],
+};
+
+describe("datasetMarkdown", () => {
+  const md = datasetMarkdown(detail);
+
+  it("shows status and why, the recipe, rows and the observed schema", () => {
+    expect(md).toContain("**stale** — recipe changed");
+    expect(md).toContain("| recipe | `recipes/clean.py:24` (python) |");
+    expect(md).toContain("| rows | 3,580 |");
+    expect(md).toContain("## Schema (observed)");
+    expect(md).toContain("| order_id | int64 | no |");
+  });
+
+  it("escapes a pipe in a column name so the table holds", () => {
+    expect(md).toContain("| note\\|x | string | yes |");
+  });
+
+  it("lists the last builds, or says it was never built", () => {
+    expect(md).toContain("| 2023-11-14 22:13:20 | built | 3580 |");
+    expect(datasetMarkdown({ ...detail, builds: [], schema: null })).toContain("Never built.");
+    expect(datasetMarkdown({ ...detail, builds: [], schema: null })).toContain("No schema yet");
+  });
+});
+
+describe("planMarkdown", () => {
+  it("tables the jobs in order with why and what they wait for", () => {
+    const md = planMarkdown("top", { targets: ["top"], up_to_date: ["raw"], notes: ["a note"], jobs: [
+      { recipe: "r:a", action: "run", outputs: ["a"], reasons: { a: ["never built"] }, after: [] },
+      { recipe: "r:top", action: "restore", outputs: ["top"], reasons: { top: ["input a changed"] }, after: ["r:a"] }] });
+    expect(md).toContain("1 recipe to run, 1 to restore from earlier builds");
+    expect(md).toContain("| 2 | restore | top | input a changed | r:a |");
+    expect(md).toContain("> a note");
+    expect(md).toContain("Up to date, not rebuilt: raw.");
+  });
+});

@@ -1,0 +1,62 @@
+import { describe, expect, it } from "vitest";
+
+import {
+  displayStatus, groupByTag, outputsOfFile, recipes, statusDescription, statusIcon, UNTAGGED,
+} from "../src/treeModel";
+import { flow, node } from "./fixtures";
+
+describe("groupByTag", () => {
+  it("groups by tag, sorted, with untagged datasets last; a dataset with two tags is in both", () => {
+    const groups = groupByTag(flow.nodes).map(([tag, nodes]) => [tag, nodes.map((n) => n.name)]);
+    expect(groups).toEqual([
+      ["kpi", ["top_products"]],
+      ["raw", ["raw_orders"]],
+      ["report", ["top_products"]],
+      [UNTAGGED, ["customers", "orders_clean", "test", "train"]],
+    ]);
+  });
+
+  it("has no groups for no datasets", () => {
+    expect(groupByTag([])).toEqual([]);
+  });
+});
+
+describe("recipes", () => {
+  it("lists each recipe once with all its outputs, by file then line", () => {
+    expect(recipes(flow).map((r) => [r.recipe.name, r.outputs.map((o) => o.name)])).toEqual([
+      ["customers", ["customers"]],
+      ["orders_clean", ["orders_clean"]],
+      ["split", ["train", "test"]],
+      ["top_products", ["top_products"]],
+    ]);
+  });
+});
+
+describe("outputsOfFile", () => {
+  it("finds the datasets a recipe file builds", () => {
+    expect(outputsOfFile(flow, "recipes/clean.py")).toEqual(["customers", "orders_clean"]);
+    expect(outputsOfFile(flow, "recipes/nothing.py")).toEqual([]);
+  });
+});
+
+describe("statuses", () => {
+  it("shows building over any stored status, and sources as sources", () => {
+    expect(displayStatus(node("x", { status: "stale" }), true)).toBe("building");
+    expect(displayStatus(node("x", { kind: "source" }), false)).toBe("source");
+    expect(displayStatus(node("x"), false)).toBe("unknown");
+  });
+
+  it("gives each status its own icon and a theme colour", () => {
+    const ids = (["building", "up to date", "stale", "never built", "failed"] as const)
+      .map((s) => statusIcon(s, "dataset").id);
+    expect(new Set(ids).size).toBe(ids.length);
+    expect(statusIcon("failed", "dataset").color).toBe("testing.iconFailed");
+    expect(statusIcon("source", "folder").id).toBe("folder");
+  });
+
+  it("says why a dataset is stale, but not why it is up to date", () => {
+    expect(statusDescription(flow.nodes[2], false)).toBe("stale · recipe changed");
+    expect(statusDescription(node("x", { status: "up to date", reasons: ["built"] }), false)).toBe("up to date");
+    expect(statusDescription(node("x", { status: "stale" }), true)).toBe("building…");
+  });
+});
