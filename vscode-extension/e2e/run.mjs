@@ -284,6 +284,17 @@ async function main() {
     await datasetRow("top_products", "up to date").waitFor();
   });
 
+  await step("go-to-definition", async () => {
+    // F12 on a dataset in the SQL recipe opens the recipe that builds it, at its def line.
+    await page.locator('.tabs-container .tab[aria-label*="top_products.sql"]').click();
+    await page.locator(".view-line", { hasText: "FROM orders_clean AS o" }).click();
+    await page.keyboard.press("Home");
+    for (let i = 0; i < "FROM or".length; i += 1) await page.keyboard.press("ArrowRight");
+    await page.keyboard.press("F12");
+    await page.locator('.tabs-container .tab.active[aria-label*="clean.py"]').waitFor();
+    await page.locator(".statusbar-item", { hasText: /Ln 24, Col 1\b/ }).first().waitFor();
+  });
+
   await step("says-when-weir-is-not-installed", async () => {
     // A Python without weir: the extension must say so and offer the install command.
     const bare = path.join(tmp, "python-without-weir");

@@ -74,7 +74,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     if (!check.ok) {
       const { message, install } = explain(check, interpreter);
       log.error(`${message}\n${check.detail}`);
-      void offerFix(message, install, log);
+      void offerFix(message, install, log, () => { ready = start(); });
       return false;
     }
     log.info(`weir ${check.version} in ${interpreter.path} (from ${interpreter.source})`);
@@ -141,14 +141,15 @@ async function pythonExtension(): Promise<(PythonExtensionApi & {
   }
 }
 
-async function offerFix(message: string, install: string | undefined, log: Logger): Promise<void> {
+async function offerFix(message: string, install: string | undefined, log: Logger, retry: () => void): Promise<void> {
   const actions = install ? ["Install weir", "Choose Interpreter…", "Show Output"] : ["Choose Interpreter…", "Show Output"];
   const choice = await vscode.window.showErrorMessage(message, ...actions);
   if (choice === "Install weir" && install) {
     const terminal = vscode.window.createTerminal("weir: install");
     terminal.show();
     terminal.sendText(install);
-    void vscode.window.showInformationMessage("When the install has finished, reload the window (Developer: Reload Window) to start weir.");
+    const again = await vscode.window.showInformationMessage("weir: when the install in the terminal has finished, start weir.", "Start weir");
+    if (again) retry();
   } else if (choice === "Choose Interpreter…") {
     const hasPython = vscode.extensions.getExtension("ms-python.python") !== undefined;
     await vscode.commands.executeCommand(hasPython ? "python.setInterpreter" : "workbench.action.openSettings", hasPython ? undefined : "weir.pythonPath");
