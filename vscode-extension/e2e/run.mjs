@@ -126,6 +126,26 @@ function datasetRow(name, status) {
   return page.locator(`.pane-body .monaco-list-row[aria-label="${name}, ${status}"]`).first();
 }
 
+/** Waits for a webview (any frame of the page) whose text matches, and returns that text. */
+async function webviewText(pattern) {
+  return waitFor(`a webview showing ${pattern}`, async () => {
+    for (const frame of page.frames()) {
+      const text = await frame.evaluate(() => document.body?.innerText ?? "").catch(() => "");
+      if (pattern.test(text)) return text;
+    }
+    return undefined;
+  });
+}
+
+/** Picks an item in the open quick pick by typing its name. */
+async function pick(name) {
+  const input = page.locator(".quick-input-widget input");
+  await input.waitFor({ state: "visible" });
+  await input.fill(name);
+  await page.locator(".quick-input-widget .monaco-list-row", { hasText: name }).first().waitFor();
+  await page.keyboard.press("Enter");
+}
+
 function flowFrame() {
   return page.frameLocator("iframe.webview.ready").frameLocator("#active-frame");
 }
@@ -293,6 +313,29 @@ async function main() {
     await page.keyboard.press("F12");
     await page.locator('.tabs-container .tab.active[aria-label*="clean.py"]').waitFor();
     await page.locator(".statusbar-item", { hasText: /Ln 24, Col 1\b/ }).first().waitFor();
+  });
+
+  await step("command-build-dataset-with-quick-pick", async () => {
+    await palette("weir: Build Dataset…");
+    // The quick pick lists datasets with their status.
+    await page.locator(".quick-input-widget .monaco-list-row", { hasText: "revenue_by_month" })
+      .filter({ hasText: "never built" }).first().waitFor();
+    await pick("revenue_by_month");
+    await datasetRow("revenue_by_month", "up to date").waitFor();
+  });
+
+  await step("command-show-dataset", async () => {
+    await palette("weir: Show Dataset…");
+    await pick("revenue_by_month");
+    const text = await webviewText(/Schema \(observed\)/);
+    if (!/up to date/.test(text) || !/Last builds/.test(text)) throw new Error(`the dataset page lacks its status or builds: ${text.slice(0, 300)}`);
+  });
+
+  await step("command-plan", async () => {
+    await palette("weir: Plan…");
+    await pick("monthly_report");
+    const text = await webviewText(/Plan: monthly_report/);
+    if (!/monthly_report/.test(text) || !/never built/.test(text)) throw new Error(`the plan lacks what and why: ${text.slice(0, 300)}`);
   });
 
   await step("says-when-weir-is-not-installed", async () => {
