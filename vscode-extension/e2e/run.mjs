@@ -287,6 +287,13 @@ async function main() {
     await frame.locator('.node[data-name="orders_clean"]').waitFor();
     const nodes = await frame.locator(".node").count();
     if (nodes < 10) throw new Error(`only ${nodes} nodes in the Flow`);
+    // Fitted to the panel (not to a frame that was not laid out yet): the graph spans the
+    // canvas's width or height.
+    await waitFor("the graph fitted to its canvas", async () => {
+      const graph = await frame.locator("#viewport").boundingBox();
+      const canvas = await frame.locator("#canvas").boundingBox();
+      return graph && canvas && (graph.width >= 0.8 * canvas.width || graph.height >= 0.8 * canvas.height);
+    });
     await waitFor("orders_clean drawn as up to date",
       async () => (await frame.locator('.node[data-name="orders_clean"]').getAttribute("data-status")) === "up to date");
   });

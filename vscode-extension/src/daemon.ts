@@ -37,6 +37,8 @@ export class Daemon implements vscode.Disposable {
   private events: EventStream | undefined;
   private poll: NodeJS.Timeout | undefined;
   private disposed = false;
+  /** The start in progress, so that a build asked for meanwhile waits for it, not starts another. */
+  private starting: Promise<void> | undefined;
   private readonly stateEmitter = new vscode.EventEmitter<DaemonState>();
   private readonly eventEmitter = new vscode.EventEmitter<{ kind: string; data: unknown }>();
 
@@ -90,7 +92,12 @@ export class Daemon implements vscode.Disposable {
     return this.clientValue;
   }
 
-  async start(): Promise<void> {
+  start(): Promise<void> {
+    this.starting ??= this.startOnce().finally(() => { this.starting = undefined; });
+    return this.starting;
+  }
+
+  private async startOnce(): Promise<void> {
     if (await this.connect()) return;
     this.setState("starting");
     const r = await this.cli("start");

@@ -46,8 +46,8 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   const flowPanel = new FlowPanel(context.extensionUri, daemon, store, runner, log);
   const datasets = new DatasetsTree(store, daemon);
   const recipes = new RecipesTree(store, daemon);
-  context.subscriptions.push(daemon, store, documents, flowPanel, datasets, recipes,
-    new StatusBar(daemon, store),
+  const statusBar = new StatusBar(daemon, store);
+  context.subscriptions.push(daemon, store, documents, flowPanel, datasets, recipes, statusBar,
     vscode.workspace.registerTextDocumentContentProvider(Documents.scheme, documents),
     vscode.window.createTreeView("weir.datasets", { treeDataProvider: datasets, showCollapseAll: true }),
     vscode.window.createTreeView("weir.recipes", { treeDataProvider: recipes, showCollapseAll: true }),
@@ -74,9 +74,11 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     if (!check.ok) {
       const { message, install } = explain(check, interpreter);
       log.error(`${message}\n${check.detail}`);
+      statusBar.problem = message;
       void offerFix(message, install, log, () => { ready = start(); });
       return false;
     }
+    statusBar.problem = undefined;
     log.info(`weir ${check.version} in ${interpreter.path} (from ${interpreter.source})`);
     client = createClient({
       python: interpreter.path, root, debug: settings.logLevel === "debug",

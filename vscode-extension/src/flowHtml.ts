@@ -14,7 +14,9 @@ const THEME_CSS = `
     --ok: var(--vscode-testing-iconPassed, #2e9d5b); --stale: var(--vscode-list-warningForeground, #d99a00);
     --failed: var(--vscode-testing-iconFailed, #d64545); --building: var(--vscode-charts-blue, #3b7ddd);
     font-family: var(--vscode-font-family); }
-  body input { font-family: var(--vscode-font-family); }`;
+  body input { font-family: var(--vscode-font-family); }
+  /* An editor column can be narrow (a file opened beside the Flow): the details panel shares it. */
+  @media (max-width: 900px) { aside { width: 40%; min-width: 160px; padding: 8px; } }`;
 
 export function csp(nonce: string, cspSource: string): string {
   return [

@@ -47,8 +47,11 @@ export class FlowPanel implements vscode.Disposable {
       localResourceRoots: [media],
     });
     this.panel.iconPath = vscode.Uri.joinPath(media, "weir.svg");
-    this.panel.onDidDispose(() => { this.panel = undefined; }, null, this.subscriptions);
-    this.panel.webview.onDidReceiveMessage((m: FromPage) => this.receive(m), null, this.subscriptions);
+    const listening = this.panel.webview.onDidReceiveMessage((m: FromPage) => this.receive(m));
+    this.panel.onDidDispose(() => {
+      listening.dispose();
+      this.panel = undefined;
+    });
     await this.load();
   }
 

@@ -27,6 +27,7 @@ export function statusText(state: DaemonState, builds: number, url?: string):
 export class StatusBar implements vscode.Disposable {
   private readonly item = vscode.window.createStatusBarItem("weir.status", vscode.StatusBarAlignment.Left, 10);
   private readonly subscriptions: vscode.Disposable[];
+  private problemText: string | undefined;
 
   constructor(private readonly daemon: Daemon, private readonly store: FlowStore) {
     this.item.name = "weir";
@@ -39,10 +40,23 @@ export class StatusBar implements vscode.Disposable {
     this.item.show();
   }
 
+  /** A problem that stops weir altogether (weir not installed): shown until cleared. */
+  set problem(message: string | undefined) {
+    this.problemText = message;
+    this.update();
+  }
+
   update(): void {
+    if (this.problemText) {
+      this.item.text = "$(error) weir";
+      this.item.tooltip = this.problemText;
+      this.item.command = "weir.showOutput";
+      return;
+    }
     const { text, tooltip } = statusText(this.daemon.state, this.store.activeBuilds, this.daemon.client?.url);
     this.item.text = text;
     this.item.tooltip = tooltip;
+    this.item.command = "weir.statusMenu";
   }
 
   dispose(): void {

@@ -110,3 +110,24 @@ describe("cliMessage", () => {
     expect(cliMessage("")).toBe("no output");
   });
 });
+
+describe("Daemon.start", () => {
+  it("runs the CLI once when a build asks while the daemon is starting", async () => {
+    let calls = 0;
+    let release: () => void = () => undefined;
+    const slow: Exec = async () => {
+      calls += 1;
+      await new Promise<void>((r) => { release = r; });
+      return { code: 1, stdout: "", stderr: "error: boom\n" };
+    };
+    const daemon = new Daemon("/tmp/nowhere", () => "python3", new Logger(quietLogger().channel, () => "info"), slow);
+    const first = daemon.start();
+    const second = daemon.start();
+    await until(() => calls === 1);
+    release();
+    await expect(first).rejects.toThrow("boom");
+    await expect(second).rejects.toThrow("boom");
+    expect(calls).toBe(1);
+    daemon.dispose();
+  });
+});
