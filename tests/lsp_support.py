@@ -55,15 +55,21 @@ async def hover_text(client: LanguageClient, uri: str, line: int, char: int) -> 
 
 
 async def diagnostics_for(client: LanguageClient, uri: str, want: int | None = None,
-                          timeout: float = 10) -> list[t.Diagnostic]:
-    """The diagnostics the server last published for ``uri`` (waiting for ``want`` of them)."""
-    async def wait() -> list[t.Diagnostic]:
-        while True:
-            await client.wait_for_notification(t.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)
-            got = list(client.diagnostics.get(uri, []))
-            if want is None or len(got) == want:
-                return got
-    return await asyncio.wait_for(wait(), timeout)
+                          has: str | None = None, timeout: float = 10) -> list[t.Diagnostic]:
+    """The diagnostics the server published for ``uri``, once they match: ``want`` of them, or
+    one whose message contains ``has`` (else whatever it first published for it)."""
+    def ok(got: list[t.Diagnostic]) -> bool:
+        if want is not None and len(got) != want:
+            return False
+        return has is None or any(has in d.message for d in got)
+
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        if uri in client.diagnostics and ok(list(client.diagnostics[uri])):
+            return list(client.diagnostics[uri])
+        if asyncio.get_running_loop().time() > deadline:
+            return list(client.diagnostics.get(uri, []))
+        await asyncio.sleep(0.01)
 
 
 def position_of(text: str, needle: str, offset: int = 0) -> tuple[int, int]:

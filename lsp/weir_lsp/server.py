@@ -201,14 +201,15 @@ class WeirLanguageServer(LanguageServer):
             if token is None:
                 return
             message = None
+            what = ", ".join(data.get("outputs") or []) or str(data.get("recipe"))
             if kind == "plan":
                 counts["total"] = len(data.get("jobs") or [])
                 message = f"{counts['total']} to run" if counts["total"] else "up to date"
             elif kind == "job" and data.get("event") == "start":
-                message = f"running {data.get('recipe')}"
+                message = f"running {what}"
             elif kind == "job" and data.get("event") == "finish":
                 counts["done"] += 1
-                message = f"{data.get('recipe')}: {data.get('status')}"
+                message = f"{what}: {data.get('status')}"
             if message is not None:
                 pct = int(100 * counts["done"] / counts["total"]) if counts["total"] else None
                 loop.call_soon_threadsafe(self.work_done_progress.report, token,
