@@ -13,7 +13,14 @@ SERVER = ClientServerConfig(server_command=[sys.executable, "-m", "weir", "lsp"]
 
 
 async def start(client: LanguageClient, root: Path, editor: str = "visual-studio-code") -> None:
-    """Initialize as a real editor would, with that editor's capabilities."""
+    """Initialize as a real editor would, with that editor's capabilities (VS Code's include
+    watching files for the server, which it asks for with client/registerCapability)."""
+    client.registrations = []  # type: ignore[attr-defined]
+
+    @client.feature(t.CLIENT_REGISTER_CAPABILITY)
+    def register(params: t.RegistrationParams) -> None:
+        client.registrations += params.registrations  # type: ignore[attr-defined]
+
     await client.initialize_session(t.InitializeParams(
         capabilities=client_capabilities(editor), root_uri=root.as_uri(),
         workspace_folders=[t.WorkspaceFolder(uri=root.as_uri(), name=root.name)]))
@@ -77,3 +84,9 @@ def position_of(text: str, needle: str, offset: int = 0) -> tuple[int, int]:
     index = text.index(needle) + offset
     line = text.count("\n", 0, index)
     return line, index - (text.rfind("\n", 0, index) + 1)
+
+
+def files_changed(client: LanguageClient, changes: list[tuple[Path, t.FileChangeType]]) -> None:
+    """What VS Code sends for files it watches for the server when they change on disk."""
+    client.workspace_did_change_watched_files(t.DidChangeWatchedFilesParams(changes=[
+        t.FileEvent(uri=path.as_uri(), type=kind) for path, kind in changes]))
