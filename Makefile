@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 DEMO   ?= demo
 
-.PHONY: demo test lint browser install clean bench vscode-test vscode-package
+.PHONY: demo test lint editors install clean bench vscode-test vscode-package
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -24,13 +24,13 @@ demo: install
 	cd $(DEMO) && ../$(BIN)/weir build --all
 	cd $(DEMO) && ../$(BIN)/weir status
 
-test: install lint browser vscode-test
+test: install lint editors vscode-test
 	$(BIN)/python -m pytest -q -p no:cacheprovider
 
-# The Flow page is tested in a real browser: Debian's chromium (Playwright drives it; its own
-# browser download cannot work offline).
-browser:
-	@command -v chromium >/dev/null 2>&1 || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null)
+# Real clients for the real tests: Debian's chromium for the Flow page (Playwright drives it; its
+# own browser download cannot work offline) and Neovim, a second LSP client no one here wrote.
+editors:
+	@command -v chromium >/dev/null 2>&1 && command -v nvim >/dev/null 2>&1 || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium neovim >/dev/null)
 
 # Types and lint are part of the tests: mypy over the package, ruff over package and tests.
 lint: install

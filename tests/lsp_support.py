@@ -13,7 +13,14 @@ SERVER = ClientServerConfig(server_command=[sys.executable, "-m", "weir", "lsp"]
 
 
 async def start(client: LanguageClient, root: Path, editor: str = "visual-studio-code") -> None:
-    """Initialize as a real editor would, with that editor's capabilities."""
+    """Initialize as a real editor would, with that editor's capabilities (VS Code's include
+    watching files for the server, which it asks for with client/registerCapability)."""
+    client.registrations = []  # type: ignore[attr-defined]
+
+    @client.feature(t.CLIENT_REGISTER_CAPABILITY)
+    def register(params: t.RegistrationParams) -> None:
+        client.registrations += params.registrations  # type: ignore[attr-defined]
+
     await client.initialize_session(t.InitializeParams(
         capabilities=client_capabilities(editor), root_uri=root.as_uri(),
         workspace_folders=[t.WorkspaceFolder(uri=root.as_uri(), name=root.name)]))
@@ -55,15 +62,21 @@ async def hover_text(client: LanguageClient, uri: str, line: int, char: int) -> 
 
 
 async def diagnostics_for(client: LanguageClient, uri: str, want: int | None = None,
-                          timeout: float = 10) -> list[t.Diagnostic]:
-    """The diagnostics the server last published for ``uri`` (waiting for ``want`` of them)."""
-    async def wait() -> list[t.Diagnostic]:
-        while True:
-            await client.wait_for_notification(t.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)
-            got = list(client.diagnostics.get(uri, []))
-            if want is None or len(got) == want:
-                return got
-    return await asyncio.wait_for(wait(), timeout)
+                          has: str | None = None, timeout: float = 10) -> list[t.Diagnostic]:
+    """The diagnostics the server published for ``uri``, once they match: ``want`` of them, or
+    one whose message contains ``has`` (else whatever it first published for it)."""
+    def ok(got: list[t.Diagnostic]) -> bool:
+        if want is not None and len(got) != want:
+            return False
+        return has is None or any(has in d.message for d in got)
+
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        if uri in client.diagnostics and ok(list(client.diagnostics[uri])):
+            return list(client.diagnostics[uri])
+        if asyncio.get_running_loop().time() > deadline:
+            return list(client.diagnostics.get(uri, []))
+        await asyncio.sleep(0.01)
 
 
 def position_of(text: str, needle: str, offset: int = 0) -> tuple[int, int]:
@@ -71,3 +84,9 @@ def position_of(text: str, needle: str, offset: int = 0) -> tuple[int, int]:
     index = text.index(needle) + offset
     line = text.count("\n", 0, index)
     return line, index - (text.rfind("\n", 0, index) + 1)
+
+
+def files_changed(client: LanguageClient, changes: list[tuple[Path, t.FileChangeType]]) -> None:
+    """What VS Code sends for files it watches for the server when they change on disk."""
+    client.workspace_did_change_watched_files(t.DidChangeWatchedFilesParams(changes=[
+        t.FileEvent(uri=path.as_uri(), type=kind) for path, kind in changes]))

@@ -224,6 +224,8 @@ def test_interfaces_formats_and_multiple_outputs(make_project) -> None:
     assert csv.splitlines()[0] == '"id","customer","amount","label"' and "shop" in csv
     r = run_weir("show", "as_csv", cwd=root)
     assert "schema (observed)" in r.out and "label" in r.out and "string" in r.out
+    head = git(root, "rev-parse", "HEAD").strip()
+    assert f"built       3 rows  at {head[:10]}" in r.out  # the commit the build ran at
 
 
 def test_wrong_return_value_is_a_clear_failure(make_project) -> None:

@@ -292,7 +292,8 @@ def test_bad_build_requests_are_4xx(daemon) -> None:
     assert httpx.post(f"{url}/api/builds/b999/cancel", headers=headers).status_code == 404
 
 
-json_values = st.recursive(st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False)
+json_values = st.recursive(st.none() | st.booleans() | st.integers()
+                           | st.floats(allow_nan=False, allow_infinity=False)
                            | st.text(max_size=20),
                            lambda inner: st.lists(inner, max_size=4)
                            | st.dictionaries(st.text(max_size=8), inner, max_size=4),

@@ -3,6 +3,7 @@ talks to `weir lsp` over stdio about real projects on disk."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from pathlib import Path
 
@@ -12,8 +13,8 @@ from lsprotocol import types as t
 from pytest_lsp import LanguageClient
 
 from conftest import SMALL, write_files
-from lsp_support import (SERVER, change_doc, complete, diagnostics_for, hover_text, open_doc,
-                         position_of, start)
+from lsp_support import (SERVER, change_doc, complete, diagnostics_for, files_changed,
+                         hover_text, open_doc, position_of, start)
 
 
 @pytest.fixture
@@ -51,6 +52,7 @@ async def test_completion_items_say_what_a_dataset_is(client: LanguageClient,
     assert isinstance(result, t.CompletionList)
     orders = next(i for i in result.items if i.label == "orders")
     assert orders.detail == "source · landing:orders.csv"
+    orders = await client.completion_item_resolve_async(orders)  # the schema, when looked at
     assert isinstance(orders.documentation, t.MarkupContent)
     assert "raw orders" in orders.documentation.value
     assert "`customer`" in orders.documentation.value  # the schema, read from the CSV
@@ -115,7 +117,7 @@ async def test_diagnostics_as_you_type_with_a_quick_fix(client: LanguageClient,
                                                         project: Path) -> None:
     path = project / "recipes/clean.py"
     uri = open_doc(client, path)
-    assert await diagnostics_for(client, uri) == []
+    assert await diagnostics_for(client, uri, want=0) == []
     broken = path.read_text().replace("def orders_clean(orders:", "def orders_clean(ordrs:")
     change_doc(client, uri, broken, 2)
     diags = await diagnostics_for(client, uri, want=1)
@@ -147,19 +149,19 @@ async def test_diagnostics_for_the_flow_and_the_yaml(client: LanguageClient,
     assert diags[0].data == {"replace": "landing"}
     assert diags[0].range.start.character == yaml_text.splitlines()[1].index("landng")
     change_doc(client, yaml_uri, yaml_path.read_text() + "descripton: typo\n", 2)
-    diags = await diagnostics_for(client, yaml_uri, want=1)
+    diags = await diagnostics_for(client, yaml_uri, want=1, has="unknown key")
     assert "unknown key 'descripton'" in diags[0].message
     assert diags[0].data == {"replace": "description"}
 
     loop = open_doc(client, project / "recipes/loop.py",
                     "from weir import recipe\n\n@recipe\ndef a(b):\n    return b\n\n"
                     "@recipe\ndef b(a):\n    return a\n")
-    diags = await diagnostics_for(client, loop)
-    assert any("cycle" in d.message for d in diags)
+    diags = await diagnostics_for(client, loop, has="cycle")
+    assert any(d.message.startswith("cycle in the Flow: ") for d in diags)
     dup = open_doc(client, project / "recipes/dup.py",
                    "from weir import recipe\n\n@recipe\ndef customers(orders):\n"
                    "    return orders\n")
-    diags = await diagnostics_for(client, dup)
+    diags = await diagnostics_for(client, dup, has="two recipes")
     assert any("customers" in d.message and "recipes/clean.py" in d.message for d in diags)
 
 
@@ -195,7 +197,7 @@ async def test_files_outside_a_project_and_broken_files(client: LanguageClient,
     assert await complete(client, uri, 0, 6) == []
     assert await hover_text(client, uri, 0, 6) is None
     bad = open_doc(client, project / "recipes/bad.py", "def oops(:\n    weir.Dataset('o')\n")
-    diags = await diagnostics_for(client, bad)
+    diags = await diagnostics_for(client, bad, has="syntax error")
     assert "syntax error" in diags[0].message
     assert await complete(client, bad, 1, 19) == ["orders", "orders_clean"]  # still answers
     empty = open_doc(client, project / "recipes/empty.sql", "", "sql")
@@ -256,13 +258,17 @@ async def test_several_projects_in_one_workspace(client: LanguageClient, project
     assert await complete(client, theirs, 0, 14) == ["sales"]
 
 
-def apply_edit(root: Path, edit: t.WorkspaceEdit) -> None:
-    """Apply a workspace edit to the files on disk, as an editor does."""
+def apply_edit(client: LanguageClient, edit: t.WorkspaceEdit) -> None:
+    """Apply a workspace edit to the files on disk, as an editor does (and tell the server,
+    as VS Code's file watcher does)."""
     from pygls.workspace import TextDocument
 
+    changed: list[tuple[Path, t.FileChangeType]] = []
     for change in edit.document_changes or []:
         if isinstance(change, t.RenameFile):
             Path(change.old_uri[7:]).rename(change.new_uri[7:])
+            changed += [(Path(change.old_uri[7:]), t.FileChangeType.Deleted),
+                        (Path(change.new_uri[7:]), t.FileChangeType.Created)]
         elif isinstance(change, t.TextDocumentEdit):
             path = Path(change.text_document.uri[7:])
             doc = TextDocument(change.text_document.uri, path.read_text())
@@ -271,8 +277,10 @@ def apply_edit(root: Path, edit: t.WorkspaceEdit) -> None:
                 doc.apply_change(t.TextDocumentContentChangePartial(range=e.range,
                                                                     text=e.new_text))
             path.write_text(doc.source)
+            changed.append((path, t.FileChangeType.Changed))
         else:
             raise AssertionError(f"unexpected change {change}")
+    files_changed(client, changed)
 
 
 async def rename(client: LanguageClient, uri: str, line: int, char: int,
@@ -296,7 +304,7 @@ async def test_rename_a_dataset_across_the_project(client: LanguageClient,
                                end=t.Position(line=line, character=char + 6))
     edit = await rename(client, uri, line, char, "raw_orders")
     assert edit is not None
-    apply_edit(project, edit)
+    apply_edit(client, edit)
     assert not (project / "datasets/orders.yaml").exists()
     text = clean.read_text()
     assert "def orders_clean(raw_orders: pd.DataFrame)" in text
@@ -307,7 +315,7 @@ async def test_rename_a_dataset_across_the_project(client: LanguageClient,
     sql = open_doc(client, project / "recipes/per_customer.sql", language="sql")
     edit = await rename(client, sql, 2, 8, "orders_valid")
     assert edit is not None
-    apply_edit(project, edit)
+    apply_edit(client, edit)
     assert "def orders_valid(" in clean.read_text()
     assert "FROM orders_valid" in (project / "recipes/per_customer.sql").read_text()
     ws = Workspace.open(project)
@@ -329,3 +337,26 @@ async def test_rename_refuses_what_would_break(client: LanguageClient, project: 
                                                                               character=2)))
     assert nothing is None  # SELECT is not a dataset
     assert (project / "datasets/orders.yaml").exists()
+
+
+async def test_files_changed_on_disk_reach_the_flow(client: LanguageClient,
+                                                    project: Path) -> None:
+    for _ in range(200):  # the server asks for file watching once initialized
+        if client.registrations:  # type: ignore[attr-defined]
+            break
+        await asyncio.sleep(0.01)
+    registrations = client.registrations  # type: ignore[attr-defined]
+    assert [r.method for r in registrations] == [t.WORKSPACE_DID_CHANGE_WATCHED_FILES]
+    sql = open_doc(client, project / "recipes/q.sql", "SELECT * FROM ", "sql")
+    assert "refunds" not in await complete(client, sql, 0, 14)
+    # A file written by another tool (or a git checkout): the editor's watcher reports it.
+    (project / "landing/refunds.csv").write_text("id,amount\n1,2.0\n")
+    new = project / "datasets/refunds.yaml"
+    new.write_text("connection: landing\npath: refunds.csv\n")
+    files_changed(client, [(new, t.FileChangeType.Created)])
+    await asyncio.sleep(0.2)
+    assert "refunds" in await complete(client, sql, 0, 14)
+    new.unlink()
+    files_changed(client, [(new, t.FileChangeType.Deleted)])
+    await asyncio.sleep(0.2)
+    assert "refunds" not in await complete(client, sql, 0, 14)

@@ -9,9 +9,21 @@ from lsprotocol import types as t
 from weir_lsp.context import Slot, SlotKind, completion_slot, def_params_above, sql_tables
 from weir_lsp.projects import Column, OpenProject
 
+# At most this many items per answer, marked incomplete so the editor asks again as the user
+# types on: a popup shows a dozen, and sending a thousand costs more than the rest of the work.
+MAX_ITEMS = 200
+
 
 def complete(project: OpenProject, language: str, lines: list[str],
-             position: t.Position) -> list[t.CompletionItem] | None:
+             position: t.Position) -> t.CompletionList | None:
+    items = _complete(project, language, lines, position)
+    if items is None:
+        return None
+    return t.CompletionList(is_incomplete=len(items) > MAX_ITEMS, items=items[:MAX_ITEMS])
+
+
+def _complete(project: OpenProject, language: str, lines: list[str],
+              position: t.Position) -> list[t.CompletionItem] | None:
     line = lines[position.line].rstrip("\r\n") if position.line < len(lines) else ""
     slot = completion_slot(language, line, position.character)
     if slot is None or project.project is None:
@@ -30,8 +42,9 @@ def complete(project: OpenProject, language: str, lines: list[str],
                 if name.startswith(slot.prefix)]
     owners = _column_owners(project, language, lines, position.line, slot)
     items: dict[str, t.CompletionItem] = {}
+    records = project.records()
     for dataset in owners:
-        for col in project.schema(dataset) or ():
+        for col in project.schema(dataset, records) or ():
             if not col.name.startswith(slot.prefix) or col.name in items:
                 continue
             if slot.attribute and not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", col.name):
@@ -41,23 +54,34 @@ def complete(project: OpenProject, language: str, lines: list[str],
 
 
 def _datasets(project: OpenProject, slot: Slot) -> list[t.CompletionItem]:
+    """Names with their kind and location; the schema comes on resolve, for the one item the
+    user looks at (a thousand schemas per keystroke would be slow to send and to render)."""
     assert project.project is not None
-    items = []
+    items: list[t.CompletionItem] = []
+    root = str(project.root)
     for name, ds in sorted(project.project.datasets.items()):
         if not name.startswith(slot.prefix):
             continue
+        if len(items) > MAX_ITEMS:
+            break
         kind = "source" if ds.is_source else ("folder" if ds.is_folder else "dataset")
-        columns = project.schema(name) if not ds.is_folder else None
-        doc = ds.description or ""
-        if columns:
-            doc += ("\n\n" if doc else "") + "\n".join(f"- `{c.name}` {c.type}" for c in columns)
         items.append(t.CompletionItem(
             label=name, kind=t.CompletionItemKind.Folder if ds.is_folder
             else t.CompletionItemKind.Variable,
-            detail=f"{kind} · {ds.connection}:{ds.path}",
-            documentation=t.MarkupContent(kind=t.MarkupKind.Markdown, value=doc) if doc
-            else None))
+            detail=f"{kind} · {ds.connection}:{ds.path}", data=root))
     return items
+
+
+def documentation(project: OpenProject, name: str) -> t.MarkupContent | None:
+    """A dataset's description and schema, for completionItem/resolve."""
+    if project.project is None or name not in project.project.datasets:
+        return None
+    ds = project.project.datasets[name]
+    columns = None if ds.is_folder else project.schema(name)
+    doc = ds.description or ""
+    if columns:
+        doc += ("\n\n" if doc else "") + "\n".join(f"- `{c.name}` {c.type}" for c in columns)
+    return t.MarkupContent(kind=t.MarkupKind.Markdown, value=doc) if doc else None
 
 
 def _column_item(col: Column, dataset: str) -> t.CompletionItem:

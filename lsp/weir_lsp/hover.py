@@ -14,7 +14,7 @@ def dataset_markdown(project: OpenProject, name: str, now: float | None = None) 
     lines = [f"**{name}**" + (f" — {ds.description}" if ds.description else ""),
              f"\n{kind} · `{ds.connection}:{ds.path}`"
              + (f" · tags: {', '.join(ds.tags)}" if ds.tags else "")]
-    facts = project.facts()
+    facts = project.records()
     status = project.status(name)
     if status is not None:
         lines.append(f"\nstatus: **{status.describe()}**")

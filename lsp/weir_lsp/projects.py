@@ -9,6 +9,7 @@ hover or a CodeLens answers from memory.
 
 from __future__ import annotations
 
+import gc
 import threading
 import time
 from collections.abc import Mapping
@@ -20,7 +21,8 @@ from weir.build.state import DatasetRecord, StateStore
 from weir.flow.graph import Flow, build_flow
 from weir.flow.status import Status
 from weir.model.diagnostics import Diagnostic, Severity
-from weir.model.loader import find_project_root, load_project
+from weir.model.loader import (find_project_root, is_project_file, load_project,
+                               read_project_files)
 from weir.model.parse_cache import ParseCache
 from weir.model.project import Dataset, Project, Recipe
 from weir.workspace import STATE_DIR, Workspace, machine_connections_file
@@ -28,6 +30,9 @@ from weir.workspace import STATE_DIR, Workspace, machine_connections_file
 # Source data can change on disk without any event reaching us: statuses older than this are
 # recomputed on the next question.
 STATUS_TTL = 5.0
+# Without file watching from the client, the project's files on disk are read again at most
+# this often (a keystroke re-parses the buffer, not the 1,000 files around it).
+DISK_TTL = 2.0
 
 
 @dataclass(frozen=True)
@@ -38,14 +43,19 @@ class Column:
 
 
 @dataclass
-class DataFacts:
-    """What the state store says, read at one moment."""
+class Records:
+    """What the state store remembers of the last builds, read at one moment."""
 
-    key: tuple[Any, ...]
-    taken: float
+    key: tuple[int, ...]
     records: dict[str, DatasetRecord]
     commits: dict[str, str]
-    statuses: dict[str, Status] | None
+
+
+@dataclass
+class Statuses:
+    key: tuple[Any, ...]
+    taken: float
+    by_name: dict[str, Status] | None  # None: unknown (errors in the project, data unreachable)
 
 
 @dataclass
@@ -58,15 +68,26 @@ class OpenProject:
     diagnostics: list[Diagnostic] = field(default_factory=list)
     published: set[str] = field(default_factory=set)  # files the editor has diagnostics for
     generation: int = 0  # bumped by every reload that changed what the Flow computes
+    disk: dict[str, bytes] | None = None  # the project's files as last read from disk
+    disk_read: float = 0.0
+    watched: bool = False  # the client tells us when files change on disk
     _flow_key: tuple[Any, ...] = ()
-    _facts: DataFacts | None = None
+    datasets_key: int = 0  # changes when any dataset's definition (a declared schema) does
+    checks: dict[str, tuple[Any, list[Diagnostic]]] = field(default_factory=dict)
+    _records: Records | None = None
+    _statuses: Statuses | None = None
     _source_schemas: dict[str, tuple[Any, list[Column] | None]] = field(default_factory=dict)
     _lock: threading.RLock = field(default_factory=threading.RLock)
 
     def reload(self) -> None:
         with self._lock:
+            if self.disk is None or (not self.watched
+                                     and time.monotonic() - self.disk_read > DISK_TTL):
+                self.disk, _ = read_project_files(self.root)
+                self.disk_read = time.monotonic()
             project, diags = load_project(self.root, overlays=self.overlays, cache=self.cache,
-                                          machine_connections=machine_connections_file())
+                                          machine_connections=machine_connections_file(),
+                                          files=self.disk)
             flow = None
             if project is not None:
                 flow, flow_diags = build_flow(project)
@@ -74,10 +95,28 @@ class OpenProject:
             self.project = project or self.project
             self.flow = flow or self.flow
             self.diagnostics = diags
+            # The model is thousands of long-lived objects without reference cycles: keep the
+            # cyclic collector from walking them all again every few keystrokes (a 30-50 ms
+            # pause); reference counting still frees them when a reload replaces them.
+            gc.freeze()
             key = _flow_key(self.project)
+            self.datasets_key = hash(key[1]) if key else 0
             if key != self._flow_key:
                 self._flow_key = key
                 self.generation += 1
+
+    def disk_changed(self, rels: list[str]) -> None:
+        """Files changed on disk (saved, created, deleted, checked out): read them again."""
+        with self._lock:
+            if self.disk is None:
+                return
+            for rel in rels:
+                if not is_project_file(rel):
+                    continue
+                try:
+                    self.disk[rel] = (self.root / rel).read_bytes()
+                except OSError:
+                    self.disk.pop(rel, None)
 
     def relative(self, path: Path) -> str:
         return path.resolve().relative_to(self.root).as_posix()
@@ -90,58 +129,62 @@ class OpenProject:
     def invalidate_facts(self) -> None:
         """Forget what the state store said (a build ended, the daemon told us)."""
         with self._lock:
-            self._facts = None
+            self._records = None
+            self._statuses = None
 
-    def facts(self, with_status: bool = True) -> DataFacts:
+    def records(self) -> Records:
+        """The state store's records; read again only when the store's files changed."""
+        with self._lock:
+            key = _store_key(self.root)
+            if self._records is None or self._records.key != key:
+                records: dict[str, DatasetRecord] = {}
+                commits: dict[str, str] = {}
+                db = self.root / STATE_DIR / "state.db"
+                if db.exists():
+                    store = StateStore(db)
+                    try:
+                        records, commits = store.records(), store.run_commits()
+                    finally:
+                        store.close()
+                self._records = Records(_store_key(self.root), records, commits)
+            return self._records
+
+    def statuses(self) -> dict[str, Status] | None:
+        """Every dataset's status, as `weir status` computes it: kept while neither the
+        Flow's fingerprints nor the state store change, and for STATUS_TTL at most."""
         with self._lock:
             key = (self.generation, _store_key(self.root))
-            facts = self._facts
-            fresh = facts is not None and facts.key == key and (
-                time.monotonic() - facts.taken < STATUS_TTL)
-            if facts is None or not fresh or (with_status and facts.statuses is None):
-                facts = self._read_facts(with_status)
-                self._facts = facts
-            return facts
-
-    def _read_facts(self, with_status: bool) -> DataFacts:
-        db = self.root / STATE_DIR / "state.db"
-        records: dict[str, DatasetRecord] = {}
-        commits: dict[str, str] = {}
-        statuses: dict[str, Status] | None = None
-        if self.project is not None and self.flow is not None and with_status \
-                and not self.has_errors:
-            ws = Workspace(self.root, self.project, self.flow, self.diagnostics)
-            try:
-                snap = ws.snapshot()
-                statuses, records = snap.statuses, snap.records
-                commits = ws.state.run_commits()
-            except Exception:  # noqa: BLE001 - unreachable data must not break the editor
-                statuses = None
-            finally:
-                ws.close()
-        elif db.exists():
-            store = StateStore(db)
-            try:
-                records, commits = store.records(), store.run_commits()
-            finally:
-                store.close()
-        # The snapshot may have written (source stats): key on the store as it is now.
-        return DataFacts((self.generation, _store_key(self.root)), time.monotonic(), records,
-                         commits, statuses)
+            cached = self._statuses
+            if cached is not None and cached.key == key and (
+                    time.monotonic() - cached.taken < STATUS_TTL):
+                return cached.by_name
+            by_name = None
+            if self.project is not None and self.flow is not None and not self.has_errors:
+                ws = Workspace(self.root, self.project, self.flow, self.diagnostics)
+                try:
+                    by_name = ws.snapshot().statuses
+                except Exception:  # noqa: BLE001 - unreachable data must not break the editor
+                    by_name = None
+                finally:
+                    ws.close()
+            # The snapshot may have written (source stats): key on the store as it is now.
+            self._statuses = Statuses((self.generation, _store_key(self.root)),
+                                      time.monotonic(), by_name)
+            return by_name
 
     def status(self, name: str) -> Status | None:
-        statuses = self.facts().statuses
+        statuses = self.statuses()
         return statuses.get(name) if statuses else None
 
-    def schema(self, name: str) -> list[Column] | None:
+    def schema(self, name: str, records: Records | None = None) -> list[Column] | None:
         """The dataset's columns: declared, else observed at its last build, else (for a local
-        source file) read from the file's header."""
+        source file) read from the file's header. Pass ``records`` when asking for many."""
         if self.project is None or name not in self.project.datasets:
             return None
         ds = self.project.datasets[name]
         if ds.schema:
             return [Column(c.name, c.type, c.nullable) for c in ds.schema]
-        record = self.facts(with_status=False).records.get(name)
+        record = (records or self.records()).records.get(name)
         if record is not None and record.schema:
             return [Column(str(c), str(ty), bool(n)) for c, ty, n in record.schema]
         if ds.is_source and not ds.is_folder:
@@ -232,6 +275,7 @@ class Projects:
         rel = project.relative(path)
         if text is None:
             project.overlays.pop(rel, None)
+            project.checks.pop(rel, None)
         else:
             project.overlays[rel] = text
         project.reload()

@@ -28,7 +28,7 @@ from weir_lsp import completion, hover, lenses, rename
 from weir_lsp.checks import column_diagnostics
 from weir_lsp.context import word_at
 from weir_lsp.daemon_link import EventFollower, ensure_daemon, follow_build
-from weir_lsp.projects import OpenProject, Projects
+from weir_lsp.projects import OpenProject, Projects, Records
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +44,7 @@ class WeirLanguageServer(LanguageServer):
         self.projects = Projects()
         self.followers: dict[Path, EventFollower] = {}
         self.event_loop: asyncio.AbstractEventLoop | None = None
+        self.watching = False  # the client reports file changes on disk
 
     # -- documents --------------------------------------------------------------------
     def project_of(self, uri: str) -> tuple[OpenProject, str] | None:
@@ -54,6 +55,7 @@ class WeirLanguageServer(LanguageServer):
             project = self.projects.for_path(path)
             if project is None or project.project is None:
                 return None
+            project.watched = self.watching
             self._follow(project)
             return project, project.relative(path)
         except (OSError, ValueError):
@@ -71,6 +73,7 @@ class WeirLanguageServer(LanguageServer):
         except (OSError, ValueError):
             return
         if project is not None:
+            project.watched = self.watching
             self._follow(project)
             self.publish(project)
 
@@ -78,8 +81,15 @@ class WeirLanguageServer(LanguageServer):
         """Every file of the project gets its diagnostics (an empty list clears old ones)."""
         diags = list(project.diagnostics)
         if project.project is not None:
+            records = project.records()
             for rel, text in project.overlays.items():
-                diags += column_diagnostics(project.project, rel, text, _column_names(project))
+                key = (text, records.key, project.datasets_key)
+                cached = project.checks.get(rel)
+                if cached is None or cached[0] != key:
+                    cached = (key, column_diagnostics(project.project, rel, text,
+                                                      _column_names(project, records)))
+                    project.checks[rel] = cached
+                diags += cached[1]
         by_file: dict[str, list[t.Diagnostic]] = {}
         for d in diags:
             by_file.setdefault(d.file, []).append(self._to_lsp(project, d))
@@ -122,6 +132,41 @@ class WeirLanguageServer(LanguageServer):
                 return None
         lines = text.splitlines()
         return lines[line] if line < len(lines) else None
+
+    def disk_changed(self, uris: list[str]) -> list[OpenProject]:
+        """Files changed on disk: each open project re-reads its own; the projects touched."""
+        touched: dict[Path, OpenProject] = {}
+        for uri in uris:
+            path = _path(uri)
+            if path is None:
+                continue
+            for root, project in self.projects.all().items():
+                if path.is_relative_to(root):
+                    project.disk_changed([path.relative_to(root).as_posix()])
+                    touched[root] = project
+        return list(touched.values())
+
+    async def watch_files(self) -> None:
+        """Ask the client to tell us of changes to project files on disk (a git checkout, a
+        file written by a tool), so nothing needs re-reading on a keystroke."""
+        caps = self.client_capabilities.workspace
+        watch = caps.did_change_watched_files if caps is not None else None
+        if watch is None or not watch.dynamic_registration:
+            return  # the projects re-read the disk every DISK_TTL instead
+        patterns = ["**/weir.yaml", "**/connections.yaml", "**/datasets/**/*.{yaml,yml}",
+                    "**/folders/**/*.{yaml,yml}", "**/recipes/**/*.{py,sql}"]
+        try:
+            await self.client_register_capability_async(t.RegistrationParams(registrations=[
+                t.Registration(id="weir-files", method=t.WORKSPACE_DID_CHANGE_WATCHED_FILES,
+                               register_options=t.DidChangeWatchedFilesRegistrationOptions(
+                                   watchers=[t.FileSystemWatcher(glob_pattern=p)
+                                             for p in patterns]))]))
+        except Exception as exc:  # noqa: BLE001 - the client said no: fall back to re-reading
+            log.info("file watching not available: %s", exc)
+            return
+        self.watching = True
+        for project in self.projects.all().values():
+            project.watched = True
 
     # -- the daemon -------------------------------------------------------------------
     def _follow(self, project: OpenProject) -> None:
@@ -201,14 +246,15 @@ class WeirLanguageServer(LanguageServer):
             if token is None:
                 return
             message = None
+            what = ", ".join(data.get("outputs") or []) or str(data.get("recipe"))
             if kind == "plan":
                 counts["total"] = len(data.get("jobs") or [])
                 message = f"{counts['total']} to run" if counts["total"] else "up to date"
             elif kind == "job" and data.get("event") == "start":
-                message = f"running {data.get('recipe')}"
+                message = f"running {what}"
             elif kind == "job" and data.get("event") == "finish":
                 counts["done"] += 1
-                message = f"{data.get('recipe')}: {data.get('status')}"
+                message = f"{what}: {data.get('status')}"
             if message is not None:
                 pct = int(100 * counts["done"] / counts["total"]) if counts["total"] else None
                 loop.call_soon_threadsafe(self.work_done_progress.report, token,
@@ -236,9 +282,9 @@ def _language(rel: str) -> str:
     return {".py": "python", ".sql": "sql"}.get(Path(rel).suffix, "yaml")
 
 
-def _column_names(project: OpenProject) -> Any:
+def _column_names(project: OpenProject, records: Records) -> Any:
     def names(dataset: str) -> list[str] | None:
-        cols = project.schema(dataset)
+        cols = project.schema(dataset, records)
         return [c.name for c in cols] if cols else None
     return names
 
@@ -249,6 +295,7 @@ def create_server() -> WeirLanguageServer:
     @ls.feature(t.INITIALIZED)
     async def initialized(params: t.InitializedParams) -> None:
         ls.event_loop = asyncio.get_running_loop()
+        await ls.watch_files()
 
     @ls.feature(t.SHUTDOWN)
     def shutdown(params: None) -> None:
@@ -267,22 +314,38 @@ def create_server() -> WeirLanguageServer:
     @ls.feature(t.TEXT_DOCUMENT_DID_SAVE)
     def did_save(params: t.DidSaveTextDocumentParams) -> None:
         uri = params.text_document.uri
+        ls.disk_changed([uri])
         ls.changed(uri, ls.workspace.get_text_document(uri).source)
 
     @ls.feature(t.TEXT_DOCUMENT_DID_CLOSE)
     def did_close(params: t.DidCloseTextDocumentParams) -> None:
+        ls.disk_changed([params.text_document.uri])
         ls.changed(params.text_document.uri, None)
 
+    @ls.feature(t.WORKSPACE_DID_CHANGE_WATCHED_FILES)
+    def watched(params: t.DidChangeWatchedFilesParams) -> None:
+        touched = ls.disk_changed([change.uri for change in params.changes])
+        for project in touched:
+            project.reload()
+            ls.publish(project)
+
+    @ls.feature(t.COMPLETION_ITEM_RESOLVE)
+    def resolve(item: t.CompletionItem) -> t.CompletionItem:
+        project = ls.projects.by_root.get(Path(str(item.data))) if item.data else None
+        if project is not None:
+            item.documentation = completion.documentation(project, item.label)
+        return item
+
     @ls.feature(t.TEXT_DOCUMENT_COMPLETION,
-                t.CompletionOptions(trigger_characters=['"', "'", " ", "(", ",", "."]))
+                t.CompletionOptions(trigger_characters=['"', "'", " ", "(", ",", "."],
+                                    resolve_provider=True))
     def complete(params: t.CompletionParams) -> t.CompletionList | None:
         found = ls.project_of(params.text_document.uri)
         if found is None:
             return None
         project, rel = found
-        items = completion.complete(project, _language(rel),
-                                    ls.lines(params.text_document.uri), params.position)
-        return None if items is None else t.CompletionList(is_incomplete=False, items=items)
+        return completion.complete(project, _language(rel), ls.lines(params.text_document.uri),
+                                   params.position)
 
     def name_at(uri: str, position: t.Position, kinds: tuple[str, ...] = ("dataset",)
                 ) -> tuple[OpenProject, str, str, t.Range] | None:

@@ -170,10 +170,12 @@ class StateStore:
         return (row[0], row[1]) if row else (None, None)
 
     def history(self, name: str, limit: int = 10) -> list[dict[str, Any]]:
-        rows = self.db.execute("SELECT run_id, status, started, finished, row_count, error,"
-                               " fingerprint FROM builds WHERE dataset=? ORDER BY id DESC LIMIT ?",
-                               (name, limit))
-        keys = ("run_id", "status", "started", "finished", "rows", "error", "fingerprint")
+        rows = self.db.execute("SELECT b.run_id, b.status, b.started, b.finished, b.row_count,"
+                               " b.error, b.fingerprint, r.git_commit FROM builds b LEFT JOIN runs"
+                               " r ON r.run_id = b.run_id WHERE b.dataset=? ORDER BY b.id DESC"
+                               " LIMIT ?", (name, limit))
+        keys = ("run_id", "status", "started", "finished", "rows", "error", "fingerprint",
+                "commit")
         return [dict(zip(keys, r, strict=True)) for r in rows]
 
     # -- sources --------------------------------------------------------------------------
