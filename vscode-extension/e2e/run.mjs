@@ -345,6 +345,36 @@ async function main() {
     if (!/monthly_report/.test(text) || !/never built/.test(text)) throw new Error(`the plan lacks what and why: ${text.slice(0, 300)}`);
   });
 
+  await step("failed-build-says-so-and-opens-the-recipe", async () => {
+    // A recipe that raises arrives from outside the editor (as from a git pull).
+    fs.writeFileSync(path.join(project, "recipes", "broken.py"),
+      "from weir import recipe\n\n\n@recipe\ndef broken(orders_clean):\n    raise ValueError('boom: no such column')\n");
+    await datasetRow("broken", "never built").waitFor();
+    await palette("weir: Build Dataset…");
+    await pick("broken");
+    const toast = page.locator(".notifications-toasts .notification-list-item", { hasText: "weir: broken failed" }).first();
+    await toast.waitFor();
+    if (!/ValueError: boom/.test(await toast.innerText())) throw new Error(`the failure does not say why: ${await toast.innerText()}`);
+    await toast.locator(".monaco-button", { hasText: "Show log" }).waitFor();
+    await datasetRow("broken", "failed").waitFor();
+    await toast.locator(".monaco-button", { hasText: "Open recipe" }).click();
+    await page.locator('.tabs-container .tab.active[aria-label*="broken.py"]').waitFor();
+  });
+
+  await step("cancelling-the-progress-cancels-the-build", async () => {
+    fs.writeFileSync(path.join(project, "recipes", "slow.py"),
+      "import time\n\nfrom weir import recipe\n\n\n@recipe\ndef slow(orders_clean):\n    time.sleep(120)\n    return orders_clean\n");
+    await datasetRow("slow", "never built").waitFor();
+    await palette("weir: Build Dataset…");
+    await pick("slow");
+    const progress = page.locator(".notifications-toasts .notification-list-item", { hasText: "weir: Build slow" }).first();
+    await progress.waitFor();
+    await datasetRow("slow", "building").waitFor(); // the job started in the daemon
+    await progress.locator(".monaco-button", { hasText: "Cancel" }).click();
+    await page.locator(".statusbar-item", { hasText: "weir: Build slow cancelled" }).first().waitFor({ timeout: 20_000 });
+    await datasetRow("slow", "never built").waitFor();
+  });
+
   await step("says-when-weir-is-not-installed", async () => {
     // A Python without weir: the extension must say so and offer the install command.
     const bare = path.join(tmp, "python-without-weir");
