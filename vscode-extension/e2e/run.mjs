@@ -375,6 +375,22 @@ async function main() {
     await datasetRow("slow", "never built").waitFor();
   });
 
+  await step("rename-a-dataset", async () => {
+    // F2 on the recipe `customers` renames the dataset: its def and every input named after it.
+    // The Recipes tree opens the recipe at its def line (weir.openItem), the cursor at its start.
+    await page.locator('.pane-body .monaco-list-row[aria-label*="customers"]', { hasText: "recipes/clean.py:17" }).first().click();
+    await page.locator(".tabs-container .tab.active[aria-label*='clean.py']").first().waitFor();
+    await page.locator(".statusbar-item", { hasText: /Ln 17, Col 1\b/ }).first().waitFor();
+    for (let i = 0; i < "def ".length; i += 1) await page.keyboard.press("ArrowRight");
+    await page.keyboard.press("F2");
+    const input = page.locator(".rename-box input").first();
+    await input.waitFor();
+    await input.fill("clients");
+    await input.press("Enter");
+    await page.locator(".view-line", { hasText: "def clients(raw_customers: pd.DataFrame)" }).waitFor();
+    await page.locator(".view-line", { hasText: "clients: pd.DataFrame) -> pd.DataFrame:" }).waitFor();
+  });
+
   await step("says-when-weir-is-not-installed", async () => {
     // A Python without weir: the extension must say so and offer the install command.
     const bare = path.join(tmp, "python-without-weir");
