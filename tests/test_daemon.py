@@ -279,6 +279,25 @@ def pq_rows(path: Path) -> int:
     return pq.ParquetFile(path).metadata.num_rows
 
 
+def test_plan_through_the_api(daemon) -> None:
+    from weir.client import DaemonClient
+    from weir.errors import WeirError
+
+    root, info = daemon
+    client = DaemonClient(info["url"], info["token"])
+    plan = client.plan(["per_customer"])
+    assert [j["outputs"] for j in plan["jobs"]] == [["orders_clean"], ["per_customer"]]
+    assert plan["jobs"][0]["reasons"] == {"orders_clean": ["never built"]}
+    assert client.builds() == []  # nothing ran
+    with pytest.raises(WeirError, match="422: unknown dataset 'nope'"):
+        client.plan(["nope"])
+    flow = client.flow()
+    orders = next(n for n in flow["nodes"] if n["name"] == "orders")
+    assert orders["definition"] == {"file": "datasets/orders.yaml", "line": 1}
+    clean = next(n for n in flow["nodes"] if n["name"] == "orders_clean")
+    assert clean["recipe"]["id"] == "recipes/clean.py:orders_clean"
+
+
 def test_bad_build_requests_are_4xx(daemon) -> None:
     _, info = daemon
     url, headers = info["url"], auth(info)

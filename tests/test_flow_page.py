@@ -70,6 +70,7 @@ def test_flow_page_draws_selects_and_builds(page, tmp_path: Path) -> None:
     pg.click("button[data-build='upstream']")
     pg.wait_for_function("document.querySelector('.node[data-name=\"per_customer\"]')"
                          ".dataset.status === 'up to date'", timeout=15_000)
+    pg.wait_for_selector("#panel .badge:has-text('up to date')", timeout=10_000)  # the panel too
     pg.screenshot(path=str(artifacts / "3-built.png"))
 
     # Search dims what does not match.

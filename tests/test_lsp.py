@@ -360,3 +360,20 @@ async def test_files_changed_on_disk_reach_the_flow(client: LanguageClient,
     files_changed(client, [(new, t.FileChangeType.Deleted)])
     await asyncio.sleep(0.2)
     assert "refunds" not in await complete(client, sql, 0, 14)
+
+
+async def test_a_half_typed_file_keeps_its_datasets(client: LanguageClient,
+                                                    project: Path) -> None:
+    clean = project / "recipes/clean.py"
+    uri = open_doc(client, clean)
+    sql = open_doc(client, project / "recipes/per_customer.sql", language="sql")
+    broken = clean.read_text().replace('    return orders[["customer"]]',
+                                       '    return orders[["customer"')
+    change_doc(client, uri, broken, 2)
+    diags = await diagnostics_for(client, uri, has="syntax error")
+    assert [d.message.split(":")[0] for d in diags] == ["Python syntax error"]
+    # What the file defined stays in the Flow while it is being typed: no "unknown input"
+    # where it is read, and its datasets are still offered.
+    assert await diagnostics_for(client, sql, want=0) == []
+    other = open_doc(client, project / "recipes/new.py", "def x(orders_c")
+    assert await complete(client, other, 0, 14) == ["orders_clean"]

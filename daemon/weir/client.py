@@ -88,6 +88,12 @@ class DaemonClient:
             "targets": targets or [], "mode": mode, "all": all, "stale": stale, "jobs": jobs,
             "fail_fast": fail_fast})
 
+    def plan(self, targets: list[str] | None = None, mode: str = "required", all: bool = False,
+             stale: bool = False) -> dict[str, Any]:
+        """What that build would run now, and why (as `weir plan --json`); runs nothing."""
+        return self._request("POST", "/api/plan", {"targets": targets or [], "mode": mode,
+                                                   "all": all, "stale": stale})
+
     def builds(self) -> list[dict[str, Any]]:
         """Recent builds, newest first."""
         return self._request("GET", "/api/builds")

@@ -30,6 +30,7 @@ from weir.workspace import STATE_DIR, Workspace, machine_connections_file
 # Source data can change on disk without any event reaching us: statuses older than this are
 # recomputed on the next question.
 STATUS_TTL = 5.0
+_SYNTAX_ERRORS = ("Python syntax error", "SQL syntax error", "invalid YAML")
 # Without file watching from the client, the project's files on disk are read again at most
 # this often (a keystroke re-parses the buffer, not the 1,000 files around it).
 DISK_TTL = 2.0
@@ -74,6 +75,7 @@ class OpenProject:
     _flow_key: tuple[Any, ...] = ()
     datasets_key: int = 0  # changes when any dataset's definition (a declared schema) does
     checks: dict[str, tuple[Any, list[Diagnostic]]] = field(default_factory=dict)
+    last_good: dict[str, str] = field(default_factory=dict)  # open files' last parsing text
     _records: Records | None = None
     _statuses: Statuses | None = None
     _source_schemas: dict[str, tuple[Any, list[Column] | None]] = field(default_factory=dict)
@@ -85,9 +87,30 @@ class OpenProject:
                                      and time.monotonic() - self.disk_read > DISK_TTL):
                 self.disk, _ = read_project_files(self.root)
                 self.disk_read = time.monotonic()
+            machine = machine_connections_file()
             project, diags = load_project(self.root, overlays=self.overlays, cache=self.cache,
-                                          machine_connections=machine_connections_file(),
-                                          files=self.disk)
+                                          machine_connections=machine, files=self.disk)
+            # A file being typed is often half-written. Rather than let its datasets vanish
+            # (no completion of them, "unknown input" everywhere they are read), take its last
+            # version that parsed, and report only its syntax error.
+            broken = {d.file for d in diags if d.file in self.overlays
+                      and d.message.startswith(_SYNTAX_ERRORS)}
+            stand_ins: dict[str, str] = {}
+            for rel in broken:
+                text = self.last_good.get(rel) or self._disk_text(rel)
+                if text is not None and text != self.overlays[rel]:
+                    stand_ins[rel] = text
+            if stand_ins:
+                good, good_diags = load_project(
+                    self.root, overlays={**self.overlays, **stand_ins}, cache=self.cache,
+                    machine_connections=machine, files=self.disk)
+                if good is not None:
+                    project = good
+                    diags = [d for d in diags if d.file in stand_ins] + [
+                        d for d in good_diags if d.file not in stand_ins]
+            for rel, text in self.overlays.items():
+                if rel not in broken:
+                    self.last_good[rel] = text
             flow = None
             if project is not None:
                 flow, flow_diags = build_flow(project)
@@ -104,6 +127,13 @@ class OpenProject:
             if key != self._flow_key:
                 self._flow_key = key
                 self.generation += 1
+
+    def _disk_text(self, rel: str) -> str | None:
+        raw = (self.disk or {}).get(rel)
+        try:
+            return raw.decode("utf-8") if raw is not None else None
+        except UnicodeDecodeError:
+            return None
 
     def disk_changed(self, rels: list[str]) -> None:
         """Files changed on disk (saved, created, deleted, checked out): read them again."""
@@ -276,6 +306,7 @@ class Projects:
         if text is None:
             project.overlays.pop(rel, None)
             project.checks.pop(rel, None)
+            project.last_good.pop(rel, None)
         else:
             project.overlays[rel] = text
         project.reload()

@@ -49,23 +49,6 @@
     if (node) vscode.postMessage({ type: "open", name: node.getAttribute("data-name") });
   }, true);
 
-  // A webview is often laid out after the page first draws (or resized when a file opens
-  // beside it): fit the graph to the canvas again whenever the canvas's size settles.
-  document.addEventListener("DOMContentLoaded", function () {
-    const canvas = document.getElementById("canvas");
-    if (!canvas || typeof ResizeObserver !== "function") return;
-    let timer = 0;
-    let last = "";
-    new ResizeObserver(function (entries) {
-      const r = entries[0].contentRect;
-      const size = Math.round(r.width) + "x" + Math.round(r.height);
-      if (size === last || r.width < 1 || r.height < 1) return;
-      last = size;
-      clearTimeout(timer);
-      timer = setTimeout(function () { if (typeof window.fit === "function") window.fit(); }, 80);
-    }).observe(canvas);
-  });
-
   window.addEventListener("message", function (ev) {
     const m = ev.data || {};
     if (m.type === "api" && pending.has(m.id)) {

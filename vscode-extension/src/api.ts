@@ -8,6 +8,7 @@ export type Status = "source" | "up to date" | "stale" | "never built" | "failed
 
 export interface RecipeRef {
   name: string;
+  id?: string; // what build events call the recipe: "recipes/clean.py:customers"
   kind: string; // "python" | "sql" | "r"
   file: string; // relative to the project root
   line: number; // 1-based
@@ -23,6 +24,8 @@ export interface FlowNode {
   zone?: string | null;
   description?: string | null;
   recipe: RecipeRef | null;
+  /** Where the dataset is defined: its YAML file, or its recipe (daemons since 0.1 say so). */
+  definition?: { file: string; line: number };
   inputs: string[];
   status?: Status;
   reasons?: string[];

@@ -15,7 +15,6 @@ import { locate, open } from "./files";
 import type { FlowPanel } from "./flowPanel";
 import type { FlowStore } from "./flowStore";
 import type { Logger } from "./log";
-import type { Exec } from "./python";
 import { datasetMarkdown, planMarkdown } from "./render";
 import { statusMenu } from "./statusBar";
 import { chooseDatasets } from "./targets";
@@ -29,9 +28,6 @@ export interface CommandDeps {
   flowPanel: FlowPanel;
   documents: Documents;
   log: Logger;
-  /** The interpreter to run the CLI with, once weir is known to be installed in it. */
-  python: () => Promise<string | undefined>;
-  run: Exec;
 }
 
 const notSource = (n: FlowNode): boolean => n.kind !== "source";
@@ -139,22 +135,18 @@ export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
   ];
 }
 
-/** `weir plan --json` for a request (the daemon has no plan endpoint; the CLI reads the same state). */
+/** What a build would run and why, from the daemon (`POST /api/plan`, as `weir plan --json`). */
 async function planOf(deps: CommandDeps, request: BuildRequest): Promise<Plan | undefined> {
-  const python = await deps.python();
-  if (!python) return undefined;
-  const args = ["-m", "weir", "--project", deps.root, "plan", "--json", ...request.targets];
-  if (request.mode && request.mode !== "required") args.push(`--${request.mode}`);
-  if (request.stale) args.push("--stale");
-  if (request.all) args.push("--all");
-  const r = await deps.run(python, args, deps.root);
-  if (r.code !== 0) {
-    const why = (r.stderr || r.stdout).trim();
+  const client = deps.daemon.client;
+  if (!client) return undefined;
+  try {
+    return await client.plan(request);
+  } catch (err) {
+    const why = errorText(err);
     deps.log.error(`weir plan: ${why}`);
-    void vscode.window.showErrorMessage(`weir plan failed: ${why.split("\n").slice(-2).join(" ")}`);
+    void vscode.window.showErrorMessage(`weir plan failed: ${why}`);
     return undefined;
   }
-  return JSON.parse(r.stdout) as Plan;
 }
 
 function errorText(err: unknown): string {

@@ -6,7 +6,7 @@
 import * as http from "node:http";
 
 import type {
-  BuildRequest, BuildSummary, DaemonInfo, DatasetDetail, Flow,
+  BuildRequest, BuildSummary, Plan, DaemonInfo, DatasetDetail, Flow,
 } from "./api";
 import { SseParser } from "./sse";
 
@@ -50,6 +50,11 @@ export class DaemonClient {
 
   startBuild(request: BuildRequest): Promise<BuildSummary> {
     return this.json("POST", "/api/builds", request);
+  }
+
+  /** What that build would run now, and why; runs nothing. */
+  plan(request: BuildRequest): Promise<Plan> {
+    return this.json("POST", "/api/plan", request);
   }
 
   cancelBuild(id: string): Promise<BuildSummary> {

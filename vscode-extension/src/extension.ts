@@ -16,7 +16,7 @@ import { createClient } from "./languageClient";
 import { Logger } from "./log";
 import { findProjectRoot } from "./project";
 import {
-  checkWeir, exec, explain, resolveInterpreter, type Interpreter, type PythonExtensionApi,
+  checkWeir, explain, resolveInterpreter, type Interpreter, type PythonExtensionApi,
 } from "./python";
 import { readSettings } from "./settings";
 import { StatusBar } from "./statusBar";
@@ -59,8 +59,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
       void vscode.commands.executeCommand("setContext", "weir.recipeFiles", [...files]);
     }),
     ...registerCommands({
-      root, daemon, store, runner, flowPanel, documents, log, run: exec,
-      python: async () => ((await ready) ? interpreter.path : undefined),
+      root, daemon, store, runner, flowPanel, documents, log,
     }),
   );
 

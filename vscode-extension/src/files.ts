@@ -14,9 +14,11 @@ export interface Location {
   line: number; // 1-based
 }
 
-/** The recipe of a built dataset, else datasets/<name>.yaml (folders/<name>.yaml). */
+/** The recipe of a built dataset, else where the daemon says it is defined, else
+ * datasets/<name>.yaml (folders/<name>.yaml). */
 export async function locate(root: string, node: FlowNode): Promise<Location | undefined> {
   if (node.recipe) return { file: path.join(root, node.recipe.file), line: node.recipe.line };
+  if (node.definition) return { file: path.join(root, node.definition.file), line: Math.max(node.definition.line, 1) };
   const dir = node.kind === "folder" ? "folders" : "datasets";
   for (const ext of ["yaml", "yml"]) {
     const file = path.join(root, dir, `${node.name}.${ext}`);

@@ -95,6 +95,21 @@ describe("DaemonClient", () => {
     expect((err as Error).message).toBe("unknown dataset 'x' (did you mean 'y'?)");
   });
 
+  it("asks the daemon for a plan without building", async () => {
+    const plan = { targets: ["t"], up_to_date: [], notes: [],
+      jobs: [{ recipe: "recipes/t.sql", action: "run", outputs: ["t"], reasons: { t: ["never built"] }, after: [] }] };
+    fake = await fakeDaemon([(req, _body, res) => {
+      if (req.method !== "POST" || req.url !== "/api/plan") return false;
+      res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(plan));
+      return true;
+    }]);
+    const client = new DaemonClient((await readDaemonInfo(fake.root))!);
+    expect(await client.plan({ targets: ["t"], mode: "required" })).toEqual(plan);
+    const sent = fake.requests.find((r) => r.url === "/api/plan")!;
+    expect(JSON.parse(sent.body)).toEqual({ targets: ["t"], mode: "required" });
+    expect(fake.requests.some((r) => r.url === "/api/builds")).toBe(false);
+  });
+
   it("relays only API paths", async () => {
     fake = await fakeDaemon();
     const client = new DaemonClient((await readDaemonInfo(fake.root))!);

@@ -20,8 +20,9 @@ def flow_json(flow: Flow, statuses: Mapping[str, Status] | None = None) -> dict[
             "kind": "source" if ds.is_source else ("folder" if ds.is_folder else "dataset"),
             "connection": ds.connection, "path": ds.path, "format": ds.format,
             "tags": list(ds.tags), "zone": ds.zone, "description": ds.description,
-            "recipe": {"name": recipe.name, "kind": recipe.kind.value, "file": recipe.file,
-                       "line": recipe.line} if recipe else None,
+            "recipe": {"name": recipe.name, "id": recipe.id, "kind": recipe.kind.value,
+                       "file": recipe.file, "line": recipe.line} if recipe else None,
+            "definition": {"file": ds.location.file, "line": ds.location.line},
             "inputs": list(flow.upstream[name])}
         if statuses is not None and name in statuses:
             node["status"] = statuses[name].state.value

@@ -18,6 +18,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, Field
 
 from weir._version import __version__
+from weir.errors import WeirError
 from weir.flow.export import flow_json
 from weir.server.events import sse
 
@@ -125,12 +126,8 @@ def create_app(daemon: Daemon) -> FastAPI:
                                    if did_you_mean(name, known) else ""))
         return respond(request, daemon.dataset_detail(snap, name))
 
-    @app.post("/api/builds", status_code=202, dependencies=[Depends(authorised)])
-    def start_build(body: BuildBody, request: Request) -> Response:
-        """Queue a build. It runs when the builds before it are done; follow it with
-        GET /api/builds/{id}/events."""
+    def check_body(body: BuildBody) -> None:
         from weir.flow.plan import Mode
-        from weir.server.builds import BuildRequest
 
         if body.mode not in {m.value for m in Mode}:
             raise HTTPException(422, f"unknown mode '{body.mode}': one of "
@@ -139,6 +136,27 @@ def create_app(daemon: Daemon) -> FastAPI:
             raise HTTPException(422, "nothing to build: give targets, all or stale")
         if body.jobs < 0 or body.jobs > 256:
             raise HTTPException(422, "jobs must be between 0 (the number of cores) and 256")
+
+    @app.post("/api/plan", dependencies=[Depends(authorised)])
+    def plan(body: BuildBody, request: Request) -> Response:
+        """What `POST /api/builds` with the same body would run now, and why — without
+        running anything (as `weir plan --json`)."""
+        check_body(body)
+        try:
+            data = daemon.plan(daemon.live.snapshot, list(body.targets), body.mode, body.all,
+                               body.stale)
+        except WeirError as exc:
+            raise HTTPException(422, exc.message + (f" ({exc.hint})" if exc.hint else "")
+                                ) from None
+        return respond(request, data)
+
+    @app.post("/api/builds", status_code=202, dependencies=[Depends(authorised)])
+    def start_build(body: BuildBody, request: Request) -> Response:
+        """Queue a build. It runs when the builds before it are done; follow it with
+        GET /api/builds/{id}/events."""
+        from weir.server.builds import BuildRequest
+
+        check_body(body)
         build = daemon.builds.submit(BuildRequest(list(body.targets), body.mode, body.all,
                                                   body.stale, body.jobs, body.fail_fast))
         response = respond(request, build.summary())

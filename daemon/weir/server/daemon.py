@@ -68,6 +68,24 @@ class Daemon:
             finally:
                 ws.close()
 
+    def plan(self, snap: Snapshot, targets: list[str], mode: str, all_: bool,
+             stale: bool) -> dict[str, Any]:
+        """What a build with these arguments would do now, and why (`weir plan --json`)."""
+        from weir.cli.commands.plan import plan_json
+        from weir.errors import ProjectInvalid
+        from weir.flow.plan import Mode
+
+        if snap.errors or snap.project is None or snap.flow is None:
+            raise ProjectInvalid(snap.errors)
+        with self.state_lock:
+            ws = self.workspace(snap)
+            try:
+                state = ws.snapshot()
+                chosen = ws.resolve_targets(targets, all_, stale, state)
+                return plan_json(ws.plan(chosen, Mode(mode), state))
+            finally:
+                ws.close()
+
     def dataset_detail(self, snap: Snapshot, name: str) -> dict[str, Any]:
         with self.state_lock:
             ws = self.workspace(snap)
