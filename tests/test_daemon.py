@@ -298,6 +298,33 @@ def test_plan_through_the_api(daemon) -> None:
     assert clean["recipe"]["id"] == "recipes/clean.py:orders_clean"
 
 
+def test_a_recipes_output_streams_while_it_runs(daemon) -> None:
+    from weir.client import DaemonClient
+
+    root, info = daemon
+    (root / "recipes/chatty.py").write_text(
+        "import time\nfrom weir import recipe\n\n\n@recipe\ndef chatty(orders):\n"
+        "    print('first line')\n    time.sleep(1.0)\n    print('second line')\n"
+        "    return orders\n")
+    client = DaemonClient(info["url"], info["token"])
+    deadline = time.time() + 10
+    while not any(n["name"] == "chatty" for n in client.flow()["nodes"]):
+        assert time.time() < deadline, "the daemon did not see the new recipe"
+        time.sleep(0.05)
+    build = client.start_build(["chatty"])
+    seen: list[tuple[float, str, dict]] = []
+    for kind, data in client.build_events(build["id"]):
+        seen.append((time.monotonic(), kind, data))
+        if kind == "end":
+            break
+    logs = [(at, line) for at, kind, data in seen if kind == "log" for line in data["lines"]]
+    finish = next(at for at, kind, data in seen if kind == "job" and data["event"] == "finish")
+    first = next(at for at, line in logs if line == "first line")
+    assert next(line for _, line in logs if line == "second line")
+    assert finish - first > 0.5  # shown while the recipe still ran, not at its end
+    assert all(data["outputs"] == ["chatty"] for _, kind, data in seen if kind == "log")
+
+
 def test_bad_build_requests_are_4xx(daemon) -> None:
     _, info = daemon
     url, headers = info["url"], auth(info)

@@ -132,6 +132,14 @@ export interface JobEvent {
   log_path?: string | null;
 }
 
+/** Lines a running recipe printed (the daemon follows its log file). */
+export interface LogEvent {
+  id?: string;
+  recipe: string;
+  outputs: string[];
+  lines: string[];
+}
+
 /** What .weir/daemon.json says about a running daemon. */
 export interface DaemonInfo {
   pid: number;

@@ -8,7 +8,7 @@ import { readFile } from "node:fs/promises";
 
 import * as vscode from "vscode";
 
-import type { BuildRequest, BuildSummary, JobEvent, Plan } from "./api";
+import type { BuildRequest, BuildSummary, JobEvent, LogEvent, Plan } from "./api";
 import { describeRequest, endLine, jobLine, planLines, progressMessage } from "./buildLog";
 import type { Daemon } from "./daemon";
 import { locate, open } from "./files";
@@ -59,6 +59,7 @@ export class BuildRunner {
       let total = 0;
       let done = 0;
       const running = new Set<string>();
+      const streamed = new Set<string>(); // recipes whose log came line by line
       let cancelled = false;
       token.onCancellationRequested(() => {
         cancelled = true;
@@ -71,6 +72,11 @@ export class BuildRunner {
           total = plan.jobs.length;
           for (const line of planLines(plan)) this.log.build(line);
           progress.report({ message: progressMessage([], 0, total) });
+        } else if (kind === "log") {
+          // What a recipe prints, as it prints it (daemons that stream; older ones do not).
+          const log = data as LogEvent;
+          streamed.add(log.recipe);
+          for (const line of log.lines) this.log.build(`    │ ${line}`);
         } else if (kind === "job") {
           const job = data as JobEvent;
           this.log.build(`[${timestamp()}] ${jobLine(job)}`);
@@ -81,7 +87,7 @@ export class BuildRunner {
             running.delete(what);
             done += 1;
             if (job.status === "failed") failures.push(job);
-            logs = logs.then(() => this.appendLog(job));
+            if (!streamed.has(job.recipe)) logs = logs.then(() => this.appendLog(job));
           }
           progress.report({
             message: progressMessage([...running], done, total),

@@ -81,6 +81,27 @@ describe("BuildRunner", () => {
       "weir: orders_clean failed: KeyError: 'amount'", "Show log", "Open recipe"));
   });
 
+  it("streams a recipe's printed lines into the channel as they come, and not again at its end", async () => {
+    const { runner, lines } = await setup([startRoute("b6"), (req, _b, res) => {
+      if (req.url !== "/api/builds/b6/events") return false;
+      res.writeHead(200, { "content-type": "text/event-stream" });
+      sse(res, "plan", plan);
+      sse(res, "job", { event: "start", recipe: "recipes/clean.py:orders_clean", outputs: ["orders_clean"] });
+      sse(res, "log", { recipe: "recipes/clean.py:orders_clean", outputs: ["orders_clean"], lines: ["loading 3 files", "cleaning"] });
+      sse(res, "job", { event: "finish", recipe: "recipes/clean.py:orders_clean", outputs: ["orders_clean"], status: "built",
+        seconds: 0.1, log_path: path.join(fake!.root, "does-not-exist.log") });
+      sse(res, "end", { id: "b6", state: "succeeded" });
+      res.end();
+      return true;
+    }]);
+    const final = await runner.build({ targets: ["orders_clean"], mode: "required" });
+    expect(final?.state).toBe("succeeded");
+    const start = lines.findIndex((l) => l.includes("▶ orders_clean"));
+    const finish = lines.findIndex((l) => l.includes("✓ orders_clean"));
+    expect(lines.slice(start + 1, finish)).toEqual(["    │ loading 3 files", "    │ cleaning"]);
+    expect(lines.filter((l) => l.includes("│ cleaning"))).toHaveLength(1);
+  });
+
   it("cancels the build in the daemon when the notification's Cancel is pressed", async () => {
     let stream: import("node:http").ServerResponse | undefined;
     const { runner, lines } = await setup([startRoute("b8"), (req, _b, res) => {

@@ -133,10 +133,14 @@ class _redirected:
         os.dup2(self.log.fileno(), 1)
         os.dup2(self.log.fileno(), 2)
         self.streams = (sys.stdout, sys.stderr)
+        # Line by line into the log, so a daemon following it shows output as it is printed.
+        self.buffering = sys.stdout.line_buffering
+        sys.stdout.reconfigure(line_buffering=True)  # type: ignore[union-attr]
 
     def __exit__(self, *exc: Any) -> None:
         sys.stdout.flush()
         sys.stderr.flush()
+        sys.stdout.reconfigure(line_buffering=self.buffering)  # type: ignore[union-attr]
         os.dup2(self.saved[0], 1)
         os.dup2(self.saved[1], 2)
         os.close(self.saved[0])

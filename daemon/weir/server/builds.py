@@ -14,6 +14,7 @@ import queue
 import threading
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from weir.errors import WeirError
@@ -133,6 +134,7 @@ class BuildQueue:
 
         from weir.build.lock import build_lock
         from weir.build.runner import Runner
+        from weir.server.logtail import LogTail
         from weir.cli.commands.plan import plan_json
         from weir.errors import ProjectInvalid
         from weir.flow.plan import Mode
@@ -156,7 +158,20 @@ class BuildQueue:
                 self._finish(build, "succeeded")
                 return
 
+            tails: dict[str, LogTail] = {}
+
             def listener(kind: str, outcome: Outcome) -> None:
+                # The job's printed lines stream as `log` events between its start and finish.
+                if kind == "start" and outcome.log_path:
+                    def emit(lines: list[str], o: Outcome = outcome) -> None:
+                        self._publish(build, "log", {"id": build.id, "recipe": o.recipe,
+                                                     "outputs": list(o.outputs), "lines": lines})
+
+                    tail = LogTail(Path(outcome.log_path), emit)
+                    tails[outcome.recipe] = tail
+                    tail.start()
+                elif kind == "finish" and outcome.recipe in tails:
+                    tails.pop(outcome.recipe).stop()
                 self._publish(build, "job", {"id": build.id, "event": kind,
                                              **outcome_json(outcome)})
 
@@ -165,7 +180,11 @@ class BuildQueue:
                                 req.fail_fast, listener, command=f"daemon build {build.id}",
                                 cancel=build.cancel)
                 build.run_id = runner.run_id
-                result = runner.run()
+                try:
+                    result = runner.run()
+                finally:
+                    for tail in tails.values():
+                        tail.stop()
             self._publish(build, "result", {"id": build.id, "ok": result.ok,
                                             "run_id": result.run_id,
                                             "seconds": round(result.seconds, 3),
