@@ -311,6 +311,25 @@ async function main() {
     await datasetRow("top_products", "up to date").waitFor();
   });
 
+  await step("flow-view-follows-the-theme", async () => {
+    // The Flow page's colours are the theme's: switch VS Code to a light theme and back.
+    const background = async () => flowFrame().locator("body").evaluate((b) => {
+      const [r, g, bl] = getComputedStyle(b).backgroundColor.match(/\d+/g).map(Number);
+      return { light: b.classList.contains("vscode-light"), sum: r + g + bl };
+    });
+    const before = await background();
+    const toggle = () => palette("Preferences: Toggle between Light/Dark Themes");
+    const isLight = (c) => c.light && c.sum > 600;
+    const isDark = (c) => !c.light && c.sum < 300;
+    if (!isLight(before) && !isDark(before)) throw new Error(`the Flow page's colours are not the theme's: ${JSON.stringify(before)}`);
+    const want = isLight(before) ? isDark : isLight;
+    await toggle();
+    await waitFor("the Flow page to follow the other theme", async () => want(await background()));
+    await page.screenshot({ path: path.join(artifacts, "flow-view-other-theme.png") });
+    await toggle();
+    await waitFor("the Flow page to follow the first theme again", async () => !want(await background()));
+  });
+
   await step("go-to-definition", async () => {
     // F12 on a dataset in the SQL recipe opens the recipe that builds it, at its def line.
     await page.locator('.tabs-container .tab[aria-label*="top_products.sql"]').click();
