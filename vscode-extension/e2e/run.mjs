@@ -396,6 +396,22 @@ async function main() {
     await datasetRow("slow", "never built").waitFor();
   });
 
+  await step("open-build-log-and-restart-the-daemon", async () => {
+    await palette("weir: Open Build Log…");
+    await pick("orders_clean");
+    await page.locator(".tabs-container .tab.active[aria-label*='.log']").first().waitFor();
+    await page.locator(".view-line", { hasText: "recipe orders_clean" }).first().waitFor();
+    const pid = () => JSON.parse(fs.readFileSync(path.join(project, ".weir", "daemon.json"), "utf8")).pid;
+    const before = pid();
+    await palette("weir: Stop Daemon");
+    await page.locator(".statusbar-item", { hasText: "weir: stopped" }).first().waitFor();
+    await waitFor("daemon.json removed", () => !fs.existsSync(path.join(project, ".weir", "daemon.json")));
+    await palette("weir: Start Daemon");
+    await page.locator(".statusbar-item", { hasText: /^\s*weir\s*$/ }).first().waitFor();
+    await waitFor("a new daemon", () => fs.existsSync(path.join(project, ".weir", "daemon.json")) && pid() !== before);
+    await datasetRow("orders_clean", "up to date").waitFor(); // the tree follows the new daemon
+  });
+
   await step("rename-a-dataset", async () => {
     // F2 on the recipe `customers` renames the dataset: its def and every input named after it.
     // The Recipes tree opens the recipe at its def line (weir.openItem), the cursor at its start.
