@@ -115,8 +115,10 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   );
   const python = await pythonExtension();
   const onInterpreter = python?.environments?.onDidChangeActiveEnvironmentPath;
-  if (onInterpreter && !readSettings().pythonPath) {
+  if (onInterpreter) {
+    // Always listen: the setting may be cleared later, and then the Python extension decides.
     context.subscriptions.push(onInterpreter(() => {
+      if (readSettings().pythonPath) return; // weir.pythonPath wins over the selection
       log.info("the Python interpreter changed: restarting the language server");
       ready = start();
     }));
