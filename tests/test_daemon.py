@@ -193,6 +193,16 @@ def test_cli_builds_through_the_daemon(daemon) -> None:
     r = run_weir("build", "bad", cwd=root)
     assert r.code == 1
     assert 'File "recipes/bad.py", line 5, in bad' in r.out and "log: .weir/logs/bad/" in r.out
+    # A broken project: the same file:line and hint as a build without the daemon.
+    write_files(root, {"recipes/typo.py": "from weir import recipe\n\n@recipe\n"
+                                          "def typo(orders_clen):\n    return orders_clen\n"})
+    time.sleep(0.3)
+    r = run_weir("build", "orders_clean", cwd=root)
+    local = run_weir("build", "orders_clean", "--no-daemon", cwd=root)
+    assert r.code == local.code == 2
+    assert "recipes/typo.py:4: error: unknown input 'orders_clen'" in r.err
+    assert "did you mean 'orders_clean'?" in r.err
+    assert r.err == local.err
 
 
 SLOW = {"recipes/slow.py": """

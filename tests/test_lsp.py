@@ -328,8 +328,12 @@ async def test_rename_a_dataset_across_the_project(client: LanguageClient,
 
 async def test_rename_refuses_what_would_break(client: LanguageClient, project: Path) -> None:
     sql = open_doc(client, project / "recipes/per_customer.sql", language="sql")
-    with pytest.raises(Exception, match="a dataset named 'customers' already exists"):
+    from pygls.exceptions import JsonRpcException
+
+    with pytest.raises(JsonRpcException, match="a dataset named 'customers' already exists") as e:
         await rename(client, sql, 2, 8, "customers")
+    assert e.value.code == -32803  # RequestFailed: the editor shows the reason, no traceback
+    assert "Traceback" not in str(e.value.data or "")
     with pytest.raises(Exception, match="not a valid dataset name"):
         await rename(client, sql, 2, 8, "2fast")
     nothing = await client.text_document_prepare_rename_async(t.PrepareRenameParams(

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from lsprotocol import types as t
+from pygls.exceptions import JsonRpcException
 from pygls.lsp.server import LanguageServer
 from pygls.uris import from_fs_path, to_fs_path
 
@@ -263,6 +264,16 @@ class WeirLanguageServer(LanguageServer):
         return on_event
 
 
+# LSP's RequestFailed: the request was valid but could not be carried out. Editors show the
+# message as it is (VS Code in the rename box), where an internal error shows a stack trace.
+REQUEST_FAILED = -32803
+
+
+def _failed(exc: WeirError) -> JsonRpcException:
+    return JsonRpcException(exc.message + (f" — {exc.hint}" if exc.hint else ""),
+                            code=REQUEST_FAILED)
+
+
 def _summary(build: dict[str, Any]) -> str:
     state = build.get("state")
     error = build.get("error")
@@ -472,9 +483,12 @@ def create_server() -> WeirLanguageServer:
             return None
         project, old, _, _ = found
         assert project.project is not None
-        plan = rename.plan_rename(project.project, project.root, old, params.new_name,
-                                  dict(project.overlays))
-        return _workspace_edit(ls, project, plan)
+        try:
+            plan = rename.plan_rename(project.project, project.root, old, params.new_name,
+                                      dict(project.overlays))
+            return _workspace_edit(ls, project, plan)
+        except WeirError as exc:
+            raise _failed(exc) from None
 
     @ls.feature(t.TEXT_DOCUMENT_CODE_LENS, t.CodeLensOptions(resolve_provider=False))
     def code_lens(params: t.CodeLensParams) -> list[t.CodeLens] | None:
@@ -486,9 +500,12 @@ def create_server() -> WeirLanguageServer:
 
     @ls.command(lenses.BUILD_COMMAND)
     async def build_command(*args: Any) -> dict[str, Any]:
-        if not args or not isinstance(args[0], dict):
-            raise WeirError("weir.build takes one argument: {root, targets, mode}")
-        return await ls.build(args[0])
+        try:
+            if not args or not isinstance(args[0], dict):
+                raise WeirError("weir.build takes one argument: {root, targets, mode}")
+            return await ls.build(args[0])
+        except WeirError as exc:
+            raise _failed(exc) from None
 
     return ls
 

@@ -120,7 +120,7 @@ class BuildQueue:
             try:
                 self._execute(build)
             except WeirError as exc:
-                build.error = {"message": exc.message, "hint": exc.hint}
+                build.error = error_json(exc)
                 self._finish(build, "error")
             except Exception as exc:  # noqa: BLE001 - a bug must not stop the queue
                 import logging
@@ -202,3 +202,21 @@ class BuildQueue:
             if len(build.events) <= start and build.state not in FINAL:
                 build.changed.wait(timeout)
             return build.events[start:], build.state in FINAL
+
+
+def error_json(exc: WeirError) -> dict[str, Any]:
+    """A build's error for clients: the message and hint, and for a broken project every
+    diagnostic (file, line, message, hint) and the first one in the message itself, so a
+    client that shows one line still says what to fix."""
+    from weir.errors import ProjectInvalid
+
+    if not isinstance(exc, ProjectInvalid) or not exc.diagnostics:
+        return {"message": exc.message, "hint": exc.hint}
+    first = exc.diagnostics[0]
+    more = len(exc.diagnostics) - 1
+    return {"message": f"{exc.message}: {first.location}: {first.message}"
+                       + (f" (and {more} more)" if more else ""),
+            "hint": first.hint,
+            "diagnostics": [{"file": d.file, "line": d.line, "message": d.message,
+                             "hint": d.hint, "severity": d.severity.value}
+                            for d in exc.diagnostics]}
