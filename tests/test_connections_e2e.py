@@ -151,6 +151,30 @@ def test_missing_secret_and_wrong_password_are_clear(mixed: Path, monkeypatch) -
     assert "wrong-password-xyz" not in r.text
 
 
+def test_a_missing_credential_only_stops_what_uses_it(make_project) -> None:
+    from conftest import SMALL
+
+    root = make_project({**SMALL, "connections.yaml": SMALL["connections.yaml"] + """
+          lake:
+            type: s3
+            bucket: lake
+            access_key_id: ${env:WEIR_TEST_NEVER_SET}
+            secret_access_key: ${env:WEIR_TEST_NEVER_SET}
+        """, "datasets/per_customer.yaml": "connection: lake\n"}, name="cred")
+    r = run_weir("status", cwd=root)
+    assert r.code == 0, r.text
+    line = next(ln for ln in r.out.splitlines() if "per_customer" in ln)
+    assert "cannot reach its data (connections.yaml:6: connection 'lake'" in line
+    assert "WEIR_TEST_NEVER_SET, which is not set" in line
+    r = run_weir("build", "customers", cwd=root)  # on another connection: builds
+    assert r.code == 0, r.text
+    r = run_weir("build", "per_customer", cwd=root)
+    assert r.code == 2
+    assert r.err.startswith("error: connections.yaml:6: connection 'lake': `access_key_id` "
+                            "refers to the environment variable WEIR_TEST_NEVER_SET")
+    assert "Traceback" not in r.text
+
+
 def test_machine_file_overrides_the_project(mixed: Path, tmp_path: Path, monkeypatch) -> None:
     machine = tmp_path / "machine.yaml"
     machine.write_text("connections:\n  lite:\n    path: elsewhere.sqlite\n")

@@ -8,7 +8,7 @@ build do" without importing any data library.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from weir.build.state import DatasetRecord, StateStore
@@ -37,6 +37,8 @@ class Snapshot:
     statuses: dict[str, Status]
     records: dict[str, DatasetRecord]
     restorable: frozenset[str]
+    # Datasets whose connection cannot be used right now, and why.
+    problems: dict[str, WeirError] = field(default_factory=dict)
 
 
 class Workspace:
@@ -96,21 +98,34 @@ class Workspace:
 
     def snapshot(self) -> Snapshot:
         state = self.state
-        versions, updates = source_versions(self.project, state.source_stats(), self.backends)
+        # A connection that cannot be used (a credential not set, a server down) makes its own
+        # datasets' status unknown; it must not stop questions about the rest of the Flow.
+        problems: dict[str, WeirError] = {}
+        versions, updates = source_versions(self.project, state.source_stats(), self.backends,
+                                            problems)
         state.save_source_stats(updates)
         expected, components = expected_fingerprints(self.flow, versions)
         records = state.records()
-        present = {name: self.backends[ds.connection].exists(ds.path, ds.format)
-                   for name, ds in self.project.datasets.items()}
+        present: dict[str, bool] = {}
+        for name, ds in self.project.datasets.items():
+            try:
+                present[name] = self.backends[ds.connection].exists(ds.path, ds.format)
+            except WeirError as exc:
+                problems.setdefault(name, exc)
+                present[name] = False
         statuses = compute_status(self.flow, expected, components,
                                   {n: r.stored() for n, r in records.items()}, present)
+        for name, problem in problems.items():
+            conn = self.project.connections[self.project.datasets[name].connection]
+            statuses[name] = replace(statuses[name], reasons=(
+                f"cannot reach its data ({conn.location}: {problem.message})",))
         kept = state.kept_paths()
         restorable = frozenset(
             n for n, fp in expected.items() if (n, fp) in kept
             and not statuses[n].up_to_date
             and self.project.connections[self.project.datasets[n].connection].type == "filesystem"
             and os.path.exists(kept[(n, fp)]))
-        return Snapshot(expected, components, statuses, records, restorable)
+        return Snapshot(expected, components, statuses, records, restorable, problems)
 
     def resolve_targets(self, selectors: list[str], all_: bool = False,
                         stale_only: bool = False, snapshot: Snapshot | None = None) -> list[str]:
@@ -129,6 +144,20 @@ class Workspace:
         return list(dict.fromkeys(targets))
 
     def plan(self, targets: list[str], mode: Mode, snapshot: Snapshot) -> BuildPlan:
+        """The plan; first, if the targets or anything upstream of them live on a connection
+        that cannot be used, that connection's own error (with its file and line)."""
+        seen: set[str] = set()
+        todo = list(targets)
+        while todo:
+            name = todo.pop()
+            if name in seen:
+                continue
+            seen.add(name)
+            if name in snapshot.problems:
+                problem = snapshot.problems[name]
+                conn = self.project.connections[self.project.datasets[name].connection]
+                raise WeirError(f"{conn.location}: {problem.message}", hint=problem.hint)
+            todo += self.flow.upstream.get(name, ())
         return plan_build(self.flow, snapshot.statuses, targets, mode, snapshot.restorable)
 
 

@@ -104,20 +104,29 @@ def content_hash(path: Path) -> str:
 
 
 def source_versions(project: Project, known: Mapping[str, tuple[str, str]],
-                    backends: Any) -> tuple[dict[str, str | None], dict[str, tuple[str, str]]]:
+                    backends: Any, problems: dict[str, WeirError] | None = None
+                    ) -> tuple[dict[str, str | None], dict[str, tuple[str, str]]]:
     """Each source's data version (files: content hash, recomputed only when size or mtime
     moved; objects: ETag; tables: a change probe or the dataset's version_query).
 
     ``known`` maps a source to ``(probe, version)`` from the state store; the second value
-    returned is the entries that changed and should be stored.
+    returned is the entries that changed and should be stored. With ``problems``, a source
+    whose connection cannot be used (a missing credential, an unreachable server) gets no
+    version and its error goes there, instead of stopping every other source.
     """
     versions: dict[str, str | None] = {}
     updates: dict[str, tuple[str, str]] = {}
     for name, ds in project.datasets.items():
         if not ds.is_source:
             continue
-        version, update = backends[ds.connection].version(ds.path, ds.format, known.get(name),
-                                                          ds.version_query)
+        try:
+            version, update = backends[ds.connection].version(ds.path, ds.format,
+                                                              known.get(name), ds.version_query)
+        except WeirError as exc:  # e.g. a credential that is not set: only this source suffers
+            if problems is None:
+                raise
+            problems[name] = exc
+            version, update = None, None
         versions[name] = version
         if update is not None:
             updates[name] = update
