@@ -443,3 +443,19 @@ def slow{i}(orders):
                          .values()) for i in range(3))
     for (_, end), (start, _) in zip(spans, spans[1:], strict=False):
         assert start >= end - 0.01, spans  # never two at once on this connection
+
+
+def test_reverting_a_failed_edit_is_up_to_date_again(make_project) -> None:
+    root = make_project(SMALL, name="revert")
+    assert run_weir("build", "per_customer", cwd=root).code == 0
+    clean = root / "recipes/clean.py"
+    good = clean.read_text()
+    clean.write_text(good.replace('"""Orders above the minimum."""',
+                                  '"""Orders above the minimum."""\n    raise ValueError("oops")'))
+    assert run_weir("build", "orders_clean", cwd=root).code == 1
+    assert "orders_clean" in run_weir("status", cwd=root).out.split("failed")[0]
+    git(root, "checkout", "--", "recipes/clean.py")
+    # The data there was built by exactly this code: up to date, nothing to run.
+    status = run_weir("status", "orders_clean", cwd=root).out
+    assert "up to date" in status and "failed" not in status
+    assert run_weir("build", "per_customer", cwd=root).out.startswith("Nothing to do")

@@ -66,9 +66,10 @@ def compute_status(flow: Flow, expected: Mapping[str, str], components: Mapping[
         reasons: list[str] = list(_why(flow, name, record, expected, components, stored))
         if record.fingerprint == expected[name] and not reasons:
             if present:
-                state = State.FAILED if record.last_failed else State.UP_TO_DATE
-                statuses[name] = Status(state, ("last build failed",) if record.last_failed
-                                        else (), True)
+                # The data there was built by exactly this code and these inputs: a later
+                # build that failed (of an edit since reverted, or a transient error) does
+                # not make it wrong.
+                statuses[name] = Status(State.UP_TO_DATE, (), True)
                 continue
             reasons = ["data missing"]
         elif not reasons:
