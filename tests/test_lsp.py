@@ -235,6 +235,8 @@ async def test_definition_references_and_symbols(client: LanguageClient, project
         context=t.ReferenceContext(include_declaration=False)))
     assert refs is not None
     assert [r.uri.rsplit("/", 1)[1] for r in refs] == ["per_customer.sql"]
+    sql_line = (project / "recipes/per_customer.sql").read_text().splitlines()[refs[0].range.start.line]
+    assert sql_line[refs[0].range.start.character:refs[0].range.end.character] == "orders_clean"
 
     syms = await client.text_document_document_symbol_async(t.DocumentSymbolParams(
         text_document=t.TextDocumentIdentifier(uri=(project / "recipes/clean.py").as_uri())))

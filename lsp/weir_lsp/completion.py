@@ -29,7 +29,8 @@ def _complete(project: OpenProject, language: str, lines: list[str],
     if slot is None or project.project is None:
         return None
     if slot.kind is SlotKind.DATASET:
-        return _datasets(project, slot)
+        # A SQL query reads tables: a managed folder (files) cannot stand after FROM.
+        return _datasets(project, slot, folders=language != "sql")
     if slot.kind is SlotKind.CONNECTION:
         return [t.CompletionItem(label=name, kind=t.CompletionItemKind.Module,
                                  detail=f"{c.type} connection ({c.location})")
@@ -53,14 +54,15 @@ def _complete(project: OpenProject, language: str, lines: list[str],
     return list(items.values())
 
 
-def _datasets(project: OpenProject, slot: Slot) -> list[t.CompletionItem]:
+def _datasets(project: OpenProject, slot: Slot, folders: bool = True
+              ) -> list[t.CompletionItem]:
     """Names with their kind and location; the schema comes on resolve, for the one item the
     user looks at (a thousand schemas per keystroke would be slow to send and to render)."""
     assert project.project is not None
     items: list[t.CompletionItem] = []
     root = str(project.root)
     for name, ds in sorted(project.project.datasets.items()):
-        if not name.startswith(slot.prefix):
+        if not name.startswith(slot.prefix) or (ds.is_folder and not folders):
             continue
         if len(items) > MAX_ITEMS:
             break

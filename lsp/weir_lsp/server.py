@@ -396,6 +396,15 @@ def create_server() -> WeirLanguageServer:
         return t.Location(uri=from_fs_path(str(project.root / file)) or "",
                           range=t.Range(start=pos, end=pos))
 
+    def name_location(project: OpenProject, file: str, line: int, name: str) -> t.Location:
+        """On the name itself where the line has it (else the line's start)."""
+        text = ls._line_text(project, file, max(line - 1, 0)) or ""
+        m = re.search(r"(?<![\w])" + re.escape(name) + r"(?![\w])", text)
+        start, end = (m.start(), m.end()) if m else (0, 0)
+        row = max(line - 1, 0)
+        return t.Location(uri=from_fs_path(str(project.root / file)) or "", range=t.Range(
+            start=t.Position(line=row, character=start), end=t.Position(line=row, character=end)))
+
     @ls.feature(t.TEXT_DOCUMENT_DEFINITION)
     def definition(params: t.DefinitionParams) -> t.Location | None:
         """A dataset's producing recipe (its def line or SQL file), else its YAML file."""
@@ -421,7 +430,7 @@ def create_server() -> WeirLanguageServer:
             return None
         project, name, _, _ = found
         assert project.project is not None
-        out = [location(project, inp.location.file, inp.location.line)
+        out = [name_location(project, inp.location.file, inp.location.line, name)
                for recipe in project.project.recipes.values()
                for inp in recipe.inputs if inp.name == name]
         if params.context.include_declaration:
