@@ -110,3 +110,13 @@ def test_version_and_help(small_project: Path) -> None:
     r = run_weir("--help", cwd=small_project)
     for command in ("init", "flow", "status", "plan", "build", "show", "logs", "clean"):
         assert f"    {command}" in r.out
+
+
+def test_a_broken_dataset_file_is_one_error_not_one_per_reader(make_project) -> None:
+    root = make_project(SMALL, name="small")
+    write_files(root, {"datasets/orders.yaml": "connection: landing\npath: [orders.csv\n"})
+    r = run_weir("status", cwd=root)
+    assert r.code == 2
+    assert "datasets/orders.yaml:3: error: invalid YAML" in r.err
+    assert "unknown input 'orders'" not in r.err  # clean.py reads it: no echo there
+    assert "1 error in the project" in r.err

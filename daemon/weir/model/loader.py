@@ -141,6 +141,7 @@ def load_project(root: Path, overlays: Mapping[str, str] | None = None,
     connections.setdefault("local", builtin_local_connection())
 
     specs: dict[str, DatasetSpec] = {}
+    unreadable: set[str] = set()  # datasets whose file has an error (reported there, once)
     for f in files_list:
         if not f.startswith(("datasets/", "folders/")) or not f.endswith((".yaml", ".yml")):
             continue
@@ -151,6 +152,7 @@ def load_project(root: Path, overlays: Mapping[str, str] | None = None,
         spec, d = parse_dataset_file(f, name, text, folder=f.startswith("folders/"))
         diags += d
         if spec is None:
+            unreadable.add(name)
             continue
         if name in specs:
             diags.append(Diagnostic(f, 0, f"'{name}' is also defined in "
@@ -199,7 +201,7 @@ def load_project(root: Path, overlays: Mapping[str, str] | None = None,
         cache.retain({f for f in files_list if f.startswith("recipes/")})
 
     recipes = _link_project_modules(python_files) + sql_recipes
-    project = _assemble(root, config, connections, specs, recipes, texts, diags)
+    project = _assemble(root, config, connections, specs, recipes, texts, diags, unreadable)
     return project, diags
 
 
@@ -233,7 +235,7 @@ def _link_project_modules(python_files: dict[str, PythonFile]) -> list[Recipe]:
 
 def _assemble(root: Path, config: ProjectConfig, connections: dict[str, Connection],
               specs: dict[str, DatasetSpec], recipes: list[Recipe], texts: Mapping[str, bytes],
-              diags: list[Diagnostic]) -> Project:
+              diags: list[Diagnostic], unreadable: set[str] | None = None) -> Project:
     producers: dict[str, Recipe] = {}
     kept_recipes: dict[str, Recipe] = {}
     for recipe in sorted(recipes, key=lambda r: (r.file, r.line)):
@@ -332,6 +334,8 @@ def _assemble(root: Path, config: ProjectConfig, connections: dict[str, Connecti
 
     for recipe in kept_recipes.values():
         for inp in recipe.inputs:
+            if inp.name not in datasets and inp.name in (unreadable or ()):
+                continue  # its own file's error says what is wrong; no echo in every reader
             if inp.name not in datasets:
                 diags.append(Diagnostic(
                     inp.location.file, inp.location.line, f"unknown input '{inp.name}'",
