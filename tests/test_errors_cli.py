@@ -120,3 +120,14 @@ def test_a_broken_dataset_file_is_one_error_not_one_per_reader(make_project) -> 
     assert "datasets/orders.yaml:3: error: invalid YAML" in r.err
     assert "unknown input 'orders'" not in r.err  # clean.py reads it: no echo there
     assert "1 error in the project" in r.err
+
+
+def test_flow_draws_what_can_be_read_before_the_errors(make_project) -> None:
+    root = make_project(SMALL, name="small")
+    write_files(root, {"recipes/x.py": "from weir import recipe\n\n@recipe\ndef x(nope):\n"
+                                       "    return nope\n"})
+    r = run_weir("flow", cwd=root)
+    assert r.code == 2
+    assert "└── orders_clean" in r.out and "per_customer" in r.out  # the rest of the Flow
+    assert "recipes/x.py:4: error: unknown input 'nope'" in r.err
+    assert r.err.rstrip().endswith("1 error in the project.")  # not "nothing was built"

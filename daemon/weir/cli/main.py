@@ -81,7 +81,9 @@ def main(argv: list[str] | None = None) -> int:
         for d in exc.diagnostics:
             output.diagnostic(d)
         n = len(exc.diagnostics)
-        output.err(f"{n} error{'s' if n != 1 else ''} in the project; nothing was built.")
+        building = getattr(args, "command", None) == "build"
+        output.err(f"{n} error{'s' if n != 1 else ''} in the project"
+                   + ("; nothing was built." if building else "."))
         return exc.exit_code
     except WeirError as exc:
         output.error_line(exc.message, exc.hint)

@@ -15,7 +15,14 @@ def add_parser(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    ws = output.open_workspace(args.project)
+    from weir.errors import ProjectInvalid
+
+    try:
+        ws = output.open_workspace(args.project)
+    except ProjectInvalid:
+        if args.format == "tree":
+            _draw_what_can_be_read(args.project)
+        raise  # the errors, file:line each, and exit 2
     render = {"tree": tree, "dot": dot, "mermaid": mermaid, "json": as_json}[args.format]
     result = render(ws.flow)
     if isinstance(result, str):
@@ -23,6 +30,30 @@ def run(args: argparse.Namespace) -> int:
     else:
         output.print_json(result)
     return 0
+
+
+def _draw_what_can_be_read(project_dir: Any) -> None:
+    """A broken file hides only itself: draw the rest of the Flow before the errors."""
+    import os
+    from pathlib import Path
+
+    from weir.flow.graph import build_flow
+    from weir.model.loader import find_project_root, load_project
+
+    root = Path(project_dir).resolve() if project_dir else find_project_root(
+        Path(os.environ.get("WEIR_PROJECT") or os.getcwd()))
+    if root is None:
+        return
+    try:
+        project, _ = load_project(root)
+        flow = build_flow(project)[0] if project is not None else None
+        drawn = tree(flow) if flow is not None and flow.order else None
+    except Exception:  # noqa: BLE001 - a partial drawing is a courtesy; the errors still print
+        return
+    if drawn:
+        output.out(output.style("The Flow as far as it can be read (the errors are below):",
+                                "dim"))
+        output.out(drawn)
 
 
 def _label(flow: Flow, name: str) -> str:
