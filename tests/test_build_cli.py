@@ -56,6 +56,8 @@ def test_status_reasons_and_exact_rebuilds(small_project: Path) -> None:
     assert st["orders_clean"] == ("stale", ["variable min_amount changed"])
     assert st["per_customer"] == ("stale", ["input orders_clean is out of date"])
     assert st["customers"][0] == "up to date"
+    stale = run_weir("status", "--stale", cwd=small_project).out
+    assert "orders_clean" in stale and "per_customer" in stale and "customers" not in stale
     assert built(small_project, "--all") == {"orders_clean": "built", "per_customer": "built"}
     # Source data.
     orders = small_project / "landing/orders.csv"

@@ -10,6 +10,8 @@ from weir.cli import output
 def add_parser(p: argparse.ArgumentParser) -> None:
     p.add_argument("selectors", nargs="*", metavar="SELECTOR",
                    help="limit to these datasets (names, +x, x+, tag:t, zone:z)")
+    p.add_argument("--stale", action="store_true",
+                   help="only the datasets that are not up to date (what `build --stale` builds)")
     p.add_argument("--json", action="store_true", help="machine-readable output")
 
 
@@ -17,6 +19,8 @@ def run(args: argparse.Namespace) -> int:
     ws = output.open_workspace(args.project)
     snap = ws.snapshot()
     names = ws.resolve_targets(args.selectors) if args.selectors else list(ws.flow.order)
+    if args.stale:
+        names = [n for n in names if not snap.statuses[n].up_to_date]
     if args.json:
         output.print_json({"project": ws.project.name, "datasets": [
             {"name": n, "status": snap.statuses[n].state.value,
