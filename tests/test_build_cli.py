@@ -398,6 +398,8 @@ def test_live_progress_in_a_terminal(small_project: Path) -> None:
 def test_schema_write_makes_the_observed_schema_a_contract(small_project: Path) -> None:
     r = run_weir("schema", "per_customer", cwd=small_project)
     assert r.code == 2 and "no observed schema yet" in r.err
+    r = run_weir("schema", "orders", cwd=small_project)  # a source: read from its data
+    assert r.code == 0 and "  - {name: amount, type: double}" in r.out, r.text
     built(small_project, "--all")
     r = run_weir("schema", "per_customer", cwd=small_project)
     assert r.out.splitlines() == ["schema:", "  - {name: customer, type: string}",

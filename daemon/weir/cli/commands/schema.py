@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import re
+from typing import Any
 from pathlib import Path
 
 from weir.cli import output
@@ -50,11 +51,24 @@ def run(args: argparse.Namespace) -> int:
     ds = ws.project.datasets.get(name)
     if ds is None:
         raise WeirError(f"unknown dataset '{name}'", hint=did_you_mean(name, ws.project.datasets))
+    if ds.is_folder:
+        raise WeirError(f"'{name}' is a managed folder: it holds files, not a table with a schema",
+                        hint=f"list its files with `weir show {name}`")
     record = ws.state.records().get(name)
-    if record is None or not record.schema:
-        raise WeirError(f"'{name}' has no observed schema yet",
-                        hint=f"build it first: weir build {name}")
-    block = schema_yaml(record.schema)
+    columns = record.schema if record is not None and record.schema else None
+    if columns is None and ds.is_source:
+        columns = _read_source_schema(ws, ds)
+    if columns is None:
+        if ds.schema:
+            columns = [[c.name, c.type, c.nullable] for c in ds.schema]
+        elif ds.is_source:
+            raise WeirError(f"cannot read the schema of source '{name}' at "
+                            f"{ds.connection}:{ds.path}",
+                            hint="check that its data is there: `weir show " + name + "`")
+        else:
+            raise WeirError(f"'{name}' has no observed schema yet",
+                            hint=f"build it first: weir build {name}")
+    block = schema_yaml(columns)
     if not args.write:
         output.out(block.rstrip())
         return 0
@@ -63,6 +77,19 @@ def run(args: argparse.Namespace) -> int:
     before = path.read_text(encoding="utf-8") if path.exists() else ""
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(replace_schema_block(before, block), encoding="utf-8")
-    output.out(f"Wrote the schema of {name} ({len(record.schema)} columns) to "
+    output.out(f"Wrote the schema of {name} ({len(columns)} columns) to "
                f"{path.relative_to(ws.root)}: commit it to make it a contract.")
     return 0
+
+
+def _read_source_schema(ws: Any, ds: Any) -> list[list[Any]] | None:
+    """A source's columns as its data has them (the first rows are read; nothing is built)."""
+    try:
+        batch = next(iter(ws.backends[ds.connection].batches(ds.path, ds.format, 64)), None)
+    except WeirError:
+        raise  # a connection problem says so itself
+    except Exception:  # noqa: BLE001 - unreadable data: the caller says so
+        return None
+    if batch is None:
+        return None
+    return [[f.name, str(f.type), f.nullable] for f in batch.schema]
