@@ -55,6 +55,7 @@ def test_recipe_writes_a_folder_and_another_reads_it(make_project) -> None:
     assert st["charts"] == "up to date" and st["brand"] == "source"
     shown = run_weir("show", "charts", cwd=root).out
     assert "kind:      folder" in shown and "files:     4" in shown
+    assert "4 files" in shown.split("recent builds:")[1]  # files, not "rows"
     # Outside a build, weir.Folder reads it.
     assert weir.Folder("charts", project=root).read_bytes("index.html") == b"<h1>charts</h1>"
 
