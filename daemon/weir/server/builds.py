@@ -10,6 +10,7 @@ from the start at any time; the same events go to the daemon's event stream.
 from __future__ import annotations
 
 import itertools
+import logging
 import queue
 import threading
 import time
@@ -109,6 +110,12 @@ class BuildQueue:
         build.state = state
         build.finished = time.time()
         self._publish(build, "build", {"id": build.id, "state": state})
+        req = build.request
+        what = " ".join(req.targets) or ("--all" if req.all else "--stale")
+        error = build.error.get("message") if isinstance(build.error, dict) else build.error
+        logging.getLogger("weir.daemon").info(
+            "build %s (%s, %s) %s in %.1f s%s", build.id, what, req.mode, state,
+            build.finished - (build.started or build.finished), f": {error}" if error else "")
 
     def _run(self) -> None:
         while True:
@@ -123,8 +130,6 @@ class BuildQueue:
                 build.error = error_json(exc)
                 self._finish(build, "error")
             except Exception as exc:  # noqa: BLE001 - a bug must not stop the queue
-                import logging
-
                 logging.getLogger("weir.daemon").exception("build %s failed", build.id)
                 build.error = {"message": f"internal error: {exc!r}", "hint": None}
                 self._finish(build, "error")

@@ -134,8 +134,10 @@ class Daemon:
         if change is None:
             return
         self.hub.publish("flow", change.to_json())
+        errors = (f", {change.errors} error{'s' if change.errors != 1 else ''}"
+                  if change.errors else "")
         log.info("flow v%d: %s (%.1f ms)%s", change.version, ", ".join(change.files[:3]),
-                 change.seconds * 1000, f", {change.errors} errors" if change.errors else "")
+                 change.seconds * 1000, errors)
 
     # -- running --------------------------------------------------------------------------------
     def run(self) -> None:

@@ -142,7 +142,7 @@ def run(args: argparse.Namespace) -> int:
         up = time.time() - float(health["started"])
         output.out(f"weir daemon for {health['project']}: pid {health['pid']}, {info['url']}, "
                    f"up {up:.0f}s, Flow version {health['flow_version']}, "
-                   f"{health['errors']} errors in the project")
+                   f"{health['errors']} error{'s' if health['errors'] != 1 else ''} in the project")
         output.out(f"Flow page: {info['url']}/?token={info['token']}")
         return 0
     # logs
