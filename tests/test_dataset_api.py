@@ -108,3 +108,14 @@ def test_csv_not_matching_its_declared_schema(make_project) -> None:
     assert "Traceback (most recent call last)" not in r.out
     write_files(root, {"datasets/orders.yaml": "connection: landing\npath: orders.csv\n"})
     assert run_weir("build", "customers", cwd=root).code == 0
+
+
+def test_a_typo_in_a_notebook_shows_the_hint(built: Path) -> None:
+    code = ("import weir\n"
+            f"weir.Dataset('orders_clen', project={str(built)!r}).to_pandas()\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          env=weir_env())
+    assert done.returncode == 1
+    last = done.stderr.strip().splitlines()[-2:]
+    assert last == ["weir.errors.WeirError: unknown dataset 'orders_clen'",
+                    "hint: did you mean 'orders_clean'?"]

@@ -23,6 +23,10 @@ class WeirError(Exception):
         super().__init__(message)
         self.message = message
         self.hint = hint
+        if hint:
+            # Shown under the message wherever Python prints the exception (a notebook, a
+            # script), while str(exc) stays the message alone.
+            self.add_note(f"hint: {hint}")
 
 
 class ProjectNotFound(WeirError):
