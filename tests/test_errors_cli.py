@@ -131,3 +131,15 @@ def test_flow_draws_what_can_be_read_before_the_errors(make_project) -> None:
     assert "└── orders_clean" in r.out and "per_customer" in r.out  # the rest of the Flow
     assert "recipes/x.py:4: error: unknown input 'nope'" in r.err
     assert r.err.rstrip().endswith("1 error in the project.")  # not "nothing was built"
+
+
+def test_an_unknown_variable_is_reported_where_var_names_it(make_project) -> None:
+    root = make_project(SMALL, name="small")
+    clean = root / "recipes/clean.py"
+    text = clean.read_text().replace('var("min_amount")', 'var("min_amont")')
+    clean.write_text(text)
+    line = text.splitlines().index(next(ln for ln in text.splitlines() if "min_amont" in ln)) + 1
+    r = run_weir("status", cwd=root)
+    assert r.code == 2
+    assert f"recipes/clean.py:{line}: error: unknown variable 'min_amont'" in r.err
+    assert "did you mean 'min_amount'?" in r.err

@@ -8,6 +8,7 @@ and variables, sources without a location. (Cycles are the Flow's business: ``we
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import replace
 from pathlib import Path
@@ -353,8 +354,14 @@ def _assemble(root: Path, config: ProjectConfig, connections: dict[str, Connecti
         for variable in recipe.variables:
             if variable not in config.variables:
                 line = recipe.line
-                if recipe.file.endswith(".sql") and recipe.file in texts:
-                    line = variable_line(texts[recipe.file].decode("utf-8", "replace"), variable)
+                if recipe.file in texts:
+                    text = texts[recipe.file].decode("utf-8", "replace")
+                    if recipe.file.endswith(".sql"):
+                        line = variable_line(text, variable)
+                    else:  # where var("…") names it, when that is in the recipe's own file
+                        call = re.search(r"""\bvar\(\s*["']""" + re.escape(variable) + "[\"']",
+                                         text)
+                        line = text.count("\n", 0, call.start()) + 1 if call else line
                 diags.append(Diagnostic(recipe.file, line, f"unknown variable '{variable}'",
                                         hint=did_you_mean(variable, config.variables)
                                         or "define it under `variables:` in weir.yaml"))
