@@ -184,6 +184,14 @@ def test_sql_hash_ignores_comments_and_layout() -> None:
 def test_sql_errors() -> None:
     _, diags = parse_sql_file("r.sql", "r", "SELECT * FROM (\n")
     assert diags and "SQL syntax error" in diags[0].message
+    # In the user's words, not the parser's: the clause, and the token where it stopped.
+    _, diags = parse_sql_file("r.sql", "r", "SELECT * FROM orders\nWHERE")
+    assert diags[0].message == "SQL syntax error: WHERE is incomplete" and diags[0].line == 2
+    _, diags = parse_sql_file("r.sql", "r", "SELECT * FRM orders")
+    assert diags[0].message == "SQL syntax error: unexpected 'orders'"
+    _, diags = parse_sql_file("r.sql", "r", "SELECT (a FROM t")
+    assert diags[0].message == "SQL syntax error: expected ) before 'FROM'"
+    assert "<class" not in diags[0].message
     _, diags = parse_sql_file("r.sql", "r", "select 1; select 2")
     assert "one query" in diags[0].message
     _, diags = parse_sql_file("r.sql", "r", "DELETE FROM t")

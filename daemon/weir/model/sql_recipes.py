@@ -34,7 +34,7 @@ def parse_sql_file(file: str, name: str, text: str) -> tuple[Recipe | None, list
     except ParseError as exc:
         err = exc.errors[0] if exc.errors else {}
         return None, [Diagnostic(file, int(err.get("line") or 1),
-                                 f"SQL syntax error: {err.get('description') or exc}",
+                                 f"SQL syntax error: {_plain(err) if err else exc}",
                                  hint="weir reads the query to find its inputs; fix the syntax",
                                  col=max(int(err.get("col") or 1) - 1, 0))]
     except TokenError as exc:
@@ -67,6 +67,21 @@ def parse_sql_file(file: str, name: str, text: str) -> tuple[Recipe | None, list
     recipe = Recipe(name=name, kind=RecipeKind.SQL, file=file, line=1, inputs=tuple(inputs),
                     outputs=(name,), code_hash=code_hash, variables=tuple(variables))
     return recipe, []
+
+
+def _plain(err: dict[str, object]) -> str:
+    """sqlglot's description in the user's words: the clause, not the parser's class name, and
+    the token it stopped at."""
+    description = str(err.get("description") or "invalid query")
+    token = str(err.get("highlight") or "").strip()
+    clause = re.search(r"missing for <class '[\w.]*\.(\w+)'>", description)
+    if clause:
+        return f"{clause.group(1).upper()} is incomplete"
+    if description.startswith("Invalid expression / Unexpected token") and token:
+        return f"unexpected '{token}'"
+    if description.startswith("Expecting ") and token:
+        return f"expected {description[len('Expecting '):]} before '{token}'"
+    return f"{description}, at '{token}'" if token else description
 
 
 def variable_line(text: str, variable: str) -> int:
