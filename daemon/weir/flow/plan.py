@@ -96,7 +96,7 @@ def plan_build(flow: Flow, statuses: Mapping[str, Status], targets: Collection[s
                 build(t, statuses[t].reasons or (statuses[t].state.value,))
     elif mode is Mode.ONLY:
         for t in real_targets:
-            reasons[t] = ["requested (--only)"]
+            reasons[t] = ["requested"]
             forced.add(t)
         for t in real_targets:
             for inp in flow.upstream[t]:
@@ -105,7 +105,7 @@ def plan_build(flow: Flow, statuses: Mapping[str, Status], targets: Collection[s
         scope = set(real_targets) | flow.ancestors(real_targets)
         for name in flow.order:
             if name in scope and not project.datasets[name].is_source:
-                reasons[name] = ["forced (--force)"]
+                reasons[name] = ["forced"]
                 forced.add(name)
             elif name in scope:
                 require(name, next(iter(flow.downstream[name]), name))
@@ -128,7 +128,7 @@ def plan_build(flow: Flow, statuses: Mapping[str, Status], targets: Collection[s
         scope = flow.descendants(targets) | set(real_targets)
         for name in flow.order:
             if name in scope and not project.datasets[name].is_source:
-                reasons[name] = ["requested" if name in targets else "downstream (--downstream)"]
+                reasons[name] = ["requested" if name in targets else "downstream of a target"]
                 forced.add(name)
         for name in list(reasons):
             for inp in flow.upstream[name]:
