@@ -9,7 +9,7 @@ export type Status = "source" | "up to date" | "stale" | "never built" | "failed
 export interface RecipeRef {
   name: string;
   id?: string; // what build events call the recipe: "recipes/clean.py:customers"
-  kind: string; // "python" | "sql" | "r"
+  kind: string; // "python" | "sql"
   file: string; // relative to the project root
   line: number; // 1-based
 }
