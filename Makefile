@@ -10,14 +10,21 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
-# A real (non-editable) install, as a user gets it.
-$(VENV)/.installed: $(BIN)/python pyproject.toml $(shell find daemon lsp project-template -type f -not -path '*/__pycache__/*' 2>/dev/null)
-	$(BIN)/pip install --quiet ".[test]"
+SOURCES := pyproject.toml $(shell find daemon lsp project-template -type f -not -path '*/__pycache__/*' 2>/dev/null)
+
+# A real (non-editable) install, as a user gets it: weir alone for the demo, with the test
+# tools (pytest, mypy, ruff, playwright, moto…) for the tests.
+$(VENV)/.installed-weir: $(BIN)/python $(SOURCES)
+	$(BIN)/pip install --quiet .
 	touch $@
+
+$(VENV)/.installed: $(BIN)/python $(SOURCES)
+	$(BIN)/pip install --quiet ".[test]"
+	touch $@ $(VENV)/.installed-weir
 
 install: $(VENV)/.installed
 
-demo: install
+demo: $(VENV)/.installed-weir
 	rm -rf $(DEMO)
 	$(BIN)/weir init $(DEMO)
 	cd $(DEMO) && ../$(BIN)/weir flow
