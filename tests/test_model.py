@@ -226,7 +226,7 @@ def test_loader_cross_file_errors(tmp_path: Path) -> None:
     assert project is not None
     found = {(d.file, d.line, d.message) for d in diags}
     assert ("recipes/a.py", 4, "unknown input 'srcc'") in found
-    assert ("recipes/a.py", 4, "unknown variable 'nope'") in found
+    assert ("recipes/a.py", 5, "unknown variable 'nope'") in found
     assert ("datasets/src.yaml", 1, "unknown connection 'nowhere'") in found
     assert any(f == "recipes/z.py" and "built by two recipes" in m and "recipes/dup.sql:1" in m
                for f, _, m in found)
