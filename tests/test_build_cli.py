@@ -288,6 +288,11 @@ def test_reverting_an_edit_and_switching_branches_restore(small_project: Path) -
         "datasets"] == []
     rows = pq.read_table(small_project / "data/small/per_customer.parquet").to_pylist()
     assert rows[0]["revenue"] == 10.0  # the sum, restored — not the average
+    # Its log is the one of the run that made the restored data, not of the average's run.
+    first_run = sorted((small_project / ".weir/logs/per_customer").iterdir())
+    logs = run_weir("logs", "per_customer", "--path", cwd=small_project).out.strip()
+    assert Path(logs).name == min(first_run, key=lambda p: p.stat().st_mtime).name
+    assert "(restored)" in run_weir("logs", "per_customer", cwd=small_project).err
     git(small_project, "checkout", "-q", "experiment")
     assert built(small_project, "--all") == {"per_customer": "restored"}
 

@@ -133,6 +133,12 @@ class StateStore:
                        rows: int, log_path: str | None, status: str = "built") -> None:
         now = time.time()
         with self.transaction() as db:
+            if log_path is None and status == "restored":
+                # Restored data was made by an earlier run: its log is that run's.
+                row = db.execute("SELECT log_path FROM builds WHERE dataset=? AND fingerprint=?"
+                                 " AND status='built' AND log_path IS NOT NULL ORDER BY id DESC"
+                                 " LIMIT 1", (name, fingerprint)).fetchone()
+                log_path = row[0] if row else None
             db.execute("INSERT INTO datasets (name, fingerprint, components, built_at, run_id,"
                        " duration, schema, row_count, last_failed, error, log_path)"
                        " VALUES (?,?,?,?,?,?,?,?,0,NULL,?) ON CONFLICT(name) DO UPDATE SET"
