@@ -14,6 +14,9 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from lsprotocol import types as t
+from pygls.uris import from_fs_path
+
 from weir.errors import WeirError
 from weir.model.project import Project, RecipeKind
 
@@ -141,3 +144,30 @@ def _sql(plan: RenamePlan, rel: str, text: str, old: str, new: str) -> None:
         line = text.count("\n", 0, start)
         col = start - (text.rfind("\n", 0, start) + 1)
         plan.add(rel, line, col, col + len(old), new)
+
+
+def workspace_edit(plan: RenamePlan, root: Path, can_move_files: bool) -> t.WorkspaceEdit:
+    """The plan as one LSP workspace edit: text edits first, then the file renames (an editor
+    applies them in order). An editor that cannot rename files gets a refusal, not half a
+    rename."""
+    if plan.moves and not can_move_files:
+        raise WeirError("this editor cannot rename files, and renaming a dataset renames "
+                        + ", ".join(old for old, _ in plan.moves),
+                        hint="rename the files yourself, then the references")
+
+    def uri(rel: str) -> str:
+        return from_fs_path(str(root / rel)) or ""
+
+    def text_edits(rel: str) -> list[t.TextEdit]:
+        return [t.TextEdit(range=t.Range(start=t.Position(line=e.line, character=e.start),
+                                         end=t.Position(line=e.line, character=e.end)),
+                           new_text=e.text) for e in plan.edits[rel]]
+
+    if not can_move_files:
+        return t.WorkspaceEdit(changes={uri(rel): text_edits(rel) for rel in plan.edits})
+    changes: list[t.TextDocumentEdit | t.CreateFile | t.RenameFile | t.DeleteFile] = [
+        t.TextDocumentEdit(text_document=t.OptionalVersionedTextDocumentIdentifier(
+            uri=uri(rel), version=None), edits=list(text_edits(rel)))
+        for rel in plan.edits]
+    changes += [t.RenameFile(old_uri=uri(old), new_uri=uri(new)) for old, new in plan.moves]
+    return t.WorkspaceEdit(document_changes=changes)

@@ -9,11 +9,8 @@ keystroke and the data facts cached per project — so answers take milliseconds
 from __future__ import annotations
 
 import asyncio
-import concurrent.futures
 import logging
 import re
-import uuid
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -25,10 +22,10 @@ from pygls.uris import from_fs_path, to_fs_path
 from weir._version import __version__
 from weir.errors import WeirError
 from weir.model.diagnostics import Diagnostic, Severity
-from weir_lsp import completion, hover, lenses, rename
+from weir_lsp import completion, editor_builds, hover, lenses, rename
 from weir_lsp.checks import column_diagnostics
 from weir_lsp.context import word_at
-from weir_lsp.daemon_link import EventFollower, ensure_daemon, follow_build
+from weir_lsp.daemon_link import EventFollower
 from weir_lsp.projects import OpenProject, Projects, Records
 
 log = logging.getLogger(__name__)
@@ -183,86 +180,12 @@ class WeirLanguageServer(LanguageServer):
         loop = self.event_loop
         if loop is None or loop.is_closed():
             return
-        loop.call_soon_threadsafe(self._refresh_lenses)
+        loop.call_soon_threadsafe(self.refresh_lenses)
 
-    def _refresh_lenses(self) -> None:
+    def refresh_lenses(self) -> None:
         caps = self.client_capabilities.workspace
         if caps is not None and caps.code_lens is not None and caps.code_lens.refresh_support:
             self.workspace_code_lens_refresh(None)
-
-    async def build(self, args: dict[str, Any]) -> dict[str, Any]:
-        """Run a build through the project's daemon (starting one if none runs), reporting its
-        progress to the editor; cancelling the progress cancels the build."""
-        root = Path(str(args.get("root") or ""))
-        targets = [str(x) for x in args.get("targets") or []]
-        mode = str(args.get("mode") or "required")
-        if not targets:
-            raise WeirError("weir.build needs targets", hint="e.g. {targets: ['orders_clean']}")
-        loop = asyncio.get_running_loop()
-        progress = self.work_done_progress
-        token: str | None = None
-        caps = self.client_capabilities.window
-        if caps is not None and caps.work_done_progress:
-            token = f"weir-build-{uuid.uuid4().hex[:8]}"
-            await progress.create_async(token)
-            progress.begin(token, t.WorkDoneProgressBegin(
-                title=f"weir: {args.get('label') or 'build ' + ' '.join(targets)}",
-                cancellable=True, message="starting…"))
-        try:
-            client = await asyncio.to_thread(ensure_daemon, root)
-            build = await asyncio.to_thread(client.start_build, targets, mode)
-            build_id = str(build["id"])
-
-            def cancel(future: concurrent.futures.Future[Any]) -> None:
-                if future.cancelled():  # the user pressed Cancel on the progress
-                    loop.run_in_executor(None, client.cancel_build, build_id)
-
-            if token is not None and token in progress.tokens:
-                progress.tokens[token].add_done_callback(cancel)
-            final = await asyncio.to_thread(follow_build, client, build_id,
-                                            self._progress_reporter(loop, token))
-            summary = _summary(final)
-        except WeirError as exc:
-            if token is not None:
-                progress.end(token, t.WorkDoneProgressEnd(message=exc.message))
-            raise
-        if token is not None:
-            progress.end(token, t.WorkDoneProgressEnd(message=summary))
-        project = self.projects.by_root.get(root.resolve())
-        if project is not None:
-            project.invalidate_facts()
-            self._refresh_lenses()
-        if final.get("state") != "succeeded":
-            self.window_show_message(t.ShowMessageParams(
-                type=t.MessageType.Error, message=f"weir: {summary}"))
-        return {"id": build_id, "state": final.get("state"), "error": final.get("error"),
-                "summary": summary}
-
-    def _progress_reporter(self, loop: asyncio.AbstractEventLoop, token: str | None
-                           ) -> Callable[[str, dict[str, Any]], None]:
-        """A callback for the build's events (on a worker thread) that reports progress."""
-        counts = {"done": 0, "total": 0}
-
-        def on_event(kind: str, data: dict[str, Any]) -> None:
-            if token is None:
-                return
-            message = None
-            what = ", ".join(data.get("outputs") or []) or str(data.get("recipe"))
-            if kind == "plan":
-                counts["total"] = len(data.get("jobs") or [])
-                message = f"{counts['total']} to run" if counts["total"] else "up to date"
-            elif kind == "job" and data.get("event") == "start":
-                message = f"running {what}"
-            elif kind == "job" and data.get("event") == "finish":
-                counts["done"] += 1
-                message = f"{what}: {data.get('status')}"
-            if message is not None:
-                pct = int(100 * counts["done"] / counts["total"]) if counts["total"] else None
-                loop.call_soon_threadsafe(self.work_done_progress.report, token,
-                                          t.WorkDoneProgressReport(message=message,
-                                                                   percentage=pct))
-        return on_event
-
 
 # LSP's RequestFailed: the request was valid but could not be carried out. Editors show the
 # message as it is (VS Code in the rename box), where an internal error shows a stack trace.
@@ -272,16 +195,6 @@ REQUEST_FAILED = -32803
 def _failed(exc: WeirError) -> JsonRpcException:
     return JsonRpcException(exc.message + (f" — {exc.hint}" if exc.hint else ""),
                             code=REQUEST_FAILED)
-
-
-def _summary(build: dict[str, Any]) -> str:
-    state = build.get("state")
-    error = build.get("error")
-    if state == "error" and isinstance(error, dict):
-        return f"build error: {error.get('message')}"
-    if state == "failed":
-        return f"build failed: {error or 'a recipe failed'} (see its log)"
-    return f"build {state}"
 
 
 def _path(uri: str) -> Path | None:
@@ -495,7 +408,11 @@ def create_server() -> WeirLanguageServer:
         try:
             plan = rename.plan_rename(project.project, project.root, old, params.new_name,
                                       dict(project.overlays))
-            return _workspace_edit(ls, project, plan)
+            caps = ls.client_capabilities.workspace
+            edits = caps.workspace_edit if caps is not None else None
+            can_move = bool(edits and edits.document_changes and edits.resource_operations
+                            and t.ResourceOperationKind.Rename in edits.resource_operations)
+            return rename.workspace_edit(plan, project.root, can_move)
         except WeirError as exc:
             raise _failed(exc) from None
 
@@ -512,40 +429,11 @@ def create_server() -> WeirLanguageServer:
         try:
             if not args or not isinstance(args[0], dict):
                 raise WeirError("weir.build takes one argument: {root, targets, mode}")
-            return await ls.build(args[0])
+            return await editor_builds.build(ls, args[0])
         except WeirError as exc:
             raise _failed(exc) from None
 
     return ls
-
-
-def _workspace_edit(ls: WeirLanguageServer, project: OpenProject,
-                    plan: rename.RenamePlan) -> t.WorkspaceEdit:
-    caps = ls.client_capabilities.workspace
-    edit_caps = caps.workspace_edit if caps is not None else None
-    can_move = bool(edit_caps and edit_caps.document_changes and edit_caps.resource_operations
-                    and t.ResourceOperationKind.Rename in edit_caps.resource_operations)
-    if plan.moves and not can_move:
-        raise WeirError("this editor cannot rename files, and renaming a dataset renames "
-                        + ", ".join(old for old, _ in plan.moves),
-                        hint="rename the files yourself, then the references")
-
-    def uri(rel: str) -> str:
-        return from_fs_path(str(project.root / rel)) or ""
-
-    def text_edits(rel: str) -> list[t.TextEdit]:
-        return [t.TextEdit(range=t.Range(start=t.Position(line=e.line, character=e.start),
-                                         end=t.Position(line=e.line, character=e.end)),
-                           new_text=e.text) for e in plan.edits[rel]]
-
-    if not can_move:
-        return t.WorkspaceEdit(changes={uri(rel): text_edits(rel) for rel in plan.edits})
-    changes: list[t.TextDocumentEdit | t.CreateFile | t.RenameFile | t.DeleteFile] = [
-        t.TextDocumentEdit(text_document=t.OptionalVersionedTextDocumentIdentifier(
-            uri=uri(rel), version=None), edits=list(text_edits(rel)))
-        for rel in plan.edits]
-    changes += [t.RenameFile(old_uri=uri(old), new_uri=uri(new)) for old, new in plan.moves]
-    return t.WorkspaceEdit(document_changes=changes)
 
 
 def main() -> None:
