@@ -100,9 +100,9 @@ class Workspace:
         state = self.state
         # A connection that cannot be used (a credential not set, a server down) makes its own
         # datasets' status unknown; it must not stop questions about the rest of the Flow.
-        problems: dict[str, WeirError] = {}
+        unreachable: dict[str, WeirError] = {}
         versions, updates = source_versions(self.project, state.source_stats(), self.backends,
-                                            problems)
+                                            unreachable)
         state.save_source_stats(updates)
         expected, components = expected_fingerprints(self.flow, versions)
         records = state.records()
@@ -111,14 +111,16 @@ class Workspace:
             try:
                 present[name] = self.backends[ds.connection].exists(ds.path, ds.format)
             except WeirError as exc:
-                problems.setdefault(name, exc)
+                unreachable.setdefault(name, exc)
                 present[name] = False
         statuses = compute_status(self.flow, expected, components,
                                   {n: r.stored() for n, r in records.items()}, present)
-        for name, problem in problems.items():
+        problems: dict[str, WeirError] = {}
+        for name, cause in unreachable.items():  # said once, where the connection is defined
             conn = self.project.connections[self.project.datasets[name].connection]
+            problems[name] = WeirError(f"{conn.location}: {cause.message}", hint=cause.hint)
             statuses[name] = replace(statuses[name], reasons=(
-                f"cannot reach its data ({conn.location}: {problem.message})",))
+                f"cannot reach its data ({problems[name].message})",))
         kept = state.kept_paths()
         restorable = frozenset(
             n for n, fp in expected.items() if (n, fp) in kept
@@ -146,18 +148,9 @@ class Workspace:
     def plan(self, targets: list[str], mode: Mode, snapshot: Snapshot) -> BuildPlan:
         """The plan; first, if the targets or anything upstream of them live on a connection
         that cannot be used, that connection's own error (with its file and line)."""
-        seen: set[str] = set()
-        todo = list(targets)
-        while todo:
-            name = todo.pop()
-            if name in seen:
-                continue
-            seen.add(name)
-            if name in snapshot.problems:
-                problem = snapshot.problems[name]
-                conn = self.project.connections[self.project.datasets[name].connection]
-                raise WeirError(f"{conn.location}: {problem.message}", hint=problem.hint)
-            todo += self.flow.upstream.get(name, ())
+        blocked = sorted({*targets, *self.flow.ancestors(targets)} & snapshot.problems.keys())
+        if blocked:
+            raise snapshot.problems[blocked[0]]
         return plan_build(self.flow, snapshot.statuses, targets, mode, snapshot.restorable)
 
 

@@ -18,10 +18,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from weir.gitops.head import head_commit
 from weir.build.pool import WorkerPool
-from weir.flow.fingerprint import components_for
 from weir.errors import WeirError
+from weir.flow.fingerprint import components_for
+from weir.gitops.head import head_commit
 from weir.flow.plan import Action, BuildPlan, Job
 from weir.model.project import FORMATS, RecipeKind
 from weir.storage.locations import temp_path_for

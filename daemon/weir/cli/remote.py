@@ -72,11 +72,9 @@ def build_through_daemon(client: Any, args: argparse.Namespace) -> int:
         error = final.get("error") or {}
         if error.get("diagnostics"):  # the project is broken: list every error, as without it
             from weir.errors import ProjectInvalid
-            from weir.model.diagnostics import Diagnostic, Severity
+            from weir.model.diagnostics import Diagnostic
 
-            raise ProjectInvalid([Diagnostic(d["file"], d["line"], d["message"], d.get("hint"),
-                                             Severity(d.get("severity", "error")))
-                                  for d in error["diagnostics"]])
+            raise ProjectInvalid([Diagnostic.from_json(d) for d in error["diagnostics"]])
         raise WeirError(error.get("message", "the build could not start"), error.get("hint"))
     result = BuildResult(result_info.get("run_id") or "", outcomes,
                          final.get("state") == "cancelled", result_info.get("seconds", 0.0),

@@ -32,6 +32,17 @@ class Diagnostic:
     def location(self) -> str:
         return f"{self.file}:{self.line}" if self.line else self.file
 
+    def to_json(self) -> dict[str, object]:
+        """As the daemon's API sends it (flow diagnostics, a broken project's build error)."""
+        return {"file": self.file, "line": self.line, "message": self.message,
+                "hint": self.hint, "severity": self.severity.value}
+
+    @classmethod
+    def from_json(cls, data: dict[str, object]) -> Diagnostic:
+        hint = data.get("hint")
+        return cls(str(data["file"]), int(str(data["line"])), str(data["message"]),
+                   None if hint is None else str(hint), Severity(data.get("severity", "error")))
+
     def __str__(self) -> str:
         text = f"{self.location}: {self.message}"
         if self.hint:

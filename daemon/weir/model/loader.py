@@ -236,7 +236,7 @@ def _link_project_modules(python_files: dict[str, PythonFile]) -> list[Recipe]:
 
 def _assemble(root: Path, config: ProjectConfig, connections: dict[str, Connection],
               specs: dict[str, DatasetSpec], recipes: list[Recipe], texts: Mapping[str, bytes],
-              diags: list[Diagnostic], unreadable: set[str] | None = None) -> Project:
+              diags: list[Diagnostic], unreadable: set[str]) -> Project:
     producers: dict[str, Recipe] = {}
     kept_recipes: dict[str, Recipe] = {}
     for recipe in sorted(recipes, key=lambda r: (r.file, r.line)):
@@ -335,7 +335,7 @@ def _assemble(root: Path, config: ProjectConfig, connections: dict[str, Connecti
 
     for recipe in kept_recipes.values():
         for inp in recipe.inputs:
-            if inp.name not in datasets and inp.name in (unreadable or ()):
+            if inp.name in unreadable:
                 continue  # its own file's error says what is wrong; no echo in every reader
             if inp.name not in datasets:
                 diags.append(Diagnostic(

@@ -99,9 +99,7 @@ def create_app(daemon: Daemon) -> FastAPI:
         else:
             data = flow_json(snap.flow, daemon.statuses(snap))
         data["flow_version"] = snap.version
-        data["diagnostics"] = [{"file": d.file, "line": d.line, "message": d.message,
-                                "hint": d.hint, "severity": d.severity.value}
-                               for d in snap.diagnostics]
+        data["diagnostics"] = [d.to_json() for d in snap.diagnostics]
         return respond(request, data)
 
     @app.get("/api/datasets", dependencies=[Depends(authorised)])

@@ -139,10 +139,10 @@ class BuildQueue:
 
         from weir.build.lock import build_lock
         from weir.build.runner import Runner
-        from weir.server.logtail import LogTail
         from weir.cli.commands.plan import plan_json
         from weir.errors import ProjectInvalid
         from weir.flow.plan import Mode
+        from weir.server.logtail import LogTail
 
         build.state = "running"
         build.started = time.time()
@@ -222,6 +222,4 @@ def error_json(exc: WeirError) -> dict[str, Any]:
     return {"message": f"{exc.message}: {first.location}: {first.message}"
                        + (f" (and {more} more)" if more else ""),
             "hint": first.hint,
-            "diagnostics": [{"file": d.file, "line": d.line, "message": d.message,
-                             "hint": d.hint, "severity": d.severity.value}
-                            for d in exc.diagnostics]}
+            "diagnostics": [d.to_json() for d in exc.diagnostics]}

@@ -84,6 +84,12 @@ class Backend(ABC):
         """The data in record batches; file formats stream, so memory stays bounded."""
         yield from self.read(loc, fmt, schema, columns).to_batches(max_chunksize=batch_size)
 
+    def sample_schema(self, loc: str, fmt: str) -> pa.Schema | None:
+        """The data's columns, from its first rows (a file is streamed, so little is read);
+        None when there are no rows to tell."""
+        batch = next(iter(self.batches(loc, fmt, 64)), None)
+        return None if batch is None else batch.schema
+
     @abstractmethod
     def stage(self, loc: str, fmt: str, data: Any, token: str) -> tuple[str, pa.Schema, int]:
         """Write ``data`` (a Table or record batches) somewhere temporary; returns a handle."""

@@ -1,16 +1,22 @@
-"""``weir schema x [--write]``: the schema weir observed at x's last build, as the YAML a dataset
-file takes — printed, or written into datasets/x.yaml so the contract can be committed."""
+"""``weir schema x [--write]``: x's schema — observed at its last build, or for a source read
+from its data — as the YAML a dataset file takes, printed or written into datasets/x.yaml so
+it becomes a contract."""
 
 from __future__ import annotations
 
 import argparse
 import re
-from typing import Any
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from weir.cli import output
 from weir.errors import WeirError
+from weir.model.project import FILE_CONNECTION_TYPES
 from weir.model.suggest import did_you_mean
+
+if TYPE_CHECKING:
+    from weir.model.project import Dataset
+    from weir.workspace import Workspace
 
 
 def add_parser(p: argparse.ArgumentParser) -> None:
@@ -56,8 +62,9 @@ def run(args: argparse.Namespace) -> int:
                         hint=f"list its files with `weir show {name}`")
     record = ws.state.records().get(name)
     columns = record.schema if record is not None and record.schema else None
-    if columns is None and ds.is_source:
-        columns = _read_source_schema(ws, ds)
+    if columns is None and ds.is_source and \
+            ws.project.connections[ds.connection].type in FILE_CONNECTION_TYPES:
+        columns = _sampled(ws, ds)
     if columns is None:
         if ds.schema:
             columns = [[c.name, c.type, c.nullable] for c in ds.schema]
@@ -82,14 +89,12 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _read_source_schema(ws: Any, ds: Any) -> list[list[Any]] | None:
-    """A source's columns as its data has them (the first rows are read; nothing is built)."""
+def _sampled(ws: Workspace, ds: Dataset) -> list[list[object]] | None:
+    """A file source's columns as its data has them (its first rows are read)."""
     try:
-        batch = next(iter(ws.backends[ds.connection].batches(ds.path, ds.format, 64)), None)
+        schema = ws.backends[ds.connection].sample_schema(ds.path, ds.format)
     except WeirError:
         raise  # a connection problem says so itself
     except Exception:  # noqa: BLE001 - unreadable data: the caller says so
         return None
-    if batch is None:
-        return None
-    return [[f.name, str(f.type), f.nullable] for f in batch.schema]
+    return None if schema is None else [[f.name, str(f.type), f.nullable] for f in schema]
