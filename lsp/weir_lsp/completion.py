@@ -7,7 +7,8 @@ import re
 from lsprotocol import types as t
 
 from weir_lsp.context import Slot, SlotKind, completion_slot, def_params_above, sql_tables
-from weir_lsp.projects import Column, OpenProject
+from weir.model.project import ColumnSpec
+from weir_lsp.projects import OpenProject
 
 # At most this many items per answer, marked incomplete so the editor asks again as the user
 # types on: a popup shows a dozen, and sending a thousand costs more than the rest of the work.
@@ -86,7 +87,7 @@ def documentation(project: OpenProject, name: str) -> t.MarkupContent | None:
     return t.MarkupContent(kind=t.MarkupKind.Markdown, value=doc) if doc else None
 
 
-def _column_item(col: Column, dataset: str) -> t.CompletionItem:
+def _column_item(col: ColumnSpec, dataset: str) -> t.CompletionItem:
     return t.CompletionItem(label=col.name, kind=t.CompletionItemKind.Field,
                             detail=f"{col.type}{'' if col.nullable else ' not null'} · {dataset}")
 

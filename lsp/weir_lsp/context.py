@@ -133,6 +133,12 @@ def def_params_above(lines: list[str], line: int) -> list[str]:
     return []
 
 
+def name_span(line: str, name: str) -> tuple[int, int] | None:
+    """Where ``name`` stands on ``line`` as a whole word (not inside a longer name)."""
+    m = re.search(r"(?<![\w])" + re.escape(name) + r"(?![\w])", line)
+    return (m.start(), m.end()) if m else None
+
+
 def word_at(line: str, col: int) -> tuple[str, int, int] | None:
     """The identifier at ``col`` (also when the cursor is right after it)."""
     for m in re.finditer(IDENT, line):

@@ -24,7 +24,7 @@ from weir.model.diagnostics import Diagnostic, Severity
 from weir.model.loader import (find_project_root, is_project_file, load_project,
                                read_project_files)
 from weir.model.parse_cache import ParseCache
-from weir.model.project import Dataset, Project, Recipe
+from weir.model.project import ColumnSpec, Dataset, Project
 from weir.workspace import STATE_DIR, Workspace, machine_connections_file
 
 # Source data can change on disk without any event reaching us: statuses older than this are
@@ -34,13 +34,6 @@ _SYNTAX_ERRORS = ("Python syntax error", "SQL syntax error", "invalid YAML")
 # Without file watching from the client, the project's files on disk are read again at most
 # this often (a keystroke re-parses the buffer, not the 1,000 files around it).
 DISK_TTL = 2.0
-
-
-@dataclass(frozen=True)
-class Column:
-    name: str
-    type: str
-    nullable: bool = True
 
 
 @dataclass
@@ -78,7 +71,7 @@ class OpenProject:
     last_good: dict[str, str] = field(default_factory=dict)  # open files' last parsing text
     _records: Records | None = None
     _statuses: Statuses | None = None
-    _source_schemas: dict[str, tuple[Any, list[Column] | None]] = field(default_factory=dict)
+    _source_schemas: dict[str, tuple[Any, list[ColumnSpec] | None]] = field(default_factory=dict)
     _lock: threading.RLock = field(default_factory=threading.RLock)
 
     def reload(self) -> None:
@@ -134,6 +127,18 @@ class OpenProject:
             return raw.decode("utf-8") if raw is not None else None
         except UnicodeDecodeError:
             return None
+
+    def file_text(self, rel: str) -> str | None:
+        """A project file as the editor has it: the open buffer, else the copy kept in memory
+        (no disk read per question)."""
+        text = self.overlays.get(rel)
+        return text if text is not None else self._disk_text(rel)
+
+    def line_text(self, rel: str, line: int) -> str | None:
+        """0-based ``line`` of a project file, as ``file_text`` has it."""
+        text = self.file_text(rel)
+        lines = text.splitlines() if text is not None else []
+        return lines[line] if line < len(lines) else None
 
     def disk_changed(self, rels: list[str]) -> None:
         """Files changed on disk (saved, created, deleted, checked out): read them again."""
@@ -206,22 +211,22 @@ class OpenProject:
         statuses = self.statuses()
         return statuses.get(name) if statuses else None
 
-    def schema(self, name: str, records: Records | None = None) -> list[Column] | None:
+    def schema(self, name: str, records: Records | None = None) -> list[ColumnSpec] | None:
         """The dataset's columns: declared, else observed at its last build, else (for a local
         source file) read from the file's header. Pass ``records`` when asking for many."""
         if self.project is None or name not in self.project.datasets:
             return None
         ds = self.project.datasets[name]
         if ds.schema:
-            return [Column(c.name, c.type, c.nullable) for c in ds.schema]
+            return list(ds.schema)
         record = (records or self.records()).records.get(name)
         if record is not None and record.schema:
-            return [Column(str(c), str(ty), bool(n)) for c, ty, n in record.schema]
+            return [ColumnSpec(str(c), str(ty), bool(n)) for c, ty, n in record.schema]
         if ds.is_source and not ds.is_folder:
             return self._source_schema(ds)
         return None
 
-    def _source_schema(self, ds: Dataset) -> list[Column] | None:
+    def _source_schema(self, ds: Dataset) -> list[ColumnSpec] | None:
         assert self.project is not None
         from weir.storage.backends import backend_for
 
@@ -238,25 +243,13 @@ class OpenProject:
             cached = self._source_schemas.get(ds.name)
             if cached is not None and cached[0] == key:
                 return cached[1]
-            batch = next(iter(backend.batches(ds.path, ds.format, 64)), None)
-            columns = None if batch is None else [
-                Column(f.name, str(f.type), f.nullable) for f in batch.schema]
+            schema = backend.sample_schema(ds.path, ds.format)
+            columns = None if schema is None else [
+                ColumnSpec(f.name, str(f.type), f.nullable) for f in schema]
         except Exception:  # noqa: BLE001 - a file we cannot read simply has no known schema
             return None
         self._source_schemas[ds.name] = (key, columns)
         return columns
-
-    # -- where things are -------------------------------------------------------------
-    def recipe_at(self, rel: str, line: int) -> Recipe | None:
-        """The recipe whose definition encloses 1-based ``line`` of file ``rel``."""
-        if self.project is None:
-            return None
-        best = None
-        for recipe in self.project.recipes.values():
-            if recipe.file == rel and recipe.line <= line and (
-                    best is None or recipe.line > best.line):
-                best = recipe
-        return best
 
 
 def _flow_key(project: Project | None) -> tuple[Any, ...]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ast
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -43,10 +44,10 @@ class RenamePlan:
             edits.append(edit)
 
 
-def plan_rename(project: Project, root: Path, old: str, new: str,
-                text_of: dict[str, str]) -> RenamePlan:
-    """Every edit that renames dataset ``old`` to ``new``; ``text_of`` holds the editor's
-    unsaved texts (files not in it are read from disk)."""
+def plan_rename(project: Project, old: str, new: str,
+                text_of: Callable[[str], str | None]) -> RenamePlan:
+    """Every edit that renames dataset ``old`` to ``new``; ``text_of`` gives a file's text as
+    the editor has it (unsaved changes included)."""
     if old not in project.datasets:
         raise WeirError(f"'{old}' is not a dataset of this project")
     if not NAME.fullmatch(new):
@@ -61,13 +62,9 @@ def plan_rename(project: Project, root: Path, old: str, new: str,
         plan.moves.append((spec_file, str(Path(spec_file).with_name(
             new + Path(spec_file).suffix).as_posix())))
     for rel in sorted({r.file for r in project.recipes.values()}):
-        path = root / rel
-        text = text_of.get(rel)
+        text = text_of(rel)
         if text is None:
-            try:
-                text = path.read_text(encoding="utf-8")
-            except OSError:
-                continue
+            continue
         if rel.endswith(".py"):
             _python(plan, project, rel, text, old, new)
         elif rel.endswith(".sql"):

@@ -24,7 +24,7 @@ from weir.errors import WeirError
 from weir.model.diagnostics import Diagnostic, Severity
 from weir_lsp import completion, editor_builds, hover, lenses, rename
 from weir_lsp.checks import column_diagnostics
-from weir_lsp.context import word_at
+from weir_lsp.context import name_span, word_at
 from weir_lsp.daemon_link import EventFollower
 from weir_lsp.projects import OpenProject, Projects, Records
 
@@ -105,12 +105,11 @@ class WeirLanguageServer(LanguageServer):
         if d.end_col is not None:
             end = d.end_col
         else:
-            text = self._line_text(project, d.file, line)
+            text = project.line_text(d.file, line)
             quoted = _QUOTED.search(d.message)
-            if text is not None and quoted:
-                m = re.search(r"(?<![\w])" + re.escape(quoted.group(1)) + r"(?![\w])", text)
-                if m:
-                    start, end = m.start(), m.end()
+            span = name_span(text, quoted.group(1)) if text is not None and quoted else None
+            if span:
+                start, end = span
         suggestion = _SUGGESTION.search(d.message + " " + (d.hint or ""))
         message = d.message + (f"\n{d.hint}" if d.hint else "")
         return t.Diagnostic(
@@ -120,16 +119,6 @@ class WeirLanguageServer(LanguageServer):
             severity=t.DiagnosticSeverity.Error if d.severity is Severity.ERROR
             else t.DiagnosticSeverity.Warning,
             data={"replace": suggestion.group(1)} if suggestion else None)
-
-    def _line_text(self, project: OpenProject, rel: str, line: int) -> str | None:
-        text = project.overlays.get(rel)
-        if text is None:
-            try:
-                text = (project.root / rel).read_text(encoding="utf-8")
-            except OSError:
-                return None
-        lines = text.splitlines()
-        return lines[line] if line < len(lines) else None
 
     def disk_changed(self, uris: list[str]) -> list[OpenProject]:
         """Files changed on disk: each open project re-reads its own; the projects touched."""
@@ -304,17 +293,12 @@ def create_server() -> WeirLanguageServer:
         return t.Hover(contents=t.MarkupContent(kind=t.MarkupKind.Markdown, value=text),
                        range=rng)
 
-    def location(project: OpenProject, file: str, line: int) -> t.Location:
-        pos = t.Position(line=max(line - 1, 0), character=0)
-        return t.Location(uri=from_fs_path(str(project.root / file)) or "",
-                          range=t.Range(start=pos, end=pos))
-
-    def name_location(project: OpenProject, file: str, line: int, name: str) -> t.Location:
-        """On the name itself where the line has it (else the line's start)."""
-        text = ls._line_text(project, file, max(line - 1, 0)) or ""
-        m = re.search(r"(?<![\w])" + re.escape(name) + r"(?![\w])", text)
-        start, end = (m.start(), m.end()) if m else (0, 0)
+    def location(project: OpenProject, file: str, line: int, name: str | None = None
+                 ) -> t.Location:
+        """1-based ``line`` of ``file``: on ``name`` where the line has it, else its start."""
         row = max(line - 1, 0)
+        span = name_span(project.line_text(file, row) or "", name) if name else None
+        start, end = span or (0, 0)
         return t.Location(uri=from_fs_path(str(project.root / file)) or "", range=t.Range(
             start=t.Position(line=row, character=start), end=t.Position(line=row, character=end)))
 
@@ -343,7 +327,7 @@ def create_server() -> WeirLanguageServer:
             return None
         project, name, _, _ = found
         assert project.project is not None
-        out = [name_location(project, inp.location.file, inp.location.line, name)
+        out = [location(project, inp.location.file, inp.location.line, name)
                for recipe in project.project.recipes.values()
                for inp in recipe.inputs if inp.name == name]
         if params.context.include_declaration:
@@ -406,8 +390,7 @@ def create_server() -> WeirLanguageServer:
         project, old, _, _ = found
         assert project.project is not None
         try:
-            plan = rename.plan_rename(project.project, project.root, old, params.new_name,
-                                      dict(project.overlays))
+            plan = rename.plan_rename(project.project, old, params.new_name, project.file_text)
             caps = ls.client_capabilities.workspace
             edits = caps.workspace_edit if caps is not None else None
             can_move = bool(edits and edits.document_changes and edits.resource_operations
