@@ -40,6 +40,7 @@ const env = {
 };
 delete env.WEIR_CONNECTIONS;
 const project = path.join(dirs.work, "shop");
+const daemonJson = path.join(project, ".weir", "daemon.json");
 let server;
 let context;
 let page;
@@ -89,15 +90,20 @@ async function step(name, fn) {
   }
 }
 
+/** Picks an item in the open quick pick: types `typed` (default: its name), waits for a row
+ * showing `name`, Enter. */
+async function pick(name, typed = name) {
+  const input = page.locator(".quick-input-widget input");
+  await input.waitFor({ state: "visible" });
+  await input.fill(typed);
+  await page.locator(".quick-input-widget .monaco-list-row", { hasText: name }).first().waitFor({ state: "visible" });
+  await page.keyboard.press("Enter");
+}
+
 /** Runs a command from the palette, as a user does: F1, type its title, Enter. */
 async function palette(title) {
   await page.keyboard.press("F1");
-  const input = page.locator(".quick-input-widget input");
-  await input.waitFor({ state: "visible" });
-  await input.fill(`>${title}`);
-  const row = page.locator(".quick-input-widget .monaco-list-row", { hasText: title }).first();
-  await row.waitFor({ state: "visible" });
-  await page.keyboard.press("Enter");
+  await pick(title, `>${title}`);
 }
 
 /** Types lines into the editor; Escape before each Enter so no open suggestion is accepted. */
@@ -113,11 +119,7 @@ async function typeLines(lines) {
 
 async function quickOpen(file) {
   await page.keyboard.press("Control+P");
-  const input = page.locator(".quick-input-widget input");
-  await input.waitFor({ state: "visible" });
-  await input.fill(file);
-  await page.locator(".quick-input-widget .monaco-list-row", { hasText: path.basename(file) }).first().waitFor();
-  await page.keyboard.press("Enter");
+  await pick(path.basename(file), file);
   await page.locator(`.tabs-container .tab.active[aria-label*="${path.basename(file)}"]`).waitFor();
 }
 
@@ -137,13 +139,13 @@ async function webviewText(pattern) {
   });
 }
 
-/** Picks an item in the open quick pick by typing its name. */
-async function pick(name) {
-  const input = page.locator(".quick-input-widget input");
-  await input.waitFor({ state: "visible" });
-  await input.fill(name);
-  await page.locator(".quick-input-widget .monaco-list-row", { hasText: name }).first().waitFor();
-  await page.keyboard.press("Enter");
+/** Writes a new recipe file from outside the editor (as a git pull would), waits for its
+ * dataset in the tree, and builds it with *weir: Build Dataset…*. */
+async function buildNewRecipe(name, source) {
+  fs.writeFileSync(path.join(project, "recipes", `${name}.py`), source);
+  await datasetRow(name, "never built").waitFor();
+  await palette("weir: Build Dataset…");
+  await pick(name);
 }
 
 function flowFrame() {
@@ -213,7 +215,7 @@ async function main() {
   await step("activates-and-starts-the-daemon", async () => {
     // The status bar shows the daemon running, and the daemon wrote its address.
     await page.locator(".statusbar-item", { hasText: /^\s*weir\s*$/ }).first().waitFor();
-    await waitFor(".weir/daemon.json", () => fs.existsSync(path.join(project, ".weir", "daemon.json")));
+    await waitFor(".weir/daemon.json", () => fs.existsSync(daemonJson));
   });
 
   await step("datasets-tree-shows-statuses", async () => {
@@ -235,7 +237,6 @@ async function main() {
     await lenses.nth(1).click();
     await datasetRow("orders_clean", "up to date").waitFor();
     await datasetRow("customers", "up to date").waitFor();
-    // The build's log reached the output channel's file? The tree is what the user watches.
   });
 
   await step("hover-shows-the-schema", async () => {
@@ -367,12 +368,8 @@ async function main() {
   });
 
   await step("failed-build-says-so-and-opens-the-recipe", async () => {
-    // A recipe that raises arrives from outside the editor (as from a git pull).
-    fs.writeFileSync(path.join(project, "recipes", "broken.py"),
+    await buildNewRecipe("broken",
       "from weir import recipe\n\n\n@recipe\ndef broken(orders_clean):\n    raise ValueError('boom: no such column')\n");
-    await datasetRow("broken", "never built").waitFor();
-    await palette("weir: Build Dataset…");
-    await pick("broken");
     const toast = page.locator(".notifications-toasts .notification-list-item", { hasText: "weir: broken failed" }).first();
     await toast.waitFor();
     if (!/ValueError: boom/.test(await toast.innerText())) throw new Error(`the failure does not say why: ${await toast.innerText()}`);
@@ -383,11 +380,8 @@ async function main() {
   });
 
   await step("cancelling-the-progress-cancels-the-build", async () => {
-    fs.writeFileSync(path.join(project, "recipes", "slow.py"),
+    await buildNewRecipe("slow",
       "import time\n\nfrom weir import recipe\n\n\n@recipe\ndef slow(orders_clean):\n    time.sleep(120)\n    return orders_clean\n");
-    await datasetRow("slow", "never built").waitFor();
-    await palette("weir: Build Dataset…");
-    await pick("slow");
     const progress = page.locator(".notifications-toasts .notification-list-item", { hasText: "weir: Build slow" }).first();
     await progress.waitFor();
     await datasetRow("slow", "building").waitFor(); // the job started in the daemon
@@ -401,14 +395,14 @@ async function main() {
     await pick("orders_clean");
     await page.locator(".tabs-container .tab.active[aria-label*='.log']").first().waitFor();
     await page.locator(".view-line", { hasText: "recipe orders_clean" }).first().waitFor();
-    const pid = () => JSON.parse(fs.readFileSync(path.join(project, ".weir", "daemon.json"), "utf8")).pid;
+    const pid = () => JSON.parse(fs.readFileSync(daemonJson, "utf8")).pid;
     const before = pid();
     await palette("weir: Stop Daemon");
     await page.locator(".statusbar-item", { hasText: "weir: stopped" }).first().waitFor();
-    await waitFor("daemon.json removed", () => !fs.existsSync(path.join(project, ".weir", "daemon.json")));
+    await waitFor("daemon.json removed", () => !fs.existsSync(daemonJson));
     await palette("weir: Start Daemon");
     await page.locator(".statusbar-item", { hasText: /^\s*weir\s*$/ }).first().waitFor();
-    await waitFor("a new daemon", () => fs.existsSync(path.join(project, ".weir", "daemon.json")) && pid() !== before);
+    await waitFor("a new daemon", () => fs.existsSync(daemonJson) && pid() !== before);
     await datasetRow("orders_clean", "up to date").waitFor(); // the tree follows the new daemon
   });
 

@@ -8,7 +8,6 @@ export type Status = "source" | "up to date" | "stale" | "never built" | "failed
 
 export interface RecipeRef {
   name: string;
-  id?: string; // what build events call the recipe: "recipes/clean.py:customers"
   kind: string; // "python" | "sql"
   file: string; // relative to the project root
   line: number; // 1-based
@@ -21,7 +20,6 @@ export interface FlowNode {
   path: string;
   format?: string;
   tags: string[];
-  zone?: string | null;
   description?: string | null;
   recipe: RecipeRef | null;
   /** Where the dataset is defined: its YAML file, or its recipe (daemons since 0.1 say so). */
@@ -31,20 +29,10 @@ export interface FlowNode {
   reasons?: string[];
 }
 
-export interface FlowDiagnostic {
-  file: string;
-  line: number;
-  message: string;
-  hint?: string | null;
-  severity: string;
-}
-
 export interface Flow {
   project: string | null;
   nodes: FlowNode[];
   edges: { from: string; to: string }[];
-  flow_version?: number;
-  diagnostics?: FlowDiagnostic[];
 }
 
 /** A column as the daemon sends it: [name, type, nullable]. */
@@ -55,8 +43,6 @@ export interface BuildHistoryEntry {
   started?: number | null;
   finished?: number | null;
   rows?: number | null;
-  run_id?: string | null;
-  [key: string]: unknown;
 }
 
 export interface DatasetDetail {
@@ -95,9 +81,7 @@ export const FINAL_STATES: readonly BuildState[] = ["succeeded", "failed", "canc
 export interface BuildSummary {
   id: string;
   state: BuildState;
-  request?: BuildRequest;
   error?: { message: string; hint?: string | null } | null;
-  run_id?: string | null;
 }
 
 export interface PlanJob {
@@ -118,8 +102,6 @@ export interface Plan {
 
 /** A `job` event: a recipe (`recipe` is its id, "recipes/clean.py:customers") started or finished. */
 export interface JobEvent {
-  id?: string;
-  build?: string;
   event: "start" | "finish";
   recipe: string;
   outputs: string[];
@@ -134,7 +116,6 @@ export interface JobEvent {
 
 /** Lines a running recipe printed (the daemon follows its log file). */
 export interface LogEvent {
-  id?: string;
   recipe: string;
   outputs: string[];
   lines: string[];
@@ -143,9 +124,6 @@ export interface LogEvent {
 /** What .weir/daemon.json says about a running daemon. */
 export interface DaemonInfo {
   pid: number;
-  host: string;
-  port: number;
   url: string;
   token: string;
-  started: number;
 }

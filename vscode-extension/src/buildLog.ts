@@ -14,12 +14,15 @@ export function describeRequest(request: BuildRequest): string {
   return what + mode;
 }
 
+/** What a plan without jobs says (the output channel and the plan page both say it). */
+export function nothingToDo(plan: Plan): string {
+  return plan.targets.length
+    ? `Nothing to do: ${plan.up_to_date.join(", ") || plan.targets.join(", ")} up to date.`
+    : "Nothing to do: every dataset is up to date.";
+}
+
 export function planLines(plan: Plan): string[] {
-  if (plan.jobs.length === 0) {
-    return [plan.targets.length
-      ? `Nothing to do: ${plan.up_to_date.join(", ") || plan.targets.join(", ")} up to date.`
-      : "Nothing to do: every dataset is up to date."];
-  }
+  if (plan.jobs.length === 0) return [nothingToDo(plan)];
   const outputs = plan.jobs.flatMap((j) => j.outputs);
   const lines = [`${outputs.length} dataset${outputs.length === 1 ? "" : "s"} to build:`];
   for (const job of plan.jobs) {

@@ -11,11 +11,15 @@ import * as vscode from "vscode";
 import type { BuildRequest, BuildSummary, JobEvent, LogEvent, Plan } from "./api";
 import { describeRequest, endLine, jobLine, planLines, progressMessage } from "./buildLog";
 import type { Daemon } from "./daemon";
-import { locate, open } from "./files";
+import type { DaemonClient } from "./daemonClient";
+import { openDataset } from "./files";
 import type { FlowStore } from "./flowStore";
-import { timestamp, type Logger } from "./log";
+import { errorText, timestamp, type Logger } from "./log";
 
 const LOG_TAIL = 20_000;
+
+/** A recipe's own output, indented under its job's line in the output channel. */
+const indented = (line: string): string => `    │ ${line}`;
 
 export class BuildRunner {
   constructor(private readonly daemon: Daemon, private readonly store: FlowStore,
@@ -24,27 +28,19 @@ export class BuildRunner {
   /** Builds and follows to the end; returns the final summary (undefined if it never started). */
   async build(request: BuildRequest, label = `Build ${describeRequest(request)}`):
   Promise<BuildSummary | undefined> {
+    let client: DaemonClient;
     let summary: BuildSummary;
     try {
-      const client = this.daemon.state === "running" && this.daemon.client
-        ? this.daemon.client
-        : await vscode.window.withProgress(
-          { location: vscode.ProgressLocation.Notification, title: "weir: starting the daemon…" },
-          () => this.daemon.ensure());
+      client = await this.daemon.ensureWithProgress();
       summary = await client.startBuild(request);
     } catch (err) {
-      const message = err instanceof Error ? err.message : String(err);
-      this.log.error(`${label}: not started: ${message}`);
-      void vscode.window.showErrorMessage(`weir: ${label} could not start: ${message}`, "Show Output")
-        .then((a) => { if (a) this.log.channel.show(true); });
+      this.log.showError(`weir: ${label} could not start: ${errorText(err)}`);
       return undefined;
     }
-    return this.follow(summary, label);
+    return this.follow(client, summary, label);
   }
 
-  private async follow(started: BuildSummary, label: string): Promise<BuildSummary> {
-    const client = this.daemon.client;
-    if (!client) return started;
+  private async follow(client: DaemonClient, started: BuildSummary, label: string): Promise<BuildSummary> {
     const t0 = Date.now();
     this.log.build("");
     this.log.build(`[${timestamp()}] ── build ${started.id}: ${label}`);
@@ -64,7 +60,7 @@ export class BuildRunner {
       token.onCancellationRequested(() => {
         cancelled = true;
         this.log.build(`[${timestamp()}] cancelling build ${started.id}…`);
-        client.cancelBuild(started.id).catch((err: unknown) => this.log.error(`cancel failed: ${String(err)}`));
+        client.cancelBuild(started.id).catch((err: unknown) => this.log.error(`cancel failed: ${errorText(err)}`));
       });
       const stream = client.stream(`/api/builds/${encodeURIComponent(started.id)}/events`, (kind, data) => {
         if (kind === "plan") {
@@ -76,7 +72,7 @@ export class BuildRunner {
           // What a recipe prints, as it prints it (daemons that stream; older ones do not).
           const log = data as LogEvent;
           streamed.add(log.recipe);
-          for (const line of log.lines) this.log.build(`    │ ${line}`);
+          for (const line of log.lines) this.log.build(indented(line));
         } else if (kind === "job") {
           const job = data as JobEvent;
           this.log.build(`[${timestamp()}] ${jobLine(job)}`);
@@ -110,19 +106,14 @@ export class BuildRunner {
     return final;
   }
 
-  /** A finished recipe's own log (what it printed, the traceback), indented under its line. */
+  /** A finished recipe's own log (what it printed, the traceback; else the event's traceback),
+   * indented under its line. */
   private async appendLog(job: JobEvent): Promise<void> {
-    if (!job.log_path) {
-      if (job.traceback) for (const l of job.traceback.trimEnd().split("\n")) this.log.build(`    │ ${l}`);
-      return;
-    }
-    try {
-      const text = (await readFile(job.log_path, "utf8")).trimEnd();
-      const tail = text.length > LOG_TAIL ? `…\n${text.slice(-LOG_TAIL)}` : text;
-      if (tail) for (const l of tail.split("\n")) this.log.build(`    │ ${l}`);
-    } catch {
-      if (job.traceback) for (const l of job.traceback.trimEnd().split("\n")) this.log.build(`    │ ${l}`);
-    }
+    let text = job.traceback ?? "";
+    if (job.log_path) text = await readFile(job.log_path, "utf8").catch(() => text);
+    text = text.trimEnd();
+    if (text.length > LOG_TAIL) text = `…\n${text.slice(-LOG_TAIL)}`;
+    if (text) for (const line of text.split("\n")) this.log.build(indented(line));
   }
 
   private async tell(final: BuildSummary, label: string, failures: JobEvent[]): Promise<void> {
@@ -146,9 +137,7 @@ export class BuildRunner {
     if (choice === "Show log") {
       this.log.channel.show(true);
     } else if (choice === "Open recipe" && failed) {
-      const node = this.store.flow?.nodes.find((n) => failed.outputs.includes(n.name));
-      const where = node ? await locate(this.daemon.root, node) : undefined;
-      if (where) await open(where);
+      await openDataset(this.daemon.root, failedName, this.store.node(failed.outputs[0]));
     }
   }
 }

@@ -16,11 +16,7 @@ import { exec, type Exec } from "./python";
 
 export type DaemonState = "stopped" | "starting" | "running" | "stopping";
 
-export class DaemonError extends Error {
-  constructor(message: string, readonly detail?: string) {
-    super(message);
-  }
-}
+export class DaemonError extends Error {}
 
 export async function readDaemonInfo(root: string): Promise<DaemonInfo | undefined> {
   try {
@@ -83,13 +79,19 @@ export class Daemon implements vscode.Disposable {
     return true;
   }
 
-  /** Returns a client, starting the daemon first if it does not run. */
-  async ensure(): Promise<DaemonClient> {
+  /** Returns a client, starting the daemon first if it does not run (start connects first). */
+  private async ensure(): Promise<DaemonClient> {
     if (this.clientValue && this.stateValue === "running") return this.clientValue;
-    if (await this.connect()) return this.clientValue as DaemonClient;
     await this.start();
     if (!this.clientValue) throw new DaemonError("the weir daemon started but does not answer");
     return this.clientValue;
+  }
+
+  /** As ensure(), with a progress notification while the daemon starts (none when it runs). */
+  ensureWithProgress(title = "weir: starting the daemon…"): Promise<DaemonClient> {
+    if (this.clientValue && this.stateValue === "running") return Promise.resolve(this.clientValue);
+    return Promise.resolve(vscode.window.withProgress(
+      { location: vscode.ProgressLocation.Notification, title }, () => this.ensure()));
   }
 
   start(): Promise<void> {
@@ -100,17 +102,14 @@ export class Daemon implements vscode.Disposable {
   private async startOnce(): Promise<void> {
     if (await this.connect()) return;
     this.setState("starting");
-    const r = await this.cli("start");
-    if (r.code !== 0) {
-      this.setState("stopped");
-      this.startPolling();
-      throw new DaemonError(`weir daemon start failed: ${cliMessage(r.stderr || r.stdout)}`, r.stderr || r.stdout);
-    }
-    this.log.info(r.stdout.trim());
-    if (!(await this.connect())) {
-      this.setState("stopped");
-      this.startPolling();
-      throw new DaemonError("the weir daemon started but does not answer; see .weir/logs/daemon.log");
+    try {
+      await this.cli("start");
+      if (!(await this.connect())) {
+        throw new DaemonError("the weir daemon started but does not answer; see .weir/logs/daemon.log");
+      }
+    } catch (err) {
+      this.stopped();
+      throw err;
     }
   }
 
@@ -119,13 +118,11 @@ export class Daemon implements vscode.Disposable {
     this.events?.close();
     this.events = undefined;
     this.clientValue = undefined;
-    const r = await this.cli("stop");
-    this.setState("stopped");
-    this.startPolling();
-    if (r.code !== 0) {
-      throw new DaemonError(`weir daemon stop failed: ${cliMessage(r.stderr || r.stdout)}`, r.stderr || r.stdout);
+    try {
+      await this.cli("stop");
+    } finally {
+      this.stopped();
     }
-    this.log.info(r.stdout.trim());
   }
 
   async restart(): Promise<void> {
@@ -166,16 +163,25 @@ export class Daemon implements vscode.Disposable {
     });
   }
 
+  /** Not connected: say so, and watch for a daemon to connect to. */
+  private stopped(): void {
+    this.setState("stopped");
+    this.startPolling();
+  }
+
   private setState(state: DaemonState): void {
     if (state === this.stateValue) return;
     this.stateValue = state;
     this.stateEmitter.fire(state);
   }
 
-  private cli(action: "start" | "stop"): ReturnType<Exec> {
+  /** Runs `weir daemon <action>`; throws the CLI's own message when it fails. */
+  private async cli(action: "start" | "stop"): Promise<void> {
     const python = this.python();
     this.log.debug(`${python} -m weir --project ${this.root} daemon ${action}`);
-    return this.run(python, ["-m", "weir", "--project", this.root, "daemon", action], this.root);
+    const r = await this.run(python, ["-m", "weir", "--project", this.root, "daemon", action], this.root);
+    if (r.code !== 0) throw new DaemonError(`weir daemon ${action} failed: ${cliMessage(r.stderr || r.stdout)}`);
+    this.log.info(r.stdout.trim());
   }
 }
 

@@ -68,9 +68,9 @@ export class DaemonClient {
   }
 
   /** Any GET under /api/ — for the Flow page's own calls, relayed from its webview. */
-  async relay(method: "GET" | "POST", path: string, body?: string): Promise<{ status: number; body: string }> {
+  async relay(path: string): Promise<{ status: number; body: string }> {
     if (!path.startsWith("/api/")) throw new DaemonHttpError(403, `not an API path: ${path}`);
-    return this.request(method, path, body);
+    return this.request("GET", path);
   }
 
   async json<T>(method: string, path: string, body?: unknown, timeoutMs?: number): Promise<T> {

@@ -6,6 +6,7 @@
 import * as vscode from "vscode";
 import type { LanguageClient } from "vscode-languageclient/node";
 
+import type { Flow } from "./api";
 import { BuildRunner } from "./builds";
 import { registerCommands } from "./commands";
 import { Daemon } from "./daemon";
@@ -13,7 +14,7 @@ import { Documents } from "./documents";
 import { FlowPanel } from "./flowPanel";
 import { FlowStore } from "./flowStore";
 import { createClient } from "./languageClient";
-import { Logger } from "./log";
+import { errorText, Logger } from "./log";
 import { findProjectRoot } from "./project";
 import {
   checkWeir, explain, resolveInterpreter, type Interpreter, type PythonExtensionApi,
@@ -21,6 +22,8 @@ import {
 import { readSettings } from "./settings";
 import { StatusBar } from "./statusBar";
 import { DatasetsTree, RecipesTree } from "./trees";
+
+const PYTHON_EXTENSION = "ms-python.python";
 
 export async function activate(context: vscode.ExtensionContext): Promise<void> {
   const channel = vscode.window.createOutputChannel("weir");
@@ -36,7 +39,6 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   log.info(`weir project at ${root}`);
 
   let interpreter: Interpreter = { path: "python3", source: "default" };
-  let ready: Promise<boolean> = Promise.resolve(false);
   let client: LanguageClient | undefined;
 
   const daemon = new Daemon(root, () => interpreter.path, log);
@@ -47,6 +49,8 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   const datasets = new DatasetsTree(store, daemon);
   const recipes = new RecipesTree(store, daemon);
   const statusBar = new StatusBar(daemon, store);
+  const rootUri = vscode.Uri.file(root);
+  let recipeFilesOf: Flow | undefined;
   context.subscriptions.push(daemon, store, documents, flowPanel, datasets, recipes, statusBar,
     vscode.workspace.registerTextDocumentContentProvider(Documents.scheme, documents),
     vscode.window.createTreeView("weir.datasets", { treeDataProvider: datasets, showCollapseAll: true }),
@@ -55,7 +59,10 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
       void vscode.commands.executeCommand("setContext", "weir.daemonRunning", state === "running");
     }),
     store.onDidChange(() => {
-      const files = new Set((store.flow?.nodes ?? []).flatMap((n) => (n.recipe ? [vscode.Uri.joinPath(vscode.Uri.file(root), n.recipe.file).fsPath] : [])));
+      // The store changes on every job event; the recipe files only with a new Flow.
+      if (store.flow === recipeFilesOf) return;
+      recipeFilesOf = store.flow;
+      const files = new Set((store.flow?.nodes ?? []).flatMap((n) => (n.recipe ? [vscode.Uri.joinPath(rootUri, n.recipe.file).fsPath] : [])));
       void vscode.commands.executeCommand("setContext", "weir.recipeFiles", [...files]);
     }),
     ...registerCommands({
@@ -63,19 +70,21 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     }),
   );
 
+  const python = await pythonExtension();
+
   /** Finds the interpreter, checks weir in it, and (re)starts the language server and daemon. */
-  const start = async (): Promise<boolean> => {
+  const start = async (): Promise<void> => {
     await client?.stop().catch(() => undefined);
     client = undefined;
     const settings = readSettings();
-    interpreter = await resolveInterpreter(settings.pythonPath, await pythonExtension(), vscode.Uri.file(root));
+    interpreter = await resolveInterpreter(settings.pythonPath, python, rootUri);
     const check = await checkWeir(interpreter.path);
     if (!check.ok) {
       const { message, install } = explain(check, interpreter);
       log.error(`${message}\n${check.detail}`);
       statusBar.problem = message;
-      void offerFix(message, install, log, () => { ready = start(); });
-      return false;
+      void offerFix(message, install, log, () => void start());
+      return;
     }
     statusBar.problem = undefined;
     log.info(`weir ${check.version} in ${interpreter.path} (from ${interpreter.source})`);
@@ -86,22 +95,12 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     try {
       await client.start();
     } catch (err) {
-      log.error(`the weir language server did not start: ${String(err)}`);
-      void vscode.window.showErrorMessage(`weir: the language server did not start (${interpreter.path} -m weir lsp): ${String(err)}`, "Show Output")
-        .then((a) => { if (a) log.channel.show(true); });
+      log.showError(`weir: the language server did not start (${interpreter.path} -m weir lsp): ${errorText(err)}`);
     }
     if (!(await daemon.connect())) {
-      if (settings.daemonAutostart) {
-        daemon.start().catch((err: unknown) => {
-          log.error(String(err instanceof Error ? err.message : err));
-          void vscode.window.showErrorMessage(`${err instanceof Error ? err.message : String(err)}`, "Show Output")
-            .then((a) => { if (a) log.channel.show(true); });
-        });
-      } else {
-        daemon.startPolling();
-      }
+      if (settings.daemonAutostart) daemon.start().catch((err: unknown) => log.showError(errorText(err)));
+      else daemon.startPolling();
     }
-    return true;
   };
 
   context.subscriptions.push(
@@ -109,22 +108,20 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     vscode.workspace.onDidChangeConfiguration((e) => {
       if (e.affectsConfiguration("weir.pythonPath") || e.affectsConfiguration("weir.logLevel")) {
         log.info("settings changed: restarting the language server");
-        ready = start();
+        void start();
       }
     }),
   );
-  const python = await pythonExtension();
   const onInterpreter = python?.environments?.onDidChangeActiveEnvironmentPath;
   if (onInterpreter) {
     // Always listen: the setting may be cleared later, and then the Python extension decides.
     context.subscriptions.push(onInterpreter(() => {
       if (readSettings().pythonPath) return; // weir.pythonPath wins over the selection
       log.info("the Python interpreter changed: restarting the language server");
-      ready = start();
+      void start();
     }));
   }
-  ready = start();
-  await ready;
+  await start();
 }
 
 export function deactivate(): void {
@@ -135,7 +132,7 @@ export function deactivate(): void {
 async function pythonExtension(): Promise<(PythonExtensionApi & {
   environments?: { onDidChangeActiveEnvironmentPath?: vscode.Event<unknown> };
 }) | undefined> {
-  const ext = vscode.extensions.getExtension<PythonExtensionApi>("ms-python.python");
+  const ext = vscode.extensions.getExtension<PythonExtensionApi>(PYTHON_EXTENSION);
   if (!ext) return undefined;
   try {
     return (ext.isActive ? ext.exports : await ext.activate()) as PythonExtensionApi;
@@ -154,7 +151,7 @@ async function offerFix(message: string, install: string | undefined, log: Logge
     const again = await vscode.window.showInformationMessage("weir: when the install in the terminal has finished, start weir.", "Start weir");
     if (again) retry();
   } else if (choice === "Choose Interpreter…") {
-    const hasPython = vscode.extensions.getExtension("ms-python.python") !== undefined;
+    const hasPython = vscode.extensions.getExtension(PYTHON_EXTENSION) !== undefined;
     await vscode.commands.executeCommand(hasPython ? "python.setInterpreter" : "workbench.action.openSettings", hasPython ? undefined : "weir.pythonPath");
   } else if (choice === "Show Output") {
     log.channel.show(true);

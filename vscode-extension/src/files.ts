@@ -32,7 +32,12 @@ export async function locate(root: string, node: FlowNode): Promise<Location | u
   return undefined;
 }
 
-export async function open(location: Location, options: { preserveFocus?: boolean; column?: vscode.ViewColumn } = {}): Promise<void> {
+export interface OpenOptions {
+  preserveFocus?: boolean;
+  column?: vscode.ViewColumn;
+}
+
+export async function open(location: Location, options: OpenOptions = {}): Promise<void> {
   const doc = await vscode.workspace.openTextDocument(vscode.Uri.file(location.file));
   const pos = new vscode.Position(Math.max(location.line - 1, 0), 0);
   await vscode.window.showTextDocument(doc, {
@@ -41,4 +46,12 @@ export async function open(location: Location, options: { preserveFocus?: boolea
     viewColumn: options.column,
     preview: false,
   });
+}
+
+/** Opens where a dataset is defined (see locate); says so when no file defines it. */
+export async function openDataset(root: string, name: string, node: FlowNode | undefined,
+  options: OpenOptions = {}): Promise<void> {
+  const where = node ? await locate(root, node) : undefined;
+  if (where) await open(where, options);
+  else void vscode.window.showInformationMessage(`weir: no file defines ${name}.`);
 }

@@ -9,10 +9,10 @@ import * as vscode from "vscode";
 import type { BuildRequest } from "./api";
 import type { BuildRunner } from "./builds";
 import type { Daemon } from "./daemon";
-import { locate, open } from "./files";
+import { openDataset } from "./files";
 import { messageHtml, nonce, webviewHtml } from "./flowHtml";
 import type { FlowStore } from "./flowStore";
-import type { Logger } from "./log";
+import { errorText, type Logger } from "./log";
 
 interface ApiMessage { type: "api"; id: number; method: string; path: string; body?: string }
 type FromPage = ApiMessage | { type: "open"; name: string } | { type: "alert"; message: string } | { type: "subscribe" };
@@ -60,17 +60,17 @@ export class FlowPanel implements vscode.Disposable {
     if (!panel) return;
     const webview = panel.webview;
     try {
-      const client = this.daemon.state === "running" && this.daemon.client ? this.daemon.client
-        : await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification,
-          title: "weir: starting the daemon for the Flow…" }, () => this.daemon.ensure());
+      const client = await this.daemon.ensureWithProgress("weir: starting the daemon for the Flow…");
       const page = await client.flowPage();
       const bridge = webview.asWebviewUri(vscode.Uri.joinPath(this.extensionUri, "media", "flow-bridge.js"));
       webview.html = webviewHtml(page, { nonce: nonce(), cspSource: webview.cspSource, bridgeUri: bridge.toString() });
     } catch (err) {
-      const message = err instanceof Error ? err.message : String(err);
+      const message = errorText(err);
       this.log.error(`the Flow view: ${message}`);
-      webview.html = messageHtml(`The Flow needs the weir daemon, which is not running: ${message}. `
-        + "Run “weir: Start Daemon”, then “weir: Show Flow”.", webview.cspSource);
+      // The panel reloads by itself when the daemon runs again (see the constructor).
+      webview.html = messageHtml(`The Flow view needs the weir daemon, and cannot have it: ${message}. `
+        + "Run “weir: Start Daemon” (or see “weir: Show Output”); this view reloads when the daemon runs.",
+      webview.cspSource);
     }
   }
 
@@ -102,25 +102,20 @@ export class FlowPanel implements vscode.Disposable {
           all: request.all, stale: request.stale });
         reply(202, JSON.stringify({ state: "queued" }));
       } else if (message.method === "GET") {
-        const answer = await client.relay("GET", message.path);
+        const answer = await client.relay(message.path);
         reply(answer.status, answer.body);
       } else {
         reply(403, JSON.stringify({ detail: `the Flow view may not ${message.method} ${message.path}` }));
       }
     } catch (err) {
-      reply(502, JSON.stringify({ detail: err instanceof Error ? err.message : String(err) }));
+      reply(502, JSON.stringify({ detail: errorText(err) }));
     }
   }
 
   private async openNode(name: string): Promise<void> {
     const node = this.store.node(name) ?? (await this.daemon.client?.flow())?.nodes.find((n) => n.name === name);
-    const where = node ? await locate(this.daemon.root, node) : undefined;
-    if (!where) {
-      void vscode.window.showWarningMessage(`weir: no file defines ${name}`);
-      return;
-    }
     const column = this.panel?.viewColumn === vscode.ViewColumn.One ? vscode.ViewColumn.Two : vscode.ViewColumn.One;
-    await open(where, { preserveFocus: true, column });
+    await openDataset(this.daemon.root, name, node, { preserveFocus: true, column });
   }
 
   private post(message: unknown): void {

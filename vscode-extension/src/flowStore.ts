@@ -18,20 +18,22 @@ export class FlowStore implements vscode.Disposable {
   private readonly subscriptions: vscode.Disposable[] = [];
   private refreshing: Promise<void> | undefined;
   private again = false;
+  /** Whether `builds` was seeded from GET /api/builds since the daemon connected. */
+  private seeded = false;
 
   /** Fires when the Flow, a status, or the set of running builds changed. */
   readonly onDidChange = this.changed.event;
 
   constructor(private readonly daemon: Daemon, private readonly log: Logger) {
     this.subscriptions.push(
+      // On connecting, the daemon's `hello` event (see apply) has the Flow read.
       daemon.onEvent(({ kind, data }) => this.apply(kind, data)),
       daemon.onDidChangeState((state) => {
-        if (state === "running") void this.refresh();
-        if (state === "stopped") {
-          this.buildingSet.clear();
-          this.builds.clear();
-          this.changed.fire();
-        }
+        if (state !== "stopped") return;
+        this.buildingSet.clear();
+        this.builds.clear();
+        this.seeded = false;
+        this.changed.fire();
       }),
     );
   }
@@ -68,8 +70,10 @@ export class FlowStore implements vscode.Disposable {
         if (!client) return;
         try {
           this.flowValue = await client.flow();
-          if (this.builds.size === 0) {
-            for (const b of await client.builds()) this.builds.set(b.id, b.state);
+          if (!this.seeded) {
+            // Builds already queued or running when we connected; events bring the rest.
+            for (const b of await client.builds()) if (!this.builds.has(b.id)) this.builds.set(b.id, b.state);
+            this.seeded = true;
           }
           this.changed.fire();
         } catch (err) {

@@ -4,7 +4,6 @@
  * the CodeLenses' `weir.build` command is run by the extension (progress notification, log in
  * the output channel, cancel) instead of inside the server, for builds of this window's project.
  */
-import * as vscode from "vscode";
 import {
   LanguageClient, type LanguageClientOptions, type ServerOptions,
 } from "vscode-languageclient/node";
@@ -17,7 +16,6 @@ export function createClient(options: {
   root: string;
   debug: boolean;
   runBuild: (request: BuildRequest, label?: string) => Promise<unknown>;
-  outputChannel?: vscode.OutputChannel;
 }): LanguageClient {
   const server: ServerOptions = {
     command: options.python,
@@ -31,7 +29,6 @@ export function createClient(options: {
       { scheme: "file", language: "yaml" },
       { scheme: "file", pattern: "**/*.{sql,R,r}" },
     ],
-    outputChannel: options.outputChannel,
     middleware: {
       executeCommand: async (command, args, next) => {
         if (command === "weir.build") {

@@ -2,7 +2,7 @@
  * The "weir" output channel: build logs always, and the extension's own messages at the level
  * the `weir.logLevel` setting asks for.
  */
-import type * as vscode from "vscode";
+import * as vscode from "vscode";
 
 export type Level = "error" | "warn" | "info" | "debug";
 const ORDER: Record<Level, number> = { error: 0, warn: 1, info: 2, debug: 3 };
@@ -20,6 +20,13 @@ export class Logger {
     this.channel.appendLine(line);
   }
 
+  /** Logs an error and shows it in one notification ("weir: …") with **Show Output**. */
+  showError(message: string): void {
+    this.error(message);
+    void vscode.window.showErrorMessage(message.startsWith("weir") ? message : `weir: ${message}`, "Show Output")
+      .then((choice) => { if (choice) this.channel.show(true); });
+  }
+
   private write(level: Level, message: string): void {
     if (ORDER[level] > ORDER[this.level()]) return;
     this.channel.appendLine(`[${timestamp()}] ${level.padEnd(5)} ${message}`);
@@ -28,4 +35,9 @@ export class Logger {
 
 export function timestamp(date = new Date()): string {
   return date.toTimeString().slice(0, 8);
+}
+
+/** An error's message (or whatever was thrown, as text). */
+export function errorText(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
 }

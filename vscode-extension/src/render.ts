@@ -3,6 +3,7 @@
  * last builds) and a build plan (what would run and why). Pure functions.
  */
 import type { Column, DatasetDetail, Plan } from "./api";
+import { nothingToDo } from "./buildLog";
 
 function cell(text: unknown): string {
   return String(text ?? "").replace(/\|/g, "\\|").replace(/\n/g, " ");
@@ -12,7 +13,7 @@ function when(seconds: number | null | undefined): string {
   return seconds ? new Date(seconds * 1000).toISOString().replace("T", " ").slice(0, 19) : "—";
 }
 
-export function schemaTable(columns: Column[]): string[] {
+function schemaTable(columns: Column[]): string[] {
   return ["| column | type | nullable |", "|---|---|---|",
     ...columns.map(([name, type, nullable]) => `| ${cell(name)} | ${cell(type)} | ${nullable ? "yes" : "no"} |`)];
 }
@@ -48,8 +49,7 @@ export function planMarkdown(label: string, plan: Plan): string {
   const out = [`# Plan: ${label}`, ""];
   for (const note of plan.notes) out.push(`> ${note}`, "");
   if (plan.jobs.length === 0) {
-    out.push(plan.targets.length ? `Nothing to do: ${plan.up_to_date.join(", ") || plan.targets.join(", ")} up to date.`
-      : "Nothing to do: every dataset is up to date.");
+    out.push(nothingToDo(plan));
     return out.join("\n") + "\n";
   }
   const runs = plan.jobs.filter((j) => j.action === "run").length;

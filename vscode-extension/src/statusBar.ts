@@ -31,7 +31,6 @@ export class StatusBar implements vscode.Disposable {
 
   constructor(private readonly daemon: Daemon, private readonly store: FlowStore) {
     this.item.name = "weir";
-    this.item.command = "weir.statusMenu";
     this.subscriptions = [
       daemon.onDidChangeState(() => this.update()),
       store.onDidChange(() => this.update()),
@@ -46,7 +45,7 @@ export class StatusBar implements vscode.Disposable {
     this.update();
   }
 
-  update(): void {
+  private update(): void {
     if (this.problemText) {
       this.item.text = "$(error) weir";
       this.item.tooltip = this.problemText;

@@ -7,7 +7,7 @@ import * as path from "node:path";
 import * as vscode from "vscode";
 
 import type { Flow, FlowNode } from "./api";
-import { displayStatus, outputsOfFile, statusIcon } from "./treeModel";
+import { displayStatus, outputsOfFile, statusDescription, statusIcon } from "./treeModel";
 import { DatasetItem, RecipeItem } from "./trees";
 
 /** Names named by the argument itself, without asking; undefined when it names nothing. */
@@ -16,11 +16,13 @@ export function namesFromArgument(arg: unknown, flow: Flow, root: string): strin
   if (arg instanceof RecipeItem) return arg.entry.outputs.map((n) => n.name);
   if (typeof arg === "string") return [arg];
   if (Array.isArray(arg) && arg.every((a) => typeof a === "string")) return arg as string[];
-  if (arg instanceof vscode.Uri) {
-    const rel = path.relative(root, arg.fsPath).split(path.sep).join("/");
-    return outputsOfFile(flow, rel);
-  }
+  if (arg instanceof vscode.Uri) return outputsOfFile(flow, relative(root, arg.fsPath));
   return undefined;
+}
+
+/** A path as the Flow names files: relative to the project root, with forward slashes. */
+function relative(root: string, file: string): string {
+  return path.relative(root, file).split(path.sep).join("/");
 }
 
 export interface PickItem extends vscode.QuickPickItem {
@@ -34,35 +36,29 @@ export function pickItems(flow: Flow, isBuilding: (name: string) => boolean, act
   return flow.nodes.filter(filter)
     .sort((a, b) => Number(mine.has(b.name)) - Number(mine.has(a.name)) || a.name.localeCompare(b.name))
     .map((n) => {
-      const status = displayStatus(n, isBuilding(n.name));
+      const building = isBuilding(n.name);
       return {
         name: n.name,
-        label: `$(${statusIcon(status, n.kind).id}) ${n.name}`,
-        description: status + (n.reasons?.length && status !== "up to date" ? ` · ${n.reasons.join(", ")}` : ""),
+        label: `$(${statusIcon(displayStatus(n, building), n.kind).id}) ${n.name}`,
+        description: statusDescription(n, building),
         detail: n.description ?? undefined,
         picked: mine.has(n.name),
       };
     });
 }
 
-/** The argument's datasets, or the ones the user picks (undefined if they cancel). */
+/** The argument's datasets, or the one the user picks (undefined if they cancel). */
 export async function chooseDatasets(arg: unknown, flow: Flow, root: string, options: {
-  title: string; many: boolean; isBuilding: (name: string) => boolean; filter?: (n: FlowNode) => boolean;
+  title: string; isBuilding: (name: string) => boolean; filter?: (n: FlowNode) => boolean;
 }): Promise<string[] | undefined> {
   const named = namesFromArgument(arg, flow, root);
   if (named && named.length > 0) return named;
   const active = vscode.window.activeTextEditor?.document.uri;
-  const rel = active?.scheme === "file" ? path.relative(root, active.fsPath).split(path.sep).join("/") : undefined;
-  const items = pickItems(flow, options.isBuilding, rel, options.filter);
+  const items = pickItems(flow, options.isBuilding, active?.scheme === "file" ? relative(root, active.fsPath) : undefined,
+    options.filter);
   if (items.length === 0) {
     void vscode.window.showInformationMessage(`weir: no dataset to choose from for “${options.title}”.`);
     return undefined;
-  }
-  if (options.many) {
-    const chosen = await vscode.window.showQuickPick(items, {
-      title: options.title, canPickMany: true, matchOnDescription: true, placeHolder: "Datasets (status · why)",
-    });
-    return chosen && chosen.length ? chosen.map((c) => c.name) : undefined;
   }
   const chosen = await vscode.window.showQuickPick(items, {
     title: options.title, matchOnDescription: true, placeHolder: "A dataset (status · why)",

@@ -5,23 +5,27 @@
  */
 import * as vscode from "vscode";
 
-import type { Column, FlowNode } from "./api";
+import type { Column, DatasetDetail, Flow, FlowNode } from "./api";
 import type { Daemon } from "./daemon";
 import type { FlowStore } from "./flowStore";
+import { errorText } from "./log";
 import {
   displayStatus, groupByTag, recipes, statusDescription, statusIcon, type RecipeEntry,
 } from "./treeModel";
 
 export class TagItem {
   constructor(readonly tag: string, readonly nodes: FlowNode[]) {}
+  get id(): string { return `tag:${this.tag}`; }
 }
 
 export class DatasetItem {
   constructor(readonly node: FlowNode, readonly parentId: string) {}
+  get id(): string { return `${this.parentId}/dataset:${this.node.name}`; }
 }
 
 export class RecipeItem {
   constructor(readonly entry: RecipeEntry) {}
+  get id(): string { return `recipe:${this.entry.recipe.name}`; }
 }
 
 export class ColumnItem {
@@ -38,6 +42,10 @@ abstract class WeirTree implements vscode.TreeDataProvider<WeirElement>, vscode.
   private readonly emitter = new vscode.EventEmitter<WeirElement | undefined>();
   readonly onDidChangeTreeData = this.emitter.event;
   private readonly subscription: vscode.Disposable;
+  /** Datasets' details (for their schema) as of `detailsOf`'s Flow: the tree redraws on every
+   * event of a build, and an expanded dataset must not cost a request each time. */
+  private details = new Map<string, Promise<DatasetDetail>>();
+  private detailsOf: Flow | undefined;
 
   constructor(protected readonly store: FlowStore, protected readonly daemon: Daemon) {
     this.subscription = store.onDidChange(() => this.emitter.fire(undefined));
@@ -46,7 +54,7 @@ abstract class WeirTree implements vscode.TreeDataProvider<WeirElement>, vscode.
   getTreeItem(element: WeirElement): vscode.TreeItem {
     if (element instanceof TagItem) {
       const item = new vscode.TreeItem(element.tag, vscode.TreeItemCollapsibleState.Expanded);
-      item.id = `tag:${element.tag}`;
+      item.id = element.id;
       item.iconPath = new vscode.ThemeIcon("tag");
       item.description = `${element.nodes.length}`;
       item.contextValue = "weir.tag";
@@ -56,7 +64,7 @@ abstract class WeirTree implements vscode.TreeDataProvider<WeirElement>, vscode.
     if (element instanceof RecipeItem) {
       const { recipe, outputs } = element.entry;
       const item = new vscode.TreeItem(recipe.name, vscode.TreeItemCollapsibleState.Collapsed);
-      item.id = `recipe:${recipe.name}`;
+      item.id = element.id;
       item.description = `${recipe.file}:${recipe.line}`;
       item.iconPath = new vscode.ThemeIcon(recipe.kind === "sql" ? "database" : "symbol-function");
       item.tooltip = `${recipe.kind} recipe ${recipe.name} — builds ${outputs.map((o) => o.name).join(", ")}`;
@@ -79,10 +87,8 @@ abstract class WeirTree implements vscode.TreeDataProvider<WeirElement>, vscode.
   }
 
   async getChildren(element?: WeirElement): Promise<WeirElement[]> {
-    if (element instanceof TagItem) return element.nodes.map((n) => new DatasetItem(n, `tag:${element.tag}`));
-    if (element instanceof RecipeItem) {
-      return element.entry.outputs.map((n) => new DatasetItem(n, `recipe:${element.entry.recipe.name}`));
-    }
+    if (element instanceof TagItem) return element.nodes.map((n) => new DatasetItem(n, element.id));
+    if (element instanceof RecipeItem) return element.entry.outputs.map((n) => new DatasetItem(n, element.id));
     if (element instanceof DatasetItem) return this.schema(element);
     if (element) return [];
     const flow = this.store.flow;
@@ -100,7 +106,7 @@ abstract class WeirTree implements vscode.TreeDataProvider<WeirElement>, vscode.
     const building = this.store.isBuilding(node.name);
     const status = displayStatus(node, building);
     const item = new vscode.TreeItem(node.name, vscode.TreeItemCollapsibleState.Collapsed);
-    item.id = `${element.parentId}/dataset:${node.name}`;
+    item.id = element.id;
     item.description = statusDescription(node, building);
     const icon = statusIcon(status, node.kind);
     item.iconPath = new vscode.ThemeIcon(icon.id, icon.color ? new vscode.ThemeColor(icon.color) : undefined);
@@ -118,19 +124,34 @@ abstract class WeirTree implements vscode.TreeDataProvider<WeirElement>, vscode.
   }
 
   private async schema(element: DatasetItem): Promise<WeirElement[]> {
-    const client = this.daemon.client;
-    if (!client) return [];
     try {
-      const detail = await client.dataset(element.node.name);
+      const detail = await this.detail(element.node.name);
+      if (!detail) return [];
       const columns = detail.schema ?? detail.declared_schema;
       if (!columns?.length) {
         return [new InfoItem(detail.kind === "folder" ? "a folder of files" : "no schema yet: build it", "circle-slash")];
       }
-      const id = `${element.parentId}/dataset:${element.node.name}`;
-      return columns.map((c) => new ColumnItem(c, id));
+      return columns.map((c) => new ColumnItem(c, element.id));
     } catch (err) {
-      return [new InfoItem(`cannot read the schema: ${err instanceof Error ? err.message : String(err)}`, "error")];
+      return [new InfoItem(`cannot read the schema: ${errorText(err)}`, "error")];
     }
+  }
+
+  /** A dataset's detail, asked once per Flow (a build's end or a file change brings a new one). */
+  private detail(name: string): Promise<DatasetDetail> | undefined {
+    const client = this.daemon.client;
+    if (!client) return undefined;
+    if (this.detailsOf !== this.store.flow) {
+      this.details.clear();
+      this.detailsOf = this.store.flow;
+    }
+    const known = this.details.get(name);
+    if (known) return known;
+    const asked = client.dataset(name);
+    this.details.set(name, asked);
+    // A failure is not kept: the next redraw asks again.
+    asked.catch(() => { if (this.details.get(name) === asked) this.details.delete(name); });
+    return asked;
   }
 
   dispose(): void {

@@ -7,7 +7,6 @@ import * as vscode from "vscode";
 import { BuildRunner } from "../src/builds";
 import { Daemon } from "../src/daemon";
 import type { FlowStore } from "../src/flowStore";
-import { Logger } from "../src/log";
 import { fakeDaemon, quietLogger, type FakeDaemon, type Route } from "./fakeDaemon";
 
 const mock = vscode as unknown as typeof import("./vscode");
@@ -44,8 +43,7 @@ const plan = { targets: ["orders_clean"], up_to_date: [], notes: [],
 
 async function setup(routes: Route[]): Promise<{ runner: BuildRunner; lines: string[] }> {
   fake = await fakeDaemon(routes);
-  const { lines, channel } = quietLogger();
-  const log = new Logger(channel, () => "info");
+  const { lines, log } = quietLogger();
   daemon = new Daemon(fake.root, () => "python3", log, async () => ({ code: 1, stdout: "", stderr: "" }));
   expect(await daemon.connect()).toBe(true);
   return { runner: new BuildRunner(daemon, { flow: undefined } as unknown as FlowStore, log), lines };

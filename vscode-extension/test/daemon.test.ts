@@ -4,7 +4,6 @@ import { afterEach, describe, expect, it } from "vitest";
 
 import { cliMessage, Daemon, readDaemonInfo } from "../src/daemon";
 import { DaemonClient, DaemonHttpError } from "../src/daemonClient";
-import { Logger } from "../src/log";
 import type { Exec } from "../src/python";
 import { fakeDaemon, quietLogger, type FakeDaemon } from "./fakeDaemon";
 
@@ -24,14 +23,20 @@ const until = async (check: () => boolean, ms = 3000): Promise<void> => {
   }
 };
 
+/** A Daemon for `root` that must not run the CLI, and the states and events it reported. */
+function watched(root: string) {
+  const daemon = new Daemon(root, () => "python3", quietLogger("debug").log, noCli, 50);
+  const states: string[] = [];
+  const events: string[] = [];
+  daemon.onDidChangeState((s) => states.push(s));
+  daemon.onEvent(({ kind }) => events.push(kind));
+  return { daemon, states, events };
+}
+
 describe("Daemon", () => {
   it("connects to a running daemon, follows its events and sends the token", async () => {
     fake = await fakeDaemon();
-    const daemon = new Daemon(fake.root, () => "python3", new Logger(quietLogger().channel, () => "debug"), noCli, 50);
-    const states: string[] = [];
-    const events: string[] = [];
-    daemon.onDidChangeState((s) => states.push(s));
-    daemon.onEvent(({ kind }) => events.push(kind));
+    const { daemon, states, events } = watched(fake.root);
     expect(await daemon.connect()).toBe(true);
     await until(() => events.includes("hello"));
     fake.broadcast("flow", { version: 2 });
@@ -43,11 +48,7 @@ describe("Daemon", () => {
 
   it("notices the daemon going away, and reconnects when it is back", async () => {
     fake = await fakeDaemon();
-    const daemon = new Daemon(fake.root, () => "python3", new Logger(quietLogger().channel, () => "info"), noCli, 50);
-    const states: string[] = [];
-    const events: string[] = [];
-    daemon.onDidChangeState((s) => states.push(s));
-    daemon.onEvent(({ kind }) => events.push(kind));
+    const { daemon, states, events } = watched(fake.root);
     await daemon.connect();
     await until(() => events.includes("hello"));
     fake.dropStreams();
@@ -59,14 +60,13 @@ describe("Daemon", () => {
 
   it("does not connect when there is no daemon.json, or the daemon does not answer", async () => {
     fake = await fakeDaemon();
-    const daemon = new Daemon("/nonexistent", () => "python3", new Logger(quietLogger().channel, () => "info"), noCli);
+    const { daemon } = watched("/nonexistent");
     expect(await daemon.connect()).toBe(false);
     expect(daemon.state).toBe("stopped");
     const root = fake.root;
     await fake.close();
     fake = undefined;
-    const gone = new Daemon(root, () => "python3", new Logger(quietLogger().channel, () => "info"), noCli);
-    expect(await gone.connect()).toBe(false);
+    expect(await watched(root).daemon.connect()).toBe(false);
     rmSync(root, { recursive: true, force: true });
   });
 
@@ -76,7 +76,7 @@ describe("Daemon", () => {
       calls.push([file, ...args]);
       return { code: 2, stdout: "", stderr: "error: cannot listen on 127.0.0.1:1: Address in use\n  hint: pick another port\n" };
     };
-    const daemon = new Daemon("/tmp/nowhere", () => "/venv/bin/python", new Logger(quietLogger().channel, () => "info"), failing);
+    const daemon = new Daemon("/tmp/nowhere", () => "/venv/bin/python", quietLogger().log, failing);
     await expect(daemon.start()).rejects.toThrow("weir daemon start failed: cannot listen on 127.0.0.1:1: Address in use (pick another port)");
     expect(calls).toEqual([["/venv/bin/python", "-m", "weir", "--project", "/tmp/nowhere", "daemon", "start"]]);
     expect(daemon.state).toBe("stopped");
@@ -113,8 +113,8 @@ describe("DaemonClient", () => {
   it("relays only API paths", async () => {
     fake = await fakeDaemon();
     const client = new DaemonClient((await readDaemonInfo(fake.root))!);
-    await expect(client.relay("GET", "/docs")).rejects.toThrow("not an API path");
-    expect((await client.relay("GET", "/api/health")).status).toBe(200);
+    await expect(client.relay("/docs")).rejects.toThrow("not an API path");
+    expect((await client.relay("/api/health")).status).toBe(200);
   });
 });
 
@@ -135,7 +135,7 @@ describe("Daemon.start", () => {
       await new Promise<void>((r) => { release = r; });
       return { code: 1, stdout: "", stderr: "error: boom\n" };
     };
-    const daemon = new Daemon("/tmp/nowhere", () => "python3", new Logger(quietLogger().channel, () => "info"), slow);
+    const daemon = new Daemon("/tmp/nowhere", () => "python3", quietLogger().log, slow);
     const first = daemon.start();
     const second = daemon.start();
     await until(() => calls === 1);

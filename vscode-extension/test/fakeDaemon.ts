@@ -8,6 +8,8 @@ import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 
+import { Logger, type Level } from "../src/log";
+
 export interface FakeDaemon {
   root: string;
   url: string;
@@ -70,8 +72,9 @@ export async function fakeDaemon(routes: Route[] = []): Promise<FakeDaemon> {
   };
 }
 
-export const quietLogger = () => {
+/** A Logger whose channel keeps its lines in `lines` instead of showing them. */
+export const quietLogger = (level: Level = "info") => {
   const lines: string[] = [];
   const channel = { appendLine: (l: string) => lines.push(l), show: () => undefined } as unknown as import("vscode").OutputChannel;
-  return { lines, channel };
+  return { lines, channel, log: new Logger(channel, () => level) };
 };

@@ -4,7 +4,6 @@ import * as vscode from "vscode";
 import type { Flow } from "../src/api";
 import type { Daemon, DaemonState } from "../src/daemon";
 import { FlowStore } from "../src/flowStore";
-import { Logger } from "../src/log";
 import { flow } from "./fixtures";
 import { quietLogger } from "./fakeDaemon";
 
@@ -20,18 +19,19 @@ function fakeDaemonObject(flows: Flow[]) {
 describe("FlowStore", () => {
   it("reads the Flow when the daemon connects, and again after file changes", async () => {
     const { daemon, events, client } = fakeDaemonObject([flow, { ...flow, nodes: flow.nodes.slice(0, 2) }]);
-    const store = new FlowStore(daemon, new Logger(quietLogger().channel, () => "info"));
+    const store = new FlowStore(daemon, quietLogger().log);
     events.fire({ kind: "hello", data: {} });
     await vi.waitFor(() => expect(store.flow?.nodes).toHaveLength(6));
     expect(store.activeBuilds).toBe(1); // seeded from GET /api/builds
     events.fire({ kind: "flow", data: { version: 2 } });
     await vi.waitFor(() => expect(store.flow?.nodes).toHaveLength(2));
     expect(client.flow).toHaveBeenCalledTimes(2);
+    expect(client.builds).toHaveBeenCalledTimes(1); // once per connection, not per Flow
   });
 
   it("marks datasets as building between their job's start and finish", () => {
     const { daemon, events } = fakeDaemonObject([]);
-    const store = new FlowStore(daemon, new Logger(quietLogger().channel, () => "info"));
+    const store = new FlowStore(daemon, quietLogger().log);
     const changes = vi.fn();
     store.onDidChange(changes);
     events.fire({ kind: "job", data: { event: "start", recipe: "r", outputs: ["train", "test"] } });
@@ -43,7 +43,7 @@ describe("FlowStore", () => {
 
   it("counts builds in flight, and refreshes statuses when one ends", async () => {
     const { daemon, events, client } = fakeDaemonObject([flow, flow, flow]);
-    const store = new FlowStore(daemon, new Logger(quietLogger().channel, () => "info"));
+    const store = new FlowStore(daemon, quietLogger().log);
     events.fire({ kind: "build", data: { id: "b2", state: "queued" } });
     events.fire({ kind: "build", data: { id: "b3", state: "running" } });
     expect(store.activeBuilds).toBe(2);
@@ -54,7 +54,7 @@ describe("FlowStore", () => {
 
   it("forgets builds when the daemon stops", () => {
     const { daemon, events, states } = fakeDaemonObject([]);
-    const store = new FlowStore(daemon, new Logger(quietLogger().channel, () => "info"));
+    const store = new FlowStore(daemon, quietLogger().log);
     events.fire({ kind: "build", data: { id: "b2", state: "running" } });
     events.fire({ kind: "job", data: { event: "start", recipe: "r", outputs: ["a"] } });
     states.fire("stopped");
