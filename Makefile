@@ -8,18 +8,19 @@ DEMO   ?= demo
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install -qq --upgrade pip
 
-SOURCES := pyproject.toml $(shell find daemon lsp project-template -type f -not -path '*/__pycache__/*' 2>/dev/null)
+SOURCES := pyproject.toml constraints.txt $(shell find daemon lsp project-template -type f -not -path '*/__pycache__/*' 2>/dev/null)
 
 # A real (non-editable) install, as a user gets it: weir alone for the demo, with the test
-# tools (pytest, mypy, ruff, playwright, moto…) for the tests.
+# tools (pytest, mypy, ruff, playwright, moto…) for the tests. constraints.txt pins the tested
+# versions so every machine resolves the same, working set; -qq keeps pip to its errors.
 $(VENV)/.installed-weir: $(BIN)/python $(SOURCES)
-	$(BIN)/pip install --quiet .
+	$(BIN)/pip install -qq -c constraints.txt .
 	touch $@
 
 $(VENV)/.installed: $(BIN)/python $(SOURCES)
-	$(BIN)/pip install --quiet ".[test]"
+	$(BIN)/pip install -qq -c constraints.txt ".[test]"
 	touch $@ $(VENV)/.installed-weir
 
 install: $(VENV)/.installed

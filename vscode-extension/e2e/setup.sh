@@ -24,23 +24,26 @@ fi
 if [[ ! -f "$DEST/.complete" ]]; then
   echo "setup: installing code-server $CS_VERSION into $DEST (once; about a minute)" >&2
   mkdir -p "$CACHE"
+  LOG="$CACHE/setup.log"   # npm's and the native builds' output: shown only if a step fails
+  : > "$LOG"
+  quiet() { "$@" >>"$LOG" 2>&1 || { echo "setup: failed: $*; the end of $LOG:" >&2; tail -n 40 "$LOG" >&2; exit 1; }; }
   stage="$(mktemp -d "$CACHE/stage.XXXXXX")"   # moved into place only when complete
   trap 'rm -rf "$stage"' EXIT
   export npm_config_yes=true npm_config_unsafe_perm=true npm_config_fund=false npm_config_audit=false
   cd "$stage"
   echo '{"name":"weir-code-server","private":true}' > package.json
   # Scripts are run by hand below: code-server's own postinstall fails as root otherwise.
-  npm install --no-save --ignore-scripts "code-server@$CS_VERSION" >&2
-  npm rebuild argon2 >&2
+  quiet npm install --no-save --ignore-scripts "code-server@$CS_VERSION"
+  quiet npm rebuild argon2
   vs="$stage/node_modules/code-server/lib/vscode"
-  (cd "$vs" && npm install --omit=dev --ignore-scripts >&2)
+  (cd "$vs" && quiet npm install --omit=dev --ignore-scripts)
   # VS Code's ripgrep package downloads a binary from GitHub unless one is already there.
   mkdir -p "$vs/node_modules/@vscode/ripgrep/bin"
   cp "$(command -v rg)" "$vs/node_modules/@vscode/ripgrep/bin/rg"
-  (cd "$vs" && npm rebuild --foreground-scripts >&2)
+  (cd "$vs" && quiet npm rebuild --foreground-scripts)
   # postinstall.sh reads the Node version and package manager from npm's user agent.
   (cd "$stage/node_modules/code-server" &&
-     npm_config_user_agent="npm/$(npm --version) node/$(node --version) linux x64" sh ./postinstall.sh >&2)
+     npm_config_user_agent="npm/$(npm --version) node/$(node --version) linux x64" quiet sh ./postinstall.sh)
   rm -rf "$DEST"
   mv "$stage" "$DEST"
   trap - EXIT
