@@ -21,6 +21,42 @@ class DaemonNotRunning(WeirError):
     """No daemon answers for this project."""
 
 
+class DaemonError(WeirError):
+    """The daemon answered with an error. ``status`` is the HTTP status; the message is the
+    daemon's own, whatever form it came in (its JSON ``detail``, a validation list, or the
+    plain text of a server error)."""
+
+    def __init__(self, status: int, message: str, hint: str | None = None) -> None:
+        super().__init__(message, hint)
+        self.status = status
+
+
+def _not_answering(url: str, exc: Exception) -> DaemonNotRunning:
+    return DaemonNotRunning(f"the daemon at {url} does not answer ({exc})",
+                            hint="`weir daemon status`; restart it with `weir daemon start`")
+
+
+def _error_from(status: int, reason: str, body: bytes) -> DaemonError:
+    detail: Any = None
+    hint: str | None = None
+    try:
+        data = json.loads(body)
+    except ValueError:
+        data = None
+    if isinstance(data, dict) and "detail" in data:
+        detail = data["detail"]
+        hint = data.get("hint") if isinstance(data.get("hint"), str) else None
+    if isinstance(detail, list):  # a validation error: [{loc: [...], msg: ...}, ...]
+        detail = "; ".join(
+            ".".join(str(p) for p in item.get("loc", ()) if p != "body") + ": " +
+            str(item.get("msg", "")) if isinstance(item, dict) else str(item) for item in detail)
+    if not isinstance(detail, str) or not detail:
+        detail = body.decode("utf-8", "replace").strip()[:500] or reason
+    if status >= 500 and hint is None:
+        hint = "this is a bug in weir's daemon: its log (`weir daemon logs`) has the traceback"
+    return DaemonError(status, f"the daemon answered {status}: {detail}", hint)
+
+
 class DaemonClient:
     def __init__(self, url: str, token: str, timeout: float = 10) -> None:
         self.url = url.rstrip("/")
@@ -59,14 +95,18 @@ class DaemonClient:
             "Authorization": f"Bearer {self.token}", "Content-Type": "application/json"})
         try:
             with urllib.request.urlopen(req, timeout=self.timeout) as resp:
-                return json.loads(resp.read() or b"null")
+                body = resp.read()
+                try:
+                    return json.loads(body or b"null")
+                except ValueError:
+                    raise DaemonError(resp.status, f"the daemon's answer to {method} {path} is "
+                                      f"not JSON: {body[:200]!r}",
+                                      hint="is another program listening on its port? "
+                                      "`weir daemon status`") from None
         except urllib.error.HTTPError as exc:
-            detail = json.loads(exc.read() or b"{}").get("detail", exc.reason)
-            raise WeirError(f"the daemon answered {exc.code}: {detail}") from None
+            raise _error_from(exc.code, str(exc.reason), exc.read()) from None
         except (urllib.error.URLError, ConnectionError, TimeoutError) as exc:
-            raise DaemonNotRunning(f"the daemon at {self.url} does not answer ({exc})",
-                                   hint="`weir daemon status`; restart it with "
-                                   "`weir daemon start`") from None
+            raise _not_answering(self.url, exc) from None
 
     def health(self) -> dict[str, Any]:
         return self._request("GET", "/api/health")
@@ -120,7 +160,13 @@ class DaemonClient:
         """Server-Sent Events as ``(kind, data)``, until the connection closes."""
         req = urllib.request.Request(self.url + path,
                                      headers={"Authorization": f"Bearer {self.token}"})
-        with urllib.request.urlopen(req, timeout=None) as resp:
+        try:
+            resp = urllib.request.urlopen(req, timeout=None)
+        except urllib.error.HTTPError as exc:
+            raise _error_from(exc.code, str(exc.reason), exc.read()) from None
+        except (urllib.error.URLError, ConnectionError, TimeoutError) as exc:
+            raise _not_answering(self.url, exc) from None
+        with resp:
             kind, data = None, []
             for raw in resp:
                 line = raw.decode().rstrip("\n")
