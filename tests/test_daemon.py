@@ -164,6 +164,51 @@ def test_a_branch_switch_ends_in_the_right_flow(daemon) -> None:
     assert names() == {"orders", "orders_clean", "customers", "per_customer"}
 
 
+def test_a_typo_keeps_the_flow_and_the_statuses_it_does_not_touch(daemon) -> None:
+    """The most common mistake, saved while the daemon runs, then kept over a restart."""
+    root, info = daemon
+    assert run_weir("build", "--all", cwd=root).code == 0
+    events = Events(root)
+    write_files(root, {"recipes/stats.py": "from weir import recipe\n\n@recipe\n"
+                       "def customer_stats(orders_clen):\n    return orders_clen\n\n@recipe\n"
+                       "def top(customer_stats):\n    return customer_stats\n"})
+    assert events.next_flow()["errors"] == 1
+
+    def check() -> None:
+        flow = httpx.get(f"{DaemonClient.for_project(root).url}/api/flow",
+                         headers=auth(json.loads((root / ".weir/daemon.json").read_text())))
+        assert flow.status_code == 200, flow.text
+        data = flow.json()
+        assert [(d["file"], d["line"]) for d in data["diagnostics"]] == [("recipes/stats.py", 4)]
+        statuses = {n["name"]: (n["status"], n["reasons"]) for n in data["nodes"]}
+        assert statuses["per_customer"] == ("up to date", [])  # untouched by the typo
+        assert statuses["customer_stats"] == (
+            "invalid", ["recipes/stats.py:4: unknown input 'orders_clen'"])
+        assert statuses["top"] == ("invalid", ["input customer_stats is invalid"])
+        client = DaemonClient.for_project(root)
+        assert {d["name"]: d["status"] for d in client.datasets()}["orders_clean"] == \
+            "up to date"
+        assert client.dataset("top")["status"] == "invalid"
+        assert client.dataset("customers")["status"] == "up to date"
+
+    check()
+    assert run_weir("daemon", "stop", cwd=root).code == 0
+    assert run_weir("daemon", "start", cwd=root).code == 0  # restarted with the typo
+    check()
+    # A branch that deletes a recipe another still reads: the reader is invalid, not a 500.
+    events = Events(root)
+    client = DaemonClient.for_project(root)
+    git(root, "checkout", "-qb", "no-clean")
+    (root / "recipes/stats.py").unlink()
+    (root / "recipes/clean.py").unlink()
+    while {n["name"] for n in client.flow()["nodes"]} != {"orders", "per_customer"}:
+        events.next_flow(timeout=10)
+    flow = client.flow()
+    assert {n["name"]: n["status"] for n in flow["nodes"]} == {
+        "orders": "source", "per_customer": "invalid"}
+    assert "unknown input 'orders_clean'" in flow["diagnostics"][0]["message"]
+
+
 def test_ignored_directories_do_not_reach_the_flow(daemon) -> None:
     root, _ = daemon
     events = Events(root)

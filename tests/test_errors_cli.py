@@ -47,6 +47,17 @@ CASES = {
         {"datasets/extra.yaml": "description: forgot the path\n"},
         "datasets/extra.yaml:1: error: dataset 'extra' has no recipe building it and no `path`",
         "a source dataset needs `path:`"),
+    "sql syntax error in a recipe with a dataset file": (
+        {"recipes/per_customer.sql": "SELECT customer, sum(amount FROM orders_clean\n",
+         "datasets/per_customer.yaml": "description: revenue\nschema:\n  - {name: customer, type: string}\n"},
+        "recipes/per_customer.sql:1: error: SQL syntax error", "fix the syntax"),
+    "unknown default connection": (
+        {"weir.yaml": "name: small\ndefault_connection: locl\nvariables:\n  min_amount: 2\n"},
+        "weir.yaml:2: error: unknown connection 'locl'", "did you mean 'local'?"),
+    "syntax error in a module that every recipe of it reads": (
+        {"recipes/clean.py": "from weir import recipe\n\n@recipe(outputs=['orders_clean'\n"
+                             "def split(orders):\n    return orders\n"},
+        "recipes/clean.py:3: error: Python syntax error", "fix the syntax"),
 }
 
 
@@ -60,6 +71,9 @@ def test_user_mistakes(make_project, case: str) -> None:
         assert r.code == 2, (command, r.text)
         assert message in r.err, r.err
         assert hint in r.err, r.err
+        # One mistake is one error: not echoed as "unknown input" in each reader, or once
+        # per dataset that meets it.
+        assert "1 error in the project" in r.err, r.err
         assert "Traceback" not in r.text
     assert not (root / "data").exists()
 
@@ -143,3 +157,16 @@ def test_an_unknown_variable_is_reported_where_var_names_it(make_project) -> Non
     assert r.code == 2
     assert f"recipes/clean.py:{line}: error: unknown variable 'min_amont'" in r.err
     assert "did you mean 'min_amount'?" in r.err
+
+
+def test_flow_draws_a_cycle_as_far_as_it_can_be_read(make_project) -> None:
+    root = make_project(SMALL, name="small")
+    write_files(root, {"recipes/loop.py": "from weir import recipe\n\n@recipe\ndef ping(pong):\n"
+                                          "    return pong\n\n@recipe\ndef pong(ping):\n"
+                                          "    return ping\n"})
+    r = run_weir("flow", cwd=root)
+    assert r.code == 2
+    assert "└── orders_clean" in r.out and "per_customer" in r.out  # the rest of the Flow
+    assert "ping" in r.out and "invalid" in r.out  # the cycle's datasets, marked
+    assert "error: cycle in the Flow: p" in r.err
+    assert r.err.rstrip().endswith("1 error in the project.")

@@ -171,9 +171,10 @@ def test_status_reasons(tmp_path: Path) -> None:
 def test_cycle_is_reported_with_its_path(tmp_path: Path) -> None:
     write_files(tmp_path, {"weir.yaml": "name: t\n", "recipes/x.sql": "select * from z",
                            "recipes/y.sql": "select * from x", "recipes/z.sql": "select * from y"})
+    write_files(tmp_path, {"datasets/src.yaml": "path: src.csv\n",
+                           "recipes/w.sql": "select * from src"})
     project, _ = load_project(tmp_path)
     flow, diags = build_flow(project)
-    assert flow is None
     assert len(diags) == 1
     message = diags[0].message
     assert message.startswith("cycle in the Flow: ")
@@ -182,3 +183,12 @@ def test_cycle_is_reported_with_its_path(tmp_path: Path) -> None:
     reads = {"x": "z", "y": "x", "z": "y"}  # data flows from what a dataset reads, to it
     for a, b in zip(path, path[1:], strict=False):
         assert reads[b] == a
+    # The Flow is still there: the cycle's datasets are invalid, the rest is untouched.
+    assert set(flow.order) == {"src", "w", "x", "y", "z"}
+    assert set(flow.invalid) == {"x", "y", "z"}
+    assert all("cycle in the Flow" in why for why in flow.invalid.values())
+    assert flow.upstream["w"] == ("src",)
+    fps, _components = expected_fingerprints(flow, {"src": "v1"})
+    assert set(fps) == {"src", "w"}
+    statuses = compute_status(flow, fps, {}, {}, {})
+    assert statuses["x"].state is State.INVALID and statuses["w"].state is State.NEVER_BUILT

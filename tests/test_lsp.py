@@ -383,3 +383,27 @@ async def test_a_half_typed_file_keeps_its_datasets(client: LanguageClient,
     assert await diagnostics_for(client, sql, want=0) == []
     other = open_doc(client, project / "recipes/new.py", "def x(orders_c")
     assert await complete(client, other, 0, 14) == ["orders_clean"]
+
+
+async def test_a_mistake_elsewhere_keeps_the_statuses_it_does_not_touch(
+        client: LanguageClient, project: Path) -> None:
+    """A half-typed name in another, unsaved buffer makes its own recipe invalid; every other
+    CodeLens and hover keeps its status."""
+    clean = project / "recipes/clean.py"
+    uri = open_doc(client, clean)
+    other = open_doc(client, project / "recipes/new.py",
+                     "from weir import recipe\n\n@recipe\ndef report(orders_cl):\n"
+                     "    return orders_cl\n")
+    assert await diagnostics_for(client, other, has="unknown input 'orders_cl'")
+
+    async def lens_titles(doc: str) -> list[str]:
+        lenses = await client.text_document_code_lens_async(t.CodeLensParams(
+            text_document=t.TextDocumentIdentifier(uri=doc)))
+        return [lens.command.title for lens in lenses or [] if lens.command]
+
+    assert "▶ Build · ○ never built" in await lens_titles(uri)
+    assert "▶ Build · ⊘ invalid: recipes/new.py:4: unknown input 'orders_cl'" in \
+        await lens_titles(other)
+    sql = open_doc(client, project / "recipes/per_customer.sql", language="sql")
+    text = await hover_text(client, sql, 2, 8)
+    assert text is not None and "status: **never built**" in text

@@ -108,6 +108,9 @@ class Workspace:
         records = state.records()
         present: dict[str, bool] = {}
         for name, ds in self.project.datasets.items():
+            if ds.connection not in self.project.connections:
+                present[name] = False  # invalid: its unknown connection is in the diagnostics
+                continue
             try:
                 present[name] = self.backends[ds.connection].exists(ds.path, ds.format)
             except WeirError as exc:

@@ -11,15 +11,17 @@ BUILD_COMMAND = "weir.build"
 
 
 def status_title(statuses: list[Status | None]) -> str | None:
-    """One short word for a recipe's outputs, worst first: failed, stale, never built."""
+    """One short word for a recipe's outputs, worst first: invalid, failed, stale, never
+    built."""
     known = [s for s in statuses if s is not None]
     if not known:
         return None
-    for state, mark in ((State.FAILED, "✗ failed"), (State.STALE, "● stale"),
-                        (State.NEVER_BUILT, "○ never built")):
+    for state, mark in ((State.INVALID, "⊘ invalid"), (State.FAILED, "✗ failed"),
+                        (State.STALE, "● stale"), (State.NEVER_BUILT, "○ never built")):
         hit = next((s for s in known if s.state is state), None)
         if hit is not None:
-            return mark + (f": {hit.reasons[0]}" if hit.reasons and state is State.STALE else "")
+            explained = state in (State.STALE, State.INVALID)
+            return mark + (f": {hit.reasons[0]}" if hit.reasons and explained else "")
     return "✓ up to date"
 
 

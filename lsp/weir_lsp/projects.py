@@ -194,7 +194,9 @@ class OpenProject:
                     time.monotonic() - cached.taken < STATUS_TTL):
                 return cached.by_name
             by_name = None
-            if self.project is not None and self.flow is not None and not self.has_errors:
+            if self.project is not None and self.flow is not None:
+                # An error makes only the datasets it touches invalid (Flow.invalid); the
+                # rest keep their status while the user types.
                 ws = Workspace(self.root, self.project, self.flow, self.diagnostics)
                 try:
                     by_name = ws.snapshot().statuses

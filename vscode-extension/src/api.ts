@@ -4,7 +4,7 @@
  */
 
 /** A dataset's state as `weir status` names it. */
-export type Status = "source" | "up to date" | "stale" | "never built" | "failed";
+export type Status = "source" | "up to date" | "stale" | "never built" | "failed" | "invalid";
 
 export interface RecipeRef {
   name: string;
@@ -27,6 +27,8 @@ export interface FlowNode {
   inputs: string[];
   status?: Status;
   reasons?: string[];
+  /** A build is writing it right now (so a view opened mid-build shows it building). */
+  building?: boolean;
 }
 
 export interface Flow {

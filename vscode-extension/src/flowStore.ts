@@ -70,6 +70,8 @@ export class FlowStore implements vscode.Disposable {
         if (!client) return;
         try {
           this.flowValue = await client.flow();
+          // What a build is writing right now (a view opened mid-build); events bring the rest.
+          for (const n of this.flowValue.nodes) if (n.building) this.buildingSet.add(n.name);
           if (!this.seeded) {
             // Builds already queued or running when we connected; events bring the rest.
             for (const b of await client.builds()) if (!this.builds.has(b.id)) this.builds.set(b.id, b.state);

@@ -46,7 +46,7 @@ export function outputsOfFile(flow: Flow, file: string): string[] {
   return flow.nodes.filter((n) => n.recipe?.file === file).map((n) => n.name);
 }
 
-export type DisplayStatus = "building" | "source" | "folder" | "up to date" | "stale" | "never built" | "failed" | "unknown";
+export type DisplayStatus = "building" | "source" | "folder" | "up to date" | "stale" | "never built" | "failed" | "invalid" | "unknown";
 
 export function displayStatus(node: FlowNode, building: boolean): DisplayStatus {
   if (building) return "building";
@@ -63,6 +63,7 @@ export function statusIcon(status: DisplayStatus, kind: FlowNode["kind"]): { id:
     case "stale": return { id: "warning", color: "list.warningForeground" };
     case "never built": return { id: "circle-large-outline", color: "disabledForeground" };
     case "failed": return { id: "error", color: "testing.iconFailed" };
+    case "invalid": return { id: "circle-slash", color: "errorForeground" };
     default: return { id: "question" };
   }
 }

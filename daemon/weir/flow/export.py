@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import Any
 
 from weir.flow.graph import Flow
 from weir.flow.status import Status
 
 
-def flow_json(flow: Flow, statuses: Mapping[str, Status] | None = None) -> dict[str, Any]:
+def flow_json(flow: Flow, statuses: Mapping[str, Status] | None = None,
+              building: Collection[str] | None = None) -> dict[str, Any]:
+    """``building``: the datasets a build is writing right now (the daemon knows), so a page
+    opened mid-build shows them as building, not as stale."""
     project = flow.project
     nodes = []
     for name in flow.order:
@@ -27,6 +30,8 @@ def flow_json(flow: Flow, statuses: Mapping[str, Status] | None = None) -> dict[
         if statuses is not None and name in statuses:
             node["status"] = statuses[name].state.value
             node["reasons"] = list(statuses[name].reasons)
+        if building is not None:
+            node["building"] = name in building
         nodes.append(node)
     edges = [{"from": i, "to": n} for n in flow.order for i in flow.upstream[n]]
     return {"project": project.name, "nodes": nodes, "edges": edges}

@@ -62,10 +62,13 @@ def components_for(flow: Flow, name: str, input_fps: Mapping[str, str]) -> Compo
 
 def expected_fingerprints(flow: Flow, source_versions: Mapping[str, str | None]
                           ) -> tuple[dict[str, str], dict[str, Components]]:
-    """Every dataset's current fingerprint (and a recipe output's components), in Flow order."""
+    """Every valid dataset's current fingerprint (and a recipe output's components), in Flow
+    order. An invalid dataset (``Flow.invalid``) has none: its definition cannot be read."""
     fps: dict[str, str] = {}
     comps: dict[str, Components] = {}
     for name in flow.order:
+        if name in flow.invalid:
+            continue
         ds = flow.project.datasets[name]
         if ds.is_source:
             fps[name] = source_fingerprint(source_versions.get(name))

@@ -63,6 +63,9 @@ def plan_build(flow: Flow, statuses: Mapping[str, Status], targets: Collection[s
     def build(name: str, why: list[str] | tuple[str, ...]) -> None:
         if name in reasons:
             return
+        if name in flow.invalid:
+            raise PlanError(f"'{name}' cannot be built: {flow.invalid[name]}",
+                            hint="fix that error first; `weir status` lists every one")
         reasons[name] = list(why) or ["out of date"]
         for inp in flow.upstream[name]:
             require(inp, name)

@@ -21,6 +21,7 @@ class State(str, Enum):
     STALE = "stale"
     NEVER_BUILT = "never built"
     FAILED = "failed"
+    INVALID = "invalid"  # its definition has an error (or an input's has): no fingerprint
 
 
 @dataclass(frozen=True)
@@ -53,6 +54,9 @@ def compute_status(flow: Flow, expected: Mapping[str, str], components: Mapping[
     statuses: dict[str, Status] = {}
     for name in flow.order:
         present = data_present.get(name, False)
+        if name in flow.invalid:
+            statuses[name] = Status(State.INVALID, (flow.invalid[name],), present)
+            continue
         ds = flow.project.datasets[name]
         if ds.is_source:
             statuses[name] = Status(State.SOURCE, () if present else ("data missing",), present)

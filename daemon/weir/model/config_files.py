@@ -6,6 +6,7 @@ Each takes ``(file, text)`` and returns a value plus diagnostics; none reads the
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from typing import Any
 
 from weir.model.diagnostics import Diagnostic, Severity
@@ -136,7 +137,8 @@ SECRET_KEYS = ("password", "secret_access_key", "session_token")
 
 def parse_connections(file: str, text: str) -> tuple[dict[str, Connection], list[Diagnostic]]:
     """One connections file on its own (see :func:`parse_connection_layers` for the merge)."""
-    return parse_connection_layers([(file, text)])
+    layers = parse_connection_layers([(file, text)])
+    return layers.connections, layers.diagnostics
 
 
 def _connection_specs(file: str, text: str) -> tuple[dict[str, tuple[int, LineDict]],
@@ -162,17 +164,32 @@ def _connection_specs(file: str, text: str) -> tuple[dict[str, tuple[int, LineDi
     return out, diags
 
 
-def parse_connection_layers(layers: list[tuple[str, str]]
-                            ) -> tuple[dict[str, Connection], list[Diagnostic]]:
+@dataclass
+class ConnectionLayers:
+    """The merged connections, and what went wrong. A connection that is defined but unusable
+    (``unusable``, with its first error), or any connection of a file that cannot be read
+    (``unreadable``), makes its datasets invalid because of that one error — they are not each
+    told "unknown connection"."""
+
+    connections: dict[str, Connection]
+    diagnostics: list[Diagnostic]
+    unusable: dict[str, Diagnostic]
+    unreadable: Diagnostic | None = None
+
+
+def parse_connection_layers(layers: list[tuple[str, str]]) -> ConnectionLayers:
     """Merge connection definitions key by key, later layers winning: the project's
     connections.yaml (committed development defaults), then the machine's file (kept by whoever
     runs the environment). Each key remembers the file and line it came from."""
     diags: list[Diagnostic] = []
+    unreadable: Diagnostic | None = None
     merged: dict[str, dict[str, tuple[object, Location]]] = {}
     defined_at: dict[str, Location] = {}
     for file, text in layers:
         specs, d = _connection_specs(file, text)
         diags += d
+        if not specs and unreadable is None:
+            unreadable = next((x for x in d if x.severity is Severity.ERROR), None)
         for name, (line, spec) in specs.items():
             defined_at.setdefault(name, Location(file, line))
             target = merged.setdefault(name, {})
@@ -189,12 +206,15 @@ def parse_connection_layers(layers: list[tuple[str, str]]
                             f"`{key}: ${{env:{name.upper()}_{key.upper()}}}` or move it to the "
                             "machine's connections file", severity=Severity.WARNING))
     out: dict[str, Connection] = {}
+    unusable: dict[str, Diagnostic] = {}
     for name, keys in merged.items():
         conn, d = _validate_connection(name, keys, defined_at[name])
         diags += d
         if conn is not None:
             out[name] = conn
-    return out, diags
+        else:
+            unusable[name] = next(x for x in d if x.severity is Severity.ERROR)
+    return ConnectionLayers(out, diags, unusable, unreadable)
 
 
 def _validate_connection(name: str, keys: dict[str, tuple[object, Location]],

@@ -27,6 +27,9 @@ class Diagnostic:
     col: int = 0  # 0-based column, 0 when unknown
     end_line: int | None = None
     end_col: int | None = None
+    # What the problem is about, when it is one recipe ("recipe:FILE:FUNCTION") or dataset
+    # ("dataset:NAME"): the loader marks exactly that part of the Flow invalid, not the file.
+    subject: str | None = None
 
     @property
     def location(self) -> str:

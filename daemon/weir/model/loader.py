@@ -13,14 +13,15 @@ from collections.abc import Mapping
 from dataclasses import replace
 from pathlib import Path
 
-from weir.model.config_files import (builtin_local_connection, parse_connection_layers,
-                                     parse_dataset_file, parse_project_config)
+from weir.model.config_files import (ConnectionLayers, builtin_local_connection,
+                                     parse_connection_layers, parse_dataset_file,
+                                     parse_project_config)
 from weir.model.diagnostics import Diagnostic, Severity
 from weir.model.parse_cache import (ParseCache, content_hash, decode_python, decode_sql,
                                     encode_python, encode_sql)
-from weir.model.project import (EXTENSION_FORMATS, FILE_CONNECTION_TYPES, FORMATS, Connection,
-                                Dataset, DatasetSpec, Interface, Location, Project, ProjectConfig,
-                                Recipe, frozen_map)
+from weir.model.project import (EXTENSION_FORMATS, FILE_CONNECTION_TYPES, FORMATS, Dataset,
+                                DatasetSpec, Interface, Location, Project, ProjectConfig, Recipe,
+                                RecipeKind, frozen_map)
 from weir.model.python_recipes import PythonFile, _digest, parse_python_file
 from weir.model.sql_recipes import parse_sql_file, variable_line
 from weir.model.suggest import did_you_mean
@@ -137,23 +138,27 @@ def load_project(root: Path, overlays: Mapping[str, str] | None = None,
         layers.append(("connections.yaml", text_of("connections.yaml") or ""))
     if machine_connections is not None:
         layers.append(machine_connections)
-    connections, d = parse_connection_layers(layers)
-    diags += d
+    parsed = parse_connection_layers(layers)
+    diags += parsed.diagnostics
+    connections = parsed.connections
     connections.setdefault("local", builtin_local_connection())
 
     specs: dict[str, DatasetSpec] = {}
-    unreadable: set[str] = set()  # datasets whose file has an error (reported there, once)
+    # Names a file means to define but cannot, each with that file's error: reported there,
+    # once, and not echoed as "unknown input" in every reader.
+    lost: dict[str, Diagnostic] = {}
     for f in files_list:
         if not f.startswith(("datasets/", "folders/")) or not f.endswith((".yaml", ".yml")):
             continue
+        name = Path(f).stem
         text = text_of(f)
         if text is None:
+            lost.setdefault(name, diags[-1])
             continue
-        name = Path(f).stem
         spec, d = parse_dataset_file(f, name, text, folder=f.startswith("folders/"))
         diags += d
         if spec is None:
-            unreadable.add(name)
+            lost.setdefault(name, _first_error(d) or Diagnostic(f, 0, "cannot be read"))
             continue
         if name in specs:
             diags.append(Diagnostic(f, 0, f"'{name}' is also defined in "
@@ -184,6 +189,10 @@ def load_project(root: Path, overlays: Mapping[str, str] | None = None,
                 if cache is not None:
                     cache.remember(f, digest, encode_python(pf, d), (pf, d))
             python_files[f] = pf
+            cause = _first_error(d)
+            for name in pf.lost:
+                if cause is not None:
+                    lost.setdefault(name, cause)
         else:
             cached = cache.decoded(f, digest, decode_sql) if cache is not None else None
             if cached is not None:
@@ -191,19 +200,22 @@ def load_project(root: Path, overlays: Mapping[str, str] | None = None,
             else:
                 text = text_of(f)
                 if text is None:
+                    lost.setdefault(Path(f).stem, diags[-1])
                     continue
                 recipe, d = parse_sql_file(f, Path(f).stem, text)
                 if cache is not None:
                     cache.remember(f, digest, encode_sql(recipe, d), (recipe, d))
             if recipe is not None:
                 sql_recipes.append(recipe)
+            elif _first_error(d) is not None:
+                lost.setdefault(Path(f).stem, _first_error(d))  # type: ignore[arg-type]
         diags += d
     if cache is not None:
         cache.retain({f for f in files_list if f.startswith("recipes/")})
 
     recipes = _link_project_modules(python_files) + sql_recipes
-    project = _assemble(root, config, connections, specs, recipes, texts, diags, unreadable)
-    return project, diags
+    project = _assemble(root, config, parsed, specs, recipes, texts, diags, lost)
+    return project, _once(diags)
 
 
 def _link_project_modules(python_files: dict[str, PythonFile]) -> list[Recipe]:
@@ -234,26 +246,50 @@ def _link_project_modules(python_files: dict[str, PythonFile]) -> list[Recipe]:
     return recipes
 
 
-def _assemble(root: Path, config: ProjectConfig, connections: dict[str, Connection],
+def _assemble(root: Path, config: ProjectConfig, parsed: ConnectionLayers,
               specs: dict[str, DatasetSpec], recipes: list[Recipe], texts: Mapping[str, bytes],
-              diags: list[Diagnostic], unreadable: set[str]) -> Project:
+              diags: list[Diagnostic], lost: dict[str, Diagnostic]) -> Project:
+    connections = parsed.connections
+    # Each error is said once, where it is; ``broken`` remembers which datasets it makes
+    # unusable, so the rest of the Flow keeps its fingerprints and statuses.
+    broken: dict[str, Diagnostic] = {}
+    errors_in = _errors_by_file(diags)
+    for name, defined in specs.items():
+        if defined.location.file in errors_in:
+            broken[name] = errors_in[defined.location.file][0]
+    recipe_errors: dict[str, Diagnostic] = {}
+    for d in diags:
+        if d.subject and d.subject.startswith("recipe:") and d.severity is Severity.ERROR:
+            recipe_errors.setdefault(d.subject[len("recipe:"):], d)
+
     producers: dict[str, Recipe] = {}
     kept_recipes: dict[str, Recipe] = {}
     for recipe in sorted(recipes, key=lambda r: (r.file, r.line)):
-        clash = False
+        clash: Diagnostic | None = None
         for out in recipe.outputs:
             if out in producers:
                 first = producers[out]
-                diags.append(Diagnostic(
+                clash = Diagnostic(
                     recipe.file, recipe.line,
                     f"dataset '{out}' is built by two recipes: here and {first.location}",
-                    hint="each dataset has one producer; rename one of the outputs"))
-                clash = True
-        if clash:
+                    hint="each dataset has one producer; rename one of the outputs",
+                    subject=f"dataset:{out}")
+                diags.append(clash)
+                broken.setdefault(out, clash)
+        if clash is not None:
+            for out in recipe.outputs:
+                if out not in producers:
+                    lost.setdefault(out, clash)
             continue
         for out in recipe.outputs:
             producers[out] = recipe
         kept_recipes[recipe.id] = recipe
+        cause = recipe_errors.get(recipe.id) or (
+            errors_in[recipe.file][0] if recipe.kind is RecipeKind.SQL
+            and recipe.file in errors_in else None)
+        if cause is not None:
+            for out in recipe.outputs:
+                broken.setdefault(out, cause)
 
     datasets: dict[str, Dataset] = {}
     for name in sorted(set(specs) | set(producers)):
@@ -263,56 +299,71 @@ def _assemble(root: Path, config: ProjectConfig, connections: dict[str, Connecti
             or config.default_connection
         conn = connections.get(connection)
         if conn is None:
-            if spec and spec.connection:
-                where = Location(spec.location.file, spec.key_lines.get("connection", 1))
-            else:
-                where = Location("weir.yaml", config.default_connection_line)
-            diags.append(Diagnostic(where.file, where.line, f"unknown connection '{connection}'",
-                                    hint=did_you_mean(connection, connections)
-                                    or f"connections: {', '.join(sorted(connections))} "
-                                    "(define more in connections.yaml)"))
+            cause = parsed.unusable.get(connection) or parsed.unreadable
+            if cause is None:
+                if spec and spec.connection:
+                    where = Location(spec.location.file, spec.key_lines.get("connection", 1))
+                else:
+                    where = Location("weir.yaml", config.default_connection_line)
+                cause = Diagnostic(where.file, where.line, f"unknown connection '{connection}'",
+                                   hint=did_you_mean(connection, connections)
+                                   or f"connections: {', '.join(sorted(connections))} "
+                                   "(define more in connections.yaml)")
+                diags.append(cause)
+            broken.setdefault(name, cause)
         holds_files = conn is None or conn.type in FILE_CONNECTION_TYPES
         if spec is not None and conn is not None:
             wrong = "table" if holds_files else "path"
             if getattr(spec, wrong) is not None:
                 right = "path" if holds_files else "table"
-                diags.append(Diagnostic(spec.location.file, spec.key_lines.get(wrong, 1),
-                                        f"`{wrong}` does not fit a {conn.type} connection",
-                                        hint=f"datasets on '{conn.name}' take `{right}:`"))
+                d = Diagnostic(spec.location.file, spec.key_lines.get(wrong, 1),
+                               f"`{wrong}` does not fit a {conn.type} connection",
+                               hint=f"datasets on '{conn.name}' take `{right}:`")
+                diags.append(d)
+                lost.setdefault(name, d)
                 continue
             if not holds_files and spec.format is not None:
-                diags.append(Diagnostic(spec.location.file, spec.key_lines.get("format", 1),
-                                        f"`format` does not fit a {conn.type} connection",
-                                        hint="its datasets are tables; remove `format`"))
+                d = Diagnostic(spec.location.file, spec.key_lines.get("format", 1),
+                               f"`format` does not fit a {conn.type} connection",
+                               hint="its datasets are tables; remove `format`")
+                diags.append(d)
+                broken.setdefault(name, d)
         given = (spec.path if holds_files else spec.table) if spec else None
         if spec is not None and producer is None and given is None:
+            if name in lost:
+                continue  # its recipe's file has an error, reported there
             hint = did_you_mean(name, producers)
             key = "path" if holds_files else "table"
-            diags.append(Diagnostic(
+            d = Diagnostic(
                 spec.location.file, 1,
                 f"dataset '{name}' has no recipe building it and no `{key}` to its data",
                 hint=(f"a recipe builds {hint[len('did you mean '):-1]}: rename one of them"
                       if hint else f"a source dataset needs `{key}:` (on its connection); a "
-                      "recipe output is named by its function or file")))
+                      "recipe output is named by its function or file"))
+            diags.append(d)
+            lost.setdefault(name, d)
             continue
         is_folder = bool(spec and spec.folder) or bool(producer and name in
                                                         producer.folder_outputs)
         if producer and spec and (name in producer.folder_outputs) != spec.folder:
-            diags.append(Diagnostic(
+            d = Diagnostic(
                 producer.file, producer.line,
                 f"'{name}' is a {'folder' if spec.folder else 'dataset'} "
                 f"({spec.location.file}) but recipe '{producer.name}' writes it as a "
                 f"{'dataset' if spec.folder else 'folder'}",
                 hint="take a folder output as a parameter annotated weir.Folder; return a "
-                "dataset's data"))
+                "dataset's data")
+            diags.append(d)
+            broken.setdefault(name, d)
         fmt: str
         if is_folder:
             if not holds_files:
                 where = spec.location if spec else producer.location  # type: ignore[union-attr]
-                diags.append(Diagnostic(where.file, where.line,
-                                        f"folder '{name}' is on a connection that holds "
-                                        "tables, not files",
-                                        hint="put folders on a filesystem or s3 connection"))
+                d = Diagnostic(where.file, where.line,
+                               f"folder '{name}' is on a connection that holds tables, not files",
+                               hint="put folders on a filesystem or s3 connection")
+                diags.append(d)
+                lost.setdefault(name, d)
                 continue
             fmt, path = "folder", given or f"{config.name}/{name}"
         elif holds_files:
@@ -332,25 +383,37 @@ def _assemble(root: Path, config: ProjectConfig, connections: dict[str, Connecti
             description=spec.description if spec else None,
             version_query=spec.version_query if spec else None,
             location=spec.location if spec else producer.location)  # type: ignore[union-attr]
+    for name, cause in lost.items():
+        if name in datasets:  # e.g. a recipe's output whose YAML does not parse
+            broken.setdefault(name, cause)
 
     for recipe in kept_recipes.values():
+        def invalid(cause: Diagnostic, recipe: Recipe = recipe) -> None:
+            for out in recipe.outputs:
+                broken.setdefault(out, cause)
+
         for inp in recipe.inputs:
-            if inp.name in unreadable:
-                continue  # its own file's error says what is wrong; no echo in every reader
-            if inp.name not in datasets:
-                diags.append(Diagnostic(
+            if inp.name not in datasets and inp.name in lost:
+                invalid(lost[inp.name])  # its own file's error says what is wrong, once
+            elif inp.name not in datasets:
+                d = Diagnostic(
                     inp.location.file, inp.location.line, f"unknown input '{inp.name}'",
                     hint=did_you_mean(inp.name, datasets)
-                    or "a dataset is a recipe's output or has a file in datasets/"))
+                    or "a dataset is a recipe's output or has a file in datasets/",
+                    subject=f"dataset:{inp.name}")
+                diags.append(d)
+                invalid(d)
             elif datasets[inp.name].is_folder != (inp.interface is Interface.FOLDER):
                 folder = datasets[inp.name].is_folder
-                diags.append(Diagnostic(
+                d = Diagnostic(
                     inp.location.file, inp.location.line,
                     f"'{inp.name}' is a {'managed folder' if folder else 'dataset'}, but the "
                     f"parameter is {'not ' if folder else ''}annotated weir.Folder",
                     hint="annotate it `weir.Folder`" if folder else
                     "a dataset is handed over as a DataFrame, a Table, a relation or "
-                    "weir.Dataset"))
+                    "weir.Dataset")
+                diags.append(d)
+                invalid(d)
         for variable in recipe.variables:
             if variable not in config.variables:
                 line = recipe.line
@@ -362,11 +425,32 @@ def _assemble(root: Path, config: ProjectConfig, connections: dict[str, Connecti
                         call = re.search(r"""\bvar\(\s*["']""" + re.escape(variable) + "[\"']",
                                          text)
                         line = text.count("\n", 0, call.start()) + 1 if call else line
-                diags.append(Diagnostic(recipe.file, line, f"unknown variable '{variable}'",
-                                        hint=did_you_mean(variable, config.variables)
-                                        or "define it under `variables:` in weir.yaml"))
+                d = Diagnostic(recipe.file, line, f"unknown variable '{variable}'",
+                               hint=did_you_mean(variable, config.variables)
+                               or "define it under `variables:` in weir.yaml")
+                diags.append(d)
+                invalid(d)
     return Project(root=str(root), config=config, connections=frozen_map(connections),
-                   datasets=frozen_map(datasets), recipes=frozen_map(kept_recipes))
+                   datasets=frozen_map(datasets), recipes=frozen_map(kept_recipes),
+                   broken=frozen_map(broken))
+
+
+def _first_error(diags: list[Diagnostic]) -> Diagnostic | None:
+    return next((d for d in diags if d.severity is Severity.ERROR), None)
+
+
+def _errors_by_file(diags: list[Diagnostic]) -> dict[str, list[Diagnostic]]:
+    out: dict[str, list[Diagnostic]] = {}
+    for d in diags:
+        if d.severity is Severity.ERROR:
+            out.setdefault(d.file, []).append(d)
+    return out
+
+
+def _once(diags: list[Diagnostic]) -> list[Diagnostic]:
+    """The same error found from several places (a default connection that does not exist,
+    seen by every dataset on it) is reported once."""
+    return list(dict.fromkeys(diags))
 
 
 def errors(diags: list[Diagnostic]) -> list[Diagnostic]:

@@ -20,7 +20,7 @@ from weir.model.diagnostics import Diagnostic, Severity
 from weir.model.project import Interface, Location, Recipe, RecipeInput, RecipeKind
 from weir.model.python_recipes import PythonFile
 
-FORMAT_VERSION = 4
+FORMAT_VERSION = 5
 
 
 def content_hash(data: bytes) -> str:
@@ -44,24 +44,25 @@ def _dec_recipe(v: list[Any]) -> Recipe:
 
 
 def _enc_diag(d: Diagnostic) -> list[Any]:
-    return [d.file, d.line, d.message, d.hint, d.severity.value, d.col]
+    return [d.file, d.line, d.message, d.hint, d.severity.value, d.col, d.subject]
 
 
 def _dec_diag(v: list[Any]) -> Diagnostic:
-    file, line, message, hint, severity, col = v
-    return Diagnostic(file, line, message, hint, Severity(severity), col)
+    file, line, message, hint, severity, col, subject = v
+    return Diagnostic(file, line, message, hint, Severity(severity), col, subject=subject)
 
 
 def encode_python(pf: PythonFile, diags: list[Diagnostic]) -> list[Any]:
     return [[_enc_recipe(r) for r in pf.recipes], {k: list(v) for k, v in pf.local_imports.items()},
-            pf.module_hash, list(pf.module_imports), [_enc_diag(d) for d in diags]]
+            pf.module_hash, list(pf.module_imports), [_enc_diag(d) for d in diags],
+            list(pf.lost)]
 
 
 def decode_python(v: list[Any]) -> tuple[PythonFile, list[Diagnostic]]:
-    recipes, local_imports, module_hash, module_imports, diags = v
+    recipes, local_imports, module_hash, module_imports, diags, lost = v
     pf = PythonFile(tuple(_dec_recipe(r) for r in recipes),
                     {k: tuple(x) for k, x in local_imports.items()}, module_hash,
-                    tuple(module_imports))
+                    tuple(module_imports), tuple(lost))
     return pf, [_dec_diag(d) for d in diags]
 
 

@@ -6,11 +6,13 @@ These are plain frozen values built by the parsers in this package. They carry s
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import Enum
 from types import MappingProxyType
 from typing import Any
-from collections.abc import Mapping
+
+from weir.model.diagnostics import Diagnostic
 
 FORMATS: dict[str, str] = {"parquet": "parquet", "csv": "csv", "jsonl": "jsonl"}
 """Format name → file extension."""
@@ -179,6 +181,10 @@ class Project:
     connections: Mapping[str, Connection]
     datasets: Mapping[str, Dataset]
     recipes: Mapping[str, Recipe]  # by recipe id
+    # Datasets whose definition has an error (their YAML, their recipe, their connection, an
+    # input that cannot be read), each with that error: the Flow marks them and their
+    # downstream invalid, and every other dataset keeps its status.
+    broken: Mapping[str, Diagnostic] = field(default_factory=lambda: frozen_map({}))
 
     @property
     def name(self) -> str:

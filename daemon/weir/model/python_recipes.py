@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import ast
 import hashlib
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, replace
 
 from weir.model.diagnostics import Diagnostic
 from weir.model.project import Interface, Location, Recipe, RecipeInput, RecipeKind
@@ -40,6 +41,9 @@ class PythonFile:
     local_imports: dict[str, tuple[str, ...]]  # recipe id -> project modules it imports
     module_hash: str  # the whole file, normalised: used when another recipe imports this module
     module_imports: tuple[str, ...] = ()  # every top-level module this file imports
+    # Outputs this file means to define but cannot (a syntax error, an async recipe): readers
+    # of them are invalid because of this file's error, not each told "unknown input".
+    lost: tuple[str, ...] = ()
 
 
 def _strip_docstring(body: list[ast.stmt]) -> list[ast.stmt]:
@@ -166,12 +170,13 @@ def parse_python_file(file: str, text: str) -> tuple[PythonFile, list[Diagnostic
     try:
         tree = ast.parse(text, filename=file)
     except SyntaxError as exc:
-        return PythonFile((), {}, ""), [Diagnostic(
+        return PythonFile((), {}, "", lost=names_defined_loosely(text)), [Diagnostic(
             file, exc.lineno or 0, f"Python syntax error: {exc.msg}",
             hint="fix the syntax; the rest of the Flow is still known",
             col=max((exc.offset or 1) - 1, 0))]
     except ValueError as exc:  # e.g. null bytes
-        return PythonFile((), {}, ""), [Diagnostic(file, 0, f"cannot parse: {exc}")]
+        return PythonFile((), {}, "", lost=names_defined_loosely(text)), [
+            Diagnostic(file, 0, f"cannot parse: {exc}")]
     module = _Module(tree)
     stripped = _DocstringStripper().visit(ast.parse(text, filename=file))
     stripped_defs = _Module(stripped).definitions
@@ -179,6 +184,7 @@ def parse_python_file(file: str, text: str) -> tuple[PythonFile, list[Diagnostic
     diags: list[Diagnostic] = []
     recipes: list[Recipe] = []
     local_imports: dict[str, tuple[str, ...]] = {}
+    lost: list[str] = []
     for index, stmt in enumerate(tree.body):
         if not isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
             continue
@@ -187,16 +193,33 @@ def parse_python_file(file: str, text: str) -> tuple[PythonFile, list[Diagnostic
             continue
         if isinstance(stmt, ast.AsyncFunctionDef):
             diags.append(Diagnostic(file, stmt.lineno, f"recipe '{stmt.name}' is async",
-                                    hint="recipes are plain functions: remove `async`"))
+                                    hint="recipes are plain functions: remove `async`",
+                                    subject=f"recipe:{file}:{stmt.name}"))
+            lost.append(stmt.name)
             continue
         stripped_fn = stripped.body[index]
         recipe, uses, d = _read_recipe(file, stmt, decorator, module, stripped_fn, stripped_defs)
-        diags += d
+        diags += [replace(x, subject=f"recipe:{file}:{stmt.name}") for x in d]
         if recipe is not None:
             recipes.append(recipe)
             local_imports[recipe.id] = tuple(sorted(uses))
     return PythonFile(tuple(recipes), local_imports, module_hash,
-                      tuple(sorted(set(module.import_modules.values())))), diags
+                      tuple(sorted(set(module.import_modules.values()))), tuple(lost)), diags
+
+
+_DEF = re.compile(r"^[ \t]*(?:async[ \t]+)?def[ \t]+([A-Za-z_]\w*)", re.M)
+_OUTPUTS = re.compile(r"outputs\s*=\s*[\[(]([^\])]*)[\])]")
+_STRING = re.compile(r"""["']([A-Za-z_]\w*)["']""")
+
+
+def names_defined_loosely(text: str) -> tuple[str, ...]:
+    """The outputs a file that does not parse probably defines: its function names and the
+    names in ``outputs=[…]``. Only used to tell a reader of one of them that the problem is in
+    this file, so a guess too many costs nothing."""
+    names = set(_DEF.findall(text))
+    for listed in _OUTPUTS.findall(text):
+        names.update(_STRING.findall(listed))
+    return tuple(sorted(names))
 
 
 def _literal_strings(file: str, node: ast.expr, what: str,

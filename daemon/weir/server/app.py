@@ -97,7 +97,7 @@ def create_app(daemon: Daemon) -> FastAPI:
         if snap.flow is None:
             data: dict[str, Any] = {"project": None, "nodes": [], "edges": []}
         else:
-            data = flow_json(snap.flow, daemon.statuses(snap))
+            data = flow_json(snap.flow, daemon.statuses(snap), daemon.builds.writing())
         data["flow_version"] = snap.version
         data["diagnostics"] = [d.to_json() for d in snap.diagnostics]
         return respond(request, data)
@@ -109,8 +109,9 @@ def create_app(daemon: Daemon) -> FastAPI:
             return respond(request, [])
         statuses = daemon.statuses(snap)
         return respond(request, [{"name": n["name"], "kind": n["kind"], "status": n.get("status"),
-                                  "reasons": n.get("reasons", [])}
-                                 for n in flow_json(snap.flow, statuses)["nodes"]])
+                                  "reasons": n.get("reasons", []), "building": n["building"]}
+                                 for n in flow_json(snap.flow, statuses,
+                                                    daemon.builds.writing())["nodes"]])
 
     @app.get("/api/datasets/{name}", dependencies=[Depends(authorised)])
     def dataset(name: str, request: Request) -> Response:

@@ -75,6 +75,8 @@ class BuildQueue:
         self.builds: dict[str, Build] = {}
         self.keep = keep
         self._ids = itertools.count(1)
+        # The datasets a job is writing right now, for clients that ask mid-build.
+        self._writing: set[str] = set()
         self._queue: queue.Queue[Build | None] = queue.Queue()
         self._thread = threading.Thread(target=self._run, name="weir-builds", daemon=True)
         self._thread.start()
@@ -95,6 +97,10 @@ class BuildQueue:
         if build.state == "queued":
             self._finish(build, "cancelled")
         return build
+
+    def writing(self) -> frozenset[str]:
+        """The datasets being built at this moment."""
+        return frozenset(self._writing)
 
     def stop(self) -> None:
         for build in self.builds.values():
@@ -177,6 +183,10 @@ class BuildQueue:
                     tail.start()
                 elif kind == "finish" and outcome.recipe in tails:
                     tails.pop(outcome.recipe).stop()
+                if kind == "start":
+                    self._writing.update(outcome.outputs)
+                else:
+                    self._writing.difference_update(outcome.outputs)
                 self._publish(build, "job", {"id": build.id, "event": kind,
                                              **outcome_json(outcome)})
 
@@ -190,6 +200,7 @@ class BuildQueue:
                 finally:
                     for tail in tails.values():
                         tail.stop()
+                    self._writing.difference_update(plan.outputs)
             self._publish(build, "result", {"id": build.id, "ok": result.ok,
                                             "run_id": result.run_id,
                                             "seconds": round(result.seconds, 3),

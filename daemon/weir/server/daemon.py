@@ -106,6 +106,7 @@ class Daemon:
                     "consumers": list(ws.flow.downstream[name]),
                     "status": state.statuses[name].state.value,
                     "reasons": list(state.statuses[name].reasons),
+                    "building": name in self.builds.writing(),
                     "schema": record.schema if record else None,
                     "declared_schema": [[c.name, c.type, c.nullable] for c in ds.schema]
                     if ds.schema else None,

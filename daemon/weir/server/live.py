@@ -4,7 +4,8 @@ The one owner of the daemon's mutable project state. File changes come in as set
 only those files are re-read, and parsing goes through the in-memory parse cache, so a save
 re-parses one file. Every change produces a new immutable snapshot: builds and API requests
 work on a snapshot and never see a half-applied change. A broken file yields diagnostics and
-keeps the rest of the Flow; a cycle keeps the previous Flow.
+keeps the rest of the Flow (the datasets it touches are invalid, the others keep their status);
+an unusable weir.yaml keeps the previous Flow.
 """
 
 from __future__ import annotations
@@ -70,7 +71,7 @@ class LiveProject:
             flow, flow_diags = build_flow(project)
             diags += flow_diags
         if flow is None and previous is not None and previous.flow is not None:
-            # A cycle (or an unusable weir.yaml): keep serving the last good Flow.
+            # An unusable weir.yaml: keep serving the last good Flow.
             return Snapshot(version, previous.project, previous.flow, tuple(diags))
         return Snapshot(version, project, flow, tuple(diags))
 

@@ -117,8 +117,8 @@ def source_versions(project: Project, known: Mapping[str, tuple[str, str]],
     versions: dict[str, str | None] = {}
     updates: dict[str, tuple[str, str]] = {}
     for name, ds in project.datasets.items():
-        if not ds.is_source:
-            continue
+        if not ds.is_source or ds.connection not in project.connections:
+            continue  # an unknown connection is the project's error, reported where it is
         try:
             version, update = backends[ds.connection].version(ds.path, ds.format,
                                                               known.get(name), ds.version_query)

@@ -45,7 +45,9 @@ def _draw_what_can_be_read(project_dir: Any) -> None:
     if root is None:
         return
     try:
-        project, _ = load_project(root)
+        from weir.workspace import machine_connections_file
+
+        project, _ = load_project(root, machine_connections=machine_connections_file())
         flow = build_flow(project)[0] if project is not None else None
         drawn = tree(flow) if flow is not None and flow.order else None
     except Exception:  # noqa: BLE001 - a partial drawing is a courtesy; the errors still print
@@ -58,11 +60,12 @@ def _draw_what_can_be_read(project_dir: Any) -> None:
 
 def _label(flow: Flow, name: str) -> str:
     ds = flow.project.datasets[name]
+    invalid = f"  {output.style('⊘ invalid', 'red')}" if name in flow.invalid else ""
     if ds.is_source:
-        return f"{output.style(name, 'bold')}  {output.style(f'source · {ds.connection}:{ds.path}', 'dim')}"
+        return f"{output.style(name, 'bold')}  {output.style(f'source · {ds.connection}:{ds.path}', 'dim')}{invalid}"
     recipe = flow.project.recipes[ds.recipe]  # type: ignore[index]
     tags = f" #{' #'.join(ds.tags)}" if ds.tags else ""
-    return f"{name}  {output.style(f'{recipe.kind.value} · {recipe.file}{tags}', 'dim')}"
+    return f"{name}  {output.style(f'{recipe.kind.value} · {recipe.file}{tags}', 'dim')}{invalid}"
 
 
 def tree(flow: Flow) -> str:
