@@ -468,3 +468,7 @@ def test_reverting_a_failed_edit_is_up_to_date_again(make_project) -> None:
     status = run_weir("status", "orders_clean", cwd=root).out
     assert "up to date" in status and "failed" not in status
     assert run_weir("build", "per_customer", cwd=root).out.startswith("Nothing to do")
+    # Its data cleaned after that: missing, to rebuild — not "failed", which was another code.
+    assert run_weir("clean", "orders_clean", cwd=root).code == 0
+    status = run_weir("status", "orders_clean", cwd=root).out
+    assert "stale" in status and "data missing" in status and "failed" not in status, status

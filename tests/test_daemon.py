@@ -71,6 +71,9 @@ def test_start_twice_status_and_stop(daemon) -> None:
     root, info = daemon
     r = run_weir("daemon", "start", cwd=root)
     assert r.code == 0 and f"already runs for this project: pid {info['pid']}" in r.out
+    link = next(ln.split(": ", 1)[1] for ln in r.out.splitlines() if ln.startswith("Flow page"))
+    page = httpx.get(link)  # the printed link opens the page, token and all
+    assert page.status_code == 200 and "<svg" in page.text
     r = run_weir("daemon", "status", cwd=root)
     assert r.code == 0 and "weir daemon for small" in r.out
     assert run_weir("daemon", "stop", cwd=root).code == 0

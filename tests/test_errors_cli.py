@@ -170,3 +170,20 @@ def test_flow_draws_a_cycle_as_far_as_it_can_be_read(make_project) -> None:
     assert "ping" in r.out and "invalid" in r.out  # the cycle's datasets, marked
     assert "error: cycle in the Flow: p" in r.err
     assert r.err.rstrip().endswith("1 error in the project.")
+
+
+def test_counts_read_as_english(make_project) -> None:
+    root = make_project({**SMALL, "recipes/per_customer.sql": "select 1 as one"}, name="small")
+    (root / "recipes/clean.py").unlink()
+    (root / "recipes/two.sql").write_text("select * from orders")
+    r = run_weir("flow", cwd=root)
+    assert "3 datasets (1 source), 2 recipes" in r.out, r.out
+    r = run_weir("build", "per_customer", cwd=root)
+    assert "1 row " in r.out and "1 rows" not in r.out, r.out
+    assert run_weir("build", "--all", cwd=root).code == 0
+    r = run_weir("status", "--stale", cwd=root)
+    assert r.code == 0 and r.out == "nothing is stale: every dataset is up to date\n"
+    r = run_weir("show", "per_customer", cwd=root)
+    assert "1 row" in r.out and "1 rows" not in r.out
+    r = run_weir("connections", "list", cwd=root)
+    assert "1 dataset ·" in r.out and "1 datasets" not in r.out, r.out

@@ -407,3 +407,15 @@ async def test_a_mistake_elsewhere_keeps_the_statuses_it_does_not_touch(
     sql = open_doc(client, project / "recipes/per_customer.sql", language="sql")
     text = await hover_text(client, sql, 2, 8)
     assert text is not None and "status: **never built**" in text
+
+
+async def test_an_output_being_typed_is_not_offered_to_itself(client: LanguageClient,
+                                                              project: Path) -> None:
+    # The editor closed the quote and bracket: the file parses, and `loy` is this recipe's.
+    text = ('from weir import recipe\n\n@recipe(outputs=["loy"])\ndef split(orders):\n'
+            '    return {"loy": orders}\n')
+    uri = open_doc(client, project / "recipes/split.py", text)
+    assert await complete(client, uri, 2, 21) == []
+    # What an output may name: a dataset declared in datasets/ that nothing builds yet.
+    assert await complete(client, uri, 2, 18) == ["orders"]
+    assert "customers" not in await complete(client, uri, 2, 18)  # clean.py builds it

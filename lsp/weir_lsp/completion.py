@@ -65,6 +65,11 @@ def _datasets(project: OpenProject, slot: Slot, folders: bool = True
     for name, ds in sorted(project.project.datasets.items()):
         if not name.startswith(slot.prefix) or (ds.is_folder and not folders):
             continue
+        if slot.output and not ds.is_source:
+            # An output names what this recipe will build: only a dataset declared in
+            # datasets/ that nothing builds yet fits. Anything with a recipe already would be
+            # built twice — including the name being typed, which this recipe now builds.
+            continue
         if len(items) > MAX_ITEMS:
             break
         kind = "source" if ds.is_source else ("folder" if ds.is_folder else "dataset")

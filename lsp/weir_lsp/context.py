@@ -7,7 +7,7 @@ half-written code does not parse, and completion is asked for exactly then.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import Enum
 
 IDENT = r"[A-Za-z_][A-Za-z0-9_]*"
@@ -38,6 +38,7 @@ class Slot:
     start: int
     owner: str | None = None
     attribute: bool = False  # `df.col`: only identifier-shaped names fit
+    output: bool = False  # `outputs=["…`: a name this recipe will build, not one it reads
 
 
 def _slot(kind: SlotKind, prefix: str, col: int, owner: str | None = None,
@@ -70,7 +71,7 @@ def _python_slot(before: str, col: int) -> Slot | None:
         return _slot(SlotKind.VARIABLE, m.group(1), col)
     m = re.search(r"""outputs\s*=\s*\[[^\]]*["']([A-Za-z0-9_]*)$""", before)
     if m:
-        return _slot(SlotKind.DATASET, m.group(1), col)
+        return replace(_slot(SlotKind.DATASET, m.group(1), col), output=True)
     m = re.search(r"^\s*def\s+" + IDENT + r"\s*\(([^)]*)$", before)
     if m:
         current = m.group(1).split(",")[-1]

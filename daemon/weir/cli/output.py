@@ -63,6 +63,11 @@ def mark(status: str, stream: TextIO = sys.stdout) -> str:
     return style(symbol, color, stream)
 
 
+def count(n: int, word: str, plural: str | None = None) -> str:
+    """``1 row``, ``2 rows``, ``1,024 sources``: a number with its noun, singular for one."""
+    return f"{n:,} {word if n == 1 else (plural or word + 's')}"
+
+
 def rel(path: str, root: str) -> str:
     try:
         return os.path.relpath(path, root)

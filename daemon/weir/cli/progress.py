@@ -54,9 +54,11 @@ def _finished_lines(ws: _View, o: Outcome) -> list[str]:
         folders = {n for n in o.outputs if n in ws.folders}
         counts = []
         if set(o.outputs) - folders:
-            counts.append(f"{sum(v for n, v in o.rows.items() if n not in folders):,} rows")
+            counts.append(output.count(sum(v for n, v in o.rows.items() if n not in folders),
+                                       "row"))
         if folders:
-            counts.append(f"{sum(v for n, v in o.rows.items() if n in folders):,} files")
+            counts.append(output.count(sum(v for n, v in o.rows.items() if n in folders),
+                                       "file"))
         extra = ", ".join(counts) + (f"  {o.seconds:.2f}s" if o.status == "built" else "")
         why = "; ".join(sorted({r for rs in o.reasons.values() for r in rs}))
         return [f"{mark} {names}  {output.style(o.status, 'dim')}  {output.style(extra, 'dim')}"

@@ -68,17 +68,17 @@ def compute_status(flow: Flow, expected: Mapping[str, str], components: Mapping[
             statuses[name] = Status(state, reason, present)
             continue
         reasons: list[str] = list(_why(flow, name, record, expected, components, stored))
-        if record.fingerprint == expected[name] and not reasons:
+        # The last successful build was of exactly this code and these inputs: a later build
+        # that failed (of an edit since reverted, or a transient error) says nothing about it.
+        current = record.fingerprint == expected[name] and not reasons
+        if current:
             if present:
-                # The data there was built by exactly this code and these inputs: a later
-                # build that failed (of an edit since reverted, or a transient error) does
-                # not make it wrong.
                 statuses[name] = Status(State.UP_TO_DATE, (), True)
                 continue
             reasons = ["data missing"]
         elif not reasons:
             reasons = ["definition changed"]
-        if record.last_failed:
+        if record.last_failed and not current:
             statuses[name] = Status(State.FAILED, ("last build failed", *reasons), present)
         else:
             statuses[name] = Status(State.STALE, tuple(reasons), present)

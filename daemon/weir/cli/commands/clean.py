@@ -59,9 +59,16 @@ def run(args: argparse.Namespace) -> int:
             ws.state.drop_kept(n, fp)
     verb = "Would drop" if args.dry_run else "Dropped"
     if dropped:
-        size = f" ({freed / 1e6:.1f} MB of local files)" if freed else ""
+        size = f" ({_size(freed)} of local files)" if freed else ""
         output.out(f"{verb} {len(dropped)} dataset{'s' if len(dropped) != 1 else ''}{size}: "
                    f"{', '.join(dropped)}")
     else:
         output.out("Nothing to clean.")
     return 0
+
+
+def _size(n: int) -> str:
+    for unit, scale in (("GB", 1e9), ("MB", 1e6), ("KB", 1e3)):
+        if n >= scale:
+            return f"{n / scale:.1f} {unit}"
+    return output.count(n, "byte")

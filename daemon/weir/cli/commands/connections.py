@@ -50,8 +50,8 @@ def run(args: argparse.Namespace) -> int:
         for r in rows:
             settings = ", ".join(f"{k}={v}" for k, v in r["settings"].items())
             output.out(f"{r['name']:<12} {r['type']:<11} {settings}")
-            output.out(output.style(f"{'':<12} {r['datasets']} datasets · {r['defined_in']}",
-                                    "dim"))
+            output.out(output.style(f"{'':<12} {output.count(r['datasets'], 'dataset')} · "
+                                    f"{r['defined_in']}", "dim"))
         return 0
     names = args.names or list(conns)
     for n in names:

@@ -11,6 +11,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 from weir.cli import output
 from weir.errors import WeirError
@@ -97,6 +98,7 @@ def run(args: argparse.Namespace) -> int:
             assert info is not None
             output.out(f"A daemon already runs for this project: pid {info['pid']}, "
                        f"{info['url']}")
+            output.out(f"Flow page: {_page_link(info)}")
             return 0
         log_path.parent.mkdir(parents=True, exist_ok=True)
         with open(log_path, "a") as log:
@@ -110,6 +112,7 @@ def run(args: argparse.Namespace) -> int:
             if info and info.get("pid") == proc.pid and _answers(info):
                 output.out(f"Started the weir daemon: pid {proc.pid}, {info['url']} "
                            f"(logs: {output.rel(str(log_path), os.getcwd())})")
+                output.out(f"Flow page: {_page_link(info)}")
                 return 0
             if proc.poll() is not None:
                 raise WeirError("the daemon stopped at once", hint=f"see {log_path}")
@@ -143,7 +146,7 @@ def run(args: argparse.Namespace) -> int:
         output.out(f"weir daemon for {health['project']}: pid {health['pid']}, {info['url']}, "
                    f"up {up:.0f}s, Flow version {health['flow_version']}, "
                    f"{health['errors']} error{'s' if health['errors'] != 1 else ''} in the project")
-        output.out(f"Flow page: {info['url']}/?token={info['token']}")
+        output.out(f"Flow page: {_page_link(info)}")
         return 0
     # logs
     if not log_path.exists():
@@ -151,3 +154,9 @@ def run(args: argparse.Namespace) -> int:
     lines = log_path.read_text(errors="replace").splitlines()[-args.lines:]
     output.out("\n".join(lines))
     return 0
+
+
+def _page_link(info: dict[str, Any]) -> str:
+    """The Flow page's address with the token, so opening it just works (the page keeps the
+    token in a cookie; daemon.json, which holds it, is readable only by its owner)."""
+    return f"{info['url']}/?token={info['token']}"

@@ -90,8 +90,9 @@ def tree(flow: Flow) -> str:
     for root in roots:
         walk(root, "", True, 0)
     n_src = sum(1 for d in flow.project.datasets.values() if d.is_source)
-    lines.append(output.style(f"{len(flow.order)} datasets ({n_src} sources), "
-                              f"{len(flow.project.recipes)} recipes", "dim"))
+    lines.append(output.style(f"{output.count(len(flow.order), 'dataset')} "
+                              f"({output.count(n_src, 'source')}), "
+                              f"{output.count(len(flow.project.recipes), 'recipe')}", "dim"))
     return "\n".join(lines)
 
 

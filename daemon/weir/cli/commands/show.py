@@ -68,8 +68,8 @@ def run(args: argparse.Namespace) -> int:
         output.out("  recent builds:")
         for h in info["history"]:
             when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(h["finished"] or 0))
-            unit = "files" if ds.is_folder else "rows"  # a folder's "rows" are its files
-            rows = f"{h['rows']:,} {unit}" if h["rows"] is not None else ""
+            unit = "file" if ds.is_folder else "row"  # a folder's "rows" are its files
+            rows = output.count(h["rows"], unit) if h["rows"] is not None else ""
             commit = f"  at {h['commit'][:10]}{'+' if h['commit'].endswith('+') else ''}" \
                 if h.get("commit") else ""
             output.out(f"    {when}  {h['status']:<11} {rows}{commit}".rstrip())

@@ -28,6 +28,10 @@ def run(args: argparse.Namespace) -> int:
              "built_at": snap.records[n].built_at if n in snap.records else None}
             for n in names]})
         return 0
+    if not names:
+        output.out("nothing is stale: every dataset is up to date" if args.stale
+                   else "the project has no datasets yet")
+        return 0
     width = max((len(n) for n in names), default=10)
     counts: dict[str, int] = {}
     for n in names:
@@ -36,7 +40,6 @@ def run(args: argparse.Namespace) -> int:
         reason = ", ".join(st.reasons)
         output.out(f"{output.mark(st.state.value)} {n:<{width}}  {st.state.value}"
                    + (output.style(f"  {reason}", "dim") if reason else ""))
-    plural = {"source": "sources"}
-    output.out(output.style(", ".join(f"{v} {plural.get(k, k) if v != 1 else k}"
+    output.out(output.style(", ".join(output.count(v, k) if k == "source" else f"{v:,} {k}"
                                       for k, v in counts.items()), "dim"))
     return 0
