@@ -18,8 +18,6 @@ def dataset_markdown(project: OpenProject, name: str, now: float | None = None) 
     status = project.status(name)
     if status is not None:
         lines.append(f"\nstatus: **{status.describe()}**")
-    elif project.has_errors:
-        lines.append("\nstatus: unknown until the project's errors are fixed")
     record = facts.records.get(name)
     if record is not None and record.built_at:
         when = f"\nlast built {_ago(record.built_at, now)}"
@@ -33,7 +31,7 @@ def dataset_markdown(project: OpenProject, name: str, now: float | None = None) 
     if record is not None and record.last_failed and record.error:
         lines.append(f"\nlast build **failed**: {record.error.splitlines()[0]}")
     if record is not None and record.row_count is not None:
-        lines.append(f"\n{record.row_count:,} rows")
+        lines.append(f"\n{record.row_count:,} row{'s' if record.row_count != 1 else ''}")
     columns = None if ds.is_folder else project.schema(name)
     if columns:
         lines.append("\n| column | type | nullable |\n|---|---|---|")
@@ -53,7 +51,7 @@ def connection_markdown(project: OpenProject, name: str) -> str:
     used = sorted(n for n, d in project.project.datasets.items() if d.connection == name)
     text = f"**{name}** — {conn.type} connection, defined at `{conn.location}`"
     if used:
-        text += f"\n\n{len(used)} datasets: " + ", ".join(f"`{u}`" for u in used[:20]) + (
+        text += f"\n\n{len(used)} dataset{'s' if len(used) != 1 else ''}: " + ", ".join(f"`{u}`" for u in used[:20]) + (
             " …" if len(used) > 20 else "")
     return text
 

@@ -20,7 +20,7 @@ from typing import Any
 from weir.build.state import DatasetRecord, StateStore
 from weir.flow.graph import Flow, build_flow
 from weir.flow.status import Status
-from weir.model.diagnostics import Diagnostic, Severity
+from weir.model.diagnostics import Diagnostic
 from weir.model.loader import (find_project_root, is_project_file, load_project,
                                read_project_files)
 from weir.model.parse_cache import ParseCache
@@ -49,7 +49,7 @@ class Records:
 class Statuses:
     key: tuple[Any, ...]
     taken: float
-    by_name: dict[str, Status] | None  # None: unknown (errors in the project, data unreachable)
+    by_name: dict[str, Status] | None  # None: unknown (no Flow yet, the data unreachable)
 
 
 @dataclass
@@ -155,10 +155,6 @@ class OpenProject:
 
     def relative(self, path: Path) -> str:
         return path.resolve().relative_to(self.root).as_posix()
-
-    @property
-    def has_errors(self) -> bool:
-        return any(d.severity == Severity.ERROR for d in self.diagnostics)
 
     # -- what the data says ------------------------------------------------------------
     def invalidate_facts(self) -> None:
