@@ -41,6 +41,16 @@ describe("FlowStore", () => {
     expect(changes).toHaveBeenCalledTimes(2);
   });
 
+  it("shows what a build was already writing when the view opened", async () => {
+    const midBuild = { ...flow, nodes: flow.nodes.map((n, i) => ({ ...n, building: i === 1 })) };
+    const { daemon, events } = fakeDaemonObject([midBuild]);
+    const store = new FlowStore(daemon, quietLogger().log);
+    events.fire({ kind: "hello", data: {} });
+    await vi.waitFor(() => expect(store.flow).toBeDefined());
+    expect(store.isBuilding(flow.nodes[1].name)).toBe(true);
+    expect(store.isBuilding(flow.nodes[0].name)).toBe(false);
+  });
+
   it("counts builds in flight, and refreshes statuses when one ends", async () => {
     const { daemon, events, client } = fakeDaemonObject([flow, flow, flow]);
     const store = new FlowStore(daemon, quietLogger().log);

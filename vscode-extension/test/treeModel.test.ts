@@ -47,7 +47,7 @@ describe("statuses", () => {
   });
 
   it("gives each status its own icon and a theme colour", () => {
-    const ids = (["building", "up to date", "stale", "never built", "failed"] as const)
+    const ids = (["building", "up to date", "stale", "never built", "failed", "invalid"] as const)
       .map((s) => statusIcon(s, "dataset").id);
     expect(new Set(ids).size).toBe(ids.length);
     expect(statusIcon("failed", "dataset").color).toBe("testing.iconFailed");
