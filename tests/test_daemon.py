@@ -16,7 +16,8 @@ from hypothesis import strategies as st
 import msgpack
 import pytest
 
-from conftest import SMALL, git, run_weir, write_files
+from conftest import (SMALL, git, run_weir, session_processes, wait_for, wait_until_gone,
+                      write_files)
 from weir.client import DaemonClient
 
 
@@ -265,15 +266,53 @@ def test_cancel_keeps_the_previous_output(daemon) -> None:
     assert client.health()["pid"]  # the daemon is fine
 
 
-def test_kill_9_mid_build_then_restart(daemon) -> None:
+STAGING = {"recipes/slow.py": """
+    import time
+    from weir import recipe
+
+    @recipe
+    def slow(orders_clean):
+        yield orders_clean  # the first batch goes into the temporary file at once
+        print("staged", flush=True)
+        time.sleep(float(open("delay.txt").read()))
+    """, "delay.txt": "0"}
+
+
+def start_a_staging_rebuild(root: Path) -> tuple[DaemonClient, dict]:
+    """Build `slow` once (3 rows), then start a rebuild of it (1 row) that hangs after writing
+    the first batch of its temporary file."""
+    write_files(root, STAGING)
+    client = DaemonClient.for_project(root)
+    wait_for(lambda: any(n["name"] == "slow" for n in client.flow()["nodes"]),
+             what="the daemon to see the new recipe")
+    assert client.wait(client.start_build(["slow"])["id"])["state"] == "succeeded"
+    write_files(root, {"delay.txt": "60", "recipes/slow.py": STAGING["recipes/slow.py"]
+                       .replace("yield orders_clean ", "yield orders_clean.head(1) ")})
+    wait_for(lambda: client.plan(["slow"])["jobs"], what="the edit to make `slow` stale")
+    build = client.start_build(["slow"])
+    logs = root / ".weir/logs/slow"
+    wait_for(lambda: sum("staged" in p.read_text() for p in logs.iterdir()) == 2,
+             what="the rebuild to stage its first batch")
+    return client, build
+
+
+def temporary_files(root: Path) -> list[str]:
+    return [p.name for p in (root / "data/small").iterdir() if ".weir-tmp-" in p.name]
+
+
+def test_kill_9_of_the_daemon_mid_build(daemon) -> None:
     import signal as sig
     import sqlite3
 
     root, info = daemon
-    client, build, before = start_a_hanging_rebuild(root)
+    client, build = start_a_staging_rebuild(root)
+    assert temporary_files(root)
+    left = session_processes(info["pid"])  # the daemon, its resource tracker, forkserver, worker
+    assert len(left) >= 4, left
     os.kill(info["pid"], sig.SIGKILL)
-    time.sleep(0.5)
-    assert (root / "data/small/slow.parquet").read_bytes() == before
+    gone = wait_until_gone(left, within=1.0)
+    print(f"workers gone {gone * 1000:.0f} ms after kill -9 of the daemon")
+    assert pq_rows(root / "data/small/slow.parquet") == 3  # the previous version
     r = run_weir("daemon", "start", cwd=root)
     assert r.code == 0, r.text
     write_files(root, {"delay.txt": "0"})
@@ -282,7 +321,7 @@ def test_kill_9_mid_build_then_restart(daemon) -> None:
     with sqlite3.connect(root / ".weir/state.db") as db:
         states = [s for (s,) in db.execute("SELECT status FROM runs ORDER BY started")]
     assert "interrupted" in states
-    assert not [p for p in (root / "data/small").iterdir() if ".weir-tmp-" in p.name]
+    assert not temporary_files(root)
     assert pq_rows(root / "data/small/slow.parquet") == 1
 
 
