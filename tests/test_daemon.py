@@ -301,8 +301,10 @@ def temporary_files(root: Path) -> list[str]:
 
 
 def test_kill_9_of_the_daemon_mid_build(daemon) -> None:
+    """Killed mid-recipe, the daemon leaves no process; restarted, it removes what the
+    killed build had staged and shows that build, and the job it was running, as
+    interrupted; build numbers go on from where they were."""
     import signal as sig
-    import sqlite3
 
     root, info = daemon
     client, build = start_a_staging_rebuild(root)
@@ -313,16 +315,60 @@ def test_kill_9_of_the_daemon_mid_build(daemon) -> None:
     gone = wait_until_gone(left, within=1.0)
     print(f"workers gone {gone * 1000:.0f} ms after kill -9 of the daemon")
     assert pq_rows(root / "data/small/slow.parquet") == 3  # the previous version
+    assert temporary_files(root)  # nothing cleaned up yet
+
     r = run_weir("daemon", "start", cwd=root)
     assert r.code == 0, r.text
+    wait_for(lambda: not temporary_files(root), timeout=10,
+             what="the restarted daemon to remove the temporary file")
+    client = DaemonClient.for_project(root)
+    history = client.builds()
+    assert [(b["id"], b["state"]) for b in history] == [(build["id"], "interrupted"),
+                                                        ("b1", "succeeded")]
+    assert history[0]["run_id"] and "stopped before this build finished" in \
+        history[0]["error"]["message"]
+    assert client.build(build["id"])["state"] == "interrupted"
+    detail = client.dataset("slow")
+    assert detail["status"] == "stale"
+    assert detail["builds"][0]["status"] == "interrupted"
+    assert detail["builds"][0]["run_id"] == history[0]["run_id"]
+    assert detail["builds"][1]["status"] == "built"
+    shown = run_weir("show", "slow", cwd=root)
+    assert shown.code == 0 and "interrupted" in shown.out.split("recent builds:")[1], shown.out
+
     write_files(root, {"delay.txt": "0"})
     r = run_weir("build", "slow", cwd=root)
     assert r.code == 0, r.text
-    with sqlite3.connect(root / ".weir/state.db") as db:
-        states = [s for (s,) in db.execute("SELECT status FROM runs ORDER BY started")]
-    assert "interrupted" in states
+    assert [b["id"] for b in client.builds()] == ["b3", build["id"], "b1"]
     assert not temporary_files(root)
     assert pq_rows(root / "data/small/slow.parquet") == 1
+
+
+def test_a_state_store_from_before_the_build_history_gains_it(tmp_path: Path) -> None:
+    import sqlite3
+
+    from weir.build.state import StateStore
+
+    path = tmp_path / "state.db"
+    with sqlite3.connect(path) as db:  # the tables as an earlier weir made them
+        db.executescript("""
+            CREATE TABLE runs (run_id TEXT PRIMARY KEY, pid INTEGER, started REAL,
+                               finished REAL, status TEXT, command TEXT);
+            CREATE TABLE builds (id INTEGER PRIMARY KEY AUTOINCREMENT, run_id TEXT NOT NULL,
+                                 dataset TEXT NOT NULL, recipe TEXT, fingerprint TEXT,
+                                 status TEXT NOT NULL, started REAL, finished REAL,
+                                 row_count INTEGER, error TEXT, log_path TEXT);
+            INSERT INTO runs VALUES ('r1', 1, 1.0, NULL, 'running', 'build');
+            """)
+    store = StateStore(path)
+    assert store.last_daemon_build() == 0
+    store.save_daemon_build(7, "running", {"targets": ["x"]}, 1.0, 2.0, None, None, "r2")
+    assert store.daemon_builds(10) == [{"seq": 7, "state": "running", "request": {
+        "targets": ["x"]}, "created": 1.0, "started": 2.0, "finished": None, "error": None,
+        "run_id": "r2"}]
+    assert store.last_daemon_build() == 7
+    assert store.mark_dead_runs_interrupted() == ["r1"]
+    store.close()
 
 
 def pq_rows(path: Path) -> int:
