@@ -6,7 +6,10 @@ from __future__ import annotations
 import json
 import os
 import queue
+import re
 import stat
+import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
@@ -17,7 +20,7 @@ import msgpack
 import pytest
 
 from conftest import (SMALL, git, run_weir, session_processes, wait_for, wait_until_gone,
-                      write_files)
+                      weir_env, write_files)
 from weir.client import DaemonClient
 
 
@@ -278,9 +281,9 @@ STAGING = {"recipes/slow.py": """
     """, "delay.txt": "0"}
 
 
-def start_a_staging_rebuild(root: Path) -> tuple[DaemonClient, dict]:
-    """Build `slow` once (3 rows), then start a rebuild of it (1 row) that hangs after writing
-    the first batch of its temporary file."""
+def prepare_a_staging_rebuild(root: Path) -> DaemonClient:
+    """Build `slow` once (3 rows), then make it stale with a version (1 row) that hangs after
+    writing the first batch of its temporary file."""
     write_files(root, STAGING)
     client = DaemonClient.for_project(root)
     wait_for(lambda: any(n["name"] == "slow" for n in client.flow()["nodes"]),
@@ -289,11 +292,29 @@ def start_a_staging_rebuild(root: Path) -> tuple[DaemonClient, dict]:
     write_files(root, {"delay.txt": "60", "recipes/slow.py": STAGING["recipes/slow.py"]
                        .replace("yield orders_clean ", "yield orders_clean.head(1) ")})
     wait_for(lambda: client.plan(["slow"])["jobs"], what="the edit to make `slow` stale")
-    build = client.start_build(["slow"])
+    return client
+
+
+def wait_until_staged(root: Path, times: int) -> None:
     logs = root / ".weir/logs/slow"
-    wait_for(lambda: sum("staged" in p.read_text() for p in logs.iterdir()) == 2,
+    wait_for(lambda: sum("staged" in p.read_text() for p in logs.iterdir()) == times,
              what="the rebuild to stage its first batch")
+
+
+def start_a_staging_rebuild(root: Path) -> tuple[DaemonClient, dict]:
+    """`prepare_a_staging_rebuild`, and the rebuild started and staging."""
+    client = prepare_a_staging_rebuild(root)
+    build = client.start_build(["slow"])
+    wait_until_staged(root, 2)
     return client, build
+
+
+def weir_in_background(root: Path, *args: str) -> subprocess.Popen:
+    """`weir ARGS` as a user runs it in a terminal of its own (its own process group, so a
+    Ctrl-C can be sent to it alone)."""
+    return subprocess.Popen([sys.executable, "-m", "weir", *args], cwd=root, env=weir_env(),
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            start_new_session=True)
 
 
 def temporary_files(root: Path) -> list[str]:
@@ -342,6 +363,67 @@ def test_kill_9_of_the_daemon_mid_build(daemon) -> None:
     assert [b["id"] for b in client.builds()] == ["b3", build["id"], "b1"]
     assert not temporary_files(root)
     assert pq_rows(root / "data/small/slow.parquet") == 1
+
+
+def test_a_cli_build_whose_daemon_dies_says_what_became_of_it(daemon) -> None:
+    import signal as sig
+
+    root, info = daemon
+    prepare_a_staging_rebuild(root)
+    proc = weir_in_background(root, "build", "slow")
+    wait_until_staged(root, 2)
+    os.kill(info["pid"], sig.SIGKILL)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 4, out + err
+    assert "Traceback" not in out + err
+    assert "error: the daemon went away (its process ended) during build b2" in err, err
+    assert "it was running slow, which was stopped and keeps its previous data" in err, err
+    assert "hint: `weir daemon start` restarts it" in err, err
+    assert "! slow  interrupted (the daemon went away)" in out, out
+    assert out.strip().splitlines()[-1].startswith("1 interrupted in "), out  # never " in 0.0s"
+
+
+def test_following_a_build_tells_a_silent_recipe_from_a_daemon_that_stopped_answering(
+        daemon) -> None:
+    import signal as sig
+
+    from weir.client import DaemonGone
+
+    root, info = daemon
+    client, build = start_a_staging_rebuild(root)
+    quick = DaemonClient(info["url"], info["token"], timeout=1, stream_timeout=1)
+    events = quick.build_events(build["id"])
+    assert next(events)[0] == "build"
+    os.kill(info["pid"], sig.SIGSTOP)
+    try:
+        with pytest.raises(DaemonGone) as gone:
+            for _ in events:  # what was sent before the stop, then silence
+                pass
+    finally:
+        os.kill(info["pid"], sig.SIGCONT)
+    assert gone.value.message == (f"the daemon stopped answering (pid {info['pid']} still "
+                                  "runs but sent nothing for 1 s)")
+    assert not gone.value.ended and "`weir daemon stop`" in (gone.value.hint or "")
+    client.cancel_build(build["id"])
+    assert client.wait(build["id"])["state"] == "cancelled"
+
+
+def test_ctrl_c_on_a_daemon_build_ends_as_an_in_process_build_does(daemon) -> None:
+    import signal as sig
+
+    root, _ = daemon
+    prepare_a_staging_rebuild(root)
+    summaries = []
+    for n, args in ((2, ()), (3, ("--no-daemon",))):
+        proc = weir_in_background(root, "build", "slow", *args)
+        wait_until_staged(root, n)
+        os.killpg(proc.pid, sig.SIGINT)  # Ctrl-C reaches the terminal's foreground group
+        out, err = proc.communicate(timeout=60)
+        assert proc.returncode == 130, out + err
+        assert "Traceback" not in out + err
+        summaries.append(re.sub(r"[\d.]+s$", "…s", out.strip().splitlines()[-1]))
+    assert summaries == ["1 interrupted in …s"] * 2, summaries
+    assert not temporary_files(root)
 
 
 def test_a_state_store_from_before_the_build_history_gains_it(tmp_path: Path) -> None:

@@ -336,7 +336,7 @@ def _end_job_row(db: sqlite3.Connection, run_id: str, name: str, values: dict[st
                    f" ({', '.join('?' * len(cols))})", (run_id, name, *values.values()))
 
 
-def _alive(pid: int) -> bool:
+def process_alive(pid: int) -> bool:
     """Is ``pid`` a running process? A zombie (dead, not yet reaped — common for orphans in
     containers) counts as dead."""
     try:
