@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 import textwrap
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -54,6 +56,65 @@ def write_files(root: Path, files: dict[str, str]) -> None:
 def git(root: Path, *args: str) -> str:
     return subprocess.run(["git", *args], cwd=root, env=weir_env(), check=True,
                           capture_output=True, text=True).stdout
+
+
+def _proc_stat(pid: int) -> list[bytes] | None:
+    """The fields of /proc/PID/stat after the command name, or None if the process is gone."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            return f.read().rsplit(b")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+
+
+def session_processes(sid: int) -> dict[int, str]:
+    """Live processes of session ``sid`` (zombies count as gone): ``pid -> command line``.
+
+    A process started with ``start_new_session`` leads a session that everything it starts
+    (resource tracker, forkserver, workers) stays in, even after it dies and they are
+    re-parented, so this finds what a killed build left running.
+    """
+    found: dict[int, str] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        fields = _proc_stat(int(entry))
+        if fields is None or fields[0] == b"Z" or int(fields[3]) != sid:
+            continue
+        try:
+            cmd = Path(f"/proc/{entry}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+        except OSError:
+            continue
+        found[int(entry)] = cmd.strip()
+    return found
+
+
+def wait_until_gone(pids: dict[int, str], within: float) -> float:
+    """Seconds until none of ``pids`` runs any more; fails listing the survivors after
+    ``within`` seconds (and kills them, so a failing test leaves nothing behind)."""
+    started = time.monotonic()
+    deadline = started + within
+    while True:
+        alive = {p: c for p, c in pids.items()
+                 if (f := _proc_stat(p)) is not None and f[0] != b"Z"}
+        if not alive:
+            return time.monotonic() - started
+        if time.monotonic() > deadline:
+            for pid in alive:
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+            raise AssertionError(f"still running {within} s after the kill: {alive}")
+        time.sleep(0.01)
+
+
+def wait_for(predicate: Callable[[], object], timeout: float = 30, what: str = "") -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what or predicate}")
+        time.sleep(0.02)
 
 
 @pytest.fixture

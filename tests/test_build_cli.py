@@ -13,7 +13,8 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
-from conftest import SMALL, git, run_weir, weir_env, write_files
+from conftest import (SMALL, git, run_weir, session_processes, wait_for, wait_until_gone,
+                      weir_env, write_files)
 
 
 def statuses(root: Path) -> dict[str, tuple[str, list[str]]]:
@@ -371,6 +372,52 @@ def test_interrupted_build_keeps_previous_output(make_project, how: str) -> None
     r = run_weir("build", "orders_clean", cwd=root)
     assert r.code == 0, r.text
     assert not [p for p in target.parent.iterdir() if ".weir-tmp-" in p.name]
+
+
+STAGING_THEN_HANGING = '''
+import time
+from weir import recipe
+
+@recipe
+def orders_clean(orders):
+    yield orders  # the first batch goes into the temporary file at once
+    print("staged", flush=True)
+    time.sleep(60)
+    yield orders
+'''
+
+
+def test_kill_9_of_a_build_leaves_no_process_and_no_temporary_file(make_project) -> None:
+    """Whatever kills the build's process, its workers (and the forkserver and resource
+    tracker behind them) die with it, instead of writing on into a temporary file."""
+    root = make_project(SMALL, name="kill9")
+    (root / "recipes/clean.py").write_text(STAGING_THEN_HANGING)
+    data = root / "data/small"
+
+    def temps() -> list[str]:
+        return [p.name for p in data.iterdir() if ".weir-tmp-" in p.name] if data.exists() \
+            else []
+
+    proc = subprocess.Popen([sys.executable, "-m", "weir", "build", "orders_clean"], cwd=root,
+                            env=weir_env(), stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL, start_new_session=True)
+    logs = root / ".weir/logs/orders_clean"
+    wait_for(lambda: logs.exists() and any("staged" in p.read_text() for p in logs.iterdir()),
+             what="the recipe to stage its first batch")
+    assert temps()  # the worker is writing its temporary file
+    left = session_processes(proc.pid)
+    assert len(left) >= 4, left  # the build, its resource tracker, forkserver and worker
+    proc.kill()
+    gone = wait_until_gone(left, within=1.0)
+    proc.wait()
+    print(f"workers gone {gone * 1000:.0f} ms after kill -9 of the build")
+    staged = temps()
+    (root / "recipes/clean.py").write_text(SMALL["recipes/clean.py"].replace("        ", ""))
+    r = run_weir("build", "orders_clean", cwd=root)
+    assert r.code == 0, r.text
+    assert staged and not temps()  # what it left staged, the next build removed
+    shown = json.loads(run_weir("show", "orders_clean", "--json", cwd=root).out)
+    assert [h["status"] for h in shown["history"]] == ["built", "interrupted"]
 
 
 def test_live_progress_in_a_terminal(small_project: Path) -> None:

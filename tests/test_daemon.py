@@ -6,7 +6,10 @@ from __future__ import annotations
 import json
 import os
 import queue
+import re
 import stat
+import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
@@ -16,7 +19,8 @@ from hypothesis import strategies as st
 import msgpack
 import pytest
 
-from conftest import SMALL, git, run_weir, write_files
+from conftest import (SMALL, git, run_weir, session_processes, wait_for, wait_until_gone,
+                      weir_env, write_files)
 from weir.client import DaemonClient
 
 
@@ -313,25 +317,188 @@ def test_cancel_keeps_the_previous_output(daemon) -> None:
     assert client.health()["pid"]  # the daemon is fine
 
 
-def test_kill_9_mid_build_then_restart(daemon) -> None:
+STAGING = {"recipes/slow.py": """
+    import time
+    from weir import recipe
+
+    @recipe
+    def slow(orders_clean):
+        yield orders_clean  # the first batch goes into the temporary file at once
+        print("staged", flush=True)
+        time.sleep(float(open("delay.txt").read()))
+    """, "delay.txt": "0"}
+
+
+def prepare_a_staging_rebuild(root: Path) -> DaemonClient:
+    """Build `slow` once (3 rows), then make it stale with a version (1 row) that hangs after
+    writing the first batch of its temporary file."""
+    write_files(root, STAGING)
+    client = DaemonClient.for_project(root)
+    wait_for(lambda: any(n["name"] == "slow" for n in client.flow()["nodes"]),
+             what="the daemon to see the new recipe")
+    assert client.wait(client.start_build(["slow"])["id"])["state"] == "succeeded"
+    write_files(root, {"delay.txt": "60", "recipes/slow.py": STAGING["recipes/slow.py"]
+                       .replace("yield orders_clean ", "yield orders_clean.head(1) ")})
+    wait_for(lambda: client.plan(["slow"])["jobs"], what="the edit to make `slow` stale")
+    return client
+
+
+def wait_until_staged(root: Path, times: int) -> None:
+    logs = root / ".weir/logs/slow"
+    wait_for(lambda: sum("staged" in p.read_text() for p in logs.iterdir()) == times,
+             what="the rebuild to stage its first batch")
+
+
+def start_a_staging_rebuild(root: Path) -> tuple[DaemonClient, dict]:
+    """`prepare_a_staging_rebuild`, and the rebuild started and staging."""
+    client = prepare_a_staging_rebuild(root)
+    build = client.start_build(["slow"])
+    wait_until_staged(root, 2)
+    return client, build
+
+
+def weir_in_background(root: Path, *args: str) -> subprocess.Popen:
+    """`weir ARGS` as a user runs it in a terminal of its own (its own process group, so a
+    Ctrl-C can be sent to it alone)."""
+    return subprocess.Popen([sys.executable, "-m", "weir", *args], cwd=root, env=weir_env(),
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            start_new_session=True)
+
+
+def temporary_files(root: Path) -> list[str]:
+    return [p.name for p in (root / "data/small").iterdir() if ".weir-tmp-" in p.name]
+
+
+def test_kill_9_of_the_daemon_mid_build(daemon) -> None:
+    """Killed mid-recipe, the daemon leaves no process; restarted, it removes what the
+    killed build had staged and shows that build, and the job it was running, as
+    interrupted; build numbers go on from where they were."""
     import signal as sig
-    import sqlite3
 
     root, info = daemon
-    client, build, before = start_a_hanging_rebuild(root)
+    client, build = start_a_staging_rebuild(root)
+    assert temporary_files(root)
+    left = session_processes(info["pid"])  # the daemon, its resource tracker, forkserver, worker
+    assert len(left) >= 4, left
     os.kill(info["pid"], sig.SIGKILL)
-    time.sleep(0.5)
-    assert (root / "data/small/slow.parquet").read_bytes() == before
+    gone = wait_until_gone(left, within=1.0)
+    print(f"workers gone {gone * 1000:.0f} ms after kill -9 of the daemon")
+    assert pq_rows(root / "data/small/slow.parquet") == 3  # the previous version
+    assert temporary_files(root)  # nothing cleaned up yet
+
     r = run_weir("daemon", "start", cwd=root)
     assert r.code == 0, r.text
+    wait_for(lambda: not temporary_files(root), timeout=10,
+             what="the restarted daemon to remove the temporary file")
+    client = DaemonClient.for_project(root)
+    history = client.builds()
+    assert [(b["id"], b["state"]) for b in history] == [(build["id"], "interrupted"),
+                                                        ("b1", "succeeded")]
+    assert history[0]["run_id"] and "stopped before this build finished" in \
+        history[0]["error"]["message"]
+    assert client.build(build["id"])["state"] == "interrupted"
+    detail = client.dataset("slow")
+    assert detail["status"] == "stale"
+    assert detail["builds"][0]["status"] == "interrupted"
+    assert detail["builds"][0]["run_id"] == history[0]["run_id"]
+    assert detail["builds"][1]["status"] == "built"
+    shown = run_weir("show", "slow", cwd=root)
+    assert shown.code == 0 and "interrupted" in shown.out.split("recent builds:")[1], shown.out
+
     write_files(root, {"delay.txt": "0"})
     r = run_weir("build", "slow", cwd=root)
     assert r.code == 0, r.text
-    with sqlite3.connect(root / ".weir/state.db") as db:
-        states = [s for (s,) in db.execute("SELECT status FROM runs ORDER BY started")]
-    assert "interrupted" in states
-    assert not [p for p in (root / "data/small").iterdir() if ".weir-tmp-" in p.name]
+    assert [b["id"] for b in client.builds()] == ["b3", build["id"], "b1"]
+    assert not temporary_files(root)
     assert pq_rows(root / "data/small/slow.parquet") == 1
+
+
+def test_a_cli_build_whose_daemon_dies_says_what_became_of_it(daemon) -> None:
+    import signal as sig
+
+    root, info = daemon
+    prepare_a_staging_rebuild(root)
+    proc = weir_in_background(root, "build", "slow")
+    wait_until_staged(root, 2)
+    os.kill(info["pid"], sig.SIGKILL)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 4, out + err
+    assert "Traceback" not in out + err
+    assert "error: the daemon went away (its process ended) during build b2" in err, err
+    assert "it was running slow, which was stopped and keeps its previous data" in err, err
+    assert "hint: `weir daemon start` restarts it" in err, err
+    assert "! slow  interrupted (the daemon went away)" in out, out
+    assert out.strip().splitlines()[-1].startswith("1 interrupted in "), out  # never " in 0.0s"
+
+
+def test_following_a_build_tells_a_silent_recipe_from_a_daemon_that_stopped_answering(
+        daemon) -> None:
+    import signal as sig
+
+    from weir.client import DaemonGone
+
+    root, info = daemon
+    client, build = start_a_staging_rebuild(root)
+    quick = DaemonClient(info["url"], info["token"], timeout=1, stream_timeout=1)
+    events = quick.build_events(build["id"])
+    assert next(events)[0] == "build"
+    os.kill(info["pid"], sig.SIGSTOP)
+    try:
+        with pytest.raises(DaemonGone) as gone:
+            for _ in events:  # what was sent before the stop, then silence
+                pass
+    finally:
+        os.kill(info["pid"], sig.SIGCONT)
+    assert gone.value.message == (f"the daemon stopped answering (pid {info['pid']} still "
+                                  "runs but sent nothing for 1 s)")
+    assert not gone.value.ended and "`weir daemon stop`" in (gone.value.hint or "")
+    client.cancel_build(build["id"])
+    assert client.wait(build["id"])["state"] == "cancelled"
+
+
+def test_ctrl_c_on_a_daemon_build_ends_as_an_in_process_build_does(daemon) -> None:
+    import signal as sig
+
+    root, _ = daemon
+    prepare_a_staging_rebuild(root)
+    summaries = []
+    for n, args in ((2, ()), (3, ("--no-daemon",))):
+        proc = weir_in_background(root, "build", "slow", *args)
+        wait_until_staged(root, n)
+        os.killpg(proc.pid, sig.SIGINT)  # Ctrl-C reaches the terminal's foreground group
+        out, err = proc.communicate(timeout=60)
+        assert proc.returncode == 130, out + err
+        assert "Traceback" not in out + err
+        summaries.append(re.sub(r"[\d.]+s$", "…s", out.strip().splitlines()[-1]))
+    assert summaries == ["1 interrupted in …s"] * 2, summaries
+    assert not temporary_files(root)
+
+
+def test_a_state_store_from_before_the_build_history_gains_it(tmp_path: Path) -> None:
+    import sqlite3
+
+    from weir.build.state import StateStore
+
+    path = tmp_path / "state.db"
+    with sqlite3.connect(path) as db:  # the tables as an earlier weir made them
+        db.executescript("""
+            CREATE TABLE runs (run_id TEXT PRIMARY KEY, pid INTEGER, started REAL,
+                               finished REAL, status TEXT, command TEXT);
+            CREATE TABLE builds (id INTEGER PRIMARY KEY AUTOINCREMENT, run_id TEXT NOT NULL,
+                                 dataset TEXT NOT NULL, recipe TEXT, fingerprint TEXT,
+                                 status TEXT NOT NULL, started REAL, finished REAL,
+                                 row_count INTEGER, error TEXT, log_path TEXT);
+            INSERT INTO runs VALUES ('r1', 1, 1.0, NULL, 'running', 'build');
+            """)
+    store = StateStore(path)
+    assert store.last_daemon_build() == 0
+    store.save_daemon_build(7, "running", {"targets": ["x"]}, 1.0, 2.0, None, None, "r2")
+    assert store.daemon_builds(10) == [{"seq": 7, "state": "running", "request": {
+        "targets": ["x"]}, "created": 1.0, "started": 2.0, "finished": None, "error": None,
+        "run_id": "r2"}]
+    assert store.last_daemon_build() == 7
+    assert store.mark_dead_runs_interrupted() == ["r1"]
+    store.close()
 
 
 def pq_rows(path: Path) -> int:

@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+import http.client
 import json
 import urllib.error
 import urllib.request
@@ -57,11 +58,31 @@ def _error_from(status: int, reason: str, body: bytes) -> DaemonError:
     return DaemonError(status, f"the daemon answered {status}: {detail}", hint)
 
 
+class DaemonGone(DaemonNotRunning):
+    """The daemon went away while a build was being followed: its process ended (or was
+    replaced by a restart), or it stopped answering. ``ended`` says whether the process is
+    gone — then so are the build's workers, which die with it."""
+
+    def __init__(self, what: str, ended: bool) -> None:
+        super().__init__(f"the daemon {what}",
+                         hint="`weir daemon status` says whether one runs; `weir daemon start` "
+                         "starts one" if ended else "`weir daemon stop` stops it, then "
+                         "`weir daemon start`")
+        self.ended = ended
+
+
 class DaemonClient:
-    def __init__(self, url: str, token: str, timeout: float = 10) -> None:
+    """``timeout``: seconds to wait for an answer. ``stream_timeout``: seconds of silence
+    after which a build's event stream counts as dead (the daemon sends something at least
+    every 5 s, so only a daemon that stopped answering stays silent that long)."""
+
+    def __init__(self, url: str, token: str, timeout: float = 10,
+                 stream_timeout: float = 30) -> None:
         self.url = url.rstrip("/")
         self.token = token
         self.timeout = timeout
+        self.stream_timeout = stream_timeout
+        self.pid: int | None = None
 
     @classmethod
     def for_project(cls, root: str | Path) -> DaemonClient:
@@ -109,7 +130,9 @@ class DaemonClient:
             raise _not_answering(self.url, exc) from None
 
     def health(self) -> dict[str, Any]:
-        return self._request("GET", "/api/health")
+        answer = self._request("GET", "/api/health")
+        self.pid = answer.get("pid")  # which daemon process answered: a restart changes it
+        return answer
 
     def flow(self) -> dict[str, Any]:
         return self._request("GET", "/api/flow")
@@ -144,24 +167,72 @@ class DaemonClient:
     def cancel_build(self, build_id: str) -> dict[str, Any]:
         return self._request("POST", f"/api/builds/{build_id}/cancel")
 
-    def build_events(self, build_id: str) -> Iterator[tuple[str, Any]]:
-        """A build's events from its start until it is over (the last is ``end``)."""
-        return self.events(f"/api/builds/{build_id}/events")
+    def build_events(self, build_id: str, start: int = 0) -> Iterator[tuple[str, Any]]:
+        """A build's events from number ``start`` (0: its beginning) until it is over (the
+        last is ``end``). A stream that breaks while the daemon still answers is opened again
+        where it broke; if the daemon went away, this raises DaemonGone."""
+        if self.pid is None:
+            self.health()
+        seen = start
+        breaks = 0  # in a row, without an event in between (a silence is not one)
+        while True:
+            try:
+                stream = self.events(f"/api/builds/{build_id}/events", self.stream_timeout)
+                for index, event in enumerate(stream):
+                    if index < seen:
+                        continue
+                    seen += 1
+                    breaks = 0
+                    yield event
+                    if event[0] == "end":
+                        return
+                silent = False
+            except (OSError, http.client.HTTPException, DaemonNotRunning) as exc:
+                silent = isinstance(exc, TimeoutError) or isinstance(
+                    getattr(exc, "reason", None), TimeoutError)
+            gone = self.went_away(silent)
+            if gone is not None:
+                raise gone
+            breaks += not silent
+            if breaks >= 3:
+                raise DaemonGone("keeps breaking the build's event stream", ended=False)
+
+    def went_away(self, silent: bool = False) -> DaemonGone | None:
+        """Why the daemon this client last talked to no longer answers it — None if that same
+        process still answers (the connection had a hiccup). ``silent``: it sent nothing for
+        ``stream_timeout`` seconds."""
+        from weir.build.state import process_alive
+
+        pid = self.pid
+        try:
+            now = self._request("GET", "/api/health")
+        except DaemonNotRunning:
+            if pid is not None and process_alive(pid):
+                return DaemonGone(f"stopped answering (pid {pid} still runs"
+                                  + (f" but sent nothing for {self.stream_timeout:.0f} s)"
+                                     if silent else ")"), ended=False)
+            return DaemonGone("went away (its process ended)", ended=True)
+        if now.get("pid") != pid:
+            return DaemonGone("went away (it was restarted)", ended=True)
+        return None
 
     def wait(self, build_id: str) -> dict[str, Any]:
         """Block until the build is over; returns its final summary (``state`` is one of
-        succeeded, failed, cancelled, error)."""
+        succeeded, failed, cancelled, error, interrupted). Raises DaemonGone if the daemon
+        goes away first."""
         for kind, data in self.build_events(build_id):
             if kind == "end":
                 return data
         return self.build(build_id)
 
-    def events(self, path: str = "/api/events") -> Iterator[tuple[str, Any]]:
-        """Server-Sent Events as ``(kind, data)``, until the connection closes."""
+    def events(self, path: str = "/api/events",
+               idle_timeout: float | None = None) -> Iterator[tuple[str, Any]]:
+        """Server-Sent Events as ``(kind, data)``, until the connection closes (or nothing
+        arrives for ``idle_timeout`` seconds: TimeoutError)."""
         req = urllib.request.Request(self.url + path,
                                      headers={"Authorization": f"Bearer {self.token}"})
         try:
-            resp = urllib.request.urlopen(req, timeout=None)
+            resp = urllib.request.urlopen(req, timeout=idle_timeout)
         except urllib.error.HTTPError as exc:
             raise _error_from(exc.code, str(exc.reason), exc.read()) from None
         except (urllib.error.URLError, ConnectionError, TimeoutError) as exc:

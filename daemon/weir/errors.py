@@ -58,3 +58,11 @@ class BuildFailed(WeirError):
     """At least one job failed; details are in the build result."""
 
     exit_code = 1
+
+
+class BuildLost(WeirError):
+    """The daemon running a build went away before the build ended, so whoever followed it
+    cannot say it built. Its own exit code, because what to do differs from a failed recipe:
+    nothing is wrong with the project — start a daemon and build again."""
+
+    exit_code = 4

@@ -20,7 +20,7 @@ from weir.errors import WeirError
 
 log = logging.getLogger(__name__)
 
-FINAL_STATES = ("succeeded", "failed", "cancelled", "error")
+FINAL_STATES = ("succeeded", "failed", "cancelled", "error", "interrupted")
 
 
 def ensure_daemon(root: Path) -> DaemonClient:

@@ -77,8 +77,9 @@ export interface BuildRequest {
   stale?: boolean;
 }
 
-export type BuildState = "queued" | "running" | "succeeded" | "failed" | "cancelled" | "error";
-export const FINAL_STATES: readonly BuildState[] = ["succeeded", "failed", "cancelled", "error"];
+/** `interrupted`: the daemon died while the build was queued or running (seen after a restart). */
+export type BuildState = "queued" | "running" | "succeeded" | "failed" | "cancelled" | "error" | "interrupted";
+export const FINAL_STATES: readonly BuildState[] = ["succeeded", "failed", "cancelled", "error", "interrupted"];
 
 export interface BuildSummary {
   id: string;

@@ -59,6 +59,7 @@ export function endLine(summary: BuildSummary, label: string, seconds: number): 
     case "succeeded": return `✓ ${label} (build ${summary.id}) succeeded in ${seconds.toFixed(1)} s`;
     case "failed": return `✗ ${label} (build ${summary.id}) failed`;
     case "cancelled": return `■ ${label} (build ${summary.id}) cancelled`;
+    case "interrupted": return `■ ${label} (build ${summary.id}) interrupted: ${summary.error?.message ?? "the daemon stopped"}`;
     case "error": return `✗ ${label} (build ${summary.id}) could not run: ${summary.error?.message ?? "error"}`
       + (summary.error?.hint ? ` (${summary.error.hint})` : "");
     default: return `${label} (build ${summary.id}): ${summary.state}`;

@@ -42,6 +42,8 @@ describe("endLine", () => {
     expect(endLine({ id: "b1", state: "succeeded" }, "Build a", 1.25)).toBe("✓ Build a (build b1) succeeded in 1.3 s");
     expect(endLine({ id: "b2", state: "error", error: { message: "unknown dataset 'x'", hint: "did you mean 'y'?" } }, "Build x", 0))
       .toBe("✗ Build x (build b2) could not run: unknown dataset 'x' (did you mean 'y'?)");
+    expect(endLine({ id: "b3", state: "interrupted", error: { message: "the daemon stopped before this build finished (it was killed or crashed)" } }, "Build a", 0))
+      .toBe("■ Build a (build b3) interrupted: the daemon stopped before this build finished (it was killed or crashed)");
   });
 });
 

@@ -3,7 +3,9 @@
 Hand-rolled rather than ``ProcessPoolExecutor`` because a build must be able to kill one job (a
 hung recipe, ``--fail-fast``, Ctrl-C) without losing the others, and to notice a worker that died
 (out of memory) as that job's failure. Workers are forked from a forkserver that preloads pandas
-and pyarrow once.
+and pyarrow once; they and the forkserver die with the process that made the pool (see
+``worker._live_only_with_owner`` and ``weir.build.forkserver``), so a killed build leaves no
+worker writing behind it.
 """
 
 from __future__ import annotations
@@ -12,7 +14,6 @@ import multiprocessing as mp
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection, wait
 from typing import Any
-
 
 
 def _serve(conn: Connection) -> None:
@@ -43,7 +44,7 @@ class WorkerPool:
 
     def __post_init__(self) -> None:
         self._ctx = mp.get_context("forkserver")
-        self._ctx.set_forkserver_preload(["weir.build.worker"])
+        self._ctx.set_forkserver_preload(["weir.build.forkserver", "weir.build.worker"])
 
     def _spawn(self) -> _Worker:
         parent, child = self._ctx.Pipe()

@@ -162,6 +162,8 @@ class Runner:
                     payload = self._payload(job)
                     attempts[recipe] = attempts.get(recipe, 0) + 1
                     running[recipe] = (time.time(), payload)
+                    state.start_job(self.run_id, recipe, job.outputs, running[recipe][0],
+                                    payload["log_path"])
                     self.listener("start", Outcome(recipe, job.outputs, "running",
                                                    reasons=dict(job.reasons),
                                                    log_path=payload["log_path"]))

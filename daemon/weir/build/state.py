@@ -1,7 +1,11 @@
 """The state store, ``.weir/state.db``: what was built, from which fingerprint, and how it went.
 
 SQLite in WAL mode so readers (``weir status``, the daemon) never block a running build. Only the
-process running a build writes; every write is one short transaction.
+process running a build writes; every write is one short transaction. A job's row in ``builds``
+is written when it starts (``running``) and completed when it ends, so a build whose process is
+killed still says which datasets it was building. The daemon's build queue keeps its builds'
+summaries in ``daemon_builds``, so its history and build numbers outlive a restart. Tables added
+since a store was made are created when it is opened (``CREATE TABLE IF NOT EXISTS``).
 """
 
 from __future__ import annotations
@@ -10,7 +14,7 @@ import json
 import os
 import sqlite3
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -60,6 +64,16 @@ CREATE TABLE IF NOT EXISTS sources (
     name TEXT PRIMARY KEY,
     stat_key TEXT NOT NULL,
     hash TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS daemon_builds (
+    seq INTEGER PRIMARY KEY,
+    state TEXT NOT NULL,
+    request TEXT NOT NULL,
+    created REAL NOT NULL,
+    started REAL,
+    finished REAL,
+    error TEXT,
+    run_id TEXT
 );
 CREATE TABLE IF NOT EXISTS kept_outputs (
     dataset TEXT NOT NULL,
@@ -149,9 +163,10 @@ class StateStore:
                        " log_path=COALESCE(excluded.log_path, datasets.log_path)",
                        (name, fingerprint, json.dumps(components.to_json()), now, run_id,
                         now - started, json.dumps(schema), rows, log_path))
-            db.execute("INSERT INTO builds (run_id, dataset, recipe, fingerprint, status, started,"
-                       " finished, row_count, log_path) VALUES (?,?,?,?,?,?,?,?,?)",
-                       (run_id, name, recipe, fingerprint, status, started, now, rows, log_path))
+            _end_job_row(db, run_id, name, {"recipe": recipe, "fingerprint": fingerprint,
+                                             "status": status, "started": started,
+                                             "finished": now, "row_count": rows,
+                                             "log_path": log_path})
 
     def record_failure(self, run_id: str, recipe: str, name: str, started: float | None,
                        error: str, log_path: str | None, status: str = "failed") -> None:
@@ -162,9 +177,22 @@ class StateStore:
                            " VALUES (?,1,?,?) ON CONFLICT(name) DO UPDATE SET last_failed=1,"
                            " error=excluded.error, log_path=excluded.log_path",
                            (name, error, log_path))
-            db.execute("INSERT INTO builds (run_id, dataset, recipe, status, started, finished,"
-                       " error, log_path) VALUES (?,?,?,?,?,?,?,?)",
-                       (run_id, name, recipe, status, started, now, error, log_path))
+            _end_job_row(db, run_id, name, {"recipe": recipe, "status": status,
+                                             "started": started, "finished": now,
+                                             "error": error, "log_path": log_path})
+
+    def start_job(self, run_id: str, recipe: str, outputs: Sequence[str], started: float,
+                  log_path: str) -> None:
+        """Say that ``outputs`` are being built (a ``running`` row each, completed when the job
+        ends): if the build's process dies, this is what its run is known to have been
+        doing. A retried job keeps its row."""
+        with self.transaction() as db:
+            for name in outputs:
+                if db.execute("SELECT 1 FROM builds WHERE run_id=? AND dataset=? AND"
+                              " status='running'", (run_id, name)).fetchone() is None:
+                    db.execute("INSERT INTO builds (run_id, dataset, recipe, status, started,"
+                               " log_path) VALUES (?,?,?,'running',?,?)",
+                               (run_id, name, recipe, started, log_path))
 
     def forget(self, name: str) -> None:
         with self.transaction() as db:
@@ -214,16 +242,54 @@ class StateStore:
                        (time.time(), status, run_id))
 
     def mark_dead_runs_interrupted(self) -> list[str]:
-        """Runs whose process died without finishing (kill -9, power loss) become 'interrupted'."""
-        dead = []
-        for run_id, pid in self.db.execute("SELECT run_id, pid FROM runs WHERE status='running'"
-                                           ).fetchall():
-            if pid == os.getpid() or _alive(pid):
-                continue
-            dead.append(run_id)
-        for run_id in dead:
-            self.finish_run(run_id, "interrupted")
+        """Runs whose process died without finishing (kill -9, power loss) become
+        'interrupted', and so do the jobs they were running.
+
+        Call it holding the build lock (``weir.build.lock``): no build runs then, so every run
+        still 'running' is one whose process is gone. Its pid cannot tell: a daemon restarted
+        in a container often gets the pid its killed predecessor had.
+        """
+        now = time.time()
+        with self.transaction() as db:
+            dead = [r for (r,) in db.execute("SELECT run_id FROM runs WHERE status='running'")]
+            for run_id in dead:
+                db.execute("UPDATE runs SET finished=?, status='interrupted' WHERE run_id=?",
+                           (now, run_id))
+                db.execute("UPDATE builds SET status='interrupted', error=? WHERE run_id=? AND"
+                           " status='running'", (DIED, run_id))
         return dead
+
+    # -- the daemon's builds --------------------------------------------------------------
+    def save_daemon_build(self, seq: int, state: str, request: Mapping[str, Any],
+                          created: float, started: float | None, finished: float | None,
+                          error: Mapping[str, Any] | None, run_id: str | None) -> None:
+        with self.transaction() as db:
+            db.execute("INSERT OR REPLACE INTO daemon_builds (seq, state, request, created,"
+                       " started, finished, error, run_id) VALUES (?,?,?,?,?,?,?,?)",
+                       (seq, state, json.dumps(request), created, started, finished,
+                        json.dumps(error) if error is not None else None, run_id))
+
+    def daemon_builds(self, limit: int) -> list[dict[str, Any]]:
+        """The last ``limit`` daemon builds, oldest first, as saved."""
+        rows = self.db.execute("SELECT seq, state, request, created, started, finished, error,"
+                               " run_id FROM daemon_builds ORDER BY seq DESC LIMIT ?", (limit,))
+        keys = ("seq", "state", "request", "created", "started", "finished", "error", "run_id")
+        out = [dict(zip(keys, r, strict=True)) for r in rows]
+        for b in out:
+            b["request"] = json.loads(b["request"])
+            b["error"] = json.loads(b["error"]) if b["error"] else None
+        return out[::-1]
+
+    def last_daemon_build(self) -> int:
+        """The highest build number ever given (0 for none), so numbers are never reused."""
+        return int(self.db.execute("SELECT coalesce(max(seq), 0) FROM daemon_builds"
+                                   ).fetchone()[0])
+
+    def forget_daemon_builds(self, below: int, states: Sequence[str]) -> None:
+        """Drop the saved builds numbered below ``below`` that are in one of ``states``."""
+        with self.transaction() as db:
+            db.execute(f"DELETE FROM daemon_builds WHERE seq < ? AND state IN"
+                       f" ({','.join('?' * len(states))})", (below, *states))
 
     # -- kept outputs (outputs by fingerprint) --------------------------------------------
     def kept_paths(self) -> dict[tuple[str, str], str]:
@@ -255,7 +321,22 @@ class StateStore:
                        (dataset, fingerprint))
 
 
-def _alive(pid: int) -> bool:
+DIED = "interrupted: the build's process ended before this job finished (killed?)"
+
+
+def _end_job_row(db: sqlite3.Connection, run_id: str, name: str, values: dict[str, Any]) -> None:
+    """Complete the job's ``running`` row, or add a row for a job that never started (a
+    skipped or restored one)."""
+    sets = ", ".join(f"{k}=?" for k in values)
+    updated = db.execute(f"UPDATE builds SET {sets} WHERE run_id=? AND dataset=? AND"
+                         " status='running'", (*values.values(), run_id, name)).rowcount
+    if not updated:
+        cols = ("run_id", "dataset", *values)
+        db.execute(f"INSERT INTO builds ({', '.join(cols)}) VALUES"
+                   f" ({', '.join('?' * len(cols))})", (run_id, name, *values.values()))
+
+
+def process_alive(pid: int) -> bool:
     """Is ``pid`` a running process? A zombie (dead, not yet reaped — common for orphans in
     containers) counts as dead."""
     try:

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import select
 import signal
 import sys
+import threading
 import time
 import traceback
 from collections.abc import Iterator
@@ -29,6 +31,7 @@ from weir.recipe_api import job_variables
 from weir.storage.backends import Backend, backend_for
 from weir.storage.formats import schema_diff, schema_rows
 
+_FORKSERVER_PID = os.getpid()  # this module is preloaded in the forkserver: its pid
 _modules: dict[tuple[str, int, int], ModuleType] = {}
 _backends: dict[str, Backend] = {}
 
@@ -49,7 +52,7 @@ class RecipeError(Exception):
 def serve(conn: Connection) -> None:
     """The worker's loop: one job at a time until told to stop."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides what Ctrl-C means
-    _die_with_parent()
+    _live_only_with_owner(conn)
     while True:
         try:
             job = conn.recv()
@@ -60,19 +63,47 @@ def serve(conn: Connection) -> None:
         conn.send(run_job(job))
 
 
-def _die_with_parent() -> None:
-    """On Linux, ask to be killed when the forkserver goes (it goes with the build's process),
-    so a killed build or daemon leaves no worker behind to write late."""
+def _live_only_with_owner(conn: Connection) -> None:
+    """Die within moments of the process that owns the build (the CLI or the daemon), however
+    it ends: a worker left behind would go on writing a temporary file nobody commits.
+
+    A worker is the forkserver's child, not the owner's, so the owner's death has to reach it
+    another way. On Linux the kernel SIGKILLs the worker when the forkserver exits, and the
+    forkserver exits the moment its parent, the owner, does (``weir.build.forkserver``): this
+    holds even while a recipe keeps the GIL in C code. Everywhere, a thread waits for the
+    owner's end of ``conn`` to hang up — only the owner holds it, so the kernel closes it when
+    the owner dies — and ends the process.
+    """
+    _die_with_forkserver()
+    threading.Thread(target=_exit_when_hung_up, args=(conn.fileno(),), daemon=True,
+                     name="weir-owner-watch").start()
+
+
+def _die_with_forkserver() -> None:
+    """On Linux, have the kernel SIGKILL this worker when its parent, the forkserver, exits
+    (which it does as soon as the owner dies)."""
+    if not sys.platform.startswith("linux"):
+        return
     try:
         import ctypes
 
         libc = ctypes.CDLL(None, use_errno=True)
         pr_set_pdeathsig = 1
         libc.prctl(pr_set_pdeathsig, signal.SIGKILL)
-        if os.getppid() == 1:
-            os._exit(1)  # the parent is already gone
     except (OSError, AttributeError):
-        pass
+        return
+    if _FORKSERVER_PID != os.getpid() and os.getppid() != _FORKSERVER_PID:
+        os._exit(1)  # the forkserver went before the request took effect
+
+
+def _exit_when_hung_up(fd: int) -> None:
+    """Block until the owner's end of the worker's connection closes, then end the process.
+    Only hang-up is asked for (POLLRDHUP; POLLHUP and POLLERR always count), so the jobs
+    arriving on the same connection never wake this thread."""
+    poller = select.poll()
+    poller.register(fd, getattr(select, "POLLRDHUP", 0))
+    poller.poll()  # returns only once the connection hangs up
+    os._exit(1)
 
 
 def run_job(job: dict[str, Any]) -> dict[str, Any]:

@@ -1,8 +1,8 @@
 """The ``weir`` command: parse arguments, run one command, map errors to exit codes.
 
-Exit codes: 0 success, 1 a build failed, 2 a user error (bad project, bad arguments), 130
-interrupted, 3 a bug in weir (its traceback goes to ``.weir/logs/crash.log``, or the screen with
-``--debug``).
+Exit codes: 0 success, 1 a build failed, 2 a user error (bad project, bad arguments), 4 a build
+lost because the daemon running it went away, 130 interrupted, 3 a bug in weir (its traceback
+goes to ``.weir/logs/crash.log``, or the screen with ``--debug``).
 """
 
 from __future__ import annotations

@@ -1,4 +1,8 @@
-"""Build progress for people: a live view in a terminal (rich), plain lines when piped."""
+"""Build progress for people: a live view in a terminal (rich), plain lines when piped.
+
+``close(result)`` ends the view with the build's summary; ``close(None)`` ends it without one,
+for a build that ended with nothing to count (it could not run, or its daemon stopped
+answering)."""
 
 from __future__ import annotations
 
@@ -33,7 +37,7 @@ class _Quiet:
     def __call__(self, kind: str, outcome: Outcome) -> None:
         pass
 
-    def close(self, result: BuildResult) -> None:
+    def close(self, result: BuildResult | None) -> None:
         pass
 
 
@@ -91,8 +95,9 @@ class _Plain:
             for line in _finished_lines(self.ws, outcome):
                 output.out(line)
 
-    def close(self, result: BuildResult) -> None:
-        output.out(_summary(result))
+    def close(self, result: BuildResult | None) -> None:
+        if result is not None:
+            output.out(_summary(result))
 
 
 class _Live:
@@ -134,8 +139,9 @@ class _Live:
         for line in _finished_lines(self.ws, outcome):
             self.live.console.print(Text.from_ansi(line))
 
-    def close(self, result: BuildResult) -> None:
+    def close(self, result: BuildResult | None) -> None:
         from rich.text import Text
 
         self.live.stop()
-        self.console.print(Text.from_ansi(_summary(result)))
+        if result is not None:
+            self.console.print(Text.from_ansi(_summary(result)))

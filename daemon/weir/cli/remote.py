@@ -1,15 +1,23 @@
 """`weir build` through a running daemon: the build joins the daemon's one queue, and the CLI
-shows the same progress and returns the same exit code as an in-process build."""
+shows the same progress and returns the same exit code as an in-process build — also after
+Ctrl-C (the build is cancelled, and its end shown as it happens). If the daemon goes away
+mid-build, the CLI says so, and what became of the build, instead of a summary of nothing."""
 
 from __future__ import annotations
 
 import argparse
 import os
+import time
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from weir.cli import output
-from weir.errors import WeirError
+from weir.errors import BuildLost, WeirError
+
+if TYPE_CHECKING:
+    from weir.build.runner import BuildResult, Outcome
+    from weir.client import DaemonClient, DaemonNotRunning
 
 
 def daemon_client(project: Path | None) -> Any:
@@ -22,53 +30,146 @@ def daemon_client(project: Path | None) -> Any:
     return None if root is None else DaemonClient.running(root)
 
 
-def build_through_daemon(client: Any, args: argparse.Namespace) -> int:
-    from weir.build.runner import BuildResult, Outcome
-    from weir.cli.commands.build import result_json
-    from weir.cli.progress import make_listener
-    from weir.flow.plan import Action, BuildPlan, Job
+class _Follower:
+    """Renders one daemon build from its events, remembering what it needs to say how the
+    build ended — or, if the daemon goes away, how far it got."""
+
+    def __init__(self, args: argparse.Namespace) -> None:
+        self.args = args
+        self.listener: Any = None
+        self.jobs: dict[str, Any] = {}  # recipe -> planned Job
+        self.running: dict[str, tuple[float, Outcome]] = {}
+        self.outcomes: list[Outcome] = []
+        self.result: dict[str, Any] = {}
+        self.final: dict[str, Any] = {}
+        self.seen = 0  # events handled: where to go on after a Ctrl-C
+        self.started = time.monotonic()
+
+    def follow(self, events: Iterator[tuple[str, Any]]) -> None:
+        for kind, data in events:
+            self.seen += 1
+            self.handle(kind, data)
+
+    def handle(self, kind: str, data: dict[str, Any]) -> None:
+        from weir.build.runner import Outcome
+        from weir.cli.progress import make_listener
+        from weir.flow.plan import Action, BuildPlan, Job
+
+        args = self.args
+        if kind == "plan":
+            jobs = tuple(Job(j["recipe"], tuple(j["outputs"]),
+                             {o: tuple(r) for o, r in j["reasons"].items()},
+                             Action(j["action"]), tuple(j["after"])) for j in data["jobs"])
+            plan = BuildPlan(jobs, tuple(data["targets"]), tuple(data["up_to_date"]),
+                             tuple(data["notes"]))
+            if not jobs:
+                if not args.json:
+                    from weir.cli.commands.plan import print_plan
+
+                    print_plan(plan)
+                return
+            self.jobs = {j.recipe: j for j in jobs}
+            self.started = time.monotonic()
+            self.listener = make_listener(Path(data.get("root") or os.getcwd()),
+                                          set(data.get("folders", [])), plan, quiet=args.json,
+                                          jobs=args.jobs)
+        elif kind == "job" and self.listener is not None:
+            outcome = Outcome(data["recipe"], tuple(data["outputs"]), data["status"],
+                              data["seconds"], data["rows"], data["error"], data["traceback"],
+                              data["log_path"], {o: tuple(r) for o, r in data["reasons"].items()})
+            if data["event"] == "start":
+                self.running[outcome.recipe] = (time.monotonic(), outcome)
+            else:
+                self.running.pop(outcome.recipe, None)
+                self.outcomes.append(outcome)
+            self.listener(data["event"], outcome)
+        elif kind == "result":
+            self.result = data
+        elif kind == "end":
+            self.final = data
+
+    def close(self, result: BuildResult | None) -> None:
+        if self.listener is not None:
+            self.listener.close(result)
+        if result is not None and self.args.json:
+            from weir.cli.commands.build import result_json
+
+            output.print_json(result_json(result))
+
+    def lost(self, build_id: str, gone: DaemonNotRunning) -> BuildLost:
+        """End the progress view as far as the build got, and say what became of it."""
+        from weir.build.runner import BuildResult, Outcome
+
+        ended = bool(getattr(gone, "ended", False))
+        where = f"during build {build_id}" if self.listener is not None \
+            else f"before build {build_id} started"
+        if not ended:
+            self.close(None)  # its recipes may run on: claim nothing about them
+            return BuildLost(f"{gone.message} {where}; the build may still be running in it",
+                             gone.hint)
+        stopped = [o for _, o in self.running.values()]
+        if self.listener is not None:
+            now = time.monotonic()
+            for t0, o in self.running.values():
+                outcome = Outcome(o.recipe, o.outputs, "interrupted", now - t0,
+                                  error="interrupted (the daemon went away)",
+                                  log_path=o.log_path)
+                self.outcomes.append(outcome)
+                self.listener("finish", outcome)
+            done = {o.recipe for o in self.outcomes}
+            for recipe, job in self.jobs.items():
+                if recipe not in done:
+                    outcome = Outcome(recipe, job.outputs, "skipped",
+                                      error="not started (the daemon went away)")
+                    self.outcomes.append(outcome)
+                    self.listener("finish", outcome)
+            self.close(BuildResult(self.result.get("run_id") or "", self.outcomes, True,
+                                   now - self.started))
+        names = ", ".join(n for o in stopped for n in o.outputs)
+        if self.listener is None:
+            became = "nothing was built"
+        elif not stopped:
+            became = "no recipe was running"
+        elif len(stopped) == 1 and len(stopped[0].outputs) == 1:
+            became = f"it was running {names}, which was stopped and keeps its previous data"
+        else:
+            became = f"it was running {names}, which were stopped and keep their previous data"
+        return BuildLost(f"{gone.message} {where}: {became}",
+                         f"`weir daemon start` restarts it (build {build_id} then shows as "
+                         "interrupted); then build again, or build without it: "
+                         "`weir build --no-daemon …`")
+
+
+def build_through_daemon(client: DaemonClient, args: argparse.Namespace) -> int:
+    from weir.build.runner import BuildResult
+    from weir.client import DaemonGone, DaemonNotRunning
 
     summary = client.start_build(list(args.selectors), args.mode.value, args.all_, args.stale,
                                  args.jobs, args.fail_fast)
     build_id = summary["id"]
-    listener: Any = None
-    outcomes: list[Outcome] = []
-    final: dict[str, Any] = {}
-    result_info: dict[str, Any] = {}
+    follower = _Follower(args)
     try:
-        for kind, data in client.build_events(build_id):
-            if kind == "plan":
-                jobs = tuple(Job(j["recipe"], tuple(j["outputs"]),
-                                 {o: tuple(r) for o, r in j["reasons"].items()},
-                                 Action(j["action"]), tuple(j["after"])) for j in data["jobs"])
-                plan = BuildPlan(jobs, tuple(data["targets"]), tuple(data["up_to_date"]),
-                                 tuple(data["notes"]))
-                if not jobs:
-                    if not args.json:
-                        from weir.cli.commands.plan import print_plan
-
-                        print_plan(plan)
-                    continue
-                listener = make_listener(Path(data.get("root") or os.getcwd()),
-                                         set(data.get("folders", [])), plan, quiet=args.json,
-                                         jobs=args.jobs)
-            elif kind == "job" and listener is not None:
-                outcome = Outcome(data["recipe"], tuple(data["outputs"]), data["status"],
-                                  data["seconds"], data["rows"], data["error"],
-                                  data["traceback"], data["log_path"],
-                                  {o: tuple(r) for o, r in data["reasons"].items()})
-                if data["event"] == "finish":
-                    outcomes.append(outcome)
-                listener(data["event"], outcome)
-            elif kind == "result":
-                result_info = data
-            elif kind == "end":
-                final = data
-    except KeyboardInterrupt:
-        client.cancel_build(build_id)
-        output.err("cancelling the build…")
-        final = client.wait(build_id)
+        try:
+            follower.follow(client.build_events(build_id))
+        except KeyboardInterrupt:
+            # As in-process: the build stops, and its end (what was interrupted, skipped,
+            # built) is shown as the daemon reports it. A second Ctrl-C stops following.
+            output.err("cancelling the build…")
+            try:
+                client.cancel_build(build_id)
+            except DaemonNotRunning:
+                pass  # following again says what became of it
+            follower.follow(client.build_events(build_id, start=follower.seen))
+    except DaemonNotRunning as exc:
+        gone = exc if isinstance(exc, DaemonGone) else (client.went_away() or exc)
+        if not follower.result:
+            raise follower.lost(build_id, gone) from None
+        # it went away after the build was over: the build's result stands
+        follower.final = {"state": "cancelled" if follower.result.get("cancelled") else
+                          "succeeded" if follower.result.get("ok") else "failed"}
+    final = follower.final
     if final.get("state") == "error":
+        follower.close(None)
         error = final.get("error") or {}
         if error.get("diagnostics"):  # the project is broken: list every error, as without it
             from weir.errors import ProjectInvalid
@@ -76,13 +177,10 @@ def build_through_daemon(client: Any, args: argparse.Namespace) -> int:
 
             raise ProjectInvalid([Diagnostic.from_json(d) for d in error["diagnostics"]])
         raise WeirError(error.get("message", "the build could not start"), error.get("hint"))
-    result = BuildResult(result_info.get("run_id") or "", outcomes,
-                         final.get("state") == "cancelled", result_info.get("seconds", 0.0),
-                         final.get("state") == "cancelled")
-    if listener is not None:
-        listener.close(result)
-    if args.json:
-        output.print_json(result_json(result))
-    if final.get("state") == "cancelled":
+    cancelled = final.get("state") == "cancelled"
+    info = follower.result
+    follower.close(BuildResult(info.get("run_id") or "", follower.outcomes, cancelled,
+                               info.get("seconds", 0.0), cancelled))
+    if cancelled:
         return 130
     return 0 if final.get("state") == "succeeded" else 1

@@ -199,6 +199,10 @@ def create_app(daemon: Daemon) -> FastAPI:
                 if over and not events:
                     yield sse("end", build.summary())
                     return
+                if not events:
+                    # At least every 5 s, so a client can tell a silent recipe from a
+                    # daemon that stopped answering.
+                    yield b": keep-alive\n\n"
 
         return StreamingResponse(stream(), media_type="text/event-stream",
                                  headers={"Cache-Control": "no-cache"})

@@ -4,7 +4,11 @@ waits; when its turn comes it is planned against the data as it is then, so work
 build already did is not repeated.
 
 Every build keeps its events (plan, job started, job finished, done) so a client can follow it
-from the start at any time; the same events go to the daemon's event stream.
+from the start at any time; the same events go to the daemon's event stream. Build summaries
+(not their events) are saved in the state store as they change: a restarted daemon lists the
+recent builds, numbers new ones after them, and shows a build its killed predecessor was
+running as ``interrupted``. Before its first build it also cleans up after builds whose process
+died: their runs are marked interrupted and what they had staged is removed.
 """
 
 from __future__ import annotations
@@ -22,9 +26,11 @@ from weir.errors import WeirError
 
 if TYPE_CHECKING:
     from weir.build.runner import Outcome
+    from weir.build.state import StateStore
     from weir.server.daemon import Daemon
+    from weir.workspace import Workspace
 
-FINAL = ("succeeded", "failed", "cancelled", "error")
+FINAL = ("succeeded", "failed", "cancelled", "error", "interrupted")
 
 
 @dataclass
@@ -41,7 +47,8 @@ class BuildRequest:
 class Build:
     id: str
     request: BuildRequest
-    state: str = "queued"  # queued | running | succeeded | failed | cancelled | error
+    # queued | running | succeeded | failed | cancelled | error | interrupted (the daemon died)
+    state: str = "queued"
     created: float = field(default_factory=time.time)
     started: float | None = None
     finished: float | None = None
@@ -50,6 +57,10 @@ class Build:
     events: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     cancel: threading.Event = field(default_factory=threading.Event)
     changed: threading.Condition = field(default_factory=threading.Condition)
+
+    @property
+    def seq(self) -> int:
+        return int(self.id[1:])
 
     def summary(self) -> dict[str, Any]:
         return {"id": self.id, "state": self.state, "request": vars(self.request),
@@ -70,6 +81,10 @@ def outcome_json(o: Outcome) -> dict[str, Any]:
 
 
 class BuildQueue:
+    """Builds in order of arrival, run one at a time by one thread. ``start`` (called once the
+    daemon holds the project's daemon lock, so no other daemon owns the saved builds) loads
+    the saved history and starts that thread."""
+
     def __init__(self, daemon: Daemon, keep: int = 200) -> None:
         self.daemon = daemon
         self.builds: dict[str, Build] = {}
@@ -79,14 +94,42 @@ class BuildQueue:
         self._writing: set[str] = set()
         self._queue: queue.Queue[Build | None] = queue.Queue()
         self._thread = threading.Thread(target=self._run, name="weir-builds", daemon=True)
+        self._store: StateStore | None = None
+        self._store_lock = threading.Lock()
+        self._recovered = False
+
+    def start(self) -> None:
+        from weir.build.state import StateStore
+
+        self._store = StateStore(self.daemon.root / ".weir" / "state.db")
+        log = logging.getLogger("weir.daemon")
+        for saved in self._store.daemon_builds(self.keep):
+            build = Build(f"b{saved['seq']}", _request(saved["request"]), saved["state"],
+                          saved["created"], saved["started"], saved["finished"], saved["error"],
+                          saved["run_id"])
+            self.builds[build.id] = build
+            if build.state not in FINAL:  # its daemon died (kill -9, a crash, power loss)
+                build.state = "interrupted"
+                build.error = {"message": "the daemon stopped before this build "
+                               + ("finished" if build.started else "started")
+                               + " (it was killed or crashed)",
+                               "hint": "build again; every dataset kept its previous data"}
+                self._save(build)
+                log.info("build %s was %s when the daemon stopped: now interrupted", build.id,
+                         "running" if build.started else "queued")
+        self._ids = itertools.count(self._store.last_daemon_build() + 1)
         self._thread.start()
 
     def submit(self, request: BuildRequest) -> Build:
         build = Build(f"b{next(self._ids)}", request)
         self.builds[build.id] = build
-        for old in list(self.builds)[:-self.keep]:
-            if self.builds[old].state in FINAL:
-                del self.builds[old]
+        self._save(build)
+        old = [b for b in list(self.builds)[:-self.keep] if self.builds[b].state in FINAL]
+        for b in old:
+            del self.builds[b]
+        if old and self._store is not None:
+            with self._store_lock:
+                self._store.forget_daemon_builds(build.seq - self.keep + 1, FINAL)
         self._publish(build, "build", {"id": build.id, "state": "queued"})
         self._queue.put(build)
         return build
@@ -103,10 +146,27 @@ class BuildQueue:
         return frozenset(self._writing)
 
     def stop(self) -> None:
-        for build in self.builds.values():
+        """Cancel every build (a queued one never starts) and wait for the running one."""
+        for build in list(self.builds.values()):
             build.cancel.set()
+            if build.state == "queued":
+                self._finish(build, "cancelled")
         self._queue.put(None)
-        self._thread.join(10)
+        if self._thread.is_alive():
+            self._thread.join(10)
+        if self._store is not None:
+            with self._store_lock:
+                self._store.close()
+                self._store = None
+
+    def _save(self, build: Build) -> None:
+        """Keep the build's summary in the state store (its events stay in memory)."""
+        if self._store is None:
+            return
+        with self._store_lock:
+            self._store.save_daemon_build(build.seq, build.state, vars(build.request),
+                                          build.created, build.started, build.finished,
+                                          build.error, build.run_id)
 
     def _publish(self, build: Build, kind: str, data: dict[str, Any]) -> None:
         build.add(kind, data)
@@ -115,6 +175,7 @@ class BuildQueue:
     def _finish(self, build: Build, state: str) -> None:
         build.state = state
         build.finished = time.time()
+        self._save(build)
         self._publish(build, "build", {"id": build.id, "state": state})
         req = build.request
         what = " ".join(req.targets) or ("--all" if req.all else "--stale")
@@ -124,6 +185,7 @@ class BuildQueue:
             build.finished - (build.started or build.finished), f": {error}" if error else "")
 
     def _run(self) -> None:
+        self._recover_at_start()
         while True:
             build = self._queue.get()
             if build is None:
@@ -140,6 +202,46 @@ class BuildQueue:
                 build.error = {"message": f"internal error: {exc!r}", "hint": None}
                 self._finish(build, "error")
 
+    def _recover_at_start(self) -> None:
+        """Before the first build, clean up after builds whose process died (a killed daemon
+        or CLI). Only under the build lock: if a CLI builds without the daemon right now, it
+        owns its temporary files, and the cleaning waits for the first build here."""
+        from weir.build.lock import build_lock
+
+        log = logging.getLogger("weir.daemon")
+        snap = self.daemon.live.snapshot
+        if snap.project is None or snap.flow is None:
+            return  # the project cannot be read yet: the first build cleans up
+        ws = self.daemon.workspace(snap)
+        try:
+            with build_lock(ws.state_dir):
+                self._clean_up_after_dead_builds(ws)
+        except WeirError as exc:
+            log.info("not cleaning up after interrupted builds yet: %s", exc.message)
+        except Exception:  # noqa: BLE001 - a bug must not stop the queue
+            log.exception("cleaning up after interrupted builds failed")
+        finally:
+            ws.close()
+
+    def _clean_up_after_dead_builds(self, ws: Workspace) -> None:
+        """With the build lock held: mark the runs (and jobs) of builds whose process died
+        interrupted, and remove what was staged for any dataset of the Flow — temporary
+        files, objects and tables — so none outlives a killed build."""
+        log = logging.getLogger("weir.daemon")
+        self._recovered = True
+        for run_id in ws.state.mark_dead_runs_interrupted():
+            log.info("run %s was interrupted (its process died)", run_id)
+        by_connection: dict[str, list[tuple[str, str]]] = {}
+        for ds in ws.project.datasets.values():
+            if not ds.is_source:
+                by_connection.setdefault(ds.connection, []).append((ds.path, ds.format))
+        for conn, locs in by_connection.items():
+            try:
+                ws.backends[conn].cleanup_stale_many(locs)
+            except (WeirError, OSError) as exc:
+                log.warning("could not remove temporary data on connection '%s': %s", conn,
+                            exc)
+
     def _execute(self, build: Build) -> None:
         import os
 
@@ -152,6 +254,7 @@ class BuildQueue:
 
         build.state = "running"
         build.started = time.time()
+        self._save(build)
         snap = self.daemon.live.snapshot
         if snap.errors or snap.project is None or snap.flow is None:
             raise ProjectInvalid(snap.errors)
@@ -191,10 +294,13 @@ class BuildQueue:
                                              **outcome_json(outcome)})
 
             with build_lock(ws.state_dir):
+                if not self._recovered:
+                    self._clean_up_after_dead_builds(ws)
                 runner = Runner(ws, plan, state, req.jobs or os.cpu_count() or 1,
                                 req.fail_fast, listener, command=f"daemon build {build.id}",
                                 cancel=build.cancel)
                 build.run_id = runner.run_id
+                self._save(build)
                 try:
                     result = runner.run()
                 finally:
@@ -218,6 +324,12 @@ class BuildQueue:
             if len(build.events) <= start and build.state not in FINAL:
                 build.changed.wait(timeout)
             return build.events[start:], build.state in FINAL
+
+
+def _request(saved: dict[str, Any]) -> BuildRequest:
+    """A saved request, keeping only the fields a request has now."""
+    known = BuildRequest.__dataclass_fields__
+    return BuildRequest(**{k: v for k, v in saved.items() if k in known})
 
 
 def error_json(exc: WeirError) -> dict[str, Any]:

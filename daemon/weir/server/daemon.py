@@ -170,6 +170,7 @@ class Daemon:
         self.port = sock.getsockname()[1]
         watcher = Watcher(self.root, self.on_files)
         watcher.start()
+        self.builds.start()  # only now: the daemon lock says the saved builds are ours
         self._write_info(state_dir)
         log.info("weir daemon for %s on http://%s:%d (pid %d)", self.root, self.host, self.port,
                  self.pid)

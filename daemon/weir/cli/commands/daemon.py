@@ -43,9 +43,9 @@ def _root(args: argparse.Namespace) -> Path:
 
 
 def _alive(pid: int) -> bool:
-    from weir.build.state import _alive as alive
+    from weir.build.state import process_alive
 
-    return alive(pid)
+    return process_alive(pid)
 
 
 def _answers(info: dict[str, object]) -> bool:

@@ -67,7 +67,9 @@ def run(args: argparse.Namespace) -> int:
     if info["history"]:
         output.out("  recent builds:")
         for h in info["history"]:
-            when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(h["finished"] or 0))
+            # an interrupted job never finished: when it started is what is known
+            when = time.strftime("%Y-%m-%d %H:%M:%S",
+                                 time.localtime(h["finished"] or h["started"] or 0))
             unit = "file" if ds.is_folder else "row"  # a folder's "rows" are its files
             rows = output.count(h["rows"], unit) if h["rows"] is not None else ""
             commit = f"  at {h['commit'][:10]}{'+' if h['commit'].endswith('+') else ''}" \
