@@ -435,7 +435,12 @@ class PostgresBackend(SQLBackend):
                                    "timeout", "No route", "Name or service not known")):
             return self.problem(f"cannot reach {where}", _First(text),
                                 hint="check `host` and `port`, and that the server is running")
-        return self.problem("cannot connect", _First(text))
+        if "closed the connection unexpectedly" in text:
+            return self.problem(f"{where} hung up", _First(text),
+                                hint="check `host` and `port` point at a PostgreSQL server that "
+                                "accepts this client, and its log")
+        return self.problem("cannot connect", _First(text),
+                            hint=f"`weir connections test {self.name}` says what is reached")
 
     def sql_type(self, t: pa.DataType) -> str:
         return _decl_type(t)
