@@ -27,7 +27,7 @@ from weir.model.project import FORMATS, RecipeKind
 from weir.storage.locations import temp_path_for
 from weir.workspace import Snapshot, Workspace
 
-KEEP_VERSIONS = 3  # earlier outputs kept per dataset for instant restores
+KEEP_VERSIONS = 3  # outputs kept per dataset for instant restores (least recently used go)
 
 
 @dataclass
@@ -347,7 +347,8 @@ class Runner:
 
     def _keep(self, name: str, fp: str, final: Path, schema: list[list[Any]], rows: int) -> None:
         """Keep this output under its fingerprint (a hard link: no copy, no extra space until
-        the dataset is next rewritten), and forget the oldest beyond KEEP_VERSIONS."""
+        the dataset is next rewritten), and forget the least recently used beyond
+        KEEP_VERSIONS."""
         state = self.ws.state
         ext = FORMATS[self.project.datasets[name].format]
         kept = self.ws.state_dir / "cache" / "outputs" / name / f"{fp}.{ext}"
@@ -395,6 +396,7 @@ class Runner:
             comps = components_for(self.ws.flow, name, input_fps)
             self.ws.state.record_success(self.run_id, job.recipe, name, comps.fingerprint(name),
                                          comps, started, schema, n, None, status="restored")
+            self.ws.state.use_kept(name, fp)
             self.current[name] = comps.fingerprint(name)
             rows[name] = n
         return Outcome(job.recipe, job.outputs, "restored", time.time() - started, rows,
