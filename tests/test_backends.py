@@ -112,6 +112,29 @@ def test_check_reports_success(backend) -> None:
     assert b.check()
 
 
+@pytest.mark.parametrize("backend", ["filesystem", "s3"], indirect=True)
+def test_a_folder_lists_its_files_while_staged_and_once_committed(backend) -> None:
+    b, _, _ = backend
+    files = {"a.csv": b"x,y\n", "charts/b.png": b"png", "draft.weir-tmp-1.txt": b"mine"}
+    handle, staged = b.folder_staging("exports", "exports", "run1-ab")
+    for path, data in files.items():
+        with staged.open(path, "wb") as f:
+            f.write(data)
+    assert staged.list() == sorted(files)  # what the build counts as the folder's files
+    b.commit("exports", "folder", handle)
+    store = b.folder_store("exports", "exports", writable=False)
+    assert store.list() == sorted(files)
+    with store.open("charts/b.png") as f:
+        assert f.read() == b"png"
+    # A rebuild staged beside it is not part of it until committed.
+    handle, staged = b.folder_staging("exports", "exports", "run2-cd")
+    with staged.open("c.csv", "wb") as f:
+        f.write(b"z\n")
+    assert store.list() == sorted(files) and staged.list() == ["c.csv"]
+    b.commit("exports", "folder", handle)
+    assert store.list() == ["c.csv"]
+
+
 def test_postgres_wrong_password_unreachable_and_missing_secret(postgres, tmp_path: Path,
                                                                 monkeypatch) -> None:
     base = {"host": postgres.host, "port": postgres.port, "database": "postgres",

@@ -398,6 +398,9 @@ def test_managed_folder_on_s3(mixed: Path, s3_server) -> None:
             """})
     r = run_weir("build", "exported", cwd=mixed)
     assert r.code == 0, r.text
+    line = next(ln for ln in r.out.splitlines() if ln.startswith("✓ exports "))
+    assert "2 files" in line, r.out  # counted while staged, under the temporary prefix
+    assert "files:     2" in run_weir("show", "exports", cwd=mixed).out
     import weir
 
     assert weir.Folder("exports", project=mixed).list() == ["a.csv", "b.csv"]
