@@ -351,6 +351,34 @@ def test_sql_recipe_runs_inside_postgres_when_everything_is_there(mixed: Path, p
     assert "Traceback (most recent call last)" not in r.out
 
 
+def test_schema_and_show_read_a_postgres_source_from_the_catalogue(mixed: Path,
+                                                                    postgres) -> None:
+    with psycopg.connect(host=postgres.host, port=postgres.port, user=postgres.user,
+                         password=postgres.password, dbname="mixed", autocommit=True) as con:
+        con.execute("CREATE TABLE items (sku text NOT NULL, qty integer, price numeric(8, 2),"
+                    " added timestamptz, day date, ok boolean, tags jsonb)")  # and no rows
+    write_files(mixed, {"datasets/pg_items.yaml": "connection: warehouse\ntable: items\n",
+                        "datasets/pg_gone.yaml": "connection: warehouse\ntable: gone\n"})
+    columns = [["sku", "string", False], ["qty", "int32", True], ["price", "double", True],
+               ["added", "timestamp[us, tz=UTC]", True], ["day", "date32[day]", True],
+               ["ok", "bool", True], ["tags", "string", True]]
+    r = run_weir("schema", "pg_items", cwd=mixed)
+    assert r.code == 0, r.text
+    assert r.out.splitlines()[:3] == ["schema:", "  - {name: sku, type: string, nullable: false}",
+                                      "  - {name: qty, type: int32}"], r.out
+    assert json.loads(run_weir("show", "pg_items", "--json", cwd=mixed).out)["schema"] == columns
+    shown = run_weir("show", "pg_items", cwd=mixed).out
+    assert "schema (observed):" in shown and "sku    string  not null" in shown, shown
+    # The same columns as a recipe reading the table gets.
+    r = run_weir("schema", "pg_orders", cwd=mixed)
+    assert r.code == 0 and "{name: amount, type: double}" in r.out, r.text
+    r = run_weir("schema", "pg_gone", cwd=mixed)
+    assert r.code == 2 and "no table gone on connection 'warehouse'" in r.err, r.text
+    assert "Traceback" not in r.text
+    r = run_weir("schema", "pg_items", "--write", cwd=mixed)
+    assert r.code == 0 and "nullable: false" in (mixed / "datasets/pg_items.yaml").read_text()
+
+
 def test_positional_parameters() -> None:
     from weir.storage.sql_backends import positional_parameters
 

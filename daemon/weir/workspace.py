@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 from weir.build.state import DatasetRecord, StateStore
 from weir.errors import ProjectInvalid, ProjectNotFound, WeirError
@@ -128,6 +129,20 @@ class Workspace:
             and self.project.connections[self.project.datasets[n].connection].type == "filesystem"
             and os.path.exists(kept[(n, fp)]))
         return Snapshot(expected, components, statuses, records, restorable, problems)
+
+    def source_columns(self, name: str) -> list[list[Any]] | None:
+        """A source's columns as its data has them — a file's first rows, a table's
+        catalogue — as ``[name, type, nullable]``; None when the data cannot tell (no rows,
+        unreadable). A connection that cannot be used, or a missing table, is raised."""
+        ds = self.project.datasets[name]
+        try:
+            with self.backends.using(ds.connection) as backend:
+                schema = backend.sample_schema(ds.path, ds.format)
+        except WeirError:
+            raise
+        except Exception:  # noqa: BLE001 - unreadable data: the caller says so
+            return None
+        return None if schema is None else [[f.name, str(f.type), f.nullable] for f in schema]
 
     def located(self, connection: str, cause: WeirError) -> WeirError:
         """``cause`` said where the connection is defined (its file and line)."""

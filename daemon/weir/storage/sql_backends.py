@@ -93,6 +93,11 @@ class SQLBackend(Backend):
     def fetch(self, con: Any, query: str, params: Any = None) -> pa.Table:
         ...
 
+    @abstractmethod
+    def catalogue(self, con: Any, loc: str) -> dict[str, tuple[str, bool]]:
+        """The table's columns as the database declares them: ``name -> (type, nullable)``."""
+        ...
+
     # -- Backend ------------------------------------------------------------------------------
     def describe(self, loc: str) -> str:
         return f"{self.name}:{loc} ({self.type} table)"
@@ -110,6 +115,26 @@ class SQLBackend(Backend):
                             hint="build it, or fix the dataset's `table`")
         with self.connect() as con:
             return self.fetch(con, f"SELECT {cols} FROM {self.qualified(loc)}")
+
+    def sample_schema(self, loc: str, fmt: str) -> pa.Schema:
+        """The table's columns from the database itself, reading no rows (an empty table has
+        them too): the types a read gives (a query's description), the nullability the
+        catalogue declares."""
+        import pyarrow as pa
+
+        if not self.exists(loc, fmt):
+            raise DataError(f"no table {loc} on connection '{self.name}'",
+                            hint="create it, or fix the dataset's `table`")
+        with self.connect() as con:
+            typed = self.fetch(con, f"SELECT * FROM {self.qualified(loc)} LIMIT 0").schema
+            declared = self.catalogue(con, loc)
+        fields = []
+        for f in typed:
+            decl, nullable = declared.get(f.name, ("", True))
+            # A type only rows could tell (none here): the declared one, as a read would.
+            type_ = _arrow_for_decl(decl) if pa.types.is_null(f.type) else f.type
+            fields.append(pa.field(f.name, type_, nullable))
+        return pa.schema(fields)
 
     def stage(self, loc: str, fmt: str, data: Any, token: str) -> tuple[str, pa.Schema, int]:
         table = _arrow_table(data)
@@ -257,6 +282,11 @@ class SQLiteBackend(_FileDatabase):
         cur.execute("SELECT name FROM sqlite_master WHERE type='table'")
         return [r[0] for r in cur.fetchall()]
 
+    def catalogue(self, con: Any, loc: str) -> dict[str, tuple[str, bool]]:
+        cur = con.cursor()
+        cur.execute(f"PRAGMA table_info({_quote(_split(loc)[1])})")
+        return {r[1]: (str(r[2] or ""), not r[3]) for r in cur.fetchall()}
+
     def insert(self, con: Any, qualified: str, table: pa.Table) -> None:
         marks = ", ".join("?" for _ in table.schema)
         rows = [tuple(_sqlite_value(v) for v in row.values()) for row in table.to_pylist()]
@@ -363,6 +393,13 @@ class DuckDBBackend(_FileDatabase):
         cur.execute("SELECT table_name FROM information_schema.tables WHERE table_schema = ?",
                     [schema or "main"])
         return [r[0] for r in cur.fetchall()]
+
+    def catalogue(self, con: Any, loc: str) -> dict[str, tuple[str, bool]]:
+        schema, table = _split(loc)
+        rows = con.con.execute("SELECT column_name, data_type, is_nullable FROM "
+                               "information_schema.columns WHERE table_schema = ? AND "
+                               "table_name = ?", [schema or "main", table]).fetchall()
+        return {r[0]: (str(r[1]), r[2] == "YES") for r in rows}
 
     def insert(self, con: Any, qualified: str, table: pa.Table) -> None:
         con.con.register("weir_incoming", table)
@@ -484,6 +521,14 @@ class PostgresBackend(SQLBackend):
         cur.execute("SELECT table_name FROM information_schema.tables WHERE table_schema = %s",
                     (schema or "public",))
         return [r[0] for r in cur.fetchall()]
+
+    def catalogue(self, con: Any, loc: str) -> dict[str, tuple[str, bool]]:
+        schema, table = _split(loc)
+        with con.cursor() as cur:
+            cur.execute("SELECT column_name, data_type, is_nullable FROM "
+                        "information_schema.columns WHERE table_schema = %s AND "
+                        "table_name = %s", (schema or self.default_schema(), table))
+            return {r[0]: (str(r[1]), r[2] == "YES") for r in cur.fetchall()}
 
     def insert(self, con: Any, qualified: str, table: pa.Table) -> None:
         names = ", ".join(_quote(n) for n in table.schema.names)
