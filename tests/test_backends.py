@@ -135,6 +135,26 @@ def test_a_folder_lists_its_files_while_staged_and_once_committed(backend) -> No
     assert store.list() == ["c.csv"]
 
 
+@pytest.mark.parametrize("kind", ["sqlite", "duckdb"])
+def test_a_database_file_is_created_by_a_write_only(kind: str, tmp_path: Path) -> None:
+    b = backend_for(tmp_path, "db", kind, {"path": f"marts.{kind}"})
+    path = tmp_path / f"marts.{kind}"
+    assert b.check() == f"{path} does not exist yet; weir creates it at the first build"
+    assert not b.exists("orders", "table") and b.version("orders", "table", None) == (None, None)
+    b.cleanup_stale("orders", "table")
+    b.drop("orders", "table")
+    assert not path.exists()
+    write(b, "orders", "table", table(2), "t1")
+    assert path.exists() and b.check() == f"opened {path}"
+    assert b.sample_schema("orders", "table").names == table(2).schema.names
+    path.write_bytes(b"not a database, just some bytes " * 100)
+    with pytest.raises(ConnectionProblem, match=f"cannot (read|open) {path}"):
+        b.check()
+    missing = backend_for(tmp_path, "db", kind, {"path": "no/such/dir/marts.db"})
+    with pytest.raises(ConnectionProblem, match="the directory of .* does not exist"):
+        missing.check()
+
+
 def test_postgres_wrong_password_unreachable_and_missing_secret(postgres, tmp_path: Path,
                                                                 monkeypatch) -> None:
     base = {"host": postgres.host, "port": postgres.port, "database": "postgres",

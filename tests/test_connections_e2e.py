@@ -83,9 +83,17 @@ def test_flow_across_postgres_s3_sqlite_duckdb(mixed: Path, postgres, s3_server)
     r = run_weir("connections", "test", cwd=mixed)
     assert r.code == 0, r.text
     assert "connected to 127.0.0.1" in r.out and "listed bucket lake" in r.out
+    # Testing and looking create no database file: the first build does.
+    assert f"{mixed / 'marts.sqlite'} does not exist yet; weir creates it" in r.out, r.out
+    assert f"{mixed / 'marts.duckdb'} does not exist yet; weir creates it" in r.out, r.out
+    assert run_weir("status", cwd=mixed).code == 0
+    assert not (mixed / "marts.sqlite").exists() and not (mixed / "marts.duckdb").exists()
     r = run_weir("build", "--all", cwd=mixed)
     assert r.code == 0, r.text
     assert "3 built" in r.out
+    r = run_weir("connections", "test", "lite", "duck", cwd=mixed)
+    assert r.code == 0 and f"opened {mixed / 'marts.sqlite'}" in r.out, r.text
+    assert f"opened {mixed / 'marts.duckdb'}" in r.out, r.text
 
     import s3fs
     fs = s3fs.S3FileSystem(key="testing", secret="x",

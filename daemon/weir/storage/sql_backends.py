@@ -9,6 +9,7 @@ types (integers, floating point, strings, booleans, dates, timestamps).
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 from abc import abstractmethod
 import time
@@ -243,13 +244,49 @@ def _arrow_for_decl(decl: str) -> pa.DataType:
 
 
 class _FileDatabase(SQLBackend):
-    """A database in one local file (`path`, relative to the project or absolute)."""
+    """A database in one local file (`path`, relative to the project or absolute).
+
+    Opening a file that does not exist creates it, so only writes open one that way: asking
+    whether a table is there, testing the connection or cleaning up leave no empty database
+    behind (in the project, where git would see it)."""
 
     def path(self) -> str:
         from pathlib import Path
 
         p = Path(str(self.params["path"])).expanduser()
         return str(p if p.is_absolute() else self.project_root / p)
+
+    def created(self) -> bool:
+        return os.path.exists(self.path())
+
+    def exists(self, loc: str, fmt: str) -> bool:
+        return self.created() and super().exists(loc, fmt)
+
+    def cleanup_stale(self, loc: str, fmt: str) -> None:
+        if self.created():
+            super().cleanup_stale(loc, fmt)
+
+    def drop(self, loc: str, fmt: str) -> None:
+        if self.created():
+            super().drop(loc, fmt)
+
+    def check(self) -> str:
+        path = self.path()
+        if os.path.exists(path):
+            self.open_read_only()
+            return self.reached()
+        directory = os.path.dirname(path)
+        if not os.path.isdir(directory):
+            raise ConnectionProblem(f"connection '{self.name}': the directory of {path} does "
+                                    "not exist", hint="create it, or fix `path`")
+        if not os.access(directory, os.W_OK):
+            raise ConnectionProblem(f"connection '{self.name}': {directory} is not writable by "
+                                    f"this user, so {os.path.basename(path)} cannot be created")
+        return f"{path} does not exist yet; weir creates it at the first build"
+
+    @abstractmethod
+    def open_read_only(self) -> None:
+        """Open the file without writing to it and run a query: it is a database we can read."""
 
     def reached(self) -> str:
         return f"opened {self.path()}"
@@ -271,6 +308,20 @@ class SQLiteBackend(_FileDatabase):
             yield _AutoCommitSQLite(con)
         finally:
             con.close()
+
+    def open_read_only(self) -> None:
+        import sqlite3
+        from pathlib import Path
+
+        try:
+            con = sqlite3.connect(f"{Path(self.path()).as_uri()}?mode=ro", uri=True, timeout=30)
+            try:
+                con.execute("SELECT count(*) FROM sqlite_master").fetchone()
+            finally:
+                con.close()
+        except sqlite3.Error as exc:
+            raise self.problem(f"cannot read {self.path()}", exc,
+                               hint="is it an SQLite database? check `path`") from None
 
     def begin(self, cur: Any) -> None:
         cur.execute("BEGIN IMMEDIATE")
@@ -367,19 +418,35 @@ class DuckDBBackend(_FileDatabase):
 
     @contextmanager
     def connect(self) -> Iterator[Any]:
+        con = self._open(read_only=False)
+        try:
+            yield _DuckDBConnection(con)
+        finally:
+            con.close()
+
+    def _open(self, read_only: bool) -> Any:
         import duckdb
 
         deadline = time.monotonic() + 60
         while True:
             try:
-                con = duckdb.connect(self.path())
-                break
+                return duckdb.connect(self.path(), read_only=read_only)
             except duckdb.IOException as exc:
                 if "lock" not in str(exc).lower() or time.monotonic() > deadline:
                     raise self.problem(f"cannot open {self.path()}", exc) from None
                 time.sleep(0.05)
+            except duckdb.Error as exc:
+                raise self.problem(f"cannot open {self.path()}", exc,
+                                   hint="is it a DuckDB database? check `path`") from None
+
+    def open_read_only(self) -> None:
+        import duckdb
+
+        con = self._open(read_only=True)
         try:
-            yield _DuckDBConnection(con)
+            con.execute("SELECT 1").fetchone()
+        except duckdb.Error as exc:
+            raise self.problem(f"cannot read {self.path()}", exc) from None
         finally:
             con.close()
 
