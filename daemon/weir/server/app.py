@@ -114,7 +114,7 @@ class Guard:
             size += len(chunks[-1])
             if size > MAX_BODY:
                 await JSONResponse({"detail": f"the request body is larger than "
-                                    f"{MAX_BODY // 1024} KiB"}, 413)(scope, receive, send)
+                                    f"{MAX_BODY / (1 << 20):g} MiB"}, 413)(scope, receive, send)
                 return
             if not message.get("more_body", False):
                 break
