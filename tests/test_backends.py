@@ -112,6 +112,49 @@ def test_check_reports_success(backend) -> None:
     assert b.check()
 
 
+@pytest.mark.parametrize("backend", ["filesystem", "s3"], indirect=True)
+def test_a_folder_lists_its_files_while_staged_and_once_committed(backend) -> None:
+    b, _, _ = backend
+    files = {"a.csv": b"x,y\n", "charts/b.png": b"png", "draft.weir-tmp-1.txt": b"mine"}
+    handle, staged = b.folder_staging("exports", "exports", "run1-ab")
+    for path, data in files.items():
+        with staged.open(path, "wb") as f:
+            f.write(data)
+    assert staged.list() == sorted(files)  # what the build counts as the folder's files
+    b.commit("exports", "folder", handle)
+    store = b.folder_store("exports", "exports", writable=False)
+    assert store.list() == sorted(files)
+    with store.open("charts/b.png") as f:
+        assert f.read() == b"png"
+    # A rebuild staged beside it is not part of it until committed.
+    handle, staged = b.folder_staging("exports", "exports", "run2-cd")
+    with staged.open("c.csv", "wb") as f:
+        f.write(b"z\n")
+    assert store.list() == sorted(files) and staged.list() == ["c.csv"]
+    b.commit("exports", "folder", handle)
+    assert store.list() == ["c.csv"]
+
+
+@pytest.mark.parametrize("kind", ["sqlite", "duckdb"])
+def test_a_database_file_is_created_by_a_write_only(kind: str, tmp_path: Path) -> None:
+    b = backend_for(tmp_path, "db", kind, {"path": f"marts.{kind}"})
+    path = tmp_path / f"marts.{kind}"
+    assert b.check() == f"{path} does not exist yet; weir creates it at the first build"
+    assert not b.exists("orders", "table") and b.version("orders", "table", None) == (None, None)
+    b.cleanup_stale("orders", "table")
+    b.drop("orders", "table")
+    assert not path.exists()
+    write(b, "orders", "table", table(2), "t1")
+    assert path.exists() and b.check() == f"opened {path}"
+    assert b.sample_schema("orders", "table").names == table(2).schema.names
+    path.write_bytes(b"not a database, just some bytes " * 100)
+    with pytest.raises(ConnectionProblem, match=f"cannot (read|open) {path}"):
+        b.check()
+    missing = backend_for(tmp_path, "db", kind, {"path": "no/such/dir/marts.db"})
+    with pytest.raises(ConnectionProblem, match="the directory of .* does not exist"):
+        missing.check()
+
+
 def test_postgres_wrong_password_unreachable_and_missing_secret(postgres, tmp_path: Path,
                                                                 monkeypatch) -> None:
     base = {"host": postgres.host, "port": postgres.port, "database": "postgres",

@@ -298,6 +298,26 @@ def test_reverting_an_edit_and_switching_branches_restore(small_project: Path) -
     assert built(small_project, "--all") == {"per_customer": "restored"}
 
 
+def test_kept_outputs_go_least_recently_used_first(small_project: Path) -> None:
+    sql = small_project / "recipes/per_customer.sql"
+    original = sql.read_text()
+
+    def use(aggregate: str) -> str:
+        sql.write_text(original.replace("sum(amount)", f"{aggregate}(amount)"))
+        return built(small_project, "per_customer")["per_customer"]
+
+    assert built(small_project, "--all")["per_customer"] == "built"  # sum: kept
+    assert use("avg") == "built"
+    assert use("sum") == "restored"  # sum is used again: the most recently used now
+    assert use("max") == "built"  # three kept: sum, avg, max
+    assert use("min") == "built"  # one must go: avg, used longest ago — not sum, made first
+    kept = small_project / ".weir/cache/outputs/per_customer"
+    assert len(list(kept.iterdir())) == 3
+    assert use("sum") == "restored"
+    assert use("max") == "restored" and use("min") == "restored"
+    assert use("avg") == "built"  # it was the one evicted
+
+
 def test_project_found_from_subdirectory_and_with_project_flag(small_project: Path,
                                                                tmp_path: Path) -> None:
     r = run_weir("status", cwd=small_project / "recipes")

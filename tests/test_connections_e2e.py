@@ -83,9 +83,17 @@ def test_flow_across_postgres_s3_sqlite_duckdb(mixed: Path, postgres, s3_server)
     r = run_weir("connections", "test", cwd=mixed)
     assert r.code == 0, r.text
     assert "connected to 127.0.0.1" in r.out and "listed bucket lake" in r.out
+    # Testing and looking create no database file: the first build does.
+    assert f"{mixed / 'marts.sqlite'} does not exist yet; weir creates it" in r.out, r.out
+    assert f"{mixed / 'marts.duckdb'} does not exist yet; weir creates it" in r.out, r.out
+    assert run_weir("status", cwd=mixed).code == 0
+    assert not (mixed / "marts.sqlite").exists() and not (mixed / "marts.duckdb").exists()
     r = run_weir("build", "--all", cwd=mixed)
     assert r.code == 0, r.text
     assert "3 built" in r.out
+    r = run_weir("connections", "test", "lite", "duck", cwd=mixed)
+    assert r.code == 0 and f"opened {mixed / 'marts.sqlite'}" in r.out, r.text
+    assert f"opened {mixed / 'marts.duckdb'}" in r.out, r.text
 
     import s3fs
     fs = s3fs.S3FileSystem(key="testing", secret="x",
@@ -175,6 +183,124 @@ def test_a_missing_credential_only_stops_what_uses_it(make_project) -> None:
     assert "Traceback" not in r.text
 
 
+PG_DOWN = {
+    "datasets/pg_orders.yaml": "connection: warehouse\ntable: orders\n",
+    "datasets/pg_totals.yaml": "connection: warehouse\n",  # an output on the connection
+    "recipes/pg.py": """
+        from weir import recipe
+
+
+        @recipe
+        def pg_copy(pg_orders):
+            return pg_orders
+
+
+        @recipe
+        def pg_summary(pg_copy):
+            return pg_copy
+
+
+        @recipe
+        def pg_totals(orders_clean):
+            return orders_clean
+        """,
+}
+
+
+def pg_down_project(make_project, port: int) -> Path:
+    from conftest import SMALL
+
+    return make_project({**SMALL, **PG_DOWN, "connections.yaml": SMALL["connections.yaml"] + f"""
+          warehouse:
+            type: postgresql
+            host: 127.0.0.1
+            port: {port}
+            database: shop
+            user: weir
+        """}, name="pgdown")
+
+
+def test_an_unreachable_postgres_only_fails_what_uses_it(make_project) -> None:
+    from servers import free_port
+
+    port = free_port()  # nothing listens there: connections are refused
+    root = pg_down_project(make_project, port)
+    cause = f"connections.yaml:6: connection 'warehouse': cannot reach 127.0.0.1:{port}"
+    r = run_weir("build", "--all", "--json", cwd=root)
+    assert r.code == 1, r.text
+    assert "Traceback" not in r.text
+    result = {d["name"]: d for d in json.loads(r.out)["datasets"]}
+    assert {n: d["status"] for n, d in result.items()} == {
+        "orders_clean": "built", "customers": "built", "per_customer": "built",
+        "pg_copy": "failed", "pg_totals": "failed", "pg_summary": "skipped"}
+    for name in ("pg_copy", "pg_totals"):
+        assert result[name]["error"].startswith(cause), result[name]
+        assert "check `host` and `port`" in result[name]["error"]
+    assert result["pg_summary"]["error"] == "skipped: upstream pg_copy did not build"
+    assert (root / "data/small/per_customer.parquet").exists()
+
+    r = run_weir("build", "--all", cwd=root)  # as a person reads it
+    assert r.code == 1 and "3 failed" not in r.out and "2 failed, 1 skipped" in r.out, r.out
+    assert cause in r.out and "hint: check `host` and `port`" in r.out
+    assert "Traceback" not in r.text
+
+    r = run_weir("status", "--json", cwd=root)
+    assert r.code == 0, r.text
+    status = {d["name"]: d for d in json.loads(r.out)["datasets"]}
+    assert all(status[n]["status"] == "up to date"
+               for n in ("orders_clean", "customers", "per_customer"))
+    assert status["pg_orders"]["reasons"][0].startswith(f"cannot reach its data ({cause}")
+
+    # Naming only what needs the connection stops at once with its error, as before.
+    r = run_weir("build", "pg_summary", cwd=root)
+    assert r.code == 2 and r.err.startswith(f"error: {cause}"), r.err
+    r = run_weir("plan", "--all", cwd=root)
+    assert r.code == 0 and "Nothing to do" not in r.out, r.text
+    assert f"pg_copy, pg_totals, pg_summary: cannot be built now ({cause}" in r.out, r.out
+
+    # The same through the daemon, with everything else up to date by now.
+    assert run_weir("daemon", "start", cwd=root).code == 0
+    try:
+        r = run_weir("build", "--all", cwd=root)
+        assert r.code == 1, r.text
+        assert "3 datasets cannot be built now; nothing else to do" in r.out, r.out
+        assert cause in r.out and "2 failed, 1 skipped" in r.out, r.out
+    finally:
+        run_weir("daemon", "stop", cwd=root)
+
+
+def test_an_unanswering_postgres_is_tried_once_per_build(make_project) -> None:
+    """A server that accepts and hangs up: every connection attempt is counted."""
+    import socket
+    import threading
+
+    listener = socket.create_server(("127.0.0.1", 0))
+    attempts = 0
+
+    def accept() -> None:
+        nonlocal attempts
+        while True:
+            try:
+                conn, _ = listener.accept()
+            except OSError:
+                return
+            attempts += 1
+            conn.close()
+
+    threading.Thread(target=accept, daemon=True).start()
+    root = pg_down_project(make_project, listener.getsockname()[1])
+    try:
+        r = run_weir("build", "--all", "--json", cwd=root)
+        assert r.code == 1, r.text
+        pg_copy = {d["name"]: d for d in json.loads(r.out)["datasets"]}["pg_copy"]
+        assert pg_copy["status"] == "failed"
+        assert f"127.0.0.1:{listener.getsockname()[1]} hung up" in pg_copy["error"]
+        assert "hint: check `host` and `port`" in pg_copy["error"]
+        assert attempts == 1, attempts  # not once per dataset on the connection (3 here)
+    finally:
+        listener.close()
+
+
 def test_machine_file_overrides_the_project(mixed: Path, tmp_path: Path, monkeypatch) -> None:
     machine = tmp_path / "machine.yaml"
     machine.write_text("connections:\n  lite:\n    path: elsewhere.sqlite\n")
@@ -233,6 +359,34 @@ def test_sql_recipe_runs_inside_postgres_when_everything_is_there(mixed: Path, p
     assert "Traceback (most recent call last)" not in r.out
 
 
+def test_schema_and_show_read_a_postgres_source_from_the_catalogue(mixed: Path,
+                                                                    postgres) -> None:
+    with psycopg.connect(host=postgres.host, port=postgres.port, user=postgres.user,
+                         password=postgres.password, dbname="mixed", autocommit=True) as con:
+        con.execute("CREATE TABLE items (sku text NOT NULL, qty integer, price numeric(8, 2),"
+                    " added timestamptz, day date, ok boolean, tags jsonb)")  # and no rows
+    write_files(mixed, {"datasets/pg_items.yaml": "connection: warehouse\ntable: items\n",
+                        "datasets/pg_gone.yaml": "connection: warehouse\ntable: gone\n"})
+    columns = [["sku", "string", False], ["qty", "int32", True], ["price", "double", True],
+               ["added", "timestamp[us, tz=UTC]", True], ["day", "date32[day]", True],
+               ["ok", "bool", True], ["tags", "string", True]]
+    r = run_weir("schema", "pg_items", cwd=mixed)
+    assert r.code == 0, r.text
+    assert r.out.splitlines()[:3] == ["schema:", "  - {name: sku, type: string, nullable: false}",
+                                      "  - {name: qty, type: int32}"], r.out
+    assert json.loads(run_weir("show", "pg_items", "--json", cwd=mixed).out)["schema"] == columns
+    shown = run_weir("show", "pg_items", cwd=mixed).out
+    assert "schema (observed):" in shown and "sku    string  not null" in shown, shown
+    # The same columns as a recipe reading the table gets.
+    r = run_weir("schema", "pg_orders", cwd=mixed)
+    assert r.code == 0 and "{name: amount, type: double}" in r.out, r.text
+    r = run_weir("schema", "pg_gone", cwd=mixed)
+    assert r.code == 2 and "no table gone on connection 'warehouse'" in r.err, r.text
+    assert "Traceback" not in r.text
+    r = run_weir("schema", "pg_items", "--write", cwd=mixed)
+    assert r.code == 0 and "nullable: false" in (mixed / "datasets/pg_items.yaml").read_text()
+
+
 def test_positional_parameters() -> None:
     from weir.storage.sql_backends import positional_parameters
 
@@ -280,6 +434,9 @@ def test_managed_folder_on_s3(mixed: Path, s3_server) -> None:
             """})
     r = run_weir("build", "exported", cwd=mixed)
     assert r.code == 0, r.text
+    line = next(ln for ln in r.out.splitlines() if ln.startswith("✓ exports "))
+    assert "2 files" in line, r.out  # counted while staged, under the temporary prefix
+    assert "files:     2" in run_weir("show", "exports", cwd=mixed).out
     import weir
 
     assert weir.Folder("exports", project=mixed).list() == ["a.csv", "b.csv"]

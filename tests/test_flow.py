@@ -107,6 +107,48 @@ def test_only_force_missing_downstream(tmp_path: Path) -> None:
         ["c", "d"]
 
 
+def test_what_needs_unavailable_storage_is_blocked_and_the_rest_planned(tmp_path: Path) -> None:
+    flow = flow_of(tmp_path, GRAPH)
+    # s2 cannot be read (its connection is down; with no data to tell, it looks missing).
+    st = {**statuses(flow, a=State.STALE, b=State.STALE, c=State.STALE, d=State.STALE),
+          "s2": Status(State.SOURCE, ("data missing",), False)}
+    for mode, built in ((Mode.REQUIRED, ["a", "b"]), (Mode.FORCE, ["a", "b"]),
+                        (Mode.MISSING, ["b"])):  # a has (stale) data: missing leaves it
+        plan = plan_build(flow, st, ["b", "d"], mode, unavailable={"s2"})
+        assert planned(plan) == built, mode
+        assert plan.blocked == ("c", "d"), mode
+    plan = plan_build(flow, st, ["a"], Mode.DOWNSTREAM, unavailable={"s2"})
+    assert planned(plan) == ["a", "b"] and plan.blocked == ("c", "d")
+    plan = plan_build(flow, st, ["c"], Mode.ONLY, unavailable={"s2"})
+    assert planned(plan) == [] and plan.blocked == ("c",) and plan.up_to_date == ()
+    # An output whose storage is down blocks what reads it, not what it reads; a blocked
+    # target is left out whole (its upstream is built only for another target).
+    st_all = statuses(flow, a=State.STALE, b=State.STALE, c=State.STALE, d=State.STALE)
+    plan = plan_build(flow, st_all, ["d"], unavailable={"b"})
+    assert planned(plan) == [] and plan.blocked == ("b", "d") and plan.up_to_date == ()
+    for mode in (Mode.REQUIRED, Mode.FORCE):
+        plan = plan_build(flow, st_all, ["c", "d"], mode, unavailable={"b"})
+        assert planned(plan) == ["a", "c"] and plan.blocked == ("b", "d"), mode
+    # Without the cut, the missing source stops the whole plan, as it always did.
+    with pytest.raises(PlanError, match="source 's2' has no data"):
+        plan_build(flow, st, ["b", "d"])
+
+
+def test_a_recipe_with_an_unavailable_output_blocks_its_siblings(tmp_path: Path) -> None:
+    write_files(tmp_path, {
+        "weir.yaml": "name: t\n", "datasets/s.yaml": "path: s.csv\n",
+        "recipes/two.py": "from weir import recipe\n\n\n@recipe(outputs=['x', 'y'])\n"
+                          "def two(s):\n    return s, s\n\n\n@recipe\ndef z(x):\n"
+                          "    return x\n\n\n@recipe\ndef w(s):\n    return s\n"})
+    project, diags = load_project(tmp_path)
+    assert project is not None and diags == [], diags
+    flow, _ = build_flow(project)
+    assert flow is not None
+    st = statuses(flow, x=State.STALE, y=State.STALE, z=State.STALE, w=State.STALE)
+    plan = plan_build(flow, st, ["z", "y", "w"], unavailable={"y"})
+    assert planned(plan) == ["w"] and set(plan.blocked) == {"x", "y", "z"}
+
+
 def test_only_refuses_when_an_input_has_no_data(tmp_path: Path) -> None:
     flow = flow_of(tmp_path, GRAPH)
     with pytest.raises(PlanError, match="'b' reads 'a', which has no data"):

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 from weir.build.state import DatasetRecord, StateStore
 from weir.errors import ProjectInvalid, ProjectNotFound, WeirError
@@ -112,7 +113,8 @@ class Workspace:
                 present[name] = False  # invalid: its unknown connection is in the diagnostics
                 continue
             try:
-                present[name] = self.backends[ds.connection].exists(ds.path, ds.format)
+                with self.backends.using(ds.connection) as backend:
+                    present[name] = backend.exists(ds.path, ds.format)
             except WeirError as exc:
                 unreachable.setdefault(name, exc)
                 present[name] = False
@@ -120,8 +122,7 @@ class Workspace:
                                   {n: r.stored() for n, r in records.items()}, present)
         problems: dict[str, WeirError] = {}
         for name, cause in unreachable.items():  # said once, where the connection is defined
-            conn = self.project.connections[self.project.datasets[name].connection]
-            problems[name] = WeirError(f"{conn.location}: {cause.message}", hint=cause.hint)
+            problems[name] = self.located(self.project.datasets[name].connection, cause)
             statuses[name] = replace(statuses[name], reasons=(
                 f"cannot reach its data ({problems[name].message})",))
         kept = state.kept_paths()
@@ -131,6 +132,25 @@ class Workspace:
             and self.project.connections[self.project.datasets[n].connection].type == "filesystem"
             and os.path.exists(kept[(n, fp)]))
         return Snapshot(expected, components, statuses, records, restorable, problems)
+
+    def source_columns(self, name: str) -> list[list[Any]] | None:
+        """A source's columns as its data has them — a file's first rows, a table's
+        catalogue — as ``[name, type, nullable]``; None when the data cannot tell (no rows,
+        unreadable). A connection that cannot be used, or a missing table, is raised."""
+        ds = self.project.datasets[name]
+        try:
+            with self.backends.using(ds.connection) as backend:
+                schema = backend.sample_schema(ds.path, ds.format)
+        except WeirError:
+            raise
+        except Exception:  # noqa: BLE001 - unreadable data: the caller says so
+            return None
+        return None if schema is None else [[f.name, str(f.type), f.nullable] for f in schema]
+
+    def located(self, connection: str, cause: WeirError) -> WeirError:
+        """``cause`` said where the connection is defined (its file and line)."""
+        conn = self.project.connections[connection]
+        return WeirError(f"{conn.location}: {cause.message}", hint=cause.hint)
 
     def resolve_targets(self, selectors: list[str], all_: bool = False,
                         stale_only: bool = False, snapshot: Snapshot | None = None) -> list[str]:
@@ -149,12 +169,43 @@ class Workspace:
         return list(dict.fromkeys(targets))
 
     def plan(self, targets: list[str], mode: Mode, snapshot: Snapshot) -> BuildPlan:
-        """The plan; first, if the targets or anything upstream of them live on a connection
-        that cannot be used, that connection's own error (with its file and line)."""
-        blocked = sorted({*targets, *self.flow.ancestors(targets)} & snapshot.problems.keys())
-        if blocked:
-            raise snapshot.problems[blocked[0]]
-        return plan_build(self.flow, snapshot.statuses, targets, mode, snapshot.restorable)
+        """The plan. What needs a connection that cannot be used is left out of its jobs and
+        listed as blocked, with a note giving the connection's error, so the rest of the Flow
+        still builds; when *everything* asked for needs it, that connection's own error (with
+        its file and line) is raised instead, as there is nothing to build."""
+        plan = plan_build(self.flow, snapshot.statuses, targets, mode, snapshot.restorable,
+                          unavailable=snapshot.problems.keys())
+        if not plan.blocked and not (set(targets) & snapshot.problems.keys()):
+            return plan
+        if not plan.jobs and not plan.up_to_date:
+            raise self.cause(plan.blocked[0] if plan.blocked else sorted(
+                set(targets) & snapshot.problems.keys())[0], snapshot)
+        by_cause: dict[str, list[str]] = {}
+        for name in plan.blocked:
+            by_cause.setdefault(self.cause(name, snapshot).message, []).append(name)
+        notes = [f"{', '.join(names)}: cannot be built now ({cause})"
+                 for cause, names in by_cause.items()]
+        return replace(plan, notes=(*plan.notes, *notes))
+
+    def cause(self, name: str, snapshot: Snapshot) -> WeirError:
+        """Why ``name`` cannot be built now: the error of the first dataset, in Flow order,
+        whose storage cannot be used and that it needs (itself, an input upstream, or a
+        sibling output of its recipe and what that needs)."""
+        if name in snapshot.problems:
+            return snapshot.problems[name]
+        seen: set[str] = set()
+        todo = [name]
+        while todo:
+            n = todo.pop()
+            if n in seen:
+                continue
+            seen.add(n)
+            todo.extend(self.flow.upstream[n])
+            recipe = self.project.datasets[n].recipe
+            if recipe is not None:
+                todo.extend(self.project.recipes[recipe].outputs)
+        first = next(n for n in self.flow.order if n in seen and n in snapshot.problems)
+        return snapshot.problems[first]
 
 
 def machine_connections_path() -> Path:

@@ -101,6 +101,8 @@ export interface Plan {
   up_to_date: string[];
   jobs: PlanJob[];
   notes: string[];
+  /** Datasets that need a connection that cannot be used now (reported failed by the build). */
+  blocked?: string[];
 }
 
 /** A `job` event: a recipe (`recipe` is its id, "recipes/clean.py:customers") started or finished. */

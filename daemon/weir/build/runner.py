@@ -27,7 +27,7 @@ from weir.model.project import FORMATS, RecipeKind
 from weir.storage.locations import temp_path_for
 from weir.workspace import Snapshot, Workspace
 
-KEEP_VERSIONS = 3  # earlier outputs kept per dataset for instant restores
+KEEP_VERSIONS = 3  # outputs kept per dataset for instant restores (least recently used go)
 
 
 @dataclass
@@ -138,6 +138,7 @@ class Runner:
             else:
                 self._skip_downstream(recipe, jobs, dependants, waiting, outcomes)
 
+        blocked = self._blocked()
         try:
             by_connection: dict[str, list[tuple[str, str]]] = {}
             for job in self.plan.jobs:
@@ -145,12 +146,20 @@ class Runner:
                     ds = self.project.datasets[out]
                     by_connection.setdefault(ds.connection, []).append((ds.path, ds.format))
             for conn, locs in by_connection.items():
-                self.ws.backends[conn].cleanup_stale_many(locs)
+                try:
+                    with self.ws.backends.using(conn) as backend:
+                        backend.cleanup_stale_many(locs)
+                except WeirError:
+                    pass  # remembered as down: the jobs that need it fail with its error
             while waiting or running:
                 ready = [] if stopping else [r for r in ready_queue if r in waiting]
                 ready_queue.clear()
                 for recipe in ready:
                     job = jobs[recipe]
+                    down = self._down(job)
+                    if down is not None:
+                        finish(recipe, self._unusable(job, down))
+                        continue
                     if job.action is Action.RESTORE:
                         finish(recipe, self._restore(job))
                         continue
@@ -211,6 +220,7 @@ class Runner:
             outcomes.setdefault(recipe, Outcome(recipe, jobs[recipe].outputs, "skipped",
                                                 error="not started"))
         ordered = [outcomes[j.recipe] for j in self.plan.jobs if j.recipe in outcomes]
+        ordered += blocked.values()
         build = BuildResult(self.run_id, ordered, interrupted or cancelled,
                             time.perf_counter() - started, cancelled)
         state.finish_run(self.run_id, "cancelled" if cancelled else "interrupted"
@@ -218,6 +228,50 @@ class Runner:
         return build
 
     # -- helpers ----------------------------------------------------------------------------
+    def _blocked(self) -> dict[str, Outcome]:
+        """Outcomes for what the plan could not include (it needs a connection that cannot be
+        used): failed with the connection's error where the recipe reads or writes there,
+        skipped below that — as if those recipes had run and failed."""
+        blocked = set(self.plan.blocked)
+        outcomes: dict[str, Outcome] = {}
+        for name in self.plan.blocked:
+            recipe_id = self.project.datasets[name].recipe
+            assert recipe_id is not None
+            if recipe_id in outcomes:
+                continue
+            recipe = self.project.recipes[recipe_id]
+            outputs = tuple(o for o in recipe.outputs if o in blocked)
+            touched = [d for d in (*recipe.outputs, *recipe.input_names)
+                       if d in self.snapshot.problems]
+            if touched:
+                outcome = self._unusable(Job(recipe_id, outputs, {}, Action.RUN, ()),
+                                         self.snapshot.problems[touched[0]])
+            else:
+                upstream = next(i for i in recipe.input_names if i in blocked)
+                outcome = Outcome(recipe_id, outputs, "skipped",
+                                  error=f"skipped: upstream {upstream} did not build")
+                for out in outputs:
+                    self.ws.state.record_failure(self.run_id, recipe_id, out, None,
+                                                 outcome.error or "", None, status="skipped")
+            self.listener("finish", outcome)
+            outcomes[recipe_id] = outcome
+        return outcomes
+
+    def _down(self, job: Job) -> WeirError | None:
+        """The error of a connection the job needs that failed since planning, if any."""
+        recipe = self.project.recipes[job.recipe]
+        for name in (*recipe.outputs, *recipe.input_names):
+            conn = self.project.datasets[name].connection
+            if conn in self.ws.backends.down:
+                return self.ws.located(conn, self.ws.backends.down[conn])
+        return None
+
+    def _unusable(self, job: Job, error: WeirError) -> Outcome:
+        text = error.message + (f"\nhint: {error.hint}" if error.hint else "")
+        for name in job.outputs:
+            self.ws.state.record_failure(self.run_id, job.recipe, name, None, text, None)
+        return Outcome(job.recipe, job.outputs, "failed", error=text, reasons=dict(job.reasons))
+
     def _connections_free(self, job: Job, in_use: dict[str, int], delta: int,
                           take: bool = False) -> bool:
         recipe = self.project.recipes[job.recipe]
@@ -295,7 +349,8 @@ class Runner:
 
     def _keep(self, name: str, fp: str, final: Path, schema: list[list[Any]], rows: int) -> None:
         """Keep this output under its fingerprint (a hard link: no copy, no extra space until
-        the dataset is next rewritten), and forget the oldest beyond KEEP_VERSIONS."""
+        the dataset is next rewritten), and forget the least recently used beyond
+        KEEP_VERSIONS."""
         state = self.ws.state
         ext = FORMATS[self.project.datasets[name].format]
         kept = self.ws.state_dir / "cache" / "outputs" / name / f"{fp}.{ext}"
@@ -343,6 +398,7 @@ class Runner:
             comps = components_for(self.ws.flow, name, input_fps)
             self.ws.state.record_success(self.run_id, job.recipe, name, comps.fingerprint(name),
                                          comps, started, schema, n, None, status="restored")
+            self.ws.state.use_kept(name, fp)
             self.current[name] = comps.fingerprint(name)
             rows[name] = n
         return Outcome(job.recipe, job.outputs, "restored", time.time() - started, rows,

@@ -82,6 +82,7 @@ CREATE TABLE IF NOT EXISTS kept_outputs (
     created REAL NOT NULL,
     schema TEXT,
     row_count INTEGER,
+    used REAL,
     PRIMARY KEY (dataset, fingerprint)
 );
 """
@@ -117,6 +118,9 @@ class StateStore:
         columns = {row[1] for row in self.db.execute("PRAGMA table_info(runs)")}
         if "git_commit" not in columns:  # a state store from before builds recorded commits
             self.db.execute("ALTER TABLE runs ADD COLUMN git_commit TEXT")
+        kept = {row[1] for row in self.db.execute("PRAGMA table_info(kept_outputs)")}
+        if "used" not in kept:  # from before kept outputs recorded their last use
+            self.db.execute("ALTER TABLE kept_outputs ADD COLUMN used REAL")
 
     def close(self) -> None:
         self.db.close()
@@ -305,15 +309,27 @@ class StateStore:
 
     def add_kept(self, dataset: str, fingerprint: str, path: str, schema: list[list[Any]],
                  rows: int) -> None:
+        now = time.time()
         with self.transaction() as db:
-            db.execute("INSERT OR REPLACE INTO kept_outputs (dataset, fingerprint, path, created,"
-                       " schema, row_count) VALUES (?,?,?,?,?,?)",
-                       (dataset, fingerprint, path, time.time(), json.dumps(schema), rows))
+            db.execute("INSERT INTO kept_outputs (dataset, fingerprint, path, created, schema,"
+                       " row_count, used) VALUES (?,?,?,?,?,?,?) ON CONFLICT(dataset,"
+                       " fingerprint) DO UPDATE SET path=excluded.path, schema=excluded.schema,"
+                       " row_count=excluded.row_count, used=excluded.used",
+                       (dataset, fingerprint, path, now, json.dumps(schema), rows, now))
+
+    def use_kept(self, dataset: str, fingerprint: str) -> None:
+        """A kept output was restored: it is the most recently used of its dataset's now."""
+        with self.transaction() as db:
+            db.execute("UPDATE kept_outputs SET used=? WHERE dataset=? AND fingerprint=?",
+                       (time.time(), dataset, fingerprint))
 
     def kept_for(self, dataset: str) -> list[tuple[str, str]]:
+        """``(fingerprint, path)`` of a dataset's kept outputs, most recently used first: what
+        is evicted is what has gone unused longest, so a version switched back to often (a
+        branch, a revert) stays however old it is."""
         return [(r[0], r[1]) for r in self.db.execute(
-            "SELECT fingerprint, path FROM kept_outputs WHERE dataset=? ORDER BY created DESC",
-            (dataset,))]
+            "SELECT fingerprint, path FROM kept_outputs WHERE dataset=? ORDER BY"
+            " COALESCE(used, created) DESC, created DESC", (dataset,))]
 
     def drop_kept(self, dataset: str, fingerprint: str) -> None:
         with self.transaction() as db:

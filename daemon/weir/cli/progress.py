@@ -45,10 +45,15 @@ def _header(plan: BuildPlan, jobs: int) -> str:
     runs = sum(1 for j in plan.jobs if j.action is Action.RUN)
     restores = len(plan.jobs) - runs
     n = len(plan.outputs)
+    blocked = len(plan.blocked)
+    if not plan.jobs:
+        return (f"{blocked} dataset{'s' if blocked != 1 else ''} cannot be built now; "
+                "nothing else to do")
     return (f"Building {n} dataset{'s' if n != 1 else ''}: {runs} recipe"
             f"{'s' if runs != 1 else ''} to run"
             + (f", {restores} to restore" if restores else "")
-            + f" ({min(jobs, max(runs, 1))} worker{'s' if min(jobs, max(runs, 1)) != 1 else ''})")
+            + f" ({min(jobs, max(runs, 1))} worker{'s' if min(jobs, max(runs, 1)) != 1 else ''})"
+            + (f"; {blocked} more cannot be built now" if blocked else ""))
 
 
 def _finished_lines(ws: _View, o: Outcome) -> list[str]:

@@ -61,8 +61,8 @@ class _Follower:
                              {o: tuple(r) for o, r in j["reasons"].items()},
                              Action(j["action"]), tuple(j["after"])) for j in data["jobs"])
             plan = BuildPlan(jobs, tuple(data["targets"]), tuple(data["up_to_date"]),
-                             tuple(data["notes"]))
-            if not jobs:
+                             tuple(data["notes"]), tuple(data.get("blocked", ())))
+            if not jobs and not plan.blocked:
                 if not args.json:
                     from weir.cli.commands.plan import print_plan
 

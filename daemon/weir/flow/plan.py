@@ -45,6 +45,9 @@ class BuildPlan:
     targets: tuple[str, ...]
     up_to_date: tuple[str, ...]  # targets that need nothing
     notes: tuple[str, ...] = field(default_factory=tuple)
+    # Datasets the build needs but cannot make now (their storage, or their inputs' storage,
+    # cannot be used), in Flow order; the runner reports them failed, the rest still builds.
+    blocked: tuple[str, ...] = field(default_factory=tuple)
 
     @property
     def outputs(self) -> list[str]:
@@ -52,13 +55,26 @@ class BuildPlan:
 
 
 def plan_build(flow: Flow, statuses: Mapping[str, Status], targets: Collection[str],
-               mode: Mode = Mode.REQUIRED, restorable: Collection[str] = ()) -> BuildPlan:
+               mode: Mode = Mode.REQUIRED, restorable: Collection[str] = (),
+               unavailable: Collection[str] = ()) -> BuildPlan:
     """Plan the build of ``targets``. ``restorable``: datasets whose expected fingerprint has a
-    kept output (restored instead of run when every output of the recipe has one)."""
+    kept output (restored instead of run when every output of the recipe has one).
+    ``unavailable``: datasets whose storage cannot be used now (a server down, a credential
+    not set); what needs them is left out of the jobs and listed in ``blocked`` instead, so
+    one broken connection does not stop the rest of the build."""
     project = flow.project
     reasons: dict[str, list[str]] = {}
     forced: set[str] = set()
     notes: list[str] = []
+    cut = cut_off(flow, unavailable)
+    if mode is Mode.ONLY:
+        scope = set(targets)
+    elif mode is Mode.DOWNSTREAM:
+        scope = set(targets) | flow.descendants(targets)
+    else:
+        scope = set(targets) | flow.ancestors(targets)
+    blocked = tuple(n for n in flow.order
+                    if n in scope and n in cut and not project.datasets[n].is_source)
 
     def build(name: str, why: list[str] | tuple[str, ...]) -> None:
         if name in reasons:
@@ -92,7 +108,9 @@ def plan_build(flow: Flow, statuses: Mapping[str, Status], targets: Collection[s
         raise PlanError(f"'{consumer}' reads '{name}', which has no data",
                         hint=f"build it first (weir build {name}) or drop --only")
 
-    real_targets = [t for t in targets if not project.datasets[t].is_source]
+    # A blocked target is left out whole: building its upstream could not make it, and
+    # naming only blocked targets is the connection's error (see Workspace.plan).
+    real_targets = [t for t in targets if not project.datasets[t].is_source and t not in cut]
     if mode is Mode.REQUIRED:
         for t in real_targets:
             if not statuses[t].up_to_date:
@@ -130,7 +148,7 @@ def plan_build(flow: Flow, statuses: Mapping[str, Status], targets: Collection[s
     elif mode is Mode.DOWNSTREAM:
         scope = flow.descendants(targets) | set(real_targets)
         for name in flow.order:
-            if name in scope and not project.datasets[name].is_source:
+            if name in scope and name not in cut and not project.datasets[name].is_source:
                 reasons[name] = ["requested" if name in targets else "downstream of a target"]
                 forced.add(name)
         for name in list(reasons):
@@ -163,11 +181,30 @@ def plan_build(flow: Flow, statuses: Mapping[str, Status], targets: Collection[s
         can_restore = not (forced & set(ordered)) and all(o in restorable_set for o in ordered)
         jobs.append(Job(r, ordered, {o: outs[o] for o in ordered},
                         Action.RESTORE if can_restore else Action.RUN, tuple(graph[r])))
-    up_to_date = tuple(t for t in targets if t not in reasons)
+    up_to_date = tuple(t for t in targets if t not in reasons and t not in cut)
     for t in targets:
         if project.datasets[t].is_source and mode is not Mode.DOWNSTREAM:
             notes.append(f"{t} is a source: weir reads it but never builds it")
-    return BuildPlan(tuple(jobs), tuple(targets), up_to_date, tuple(notes))
+    return BuildPlan(tuple(jobs), tuple(targets), up_to_date, tuple(notes), blocked)
+
+
+def cut_off(flow: Flow, unavailable: Collection[str]) -> set[str]:
+    """What cannot be built while ``unavailable`` cannot be used: those datasets, everything
+    downstream of them, and the sibling outputs of their recipes (a recipe writes all its
+    outputs or none) with everything downstream of those."""
+    project = flow.project
+    cut: set[str] = set()
+    todo = [n for n in unavailable if n in project.datasets]
+    while todo:
+        name = todo.pop()
+        if name in cut:
+            continue
+        cut.add(name)
+        todo.extend(flow.downstream[name])
+        recipe = project.datasets[name].recipe
+        if recipe is not None:
+            todo.extend(project.recipes[recipe].outputs)
+    return cut
 
 
 def stale(statuses: Mapping[str, Status]) -> list[str]:

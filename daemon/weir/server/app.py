@@ -1,21 +1,33 @@
 """The daemon's HTTP API: the public API of a project for the CLI, the editor and outside
 schedulers. Bearer-token auth (the token is in .weir/daemon.json, readable only by its owner);
 JSON by default, msgpack on ``Accept: application/msgpack``; Server-Sent Events on /api/events;
-OpenAPI docs at /docs."""
+OpenAPI docs at /docs.
+
+Every request under /api/ passes :class:`Guard` first: the token is checked before anything
+reads the body, the path or the method, so a caller without it learns nothing (not even that
+its body is malformed). Bodies are read as strict JSON (:func:`strict_json`) and every
+malformed request is a 4xx whose ``detail`` is one readable string — never an echo of the
+input, which may not even be serialisable (NaN) or may be megabytes long.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import json
+import math
 import secrets
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import msgpack
-from fastapi import Depends, FastAPI, HTTPException, Request
+from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, Response, StreamingResponse
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from pydantic import BaseModel, Field
+from fastapi.routing import APIRoute
+from fastapi.security import HTTPBearer
+from pydantic import BaseModel, ConfigDict, Field
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from weir._version import __version__
 from weir.errors import WeirError
@@ -27,11 +39,19 @@ if TYPE_CHECKING:
 
 COOKIE = "weir_token"
 FLOW_PAGE = Path(__file__).resolve().parent / "static" / "flow.html"
+MAX_BODY = 1 << 20  # 10,000 targets fit many times over; more is a mistake or an attack
+UNAUTHORISED = ("missing or wrong token: send `Authorization: Bearer <token>` with the token "
+                "from .weir/daemon.json")
 
 
 class BuildBody(BaseModel):
     """What to build: targets and selectors as on the command line (`orders_clean`, `+x`,
-    `x+`, `tag:t`, `zone:z`), a mode, or `all` / `stale`."""
+    `x+`, `tag:t`, `zone:z`), a mode, or `all` / `stale`.
+
+    Strict and closed: `"all": "yes"` or `"jobs": "3"` is a mistake to report, not to guess
+    at, and a misspelt field (`fail_fsat`) would otherwise be silently ignored."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     targets: list[str] = Field(default_factory=list, max_length=10_000)
     mode: str = "required"
@@ -47,22 +67,165 @@ def respond(request: Request, data: Any) -> Response:
     return JSONResponse(data)
 
 
+def token_matches(given: str, token: str) -> bool:
+    return bool(given) and secrets.compare_digest(given.encode(), token.encode())
+
+
+def given_token(request: Request) -> str:
+    """The bearer token, else ``?token=`` (an EventSource cannot set headers), else the cookie
+    the Flow page gets when opened with ``?token=``."""
+    scheme, _, credentials = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() == "bearer" and credentials.strip():
+        return credentials.strip()
+    return request.query_params.get("token") or request.cookies.get(COOKIE, "")
+
+
+class Guard:
+    """Checks the token of every /api/ request before the app sees it, then hands the app the
+    body read in full, at most MAX_BODY bytes.
+
+    A middleware, because FastAPI reads and parses a route's body before it runs the route's
+    dependencies: a token check there would answer a malformed body's 422 to a caller without
+    the token."""
+
+    def __init__(self, app: ASGIApp, token: str) -> None:
+        self.app = app
+        self.token = token
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path = scope.get("path", "") if scope["type"] == "http" else ""
+        if not (path == "/api" or path.startswith("/api/")):
+            await self.app(scope, receive, send)
+            return
+        if not token_matches(given_token(Request(scope)), self.token):
+            await JSONResponse({"detail": UNAUTHORISED}, 401,
+                               {"WWW-Authenticate": "Bearer"})(scope, receive, send)
+            return
+        if scope["method"] in ("GET", "HEAD"):  # an event stream keeps receive() to itself
+            await self.app(scope, receive, send)
+            return
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return
+            chunks.append(message.get("body", b""))
+            size += len(chunks[-1])
+            if size > MAX_BODY:
+                await JSONResponse({"detail": f"the request body is larger than "
+                                    f"{MAX_BODY / (1 << 20):g} MiB"}, 413)(scope, receive, send)
+                return
+            if not message.get("more_body", False):
+                break
+        body: list[Message] = [{"type": "http.request", "body": b"".join(chunks),
+                                "more_body": False}]
+
+        async def replay() -> Message:
+            return body.pop() if body else await receive()
+
+        await self.app(scope, replay, send)
+
+
+def strict_json(raw: bytes) -> Any:
+    """JSON as RFC 8259 has it. Python's json module also takes NaN, Infinity and numbers
+    that overflow to infinity, and strings with lone surrogates: none of them can be sent
+    back or stored, so they are refused here, as a decode error FastAPI turns into a 422."""
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise json.JSONDecodeError("the body is not UTF-8", "", exc.start) from None
+
+    def constant(name: str) -> Any:
+        raise json.JSONDecodeError(f"{name} is not a JSON number", text, max(text.find(name), 0))
+
+    def finite(number: str) -> float:
+        value = float(number)
+        if not math.isfinite(value):
+            raise json.JSONDecodeError(f"{number} is not a finite number", text,
+                                       max(text.find(number), 0))
+        return value
+
+    try:
+        value = json.loads(text, parse_constant=constant, parse_float=finite)
+        json.dumps(value, ensure_ascii=False).encode("utf-8")
+    except json.JSONDecodeError:
+        raise
+    except RecursionError:
+        raise json.JSONDecodeError("it is nested too deeply", text, 0) from None
+    except UnicodeEncodeError:
+        raise json.JSONDecodeError("a string holds a lone surrogate (an escape between "
+                                   "\\ud800 and \\udfff that is no character)", text,
+                                   0) from None
+    except ValueError as exc:  # e.g. an integer of more than 4,300 digits
+        raise json.JSONDecodeError(str(exc), text, 0) from None
+    return value
+
+
+class StrictJSONRequest(Request):
+    async def json(self) -> Any:
+        if not hasattr(self, "_json"):
+            self._json = strict_json(await self.body())
+        return self._json
+
+
+class StrictJSONRoute(APIRoute):
+    """A route that reads its body with :func:`strict_json`."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def strict(request: Request) -> Response:
+            return await handler(StrictJSONRequest(request.scope, request.receive))
+
+        return strict
+
+
+def validation_detail(errors: Sequence[Any]) -> str:
+    """One message for a request FastAPI could not validate, naming fields, not echoing
+    values."""
+    fields = list(BuildBody.model_fields)
+    parts: list[str] = []
+    for error in errors:
+        loc = [str(p) for p in error.get("loc", ())]
+        where = ".".join(loc[1:]) if loc[:1] == ["body"] else ".".join(loc)
+        kind = error.get("type", "")
+        if kind == "json_invalid":
+            parts.append(f"the body is not valid JSON: {error.get('ctx', {}).get('error')}")
+        elif kind == "missing" and loc == ["body"]:
+            parts.append('the body is missing: send a JSON object such as '
+                         '{"targets": ["orders_clean"]}')
+        elif kind in ("model_attributes_type", "model_type", "dict_type") and loc == ["body"]:
+            parts.append("the body must be a JSON object, sent with "
+                         "Content-Type: application/json")
+        elif kind == "extra_forbidden":
+            from weir.model.suggest import did_you_mean
+
+            name = loc[-1]
+            suggestion = did_you_mean(name, fields)
+            parts.append(f"unknown field '{name}'" + (f" ({suggestion})" if suggestion else
+                                                       f" (fields: {', '.join(fields)})"))
+        else:
+            parts.append(f"{where}: {error.get('msg', 'invalid')}" if where else
+                         str(error.get("msg", "invalid")))
+    return "; ".join(dict.fromkeys(parts)) or "invalid request"
+
+
 def create_app(daemon: Daemon) -> FastAPI:
     app = FastAPI(title="weir daemon", version=__version__,
                   description="The public API of one weir project: its Flow, datasets and "
                   "(soon) builds. Send `Authorization: Bearer <token>` with the token from "
                   "`.weir/daemon.json`.")
-    bearer = HTTPBearer(auto_error=False)
+    app.add_middleware(Guard, token=daemon.token)
+    # Guard checks the token; this dependency only declares the scheme in the OpenAPI docs.
+    api = APIRouter(prefix="/api", route_class=StrictJSONRoute,
+                    dependencies=[Depends(HTTPBearer(auto_error=False))])
 
-    def authorised(request: Request,
-                   credentials: HTTPAuthorizationCredentials | None = Depends(bearer)) -> None:
-        # The bearer token, or the cookie the Flow page gets when opened with ?token=.
-        given = (credentials.credentials if credentials else
-                 request.query_params.get("token") or request.cookies.get(COOKIE, ""))
-        if not given or not secrets.compare_digest(given.encode(), daemon.token.encode()):
-            raise HTTPException(401, "missing or wrong token: send `Authorization: Bearer "
-                                "<token>` with the token from .weir/daemon.json",
-                                headers={"WWW-Authenticate": "Bearer"})
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError) -> Response:
+        errors = [{"loc": list(e.get("loc", ())), "msg": str(e.get("msg", "")),
+                   "type": str(e.get("type", ""))} for e in exc.errors()[:20]]
+        return JSONResponse({"detail": validation_detail(exc.errors()), "errors": errors}, 422)
 
     @app.on_event("startup")
     async def _bind_loop() -> None:
@@ -72,18 +235,17 @@ def create_app(daemon: Daemon) -> FastAPI:
     def flow_page(request: Request, token: str = "") -> Response:
         """The Flow page. Open it once with ``?token=…`` (``weir daemon status`` prints the
         link); it then keeps the token in an HttpOnly cookie for its API calls."""
-        cookie = request.cookies.get(COOKIE, "")
-        if token and secrets.compare_digest(token.encode(), daemon.token.encode()):
+        if token_matches(token, daemon.token):
             response = HTMLResponse(FLOW_PAGE.read_text(encoding="utf-8"))
             response.set_cookie(COOKIE, token, httponly=True, samesite="strict")
             return response
-        if cookie and secrets.compare_digest(cookie.encode(), daemon.token.encode()):
+        if token_matches(request.cookies.get(COOKIE, ""), daemon.token):
             return HTMLResponse(FLOW_PAGE.read_text(encoding="utf-8"))
         return HTMLResponse("<!doctype html><title>weir</title><p>Open this page with the "
                             "link <code>weir daemon status</code> prints (it carries the "
                             "token).</p>", status_code=401)
 
-    @app.get("/api/health", dependencies=[Depends(authorised)])
+    @api.get("/health")
     def health(request: Request) -> Response:
         snap = daemon.live.snapshot
         return respond(request, {"project": snap.project.name if snap.project else None,
@@ -91,7 +253,7 @@ def create_app(daemon: Daemon) -> FastAPI:
                                  "pid": daemon.pid, "flow_version": snap.version,
                                  "errors": len(snap.errors), "started": daemon.started})
 
-    @app.get("/api/flow", dependencies=[Depends(authorised)])
+    @api.get("/flow")
     def flow(request: Request) -> Response:
         snap = daemon.live.snapshot
         if snap.flow is None:
@@ -102,7 +264,7 @@ def create_app(daemon: Daemon) -> FastAPI:
         data["diagnostics"] = [d.to_json() for d in snap.diagnostics]
         return respond(request, data)
 
-    @app.get("/api/datasets", dependencies=[Depends(authorised)])
+    @api.get("/datasets")
     def datasets(request: Request) -> Response:
         snap = daemon.live.snapshot
         if snap.flow is None:
@@ -113,7 +275,7 @@ def create_app(daemon: Daemon) -> FastAPI:
                                  for n in flow_json(snap.flow, statuses,
                                                     daemon.builds.writing())["nodes"]])
 
-    @app.get("/api/datasets/{name}", dependencies=[Depends(authorised)])
+    @api.get("/datasets/{name}")
     def dataset(name: str, request: Request) -> Response:
         snap = daemon.live.snapshot
         if snap.flow is None or snap.project is None or name not in snap.project.datasets:
@@ -136,7 +298,7 @@ def create_app(daemon: Daemon) -> FastAPI:
         if body.jobs < 0 or body.jobs > 256:
             raise HTTPException(422, "jobs must be between 0 (the number of cores) and 256")
 
-    @app.post("/api/plan", dependencies=[Depends(authorised)])
+    @api.post("/plan")
     def plan(body: BuildBody, request: Request) -> Response:
         """What `POST /api/builds` with the same body would run now, and why — without
         running anything (as `weir plan --json`)."""
@@ -149,7 +311,7 @@ def create_app(daemon: Daemon) -> FastAPI:
                                 ) from None
         return respond(request, data)
 
-    @app.post("/api/builds", status_code=202, dependencies=[Depends(authorised)])
+    @api.post("/builds", status_code=202)
     def start_build(body: BuildBody, request: Request) -> Response:
         """Queue a build. It runs when the builds before it are done; follow it with
         GET /api/builds/{id}/events."""
@@ -162,7 +324,7 @@ def create_app(daemon: Daemon) -> FastAPI:
         response.status_code = 202
         return response
 
-    @app.get("/api/builds", dependencies=[Depends(authorised)])
+    @api.get("/builds")
     def list_builds(request: Request) -> Response:
         return respond(request, [b.summary() for b in reversed(daemon.builds.builds.values())])
 
@@ -172,19 +334,19 @@ def create_app(daemon: Daemon) -> FastAPI:
             raise HTTPException(404, f"no build '{build_id}'")
         return build
 
-    @app.get("/api/builds/{build_id}", dependencies=[Depends(authorised)])
+    @api.get("/builds/{build_id}")
     def get_build(build_id: str, request: Request) -> Response:
         build = _build(build_id)
         data = build.summary()
         data["events"] = [{"kind": k, **d} for k, d in build.events]
         return respond(request, data)
 
-    @app.post("/api/builds/{build_id}/cancel", dependencies=[Depends(authorised)])
+    @api.post("/builds/{build_id}/cancel")
     def cancel_build(build_id: str, request: Request) -> Response:
         _build(build_id)
         return respond(request, daemon.builds.cancel(build_id).summary())
 
-    @app.get("/api/builds/{build_id}/events", dependencies=[Depends(authorised)])
+    @api.get("/builds/{build_id}/events")
     async def follow_build(build_id: str) -> StreamingResponse:
         """The build's events from its start, then live; the stream ends with the build."""
         build = _build(build_id)
@@ -207,7 +369,7 @@ def create_app(daemon: Daemon) -> FastAPI:
         return StreamingResponse(stream(), media_type="text/event-stream",
                                  headers={"Cache-Control": "no-cache"})
 
-    @app.get("/api/datasets/{name}/log", dependencies=[Depends(authorised)])
+    @api.get("/datasets/{name}/log")
     def dataset_log(name: str, request: Request) -> Response:
         """The log of the dataset's last build: what its recipe printed, and the traceback."""
         snap = daemon.live.snapshot
@@ -220,7 +382,7 @@ def create_app(daemon: Daemon) -> FastAPI:
         return respond(request, {"name": name, "status": status, "path": path,
                                  "log": text[-200_000:]})
 
-    @app.get("/api/events", dependencies=[Depends(authorised)])
+    @api.get("/events")
     async def events() -> StreamingResponse:
         queue = daemon.hub.subscribe()
 
@@ -240,4 +402,5 @@ def create_app(daemon: Daemon) -> FastAPI:
         return StreamingResponse(stream(), media_type="text/event-stream",
                                  headers={"Cache-Control": "no-cache"})
 
+    app.include_router(api)
     return app

@@ -268,7 +268,7 @@ class BuildQueue:
             folders = [n for n in plan.outputs if ws.project.datasets[n].is_folder]
             self._publish(build, "plan", {"id": build.id, "root": str(ws.root),
                                           "folders": folders, **plan_json(plan)})
-            if not plan.jobs:
+            if not plan.jobs and not plan.blocked:
                 self._finish(build, "succeeded")
                 return
 

@@ -12,13 +12,14 @@ from __future__ import annotations
 import os
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from weir.errors import DataError, WeirError
 from weir.storage.locations import (TMP_MARK, FileStat, connection_root, content_hash,
                                     remove_stale_temps, stat_data, temp_path_for)
-from weir.storage.secrets import redact, resolve_params, secret_values
+from weir.storage.secrets import MissingSecret, redact, resolve_params, secret_values
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -289,6 +290,22 @@ class Backends:
         self.project_root = project_root
         self.connections = connections
         self._made: dict[str, Backend] = {}
+        # Connections that could not be used, and why: asked once, not once per dataset.
+        self.down: dict[str, WeirError] = {}
+
+    @contextmanager
+    def using(self, name: str) -> Iterator[Backend]:
+        """The connection's backend — unless the connection itself already failed here, then
+        that failure again at once. A server that is down costs its connect timeout once per
+        Backends (one command, one build, one daemon request), however many datasets it
+        holds; a dataset's own error (a missing table) is not remembered."""
+        if name in self.down:
+            raise self.down[name]
+        try:
+            yield self[name]
+        except (ConnectionProblem, MissingSecret) as exc:
+            self.down[name] = exc
+            raise
 
     def __getitem__(self, name: str) -> Backend:
         if name not in self._made:

@@ -13,10 +13,18 @@ from pathlib import Path
 from typing import IO, Any
 
 from weir.errors import WeirError
+from weir.storage.locations import TMP_MARK
 
 
 class PathEscape(WeirError):
     """A path that would leave its folder."""
+
+
+def is_weir_temp(relative: str) -> bool:
+    """A file under a name weir gives its own temporary files (``.NAME.weir-tmp-TOKEN``, see
+    ``temp_path_for``), judged on the path *inside* the folder only: a folder being staged
+    lives under such a name itself, and its files are no less its files."""
+    return any(part.startswith(".") and TMP_MARK in part for part in relative.split("/"))
 
 
 def clean_relative(path: str, folder: str) -> str:
@@ -57,8 +65,9 @@ class LocalFolderStore:
         out = []
         for dirpath, _, files in os.walk(self.root):
             for f in files:
-                if ".weir-tmp-" not in f:
-                    out.append(Path(dirpath, f).relative_to(self.root).as_posix())
+                relative = Path(dirpath, f).relative_to(self.root).as_posix()
+                if not is_weir_temp(relative):
+                    out.append(relative)
         return sorted(out)
 
     def open(self, path: str, mode: str = "rb") -> IO[Any]:
@@ -103,8 +112,8 @@ class S3FolderStore:
             keys = self.fs.find(self.prefix)
         except FileNotFoundError:
             return []
-        return sorted(str(k)[len(self.prefix) + 1:] for k in keys
-                      if ".weir-tmp-" not in str(k))
+        relative = (str(k)[len(self.prefix) + 1:] for k in keys)
+        return sorted(r for r in relative if r and not is_weir_temp(r))
 
     def open(self, path: str, mode: str = "rb") -> IO[Any]:
         if mode not in ("rb", "wb", "r", "w"):

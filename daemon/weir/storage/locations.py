@@ -120,8 +120,9 @@ def source_versions(project: Project, known: Mapping[str, tuple[str, str]],
         if not ds.is_source or ds.connection not in project.connections:
             continue  # an unknown connection is the project's error, reported where it is
         try:
-            version, update = backends[ds.connection].version(ds.path, ds.format,
-                                                              known.get(name), ds.version_query)
+            with backends.using(ds.connection) as backend:
+                version, update = backend.version(ds.path, ds.format, known.get(name),
+                                                  ds.version_query)
         except WeirError as exc:  # e.g. a credential that is not set: only this source suffers
             if problems is None:
                 raise

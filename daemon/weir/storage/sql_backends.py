@@ -9,6 +9,7 @@ types (integers, floating point, strings, booleans, dates, timestamps).
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 from abc import abstractmethod
 import time
@@ -93,6 +94,11 @@ class SQLBackend(Backend):
     def fetch(self, con: Any, query: str, params: Any = None) -> pa.Table:
         ...
 
+    @abstractmethod
+    def catalogue(self, con: Any, loc: str) -> dict[str, tuple[str, bool]]:
+        """The table's columns as the database declares them: ``name -> (type, nullable)``."""
+        ...
+
     # -- Backend ------------------------------------------------------------------------------
     def describe(self, loc: str) -> str:
         return f"{self.name}:{loc} ({self.type} table)"
@@ -110,6 +116,26 @@ class SQLBackend(Backend):
                             hint="build it, or fix the dataset's `table`")
         with self.connect() as con:
             return self.fetch(con, f"SELECT {cols} FROM {self.qualified(loc)}")
+
+    def sample_schema(self, loc: str, fmt: str) -> pa.Schema:
+        """The table's columns from the database itself, reading no rows (an empty table has
+        them too): the types a read gives (a query's description), the nullability the
+        catalogue declares."""
+        import pyarrow as pa
+
+        if not self.exists(loc, fmt):
+            raise DataError(f"no table {loc} on connection '{self.name}'",
+                            hint="create it, or fix the dataset's `table`")
+        with self.connect() as con:
+            typed = self.fetch(con, f"SELECT * FROM {self.qualified(loc)} LIMIT 0").schema
+            declared = self.catalogue(con, loc)
+        fields = []
+        for f in typed:
+            decl, nullable = declared.get(f.name, ("", True))
+            # A type only rows could tell (none here): the declared one, as a read would.
+            type_ = _arrow_for_decl(decl) if pa.types.is_null(f.type) else f.type
+            fields.append(pa.field(f.name, type_, nullable))
+        return pa.schema(fields)
 
     def stage(self, loc: str, fmt: str, data: Any, token: str) -> tuple[str, pa.Schema, int]:
         table = _arrow_table(data)
@@ -218,13 +244,49 @@ def _arrow_for_decl(decl: str) -> pa.DataType:
 
 
 class _FileDatabase(SQLBackend):
-    """A database in one local file (`path`, relative to the project or absolute)."""
+    """A database in one local file (`path`, relative to the project or absolute).
+
+    Opening a file that does not exist creates it, so only writes open one that way: asking
+    whether a table is there, testing the connection or cleaning up leave no empty database
+    behind (in the project, where git would see it)."""
 
     def path(self) -> str:
         from pathlib import Path
 
         p = Path(str(self.params["path"])).expanduser()
         return str(p if p.is_absolute() else self.project_root / p)
+
+    def created(self) -> bool:
+        return os.path.exists(self.path())
+
+    def exists(self, loc: str, fmt: str) -> bool:
+        return self.created() and super().exists(loc, fmt)
+
+    def cleanup_stale(self, loc: str, fmt: str) -> None:
+        if self.created():
+            super().cleanup_stale(loc, fmt)
+
+    def drop(self, loc: str, fmt: str) -> None:
+        if self.created():
+            super().drop(loc, fmt)
+
+    def check(self) -> str:
+        path = self.path()
+        if os.path.exists(path):
+            self.open_read_only()
+            return self.reached()
+        directory = os.path.dirname(path)
+        if not os.path.isdir(directory):
+            raise ConnectionProblem(f"connection '{self.name}': the directory of {path} does "
+                                    "not exist", hint="create it, or fix `path`")
+        if not os.access(directory, os.W_OK):
+            raise ConnectionProblem(f"connection '{self.name}': {directory} is not writable by "
+                                    f"this user, so {os.path.basename(path)} cannot be created")
+        return f"{path} does not exist yet; weir creates it at the first build"
+
+    @abstractmethod
+    def open_read_only(self) -> None:
+        """Open the file without writing to it and run a query: it is a database we can read."""
 
     def reached(self) -> str:
         return f"opened {self.path()}"
@@ -247,6 +309,20 @@ class SQLiteBackend(_FileDatabase):
         finally:
             con.close()
 
+    def open_read_only(self) -> None:
+        import sqlite3
+        from pathlib import Path
+
+        try:
+            con = sqlite3.connect(f"{Path(self.path()).as_uri()}?mode=ro", uri=True, timeout=30)
+            try:
+                con.execute("SELECT count(*) FROM sqlite_master").fetchone()
+            finally:
+                con.close()
+        except sqlite3.Error as exc:
+            raise self.problem(f"cannot read {self.path()}", exc,
+                               hint="is it an SQLite database? check `path`") from None
+
     def begin(self, cur: Any) -> None:
         cur.execute("BEGIN IMMEDIATE")
 
@@ -256,6 +332,11 @@ class SQLiteBackend(_FileDatabase):
     def list_tables(self, cur: Any, schema: str | None) -> list[str]:
         cur.execute("SELECT name FROM sqlite_master WHERE type='table'")
         return [r[0] for r in cur.fetchall()]
+
+    def catalogue(self, con: Any, loc: str) -> dict[str, tuple[str, bool]]:
+        cur = con.cursor()
+        cur.execute(f"PRAGMA table_info({_quote(_split(loc)[1])})")
+        return {r[1]: (str(r[2] or ""), not r[3]) for r in cur.fetchall()}
 
     def insert(self, con: Any, qualified: str, table: pa.Table) -> None:
         marks = ", ".join("?" for _ in table.schema)
@@ -337,19 +418,35 @@ class DuckDBBackend(_FileDatabase):
 
     @contextmanager
     def connect(self) -> Iterator[Any]:
+        con = self._open(read_only=False)
+        try:
+            yield _DuckDBConnection(con)
+        finally:
+            con.close()
+
+    def _open(self, read_only: bool) -> Any:
         import duckdb
 
         deadline = time.monotonic() + 60
         while True:
             try:
-                con = duckdb.connect(self.path())
-                break
+                return duckdb.connect(self.path(), read_only=read_only)
             except duckdb.IOException as exc:
                 if "lock" not in str(exc).lower() or time.monotonic() > deadline:
                     raise self.problem(f"cannot open {self.path()}", exc) from None
                 time.sleep(0.05)
+            except duckdb.Error as exc:
+                raise self.problem(f"cannot open {self.path()}", exc,
+                                   hint="is it a DuckDB database? check `path`") from None
+
+    def open_read_only(self) -> None:
+        import duckdb
+
+        con = self._open(read_only=True)
         try:
-            yield _DuckDBConnection(con)
+            con.execute("SELECT 1").fetchone()
+        except duckdb.Error as exc:
+            raise self.problem(f"cannot read {self.path()}", exc) from None
         finally:
             con.close()
 
@@ -363,6 +460,13 @@ class DuckDBBackend(_FileDatabase):
         cur.execute("SELECT table_name FROM information_schema.tables WHERE table_schema = ?",
                     [schema or "main"])
         return [r[0] for r in cur.fetchall()]
+
+    def catalogue(self, con: Any, loc: str) -> dict[str, tuple[str, bool]]:
+        schema, table = _split(loc)
+        rows = con.con.execute("SELECT column_name, data_type, is_nullable FROM "
+                               "information_schema.columns WHERE table_schema = ? AND "
+                               "table_name = ?", [schema or "main", table]).fetchall()
+        return {r[0]: (str(r[1]), r[2] == "YES") for r in rows}
 
     def insert(self, con: Any, qualified: str, table: pa.Table) -> None:
         con.con.register("weir_incoming", table)
@@ -435,7 +539,12 @@ class PostgresBackend(SQLBackend):
                                    "timeout", "No route", "Name or service not known")):
             return self.problem(f"cannot reach {where}", _First(text),
                                 hint="check `host` and `port`, and that the server is running")
-        return self.problem("cannot connect", _First(text))
+        if "closed the connection unexpectedly" in text:
+            return self.problem(f"{where} hung up", _First(text),
+                                hint="check `host` and `port` point at a PostgreSQL server that "
+                                "accepts this client, and its log")
+        return self.problem("cannot connect", _First(text),
+                            hint=f"`weir connections test {self.name}` says what is reached")
 
     def sql_type(self, t: pa.DataType) -> str:
         return _decl_type(t)
@@ -479,6 +588,14 @@ class PostgresBackend(SQLBackend):
         cur.execute("SELECT table_name FROM information_schema.tables WHERE table_schema = %s",
                     (schema or "public",))
         return [r[0] for r in cur.fetchall()]
+
+    def catalogue(self, con: Any, loc: str) -> dict[str, tuple[str, bool]]:
+        schema, table = _split(loc)
+        with con.cursor() as cur:
+            cur.execute("SELECT column_name, data_type, is_nullable FROM "
+                        "information_schema.columns WHERE table_schema = %s AND "
+                        "table_name = %s", (schema or self.default_schema(), table))
+            return {r[0]: (str(r[1]), r[2] == "YES") for r in cur.fetchall()}
 
     def insert(self, con: Any, qualified: str, table: pa.Table) -> None:
         names = ", ".join(_quote(n) for n in table.schema.names)

@@ -69,7 +69,7 @@ def run(args: argparse.Namespace) -> int:
     if args.dry_run:
         output.print_json(plan_json(plan)) if args.json else print_plan(plan)
         return 0
-    if not plan.jobs:
+    if not plan.jobs and not plan.blocked:
         if args.json:
             output.print_json({"ok": True, "run_id": None, "datasets": [], "seconds": 0.0})
         else:

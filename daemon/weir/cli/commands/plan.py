@@ -31,14 +31,18 @@ def plan_json(plan: BuildPlan) -> dict[str, object]:
             "jobs": [{"recipe": j.recipe, "action": j.action.value, "outputs": list(j.outputs),
                       "reasons": {o: list(r) for o, r in j.reasons.items()},
                       "after": list(j.depends_on)} for j in plan.jobs],
-            "notes": list(plan.notes)}
+            "notes": list(plan.notes), "blocked": list(plan.blocked)}
 
 
 def print_plan(plan: BuildPlan) -> None:
     for note in plan.notes:
         output.out(output.style(note, "dim"))
     if not plan.jobs:
-        if plan.targets:
+        if plan.blocked:  # the notes said why; whatever else was asked for is up to date
+            if plan.up_to_date:
+                output.out(f"Nothing else to do: {_names(plan.up_to_date)} "
+                           f"{'is' if len(plan.up_to_date) == 1 else 'are'} up to date.")
+        elif plan.targets:
             output.out(f"Nothing to do: {_names(plan.up_to_date)} "
                        f"{'is' if len(plan.up_to_date) == 1 else 'are'} up to date.")
         else:

@@ -7,16 +7,10 @@ from __future__ import annotations
 import argparse
 import re
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from weir.cli import output
 from weir.errors import WeirError
-from weir.model.project import FILE_CONNECTION_TYPES
 from weir.model.suggest import did_you_mean
-
-if TYPE_CHECKING:
-    from weir.model.project import Dataset
-    from weir.workspace import Workspace
 
 
 def add_parser(p: argparse.ArgumentParser) -> None:
@@ -62,9 +56,8 @@ def run(args: argparse.Namespace) -> int:
                         hint=f"list its files with `weir show {name}`")
     record = ws.state.records().get(name)
     columns = record.schema if record is not None and record.schema else None
-    if columns is None and ds.is_source and \
-            ws.project.connections[ds.connection].type in FILE_CONNECTION_TYPES:
-        columns = _sampled(ws, ds)
+    if columns is None and ds.is_source:
+        columns = ws.source_columns(name)
     if columns is None:
         if ds.schema:
             columns = [[c.name, c.type, c.nullable] for c in ds.schema]
@@ -88,13 +81,3 @@ def run(args: argparse.Namespace) -> int:
                f"{path.relative_to(ws.root)}: commit it to make it a contract.")
     return 0
 
-
-def _sampled(ws: Workspace, ds: Dataset) -> list[list[object]] | None:
-    """A file source's columns as its data has them (its first rows are read)."""
-    try:
-        schema = ws.backends[ds.connection].sample_schema(ds.path, ds.format)
-    except WeirError:
-        raise  # a connection problem says so itself
-    except Exception:  # noqa: BLE001 - unreadable data: the caller says so
-        return None
-    return None if schema is None else [[f.name, str(f.type), f.nullable] for f in schema]

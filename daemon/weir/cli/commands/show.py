@@ -25,6 +25,12 @@ def run(args: argparse.Namespace) -> int:
     ds = ws.project.datasets[name]
     snap = ws.snapshot()
     record = snap.records.get(name)
+    observed = record.schema if record and record.schema else None
+    if observed is None and ds.is_source and not ds.is_folder and name not in snap.problems:
+        try:
+            observed = ws.source_columns(name)
+        except WeirError:
+            observed = None  # e.g. no table there: the status says the data is missing
     recipe = ws.project.recipes[ds.recipe] if ds.recipe else None
     info: dict[str, Any] = {
         "name": name, "description": ds.description,
@@ -37,7 +43,7 @@ def run(args: argparse.Namespace) -> int:
         "status": snap.statuses[name].describe(),
         "rows": record.row_count if record else None,
         "built_at": record.built_at if record else None,
-        "schema": record.schema if record and record.schema else None,
+        "schema": observed,
         "declared_schema": [[c.name, c.type, c.nullable] for c in ds.schema] if ds.schema
         else None,
         "history": ws.state.history(name, 5),
