@@ -3,65 +3,102 @@ nothing built or damaged."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 from conftest import SMALL, run_weir, write_files
 
+EVERY_COMMAND = (("build", "--all"), ("status",), ("flow",), ("plan", "--all"))
+
+
+@dataclass(frozen=True)
+class Mistake:
+    """What the user wrote (or broke), what weir must say about it, and how it exits: 2 for a
+    mistake found before anything runs (said on stderr), 1 for a recipe that fails when run
+    (said in the build's report on stdout)."""
+
+    files: dict[str, str]
+    message: str
+    hint: str
+    commands: tuple[tuple[str, ...], ...] = EVERY_COMMAND
+    code: int = 2
+    prepare: Callable[[Path], None] | None = None  # run after the files are written
+
+
 CASES = {
-    "unknown input": (
+    "unknown input": Mistake(
         {"recipes/x.py": "from weir import recipe\n\n@recipe\ndef x(orders_clen):\n"
                          "    return orders_clen\n"},
         "recipes/x.py:4: error: unknown input 'orders_clen'", "did you mean 'orders_clean'?"),
-    "two producers": (
+    "two producers": Mistake(
         {"recipes/customers.sql": "select distinct customer from orders"},
         "dataset 'customers' is built by two recipes", "each dataset has one producer"),
-    "cycle": (
+    "cycle": Mistake(
         {"recipes/loop.py": "from weir import recipe\n\n@recipe\ndef ping(pong):\n    return pong"
                             "\n\n@recipe\ndef pong(ping):\n    return ping\n"},
         "error: cycle in the Flow: p", "cannot depend on itself"),
-    "unknown yaml key": (
+    "unknown yaml key": Mistake(
         {"datasets/orders.yaml": "connection: landing\npath: orders.csv\ndescripton: x\n"},
         "datasets/orders.yaml:3: error: unknown key 'descripton' in a dataset",
         "did you mean 'description'?"),
-    "bad yaml": (
+    "bad yaml": Mistake(
         {"datasets/orders.yaml": "connection: landing\npath: [orders.csv\n"},
         "datasets/orders.yaml:3: error: invalid YAML", "indentation"),
-    "python syntax error": (
+    "python syntax error": Mistake(
         {"recipes/clean.py": "from weir import recipe\n\n@recipe\ndef orders_clean(orders)\n"
                              "    return orders\n"},
         "recipes/clean.py:4: error: Python syntax error", "fix the syntax"),
-    "unknown connection": (
+    "unknown connection": Mistake(
         {"datasets/orders.yaml": "connection: landign\npath: orders.csv\n"},
         "datasets/orders.yaml:1: error: unknown connection 'landign'", "did you mean 'landing'?"),
-    "unknown variable": (
+    "unknown variable": Mistake(
         {"recipes/per_customer.sql": "select * from orders_clean where amount > $min_amont"},
         "recipes/per_customer.sql:1: error: unknown variable 'min_amont'",
         "did you mean 'min_amount'?"),
-    "bad connection type": (
+    "bad connection type": Mistake(
         {"connections.yaml": "connections:\n  landing:\n    type: filesytem\n    root: landing\n"},
         "connections.yaml:3: error: connection 'landing' has unknown type 'filesytem'",
         "did you mean 'filesystem'?"),
-    "source without path": (
+    "source without path": Mistake(
         {"datasets/extra.yaml": "description: forgot the path\n"},
         "datasets/extra.yaml:1: error: dataset 'extra' has no recipe building it and no `path`",
         "a source dataset needs `path:`"),
+    "duplicate key in weir.yaml": Mistake(
+        {"weir.yaml": "name: small\nvariables:\n  min_amount: 2\n  label: shop\n"
+                      "  min_amount: 3\n"},
+        "weir.yaml:5: error: duplicate key 'min_amount' (first at line 3)",
+        "a key can appear once"),
+    "duplicate key in a dataset": Mistake(
+        {"datasets/orders.yaml": "connection: landing\npath: orders.csv\npath: other.csv\n"},
+        "datasets/orders.yaml:3: error: duplicate key 'path' (first at line 2)",
+        "a key can appear once"),
 }
 
 
 @pytest.mark.parametrize("case", sorted(CASES))
 def test_user_mistakes(make_project, case: str) -> None:
-    files, message, hint = CASES[case]
+    mistake = CASES[case]
     root = make_project(SMALL, name="small")
-    write_files(root, files)
-    for command in (["build", "--all"], ["status"], ["flow"], ["plan", "--all"]):
+    write_files(root, mistake.files)
+    if mistake.prepare is not None:
+        mistake.prepare(root)
+    data = _data_files(root)
+    for command in mistake.commands:
         r = run_weir(*command, cwd=root)
-        assert r.code == 2, (command, r.text)
-        assert message in r.err, r.err
-        assert hint in r.err, r.err
+        assert r.code == mistake.code, (command, r.text)
+        said = r.err if mistake.code == 2 else r.out
+        assert mistake.message in said, (command, r.text)
+        assert mistake.hint in said, (command, r.text)
         assert "Traceback" not in r.text
-    assert not (root / "data").exists()
+    assert _data_files(root) == data  # nothing built, nothing damaged
+
+
+def _data_files(root: Path) -> dict[str, bytes]:
+    return {p.relative_to(root).as_posix(): p.read_bytes()
+            for p in (root / "data").rglob("*") if p.is_file()}
 
 
 def test_broken_file_does_not_hide_other_errors(make_project) -> None:

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from weir.model.config_files import parse_dataset_file, parse_project_config
+from weir.model.config_files import (parse_connection_layers, parse_dataset_file,
+                                     parse_project_config)
 from weir.model.loader import load_project
 from weir.model.parse_cache import ParseCache
 from weir.model.project import Interface
@@ -209,6 +210,33 @@ def test_yaml_unknown_key_and_bad_values_point_at_the_line() -> None:
     assert diags[0].line == 2 and diags[0].message.startswith("invalid YAML")
     _, diags = parse_project_config("weir.yaml", "name: ok\ndefault_format: parqet\n")
     assert diags[0].line == 2 and diags[0].hint == "did you mean 'parquet'?"
+
+
+def test_a_duplicate_key_is_an_error_in_every_yaml_file() -> None:
+    """YAML itself keeps the last value silently; weir says where both are, in any file kind."""
+    _, diags = parse_project_config("weir.yaml", "name: t\nvariables:\n  factor: 2\n"
+                                                 "  factor: 3\n")
+    assert [(d.line, d.message) for d in diags] == [
+        (4, "duplicate key 'factor' (first at line 3)")]
+    assert diags[0].hint and "delete" in diags[0].hint
+    spec, diags = parse_dataset_file("datasets/x.yaml", "x", "path: a.csv\nschema:\n"
+                                     "  - {name: id, type: int64, type: string}\n")
+    assert spec is None and [(d.line, d.message) for d in diags] == [
+        (3, "duplicate key 'type' (first at line 3)")]
+    spec, diags = parse_dataset_file("folders/f.yaml", "f", "path: a\ntags: [x]\npath: b\n"
+                                     "tags: [y]\n", folder=True)
+    assert spec is None and [(d.line, d.message) for d in diags] == [
+        (3, "duplicate key 'path' (first at line 1)"), (4, "duplicate key 'tags' (first at line 2)")]
+    project = "connections:\n  wh:\n    type: filesystem\n    root: a\n"
+    machine = "connections:\n  wh:\n    root: b\n  wh:\n    root: c\n"
+    conns, diags = parse_connection_layers([("connections.yaml", project),
+                                            ("/etc/weir/connections.yaml", machine)])
+    assert [(d.file, d.line, d.message) for d in diags] == [
+        ("/etc/weir/connections.yaml", 4, "duplicate key 'wh' (first at line 2)")]
+    # Overriding a key brought in by a merge (<<) is what merges are for, not a duplicate.
+    _, diags = parse_project_config("weir.yaml", "name: t\nbase: &b {factor: 2}\n"
+                                                 "variables:\n  <<: *b\n  factor: 3\n")
+    assert not [d for d in diags if "duplicate" in d.message]
 
 
 def test_loader_cross_file_errors(tmp_path: Path) -> None:
