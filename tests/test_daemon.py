@@ -203,6 +203,10 @@ def test_cli_builds_through_the_daemon(daemon) -> None:
     assert "recipes/typo.py:4: error: unknown input 'orders_clen'" in r.err
     assert "did you mean 'orders_clean'?" in r.err
     assert r.err == local.err
+    r = run_weir("build", "orders_clean", "--json", cwd=root)
+    local = run_weir("build", "orders_clean", "--json", "--no-daemon", cwd=root)
+    assert r.code == local.code == 2 and r.out == local.out
+    assert json.loads(r.out)["error"]["diagnostics"][0]["file"] == "recipes/typo.py"
     logged = run_weir("daemon", "logs", "-n", "200", cwd=root).out  # builds are in its log
     assert "build b1 (--all, required) succeeded" in logged
     assert "build b4 (bad, required) failed" in logged

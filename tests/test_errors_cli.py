@@ -3,6 +3,7 @@ nothing built or damaged."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -93,7 +94,24 @@ def test_user_mistakes(make_project, case: str) -> None:
         assert mistake.message in said, (command, r.text)
         assert mistake.hint in said, (command, r.text)
         assert "Traceback" not in r.text
+    if mistake.code == 2 and ("build", "--all") in mistake.commands:
+        # For a script: the same error as JSON on stdout, and the same exit code.
+        r = run_weir("build", "--all", "--json", cwd=root)
+        assert r.code == 2 and mistake.message in r.err
+        reply = json.loads(r.out)
+        assert reply["ok"] is False
+        assert mistake.message in _as_text(reply["error"]), reply
+        assert mistake.hint in _as_text(reply["error"]), reply
     assert _data_files(root) == data  # nothing built, nothing damaged
+
+
+def _as_text(error: dict) -> str:
+    """A JSON error written out as the terminal shows it, to compare with what a person sees."""
+    lines = [f"error: {error['message']}", f"  hint: {error['hint']}"]
+    for d in error.get("diagnostics", []):
+        lines += [f"{d['file']}:{d['line']}: {d['severity']}: {d['message']}",
+                  f"  hint: {d['hint']}"]
+    return "\n".join(lines)
 
 
 def _data_files(root: Path) -> dict[str, bytes]:
@@ -139,6 +157,34 @@ def test_bad_arguments(small_project: Path) -> None:
         assert r.code == 2, (args, r.text)
         assert text in r.err, (args, r.err)
         assert "Traceback" not in r.text
+        if args[0] == "build":
+            r = run_weir(*args, "--json", cwd=small_project)
+            assert r.code == 2, (args, r.text)
+            reply = json.loads(r.out)
+            assert reply["ok"] is False and text in reply["error"]["message"], reply
+
+
+def test_json_errors_for_every_command_that_speaks_json(small_project: Path) -> None:
+    for args, text in [(["build", "nosuch", "--json"], "unknown dataset 'nosuch'"),
+                       (["build", "--json", "--jobs", "x"], "invalid int value"),
+                       (["plan", "nosuch", "--json"], "unknown dataset 'nosuch'"),
+                       (["show", "nosuch", "--json"], "unknown dataset 'nosuch'"),
+                       (["status", "nosuch", "--json"], "unknown dataset 'nosuch'")]:
+        r = run_weir(*args, cwd=small_project)
+        assert r.code == 2, (args, r.text)
+        reply = json.loads(r.out)
+        assert reply == {"ok": False, "error": {"message": reply["error"]["message"],
+                                                "hint": reply["error"]["hint"]}}, reply
+        assert text in reply["error"]["message"], (args, reply)
+        assert text in r.err  # a person reading the terminal sees it too
+    write_files(small_project, {"datasets/orders.yaml": "connection: landing\npath: o.csv\nx: 1\n"})
+    for args in (["flow", "--format", "json"], ["status", "--json"]):
+        r = run_weir(*args, cwd=small_project)
+        assert r.code == 2, (args, r.text)
+        diagnostics = json.loads(r.out)["error"]["diagnostics"]
+        assert diagnostics == [{"file": "datasets/orders.yaml", "line": 3, "severity": "error",
+                                "message": "unknown key 'x' in a dataset",
+                                "hint": diagnostics[0]["hint"]}], diagnostics
 
 
 def test_version_and_help(small_project: Path) -> None:

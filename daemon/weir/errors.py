@@ -8,7 +8,7 @@ later) renders them in one place; anything else escaping is a bug in weir.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from weir.model.diagnostics import Diagnostic
@@ -28,6 +28,10 @@ class WeirError(Exception):
             # script), while str(exc) stays the message alone.
             self.add_note(f"hint: {hint}")
 
+    def to_json(self) -> dict[str, Any]:
+        """The error for a program rather than a person (the daemon's API, ``--json``)."""
+        return {"message": self.message, "hint": self.hint}
+
 
 class ProjectNotFound(WeirError):
     """No weir.yaml in the directory or any parent."""
@@ -40,6 +44,18 @@ class ProjectInvalid(WeirError):
         n = len(diagnostics)
         super().__init__(f"the project has {n} error{'s' if n != 1 else ''}")
         self.diagnostics = list(diagnostics)
+
+    def to_json(self) -> dict[str, Any]:
+        """Every diagnostic, and the first one in the message itself, so a client that shows
+        one line still says what to fix."""
+        if not self.diagnostics:
+            return super().to_json()
+        first = self.diagnostics[0]
+        more = len(self.diagnostics) - 1
+        return {"message": f"{self.message}: {first.location}: {first.message}"
+                           + (f" (and {more} more)" if more else ""),
+                "hint": first.hint,
+                "diagnostics": [d.to_json() for d in self.diagnostics]}
 
 
 class SelectionError(WeirError):
