@@ -13,7 +13,7 @@ from weir.model.loader import load_project
 from weir.model.parse_cache import ParseCache
 from weir.model.project import Interface
 from weir.model.python_recipes import parse_python_file
-from weir.model.sql_recipes import parse_sql_file
+from weir.model.sql_recipes import engine_error, parse_sql_file
 
 from conftest import write_files
 
@@ -193,10 +193,40 @@ def test_sql_errors() -> None:
     _, diags = parse_sql_file("r.sql", "r", "SELECT (a FROM t")
     assert diags[0].message == "SQL syntax error: expected ) before 'FROM'"
     assert "<class" not in diags[0].message
+    # Not the parser's token objects nor its operator classes.
+    _, diags = parse_sql_file("r.sql", "r", "SELECT a\nFROM t\nJOIN\n")
+    assert (diags[0].line, diags[0].message) == (
+        3, "SQL syntax error: expected table name after 'JOIN', but the query ends there")
+    _, diags = parse_sql_file("r.sql", "r", "SELECT a\nFROM t JOIN\nWHERE a")
+    assert diags[0].message == "SQL syntax error: expected table name before 'WHERE'"
+    _, diags = parse_sql_file("r.sql", "r", "SELECT a\nFROM t\nWHERE a = = 1")
+    assert (diags[0].line, diags[0].message) == (3, "SQL syntax error: '=' is incomplete")
+    # What the tokenizer cannot read: where it starts.
+    _, diags = parse_sql_file("r.sql", "r", "SELECT 'it''s'\nFROM t\nWHERE b = 'abc\n")
+    assert (diags[0].line, diags[0].message) == (
+        3, "SQL syntax error: a string is opened here and never closed (a ' is missing)")
+    _, diags = parse_sql_file("r.sql", "r", "SELECT a -- a ' in a comment\n/* unclosed\nFROM t")
+    assert (diags[0].line, diags[0].message) == (
+        2, "SQL syntax error: a comment is opened here and never closed (a */ is missing)")
     _, diags = parse_sql_file("r.sql", "r", "select 1; select 2")
     assert "one query" in diags[0].message
     _, diags = parse_sql_file("r.sql", "r", "DELETE FROM t")
     assert "is a query" in diags[0].message
+
+
+def test_sql_engine_errors_get_the_querys_line_and_words() -> None:
+    text = "-- revenue\nSELECT customer,\n  sum(amont) AS r\nFROM t\nGROUP BY customer\n"
+    # DuckDB's LINE wins; without one, the line where the quoted name appears.
+    said = 'Binder Error: Referenced column "amont" not found in FROM clause!\n' \
+           'Candidate bindings: "amount"'
+    assert engine_error(text, said) == (
+        3, 'Binder Error: Referenced column "amont" not found in FROM clause!',
+        'did you mean "amount"?')
+    assert engine_error(text, said + "\n\nLINE 5: GROUP BY customer\n ^^^")[0] == 5
+    assert engine_error(text, 'Parser Error: syntax error at or near "GROUP"\n\nLINE 5: GR')[:2] \
+        == (5, "SQL syntax error: unexpected 'GROUP'")
+    assert engine_error(text, "Catalog Error: Scalar Function with name nosuch does not exist!") \
+        == (0, "Catalog Error: Scalar Function with name nosuch does not exist!", None)
 
 
 def test_yaml_unknown_key_and_bad_values_point_at_the_line() -> None:

@@ -25,6 +25,7 @@ import pyarrow as pa
 
 from weir.errors import WeirError
 from weir.model.project import ColumnSpec
+from weir.model.sql_recipes import engine_error
 from weir.recipe_api import job_variables
 from weir.storage.backends import Backend, backend_for
 from weir.storage.formats import schema_diff, schema_rows
@@ -42,8 +43,13 @@ def _backend(job: dict[str, Any], conn: list[Any]) -> Backend:
     return _backends[key]
 
 
-class RecipeError(Exception):
-    """A mistake in what the recipe did (wrong return value, schema mismatch): no traceback."""
+class RecipeError(WeirError):
+    """A mistake in what the recipe did (wrong return value, schema mismatch, a query the
+    database refuses): said at ``where`` (``file:line``), without a traceback."""
+
+    def __init__(self, message: str, hint: str | None = None, where: str | None = None) -> None:
+        super().__init__(message, hint)
+        self.where = where
 
 
 def serve(conn: Connection) -> None:
@@ -105,11 +111,12 @@ def run_job(job: dict[str, Any]) -> dict[str, Any]:
                                     "schema": []})
             result = {"ok": True, "outputs": written}
             print(f"weir: done in {time.perf_counter() - started:.3f}s", flush=True)
-        except (RecipeError, WeirError) as exc:
-            message = str(exc) + (f"\n  hint: {exc.hint}" if isinstance(exc, WeirError)
-                                  and exc.hint else "")
+        except WeirError as exc:
+            where = exc.where if isinstance(exc, RecipeError) else None
+            message = (f"{where}: " if where else "") + exc.message \
+                + (f"\n  hint: {exc.hint}" if exc.hint else "")
             result = {"ok": False, "error": message, "traceback": None}
-            print(f"weir: failed: {exc}", flush=True)
+            print(f"weir: failed: {message}", flush=True)
         except Exception as exc:  # noqa: BLE001 - the user's code may raise anything
             tb = _user_traceback(exc, job["project_root"])
             result = {"ok": False, "error": f"{type(exc).__name__}: {exc}", "traceback": tb}
@@ -147,12 +154,33 @@ class _redirected:
         os.close(self.saved[1])
 
 
+def _user_frames(tb: Any, project_root: str) -> list[traceback.FrameSummary]:
+    """The frames of the user's own files: under the project, with a real path (not
+    ``<frozen importlib…>`` nor a Cython ``pyarrow/*.pxi``, whose names are relative), and not
+    an installed package (a virtualenv inside the project) nor weir itself."""
+    root = os.path.realpath(project_root) + os.sep
+    return [f for f in traceback.extract_tb(tb)
+            if os.path.isabs(f.filename) and _is_users(os.path.realpath(f.filename), root)]
+
+
+def _is_users(path: str, root: str) -> bool:
+    if not path.startswith(root) or path.startswith(_WEIR_DIR):
+        return False
+    parts = path[len(root):].split(os.sep)
+    return not ({"site-packages", "dist-packages"} & set(parts)) and not any(
+        path.startswith(prefix) for prefix in _PREFIXES if prefix.startswith(root))
+
+
+_WEIR_DIR = os.path.dirname(os.path.realpath(__file__)).rsplit(os.sep, 1)[0] + os.sep
+_PREFIXES = {os.path.realpath(p) + os.sep for p in (sys.prefix, sys.base_prefix, sys.exec_prefix)}
+
+
 def _user_traceback(exc: BaseException, project_root: str) -> str:
     """The traceback with weir's and libraries' frames removed: the user's code is what matters."""
-    root = os.path.realpath(project_root) + os.sep
-    frames = [f for f in traceback.extract_tb(exc.__traceback__)
-              if os.path.realpath(f.filename).startswith(root)]
-    lines = ["Traceback (most recent call last):\n"]
+    lines = []
+    frames = _user_frames(exc.__traceback__, project_root)
+    if frames:
+        lines.append("Traceback (most recent call last):\n")
     for frame in frames:
         rel = os.path.relpath(frame.filename, project_root)
         lines.append(f'  File "{rel}", line {frame.lineno}, in {frame.name}\n')
@@ -338,9 +366,14 @@ def _sql(job: dict[str, Any]) -> dict[str, Any]:
         text = Path(job["file"]).read_text(encoding="utf-8")
         params = {v: job["variables"][v] for v in job["sql_variables"]}
         try:
-            table = con.sql(text, params=params or None).to_arrow_table()
+            # execute (not sql): its errors name the query's line
+            result = con.execute(text, params or None)
+            table = result.to_arrow_table() if hasattr(result, "to_arrow_table") \
+                else result.fetch_arrow_table()  # type: ignore[attr-defined]  # older duckdb
         except duckdb.Error as exc:
-            raise RecipeError(f"{job['rel_file']}: {exc}") from None
+            line, message, hint = engine_error(text, str(exc))
+            raise RecipeError(message, hint, where=f"{job['rel_file']}:{line}" if line
+                              else job["rel_file"]) from None
         return {job["outputs"][0]: table}
     finally:
         con.close()
