@@ -23,11 +23,12 @@ class Mistake:
 
     files: dict[str, str]
     message: str
-    hint: str | None  # None: the user's own traceback says it
+    hint: str | None  # None: the user's own traceback says it all
     commands: tuple[tuple[str, ...], ...] = EVERY_COMMAND
     code: int = 2
     prepare: Callable[[Path], None] | None = None  # run after the files are written
     absent: tuple[str, ...] = ()  # what must not be shown (weir's or libraries' insides)
+    traceback: bool = False  # the user's own frames are part of the answer
 
 
 def _recipe(body: str, head: str = "") -> dict[str, str]:
@@ -96,14 +97,30 @@ CASES = {
         "recipes/per_customer.sql:3: error: SQL syntax error: expected table name after 'JOIN', "
         "but the query ends there", "fix the syntax", absent=("<Token", "SENTINEL")),
     # Found when the recipe runs: exit 1, said in the build's report, at the recipe's line.
+    "recipe returns a list": Mistake(
+        _recipe("return [1, 2, 3]"), "recipes/x.py:5: recipe 'x' returned a list, not a "
+        "DataFrame", "a recipe returns a pandas or polars DataFrame", BUILD_X, code=1),
+    "recipe returns nothing": Mistake(
+        _recipe("orders.amount.sum()"), "recipes/x.py:5: recipe 'x' returned None, not a "
+        "DataFrame", "is a `return` missing?", BUILD_X, code=1),
+    "recipe calls sys.exit": Mistake(
+        _recipe("print('bye')\nsys.exit('giving up')", head="import sys\n"),
+        "recipes/x.py:8: recipe 'x' called sys.exit('giving up')",
+        "or raises an exception to fail", BUILD_X, code=1, absent=("died",), traceback=True),
+    "recipe writes outside its folder": Mistake(
+        {"recipes/x.py": "import weir\nfrom weir import recipe\n\n\n@recipe(outputs=['box'])\n"
+                         "def fill(orders, box: weir.Folder):\n"
+                         "    box.write_bytes('../../x', b'x')\n"},
+        "recipes/x.py:7: '../../x' leaves folder 'box'", "paths are relative to the folder",
+        (("build", "box"),), code=1),
     "error at a recipe module's top level": Mistake(
         _recipe("return orders", head="LIMIT = 1 / 0\n"),
         'File "recipes/x.py", line 1, in <module>\n        LIMIT = 1 / 0\n    ZeroDivisionError',
-        None, BUILD_X, code=1, absent=("<frozen", "importlib", "weir/build")),
+        None, BUILD_X, code=1, absent=("<frozen", "importlib", "weir/build"), traceback=True),
     "error inside pyarrow": Mistake(
         _recipe("return pa.table({'a': [1, 'x']})", head="import pyarrow as pa\n"),
         'File "recipes/x.py", line 7, in x\n        return pa.table', None, BUILD_X, code=1,
-        absent=(".pxi", "site-packages")),
+        absent=(".pxi", "site-packages"), traceback=True),
     "SQL syntax only DuckDB refuses": Mistake(
         _sql("SELECT customer\nFROM orders\nGROUP\n"),
         "recipes/x.sql:3: SQL syntax error: unexpected 'GROUP'", "fix the syntax", BUILD_X,
@@ -129,10 +146,11 @@ def test_user_mistakes(make_project, case: str) -> None:
         assert r.code == mistake.code, (command, r.text)
         said = r.err if mistake.code == 2 else r.out
         assert mistake.message in said, (command, r.text)
-        if mistake.hint is None:
+        if mistake.hint is not None:
+            assert mistake.hint in said, (command, r.text)
+        if mistake.traceback:
             assert "Traceback (most recent call last):" in said, (command, r.text)
         else:
-            assert mistake.hint in said, (command, r.text)
             assert "Traceback" not in r.text
         for text in mistake.absent:
             assert text not in r.text, (command, text, r.text)

@@ -112,11 +112,18 @@ def run_job(job: dict[str, Any]) -> dict[str, Any]:
             result = {"ok": True, "outputs": written}
             print(f"weir: done in {time.perf_counter() - started:.3f}s", flush=True)
         except WeirError as exc:
-            where = exc.where if isinstance(exc, RecipeError) else None
-            message = (f"{where}: " if where else "") + exc.message \
-                + (f"\n  hint: {exc.hint}" if exc.hint else "")
+            message = _said_at(job, exc, exc.message, exc.hint)
             result = {"ok": False, "error": message, "traceback": None}
             print(f"weir: failed: {message}", flush=True)
+        except SystemExit as exc:
+            # Caught, so the worker lives on and what the recipe said lands in its log.
+            code = "" if exc.code is None else repr(exc.code)
+            message = _said_at(job, exc, f"recipe '{job['function']}' called sys.exit({code})",
+                               "a recipe returns its data, or raises an exception to fail; "
+                               "sys.exit() would end the process running it")
+            tb = _user_traceback(exc, job["project_root"])
+            result = {"ok": False, "error": message, "traceback": tb}
+            print(f"weir: failed: {message}\n{tb}", flush=True)
         except Exception as exc:  # noqa: BLE001 - the user's code may raise anything
             tb = _user_traceback(exc, job["project_root"])
             result = {"ok": False, "error": f"{type(exc).__name__}: {exc}", "traceback": tb}
@@ -125,6 +132,20 @@ def run_job(job: dict[str, Any]) -> dict[str, Any]:
             job_variables.reset(token)
     result["seconds"] = time.perf_counter() - started
     return result
+
+
+def _said_at(job: dict[str, Any], exc: BaseException, message: str, hint: str | None) -> str:
+    """``file:line: message`` and its hint. The line: where the error itself says (a query's),
+    else the user's innermost frame (the call that wrote outside a folder), else — for what
+    the recipe returned — the recipe's ``def``. An input weir could not read has none: the
+    message names the data instead."""
+    where = exc.where if isinstance(exc, RecipeError) else None
+    frames = _user_frames(exc.__traceback__, job["project_root"])
+    if where is None and frames:
+        where = f"{os.path.relpath(frames[-1].filename, job['project_root'])}:{frames[-1].lineno}"
+    if where is None and isinstance(exc, RecipeError):
+        where = f"{job['rel_file']}:{job['line']}" if job.get("line") else job["rel_file"]
+    return (f"{where}: " if where else "") + message + (f"\n  hint: {hint}" if hint else "")
 
 
 class _redirected:
@@ -272,7 +293,9 @@ def _python(job: dict[str, Any], folders: dict[str, tuple[str, Any]]) -> dict[st
     module = _load_module(job["file"], job["recipes_dir"])
     fn = getattr(module, job["function"], None)
     if fn is None or not callable(fn):
-        raise RecipeError(f"{job['rel_file']} has no function '{job['function']}' when run")
+        raise RecipeError(f"recipe '{job['function']}' is not a function of its module when it "
+                          "runs", hint="is it defined under an `if`, or replaced further down "
+                          "the file?")
     duck: list[Any] = []
     try:
         args = {inp["name"]: _hand_over(job, inp, duck) for inp in job["inputs"]}
@@ -286,38 +309,48 @@ def _python(job: dict[str, Any], folders: dict[str, tuple[str, Any]]) -> dict[st
                 got = sorted(value) if isinstance(value, dict) else type(value).__name__
                 raise RecipeError(f"recipe '{job['function']}' must return a dict with keys "
                                   f"{', '.join(outputs)}; it returned {got}")
-            return {name: as_writable(name, value[name]) for name in outputs}
-        return {outputs[0]: as_writable(outputs[0], value)}
+            return {name: as_writable(name, value[name],
+                                      f"recipe '{job['function']}' returned {{}} for '{name}'")
+                    for name in outputs}
+        return {outputs[0]: as_writable(outputs[0], value,
+                                        f"recipe '{job['function']}' returned {{}}")}
     finally:
         for con in duck:
             con.close()
 
 
-def as_writable(name: str, value: Any) -> Any:
+def as_writable(name: str, value: Any, said: str | None = None) -> Any:
     """What a recipe returned, as something a backend can write: an Arrow table or reader, or
-    a stream of record batches (from a generator of batches, tables or frames)."""
+    a stream of record batches (from a generator of batches, tables or frames). ``said`` is
+    how a wrong value is described, ``{}`` standing for what it is ("recipe 'x' returned {}")."""
+    said = said or f"the data written to '{name}' is {{}}"
     if isinstance(value, (pa.Table, pa.RecordBatchReader, pandas.DataFrame)) \
             or type(value).__module__.split(".")[0] in ("polars", "duckdb"):
-        return _to_arrow(name, value)
+        return _to_arrow(value, said)
     if isinstance(value, Iterator) or isinstance(value, (list, tuple)) and value \
             and not isinstance(value[0], (int, float, str)):
-        return _stream(name, iter(value))
-    return _to_arrow(name, value)
+        return _stream(iter(value), said.format("a batch that is {}"))
+    return _to_arrow(value, said)
 
 
-def _stream(name: str, items: Iterator[Any]) -> Iterator[pa.RecordBatch]:
+def _stream(items: Iterator[Any], said: str) -> Iterator[pa.RecordBatch]:
     for item in items:
         if isinstance(item, pa.RecordBatch):
             yield item
             continue
-        table = _to_arrow(name, item)
+        table = _to_arrow(item, said)
         if isinstance(table, pa.RecordBatchReader):
             yield from table
         else:
             yield from table.to_batches()
 
 
-def _to_arrow(name: str, value: Any) -> pa.Table | pa.RecordBatchReader:
+_RETURNS = ("a recipe returns a pandas or polars DataFrame, a pyarrow Table or a DuckDB "
+            "relation, or yields them batch by batch; one with several outputs returns a dict "
+            "of them by output name")
+
+
+def _to_arrow(value: Any, said: str) -> pa.Table | pa.RecordBatchReader:
     if isinstance(value, (pa.Table, pa.RecordBatchReader)):
         return value
     if isinstance(value, pandas.DataFrame):
@@ -329,8 +362,12 @@ def _to_arrow(name: str, value: Any) -> pa.Table | pa.RecordBatchReader:
         return value.to_arrow()
     if module == "duckdb" and hasattr(value, "to_arrow_table"):
         return value.to_arrow_table()
-    raise RecipeError(f"output '{name}': a recipe returns a pandas or polars DataFrame, a "
-                      f"pyarrow Table or a DuckDB relation, not {type(value).__name__}")
+    if value is None:
+        raise RecipeError(f"{said.format('None')}, not a DataFrame",
+                          hint=f"is a `return` missing? {_RETURNS}")
+    kind = type(value).__name__
+    article = "an" if kind[0].lower() in "aeiou" else "a"
+    raise RecipeError(f"{said.format(f'{article} {kind}')}, not a DataFrame", hint=_RETURNS)
 
 
 def _in_database(job: dict[str, Any]) -> bool:
