@@ -43,6 +43,19 @@ def _sql(text: str) -> dict[str, str]:
 
 
 BUILD_X = (("build", "x"),)
+STATE_COMMANDS = (("build", "--all"), ("status",), ("plan", "--all"), ("show", "orders_clean"))
+
+
+def _build_then_cut_the_state_short(root: Path) -> None:
+    assert run_weir("build", "--all", cwd=root).code == 0
+    _cut_state_short(root)
+
+
+def _cut_state_short(root: Path) -> None:
+    """A real state store, cut in half as a full disk or an interrupted copy leaves it."""
+    db = root / ".weir/state.db"
+    assert not (root / ".weir/state.db-wal").exists()  # all of it is in the file
+    db.write_bytes(db.read_bytes()[:db.stat().st_size // 2])
 
 
 CASES = {
@@ -96,6 +109,17 @@ CASES = {
         {"recipes/per_customer.sql": "SELECT customer\nFROM orders_clean\nJOIN\n"},
         "recipes/per_customer.sql:3: error: SQL syntax error: expected table name after 'JOIN', "
         "but the query ends there", "fix the syntax", absent=("<Token", "SENTINEL")),
+    "state store is not a database": Mistake(
+        {".weir/state.db": "these are not the bytes of a database\n" * 200},
+        "error: .weir/state.db is damaged: file is not a database", "weir state repair",
+        STATE_COMMANDS),
+    "state store cut short": Mistake(
+        {}, "error: .weir/state.db is damaged: database disk image is malformed",
+        "weir state repair", STATE_COMMANDS, prepare=_build_then_cut_the_state_short),
+    "state store cannot be opened": Mistake(
+        {}, "error: cannot use .weir/state.db: unable to open database file",
+        "check that .weir/state.db and its directory are yours to read and write",
+        STATE_COMMANDS, prepare=lambda root: (root / ".weir/state.db").mkdir(parents=True)),
     # Found when the recipe runs: exit 1, said in the build's report, at the recipe's line.
     "recipe returns a list": Mistake(
         _recipe("return [1, 2, 3]"), "recipes/x.py:5: recipe 'x' returned a list, not a "
@@ -184,6 +208,47 @@ def _data_files(root: Path) -> dict[str, bytes]:
             for p in (root / "data").rglob("*") if p.is_file()}
 
 
+def test_a_damaged_state_store_is_repaired_from_the_data_and_the_kept_outputs(
+        make_project) -> None:
+    root = make_project(SMALL, name="small")
+    weir_yaml = root / "weir.yaml"
+    assert run_weir("build", "--all", cwd=root).code == 0
+    # Build another version of orders_clean and per_customer, then go back to the first: their
+    # data is now the other version, and the first is kept by fingerprint.
+    weir_yaml.write_text(weir_yaml.read_text().replace("min_amount: 2", "min_amount: 8"))
+    assert run_weir("build", "--all", cwd=root).code == 0
+    weir_yaml.write_text(weir_yaml.read_text().replace("min_amount: 8", "min_amount: 2"))
+    before = json.loads(run_weir("status", "--json", cwd=root).out)["datasets"]
+    _cut_state_short(root)
+    damaged = (root / ".weir/state.db").read_bytes()
+    data = _data_files(root)
+
+    r = run_weir("state", "check", cwd=root)
+    assert r.code == 2 and ".weir/state.db is damaged" in r.err and "weir state repair" in r.err
+    r = run_weir("state", "repair", cwd=root)
+    assert r.code == 0, r.text
+    aside = [p for p in (root / ".weir").iterdir() if p.name.startswith("state.db.corrupt-")]
+    assert len(aside) == 1 and aside[0].read_bytes() == damaged  # moved, never deleted
+    assert f".weir/{aside[0].name}" in r.out
+    assert "customers" in r.out and "up to date" in r.out
+    assert run_weir("state", "check", cwd=root).code == 0
+    assert _data_files(root) == data
+
+    # customers' data is the kept output of the build it needs: up to date again. The others
+    # hold the other version: they are built again — from the kept outputs, not by running.
+    after = {d["name"]: d["status"] for d in json.loads(
+        run_weir("status", "--json", cwd=root).out)["datasets"]}
+    assert after == {"orders": "source", "customers": "up to date",
+                     "orders_clean": "never built", "per_customer": "never built"}, after
+    assert {d["name"]: d["status"] for d in before}["customers"] == "up to date"
+    r = run_weir("build", "--all", "--json", cwd=root)
+    assert {d["name"]: d["status"] for d in json.loads(r.out)["datasets"]} == {
+        "orders_clean": "restored", "per_customer": "restored"}, r.out
+    assert run_weir("build", "--all", cwd=root).out.startswith("Nothing to do")
+    r = run_weir("state", "repair", cwd=root)
+    assert r.code == 0 and "nothing to repair" in r.out
+
+
 def test_broken_file_does_not_hide_other_errors(make_project) -> None:
     root = make_project(SMALL, name="small")
     write_files(root, {"recipes/bad.py": "def (:\n",
@@ -256,7 +321,7 @@ def test_version_and_help(small_project: Path) -> None:
     r = run_weir("--version", cwd=small_project)
     assert r.code == 0 and r.out.startswith("weir ")
     r = run_weir("--help", cwd=small_project)
-    for command in ("init", "flow", "status", "plan", "build", "show", "logs", "clean"):
+    for command in ("init", "flow", "status", "plan", "build", "show", "logs", "clean", "state"):
         assert f"    {command}" in r.out
 
 

@@ -70,6 +70,11 @@ class DataError(WeirError):
     """Data cannot be read or written: a missing source file, an unreadable format."""
 
 
+class StateError(WeirError):
+    """The state store (``.weir/state.db``) cannot be used: damaged, not a database, locked, or
+    not readable or writable. Nothing is built; the data itself is untouched."""
+
+
 class BuildFailed(WeirError):
     """At least one job failed; details are in the build result."""
 

@@ -29,6 +29,7 @@ COMMANDS = [
     ("schema", "print a dataset's observed schema, or write it into its YAML as a contract"),
     ("clean", "drop built data: intermediate datasets, or the ones you name"),
     ("connections", "list the project's connections, or test that they can be reached"),
+    ("state", "check the state store (.weir/state.db), or repair a damaged one"),
     ("daemon", "run the project's daemon: a live Flow and the HTTP API (start/stop/status/logs)"),
     ("lsp", "run the language server over stdio (dataset completion, hover, diagnostics)"),
 ]
