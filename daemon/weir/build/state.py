@@ -115,10 +115,15 @@ def state_error(path: Path, exc: sqlite3.Error) -> StateError | None:
                           "when it is done")
     if name.startswith(("SQLITE_CANTOPEN", "SQLITE_PERM", "SQLITE_READONLY", "SQLITE_IOERR",
                         "SQLITE_FULL", "SQLITE_AUTH")):
-        return StateError(f"cannot use {shown}: {exc}",
-                          hint=f"check that {shown} and its directory are yours to read and "
-                          "write, and that the disk has room")
+        return _cannot_use(path, exc)
     return None
+
+
+def _cannot_use(path: Path, exc: Exception) -> StateError:
+    shown = display_path(path)
+    reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+    return StateError(f"cannot use {shown}: {reason}", hint=f"check that {shown} and its "
+                      "directory are yours to read and write, and that the disk has room")
 
 
 def display_path(path: Path) -> str:
@@ -139,6 +144,8 @@ def _translated(method: _F) -> _F:
             if error is None:
                 raise
             raise error from None
+        except OSError as exc:  # making .weir/ itself
+            raise _cannot_use(self.path, exc) from None
 
     return call  # type: ignore[return-value]
 
@@ -158,8 +165,8 @@ def _guarded(cls: _C) -> _C:
 @_guarded
 class StateStore:
     def __init__(self, path: Path) -> None:
+        self.path = path  # first: an error opening it names it
         path.parent.mkdir(parents=True, exist_ok=True)
-        self.path = path
         self.db = sqlite3.connect(path, timeout=30, isolation_level=None,
                                   check_same_thread=False)
         self.db.execute("PRAGMA journal_mode=WAL")
