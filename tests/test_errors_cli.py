@@ -1,5 +1,6 @@
-"""Every user mistake: one clear `file:line: message` with a hint, exit 2, no traceback, and
-nothing built or damaged."""
+"""Every user mistake: one clear `file:line: message` with a hint, no traceback of weir's, a
+non-zero exit (2 before anything runs, 1 for a recipe that fails), the same as JSON with
+`--json`, and nothing built or damaged."""
 
 from __future__ import annotations
 
