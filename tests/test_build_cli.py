@@ -156,6 +156,43 @@ def test_failing_recipe_shows_user_traceback_and_skips_downstream(make_project) 
     assert r.code == 2 and "is a source" in r.err
 
 
+def test_sys_exit_in_a_recipe_fails_it_in_its_log_and_the_worker_lives_on(make_project) -> None:
+    root = make_project({**SMALL, "recipes/quits.py": '''
+        import os
+        import sys
+        from weir import recipe
+
+        @recipe
+        def first(orders):
+            print("pid", os.getpid())
+            return orders
+
+        @recipe
+        def quitter(orders):
+            print("pid", os.getpid())
+            print("bye")
+            sys.exit("giving up")
+
+        @recipe
+        def later(first):
+            print("pid", os.getpid())
+            return first
+        '''}, name="quits")
+    r = run_weir("build", "first", "quitter", "later", "--jobs", "1", cwd=root)
+    assert r.code == 1, r.text
+    assert "giving up" not in r.err and "died" not in r.text
+    assert "recipes/quits.py:14: recipe 'quitter' called sys.exit('giving up')" in r.out
+    assert 'File "recipes/quits.py", line 14, in quitter' in r.out
+    log = run_weir("logs", "quitter", cwd=root).out
+    assert "bye" in log and "called sys.exit('giving up')" in log and "SystemExit" in log
+    # One worker ran all three: the one that ran `quitter` went on to the next job.
+    pids = {line for name in ("first", "quitter", "later")
+            for line in run_weir("logs", name, cwd=root).out.splitlines()
+            if line.startswith("pid ")}
+    assert len(pids) == 1, pids
+    assert statuses(root)["later"][0] == "up to date"
+
+
 def test_failed_build_keeps_previous_output(make_project) -> None:
     root = make_project(SMALL, name="keep")
     built(root, "--all")

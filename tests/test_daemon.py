@@ -255,9 +255,49 @@ def test_cli_builds_through_the_daemon(daemon) -> None:
     assert "recipes/typo.py:4: error: unknown input 'orders_clen'" in r.err
     assert "did you mean 'orders_clean'?" in r.err
     assert r.err == local.err
+    r = run_weir("build", "orders_clean", "--json", cwd=root)
+    local = run_weir("build", "orders_clean", "--json", "--no-daemon", cwd=root)
+    assert r.code == local.code == 2 and r.out == local.out
+    assert json.loads(r.out)["error"]["diagnostics"][0]["file"] == "recipes/typo.py"
     logged = run_weir("daemon", "logs", "-n", "200", cwd=root).out  # builds are in its log
     assert "build b1 (--all, required) succeeded" in logged
     assert "build b4 (bad, required) failed" in logged
+
+
+def test_the_cli_says_a_build_goes_through_the_daemon_and_what_it_waits_for(daemon) -> None:
+    import subprocess
+    import sys
+
+    from conftest import weir_env
+
+    root, _ = daemon
+    r = run_weir("build", cwd=root)  # no target: the usual answer, not the daemon's 422
+    assert r.code == 2 and "nothing to build: name datasets or a selector" in r.err
+    assert "hint: e.g. `weir build monthly_report`" in r.err and "422" not in r.err
+    r = run_weir("build", "customers", cwd=root)
+    assert r.code == 0 and r.out.startswith("Through the project's daemon (pid "), r.out
+    release = root / "release"
+    os.mkfifo(release)  # the first build's recipe waits on it: no sleeping on either side
+    events = Events(root)
+    write_files(root, {"recipes/held.py": "from weir import recipe\n\n@recipe\n"
+                       f"def held(orders):\n    open({str(release)!r}).read()\n"
+                       "    return orders\n"})
+    events.next_flow()
+    client = DaemonClient.for_project(root)
+    first = client.start_build(["held"])
+    for kind, data in client.build_events(first["id"]):
+        if kind == "job" and data["event"] == "start":
+            break
+    second = subprocess.Popen([sys.executable, "-m", "weir", "build", "per_customer"], cwd=root,
+                              env=weir_env(), stdout=subprocess.PIPE, text=True)
+    assert second.stdout is not None
+    line = second.stdout.readline()
+    assert f"waits in the queue behind {first['id']} (running): it starts when they end" in line
+    with open(release, "w") as f:
+        f.write("go")
+    rest = second.stdout.read()
+    assert second.wait(60) == 0 and "built" in rest
+    assert client.wait(first["id"])["state"] == "succeeded"
 
 
 SLOW = {"recipes/slow.py": """

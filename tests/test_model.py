@@ -7,12 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from weir.model.config_files import parse_dataset_file, parse_project_config
+from weir.model.config_files import (parse_connection_layers, parse_dataset_file,
+                                     parse_project_config)
 from weir.model.loader import load_project
 from weir.model.parse_cache import ParseCache
 from weir.model.project import Interface
 from weir.model.python_recipes import parse_python_file
-from weir.model.sql_recipes import parse_sql_file
+from weir.model.sql_recipes import engine_error, parse_sql_file
 
 from conftest import write_files
 
@@ -192,10 +193,40 @@ def test_sql_errors() -> None:
     _, diags = parse_sql_file("r.sql", "r", "SELECT (a FROM t")
     assert diags[0].message == "SQL syntax error: expected ) before 'FROM'"
     assert "<class" not in diags[0].message
+    # Not the parser's token objects nor its operator classes.
+    _, diags = parse_sql_file("r.sql", "r", "SELECT a\nFROM t\nJOIN\n")
+    assert (diags[0].line, diags[0].message) == (
+        3, "SQL syntax error: expected table name after 'JOIN', but the query ends there")
+    _, diags = parse_sql_file("r.sql", "r", "SELECT a\nFROM t JOIN\nWHERE a")
+    assert diags[0].message == "SQL syntax error: expected table name before 'WHERE'"
+    _, diags = parse_sql_file("r.sql", "r", "SELECT a\nFROM t\nWHERE a = = 1")
+    assert (diags[0].line, diags[0].message) == (3, "SQL syntax error: '=' is incomplete")
+    # What the tokenizer cannot read: where it starts.
+    _, diags = parse_sql_file("r.sql", "r", "SELECT 'it''s'\nFROM t\nWHERE b = 'abc\n")
+    assert (diags[0].line, diags[0].message) == (
+        3, "SQL syntax error: a string is opened here and never closed (a ' is missing)")
+    _, diags = parse_sql_file("r.sql", "r", "SELECT a -- a ' in a comment\n/* unclosed\nFROM t")
+    assert (diags[0].line, diags[0].message) == (
+        2, "SQL syntax error: a comment is opened here and never closed (a */ is missing)")
     _, diags = parse_sql_file("r.sql", "r", "select 1; select 2")
     assert "one query" in diags[0].message
     _, diags = parse_sql_file("r.sql", "r", "DELETE FROM t")
     assert "is a query" in diags[0].message
+
+
+def test_sql_engine_errors_get_the_querys_line_and_words() -> None:
+    text = "-- revenue\nSELECT customer,\n  sum(amont) AS r\nFROM t\nGROUP BY customer\n"
+    # DuckDB's LINE wins; without one, the line where the quoted name appears.
+    said = 'Binder Error: Referenced column "amont" not found in FROM clause!\n' \
+           'Candidate bindings: "amount"'
+    assert engine_error(text, said) == (
+        3, 'Binder Error: Referenced column "amont" not found in FROM clause!',
+        'did you mean "amount"?')
+    assert engine_error(text, said + "\n\nLINE 5: GROUP BY customer\n ^^^")[0] == 5
+    assert engine_error(text, 'Parser Error: syntax error at or near "GROUP"\n\nLINE 5: GR')[:2] \
+        == (5, "SQL syntax error: unexpected 'GROUP'")
+    assert engine_error(text, "Catalog Error: Scalar Function with name nosuch does not exist!") \
+        == (0, "Catalog Error: Scalar Function with name nosuch does not exist!", None)
 
 
 def test_yaml_unknown_key_and_bad_values_point_at_the_line() -> None:
@@ -209,6 +240,33 @@ def test_yaml_unknown_key_and_bad_values_point_at_the_line() -> None:
     assert diags[0].line == 2 and diags[0].message.startswith("invalid YAML")
     _, diags = parse_project_config("weir.yaml", "name: ok\ndefault_format: parqet\n")
     assert diags[0].line == 2 and diags[0].hint == "did you mean 'parquet'?"
+
+
+def test_a_duplicate_key_is_an_error_in_every_yaml_file() -> None:
+    """YAML itself keeps the last value silently; weir says where both are, in any file kind."""
+    _, diags = parse_project_config("weir.yaml", "name: t\nvariables:\n  factor: 2\n"
+                                                 "  factor: 3\n")
+    assert [(d.line, d.message) for d in diags] == [
+        (4, "duplicate key 'factor' (first at line 3)")]
+    assert diags[0].hint and "delete" in diags[0].hint
+    spec, diags = parse_dataset_file("datasets/x.yaml", "x", "path: a.csv\nschema:\n"
+                                     "  - {name: id, type: int64, type: string}\n")
+    assert spec is None and [(d.line, d.message) for d in diags] == [
+        (3, "duplicate key 'type' (first at line 3)")]
+    spec, diags = parse_dataset_file("folders/f.yaml", "f", "path: a\ntags: [x]\npath: b\n"
+                                     "tags: [y]\n", folder=True)
+    assert spec is None and [(d.line, d.message) for d in diags] == [
+        (3, "duplicate key 'path' (first at line 1)"), (4, "duplicate key 'tags' (first at line 2)")]
+    project = "connections:\n  wh:\n    type: filesystem\n    root: a\n"
+    machine = "connections:\n  wh:\n    root: b\n  wh:\n    root: c\n"
+    diags = parse_connection_layers([("connections.yaml", project),
+                                     ("/etc/weir/connections.yaml", machine)]).diagnostics
+    assert [(d.file, d.line, d.message) for d in diags] == [
+        ("/etc/weir/connections.yaml", 4, "duplicate key 'wh' (first at line 2)")]
+    # Overriding a key brought in by a merge (<<) is what merges are for, not a duplicate.
+    _, diags = parse_project_config("weir.yaml", "name: t\nbase: &b {factor: 2}\n"
+                                                 "variables:\n  <<: *b\n  factor: 3\n")
+    assert not [d for d in diags if "duplicate" in d.message]
 
 
 def test_loader_cross_file_errors(tmp_path: Path) -> None:

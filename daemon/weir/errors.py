@@ -8,7 +8,7 @@ later) renders them in one place; anything else escaping is a bug in weir.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from weir.model.diagnostics import Diagnostic
@@ -28,6 +28,10 @@ class WeirError(Exception):
             # script), while str(exc) stays the message alone.
             self.add_note(f"hint: {hint}")
 
+    def to_json(self) -> dict[str, Any]:
+        """The error for a program rather than a person (the daemon's API, ``--json``)."""
+        return {"message": self.message, "hint": self.hint}
+
 
 class ProjectNotFound(WeirError):
     """No weir.yaml in the directory or any parent."""
@@ -41,6 +45,18 @@ class ProjectInvalid(WeirError):
         super().__init__(f"the project has {n} error{'s' if n != 1 else ''}")
         self.diagnostics = list(diagnostics)
 
+    def to_json(self) -> dict[str, Any]:
+        """Every diagnostic, and the first one in the message itself, so a client that shows
+        one line still says what to fix."""
+        if not self.diagnostics:
+            return super().to_json()
+        first = self.diagnostics[0]
+        more = len(self.diagnostics) - 1
+        return {"message": f"{self.message}: {first.location}: {first.message}"
+                           + (f" (and {more} more)" if more else ""),
+                "hint": first.hint,
+                "diagnostics": [d.to_json() for d in self.diagnostics]}
+
 
 class SelectionError(WeirError):
     """A build target or selector names nothing that exists."""
@@ -52,6 +68,11 @@ class PlanError(WeirError):
 
 class DataError(WeirError):
     """Data cannot be read or written: a missing source file, an unreadable format."""
+
+
+class StateError(WeirError):
+    """The state store (``.weir/state.db``) cannot be used: damaged, not a database, locked, or
+    not readable or writable. Nothing is built; the data itself is untouched."""
 
 
 class BuildFailed(WeirError):

@@ -55,20 +55,7 @@ class Workspace:
     @classmethod
     def open(cls, project_dir: Path | None = None, use_cache: bool = True) -> Workspace:
         """Find and load the project; raise ProjectInvalid listing every error in its files."""
-        start = project_dir or Path(os.environ.get("WEIR_PROJECT") or os.getcwd())
-        if project_dir is not None:
-            if not (project_dir / "weir.yaml").is_file():
-                raise ProjectNotFound(f"{project_dir} is not a weir project (no weir.yaml)",
-                                      hint="create one with `weir init DIR`")
-            root = project_dir.resolve()
-        else:
-            found = find_project_root(start)
-            if found is None:
-                raise ProjectNotFound(f"no weir project at or above {start}",
-                                      hint="run weir inside a project (a directory with "
-                                      "weir.yaml), pass --project DIR, or create one with "
-                                      "`weir init DIR`")
-            root = found
+        root = project_root(project_dir)
         cache = ParseCache(root / STATE_DIR / "cache" / "flow.msgpack") if use_cache else None
         project, diags = load_project(root, cache=cache,
                                       machine_connections=machine_connections_file())
@@ -163,9 +150,7 @@ class Workspace:
         if selectors:
             targets += select(self.flow, selectors)
         if not targets and not (all_ or stale_only):
-            raise WeirError("nothing to build: name datasets or a selector",
-                            hint="e.g. `weir build monthly_report`, `weir build tag:report`, "
-                            "`weir build --all`")
+            raise nothing_to_build()
         return list(dict.fromkeys(targets))
 
     def plan(self, targets: list[str], mode: Mode, snapshot: Snapshot) -> BuildPlan:
@@ -206,6 +191,30 @@ class Workspace:
                 todo.extend(self.project.recipes[recipe].outputs)
         first = next(n for n in self.flow.order if n in seen and n in snapshot.problems)
         return snapshot.problems[first]
+
+
+def project_root(project_dir: Path | None = None) -> Path:
+    """The project's directory: ``project_dir`` (``--project``), else the nearest weir.yaml at
+    or above ``$WEIR_PROJECT`` or the current directory; ProjectNotFound if there is none."""
+    if project_dir is not None:
+        if not (project_dir / "weir.yaml").is_file():
+            raise ProjectNotFound(f"{project_dir} is not a weir project (no weir.yaml)",
+                                  hint="create one with `weir init DIR`")
+        return project_dir.resolve()
+    start = Path(os.environ.get("WEIR_PROJECT") or os.getcwd())
+    found = find_project_root(start)
+    if found is None:
+        raise ProjectNotFound(f"no weir project at or above {start}",
+                              hint="run weir inside a project (a directory with weir.yaml), "
+                              "pass --project DIR, or create one with `weir init DIR`")
+    return found
+
+
+def nothing_to_build() -> WeirError:
+    """The one answer to a build that names nothing, wherever it would run."""
+    return WeirError("nothing to build: name datasets or a selector",
+                     hint="e.g. `weir build monthly_report`, `weir build tag:report`, "
+                     "`weir build --all`")
 
 
 def machine_connections_path() -> Path:

@@ -317,6 +317,7 @@ class Runner:
         return {
             "recipe": recipe.name, "kind": recipe.kind.value, "project_root": str(self.ws.root),
             "file": str(self.ws.root / recipe.file), "rel_file": recipe.file,
+            "line": recipe.line,
             "recipes_dir": str(self.ws.root / "recipes"), "function": recipe.name,
             "inputs": inputs, "outputs": list(recipe.outputs), "output_specs": output_specs,
             "variables": dict(project.config.variables),

@@ -6,20 +6,27 @@ is written when it starts (``running``) and completed when it ends, so a build w
 killed still says which datasets it was building. The daemon's build queue keeps its builds'
 summaries in ``daemon_builds``, so its history and build numbers outlive a restart. Tables added
 since a store was made are created when it is opened (``CREATE TABLE IF NOT EXISTS``).
+
+A store that cannot be used — damaged, not a database, locked, unreadable — is a
+:class:`~weir.errors.StateError` naming the file and what to do, raised from every method
+(:func:`_guarded`), never SQLite's own exception: the state can always be rebuilt from the data
+and the kept outputs (``weir state repair``, :mod:`weir.build.recovery`).
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import sqlite3
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
+from weir.errors import StateError
 from weir.flow.fingerprint import Components
 from weir.flow.status import Stored
 
@@ -106,10 +113,75 @@ class DatasetRecord:
         return Stored(self.fingerprint, self.components, self.last_failed, self.error)
 
 
+REPAIR_HINT = ("run `weir state repair`: it moves the damaged file aside (nothing is deleted) "
+               "and records again every dataset whose data is a kept output of its current "
+               "code, so only the rest is built again")
+
+
+def state_error(path: Path, exc: sqlite3.Error) -> StateError | None:
+    """What is wrong with the store, for the user; None for an error that is weir's own bug."""
+    name = getattr(exc, "sqlite_errorname", "") or ""
+    shown = display_path(path)
+    if name.startswith(("SQLITE_CORRUPT", "SQLITE_NOTADB")):
+        return StateError(f"{shown} is damaged: {exc}", hint=REPAIR_HINT)
+    if name.startswith(("SQLITE_BUSY", "SQLITE_LOCKED")):
+        return StateError(f"{shown} is locked by another process: {exc}",
+                          hint="another weir command or the daemon is writing to it; try again "
+                          "when it is done")
+    if name.startswith(("SQLITE_CANTOPEN", "SQLITE_PERM", "SQLITE_READONLY", "SQLITE_IOERR",
+                        "SQLITE_FULL", "SQLITE_AUTH")):
+        return _cannot_use(path, exc)
+    return None
+
+
+def _cannot_use(path: Path, exc: Exception) -> StateError:
+    shown = display_path(path)
+    reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+    return StateError(f"cannot use {shown}: {reason}", hint=f"check that {shown} and its "
+                      "directory are yours to read and write, and that the disk has room")
+
+
+def display_path(path: Path) -> str:
+    """``.weir/state.db`` as the user knows it (relative to the project), else the full path."""
+    return f"{path.parent.name}/{path.name}" if path.parent.name == ".weir" else str(path)
+
+
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+def _translated(method: _F) -> _F:
+    @functools.wraps(method)
+    def call(self: StateStore, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return method(self, *args, **kwargs)
+        except sqlite3.Error as exc:
+            error = state_error(self.path, exc)
+            if error is None:
+                raise
+            raise error from None
+        except OSError as exc:  # making .weir/ itself
+            raise _cannot_use(self.path, exc) from None
+
+    return call  # type: ignore[return-value]
+
+
+_C = TypeVar("_C", bound=type)
+
+
+def _guarded(cls: _C) -> _C:
+    """Every public method (and the constructor, which opens the file) says a damaged or
+    unusable store as a StateError: one place, whichever query first meets the damage."""
+    for name, value in list(vars(cls).items()):
+        if callable(value) and (not name.startswith("_") or name == "__init__"):
+            setattr(cls, name, _translated(value))
+    return cls
+
+
+@_guarded
 class StateStore:
     def __init__(self, path: Path) -> None:
+        self.path = path  # first: an error opening it names it
         path.parent.mkdir(parents=True, exist_ok=True)
-        self.path = path
         self.db = sqlite3.connect(path, timeout=30, isolation_level=None,
                                   check_same_thread=False)
         self.db.execute("PRAGMA journal_mode=WAL")
@@ -308,8 +380,10 @@ class StateStore:
                                          " FROM kept_outputs")}
 
     def add_kept(self, dataset: str, fingerprint: str, path: str, schema: list[list[Any]],
-                 rows: int) -> None:
-        now = time.time()
+                 rows: int, created: float | None = None) -> None:
+        """``created``: when the output was written (a repair registers old files by their
+        time); it is also its last use, until a restore uses it again."""
+        now = created or time.time()
         with self.transaction() as db:
             db.execute("INSERT INTO kept_outputs (dataset, fingerprint, path, created, schema,"
                        " row_count, used) VALUES (?,?,?,?,?,?,?) ON CONFLICT(dataset,"

@@ -27,6 +27,7 @@ import pyarrow as pa
 
 from weir.errors import WeirError
 from weir.model.project import ColumnSpec
+from weir.model.sql_recipes import engine_error
 from weir.recipe_api import job_variables
 from weir.storage.backends import Backend, backend_for
 from weir.storage.formats import schema_diff, schema_rows
@@ -45,8 +46,13 @@ def _backend(job: dict[str, Any], conn: list[Any]) -> Backend:
     return _backends[key]
 
 
-class RecipeError(Exception):
-    """A mistake in what the recipe did (wrong return value, schema mismatch): no traceback."""
+class RecipeError(WeirError):
+    """A mistake in what the recipe did (wrong return value, schema mismatch, a query the
+    database refuses): said at ``where`` (``file:line``), without a traceback."""
+
+    def __init__(self, message: str, hint: str | None = None, where: str | None = None) -> None:
+        super().__init__(message, hint)
+        self.where = where
 
 
 def serve(conn: Connection) -> None:
@@ -136,11 +142,19 @@ def run_job(job: dict[str, Any]) -> dict[str, Any]:
                                     "schema": []})
             result = {"ok": True, "outputs": written}
             print(f"weir: done in {time.perf_counter() - started:.3f}s", flush=True)
-        except (RecipeError, WeirError) as exc:
-            message = str(exc) + (f"\n  hint: {exc.hint}" if isinstance(exc, WeirError)
-                                  and exc.hint else "")
+        except WeirError as exc:
+            message = _said_at(job, exc, exc.message, exc.hint)
             result = {"ok": False, "error": message, "traceback": None}
-            print(f"weir: failed: {exc}", flush=True)
+            print(f"weir: failed: {message}", flush=True)
+        except SystemExit as exc:
+            # Caught, so the worker lives on and what the recipe said lands in its log.
+            code = "" if exc.code is None else repr(exc.code)
+            message = _said_at(job, exc, f"recipe '{job['function']}' called sys.exit({code})",
+                               "a recipe returns its data, or raises an exception to fail; "
+                               "sys.exit() would end the process running it")
+            tb = _user_traceback(exc, job["project_root"])
+            result = {"ok": False, "error": message, "traceback": tb}
+            print(f"weir: failed: {message}\n{tb}", flush=True)
         except Exception as exc:  # noqa: BLE001 - the user's code may raise anything
             tb = _user_traceback(exc, job["project_root"])
             result = {"ok": False, "error": f"{type(exc).__name__}: {exc}", "traceback": tb}
@@ -149,6 +163,20 @@ def run_job(job: dict[str, Any]) -> dict[str, Any]:
             job_variables.reset(token)
     result["seconds"] = time.perf_counter() - started
     return result
+
+
+def _said_at(job: dict[str, Any], exc: BaseException, message: str, hint: str | None) -> str:
+    """``file:line: message`` and its hint. The line: where the error itself says (a query's),
+    else the user's innermost frame (the call that wrote outside a folder), else — for what
+    the recipe returned — the recipe's ``def``. An input weir could not read has none: the
+    message names the data instead."""
+    where = exc.where if isinstance(exc, RecipeError) else None
+    frames = _user_frames(exc.__traceback__, job["project_root"])
+    if where is None and frames:
+        where = f"{os.path.relpath(frames[-1].filename, job['project_root'])}:{frames[-1].lineno}"
+    if where is None and isinstance(exc, RecipeError):
+        where = f"{job['rel_file']}:{job['line']}" if job.get("line") else job["rel_file"]
+    return (f"{where}: " if where else "") + message + (f"\n  hint: {hint}" if hint else "")
 
 
 class _redirected:
@@ -178,12 +206,33 @@ class _redirected:
         os.close(self.saved[1])
 
 
+def _user_frames(tb: Any, project_root: str) -> list[traceback.FrameSummary]:
+    """The frames of the user's own files: under the project, with a real path (not
+    ``<frozen importlib…>`` nor a Cython ``pyarrow/*.pxi``, whose names are relative), and not
+    an installed package (a virtualenv inside the project) nor weir itself."""
+    root = os.path.realpath(project_root) + os.sep
+    return [f for f in traceback.extract_tb(tb)
+            if os.path.isabs(f.filename) and _is_users(os.path.realpath(f.filename), root)]
+
+
+def _is_users(path: str, root: str) -> bool:
+    if not path.startswith(root) or path.startswith(_WEIR_DIR):
+        return False
+    parts = path[len(root):].split(os.sep)
+    return not ({"site-packages", "dist-packages"} & set(parts)) and not any(
+        path.startswith(prefix) for prefix in _PREFIXES if prefix.startswith(root))
+
+
+_WEIR_DIR = os.path.dirname(os.path.realpath(__file__)).rsplit(os.sep, 1)[0] + os.sep
+_PREFIXES = {os.path.realpath(p) + os.sep for p in (sys.prefix, sys.base_prefix, sys.exec_prefix)}
+
+
 def _user_traceback(exc: BaseException, project_root: str) -> str:
     """The traceback with weir's and libraries' frames removed: the user's code is what matters."""
-    root = os.path.realpath(project_root) + os.sep
-    frames = [f for f in traceback.extract_tb(exc.__traceback__)
-              if os.path.realpath(f.filename).startswith(root)]
-    lines = ["Traceback (most recent call last):\n"]
+    lines = []
+    frames = _user_frames(exc.__traceback__, project_root)
+    if frames:
+        lines.append("Traceback (most recent call last):\n")
     for frame in frames:
         rel = os.path.relpath(frame.filename, project_root)
         lines.append(f'  File "{rel}", line {frame.lineno}, in {frame.name}\n')
@@ -275,7 +324,9 @@ def _python(job: dict[str, Any], folders: dict[str, tuple[str, Any]]) -> dict[st
     module = _load_module(job["file"], job["recipes_dir"])
     fn = getattr(module, job["function"], None)
     if fn is None or not callable(fn):
-        raise RecipeError(f"{job['rel_file']} has no function '{job['function']}' when run")
+        raise RecipeError(f"recipe '{job['function']}' is not a function of its module when it "
+                          "runs", hint="is it defined under an `if`, or replaced further down "
+                          "the file?")
     duck: list[Any] = []
     try:
         args = {inp["name"]: _hand_over(job, inp, duck) for inp in job["inputs"]}
@@ -289,38 +340,48 @@ def _python(job: dict[str, Any], folders: dict[str, tuple[str, Any]]) -> dict[st
                 got = sorted(value) if isinstance(value, dict) else type(value).__name__
                 raise RecipeError(f"recipe '{job['function']}' must return a dict with keys "
                                   f"{', '.join(outputs)}; it returned {got}")
-            return {name: as_writable(name, value[name]) for name in outputs}
-        return {outputs[0]: as_writable(outputs[0], value)}
+            return {name: as_writable(name, value[name],
+                                      f"recipe '{job['function']}' returned {{}} for '{name}'")
+                    for name in outputs}
+        return {outputs[0]: as_writable(outputs[0], value,
+                                        f"recipe '{job['function']}' returned {{}}")}
     finally:
         for con in duck:
             con.close()
 
 
-def as_writable(name: str, value: Any) -> Any:
+def as_writable(name: str, value: Any, said: str | None = None) -> Any:
     """What a recipe returned, as something a backend can write: an Arrow table or reader, or
-    a stream of record batches (from a generator of batches, tables or frames)."""
+    a stream of record batches (from a generator of batches, tables or frames). ``said`` is
+    how a wrong value is described, ``{}`` standing for what it is ("recipe 'x' returned {}")."""
+    said = said or f"the data written to '{name}' is {{}}"
     if isinstance(value, (pa.Table, pa.RecordBatchReader, pandas.DataFrame)) \
             or type(value).__module__.split(".")[0] in ("polars", "duckdb"):
-        return _to_arrow(name, value)
+        return _to_arrow(value, said)
     if isinstance(value, Iterator) or isinstance(value, (list, tuple)) and value \
             and not isinstance(value[0], (int, float, str)):
-        return _stream(name, iter(value))
-    return _to_arrow(name, value)
+        return _stream(iter(value), said.format("a batch that is {}"))
+    return _to_arrow(value, said)
 
 
-def _stream(name: str, items: Iterator[Any]) -> Iterator[pa.RecordBatch]:
+def _stream(items: Iterator[Any], said: str) -> Iterator[pa.RecordBatch]:
     for item in items:
         if isinstance(item, pa.RecordBatch):
             yield item
             continue
-        table = _to_arrow(name, item)
+        table = _to_arrow(item, said)
         if isinstance(table, pa.RecordBatchReader):
             yield from table
         else:
             yield from table.to_batches()
 
 
-def _to_arrow(name: str, value: Any) -> pa.Table | pa.RecordBatchReader:
+_RETURNS = ("a recipe returns a pandas or polars DataFrame, a pyarrow Table or a DuckDB "
+            "relation, or yields them batch by batch; one with several outputs returns a dict "
+            "of them by output name")
+
+
+def _to_arrow(value: Any, said: str) -> pa.Table | pa.RecordBatchReader:
     if isinstance(value, (pa.Table, pa.RecordBatchReader)):
         return value
     if isinstance(value, pandas.DataFrame):
@@ -332,8 +393,12 @@ def _to_arrow(name: str, value: Any) -> pa.Table | pa.RecordBatchReader:
         return value.to_arrow()
     if module == "duckdb" and hasattr(value, "to_arrow_table"):
         return value.to_arrow_table()
-    raise RecipeError(f"output '{name}': a recipe returns a pandas or polars DataFrame, a "
-                      f"pyarrow Table or a DuckDB relation, not {type(value).__name__}")
+    if value is None:
+        raise RecipeError(f"{said.format('None')}, not a DataFrame",
+                          hint=f"is a `return` missing? {_RETURNS}")
+    kind = type(value).__name__
+    article = "an" if kind[0].lower() in "aeiou" else "a"
+    raise RecipeError(f"{said.format(f'{article} {kind}')}, not a DataFrame", hint=_RETURNS)
 
 
 def _in_database(job: dict[str, Any]) -> bool:
@@ -369,9 +434,14 @@ def _sql(job: dict[str, Any]) -> dict[str, Any]:
         text = Path(job["file"]).read_text(encoding="utf-8")
         params = {v: job["variables"][v] for v in job["sql_variables"]}
         try:
-            table = con.sql(text, params=params or None).to_arrow_table()
+            # execute (not sql): its errors name the query's line
+            result = con.execute(text, params or None)
+            table = result.to_arrow_table() if hasattr(result, "to_arrow_table") \
+                else result.fetch_arrow_table()  # type: ignore[attr-defined]  # older duckdb
         except duckdb.Error as exc:
-            raise RecipeError(f"{job['rel_file']}: {exc}") from None
+            line, message, hint = engine_error(text, str(exc))
+            raise RecipeError(message, hint, where=f"{job['rel_file']}:{line}" if line
+                              else job["rel_file"]) from None
         return {job["outputs"][0]: table}
     finally:
         con.close()

@@ -2,7 +2,9 @@
 
 Exit codes: 0 success, 1 a build failed, 2 a user error (bad project, bad arguments), 4 a build
 lost because the daemon running it went away, 130 interrupted, 3 a bug in weir (its traceback
-goes to ``.weir/logs/crash.log``, or the screen with ``--debug``).
+goes to ``.weir/logs/crash.log``, or the screen with ``--debug``). With ``--json`` an error is
+also a JSON object on stdout, so a script reading stdout gets an answer rather than nothing;
+stderr says the same for the person watching.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ COMMANDS = [
     ("schema", "print a dataset's observed schema, or write it into its YAML as a contract"),
     ("clean", "drop built data: intermediate datasets, or the ones you name"),
     ("connections", "list the project's connections, or test that they can be reached"),
+    ("state", "check the state store (.weir/state.db), or repair a damaged one"),
     ("daemon", "run the project's daemon: a live Flow and the HTTP API (start/stop/status/logs)"),
     ("lsp", "run the language server over stdio (dataset completion, hover, diagnostics)"),
 ]
@@ -67,6 +70,7 @@ def main(argv: list[str] | None = None) -> int:
 
     argv = sys.argv[1:] if argv is None else argv
     debug = "--debug" in argv
+    args: argparse.Namespace | None = None
     try:
         parser = make_parser(argv)
         args = parser.parse_args(argv)
@@ -78,6 +82,7 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         return int(args.run(args))
     except ProjectInvalid as exc:
+        _json_error(args, argv, exc.to_json())
         for d in exc.diagnostics:
             output.diagnostic(d)
         n = len(exc.diagnostics)
@@ -86,6 +91,7 @@ def main(argv: list[str] | None = None) -> int:
                    + ("; nothing was built." if building else "."))
         return exc.exit_code
     except WeirError as exc:
+        _json_error(args, argv, exc.to_json())
         output.error_line(exc.message, exc.hint)
         return exc.exit_code
     except KeyboardInterrupt:
@@ -97,10 +103,23 @@ def main(argv: list[str] | None = None) -> int:
         if debug:
             raise
         log = _crash_log(traceback.format_exc())
-        output.error_line(f"weir hit an internal error: {sys.exc_info()[1]!r}",
-                          f"this is a bug in weir; the traceback is in {log} "
-                          "(or rerun with --debug)")
+        message = f"weir hit an internal error: {sys.exc_info()[1]!r}"
+        hint = f"this is a bug in weir; the traceback is in {log} (or rerun with --debug)"
+        _json_error(args, argv, {"message": message, "hint": hint})
+        output.error_line(message, hint)
         return 3
+
+
+def _json_error(args: argparse.Namespace | None, argv: list[str],
+                error: dict[str, object]) -> None:
+    """``{"ok": false, "error": …}`` on stdout when the command was asked for JSON (``--json``,
+    ``flow --format json``; read from the command line itself when it could not be parsed)."""
+    from weir.cli import output
+
+    wanted = (getattr(args, "json", False) or getattr(args, "format", None) == "json"
+              if args is not None else "--json" in argv)
+    if wanted:
+        output.print_json({"ok": False, "error": error})
 
 
 def _crash_log(text: str) -> str:

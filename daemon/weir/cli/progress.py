@@ -74,7 +74,11 @@ def _finished_lines(ws: _View, o: Outcome) -> list[str]:
                 + (output.style(f"  ({why})", "dim") if why else "")]
     if o.status == "failed":
         lines = [f"{mark} {names}  {output.style('failed', 'red')}"]
-        body = o.traceback or o.error or ""
+        # The traceback ends with the error; an error said apart from it (a recipe that
+        # called sys.exit) comes first, with its file:line and hint.
+        body = o.traceback or ""
+        if o.error and o.error.split("\n")[0].rstrip(": ") not in body:
+            body = f"{o.error}\n{body}" if body else o.error
         lines += ["    " + line for line in body.splitlines()]
         if o.log_path:
             lines.append("    " + output.style(f"log: {output.rel(o.log_path, str(ws.root))}",

@@ -44,6 +44,7 @@ class _Follower:
         self.final: dict[str, Any] = {}
         self.seen = 0  # events handled: where to go on after a Ctrl-C
         self.started = time.monotonic()
+        self.banner = ""  # where the build runs, said above its progress when it has work
 
     def follow(self, events: Iterator[tuple[str, Any]]) -> None:
         for kind, data in events:
@@ -68,6 +69,8 @@ class _Follower:
 
                     print_plan(plan)
                 return
+            if self.banner and not args.json:
+                output.out(output.style(self.banner, "dim"))
             self.jobs = {j.recipe: j for j in jobs}
             self.started = time.monotonic()
             self.listener = make_listener(Path(data.get("root") or os.getcwd()),
@@ -148,6 +151,10 @@ def build_through_daemon(client: DaemonClient, args: argparse.Namespace) -> int:
                                  args.jobs, args.fail_fast)
     build_id = summary["id"]
     follower = _Follower(args)
+    follower.banner, waits = _where(client, build_id)
+    if waits and not args.json:  # said at once: a build that seems to hang often just waits
+        output.out(output.style(follower.banner, "dim"))
+        follower.banner = ""
     try:
         try:
             follower.follow(client.build_events(build_id))
@@ -184,3 +191,20 @@ def build_through_daemon(client: DaemonClient, args: argparse.Namespace) -> int:
     if cancelled:
         return 130
     return 0 if final.get("state") == "succeeded" else 1
+
+
+def _where(client: DaemonClient, build_id: str) -> tuple[str, bool]:
+    """That the build runs in the daemon, and whether it waits behind others (and which)."""
+    from weir.client import DaemonNotRunning
+
+    text = f"Through the project's daemon (pid {client.pid}) as build {build_id}"
+    try:
+        ahead = [b for b in client.builds() if b["id"] != build_id
+                 and b["state"] in ("queued", "running")]
+    except DaemonNotRunning:
+        return text, False
+    if ahead:
+        text += ("; it waits in the queue behind " + ", ".join(
+            f"{b['id']} ({b['state']})" for b in reversed(ahead))
+            + ": it starts when they end")
+    return text, bool(ahead)

@@ -20,7 +20,7 @@ from weir.model.diagnostics import Diagnostic, Severity
 from weir.model.project import Interface, Location, Recipe, RecipeInput, RecipeKind
 from weir.model.python_recipes import PythonFile
 
-FORMAT_VERSION = 5
+FORMAT_VERSION = 5  # 5: diagnostics' subjects, lost names, SQL syntax errors in new words
 
 
 def content_hash(data: bytes) -> str:

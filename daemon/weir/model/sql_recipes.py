@@ -16,9 +16,9 @@ from weir.model.project import Interface, Location, Recipe, RecipeInput, RecipeK
 _DIALECT = "duckdb"
 
 
-def _line_of(text: str, pattern: str) -> int:
+def _line_of(text: str, pattern: str, default: int = 1) -> int:
     match = re.search(pattern, text, flags=re.IGNORECASE)
-    return text.count("\n", 0, match.start()) + 1 if match else 1
+    return text.count("\n", 0, match.start()) + 1 if match else default
 
 
 def parse_sql_file(file: str, name: str, text: str) -> tuple[Recipe | None, list[Diagnostic]]:
@@ -37,8 +37,10 @@ def parse_sql_file(file: str, name: str, text: str) -> tuple[Recipe | None, list
                                  f"SQL syntax error: {_plain(err) if err else exc}",
                                  hint="weir reads the query to find its inputs; fix the syntax",
                                  col=max(int(err.get("col") or 1) - 1, 0))]
-    except TokenError as exc:
-        return None, [Diagnostic(file, 1, f"SQL syntax error: {exc}")]
+    except TokenError:
+        line, what = _unclosed(text)
+        return None, [Diagnostic(file, line, f"SQL syntax error: {what}",
+                                 hint="weir reads the query to find its inputs; fix the syntax")]
     if len(statements) != 1:
         return None, [Diagnostic(file, 1, f"a SQL recipe holds one query, this file has "
                                  f"{len(statements)}",
@@ -69,19 +71,89 @@ def parse_sql_file(file: str, name: str, text: str) -> tuple[Recipe | None, list
     return recipe, []
 
 
+# sqlglot's expression classes for operators, as the user wrote them
+_OPERATORS = {"EQ": "=", "NEQ": "<>", "GT": ">", "GTE": ">=", "LT": "<", "LTE": "<=",
+              "Add": "+", "Sub": "-", "Mul": "*", "Div": "/", "Mod": "%", "DPipe": "||"}
+_TOKEN = re.compile(r"<Token token_type: TokenType\.(\w+), text: (.*?), line: \d+.*?>")
+
+
 def _plain(err: dict[str, object]) -> str:
-    """sqlglot's description in the user's words: the clause, not the parser's class name, and
-    the token it stopped at."""
+    """sqlglot's description in the user's words: the clause or operator, not the parser's class
+    name, and the token it stopped at, not the parser's token object."""
     description = str(err.get("description") or "invalid query")
     token = str(err.get("highlight") or "").strip()
     clause = re.search(r"missing for <class '[\w.]*\.(\w+)'>", description)
     if clause:
-        return f"{clause.group(1).upper()} is incomplete"
+        name = clause.group(1)
+        return f"{_OPERATORS[name]!r} is incomplete" if name in _OPERATORS \
+            else f"{name.upper()} is incomplete"
     if description.startswith("Invalid expression / Unexpected token") and token:
         return f"unexpected '{token}'"
     if description.startswith("Expecting ") and token:
         return f"expected {description[len('Expecting '):]} before '{token}'"
+    got = re.fullmatch(r"Expected (.+) but got " + _TOKEN.pattern, description)
+    if got:
+        expected, kind, text = got.groups()
+        if kind == "SENTINEL":  # the parser ran out of query
+            return f"expected {expected} after '{token}', but the query ends there"
+        return f"expected {expected} before '{text}'"
+    description = _TOKEN.sub(lambda m: "the end of the query" if m.group(1) == "SENTINEL"
+                             else f"'{m.group(2)}'", description)
+    if description.startswith("Expected "):
+        description = "e" + description[1:]
     return f"{description}, at '{token}'" if token else description
+
+
+def _unclosed(text: str) -> tuple[int, str]:
+    """What the tokenizer could not read, in words, and its line: a string, quoted name or
+    comment opened and never closed (sqlglot says only "Error tokenizing")."""
+    i, line = 0, 1
+    while i < len(text):
+        two = text[i:i + 2]
+        if two == "--":
+            end = text.find("\n", i)
+            i = len(text) if end < 0 else end
+            continue
+        opened = {"'": ("'", "a string", "'"), '"': ('"', "a quoted name", '"'),
+                  "/*": ("*/", "a comment", "*/")}.get("/*" if two == "/*" else text[i])
+        if opened is None:
+            line += text[i] == "\n"
+            i += 1
+            continue
+        close, what, missing = opened
+        end = text.find(close, i + len(two if two == "/*" else text[i]))
+        if end < 0:
+            return line, f"{what} is opened here and never closed (a {missing} is missing)"
+        line += text.count("\n", i, end)
+        i = end + len(close)
+    return 1, "the query cannot be read (an unexpected character?)"
+
+
+def engine_error(text: str, message: str) -> tuple[int, str, str | None]:
+    """An error the SQL engine (DuckDB) gave for a recipe's query, as ``(line, message, hint)``:
+    the line it names (``LINE 3:``), else the line where the name it quotes appears; a syntax
+    error in the words the Flow uses for one; its suggestion as the hint. 0: no line known."""
+    where = re.search(r"^LINE (\d+):", message, flags=re.MULTILINE)
+    body = message[:where.start()] if where else message
+    first, *rest = [ln.strip() for ln in body.strip().splitlines() if ln.strip()] or [message]
+    line = int(where.group(1)) if where else 0
+    if not line:
+        for name in re.findall(r'"([^"\n]+)"|with name (\w+)', first):
+            line = _line_of(text, rf"(?<![\w$]){re.escape(name[0] or name[1])}(?!\w)", 0)
+            if line:
+                break
+    hints = []
+    for extra in rest:
+        candidates = re.fullmatch(r"Candidate bindings: (.+)", extra)
+        hints.append(f"did you mean {candidates.group(1)}?" if candidates else extra)
+    syntax = re.fullmatch(r'Parser Error: syntax error at or near "(.*)"', first)
+    if syntax:
+        return line, f"SQL syntax error: unexpected '{syntax.group(1)}'", \
+            "DuckDB runs the query and cannot read it here; fix the syntax"
+    if re.fullmatch(r"Parser Error: syntax error at end of input", first):
+        return line, "SQL syntax error: the query ends too early", \
+            "DuckDB runs the query and cannot read its end; fix the syntax"
+    return line, first, " ".join(hints) or None
 
 
 def variable_line(text: str, variable: str) -> int:

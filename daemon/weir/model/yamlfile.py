@@ -1,7 +1,9 @@
 """YAML with line numbers, so every configuration mistake can be reported as ``file:line``.
 
 PyYAML's composer keeps each node's position; we turn mappings into :class:`LineDict` (a dict
-that remembers the line of each key) instead of losing it in plain dicts.
+that remembers the line of each key) instead of losing it in plain dicts. A key written twice in
+one mapping is an error: YAML would keep the last value without a word, so an edit "that does
+nothing" (the earlier line) would go unnoticed.
 """
 
 from __future__ import annotations
@@ -30,10 +32,26 @@ class LineDict(dict[str, Any]):
 
 
 class _Loader(_BaseLoader):
-    pass
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        # (key, its line, the line it first appeared at), for every key written twice
+        self.duplicates: list[tuple[str, int, int]] = []
+
+
+_MERGE_TAG = "tag:yaml.org,2002:merge"
 
 
 def _construct_mapping(loader: Any, node: yaml.MappingNode) -> LineDict:
+    # Before merges (<<) are flattened in: a key overriding a merged one is not a duplicate.
+    first: dict[str, int] = {}
+    for key_node, _ in node.value:
+        if key_node.tag == _MERGE_TAG or not isinstance(key_node, yaml.ScalarNode):
+            continue
+        key, line = str(loader.construct_object(key_node)), key_node.start_mark.line + 1
+        if key in first:
+            loader.duplicates.append((key, line, first[key]))
+        else:
+            first[key] = line
     loader.flatten_mapping(node)
     result = LineDict()
     result.line = node.start_mark.line + 1
@@ -49,9 +67,11 @@ _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _constru
 
 
 def parse_yaml(file: str, text: str) -> tuple[Any, list[Diagnostic]]:
-    """Parse ``text``; on a syntax error return ``(None, [diagnostic at the error's line])``."""
+    """Parse ``text``; on a syntax error or a duplicate key return ``(None, diagnostics)``, each
+    at its line."""
+    loader = _Loader(text)
     try:
-        return yaml.load(text, Loader=_Loader), []  # noqa: S506 - a safe loader subclass
+        data = loader.get_single_data()
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else 0
@@ -62,6 +82,14 @@ def parse_yaml(file: str, text: str) -> tuple[Any, list[Diagnostic]]:
                                  hint="check the indentation and quoting around this line")]
     except yaml.YAMLError as exc:
         return None, [Diagnostic(file, 0, f"invalid YAML: {exc}")]
+    finally:
+        loader.dispose()
+    if loader.duplicates:  # the file is broken, as for any other YAML error
+        return None, [Diagnostic(file, line, f"duplicate key '{key}' (first at line {at})",
+                                 hint="a key can appear once in a mapping; delete the line you "
+                                 "do not mean (YAML would silently keep the last one)")
+                      for key, line, at in sorted(loader.duplicates, key=lambda d: d[1])]
+    return data, []
 
 
 def check_keys(file: str, mapping: LineDict, allowed: tuple[str, ...],

@@ -195,7 +195,7 @@ class BuildQueue:
             try:
                 self._execute(build)
             except WeirError as exc:
-                build.error = error_json(exc)
+                build.error = exc.to_json()
                 self._finish(build, "error")
             except Exception as exc:  # noqa: BLE001 - a bug must not stop the queue
                 logging.getLogger("weir.daemon").exception("build %s failed", build.id)
@@ -330,19 +330,3 @@ def _request(saved: dict[str, Any]) -> BuildRequest:
     """A saved request, keeping only the fields a request has now."""
     known = BuildRequest.__dataclass_fields__
     return BuildRequest(**{k: v for k, v in saved.items() if k in known})
-
-
-def error_json(exc: WeirError) -> dict[str, Any]:
-    """A build's error for clients: the message and hint, and for a broken project every
-    diagnostic (file, line, message, hint) and the first one in the message itself, so a
-    client that shows one line still says what to fix."""
-    from weir.errors import ProjectInvalid
-
-    if not isinstance(exc, ProjectInvalid) or not exc.diagnostics:
-        return {"message": exc.message, "hint": exc.hint}
-    first = exc.diagnostics[0]
-    more = len(exc.diagnostics) - 1
-    return {"message": f"{exc.message}: {first.location}: {first.message}"
-                       + (f" (and {more} more)" if more else ""),
-            "hint": first.hint,
-            "diagnostics": [d.to_json() for d in exc.diagnostics]}

@@ -57,6 +57,10 @@ def run(args: argparse.Namespace) -> int:
 
     if args.jobs < 1:
         raise WeirError("--jobs must be at least 1")
+    if not (args.selectors or args.all_ or args.stale):
+        from weir.workspace import nothing_to_build
+
+        raise nothing_to_build()  # said the same with or without a daemon
     if not args.dry_run and not args.no_daemon:
         from weir.cli.remote import daemon_client
 
