@@ -419,3 +419,18 @@ async def test_an_output_being_typed_is_not_offered_to_itself(client: LanguageCl
     # What an output may name: a dataset declared in datasets/ that nothing builds yet.
     assert await complete(client, uri, 2, 18) == ["orders"]
     assert "customers" not in await complete(client, uri, 2, 18)  # clean.py builds it
+
+
+async def test_a_damaged_state_store_costs_only_the_statuses(client: LanguageClient,
+                                                             project: Path) -> None:
+    (project / ".weir").mkdir(exist_ok=True)
+    (project / ".weir/state.db").write_bytes(b"these are not the bytes of a database\n" * 200)
+    sql = open_doc(client, project / "recipes/per_customer.sql", language="sql")
+    text = await hover_text(client, sql, 2, 8)
+    assert text is not None and text.startswith("**orders_clean**")  # hover still answers
+    assert await complete(client, sql, 2, 8) == ["orders", "orders_clean"]
+    if not client.messages:
+        await asyncio.wait_for(client.wait_for_notification(t.WINDOW_SHOW_MESSAGE), 10)
+    messages = [m.message for m in client.messages]
+    assert len(messages) == 1 and ".weir/state.db is damaged" in messages[0], messages
+    assert "weir state repair" in messages[0]

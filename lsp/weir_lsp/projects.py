@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from weir.build.state import DatasetRecord, StateStore
+from weir.errors import StateError
 from weir.flow.graph import Flow, build_flow
 from weir.flow.status import Status
 from weir.model.diagnostics import Diagnostic
@@ -70,6 +71,7 @@ class OpenProject:
     checks: dict[str, tuple[Any, list[Diagnostic]]] = field(default_factory=dict)
     last_good: dict[str, str] = field(default_factory=dict)  # open files' last parsing text
     _records: Records | None = None
+    state_problem: StateError | None = None  # why the state store cannot be read, if it cannot
     _statuses: Statuses | None = None
     _source_schemas: dict[str, tuple[Any, list[ColumnSpec] | None]] = field(default_factory=dict)
     _lock: threading.RLock = field(default_factory=threading.RLock)
@@ -171,12 +173,18 @@ class OpenProject:
                 records: dict[str, DatasetRecord] = {}
                 commits: dict[str, str] = {}
                 db = self.root / STATE_DIR / "state.db"
+                self.state_problem = None
                 if db.exists():
-                    store = StateStore(db)
                     try:
-                        records, commits = store.records(), store.run_commits()
-                    finally:
-                        store.close()
+                        store = StateStore(db)
+                        try:
+                            records, commits = store.records(), store.run_commits()
+                        finally:
+                            store.close()
+                    except StateError as exc:
+                        # A damaged store costs the editor its statuses and observed schemas,
+                        # not its completion, hover or diagnostics; the server says why once.
+                        self.state_problem = exc
                 self._records = Records(_store_key(self.root), records, commits)
             return self._records
 

@@ -43,6 +43,7 @@ class WeirLanguageServer(LanguageServer):
         self.followers: dict[Path, EventFollower] = {}
         self.event_loop: asyncio.AbstractEventLoop | None = None
         self.watching = False  # the client reports file changes on disk
+        self._state_said: dict[Path, str | None] = {}  # the state-store problem told, by root
 
     # -- documents --------------------------------------------------------------------
     def project_of(self, uri: str) -> tuple[OpenProject, str] | None:
@@ -80,6 +81,7 @@ class WeirLanguageServer(LanguageServer):
         diags = list(project.diagnostics)
         if project.project is not None:
             records = project.records()
+            self._tell_state_problem(project)
             for rel, text in project.overlays.items():
                 key = (text, records.key, project.datasets_key)
                 cached = project.checks.get(rel)
@@ -97,6 +99,17 @@ class WeirLanguageServer(LanguageServer):
                 self.text_document_publish_diagnostics(t.PublishDiagnosticsParams(
                     uri=uri, diagnostics=by_file.get(rel, [])))
         project.published = set(by_file)
+
+    def _tell_state_problem(self, project: OpenProject) -> None:
+        """Say once (per problem) that the state store cannot be read, and what to do."""
+        problem = project.state_problem
+        said = problem.message if problem else None
+        if said is not None and said != self._state_said.get(project.root):
+            hint = f" — {problem.hint}" if problem and problem.hint else ""
+            self.window_show_message(t.ShowMessageParams(
+                type=t.MessageType.Warning,
+                message=f"weir: {said}{hint}. Statuses are unknown until then."))
+        self._state_said[project.root] = said
 
     def _to_lsp(self, project: OpenProject, d: Diagnostic) -> t.Diagnostic:
         """On the right range: the quoted name the message is about, where the line has it."""
