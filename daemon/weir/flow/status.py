@@ -9,19 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from enum import Enum
 
 from weir.flow.fingerprint import Components
 from weir.flow.graph import Flow
-
-
-class State(str, Enum):
-    SOURCE = "source"
-    UP_TO_DATE = "up to date"
-    STALE = "stale"
-    NEVER_BUILT = "never built"
-    FAILED = "failed"
-    INVALID = "invalid"  # its definition has an error (or an input's has): no fingerprint
+from weir.wire import DatasetState as State
 
 
 @dataclass(frozen=True)
