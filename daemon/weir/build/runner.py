@@ -25,7 +25,7 @@ from weir.gitops.head import head_commit
 from weir.flow.plan import Action, BuildPlan, Job
 from weir.model.project import FORMATS, RecipeKind
 from weir.storage.locations import temp_path_for
-from weir.workspace import Snapshot, Workspace
+from weir.workspace import DataStatus, Workspace
 
 KEEP_VERSIONS = 3  # outputs kept per dataset for instant restores (least recently used go)
 
@@ -68,7 +68,7 @@ def new_run_id() -> str:
 
 
 class Runner:
-    def __init__(self, ws: Workspace, plan: BuildPlan, snapshot: Snapshot, jobs: int,
+    def __init__(self, ws: Workspace, plan: BuildPlan, snapshot: DataStatus, jobs: int,
                  fail_fast: bool = False, listener: Listener | None = None,
                  command: str = "build", cancel: threading.Event | None = None) -> None:
         self.ws = ws

@@ -22,7 +22,7 @@ from typing import Any
 from weir.errors import WeirError
 from weir.flow.status import Status
 from weir.server.events import EventHub
-from weir.server.live import LiveProject, Snapshot
+from weir.server.live import LiveProject, FlowSnapshot
 
 log = logging.getLogger("weir.daemon")
 DAEMON_FILE = "daemon.json"
@@ -54,13 +54,13 @@ class Daemon:
         self.builds = BuildQueue(self)
 
     # -- what the API asks ----------------------------------------------------------------------
-    def workspace(self, snap: Snapshot) -> Any:
+    def workspace(self, snap: FlowSnapshot) -> Any:
         from weir.workspace import Workspace
 
         assert snap.project is not None and snap.flow is not None
         return Workspace(self.root, snap.project, snap.flow, list(snap.diagnostics))
 
-    def statuses(self, snap: Snapshot) -> dict[str, Status]:
+    def statuses(self, snap: FlowSnapshot) -> dict[str, Status]:
         with self.state_lock:
             ws = self.workspace(snap)
             try:
@@ -68,7 +68,7 @@ class Daemon:
             finally:
                 ws.close()
 
-    def plan(self, snap: Snapshot, targets: list[str], mode: str, all_: bool,
+    def plan(self, snap: FlowSnapshot, targets: list[str], mode: str, all_: bool,
              stale: bool) -> dict[str, Any]:
         """What a build with these arguments would do now, and why (`weir plan --json`)."""
         from weir.cli.commands.plan import plan_json
@@ -86,7 +86,7 @@ class Daemon:
             finally:
                 ws.close()
 
-    def dataset_detail(self, snap: Snapshot, name: str) -> dict[str, Any]:
+    def dataset_detail(self, snap: FlowSnapshot, name: str) -> dict[str, Any]:
         with self.state_lock:
             ws = self.workspace(snap)
             try:

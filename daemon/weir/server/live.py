@@ -23,7 +23,10 @@ from weir.model.project import Project
 
 
 @dataclass(frozen=True)
-class Snapshot:
+class FlowSnapshot:
+    """One version of the project's files, parsed: what builds and requests work on, so
+    none of them sees a half-applied change."""
+
     version: int
     project: Project | None
     flow: Flow | None
@@ -63,7 +66,7 @@ class LiveProject:
         self.snapshot = self._assemble(0, None)
         self.cache.save()
 
-    def _assemble(self, version: int, previous: Snapshot | None) -> Snapshot:
+    def _assemble(self, version: int, previous: FlowSnapshot | None) -> FlowSnapshot:
         project, diags = load_project(self.root, cache=self.cache, files=self.texts,
                                       machine_connections=self.machine_connections)
         flow = None
@@ -72,8 +75,8 @@ class LiveProject:
             diags += flow_diags
         if flow is None and previous is not None and previous.flow is not None:
             # An unusable weir.yaml: keep serving the last good Flow.
-            return Snapshot(version, previous.project, previous.flow, tuple(diags))
-        return Snapshot(version, project, flow, tuple(diags))
+            return FlowSnapshot(version, previous.project, previous.flow, tuple(diags))
+        return FlowSnapshot(version, project, flow, tuple(diags))
 
     def apply(self, paths: set[str] | None) -> FlowChange | None:
         """Re-read ``paths`` (project-relative; None: rescan everything) and rebuild the Flow.
@@ -113,7 +116,7 @@ class LiveProject:
             self.cache.save()
 
 
-def _diff(old: Snapshot, new: Snapshot) -> tuple[tuple[str, ...], tuple[str, ...],
+def _diff(old: FlowSnapshot, new: FlowSnapshot) -> tuple[tuple[str, ...], tuple[str, ...],
                                                   tuple[str, ...]]:
     a = old.project.datasets if old.project else {}
     b = new.project.datasets if new.project else {}
