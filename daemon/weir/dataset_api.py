@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     import pyarrow as pa
 
     from weir.model.project import ColumnSpec
-    from weir.storage.backends import Backend
+    from weir.storage.base import Backend
 
 
 class Dataset:
