@@ -18,12 +18,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from weir.build.jobspec import (ConnectionSpec, InputSpec, JobResult, OutputSpec, WorkerJob,
+                                WrittenOutput)
 from weir.build.pool import WorkerPool
 from weir.errors import WeirError
 from weir.flow.fingerprint import components_for
-from weir.gitops.head import head_commit
 from weir.flow.plan import Action, BuildPlan, Job
-from weir.model.project import FORMATS, RecipeKind
+from weir.gitops.head import head_commit
+from weir.model.project import FORMATS, ColumnSpec, RecipeKind
 from weir.storage.locations import temp_path_for
 from weir.workspace import DataStatus, Workspace
 
@@ -61,6 +63,15 @@ class BuildResult:
 
 
 Listener = Callable[[str, Outcome], None]  # ("start" | "finish", outcome)
+
+
+@dataclass(frozen=True)
+class _Running:
+    """A job in a worker: what it was sent, and what the parent needs to commit it."""
+
+    started: float
+    job: WorkerJob
+    input_fps: dict[str, str]  # fingerprints of the data it reads, fixed at dispatch
 
 
 def new_run_id() -> str:
@@ -102,7 +113,7 @@ class Runner:
         outcomes: dict[str, Outcome] = {}
         attempts: dict[str, int] = {}
         in_use: dict[str, int] = {}
-        running: dict[str, tuple[float, dict[str, Any]]] = {}
+        running: dict[str, _Running] = {}
         pool = WorkerPool(self.jobs) if any(j.action is Action.RUN for j in jobs.values()) \
             else None
         stopping = False
@@ -117,10 +128,10 @@ class Runner:
             assert pool is not None
             for other in list(running):
                 pool.kill(other)
-                t1, p1 = running.pop(other)
+                run = running.pop(other)
                 self._connections_free(jobs[other], in_use, -1, take=True)
-                self._discard_temps(p1)
-                finish(other, self._interrupted(jobs[other], p1, t1))
+                self._discard_temps(run.job)
+                finish(other, self._interrupted(jobs[other], run))
             for r in list(waiting):
                 finish(r, Outcome(r, jobs[r].outputs, "skipped", error=why))
 
@@ -168,15 +179,15 @@ class Runner:
                         ready_queue.append(recipe)  # try again when something finishes
                         continue
                     self._connections_free(job, in_use, +1, take=True)
-                    payload = self._payload(job)
+                    run = _Running(time.time(), self.worker_job(job), self._input_fps(job))
                     attempts[recipe] = attempts.get(recipe, 0) + 1
-                    running[recipe] = (time.time(), payload)
-                    state.start_job(self.run_id, recipe, job.outputs, running[recipe][0],
-                                    payload["log_path"])
+                    running[recipe] = run
+                    state.start_job(self.run_id, recipe, job.outputs, run.started,
+                                    run.job.log_path)
                     self.listener("start", Outcome(recipe, job.outputs, "running",
                                                    reasons=dict(job.reasons),
-                                                   log_path=payload["log_path"]))
-                    pool.submit(recipe, payload)
+                                                   log_path=run.job.log_path))
+                    pool.submit(recipe, run.job)
                 if stopping and not running:
                     break
                 if not running:
@@ -186,19 +197,19 @@ class Runner:
                 assert pool is not None
                 for done in pool.wait(timeout=0.2):
                     job = jobs[done.job]
-                    t0, payload = running.pop(done.job)
+                    run = running.pop(done.job)
                     self._connections_free(job, in_use, -1, take=True)
                     result = done.result
-                    if not result.get("ok") and attempts[done.job] <= \
+                    if not result.ok and attempts[done.job] <= \
                             self.project.recipes[done.job].retries and not stopping:
-                        self._discard_temps(payload, result)
+                        self._discard_temps(run.job, result)
                         ready_queue.append(done.job)  # dispatched again next round
                         continue
-                    if result.get("ok"):
-                        finish(done.job, self._commit(job, payload, result, t0))
+                    if result.ok:
+                        finish(done.job, self._commit(job, run, result))
                     else:
-                        self._discard_temps(payload)
-                        finish(done.job, self._fail(job, payload, result, t0))
+                        self._discard_temps(run.job)
+                        finish(done.job, self._fail(job, run, result))
                         if self.fail_fast:
                             stopping = True
                             stop_all("not started (--fail-fast)")
@@ -210,9 +221,9 @@ class Runner:
             if pool is not None:
                 pool.close(kill=True)
                 pool = None
-            for recipe, (t0, payload) in list(running.items()):
-                self._discard_temps(payload)
-                outcomes[recipe] = self._interrupted(jobs[recipe], payload, t0)
+            for recipe, run in list(running.items()):
+                self._discard_temps(run.job)
+                outcomes[recipe] = self._interrupted(jobs[recipe], run)
         finally:
             if pool is not None:
                 pool.close()
@@ -287,66 +298,62 @@ class Runner:
                 return False
         return True
 
-    def _payload(self, job: Job) -> dict[str, Any]:
+    def worker_job(self, job: Job) -> WorkerJob:
+        """What a worker needs to run ``job``, as plain values (see ``weir.build.jobspec``)."""
         project = self.project
         recipe = project.recipes[job.recipe]
         token = f"{self.run_id}-{secrets.token_hex(2)}"
         log_path = self.ws.state_dir / "logs" / recipe.name / f"{self.run_id}.log"
 
-        def schema_of(name: str) -> list[list[Any]] | None:
-            schema = project.datasets[name].schema
-            return [[c.name, c.type, c.nullable] for c in schema] if schema else None
+        def schema_of(name: str) -> tuple[ColumnSpec, ...] | None:
+            return tuple(project.datasets[name].schema or ()) or None
 
-        def conn_of(name: str) -> list[Any]:
+        def conn_of(name: str) -> ConnectionSpec:
             # Raw settings: secret references are resolved by the worker, never sent resolved.
             c = project.connections[project.datasets[name].connection]
-            return [c.name, c.type, dict(c.params)]
+            return ConnectionSpec(c.name, c.type, dict(c.params))
 
         inputs = []
         for inp in recipe.inputs:
             ds = project.datasets[inp.name]
-            inputs.append({"name": inp.name, "conn": conn_of(inp.name), "loc": ds.path,
-                           "format": ds.format, "interface": inp.interface.value,
-                           "schema": schema_of(inp.name) if ds.is_source else None})
-        output_specs = []
+            inputs.append(InputSpec(inp.name, conn_of(inp.name), ds.path, ds.format,
+                                    inp.interface, schema_of(inp.name) if ds.is_source else None))
+        outputs = []
         for out in recipe.outputs:
             ds = project.datasets[out]
-            output_specs.append({"name": out, "conn": conn_of(out), "loc": ds.path,
-                                 "token": token, "format": ds.format, "schema": schema_of(out),
-                                 "schema_file": ds.location.file})
-        return {
-            "recipe": recipe.name, "kind": recipe.kind.value, "project_root": str(self.ws.root),
-            "file": str(self.ws.root / recipe.file), "rel_file": recipe.file,
-            "line": recipe.line,
-            "recipes_dir": str(self.ws.root / "recipes"), "function": recipe.name,
-            "inputs": inputs, "outputs": list(recipe.outputs), "output_specs": output_specs,
-            "variables": dict(project.config.variables),
-            "sql_variables": list(recipe.variables) if recipe.kind is RecipeKind.SQL else [],
-            "log_path": str(log_path),
-            # fingerprints of the data the job reads, fixed at dispatch
-            "input_fps": {i: self.current.get(i, "") for i in recipe.input_names},
-        }
+            outputs.append(OutputSpec(out, conn_of(out), ds.path, ds.format, token,
+                                      schema_of(out), ds.location.file))
+        return WorkerJob(
+            recipe=recipe.name, kind=recipe.kind, project_root=str(self.ws.root),
+            file=str(self.ws.root / recipe.file), rel_file=recipe.file, line=recipe.line,
+            recipes_dir=str(self.ws.root / "recipes"), inputs=tuple(inputs),
+            outputs=tuple(outputs), variables=dict(project.config.variables),
+            sql_variables=tuple(recipe.variables) if recipe.kind is RecipeKind.SQL else (),
+            log_path=str(log_path))
 
-    def _commit(self, job: Job, payload: dict[str, Any], result: dict[str, Any],
-                started: float) -> Outcome:
+    def _input_fps(self, job: Job) -> dict[str, str]:
+        """The fingerprints of the data ``job`` reads, as of now."""
+        return {i: self.current.get(i, "") for i in self.project.recipes[job.recipe].input_names}
+
+    def _commit(self, job: Job, run: _Running, result: JobResult) -> Outcome:
         state = self.ws.state
         rows = {}
-        for written in result["outputs"]:
-            name = written["name"]
+        for written in result.outputs:
+            name = written.name
             ds = self.project.datasets[name]
             backend = self.ws.backends[ds.connection]
-            backend.commit(ds.path, ds.format, written["handle"])
-            comps = components_for(self.ws.flow, name, payload["input_fps"])
+            backend.commit(ds.path, ds.format, written.handle)
+            comps = components_for(self.ws.flow, name, run.input_fps)
             fp = comps.fingerprint(name)
             final = backend.local_path(ds.path)
             if final is not None and not ds.is_folder:
-                self._keep(name, fp, final, written["schema"], written["rows"])
-            state.record_success(self.run_id, job.recipe, name, fp, comps, started,
-                                 written["schema"], written["rows"], payload["log_path"])
+                self._keep(name, fp, final, written.schema, written.rows)
+            state.record_success(self.run_id, job.recipe, name, fp, comps, run.started,
+                                 written.schema, written.rows, run.job.log_path)
             self.current[name] = fp
-            rows[name] = written["rows"]
-        return Outcome(job.recipe, job.outputs, "built", result.get("seconds", 0.0), rows,
-                       log_path=payload["log_path"], reasons=dict(job.reasons))
+            rows[name] = written.rows
+        return Outcome(job.recipe, job.outputs, "built", result.seconds, rows,
+                       log_path=run.job.log_path, reasons=dict(job.reasons))
 
     def _keep(self, name: str, fp: str, final: Path, schema: list[list[Any]], rows: int) -> None:
         """Keep this output under its fingerprint (a hard link: no copy, no extra space until
@@ -381,8 +388,7 @@ class Runner:
         started = time.time()
         kept = self.ws.state.kept()
         rows = {}
-        recipe = self.project.recipes[job.recipe]
-        input_fps = {i: self.current.get(i, "") for i in recipe.input_names}
+        input_fps = self._input_fps(job)
         for name in job.outputs:
             fp = self.snapshot.expected[name]
             path, schema, n = kept[(name, fp)]
@@ -405,21 +411,20 @@ class Runner:
         return Outcome(job.recipe, job.outputs, "restored", time.time() - started, rows,
                        reasons=dict(job.reasons))
 
-    def _fail(self, job: Job, payload: dict[str, Any], result: dict[str, Any],
-              started: float) -> Outcome:
+    def _fail(self, job: Job, run: _Running, result: JobResult) -> Outcome:
         for name in job.outputs:
-            self.ws.state.record_failure(self.run_id, job.recipe, name, started,
-                                         result.get("error") or "failed", payload["log_path"])
-        return Outcome(job.recipe, job.outputs, "failed", result.get("seconds", 0.0),
-                       error=result.get("error"), traceback=result.get("traceback"),
-                       log_path=payload["log_path"], reasons=dict(job.reasons))
+            self.ws.state.record_failure(self.run_id, job.recipe, name, run.started,
+                                         result.error or "failed", run.job.log_path)
+        return Outcome(job.recipe, job.outputs, "failed", result.seconds, error=result.error,
+                       traceback=result.traceback, log_path=run.job.log_path,
+                       reasons=dict(job.reasons))
 
-    def _interrupted(self, job: Job, payload: dict[str, Any], started: float) -> Outcome:
+    def _interrupted(self, job: Job, run: _Running) -> Outcome:
         for name in job.outputs:
-            self.ws.state.record_failure(self.run_id, job.recipe, name, started, "interrupted",
-                                         payload["log_path"], status="interrupted")
-        return Outcome(job.recipe, job.outputs, "interrupted", time.time() - started,
-                       error="interrupted", log_path=payload["log_path"])
+            self.ws.state.record_failure(self.run_id, job.recipe, name, run.started,
+                                         "interrupted", run.job.log_path, status="interrupted")
+        return Outcome(job.recipe, job.outputs, "interrupted", time.time() - run.started,
+                       error="interrupted", log_path=run.job.log_path)
 
     def _skip_downstream(self, recipe: str, jobs: dict[str, Job],
                          dependants: dict[str, set[str]], waiting: dict[str, set[str]],
@@ -440,17 +445,16 @@ class Runner:
             self.listener("finish", outcome)
             todo.extend(dependants[r])
 
-    def _discard_temps(self, payload: dict[str, Any],
-                       result: dict[str, Any] | None = None) -> None:
+    def _discard_temps(self, job: WorkerJob, result: JobResult | None = None) -> None:
         """Remove what a job staged: by handle when it reported them, else by name pattern
         (a killed worker never says what it had started writing)."""
-        by_name = {w["name"]: w["handle"] for w in (result or {}).get("outputs") or []}
-        for spec in payload["output_specs"]:
-            ds = self.project.datasets[spec["name"]]
+        by_name: dict[str, WrittenOutput] = {w.name: w for w in result.outputs} if result else {}
+        for spec in job.outputs:
+            ds = self.project.datasets[spec.name]
             backend = self.ws.backends[ds.connection]
             try:
-                if spec["name"] in by_name:
-                    backend.discard(ds.path, ds.format, by_name[spec["name"]])
+                if spec.name in by_name:
+                    backend.discard(ds.path, ds.format, by_name[spec.name].handle)
                 else:
                     backend.cleanup_stale(ds.path, ds.format)
             except WeirError:
