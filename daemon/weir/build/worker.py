@@ -17,7 +17,6 @@ import threading
 import time
 import traceback
 from dataclasses import replace
-from collections.abc import Iterator
 from multiprocessing.connection import Connection
 from pathlib import Path
 from types import ModuleType
@@ -28,6 +27,7 @@ import pyarrow as pa
 
 from weir.build.jobspec import (ConnectionSpec, InputSpec, JobResult, OutputSpec, WorkerJob,
                                 WrittenOutput)
+from weir.build.returns import RecipeError, as_writable
 from weir.errors import WeirError
 from weir.model.project import Interface, RecipeKind
 from weir.model.sql_recipes import engine_error
@@ -46,15 +46,6 @@ def _backend(job: WorkerJob, conn: ConnectionSpec) -> Backend:
     if key not in _backends:
         _backends[key] = backend_for(Path(job.project_root), conn.name, conn.type, conn.params)
     return _backends[key]
-
-
-class RecipeError(WeirError):
-    """A mistake in what the recipe did (wrong return value, schema mismatch, a query the
-    database refuses): said at ``where`` (``file:line``), without a traceback."""
-
-    def __init__(self, message: str, hint: str | None = None, where: str | None = None) -> None:
-        super().__init__(message, hint)
-        self.where = where
 
 
 def serve(conn: Connection) -> None:
@@ -346,57 +337,6 @@ def _python(job: WorkerJob, folders: dict[str, tuple[str, Any]]) -> dict[str, An
     finally:
         for con in duck:
             con.close()
-
-
-def as_writable(name: str, value: Any, said: str | None = None) -> Any:
-    """What a recipe returned, as something a backend can write: an Arrow table or reader, or
-    a stream of record batches (from a generator of batches, tables or frames). ``said`` is
-    how a wrong value is described, ``{}`` standing for what it is ("recipe 'x' returned {}")."""
-    said = said or f"the data written to '{name}' is {{}}"
-    if isinstance(value, (pa.Table, pa.RecordBatchReader, pandas.DataFrame)) \
-            or type(value).__module__.split(".")[0] in ("polars", "duckdb"):
-        return _to_arrow(value, said)
-    if isinstance(value, Iterator) or isinstance(value, (list, tuple)) and value \
-            and not isinstance(value[0], (int, float, str)):
-        return _stream(iter(value), said.format("a batch that is {}"))
-    return _to_arrow(value, said)
-
-
-def _stream(items: Iterator[Any], said: str) -> Iterator[pa.RecordBatch]:
-    for item in items:
-        if isinstance(item, pa.RecordBatch):
-            yield item
-            continue
-        table = _to_arrow(item, said)
-        if isinstance(table, pa.RecordBatchReader):
-            yield from table
-        else:
-            yield from table.to_batches()
-
-
-_RETURNS = ("a recipe returns a pandas or polars DataFrame, a pyarrow Table or a DuckDB "
-            "relation, or yields them batch by batch; one with several outputs returns a dict "
-            "of them by output name")
-
-
-def _to_arrow(value: Any, said: str) -> pa.Table | pa.RecordBatchReader:
-    if isinstance(value, (pa.Table, pa.RecordBatchReader)):
-        return value
-    if isinstance(value, pandas.DataFrame):
-        # pyarrow starts a thread pool per call by default: a loss for small frames.
-        threads = 1 if len(value) < 100_000 else None
-        return pa.Table.from_pandas(value, preserve_index=False, nthreads=threads)
-    module = type(value).__module__.split(".")[0]
-    if module == "polars" and hasattr(value, "to_arrow"):
-        return value.to_arrow()
-    if module == "duckdb" and hasattr(value, "to_arrow_table"):
-        return value.to_arrow_table()
-    if value is None:
-        raise RecipeError(f"{said.format('None')}, not a DataFrame",
-                          hint=f"is a `return` missing? {_RETURNS}")
-    kind = type(value).__name__
-    article = "an" if kind[0].lower() in "aeiou" else "a"
-    raise RecipeError(f"{said.format(f'{article} {kind}')}, not a DataFrame", hint=_RETURNS)
 
 
 def _in_database(job: WorkerJob) -> bool:
