@@ -106,3 +106,57 @@ def test_the_core_knows_nothing_of_the_front_ends() -> None:
              "weir.workspace")
     assert _offenders("weir.model", front) == []
     assert _offenders("weir.flow", front) == []
+
+
+# -- the invariants ARCHITECTURE.md states, where a test can check them --------------------------
+
+IO_MODULES = {"os", "io", "shutil", "tempfile", "subprocess", "socket", "sqlite3", "pathlib",
+              "time", "random", "datetime", "urllib", "http", "threading", "multiprocessing"}
+
+
+def _stdlib_imports(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text())
+    return ({a.name.split(".")[0] for n in ast.walk(tree) if isinstance(n, ast.Import)
+             for a in n.names}
+            | {n.module.split(".")[0] for n in ast.walk(tree)
+               if isinstance(n, ast.ImportFrom) and n.module and not n.level})
+
+
+def _calls(path: Path, function: str) -> list[int]:
+    return [n.lineno for n in ast.walk(ast.parse(path.read_text()))
+            if isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id == function]
+
+
+def test_the_flow_does_no_io_and_reads_no_clock() -> None:
+    """weir.flow: pure functions; what the disk or the clock knows comes in as arguments."""
+    for name, path in _modules().items():
+        if name.startswith("weir.flow"):
+            assert not _stdlib_imports(path) & IO_MODULES, (name, _stdlib_imports(path))
+            assert not _calls(path, "open"), name
+
+
+def test_the_model_reads_only_project_files_and_its_parse_cache() -> None:
+    readers = {"weir.model.loader", "weir.model.parse_cache"}
+    for name, path in _modules().items():
+        if name.startswith("weir.model") and name not in readers:
+            assert not _stdlib_imports(path) & IO_MODULES, (name, _stdlib_imports(path))
+            assert not _calls(path, "open"), name
+
+
+def test_only_the_parent_writes_the_state_store() -> None:
+    """A worker stages outputs; committing them and recording builds is the parent's."""
+    workers = [m for m in _modules() if m.startswith("weir.build.worker")
+               or m == "weir.build.forkserver"]
+    assert workers
+    for name in workers:
+        assert not {d for d in _imports(name, _modules()[name])
+                    if d in ("weir.build.state", "weir.build.runner")}, name
+
+
+def test_library_code_never_prints() -> None:
+    """Only the CLI writes to the terminal. (A worker's stdout is its job's log, which is what
+    the recipe prints into; its own lines there say where the job is.)"""
+    allowed = ("weir.cli", "weir.build.worker")
+    printing = sorted(f"{name}:{line}" for name, path in _modules().items()
+                      if not name.startswith(allowed) for line in _calls(path, "print"))
+    assert printing == []

@@ -15,7 +15,7 @@ from typing import Any
 from weir.build.state import DatasetRecord, StateStore
 from weir.errors import ProjectInvalid, ProjectNotFound, WeirError
 from weir.flow.fingerprint import Components, expected_fingerprints
-from weir.flow.assemble import read_flow
+from weir.assemble import read_flow
 from weir.flow.graph import Flow
 from weir.flow.plan import BuildPlan, Mode, plan_build
 from weir.flow.selection import select

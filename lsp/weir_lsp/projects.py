@@ -19,7 +19,7 @@ from typing import Any
 
 from weir.build.state import DatasetRecord, StateStore
 from weir.errors import StateError
-from weir.flow.assemble import read_flow
+from weir.assemble import read_flow
 from weir.flow.graph import Flow
 from weir.flow.status import Status
 from weir.model.diagnostics import Diagnostic

@@ -221,7 +221,7 @@ def validation_detail(errors: Sequence[Any]) -> str:
 def create_app(daemon: Daemon) -> FastAPI:
     app = FastAPI(title="weir daemon", version=__version__,
                   description="The public API of one weir project: its Flow, datasets and "
-                  "(soon) builds. Send `Authorization: Bearer <token>` with the token from "
+                  "builds. Send `Authorization: Bearer <token>` with the token from "
                   "`.weir/daemon.json`.")
     app.add_middleware(Guard, token=daemon.token)
     # Guard checks the token; this dependency only declares the scheme in the OpenAPI docs.

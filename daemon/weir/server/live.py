@@ -15,7 +15,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from weir.flow.assemble import read_flow
+from weir.assemble import read_flow
 from weir.flow.graph import Flow
 from weir.wire import FlowChange
 from weir.model.diagnostics import Diagnostic, Severity

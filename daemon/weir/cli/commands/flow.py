@@ -34,7 +34,7 @@ def run(args: argparse.Namespace) -> int:
 
 def _draw_what_can_be_read(project_dir: Any) -> None:
     """A broken file hides only itself: draw the rest of the Flow before the errors."""
-    from weir.flow.assemble import read_flow
+    from weir.assemble import read_flow
     from weir.workspace import machine_connections_file, project_root
 
     try:
