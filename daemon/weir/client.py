@@ -2,7 +2,9 @@
 
     from weir.client import DaemonClient
     client = DaemonClient.for_project("path/to/project")
-    client.flow()["nodes"]
+    [node.name for node in client.flow().nodes]
+
+Answers are the types of ``weir.wire``, the one definition of every shape the API sends.
 """
 
 from __future__ import annotations
