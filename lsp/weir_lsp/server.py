@@ -10,28 +10,24 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import re
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 from lsprotocol import types as t
-from pygls.exceptions import JsonRpcException
 from pygls.lsp.server import LanguageServer
-from pygls.uris import from_fs_path, to_fs_path
+from pygls.uris import from_fs_path
 
 from weir._version import __version__
 from weir.errors import WeirError
-from weir.model.diagnostics import Diagnostic, Severity
-from weir_lsp import completion, editor_builds, hover, lenses, rename
+from weir_lsp import code_actions, completion, editor_builds, hover, lenses, rename
 from weir_lsp.checks import column_diagnostics
+from weir_lsp.conversion import failed, language_of, path_of, to_lsp
 from weir_lsp.context import name_span, word_at
 from weir_lsp.daemon_link import EventFollower
 from weir_lsp.projects import OpenProject, Projects, Records
 
 log = logging.getLogger(__name__)
-
-_QUOTED = re.compile(r"'([^']+)'")
-_SUGGESTION = re.compile(r"did you mean '([^']+)'")
 
 
 class WeirLanguageServer(LanguageServer):
@@ -47,7 +43,7 @@ class WeirLanguageServer(LanguageServer):
 
     # -- documents --------------------------------------------------------------------
     def project_of(self, uri: str) -> tuple[OpenProject, str] | None:
-        path = _path(uri)
+        path = path_of(uri)
         if path is None:
             return None
         try:
@@ -64,7 +60,7 @@ class WeirLanguageServer(LanguageServer):
         return list(self.workspace.get_text_document(uri).lines)
 
     def changed(self, uri: str, text: str | None) -> None:
-        path = _path(uri)
+        path = path_of(uri)
         if path is None:
             return
         try:
@@ -91,8 +87,10 @@ class WeirLanguageServer(LanguageServer):
                     project.checks[rel] = cached
                 diags += cached[1]
         by_file: dict[str, list[t.Diagnostic]] = {}
+        codec = self.workspace.position_codec
         for d in diags:
-            by_file.setdefault(d.file, []).append(self._to_lsp(project, d))
+            by_file.setdefault(d.file, []).append(to_lsp(
+                d, partial(project.line_text, d.file), codec))
         for rel in set(by_file) | set(project.overlays) | project.published:
             uri = from_fs_path(str(project.root / rel))
             if uri:
@@ -111,33 +109,11 @@ class WeirLanguageServer(LanguageServer):
                 message=f"weir: {said}{hint}. Statuses are unknown until then."))
         self._state_said[project.root] = said
 
-    def _to_lsp(self, project: OpenProject, d: Diagnostic) -> t.Diagnostic:
-        """On the right range: the quoted name the message is about, where the line has it."""
-        line = max(d.line - 1, 0)
-        start, end = d.col, 10_000
-        if d.end_col is not None:
-            end = d.end_col
-        else:
-            text = project.line_text(d.file, line)
-            quoted = _QUOTED.search(d.message)
-            span = name_span(text, quoted.group(1)) if text is not None and quoted else None
-            if span:
-                start, end = span
-        suggestion = _SUGGESTION.search(d.message + " " + (d.hint or ""))
-        message = d.message + (f"\n{d.hint}" if d.hint else "")
-        return t.Diagnostic(
-            range=t.Range(start=t.Position(line=line, character=start),
-                          end=t.Position(line=max((d.end_line or d.line) - 1, 0), character=end)),
-            message=message, source="weir",
-            severity=t.DiagnosticSeverity.Error if d.severity is Severity.ERROR
-            else t.DiagnosticSeverity.Warning,
-            data={"replace": suggestion.group(1)} if suggestion else None)
-
     def disk_changed(self, uris: list[str]) -> list[OpenProject]:
         """Files changed on disk: each open project re-reads its own; the projects touched."""
         touched: dict[Path, OpenProject] = {}
         for uri in uris:
-            path = _path(uri)
+            path = path_of(uri)
             if path is None:
                 continue
             for root, project in self.projects.all().items():
@@ -188,25 +164,6 @@ class WeirLanguageServer(LanguageServer):
         caps = self.client_capabilities.workspace
         if caps is not None and caps.code_lens is not None and caps.code_lens.refresh_support:
             self.workspace_code_lens_refresh(None)
-
-# LSP's RequestFailed: the request was valid but could not be carried out. Editors show the
-# message as it is (VS Code in the rename box), where an internal error shows a stack trace.
-REQUEST_FAILED = -32803
-
-
-def _failed(exc: WeirError) -> JsonRpcException:
-    return JsonRpcException(exc.message + (f" — {exc.hint}" if exc.hint else ""),
-                            code=REQUEST_FAILED)
-
-
-def _path(uri: str) -> Path | None:
-    fs = to_fs_path(uri)
-    return Path(fs) if fs else None
-
-
-def _language(rel: str) -> str:
-    return {".py": "python", ".sql": "sql"}.get(Path(rel).suffix, "yaml")
-
 
 def _column_names(project: OpenProject, records: Records) -> Any:
     def names(dataset: str) -> list[str] | None:
@@ -270,7 +227,7 @@ def create_server() -> WeirLanguageServer:
         if found is None:
             return None
         project, rel = found
-        return completion.complete(project, _language(rel), ls.lines(params.text_document.uri),
+        return completion.complete(project, language_of(rel), ls.lines(params.text_document.uri),
                                    params.position)
 
     def name_at(uri: str, position: t.Position, kinds: tuple[str, ...] = ("dataset",)
@@ -377,18 +334,8 @@ def create_server() -> WeirLanguageServer:
 
     @ls.feature(t.TEXT_DOCUMENT_CODE_ACTION,
                 t.CodeActionOptions(code_action_kinds=[t.CodeActionKind.QuickFix]))
-    def code_actions(params: t.CodeActionParams) -> list[t.CodeAction] | None:
-        """"Change to 'orders'" for every diagnostic that knows the closest name."""
-        out = []
-        for d in params.context.diagnostics:
-            if d.source != "weir" or not isinstance(d.data, dict) or "replace" not in d.data:
-                continue
-            new = str(d.data["replace"])
-            out.append(t.CodeAction(
-                title=f"Change to '{new}'", kind=t.CodeActionKind.QuickFix, diagnostics=[d],
-                is_preferred=True, edit=t.WorkspaceEdit(changes={
-                    params.text_document.uri: [t.TextEdit(range=d.range, new_text=new)]})))
-        return out or None
+    def quick_fixes(params: t.CodeActionParams) -> list[t.CodeAction] | None:
+        return code_actions.quick_fixes(params.text_document.uri, params.context.diagnostics)
 
     @ls.feature(t.TEXT_DOCUMENT_PREPARE_RENAME)
     def prepare_rename(params: t.PrepareRenameParams) -> t.Range | None:
@@ -410,7 +357,7 @@ def create_server() -> WeirLanguageServer:
                             and t.ResourceOperationKind.Rename in edits.resource_operations)
             return rename.workspace_edit(plan, project.root, can_move)
         except WeirError as exc:
-            raise _failed(exc) from None
+            raise failed(exc) from None
 
     @ls.feature(t.TEXT_DOCUMENT_CODE_LENS, t.CodeLensOptions(resolve_provider=False))
     def code_lens(params: t.CodeLensParams) -> list[t.CodeLens] | None:
@@ -427,7 +374,7 @@ def create_server() -> WeirLanguageServer:
                 raise WeirError("weir.build takes one argument: {root, targets, mode}")
             return await editor_builds.build(ls, args[0])
         except WeirError as exc:
-            raise _failed(exc) from None
+            raise failed(exc) from None
 
     return ls
 
