@@ -29,34 +29,53 @@ class Diagnostic:
     """``file:line:col: message`` plus a hint. ``file`` is relative to the project root.
 
     What parsers say instead of raising (so that one broken file never hides the rest of the
-    Flow), and what the CLI, the daemon and the language server all render."""
+    Flow), and what the CLI, the daemon and the language server all render. The English is for
+    people; a program reads ``code``, ``subject``, ``suggestion`` and the range, so rewording a
+    message breaks no tool (docs/project-format.md lists the codes)."""
 
     file: str
     line: int  # 1-based; 0 when the problem is the file as a whole
     message: str
+    code: str  # stable, kebab-case: "unknown-input", "cycle", "python-syntax", …
     hint: str | None = None
     severity: Severity = Severity.ERROR
-    col: int = 0  # 0-based column, 0 when unknown
-    end_line: int | None = None
+    col: int = 0  # 0-based, in characters (code points) of the line; 0 when unknown
+    end_line: int | None = None  # where the range ends (exclusive column); None: end of line
     end_col: int | None = None
-    # What the problem is about, when it is one recipe ("recipe:FILE:FUNCTION") or dataset
-    # ("dataset:NAME"): the loader marks exactly that part of the Flow invalid, not the file.
+    # What the problem is about, as KIND:NAME — "dataset:orders", "recipe:FILE:FUNCTION" (a SQL
+    # recipe: "recipe:FILE"), "connection:NAME", "variable:NAME", "key:NAME" (a YAML key of the
+    # file), "column:DATASET.NAME"; None for the file as a whole. The loader marks exactly the
+    # recipe a "recipe:" subject names invalid, not its file.
     subject: str | None = None
+    suggestion: str | None = None  # what should replace the range ("did you mean" in the hint)
 
     @property
     def location(self) -> str:
         return f"{self.file}:{self.line}" if self.line else self.file
 
     def to_json(self) -> dict[str, Any]:
-        """As the daemon's API sends it (flow diagnostics, a broken project's build error)."""
-        return {"file": self.file, "line": self.line, "message": self.message,
-                "hint": self.hint, "severity": self.severity.value}
+        """As the daemon's API sends it (flow diagnostics, a broken project's build error) and
+        the CLI's ``--json`` errors (docs/http-api.md)."""
+        return {"file": self.file, "line": self.line, "col": self.col,
+                "end_line": self.end_line, "end_col": self.end_col, "code": self.code,
+                "subject": self.subject, "suggestion": self.suggestion,
+                "message": self.message, "hint": self.hint, "severity": self.severity.value}
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Diagnostic:
-        hint = data.get("hint")
+        def text(key: str) -> str | None:
+            value = data.get(key)
+            return None if value is None else str(value)
+
+        def number(key: str) -> int | None:
+            value = data.get(key)
+            return None if value is None else int(str(value))
+
+        # A field a daemon of an older weir does not send reads as unknown, not as an error.
         return cls(str(data["file"]), int(str(data["line"])), str(data["message"]),
-                   None if hint is None else str(hint), Severity(data.get("severity", "error")))
+                   text("code") or "", text("hint"), Severity(data.get("severity", "error")),
+                   number("col") or 0, number("end_line"), number("end_col"),
+                   text("subject"), text("suggestion"))
 
     def __str__(self) -> str:
         text = f"{self.location}: {self.message}"

@@ -15,10 +15,22 @@ from lsprotocol import types as t
 
 from weir import wire
 from weir.errors import WeirError
+from weir_lsp.conversion import failed
 from weir_lsp.daemon_link import ensure_daemon, follow_build
 
 if TYPE_CHECKING:
-    from weir_lsp.server import WeirLanguageServer
+    from weir_lsp.session import WeirLanguageServer
+
+
+async def build_command(ls: WeirLanguageServer, *args: Any) -> dict[str, Any]:
+    """`weir.build` as the editor sends it: one argument ``{root, targets, mode}``. A build
+    that cannot start is an error the editor shows in words."""
+    try:
+        if not args or not isinstance(args[0], dict):
+            raise WeirError("weir.build takes one argument: {root, targets, mode}")
+        return await build(ls, args[0])
+    except WeirError as exc:
+        raise failed(exc) from None
 
 
 async def build(ls: WeirLanguageServer, args: dict[str, Any]) -> dict[str, Any]:

@@ -31,7 +31,8 @@ from weir.workspace import STATE_DIR, Workspace, machine_connections_file
 # Source data can change on disk without any event reaching us: statuses older than this are
 # recomputed on the next question.
 STATUS_TTL = 5.0
-_SYNTAX_ERRORS = ("Python syntax error", "SQL syntax error", "invalid YAML")
+# A file with one of these does not parse at all: it is being typed (see OpenProject.reload).
+HALF_TYPED = frozenset({"python-syntax", "sql-syntax", "yaml-syntax"})
 # Without file watching from the client, the project's files on disk are read again at most
 # this often (a keystroke re-parses the buffer, not the 1,000 files around it).
 DISK_TTL = 2.0
@@ -89,8 +90,7 @@ class OpenProject:
             # A file being typed is often half-written. Rather than let its datasets vanish
             # (no completion of them, "unknown input" everywhere they are read), take its last
             # version that parsed, and report only its syntax error.
-            broken = {d.file for d in diags if d.file in self.overlays
-                      and d.message.startswith(_SYNTAX_ERRORS)}
+            broken = {d.file for d in diags if d.file in self.overlays and d.code in HALF_TYPED}
             stand_ins: dict[str, str] = {}
             for rel in broken:
                 text = self.last_good.get(rel) or self._disk_text(rel)
