@@ -65,7 +65,7 @@ def main() -> None:
         subprocess.run([sys.executable, "-m", "weir", "daemon", "start"], cwd=root, env=env,
                        check=True, capture_output=True)
         client = DaemonClient.for_project(root)
-        pid = client.health()["pid"]
+        pid = client.health().pid
         events: queue.Queue = queue.Queue()
         ready = threading.Event()
 
@@ -100,9 +100,9 @@ def main() -> None:
         for _ in range(30):
             t0 = time.perf_counter()
             build = client.start_build(all=True)
-            final = client.wait(build["id"])
+            final = client.wait(build.id)
             noop.append((time.perf_counter() - t0) * 1000)
-            assert final["state"] == "succeeded"
+            assert final.state.value == "succeeded"
         result = {
             "n": args.n, "edits": args.edits,
             "update_ms": {"p50": statistics.median(latencies), "p95": pct(latencies, 95),

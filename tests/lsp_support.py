@@ -10,6 +10,9 @@ from lsprotocol import types as t
 from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
 
 SERVER = ClientServerConfig(server_command=[sys.executable, "-m", "weir", "lsp"])
+# The same server with every diagnostic worded differently (tests/reworded_lsp.py).
+REWORDED_SERVER = ClientServerConfig(
+    server_command=[sys.executable, str(Path(__file__).with_name("reworded_lsp.py"))])
 
 
 async def start(client: LanguageClient, root: Path, editor: str = "visual-studio-code") -> None:
@@ -62,11 +65,15 @@ async def hover_text(client: LanguageClient, uri: str, line: int, char: int) -> 
 
 
 async def diagnostics_for(client: LanguageClient, uri: str, want: int | None = None,
-                          has: str | None = None, timeout: float = 10) -> list[t.Diagnostic]:
-    """The diagnostics the server published for ``uri``, once they match: ``want`` of them, or
-    one whose message contains ``has`` (else whatever it first published for it)."""
+                          has: str | None = None, code: str | None = None,
+                          timeout: float = 10) -> list[t.Diagnostic]:
+    """The diagnostics the server published for ``uri``, once they match: ``want`` of them,
+    one whose message contains ``has``, one with weir's ``code`` (else whatever it last
+    published for it)."""
     def ok(got: list[t.Diagnostic]) -> bool:
         if want is not None and len(got) != want:
+            return False
+        if code is not None and not any(d.code == code for d in got):
             return False
         return has is None or any(has in d.message for d in got)
 

@@ -22,6 +22,7 @@ import pytest
 from conftest import (SMALL, git, run_weir, session_processes, wait_for, wait_until_gone,
                       weir_env, write_files)
 from weir.client import DaemonClient
+from weir.wire import BuildState, BuildSummary, DatasetState
 
 
 @pytest.fixture
@@ -133,8 +134,8 @@ def test_edits_reach_the_event_stream(daemon) -> None:
     change = events.next_flow()
     assert change["errors"] == 1
     flow = client.flow()
-    assert "extra" in {n["name"] for n in flow["nodes"]}  # the rest of the Flow is intact
-    assert flow["diagnostics"][0]["file"] == "recipes/broken.py"
+    assert "extra" in {n.name for n in flow.nodes}  # the rest of the Flow is intact
+    assert flow.diagnostics and flow.diagnostics[0].file == "recipes/broken.py"
 
     (root / "recipes/broken.py").unlink()
     assert events.next_flow()["errors"] == 0
@@ -157,7 +158,7 @@ def test_a_branch_switch_ends_in_the_right_flow(daemon) -> None:
     client = DaemonClient.for_project(root)
 
     def names() -> set[str]:
-        return {n["name"] for n in client.flow()["nodes"]}
+        return {n.name for n in client.flow().nodes}
 
     deadline = time.time() + 10
     while len(names()) != 24 and time.time() < deadline:
@@ -193,10 +194,10 @@ def test_a_typo_keeps_the_flow_and_the_statuses_it_does_not_touch(daemon) -> Non
             "invalid", ["recipes/stats.py:4: unknown input 'orders_clen'"])
         assert statuses["top"] == ("invalid", ["input customer_stats is invalid"])
         client = DaemonClient.for_project(root)
-        assert {d["name"]: d["status"] for d in client.datasets()}["orders_clean"] == \
-            "up to date"
-        assert client.dataset("top")["status"] == "invalid"
-        assert client.dataset("customers")["status"] == "up to date"
+        assert {d.name: d.status for d in client.datasets()}["orders_clean"] == \
+            DatasetState.UP_TO_DATE
+        assert client.dataset("top").status is DatasetState.INVALID
+        assert client.dataset("customers").status is DatasetState.UP_TO_DATE
 
     check()
     assert run_weir("daemon", "stop", cwd=root).code == 0
@@ -208,12 +209,12 @@ def test_a_typo_keeps_the_flow_and_the_statuses_it_does_not_touch(daemon) -> Non
     git(root, "checkout", "-qb", "no-clean")
     (root / "recipes/stats.py").unlink()
     (root / "recipes/clean.py").unlink()
-    while {n["name"] for n in client.flow()["nodes"]} != {"orders", "per_customer"}:
+    while {n.name for n in client.flow().nodes} != {"orders", "per_customer"}:
         events.next_flow(timeout=10)
     flow = client.flow()
-    assert {n["name"]: n["status"] for n in flow["nodes"]} == {
-        "orders": "source", "per_customer": "invalid"}
-    assert "unknown input 'orders_clean'" in flow["diagnostics"][0]["message"]
+    assert {n.name: n.status for n in flow.nodes} == {
+        "orders": DatasetState.SOURCE, "per_customer": DatasetState.INVALID}
+    assert flow.diagnostics and "unknown input 'orders_clean'" in flow.diagnostics[0].message
 
 
 def test_ignored_directories_do_not_reach_the_flow(daemon) -> None:
@@ -285,19 +286,21 @@ def test_the_cli_says_a_build_goes_through_the_daemon_and_what_it_waits_for(daem
     events.next_flow()
     client = DaemonClient.for_project(root)
     first = client.start_build(["held"])
-    for kind, data in client.build_events(first["id"]):
+    for kind, data in client.build_events(first.id):
         if kind == "job" and data["event"] == "start":
             break
     second = subprocess.Popen([sys.executable, "-m", "weir", "build", "per_customer"], cwd=root,
                               env=weir_env(), stdout=subprocess.PIPE, text=True)
     assert second.stdout is not None
-    line = second.stdout.readline()
-    assert f"waits in the queue behind {first['id']} (running): it starts when they end" in line
-    with open(release, "w") as f:
-        f.write("go")
+    try:
+        line = second.stdout.readline()
+    finally:
+        with open(release, "w") as f:  # whatever happened, let the held recipe end
+            f.write("go")
+    assert f"waits in the queue behind {first.id} (running): it starts when they end" in line
     rest = second.stdout.read()
     assert second.wait(60) == 0 and "built" in rest
-    assert client.wait(first["id"])["state"] == "succeeded"
+    assert client.wait(first.id).state is BuildState.SUCCEEDED
 
 
 SLOW = {"recipes/slow.py": """
@@ -318,8 +321,8 @@ def test_overlapping_builds_never_build_a_dataset_twice(daemon) -> None:
     client = DaemonClient.for_project(root)
     first = client.start_build(["slow"])
     second = client.start_build(["+slow", "per_customer"])
-    assert client.wait(first["id"])["state"] == "succeeded"
-    assert client.wait(second["id"])["state"] == "succeeded"
+    assert client.wait(first.id).state is BuildState.SUCCEEDED
+    assert client.wait(second.id).state is BuildState.SUCCEEDED
     import sqlite3
     with sqlite3.connect(root / ".weir/state.db") as db:
         counts = dict(db.execute("SELECT dataset, count(*) FROM builds WHERE status='built' "
@@ -332,14 +335,14 @@ def start_a_hanging_rebuild(root: Path) -> tuple[DaemonClient, dict, bytes]:
     write_files(root, SLOW)
     time.sleep(0.3)
     client = DaemonClient.for_project(root)
-    assert client.wait(client.start_build(["slow"])["id"])["state"] == "succeeded"
+    assert client.wait(client.start_build(["slow"]).id).state is BuildState.SUCCEEDED
     before = (root / "data/small/slow.parquet").read_bytes()
     write_files(root, {"delay.txt": "60", "recipes/slow.py": SLOW["recipes/slow.py"].replace(
         "return orders_clean", "return orders_clean.head(1)")})
     time.sleep(0.3)
     build = client.start_build(["slow"])
     deadline = time.time() + 10
-    while client.build(build["id"])["state"] != "running" and time.time() < deadline:
+    while client.build(build.id).state is not BuildState.RUNNING and time.time() < deadline:
         time.sleep(0.05)
     time.sleep(0.5)  # the recipe is running
     return client, build, before
@@ -349,12 +352,12 @@ def test_cancel_keeps_the_previous_output(daemon) -> None:
     root, _ = daemon
     client, build, before = start_a_hanging_rebuild(root)
     t0 = time.time()
-    client.cancel_build(build["id"])
-    assert client.wait(build["id"])["state"] == "cancelled"
+    client.cancel_build(build.id)
+    assert client.wait(build.id).state is BuildState.CANCELLED
     assert time.time() - t0 < 10
     assert (root / "data/small/slow.parquet").read_bytes() == before
     assert not [p for p in (root / "data/small").iterdir() if ".weir-tmp-" in p.name]
-    assert client.health()["pid"]  # the daemon is fine
+    assert client.health().pid  # the daemon is fine
 
 
 STAGING = {"recipes/slow.py": """
@@ -374,12 +377,12 @@ def prepare_a_staging_rebuild(root: Path) -> DaemonClient:
     writing the first batch of its temporary file."""
     write_files(root, STAGING)
     client = DaemonClient.for_project(root)
-    wait_for(lambda: any(n["name"] == "slow" for n in client.flow()["nodes"]),
+    wait_for(lambda: any(n.name == "slow" for n in client.flow().nodes),
              what="the daemon to see the new recipe")
-    assert client.wait(client.start_build(["slow"])["id"])["state"] == "succeeded"
+    assert client.wait(client.start_build(["slow"]).id).state is BuildState.SUCCEEDED
     write_files(root, {"delay.txt": "60", "recipes/slow.py": STAGING["recipes/slow.py"]
                        .replace("yield orders_clean ", "yield orders_clean.head(1) ")})
-    wait_for(lambda: client.plan(["slow"])["jobs"], what="the edit to make `slow` stale")
+    wait_for(lambda: client.plan(["slow"]).jobs, what="the edit to make `slow` stale")
     return client
 
 
@@ -389,7 +392,7 @@ def wait_until_staged(root: Path, times: int) -> None:
              what="the rebuild to stage its first batch")
 
 
-def start_a_staging_rebuild(root: Path) -> tuple[DaemonClient, dict]:
+def start_a_staging_rebuild(root: Path) -> tuple[DaemonClient, BuildSummary]:
     """`prepare_a_staging_rebuild`, and the rebuild started and staging."""
     client = prepare_a_staging_rebuild(root)
     build = client.start_build(["slow"])
@@ -432,23 +435,23 @@ def test_kill_9_of_the_daemon_mid_build(daemon) -> None:
              what="the restarted daemon to remove the temporary file")
     client = DaemonClient.for_project(root)
     history = client.builds()
-    assert [(b["id"], b["state"]) for b in history] == [(build["id"], "interrupted"),
-                                                        ("b1", "succeeded")]
-    assert history[0]["run_id"] and "stopped before this build finished" in \
-        history[0]["error"]["message"]
-    assert client.build(build["id"])["state"] == "interrupted"
+    assert [(b.id, b.state) for b in history] == [(build.id, BuildState.INTERRUPTED),
+                                                  ("b1", BuildState.SUCCEEDED)]
+    assert history[0].run_id and history[0].error and \
+        "stopped before this build finished" in history[0].error.message
+    assert client.build(build.id).state is BuildState.INTERRUPTED
     detail = client.dataset("slow")
-    assert detail["status"] == "stale"
-    assert detail["builds"][0]["status"] == "interrupted"
-    assert detail["builds"][0]["run_id"] == history[0]["run_id"]
-    assert detail["builds"][1]["status"] == "built"
+    assert detail.status is DatasetState.STALE
+    assert detail.builds[0].status == "interrupted"
+    assert detail.builds[0].run_id == history[0].run_id
+    assert detail.builds[1].status == "built"
     shown = run_weir("show", "slow", cwd=root)
     assert shown.code == 0 and "interrupted" in shown.out.split("recent builds:")[1], shown.out
 
     write_files(root, {"delay.txt": "0"})
     r = run_weir("build", "slow", cwd=root)
     assert r.code == 0, r.text
-    assert [b["id"] for b in client.builds()] == ["b3", build["id"], "b1"]
+    assert [b.id for b in client.builds()] == ["b3", build.id, "b1"]
     assert not temporary_files(root)
     assert pq_rows(root / "data/small/slow.parquet") == 1
 
@@ -480,7 +483,7 @@ def test_following_a_build_tells_a_silent_recipe_from_a_daemon_that_stopped_answ
     root, info = daemon
     client, build = start_a_staging_rebuild(root)
     quick = DaemonClient(info["url"], info["token"], timeout=1, stream_timeout=1)
-    events = quick.build_events(build["id"])
+    events = quick.build_events(build.id)
     assert next(events)[0] == "build"
     os.kill(info["pid"], sig.SIGSTOP)
     try:
@@ -492,8 +495,8 @@ def test_following_a_build_tells_a_silent_recipe_from_a_daemon_that_stopped_answ
     assert gone.value.message == (f"the daemon stopped answering (pid {info['pid']} still "
                                   "runs but sent nothing for 1 s)")
     assert not gone.value.ended and "`weir daemon stop`" in (gone.value.hint or "")
-    client.cancel_build(build["id"])
-    assert client.wait(build["id"])["state"] == "cancelled"
+    client.cancel_build(build.id)
+    assert client.wait(build.id).state is BuildState.CANCELLED
 
 
 def test_ctrl_c_on_a_daemon_build_ends_as_an_in_process_build_does(daemon) -> None:
@@ -554,16 +557,16 @@ def test_plan_through_the_api(daemon) -> None:
     root, info = daemon
     client = DaemonClient(info["url"], info["token"])
     plan = client.plan(["per_customer"])
-    assert [j["outputs"] for j in plan["jobs"]] == [["orders_clean"], ["per_customer"]]
-    assert plan["jobs"][0]["reasons"] == {"orders_clean": ["never built"]}
+    assert [j.outputs for j in plan.jobs] == [("orders_clean",), ("per_customer",)]
+    assert plan.jobs[0].reasons == {"orders_clean": ("never built",)}
     assert client.builds() == []  # nothing ran
     with pytest.raises(WeirError, match="422: unknown dataset 'nope'"):
         client.plan(["nope"])
     flow = client.flow()
-    orders = next(n for n in flow["nodes"] if n["name"] == "orders")
-    assert orders["definition"] == {"file": "datasets/orders.yaml", "line": 1}
-    clean = next(n for n in flow["nodes"] if n["name"] == "orders_clean")
-    assert clean["recipe"]["id"] == "recipes/clean.py:orders_clean"
+    orders = next(n for n in flow.nodes if n.name == "orders")
+    assert orders.definition == ("datasets/orders.yaml", 1)
+    clean = next(n for n in flow.nodes if n.name == "orders_clean")
+    assert clean.recipe and clean.recipe.id == "recipes/clean.py:orders_clean"
 
 
 def test_a_recipes_output_streams_while_it_runs(daemon) -> None:
@@ -576,12 +579,12 @@ def test_a_recipes_output_streams_while_it_runs(daemon) -> None:
         "    return orders\n")
     client = DaemonClient(info["url"], info["token"])
     deadline = time.time() + 10
-    while not any(n["name"] == "chatty" for n in client.flow()["nodes"]):
+    while not any(n.name == "chatty" for n in client.flow().nodes):
         assert time.time() < deadline, "the daemon did not see the new recipe"
         time.sleep(0.05)
     build = client.start_build(["chatty"])
     seen: list[tuple[float, str, dict]] = []
-    for kind, data in client.build_events(build["id"]):
+    for kind, data in client.build_events(build.id):
         seen.append((time.monotonic(), kind, data))
         if kind == "end":
             break

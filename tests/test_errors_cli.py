@@ -328,7 +328,9 @@ def test_json_errors_for_every_command_that_speaks_json(small_project: Path) -> 
         r = run_weir(*args, cwd=small_project)
         assert r.code == 2, (args, r.text)
         diagnostics = json.loads(r.out)["error"]["diagnostics"]
-        assert diagnostics == [{"file": "datasets/orders.yaml", "line": 3, "severity": "error",
+        assert diagnostics == [{"file": "datasets/orders.yaml", "line": 3, "col": 0,
+                                "end_line": 3, "end_col": 1, "code": "unknown-key",
+                                "subject": "key:x", "suggestion": None, "severity": "error",
                                 "message": "unknown key 'x' in a dataset",
                                 "hint": diagnostics[0]["hint"]}], diagnostics
 

@@ -101,15 +101,15 @@ def test_a_page_opened_mid_build_and_a_typo(page) -> None:
     pg.wait_for_selector('.node[data-name="slow"]', timeout=10_000)
     client = DaemonClient.for_project(root)
     build = client.start_build(["slow"])
-    for kind, data in client.build_events(build["id"]):
+    for kind, data in client.build_events(build.id):
         if kind == "job" and data["event"] == "start":
             break
     pg.reload()
     pg.wait_for_selector('.node[data-name="slow"][data-status="building"]', timeout=10_000)
-    assert client.dataset("slow")["building"] is True
+    assert client.dataset("slow").building is True
     with open(release, "w") as f:
         f.write("go")
-    assert client.wait(build["id"])["state"] == "succeeded"
+    assert client.wait(build.id).state.value == "succeeded"
     pg.wait_for_selector('.node[data-name="slow"][data-status="up to date"]', timeout=10_000)
 
     write_files(root, {"recipes/stats.py": "from weir import recipe\n\n@recipe\n"

@@ -13,8 +13,8 @@ from lsprotocol import types as t
 from pytest_lsp import LanguageClient
 
 from conftest import SMALL, write_files
-from lsp_support import (SERVER, change_doc, complete, diagnostics_for, files_changed,
-                         hover_text, open_doc, position_of, start)
+from lsp_support import (REWORDED_SERVER, SERVER, change_doc, complete, diagnostics_for,
+                         files_changed, hover_text, open_doc, position_of, start)
 
 
 @pytest.fixture
@@ -123,6 +123,7 @@ async def test_diagnostics_as_you_type_with_a_quick_fix(client: LanguageClient,
     diags = await diagnostics_for(client, uri, want=1)
     assert diags[0].message.startswith("unknown input 'ordrs'")
     assert "did you mean 'orders'?" in diags[0].message
+    assert (diags[0].code, diags[0].source) == ("unknown-input", "weir")  # editors show it
     line, char = position_of(broken, "ordrs")
     assert (diags[0].range.start.line, diags[0].range.start.character,
             diags[0].range.end.character) == (line, char, char + len("ordrs"))
@@ -137,6 +138,53 @@ async def test_diagnostics_as_you_type_with_a_quick_fix(client: LanguageClient,
     # Fixing it clears the diagnostic — without saving.
     change_doc(client, uri, path.read_text(), 3)
     assert await diagnostics_for(client, uri, want=0) == []
+
+
+@pytest_lsp.fixture(config=REWORDED_SERVER)
+async def reworded(lsp_client: LanguageClient, project: Path):
+    await start(lsp_client, project)
+    yield
+    await lsp_client.shutdown_session()
+
+
+async def test_rewording_every_message_breaks_no_feature(reworded: LanguageClient,
+                                                         project: Path) -> None:
+    """The server's diagnostics are all worded differently (tests/reworded_lsp.py): ranges,
+    quick fixes and half-typed files work from the diagnostics' fields alone."""
+    client = reworded
+    path = project / "recipes/clean.py"
+    uri = open_doc(client, path)
+    broken = path.read_text().replace("def orders_clean(orders:", "def orders_clean(ordrs:")
+    change_doc(client, uri, broken, 2)
+    diags = await diagnostics_for(client, uri, code="unknown-input")
+    (d,) = [d for d in diags if d.code == "unknown-input"]
+    assert d.message.startswith("Bitte prüfen: unknown input «ordrs»")  # reworded indeed
+    line, char = position_of(broken, "ordrs")
+    assert (d.range.start.line, d.range.start.character, d.range.end.character) == (
+        line, char, char + len("ordrs"))
+    actions = await client.text_document_code_action_async(t.CodeActionParams(
+        text_document=t.TextDocumentIdentifier(uri=uri), range=d.range,
+        context=t.CodeActionContext(diagnostics=[d])))
+    assert actions is not None and len(actions) == 1
+    action = actions[0]
+    assert isinstance(action, t.CodeAction) and action.title == "Change to 'orders'"
+    assert action.edit is not None and action.edit.changes is not None
+    assert list(action.edit.changes[uri]) == [t.TextEdit(range=d.range, new_text="orders")]
+
+    yaml_path = project / "datasets/orders.yaml"
+    yaml_text = yaml_path.read_text().replace("connection: landing", "connection: landng")
+    yaml_uri = open_doc(client, yaml_path, yaml_text, "yaml")
+    (d,) = await diagnostics_for(client, yaml_uri, code="unknown-connection")
+    assert d.data == {"replace": "landing"}
+    assert (d.range.start.character, d.range.end.character) == (12, 18)
+
+    # A half-typed file is known by its code: what it defined stays in the Flow meanwhile.
+    change_doc(client, uri, path.read_text().replace('    return orders[["customer"]]',
+                                                     '    return orders[["customer"'), 3)
+    assert [d.code for d in await diagnostics_for(client, uri, code="python-syntax")] == [
+        "python-syntax"]
+    sql = open_doc(client, project / "recipes/per_customer.sql", language="sql")
+    assert await diagnostics_for(client, sql, want=0) == []
 
 
 async def test_diagnostics_for_the_flow_and_the_yaml(client: LanguageClient,

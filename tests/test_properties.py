@@ -131,3 +131,52 @@ def test_builds_match_reference_and_rebuild_exactly_the_downstream(dag, data) ->
         check(root, reference(n_sources, graph, consts), graph)
     finally:
         shutil.rmtree(root, ignore_errors=True)
+
+
+# -- the model never raises on a user's mistake --------------------------------------------------
+
+from conftest import SMALL  # noqa: E402
+
+from weir.assemble import read_flow  # noqa: E402
+
+SMALL_TEXTS = {path: __import__("textwrap").dedent(text).lstrip("\n")
+               for path, text in SMALL.items() if not path.startswith("landing/")}
+
+
+@st.composite
+def damaged_projects(draw: st.DrawFn) -> dict[str, bytes]:
+    """The small project with one file cut, spliced or replaced by garbage: the edits a
+    half-typed save, a bad merge or a wrong paste make."""
+    files = {p: t.encode() for p, t in SMALL_TEXTS.items()}
+    path = draw(st.sampled_from(sorted(files)))
+    text = files[path].decode()
+    how = draw(st.sampled_from(["cut", "splice", "garbage"]))
+    if how == "cut":
+        at = draw(st.integers(0, len(text)))
+        text = text[:at]
+    elif how == "splice":
+        at = draw(st.integers(0, len(text)))
+        text = text[:at] + draw(st.text(max_size=40)) + text[at:]
+    else:
+        text = draw(st.text(max_size=200))
+    files[path] = text.encode("utf-8", "surrogatepass") if draw(st.booleans()) else \
+        text.encode("utf-8", "replace")
+    return files
+
+
+@settings(max_examples=300, deadline=None)
+@given(damaged_projects())
+def test_no_damaged_file_makes_reading_the_project_raise(files: dict[str, bytes]) -> None:
+    read = read_flow(Path("/nonexistent/project"), files=files)
+    for d in read.diagnostics:
+        assert d.file and isinstance(d.line, int) and d.message
+    if read.flow is not None:  # and every status of what it still knows is computable
+        from weir.flow.fingerprint import expected_fingerprints
+        from weir.flow.status import State, compute_status
+
+        assert set(read.flow.order) == set(read.flow.project.datasets)
+        expected, components = expected_fingerprints(read.flow, {})
+        statuses = compute_status(read.flow, expected, components, {}, {})
+        assert set(statuses) == set(read.flow.order)
+        assert {n for n, s in statuses.items() if s.state is State.INVALID} == \
+            set(read.flow.invalid)

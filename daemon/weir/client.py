@@ -2,7 +2,9 @@
 
     from weir.client import DaemonClient
     client = DaemonClient.for_project("path/to/project")
-    client.flow()["nodes"]
+    [node.name for node in client.flow().nodes]
+
+Answers are the types of ``weir.wire``, the one definition of every shape the API sends.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from weir import wire
 from weir.errors import WeirError
 
 
@@ -86,24 +89,20 @@ class DaemonClient:
 
     @classmethod
     def for_project(cls, root: str | Path) -> DaemonClient:
-        from weir.server.daemon import daemon_info
-
-        info = daemon_info(Path(root))
-        if not info:
+        info = wire.DaemonInfo.read(Path(root))
+        if info is None:
             raise DaemonNotRunning(f"no weir daemon runs for {root}",
                                    hint="start one with `weir daemon start`")
-        return cls(str(info["url"]), str(info["token"]))
+        return cls(info.url, info.token)
 
     @classmethod
     def running(cls, root: Path) -> DaemonClient | None:
         """A client for the project's daemon if one runs and answers, else None (also for a
         daemon.json left behind by a killed daemon)."""
-        from weir.server.daemon import daemon_info
-
-        info = daemon_info(root)
-        if not info:
+        info = wire.DaemonInfo.read(root)
+        if info is None:
             return None
-        client = cls(str(info["url"]), str(info["token"]), timeout=5)
+        client = cls(info.url, info.token, timeout=5)
         try:
             client.health()
         except DaemonNotRunning:
@@ -129,43 +128,47 @@ class DaemonClient:
         except (urllib.error.URLError, ConnectionError, TimeoutError) as exc:
             raise _not_answering(self.url, exc) from None
 
-    def health(self) -> dict[str, Any]:
-        answer = self._request("GET", "/api/health")
-        self.pid = answer.get("pid")  # which daemon process answered: a restart changes it
+    def health(self) -> wire.Health:
+        answer = wire.Health.from_json(self._request("GET", "/api/health"))
+        self.pid = answer.pid  # which daemon process answered: a restart changes it
         return answer
 
-    def flow(self) -> dict[str, Any]:
-        return self._request("GET", "/api/flow")
+    def flow(self) -> wire.FlowGraph:
+        return wire.FlowGraph.from_json(self._request("GET", "/api/flow"))
 
-    def datasets(self) -> list[dict[str, Any]]:
-        return self._request("GET", "/api/datasets")
+    def datasets(self) -> list[wire.DatasetSummary]:
+        return [wire.DatasetSummary.from_json(d) for d in self._request("GET", "/api/datasets")]
 
-    def dataset(self, name: str) -> dict[str, Any]:
-        return self._request("GET", f"/api/datasets/{name}")
+    def dataset(self, name: str) -> wire.DatasetDetail:
+        return wire.DatasetDetail.from_json(self._request("GET", f"/api/datasets/{name}"))
 
     def start_build(self, targets: list[str] | None = None, mode: str = "required",
                     all: bool = False, stale: bool = False, jobs: int = 0,
-                    fail_fast: bool = False) -> dict[str, Any]:
+                    fail_fast: bool = False) -> wire.BuildSummary:
         """Queue a build; returns its summary with its ``id``."""
-        return self._request("POST", "/api/builds", {
-            "targets": targets or [], "mode": mode, "all": all, "stale": stale, "jobs": jobs,
-            "fail_fast": fail_fast})
+        request = wire.BuildRequest(tuple(targets or ()), wire.Mode(mode), all, stale, jobs,
+                                    fail_fast)
+        return wire.BuildSummary.from_json(
+            self._request("POST", "/api/builds", request.to_json()))
 
     def plan(self, targets: list[str] | None = None, mode: str = "required", all: bool = False,
-             stale: bool = False) -> dict[str, Any]:
+             stale: bool = False) -> wire.Plan:
         """What that build would run now, and why (as `weir plan --json`); runs nothing."""
-        return self._request("POST", "/api/plan", {"targets": targets or [], "mode": mode,
-                                                   "all": all, "stale": stale})
+        request = wire.BuildRequest(tuple(targets or ()), wire.Mode(mode), all, stale)
+        body = request.to_json()
+        del body["jobs"], body["fail_fast"]  # a plan runs nothing
+        return wire.Plan.from_json(self._request("POST", "/api/plan", body))
 
-    def builds(self) -> list[dict[str, Any]]:
+    def builds(self) -> list[wire.BuildSummary]:
         """Recent builds, newest first."""
-        return self._request("GET", "/api/builds")
+        return [wire.BuildSummary.from_json(b) for b in self._request("GET", "/api/builds")]
 
-    def build(self, build_id: str) -> dict[str, Any]:
-        return self._request("GET", f"/api/builds/{build_id}")
+    def build(self, build_id: str) -> wire.BuildSummary:
+        return wire.BuildSummary.from_json(self._request("GET", f"/api/builds/{build_id}"))
 
-    def cancel_build(self, build_id: str) -> dict[str, Any]:
-        return self._request("POST", f"/api/builds/{build_id}/cancel")
+    def cancel_build(self, build_id: str) -> wire.BuildSummary:
+        return wire.BuildSummary.from_json(
+            self._request("POST", f"/api/builds/{build_id}/cancel"))
 
     def build_events(self, build_id: str, start: int = 0) -> Iterator[tuple[str, Any]]:
         """A build's events from number ``start`` (0: its beginning) until it is over (the
@@ -201,7 +204,7 @@ class DaemonClient:
         """Why the daemon this client last talked to no longer answers it — None if that same
         process still answers (the connection had a hiccup). ``silent``: it sent nothing for
         ``stream_timeout`` seconds."""
-        from weir.build.state import process_alive
+        from weir.processes import process_alive
 
         pid = self.pid
         try:
@@ -216,13 +219,12 @@ class DaemonClient:
             return DaemonGone("went away (it was restarted)", ended=True)
         return None
 
-    def wait(self, build_id: str) -> dict[str, Any]:
-        """Block until the build is over; returns its final summary (``state`` is one of
-        succeeded, failed, cancelled, error, interrupted). Raises DaemonGone if the daemon
-        goes away first."""
+    def wait(self, build_id: str) -> wire.BuildSummary:
+        """Block until the build is over; returns its final summary (its ``state`` is final:
+        ``state.final``). Raises DaemonGone if the daemon goes away first."""
         for kind, data in self.build_events(build_id):
             if kind == "end":
-                return data
+                return wire.BuildSummary.from_json(data)
         return self.build(build_id)
 
     def events(self, path: str = "/api/events",

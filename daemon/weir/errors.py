@@ -1,17 +1,17 @@
 """One hierarchy of user-facing errors.
 
 Every exception a user can cause derives from :class:`WeirError`; its message says what happened
-and its ``hint`` what to do. Each boundary (the CLI today, the daemon and the language server
-later) renders them in one place; anything else escaping is a bug in weir.
+and its ``hint`` what to do. Each boundary (the CLI, the daemon's API, the language server)
+renders them in one place; anything else escaping is a bug in weir.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    from weir.model.diagnostics import Diagnostic
+from weir import wire
+from weir.wire import Diagnostic
 
 
 class WeirError(Exception):
@@ -28,9 +28,12 @@ class WeirError(Exception):
             # script), while str(exc) stays the message alone.
             self.add_note(f"hint: {hint}")
 
-    def to_json(self) -> dict[str, Any]:
+    def report(self) -> wire.ErrorReport:
         """The error for a program rather than a person (the daemon's API, ``--json``)."""
-        return {"message": self.message, "hint": self.hint}
+        return wire.ErrorReport(self.message, self.hint)
+
+    def to_json(self) -> dict[str, Any]:
+        return self.report().to_json()
 
 
 class ProjectNotFound(WeirError):
@@ -45,17 +48,16 @@ class ProjectInvalid(WeirError):
         super().__init__(f"the project has {n} error{'s' if n != 1 else ''}")
         self.diagnostics = list(diagnostics)
 
-    def to_json(self) -> dict[str, Any]:
+    def report(self) -> wire.ErrorReport:
         """Every diagnostic, and the first one in the message itself, so a client that shows
         one line still says what to fix."""
         if not self.diagnostics:
-            return super().to_json()
+            return super().report()
         first = self.diagnostics[0]
         more = len(self.diagnostics) - 1
-        return {"message": f"{self.message}: {first.location}: {first.message}"
-                           + (f" (and {more} more)" if more else ""),
-                "hint": first.hint,
-                "diagnostics": [d.to_json() for d in self.diagnostics]}
+        return wire.ErrorReport(f"{self.message}: {first.location}: {first.message}"
+                                + (f" (and {more} more)" if more else ""), first.hint,
+                                tuple(self.diagnostics))
 
 
 class SelectionError(WeirError):

@@ -8,9 +8,7 @@ build, else from the project's weir.yaml (so recipes can be tried in a notebook)
 from __future__ import annotations
 
 import contextvars
-import os
 from collections.abc import Callable, Mapping, Sequence
-from pathlib import Path
 from typing import Any, TypeVar, overload
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -55,14 +53,9 @@ def var(name: str) -> Any:
 
 
 def _variables_from_project() -> Mapping[str, Any]:
-    from weir.errors import ProjectNotFound
     from weir.model.config_files import parse_project_config
-    from weir.model.loader import find_project_root
+    from weir.workspace import project_root
 
-    start = Path(os.environ.get("WEIR_PROJECT") or os.getcwd())
-    root = find_project_root(start)
-    if root is None:
-        raise ProjectNotFound(f"no weir project at or above {start}",
-                              hint="run inside a project or set WEIR_PROJECT")
+    root = project_root()
     config, _ = parse_project_config("weir.yaml", (root / "weir.yaml").read_text())
     return dict(config.variables) if config else {}

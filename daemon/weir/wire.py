@@ -12,8 +12,10 @@ the daemon.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from enum import Enum
+from pathlib import Path
 from typing import Any
 
 
@@ -27,34 +29,53 @@ class Diagnostic:
     """``file:line:col: message`` plus a hint. ``file`` is relative to the project root.
 
     What parsers say instead of raising (so that one broken file never hides the rest of the
-    Flow), and what the CLI, the daemon and the language server all render."""
+    Flow), and what the CLI, the daemon and the language server all render. The English is for
+    people; a program reads ``code``, ``subject``, ``suggestion`` and the range, so rewording a
+    message breaks no tool (docs/project-format.md lists the codes)."""
 
     file: str
     line: int  # 1-based; 0 when the problem is the file as a whole
     message: str
+    code: str  # stable, kebab-case: "unknown-input", "cycle", "python-syntax", …
     hint: str | None = None
     severity: Severity = Severity.ERROR
-    col: int = 0  # 0-based column, 0 when unknown
-    end_line: int | None = None
+    col: int = 0  # 0-based, in characters (code points) of the line; 0 when unknown
+    end_line: int | None = None  # where the range ends (exclusive column); None: end of line
     end_col: int | None = None
-    # What the problem is about, when it is one recipe ("recipe:FILE:FUNCTION") or dataset
-    # ("dataset:NAME"): the loader marks exactly that part of the Flow invalid, not the file.
+    # What the problem is about, as KIND:NAME — "dataset:orders", "recipe:FILE:FUNCTION" (a SQL
+    # recipe: "recipe:FILE"), "connection:NAME", "variable:NAME", "key:NAME" (a YAML key of the
+    # file), "column:DATASET.NAME"; None for the file as a whole. The loader marks exactly the
+    # recipe a "recipe:" subject names invalid, not its file.
     subject: str | None = None
+    suggestion: str | None = None  # what should replace the range ("did you mean" in the hint)
 
     @property
     def location(self) -> str:
         return f"{self.file}:{self.line}" if self.line else self.file
 
     def to_json(self) -> dict[str, Any]:
-        """As the daemon's API sends it (flow diagnostics, a broken project's build error)."""
-        return {"file": self.file, "line": self.line, "message": self.message,
-                "hint": self.hint, "severity": self.severity.value}
+        """As the daemon's API sends it (flow diagnostics, a broken project's build error) and
+        the CLI's ``--json`` errors (docs/http-api.md)."""
+        return {"file": self.file, "line": self.line, "col": self.col,
+                "end_line": self.end_line, "end_col": self.end_col, "code": self.code,
+                "subject": self.subject, "suggestion": self.suggestion,
+                "message": self.message, "hint": self.hint, "severity": self.severity.value}
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Diagnostic:
-        hint = data.get("hint")
+        def text(key: str) -> str | None:
+            value = data.get(key)
+            return None if value is None else str(value)
+
+        def number(key: str) -> int | None:
+            value = data.get(key)
+            return None if value is None else int(str(value))
+
+        # A field a daemon of an older weir does not send reads as unknown, not as an error.
         return cls(str(data["file"]), int(str(data["line"])), str(data["message"]),
-                   None if hint is None else str(hint), Severity(data.get("severity", "error")))
+                   text("code") or "", text("hint"), Severity(data.get("severity", "error")),
+                   number("col") or 0, number("end_line"), number("end_col"),
+                   text("subject"), text("suggestion"))
 
     def __str__(self) -> str:
         text = f"{self.location}: {self.message}"
@@ -104,3 +125,578 @@ class JobStatus(str, Enum):
     @property
     def ok(self) -> bool:
         return self in (JobStatus.BUILT, JobStatus.RESTORED)
+
+
+# -- the daemon's info file ---------------------------------------------------------------------
+
+DAEMON_FILE = ".weir/daemon.json"  # relative to the project root
+
+
+@dataclass(frozen=True)
+class DaemonInfo:
+    """What a running daemon writes about itself (mode 0600: the token is a secret)."""
+
+    pid: int
+    host: str
+    port: int
+    token: str
+    started: float
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    @property
+    def page(self) -> str:
+        """The Flow page's link, with the token, so opening it just works."""
+        return f"{self.url}/?token={self.token}"
+
+    def to_json(self) -> dict[str, Any]:
+        return {"pid": self.pid, "host": self.host, "port": self.port, "token": self.token,
+                "started": self.started, "url": self.url}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> DaemonInfo:
+        return cls(int(data["pid"]), str(data["host"]), int(data["port"]), str(data["token"]),
+                   float(data.get("started") or 0.0))
+
+    @classmethod
+    def read(cls, root: Path) -> DaemonInfo | None:
+        """The info of the project's daemon, or None (none runs, or the file is unreadable —
+        the daemon rewrites it whole, by rename, so a half-written file is never seen)."""
+        try:
+            return cls.from_json(json.loads((root / DAEMON_FILE).read_text()))
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+
+
+# -- builds -------------------------------------------------------------------------------------
+
+class Mode(str, Enum):
+    """What a build builds, in Dataiku's names (see `weir build --help`)."""
+
+    REQUIRED = "required"
+    ONLY = "only"
+    FORCE = "force"
+    MISSING = "missing"
+    DOWNSTREAM = "downstream"
+
+
+class Action(str, Enum):
+    RUN = "run"
+    RESTORE = "restore"  # an earlier output with this exact fingerprint is kept: copy it back
+
+
+@dataclass(frozen=True)
+class BuildRequest:
+    """What to build: targets and selectors as on the command line (`x`, `+x`, `x+`, `tag:t`,
+    `zone:z`), a mode, or all / stale — the body of `POST /api/builds` and `/api/plan`."""
+
+    targets: tuple[str, ...] = ()
+    mode: Mode = Mode.REQUIRED
+    all: bool = False
+    stale: bool = False
+    jobs: int = 0  # 0: the number of cores
+    fail_fast: bool = False
+
+    def to_json(self) -> dict[str, Any]:
+        return {"targets": list(self.targets), "mode": self.mode.value, "all": self.all,
+                "stale": self.stale, "jobs": self.jobs, "fail_fast": self.fail_fast}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> BuildRequest:
+        return cls(tuple(data.get("targets") or ()), Mode(data.get("mode") or "required"),
+                   bool(data.get("all")), bool(data.get("stale")), int(data.get("jobs") or 0),
+                   bool(data.get("fail_fast")))
+
+
+@dataclass(frozen=True)
+class PlannedJob:
+    recipe: str  # the recipe's id
+    action: Action
+    outputs: tuple[str, ...]
+    reasons: dict[str, tuple[str, ...]]  # output -> why it is built
+    after: tuple[str, ...]  # recipe ids in the plan that must finish first
+
+    def to_json(self) -> dict[str, Any]:
+        return {"recipe": self.recipe, "action": self.action.value, "outputs": list(self.outputs),
+                "reasons": {o: list(r) for o, r in self.reasons.items()},
+                "after": list(self.after)}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> PlannedJob:
+        return cls(str(data["recipe"]), Action(data["action"]), tuple(data["outputs"]),
+                   {o: tuple(r) for o, r in data["reasons"].items()},
+                   tuple(data.get("after") or ()))
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What a build does and why (`weir plan --json`, `POST /api/plan`, a build's `plan`
+    event). ``blocked``: datasets that need a connection that cannot be used now."""
+
+    targets: tuple[str, ...]
+    up_to_date: tuple[str, ...]
+    jobs: tuple[PlannedJob, ...]
+    notes: tuple[str, ...] = ()
+    blocked: tuple[str, ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        return {"targets": list(self.targets), "up_to_date": list(self.up_to_date),
+                "jobs": [j.to_json() for j in self.jobs], "notes": list(self.notes),
+                "blocked": list(self.blocked)}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Plan:
+        return cls(tuple(data["targets"]), tuple(data["up_to_date"]),
+                   tuple(PlannedJob.from_json(j) for j in data["jobs"]),
+                   tuple(data.get("notes") or ()), tuple(data.get("blocked") or ()))
+
+
+@dataclass(frozen=True)
+class JobReport:
+    """One recipe's job as a build reports it: in `job` events (``event`` start or finish),
+    and in `weir build --json`. ``rows`` counts a folder's files."""
+
+    recipe: str
+    outputs: tuple[str, ...]
+    status: JobStatus
+    seconds: float = 0.0
+    rows: dict[str, int] | None = None
+    error: str | None = None
+    traceback: str | None = None
+    log_path: str | None = None
+    reasons: dict[str, tuple[str, ...]] | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {"recipe": self.recipe, "outputs": list(self.outputs),
+                "status": self.status.value, "seconds": round(self.seconds, 4),
+                "rows": dict(self.rows or {}), "error": self.error,
+                "traceback": self.traceback, "log_path": self.log_path,
+                "reasons": {k: list(v) for k, v in (self.reasons or {}).items()}}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> JobReport:
+        return cls(str(data["recipe"]), tuple(data["outputs"]), JobStatus(data["status"]),
+                   float(data.get("seconds") or 0.0), dict(data.get("rows") or {}),
+                   data.get("error"), data.get("traceback"), data.get("log_path"),
+                   {k: tuple(v) for k, v in (data.get("reasons") or {}).items()})
+
+
+@dataclass(frozen=True)
+class BuildEnd:
+    """A build's `result` event: how the run went, once it has run."""
+
+    ok: bool
+    run_id: str | None
+    seconds: float
+    cancelled: bool = False
+
+    def to_json(self) -> dict[str, Any]:
+        return {"ok": self.ok, "run_id": self.run_id, "seconds": round(self.seconds, 3),
+                "cancelled": self.cancelled}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> BuildEnd:
+        return cls(bool(data["ok"]), data.get("run_id"), float(data.get("seconds") or 0.0),
+                   bool(data.get("cancelled")))
+
+
+@dataclass(frozen=True)
+class ErrorReport:
+    """A user error as a client gets it: a build that could not start, `--json` on an error.
+    ``diagnostics``: for a broken project, every error in its files."""
+
+    message: str
+    hint: str | None = None
+    diagnostics: tuple[Diagnostic, ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"message": self.message, "hint": self.hint}
+        if self.diagnostics:
+            data["diagnostics"] = [d.to_json() for d in self.diagnostics]
+        return data
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> ErrorReport:
+        return cls(str(data.get("message") or ""), data.get("hint"),
+                   tuple(Diagnostic.from_json(d) for d in data.get("diagnostics") or ()))
+
+
+@dataclass(frozen=True)
+class BuildSummary:
+    """One daemon build, as `GET /api/builds` lists it and its `end` event closes it."""
+
+    id: str
+    state: BuildState
+    request: BuildRequest
+    created: float
+    started: float | None = None
+    finished: float | None = None
+    error: ErrorReport | None = None
+    run_id: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {"id": self.id, "state": self.state.value, "request": self.request.to_json(),
+                "created": self.created, "started": self.started, "finished": self.finished,
+                "error": self.error.to_json() if self.error else None, "run_id": self.run_id}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> BuildSummary:
+        error = data.get("error")
+        return cls(str(data["id"]), BuildState(data["state"]),
+                   BuildRequest.from_json(data.get("request") or {}),
+                   float(data.get("created") or 0.0), data.get("started"), data.get("finished"),
+                   ErrorReport.from_json(error) if isinstance(error, dict) else None,
+                   data.get("run_id"))
+
+
+# -- the Flow -----------------------------------------------------------------------------------
+
+class NodeKind(str, Enum):
+    SOURCE = "source"
+    DATASET = "dataset"
+    FOLDER = "folder"
+
+
+@dataclass(frozen=True)
+class RecipeRef:
+    name: str
+    id: str  # what build events call the recipe
+    kind: str  # python | sql
+    file: str
+    line: int
+
+    def to_json(self) -> dict[str, Any]:
+        return {"name": self.name, "id": self.id, "kind": self.kind, "file": self.file,
+                "line": self.line}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> RecipeRef:
+        return cls(str(data["name"]), str(data["id"]), str(data["kind"]), str(data["file"]),
+                   int(data["line"]))
+
+
+@dataclass(frozen=True)
+class FlowNode:
+    """One dataset of the Flow, with its status when the sender knows it (the daemon does;
+    `weir flow --format json` does not read the data). ``building``: a build writes it now."""
+
+    name: str
+    kind: NodeKind
+    connection: str
+    path: str
+    format: str
+    tags: tuple[str, ...]
+    zone: str | None
+    description: str | None
+    recipe: RecipeRef | None
+    definition: tuple[str, int]  # where it is defined: its YAML, or its recipe
+    inputs: tuple[str, ...]
+    status: DatasetState | None = None
+    reasons: tuple[str, ...] = ()
+    building: bool | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "name": self.name, "kind": self.kind.value, "connection": self.connection,
+            "path": self.path, "format": self.format, "tags": list(self.tags), "zone": self.zone,
+            "description": self.description,
+            "recipe": self.recipe.to_json() if self.recipe else None,
+            "definition": {"file": self.definition[0], "line": self.definition[1]},
+            "inputs": list(self.inputs)}
+        if self.status is not None:
+            data["status"] = self.status.value
+            data["reasons"] = list(self.reasons)
+        if self.building is not None:
+            data["building"] = self.building
+        return data
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> FlowNode:
+        recipe, where = data.get("recipe"), data.get("definition") or {}
+        return cls(str(data["name"]), NodeKind(data["kind"]), str(data["connection"]),
+                   str(data["path"]), str(data["format"]), tuple(data.get("tags") or ()),
+                   data.get("zone"), data.get("description"),
+                   RecipeRef.from_json(recipe) if recipe else None,
+                   (str(where.get("file", "")), int(where.get("line", 0))),
+                   tuple(data.get("inputs") or ()),
+                   DatasetState(data["status"]) if data.get("status") else None,
+                   tuple(data.get("reasons") or ()), data.get("building"))
+
+
+@dataclass(frozen=True)
+class FlowGraph:
+    """`GET /api/flow` and `weir flow --format json`: the datasets in topological order, the
+    edges between them, and (from the daemon) the Flow's version and what is wrong in it."""
+
+    project: str | None
+    nodes: tuple[FlowNode, ...]
+    edges: tuple[tuple[str, str], ...]  # (from, to): data flows from an input to its reader
+    flow_version: int | None = None
+    diagnostics: tuple[Diagnostic, ...] | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"project": self.project,
+                                "nodes": [n.to_json() for n in self.nodes],
+                                "edges": [{"from": a, "to": b} for a, b in self.edges]}
+        if self.flow_version is not None:
+            data["flow_version"] = self.flow_version
+        if self.diagnostics is not None:
+            data["diagnostics"] = [d.to_json() for d in self.diagnostics]
+        return data
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> FlowGraph:
+        diags = data.get("diagnostics")
+        return cls(data.get("project"), tuple(FlowNode.from_json(n) for n in data["nodes"]),
+                   tuple((str(e["from"]), str(e["to"])) for e in data["edges"]),
+                   data.get("flow_version"),
+                   None if diags is None else tuple(Diagnostic.from_json(d) for d in diags))
+
+
+@dataclass(frozen=True)
+class DatasetSummary:
+    """One dataset in `GET /api/datasets`: what a tree or a picker needs."""
+
+    name: str
+    kind: NodeKind
+    status: DatasetState | None
+    reasons: tuple[str, ...]
+    building: bool
+
+    @classmethod
+    def of(cls, node: FlowNode) -> DatasetSummary:
+        return cls(node.name, node.kind, node.status, node.reasons, bool(node.building))
+
+    def to_json(self) -> dict[str, Any]:
+        return {"name": self.name, "kind": self.kind.value,
+                "status": self.status.value if self.status else None,
+                "reasons": list(self.reasons), "building": self.building}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> DatasetSummary:
+        return cls(str(data["name"]), NodeKind(data["kind"]),
+                   DatasetState(data["status"]) if data.get("status") else None,
+                   tuple(data.get("reasons") or ()), bool(data.get("building")))
+
+
+@dataclass(frozen=True)
+class FlowChange:
+    """What one batch of file events changed: the daemon's `flow` event."""
+
+    version: int
+    files: tuple[str, ...]
+    added: tuple[str, ...]
+    removed: tuple[str, ...]
+    changed: tuple[str, ...]
+    errors: int
+    seconds: float  # time spent applying the change
+
+    def to_json(self) -> dict[str, Any]:
+        return {"version": self.version, "files": list(self.files), "added": list(self.added),
+                "removed": list(self.removed), "changed": list(self.changed),
+                "errors": self.errors, "seconds": round(self.seconds, 6)}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> FlowChange:
+        return cls(int(data["version"]), tuple(data["files"]), tuple(data["added"]),
+                   tuple(data["removed"]), tuple(data["changed"]), int(data["errors"]),
+                   float(data["seconds"]))
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    """One past build of a dataset (newest first in a dataset's detail)."""
+
+    run_id: str
+    status: str  # a JobStatus, or `recovered` for a dataset `weir state repair` vouched for
+    started: float | None
+    finished: float | None
+    rows: int | None
+    error: str | None
+    fingerprint: str | None
+    commit: str | None  # the git commit it ran at; a trailing + means uncommitted changes
+
+    def to_json(self) -> dict[str, Any]:
+        return {"run_id": self.run_id, "status": self.status, "started": self.started,
+                "finished": self.finished, "rows": self.rows, "error": self.error,
+                "fingerprint": self.fingerprint, "commit": self.commit}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> HistoryEntry:
+        return cls(str(data["run_id"]), str(data["status"]), data.get("started"),
+                   data.get("finished"), data.get("rows"), data.get("error"),
+                   data.get("fingerprint"), data.get("commit"))
+
+
+Column = tuple[str, str, bool]  # name, type, nullable
+
+
+@dataclass(frozen=True)
+class DatasetDetail:
+    """`GET /api/datasets/{name}`: a dataset's definition, status, schemas and history."""
+
+    name: str
+    description: str | None
+    kind: NodeKind
+    connection: str
+    path: str
+    format: str
+    tags: tuple[str, ...]
+    zone: str | None
+    keep: bool
+    recipe: RecipeRef | None
+    inputs: tuple[str, ...]
+    consumers: tuple[str, ...]
+    status: DatasetState
+    reasons: tuple[str, ...]
+    building: bool
+    schema: tuple[Column, ...] | None  # observed at the last build
+    declared_schema: tuple[Column, ...] | None
+    rows: int | None
+    built_at: float | None
+    builds: tuple[HistoryEntry, ...]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "name": self.name, "description": self.description, "kind": self.kind.value,
+            "connection": self.connection, "path": self.path, "format": self.format,
+            "tags": list(self.tags), "zone": self.zone, "keep": self.keep,
+            "recipe": self.recipe.to_json() if self.recipe else None,
+            "inputs": list(self.inputs), "consumers": list(self.consumers),
+            "status": self.status.value, "reasons": list(self.reasons),
+            "building": self.building,
+            "schema": [list(c) for c in self.schema] if self.schema is not None else None,
+            "declared_schema": [list(c) for c in self.declared_schema]
+            if self.declared_schema is not None else None,
+            "rows": self.rows, "built_at": self.built_at,
+            "builds": [b.to_json() for b in self.builds]}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> DatasetDetail:
+        def columns(value: Any) -> tuple[Column, ...] | None:
+            return None if value is None else tuple(
+                (str(c[0]), str(c[1]), bool(c[2])) for c in value)
+
+        recipe = data.get("recipe")
+        return cls(str(data["name"]), data.get("description"), NodeKind(data["kind"]),
+                   str(data["connection"]), str(data["path"]), str(data["format"]),
+                   tuple(data.get("tags") or ()), data.get("zone"), bool(data.get("keep")),
+                   RecipeRef.from_json(recipe) if recipe else None,
+                   tuple(data.get("inputs") or ()), tuple(data.get("consumers") or ()),
+                   DatasetState(data["status"]), tuple(data.get("reasons") or ()),
+                   bool(data.get("building")), columns(data.get("schema")),
+                   columns(data.get("declared_schema")), data.get("rows"),
+                   data.get("built_at"),
+                   tuple(HistoryEntry.from_json(b) for b in data.get("builds") or ()))
+
+
+@dataclass(frozen=True)
+class Health:
+    """`GET /api/health`: which daemon answers, for which project, and the Flow's version."""
+
+    project: str | None
+    root: str
+    version: str
+    pid: int
+    flow_version: int
+    errors: int
+    started: float
+
+    def to_json(self) -> dict[str, Any]:
+        return {"project": self.project, "root": self.root, "version": self.version,
+                "pid": self.pid, "flow_version": self.flow_version, "errors": self.errors,
+                "started": self.started}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Health:
+        return cls(data.get("project"), str(data["root"]), str(data["version"]),
+                   int(data["pid"]), int(data["flow_version"]), int(data["errors"]),
+                   float(data["started"]))
+
+
+# -- what the CLI prints for programs ----------------------------------------------------------
+
+@dataclass(frozen=True)
+class DatasetOutcome:
+    """One dataset of a finished build, in `weir build --json`."""
+
+    name: str
+    recipe: str
+    status: JobStatus
+    rows: int | None
+    seconds: float
+    reasons: tuple[str, ...]
+    error: str | None
+    traceback: str | None
+    log: str | None
+
+    def to_json(self) -> dict[str, Any]:
+        return {"name": self.name, "recipe": self.recipe, "status": self.status.value,
+                "rows": self.rows, "seconds": round(self.seconds, 3),
+                "reasons": list(self.reasons), "error": self.error,
+                "traceback": self.traceback, "log": self.log}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> DatasetOutcome:
+        return cls(str(data["name"]), str(data["recipe"]), JobStatus(data["status"]),
+                   data.get("rows"), float(data.get("seconds") or 0.0),
+                   tuple(data.get("reasons") or ()), data.get("error"), data.get("traceback"),
+                   data.get("log"))
+
+
+@dataclass(frozen=True)
+class BuildReport:
+    """`weir build --json`: how the build went, dataset by dataset."""
+
+    ok: bool
+    run_id: str | None
+    seconds: float
+    interrupted: bool
+    datasets: tuple[DatasetOutcome, ...]
+
+    def to_json(self) -> dict[str, Any]:
+        return {"ok": self.ok, "run_id": self.run_id, "seconds": round(self.seconds, 3),
+                "interrupted": self.interrupted, "datasets": [d.to_json() for d in self.datasets]}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> BuildReport:
+        return cls(bool(data["ok"]), data.get("run_id"), float(data.get("seconds") or 0.0),
+                   bool(data.get("interrupted")),
+                   tuple(DatasetOutcome.from_json(d) for d in data.get("datasets") or ()))
+
+
+@dataclass(frozen=True)
+class DatasetStatus:
+    """One dataset in `weir status --json`."""
+
+    name: str
+    status: DatasetState
+    reasons: tuple[str, ...]
+    built_at: float | None
+
+    def to_json(self) -> dict[str, Any]:
+        return {"name": self.name, "status": self.status.value, "reasons": list(self.reasons),
+                "built_at": self.built_at}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> DatasetStatus:
+        return cls(str(data["name"]), DatasetState(data["status"]),
+                   tuple(data.get("reasons") or ()), data.get("built_at"))
+
+
+@dataclass(frozen=True)
+class StatusReport:
+    """`weir status --json`."""
+
+    project: str
+    datasets: tuple[DatasetStatus, ...]
+
+    def to_json(self) -> dict[str, Any]:
+        return {"project": self.project, "datasets": [d.to_json() for d in self.datasets]}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> StatusReport:
+        return cls(str(data["project"]),
+                   tuple(DatasetStatus.from_json(d) for d in data.get("datasets") or ()))

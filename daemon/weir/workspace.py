@@ -15,12 +15,13 @@ from typing import Any
 from weir.build.state import DatasetRecord, StateStore
 from weir.errors import ProjectInvalid, ProjectNotFound, WeirError
 from weir.flow.fingerprint import Components, expected_fingerprints
-from weir.flow.graph import Flow, build_flow
+from weir.assemble import read_flow
+from weir.flow.graph import Flow
 from weir.flow.plan import BuildPlan, Mode, plan_build
 from weir.flow.selection import select
 from weir.flow.status import Status, compute_status
 from weir.model.diagnostics import Diagnostic, Severity
-from weir.model.loader import find_project_root, load_project
+from weir.model.loader import find_project_root
 from weir.model.parse_cache import ParseCache
 from weir.model.project import Project
 from weir.storage.backends import Backends
@@ -57,17 +58,13 @@ class Workspace:
         """Find and load the project; raise ProjectInvalid listing every error in its files."""
         root = project_root(project_dir)
         cache = ParseCache(root / STATE_DIR / "cache" / "flow.msgpack") if use_cache else None
-        project, diags = load_project(root, cache=cache,
-                                      machine_connections=machine_connections_file())
-        flow = None
-        if project is not None:
-            flow, flow_diags = build_flow(project)
-            diags += flow_diags
+        read = read_flow(root, cache=cache, machine_connections=machine_connections_file())
         if cache is not None:
             cache.save()
-        if project is None or flow is None or _errors(diags):
+        diags = list(read.diagnostics)
+        if read.project is None or read.flow is None or _errors(diags):
             raise ProjectInvalid(_errors(diags) or diags)
-        return cls(root, project, flow, diags)
+        return cls(root, read.project, read.flow, diags)
 
     @property
     def state_dir(self) -> Path:

@@ -11,7 +11,7 @@ from collections.abc import Callable
 
 from weir.model.diagnostics import Diagnostic, Severity
 from weir.model.project import Interface, Project
-from weir.model.suggest import did_you_mean
+from weir.model.suggest import closest, hint_for
 
 Schema = Callable[[str], "list[str] | None"]  # dataset -> its column names, None if unknown
 
@@ -28,9 +28,11 @@ def column_diagnostics(project: Project, rel: str, text: str, columns: Schema) -
 
 def _unknown(rel: str, line: int, col: int, end_col: int, name: str, dataset: str,
              known: list[str]) -> Diagnostic:
-    hint = did_you_mean(name, known)
+    best = closest(name, known)
+    hint = hint_for(best)
     return Diagnostic(rel, line, f"column '{name}' is not in {dataset}'s schema"
-                      + (f" — {hint}" if hint else ""),
+                      + (f" — {hint}" if hint else ""), code="unknown-column",
+                      subject=f"column:{dataset}.{name}", suggestion=best,
                       hint=f"{dataset} has: {', '.join(known[:12])}"
                       + (" …" if len(known) > 12 else ""),
                       severity=Severity.WARNING, col=col, end_line=line, end_col=end_col)
@@ -42,6 +44,13 @@ def _python(project: Project, rel: str, text: str, columns: Schema) -> list[Diag
     except SyntaxError:
         return []
     recipes = {r.name: r for r in project.recipes.values() if r.file == rel}
+    lines = text.splitlines()
+
+    def chars(lineno: int, byte_col: int) -> int:
+        """``ast`` counts UTF-8 bytes; a diagnostic's range counts characters."""
+        line = lines[lineno - 1] if 0 < lineno <= len(lines) else ""
+        return byte_col if line.isascii() else len(line.encode()[:byte_col].decode(errors="ignore"))
+
     out: list[Diagnostic] = []
     for fn in ast.walk(tree):
         if not isinstance(fn, ast.FunctionDef) or fn.name not in recipes:
@@ -62,8 +71,9 @@ def _python(project: Project, rel: str, text: str, columns: Schema) -> list[Diag
             for key in keys:
                 if isinstance(key, ast.Constant) and isinstance(key.value, str) \
                         and key.value not in known and key.end_col_offset is not None:
-                    out.append(_unknown(rel, key.lineno, key.col_offset + 1,
-                                        key.end_col_offset - 1, key.value, node.value.id, known))
+                    out.append(_unknown(rel, key.lineno, chars(key.lineno, key.col_offset) + 1,
+                                        chars(key.lineno, key.end_col_offset) - 1, key.value,
+                                        node.value.id, known))
     return out
 
 

@@ -3,16 +3,39 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from lsprotocol import types as t
 
 from weir_lsp.context import Slot, SlotKind, completion_slot, def_params_above, sql_tables
 from weir.model.project import ColumnSpec
+from weir_lsp.conversion import language_of
 from weir_lsp.projects import OpenProject
+
+if TYPE_CHECKING:
+    from weir_lsp.session import WeirLanguageServer
 
 # At most this many items per answer, marked incomplete so the editor asks again as the user
 # types on: a popup shows a dozen, and sending a thousand costs more than the rest of the work.
 MAX_ITEMS = 200
+
+
+def complete_at(ls: WeirLanguageServer, uri: str, position: t.Position
+                ) -> t.CompletionList | None:
+    found = ls.project_of(uri)
+    if found is None:
+        return None
+    project, rel = found
+    return complete(project, language_of(rel), ls.lines(uri), position)
+
+
+def resolve(ls: WeirLanguageServer, item: t.CompletionItem) -> t.CompletionItem:
+    """The item the user looks at gets its documentation (its project's root is its data)."""
+    project = ls.projects.by_root.get(Path(str(item.data))) if item.data else None
+    if project is not None:
+        item.documentation = documentation(project, item.label)
+    return item
 
 
 def complete(project: OpenProject, language: str, lines: list[str],

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from weir import wire
 from weir.client import DaemonClient
 from weir.errors import WeirError
 
@@ -42,7 +43,7 @@ def ensure_daemon(root: Path) -> DaemonClient:
 
 
 def follow_build(client: DaemonClient, build_id: str,
-                 on_event: Callable[[str, dict[str, Any]], None]) -> dict[str, Any]:
+                 on_event: Callable[[str, dict[str, Any]], None]) -> wire.BuildSummary:
     """Feed the build's events to ``on_event`` until it ends; the build as it ended."""
     for kind, data in client.build_events(build_id):
         on_event(kind, data)

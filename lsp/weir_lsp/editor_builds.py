@@ -13,11 +13,24 @@ from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types as t
 
+from weir import wire
 from weir.errors import WeirError
+from weir_lsp.conversion import failed
 from weir_lsp.daemon_link import ensure_daemon, follow_build
 
 if TYPE_CHECKING:
-    from weir_lsp.server import WeirLanguageServer
+    from weir_lsp.session import WeirLanguageServer
+
+
+async def build_command(ls: WeirLanguageServer, *args: Any) -> dict[str, Any]:
+    """`weir.build` as the editor sends it: one argument ``{root, targets, mode}``. A build
+    that cannot start is an error the editor shows in words."""
+    try:
+        if not args or not isinstance(args[0], dict):
+            raise WeirError("weir.build takes one argument: {root, targets, mode}")
+        return await build(ls, args[0])
+    except WeirError as exc:
+        raise failed(exc) from None
 
 
 async def build(ls: WeirLanguageServer, args: dict[str, Any]) -> dict[str, Any]:
@@ -41,7 +54,7 @@ async def build(ls: WeirLanguageServer, args: dict[str, Any]) -> dict[str, Any]:
     try:
         client = await asyncio.to_thread(ensure_daemon, root)
         build = await asyncio.to_thread(client.start_build, targets, mode)
-        build_id = str(build["id"])
+        build_id = build.id
 
         def cancel(future: concurrent.futures.Future[Any]) -> None:
             if future.cancelled():  # the user pressed Cancel on the progress
@@ -62,11 +75,11 @@ async def build(ls: WeirLanguageServer, args: dict[str, Any]) -> dict[str, Any]:
     if project is not None:
         project.invalidate_facts()
         ls.refresh_lenses()
-    if final.get("state") != "succeeded":
+    if final.state is not wire.BuildState.SUCCEEDED:
         ls.window_show_message(t.ShowMessageParams(
             type=t.MessageType.Error, message=f"weir: {summary}"))
-    return {"id": build_id, "state": final.get("state"), "error": final.get("error"),
-            "summary": summary}
+    return {"id": build_id, "state": final.state.value,
+            "error": final.error.to_json() if final.error else None, "summary": summary}
 
 def _progress_reporter(ls: WeirLanguageServer, loop: asyncio.AbstractEventLoop,
                        token: str | None) -> Callable[[str, dict[str, Any]], None]:
@@ -77,15 +90,17 @@ def _progress_reporter(ls: WeirLanguageServer, loop: asyncio.AbstractEventLoop,
         if token is None:
             return
         message = None
-        what = ", ".join(data.get("outputs") or []) or str(data.get("recipe"))
         if kind == "plan":
-            counts["total"] = len(data.get("jobs") or [])
+            counts["total"] = len(wire.Plan.from_json(data).jobs)
             message = f"{counts['total']} to run" if counts["total"] else "up to date"
-        elif kind == "job" and data.get("event") == "start":
-            message = f"running {what}"
-        elif kind == "job" and data.get("event") == "finish":
-            counts["done"] += 1
-            message = f"{what}: {data.get('status')}"
+        elif kind == "job":
+            job = wire.JobReport.from_json(data)
+            what = ", ".join(job.outputs) or job.recipe
+            if data.get("event") == "start":
+                message = f"running {what}"
+            else:
+                counts["done"] += 1
+                message = f"{what}: {job.status.value}"
         if message is not None:
             pct = int(100 * counts["done"] / counts["total"]) if counts["total"] else None
             loop.call_soon_threadsafe(ls.work_done_progress.report, token,
@@ -94,11 +109,10 @@ def _progress_reporter(ls: WeirLanguageServer, loop: asyncio.AbstractEventLoop,
     return on_event
 
 
-def _summary(build: dict[str, Any]) -> str:
-    state = build.get("state")
-    error = build.get("error")
-    if state == "error" and isinstance(error, dict):
-        return f"build error: {error.get('message')}"
-    if state == "failed":
-        return f"build failed: {error or 'a recipe failed'} (see its log)"
-    return f"build {state}"
+def _summary(build: wire.BuildSummary) -> str:
+    if build.state is wire.BuildState.ERROR and build.error is not None:
+        return f"build error: {build.error.message}"
+    if build.state is wire.BuildState.FAILED:
+        return "build failed: " + (build.error.message if build.error else "a recipe failed") \
+            + " (see its log)"
+    return f"build {build.state.value}"

@@ -3,8 +3,26 @@
 from __future__ import annotations
 
 import time
+from typing import TYPE_CHECKING
 
+from lsprotocol import types as t
+
+from weir_lsp.navigation import name_at
 from weir_lsp.projects import OpenProject
+
+if TYPE_CHECKING:
+    from weir_lsp.session import WeirLanguageServer
+
+
+def hover_at(ls: WeirLanguageServer, uri: str, position: t.Position) -> t.Hover | None:
+    """On a dataset or connection name, in any project file: what it is, as Markdown."""
+    found = name_at(ls, uri, position, ("dataset", "connection"))
+    if found is None:
+        return None
+    text = (dataset_markdown(found.project, found.name) if found.kind == "dataset"
+            else connection_markdown(found.project, found.name))
+    return t.Hover(contents=t.MarkupContent(kind=t.MarkupKind.Markdown, value=text),
+                   range=found.range)
 
 
 def dataset_markdown(project: OpenProject, name: str, now: float | None = None) -> str:

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from lsprotocol import types as t
 
 from weir.flow.status import State, Status
 from weir_lsp.projects import OpenProject
+
+if TYPE_CHECKING:
+    from weir_lsp.session import WeirLanguageServer
 
 BUILD_COMMAND = "weir.build"
 
@@ -23,6 +28,11 @@ def status_title(statuses: list[Status | None]) -> str | None:
             explained = state in (State.STALE, State.INVALID)
             return mark + (f": {hit.reasons[0]}" if hit.reasons and explained else "")
     return "✓ up to date"
+
+
+def lenses_at(ls: WeirLanguageServer, uri: str) -> list[t.CodeLens] | None:
+    found = ls.project_of(uri)
+    return None if found is None else recipe_lenses(*found)
 
 
 def recipe_lenses(project: OpenProject, rel: str) -> list[t.CodeLens]:

@@ -19,11 +19,11 @@ from typing import Any
 
 from weir.build.state import DatasetRecord, StateStore
 from weir.errors import StateError
-from weir.flow.graph import Flow, build_flow
+from weir.assemble import read_flow
+from weir.flow.graph import Flow
 from weir.flow.status import Status
 from weir.model.diagnostics import Diagnostic
-from weir.model.loader import (find_project_root, is_project_file, load_project,
-                               read_project_files)
+from weir.model.loader import find_project_root, is_project_file, read_project_files
 from weir.model.parse_cache import ParseCache
 from weir.model.project import ColumnSpec, Dataset, Project
 from weir.workspace import STATE_DIR, Workspace, machine_connections_file
@@ -31,7 +31,8 @@ from weir.workspace import STATE_DIR, Workspace, machine_connections_file
 # Source data can change on disk without any event reaching us: statuses older than this are
 # recomputed on the next question.
 STATUS_TTL = 5.0
-_SYNTAX_ERRORS = ("Python syntax error", "SQL syntax error", "invalid YAML")
+# A file with one of these does not parse at all: it is being typed (see OpenProject.reload).
+HALF_TYPED = frozenset({"python-syntax", "sql-syntax", "yaml-syntax"})
 # Without file watching from the client, the project's files on disk are read again at most
 # this often (a keystroke re-parses the buffer, not the 1,000 files around it).
 DISK_TTL = 2.0
@@ -83,35 +84,30 @@ class OpenProject:
                 self.disk, _ = read_project_files(self.root)
                 self.disk_read = time.monotonic()
             machine = machine_connections_file()
-            project, diags = load_project(self.root, overlays=self.overlays, cache=self.cache,
-                                          machine_connections=machine, files=self.disk)
+            read = read_flow(self.root, overlays=self.overlays, cache=self.cache,
+                             machine_connections=machine, files=self.disk)
+            diags = list(read.diagnostics)
             # A file being typed is often half-written. Rather than let its datasets vanish
             # (no completion of them, "unknown input" everywhere they are read), take its last
             # version that parsed, and report only its syntax error.
-            broken = {d.file for d in diags if d.file in self.overlays
-                      and d.message.startswith(_SYNTAX_ERRORS)}
+            broken = {d.file for d in diags if d.file in self.overlays and d.code in HALF_TYPED}
             stand_ins: dict[str, str] = {}
             for rel in broken:
                 text = self.last_good.get(rel) or self._disk_text(rel)
                 if text is not None and text != self.overlays[rel]:
                     stand_ins[rel] = text
             if stand_ins:
-                good, good_diags = load_project(
-                    self.root, overlays={**self.overlays, **stand_ins}, cache=self.cache,
-                    machine_connections=machine, files=self.disk)
-                if good is not None:
-                    project = good
+                good = read_flow(self.root, overlays={**self.overlays, **stand_ins},
+                                 cache=self.cache, machine_connections=machine, files=self.disk)
+                if good.project is not None:
+                    read = good
                     diags = [d for d in diags if d.file in stand_ins] + [
-                        d for d in good_diags if d.file not in stand_ins]
+                        d for d in good.diagnostics if d.file not in stand_ins]
             for rel, text in self.overlays.items():
                 if rel not in broken:
                     self.last_good[rel] = text
-            flow = None
-            if project is not None:
-                flow, flow_diags = build_flow(project)
-                diags += flow_diags
-            self.project = project or self.project
-            self.flow = flow or self.flow
+            self.project = read.project or self.project
+            self.flow = read.flow or self.flow
             self.diagnostics = diags
             # The model is thousands of long-lived objects without reference cycles: keep the
             # cyclic collector from walking them all again every few keystrokes (a 30-50 ms

@@ -14,12 +14,18 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from lsprotocol import types as t
 from pygls.uris import from_fs_path
 
 from weir.errors import WeirError
 from weir.model.project import Project, RecipeKind
+from weir_lsp.conversion import failed
+from weir_lsp.navigation import name_at
+
+if TYPE_CHECKING:
+    from weir_lsp.session import WeirLanguageServer
 
 NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
@@ -42,6 +48,25 @@ class RenamePlan:
         edits = self.edits.setdefault(rel, [])
         if edit not in edits:
             edits.append(edit)
+
+
+def prepare_at(ls: WeirLanguageServer, uri: str, position: t.Position) -> t.Range | None:
+    """Only a dataset's name can be renamed: its range, else no rename here."""
+    found = name_at(ls, uri, position)
+    return None if found is None else found.range
+
+
+def rename_at(ls: WeirLanguageServer, params: t.RenameParams) -> t.WorkspaceEdit | None:
+    """The workspace edit, or the reason there is none, in words the editor shows."""
+    found = name_at(ls, params.text_document.uri, params.position)
+    if found is None or found.project.project is None:
+        return None
+    try:
+        plan = plan_rename(found.project.project, found.name, params.new_name,
+                           found.project.file_text)
+        return workspace_edit(plan, found.project.root, ls.can_move_files())
+    except WeirError as exc:
+        raise failed(exc) from None
 
 
 def plan_rename(project: Project, old: str, new: str,

@@ -424,19 +424,3 @@ def _end_job_row(db: sqlite3.Connection, run_id: str, name: str, values: dict[st
         cols = ("run_id", "dataset", *values)
         db.execute(f"INSERT INTO builds ({', '.join(cols)}) VALUES"
                    f" ({', '.join('?' * len(cols))})", (run_id, name, *values.values()))
-
-
-def process_alive(pid: int) -> bool:
-    """Is ``pid`` a running process? A zombie (dead, not yet reaped — common for orphans in
-    containers) counts as dead."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    try:
-        with open(f"/proc/{pid}/stat", "rb") as f:
-            return f.read().rsplit(b")", 1)[1].split()[0] != b"Z"
-    except (OSError, IndexError):
-        return True

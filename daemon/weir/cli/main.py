@@ -123,10 +123,16 @@ def _json_error(args: argparse.Namespace | None, argv: list[str],
 
 
 def _crash_log(text: str) -> str:
-    base = Path(os.environ.get("WEIR_PROJECT") or os.getcwd())
-    target = base / ".weir" / "logs" / "crash.log"
+    """In the project's .weir/logs when there is a project (the bug may be its files'), else in
+    the user's cache."""
+    from weir.workspace import project_root
+
     try:
-        if not (base / ".weir").is_dir():
+        target = project_root() / ".weir" / "logs" / "crash.log"
+    except WeirError:
+        target = Path(os.path.expanduser("~/.cache/weir/crash.log"))
+    try:
+        if not target.parent.parent.is_dir():
             target = Path(os.path.expanduser("~/.cache/weir/crash.log"))
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(text)

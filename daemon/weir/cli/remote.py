@@ -12,7 +12,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from weir.cli import output
+from weir import wire
+from weir.cli import output, plans
 from weir.errors import BuildLost, WeirError
 
 if TYPE_CHECKING:
@@ -23,11 +24,14 @@ if TYPE_CHECKING:
 def daemon_client(project: Path | None) -> Any:
     """A client for this project's daemon if one runs and answers, else None."""
     from weir.client import DaemonClient
-    from weir.model.loader import find_project_root
+    from weir.errors import ProjectNotFound
+    from weir.workspace import project_root
 
-    root = project.resolve() if project else find_project_root(
-        Path(os.environ.get("WEIR_PROJECT") or os.getcwd()))
-    return None if root is None else DaemonClient.running(root)
+    try:
+        root = project_root(project)
+    except ProjectNotFound:
+        return None  # building in this process says what is wrong
+    return DaemonClient.running(root)
 
 
 class _Follower:
@@ -40,8 +44,9 @@ class _Follower:
         self.jobs: dict[str, Any] = {}  # recipe -> planned Job
         self.running: dict[str, tuple[float, Outcome]] = {}
         self.outcomes: list[Outcome] = []
-        self.result: dict[str, Any] = {}
-        self.final: dict[str, Any] = {}
+        self.result: wire.BuildEnd | None = None  # the `result` event: how the run went
+        self.final: wire.BuildState | None = None  # from the `end` event
+        self.end: wire.BuildSummary | None = None
         self.seen = 0  # events handled: where to go on after a Ctrl-C
         self.started = time.monotonic()
         self.banner = ""  # where the build runs, said above its progress when it has work
@@ -54,20 +59,15 @@ class _Follower:
     def handle(self, kind: str, data: dict[str, Any]) -> None:
         from weir.build.runner import Outcome
         from weir.cli.progress import make_listener
-        from weir.flow.plan import Action, BuildPlan, Job
+        from weir.flow.plan import BuildPlan
 
         args = self.args
         if kind == "plan":
-            jobs = tuple(Job(j["recipe"], tuple(j["outputs"]),
-                             {o: tuple(r) for o, r in j["reasons"].items()},
-                             Action(j["action"]), tuple(j["after"])) for j in data["jobs"])
-            plan = BuildPlan(jobs, tuple(data["targets"]), tuple(data["up_to_date"]),
-                             tuple(data["notes"]), tuple(data.get("blocked", ())))
+            plan = BuildPlan.from_wire(wire.Plan.from_json(data))
+            jobs = plan.jobs
             if not jobs and not plan.blocked:
                 if not args.json:
-                    from weir.cli.commands.plan import print_plan
-
-                    print_plan(plan)
+                    plans.print_plan(plan)
                 return
             if self.banner and not args.json:
                 output.out(output.style(self.banner, "dim"))
@@ -77,9 +77,10 @@ class _Follower:
                                           set(data.get("folders", [])), plan, quiet=args.json,
                                           jobs=args.jobs)
         elif kind == "job" and self.listener is not None:
-            outcome = Outcome(data["recipe"], tuple(data["outputs"]), data["status"],
-                              data["seconds"], data["rows"], data["error"], data["traceback"],
-                              data["log_path"], {o: tuple(r) for o, r in data["reasons"].items()})
+            job = wire.JobReport.from_json(data)
+            outcome = Outcome(job.recipe, job.outputs, job.status.value, job.seconds,
+                              dict(job.rows or {}), job.error, job.traceback, job.log_path,
+                              dict(job.reasons or {}))
             if data["event"] == "start":
                 self.running[outcome.recipe] = (time.monotonic(), outcome)
             else:
@@ -87,17 +88,16 @@ class _Follower:
                 self.outcomes.append(outcome)
             self.listener(data["event"], outcome)
         elif kind == "result":
-            self.result = data
+            self.result = wire.BuildEnd.from_json(data)
         elif kind == "end":
-            self.final = data
+            self.end = wire.BuildSummary.from_json(data)
+            self.final = self.end.state
 
     def close(self, result: BuildResult | None) -> None:
         if self.listener is not None:
             self.listener.close(result)
         if result is not None and self.args.json:
-            from weir.cli.commands.build import result_json
-
-            output.print_json(result_json(result))
+            output.print_json(plans.build_report(result).to_json())
 
     def lost(self, build_id: str, gone: DaemonNotRunning) -> BuildLost:
         """End the progress view as far as the build got, and say what became of it."""
@@ -126,7 +126,8 @@ class _Follower:
                                       error="not started (the daemon went away)")
                     self.outcomes.append(outcome)
                     self.listener("finish", outcome)
-            self.close(BuildResult(self.result.get("run_id") or "", self.outcomes, True,
+            self.close(BuildResult(self.result.run_id or "" if self.result else "",
+                                   self.outcomes, True,
                                    now - self.started))
         names = ", ".join(n for o in stopped for n in o.outputs)
         if self.listener is None:
@@ -149,7 +150,7 @@ def build_through_daemon(client: DaemonClient, args: argparse.Namespace) -> int:
 
     summary = client.start_build(list(args.selectors), args.mode.value, args.all_, args.stale,
                                  args.jobs, args.fail_fast)
-    build_id = summary["id"]
+    build_id = summary.id
     follower = _Follower(args)
     follower.banner, waits = _where(client, build_id)
     if waits and not args.json:  # said at once: a build that seems to hang often just waits
@@ -169,28 +170,27 @@ def build_through_daemon(client: DaemonClient, args: argparse.Namespace) -> int:
             follower.follow(client.build_events(build_id, start=follower.seen))
     except DaemonNotRunning as exc:
         gone = exc if isinstance(exc, DaemonGone) else (client.went_away() or exc)
-        if not follower.result:
+        if follower.result is None:
             raise follower.lost(build_id, gone) from None
         # it went away after the build was over: the build's result stands
-        follower.final = {"state": "cancelled" if follower.result.get("cancelled") else
-                          "succeeded" if follower.result.get("ok") else "failed"}
-    final = follower.final
-    if final.get("state") == "error":
+        follower.final = wire.BuildState.CANCELLED if follower.result.cancelled else (
+            wire.BuildState.SUCCEEDED if follower.result.ok else wire.BuildState.FAILED)
+    if follower.final is wire.BuildState.ERROR:
         follower.close(None)
-        error = final.get("error") or {}
-        if error.get("diagnostics"):  # the project is broken: list every error, as without it
+        error = follower.end.error if follower.end else None
+        if error is not None and error.diagnostics:  # a broken project: every error, as here
             from weir.errors import ProjectInvalid
-            from weir.model.diagnostics import Diagnostic
 
-            raise ProjectInvalid([Diagnostic.from_json(d) for d in error["diagnostics"]])
-        raise WeirError(error.get("message", "the build could not start"), error.get("hint"))
-    cancelled = final.get("state") == "cancelled"
+            raise ProjectInvalid(list(error.diagnostics))
+        raise WeirError(error.message if error else "the build could not start",
+                        error.hint if error else None)
+    cancelled = follower.final is wire.BuildState.CANCELLED
     info = follower.result
-    follower.close(BuildResult(info.get("run_id") or "", follower.outcomes, cancelled,
-                               info.get("seconds", 0.0), cancelled))
+    follower.close(BuildResult(info.run_id or "" if info else "", follower.outcomes, cancelled,
+                               info.seconds if info else 0.0, cancelled))
     if cancelled:
         return 130
-    return 0 if final.get("state") == "succeeded" else 1
+    return 0 if follower.final is wire.BuildState.SUCCEEDED else 1
 
 
 def _where(client: DaemonClient, build_id: str) -> tuple[str, bool]:
@@ -199,12 +199,11 @@ def _where(client: DaemonClient, build_id: str) -> tuple[str, bool]:
 
     text = f"Through the project's daemon (pid {client.pid}) as build {build_id}"
     try:
-        ahead = [b for b in client.builds() if b["id"] != build_id
-                 and b["state"] in ("queued", "running")]
+        ahead = [b for b in client.builds() if b.id != build_id and not b.state.final]
     except DaemonNotRunning:
         return text, False
     if ahead:
         text += ("; it waits in the queue behind " + ", ".join(
-            f"{b['id']} ({b['state']})" for b in reversed(ahead))
+            f"{b.id} ({b.state.value})" for b in reversed(ahead))
             + ": it starts when they end")
     return text, bool(ahead)

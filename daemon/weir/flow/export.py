@@ -5,12 +5,13 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping
 from typing import Any
 
+from weir import wire
 from weir.flow.graph import Flow
 from weir.flow.status import Status
 
 
-def flow_json(flow: Flow, statuses: Mapping[str, Status] | None = None,
-              building: Collection[str] | None = None) -> dict[str, Any]:
+def flow_graph(flow: Flow, statuses: Mapping[str, Status] | None = None,
+               building: Collection[str] | None = None) -> wire.FlowGraph:
     """``building``: the datasets a build is writing right now (the daemon knows), so a page
     opened mid-build shows them as building, not as stale."""
     project = flow.project
@@ -18,20 +19,22 @@ def flow_json(flow: Flow, statuses: Mapping[str, Status] | None = None,
     for name in flow.order:
         ds = project.datasets[name]
         recipe = project.recipes[ds.recipe] if ds.recipe else None
-        node: dict[str, Any] = {
-            "name": name,
-            "kind": "source" if ds.is_source else ("folder" if ds.is_folder else "dataset"),
-            "connection": ds.connection, "path": ds.path, "format": ds.format,
-            "tags": list(ds.tags), "zone": ds.zone, "description": ds.description,
-            "recipe": {"name": recipe.name, "id": recipe.id, "kind": recipe.kind.value,
-                       "file": recipe.file, "line": recipe.line} if recipe else None,
-            "definition": {"file": ds.location.file, "line": ds.location.line},
-            "inputs": list(flow.upstream[name])}
-        if statuses is not None and name in statuses:
-            node["status"] = statuses[name].state.value
-            node["reasons"] = list(statuses[name].reasons)
-        if building is not None:
-            node["building"] = name in building
-        nodes.append(node)
-    edges = [{"from": i, "to": n} for n in flow.order for i in flow.upstream[n]]
-    return {"project": project.name, "nodes": nodes, "edges": edges}
+        status = statuses.get(name) if statuses is not None else None
+        nodes.append(wire.FlowNode(
+            name=name, kind=wire.NodeKind.SOURCE if ds.is_source else (
+                wire.NodeKind.FOLDER if ds.is_folder else wire.NodeKind.DATASET),
+            connection=ds.connection, path=ds.path, format=ds.format, tags=ds.tags,
+            zone=ds.zone, description=ds.description,
+            recipe=wire.RecipeRef(recipe.name, recipe.id, recipe.kind.value, recipe.file,
+                                  recipe.line) if recipe else None,
+            definition=(ds.location.file, ds.location.line), inputs=flow.upstream[name],
+            status=status.state if status else None,
+            reasons=status.reasons if status else (),
+            building=None if building is None else name in building))
+    edges = tuple((i, n) for n in flow.order for i in flow.upstream[n])
+    return wire.FlowGraph(project.name, tuple(nodes), edges)
+
+
+def flow_json(flow: Flow, statuses: Mapping[str, Status] | None = None,
+              building: Collection[str] | None = None) -> dict[str, Any]:
+    return flow_graph(flow, statuses, building).to_json()

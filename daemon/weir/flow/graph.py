@@ -6,7 +6,7 @@ import graphlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-from weir.model.diagnostics import Diagnostic
+from weir.model.diagnostics import Diagnostic, span, whole_line
 from weir.model.project import Project
 
 
@@ -71,9 +71,15 @@ def build_flow(project: Project) -> tuple[Flow, list[Diagnostic]]:
             first = project.producer(path[1]) or project.producer(path[0])
             where = first.location if first else project.datasets[path[0]].location
             message = "cycle in the Flow: " + " → ".join(path)
-            diags.append(Diagnostic(where.file, where.line, message,
+            # On the input that closes the loop, where the recipe's line names it.
+            closing = next((i for i in first.inputs if i.name == path[0]
+                            and i.location.line == where.line), None) if first else None
+            at = span(where.line, closing.col, closing.col + len(closing.name)) \
+                if closing else whole_line(where.line)
+            diags.append(Diagnostic(where.file, message=message, code="cycle",
+                                    subject=f"dataset:{path[1]}",
                                     hint="a dataset cannot depend on itself; remove one of "
-                                    "these inputs"))
+                                    "these inputs", **at))
             for a, b in zip(path, path[1:], strict=False):
                 upstream[b].pop(a, None)
                 in_cycle.setdefault(b, f"{where}: {message}")

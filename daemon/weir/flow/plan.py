@@ -10,24 +10,12 @@ from __future__ import annotations
 import graphlib
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
-from enum import Enum
 
 from weir.errors import PlanError
 from weir.flow.graph import Flow
+from weir import wire
 from weir.flow.status import State, Status
-
-
-class Mode(str, Enum):
-    REQUIRED = "required"
-    ONLY = "only"
-    FORCE = "force"
-    MISSING = "missing"
-    DOWNSTREAM = "downstream"
-
-
-class Action(str, Enum):
-    RUN = "run"
-    RESTORE = "restore"  # an earlier output with this exact fingerprint is kept: copy it back
+from weir.wire import Action, Mode
 
 
 @dataclass(frozen=True)
@@ -52,6 +40,17 @@ class BuildPlan:
     @property
     def outputs(self) -> list[str]:
         return [o for j in self.jobs for o in j.outputs]
+
+    def to_wire(self) -> wire.Plan:
+        return wire.Plan(self.targets, self.up_to_date, tuple(
+            wire.PlannedJob(j.recipe, j.action, j.outputs, dict(j.reasons), j.depends_on)
+            for j in self.jobs), self.notes, self.blocked)
+
+    @classmethod
+    def from_wire(cls, plan: wire.Plan) -> BuildPlan:
+        return cls(tuple(Job(j.recipe, j.outputs, j.reasons, j.action, j.after)
+                         for j in plan.jobs), plan.targets, plan.up_to_date, plan.notes,
+                   plan.blocked)
 
 
 def plan_build(flow: Flow, statuses: Mapping[str, Status], targets: Collection[str],

@@ -1,2 +1,2 @@
-"""weir.gitops: everything weir does with git (project creation today; environments and
-promotion later). Every git call lives in this package."""
+"""weir.gitops: everything weir does with git — creating a project, and the commit a build ran
+at. Every git call lives in this package."""

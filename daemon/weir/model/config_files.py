@@ -9,10 +9,10 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from weir.model.diagnostics import Diagnostic, Severity
+from weir.model.diagnostics import Diagnostic, Severity, Span, whole_line
 from weir.model.project import (CONNECTION_TYPES, FORMATS, ColumnSpec, Connection, DatasetSpec,
                                 Location, ProjectConfig, frozen_map)
-from weir.model.suggest import did_you_mean
+from weir.model.suggest import closest, hint_for
 from weir.model.yamlfile import LineDict, check_keys, line_of, parse_yaml
 
 NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -49,11 +49,13 @@ DEFAULT_CONNECTION = "local"
 DEFAULT_ROOT = "data"
 
 
-def _expect_mapping(file: str, value: Any, what: str, line: int = 0) -> list[Diagnostic]:
+def _expect_mapping(file: str, value: Any, what: str, subject: str,
+                    line: int = 0) -> list[Diagnostic]:
     if isinstance(value, LineDict):
         return []
     return [Diagnostic(file, line_of(value, line) or line,
-                       f"{what} must be a mapping of keys to values, not {_kind(value)}")]
+                       f"{what} must be a mapping of keys to values, not {_kind(value)}",
+                       code="not-a-mapping", subject=subject)]
 
 
 def _kind(value: Any) -> str:
@@ -70,46 +72,56 @@ def parse_project_config(file: str, text: str) -> tuple[ProjectConfig | None, li
         return None, diags
     if not isinstance(data, LineDict):
         return None, [Diagnostic(file, 1, "weir.yaml must be a mapping with at least `name:`",
-                                 hint="start with a line like `name: shop`")]
+                                 code="not-a-mapping", hint="start with a line like `name: shop`")]
     diags += check_keys(file, data, PROJECT_KEYS, "weir.yaml")
     name = data.get("name")
     if not isinstance(name, str) or not PROJECT_NAME_RE.match(name):
-        diags.append(Diagnostic(file, data.line_of("name"),
-                                "the project needs a `name` made of letters, digits, _ . and -",
-                                hint="e.g. `name: shop`"))
+        diags.append(Diagnostic(file, message="the project needs a `name` made of letters, "
+                                "digits, _ . and -", code="invalid-name", subject="key:name",
+                                hint="e.g. `name: shop`", **data.value_span("name")))
         name = "project"
     default_connection = data.get("default_connection", DEFAULT_CONNECTION)
     if not isinstance(default_connection, str):
-        diags.append(Diagnostic(file, data.line_of("default_connection"),
-                                "`default_connection` must be a connection name"))
+        diags.append(Diagnostic(file, message="`default_connection` must be a connection name",
+                                code="invalid-value", subject="key:default_connection",
+                                **data.value_span("default_connection")))
         default_connection = DEFAULT_CONNECTION
     default_format = data.get("default_format", "parquet")
     if default_format not in FORMATS:
-        diags.append(Diagnostic(file, data.line_of("default_format"),
-                                f"unknown format '{default_format}'",
-                                hint=did_you_mean(str(default_format), FORMATS)
-                                or f"formats are: {', '.join(FORMATS)}"))
+        best = closest(str(default_format), FORMATS)
+        diags.append(Diagnostic(file, message=f"unknown format '{default_format}'",
+                                code="unknown-format", subject="key:default_format",
+                                suggestion=best,
+                                hint=hint_for(best) or f"formats are: {', '.join(FORMATS)}",
+                                **data.value_span("default_format")))
         default_format = "parquet"
     variables = data.get("variables") or LineDict()
     variable_lines: dict[str, int] = {}
     if not isinstance(variables, dict):
-        diags.append(Diagnostic(file, data.line_of("variables"),
-                                "`variables` must be a mapping of names to values"))
+        diags.append(Diagnostic(file, message="`variables` must be a mapping of names to values",
+                                code="not-a-mapping", subject="key:variables",
+                                **data.key_span("variables")))
         variables = {}
     else:
         for key in variables:
             variable_lines[key] = variables.line_of(key) if isinstance(variables, LineDict) else 0
             if not NAME_RE.match(key):
-                diags.append(Diagnostic(file, variable_lines[key],
-                                        f"variable name '{key}' is not an identifier",
-                                        hint="use letters, digits and _ so SQL can bind $name"))
+                where = variables.key_span(key) if isinstance(variables, LineDict) \
+                    else whole_line(0)
+                diags.append(Diagnostic(file, message=f"variable name '{key}' is not an identifier",
+                                        code="invalid-name", subject=f"variable:{key}",
+                                        hint="use letters, digits and _ so SQL can bind $name",
+                                        **where))
     environments = data.get("environments") or {}
     if not isinstance(environments, dict):
-        diags += _expect_mapping(file, environments, "`environments`", data.line_of("environments"))
+        diags += _expect_mapping(file, environments, "`environments`", "key:environments",
+                                 data.line_of("environments"))
         environments = {}
     config = ProjectConfig(name=name, default_connection=default_connection,
                            default_connection_line=data.line_of("default_connection")
                            if "default_connection" in data else 0,
+                           default_connection_span=data.value_span("default_connection")
+                           if "default_connection" in data else whole_line(0),
                            default_format=default_format,
                            variables=frozen_map(_plain(variables)),
                            variable_lines=frozen_map(variable_lines),
@@ -147,18 +159,23 @@ def _connection_specs(file: str, text: str) -> tuple[dict[str, tuple[int, LineDi
     if diags or data is None:
         return {}, diags
     if not isinstance(data, LineDict):
-        return {}, [Diagnostic(file, 1, f"{file} must be a mapping with `connections:`")]
+        return {}, [Diagnostic(file, 1, f"{file} must be a mapping with `connections:`",
+                               code="not-a-mapping")]
     diags += check_keys(file, data, CONNECTION_FILE_KEYS, file.rsplit("/", 1)[-1])
     conns = data.get("connections") or LineDict()
     if not isinstance(conns, LineDict):
-        return {}, diags + _expect_mapping(file, conns, "`connections`", data.line_of("connections"))
+        return {}, diags + _expect_mapping(file, conns, "`connections`", "key:connections",
+                                           data.line_of("connections"))
     out: dict[str, tuple[int, LineDict]] = {}
     for name, spec in conns.items():
         line = conns.line_of(name)
         if not NAME_RE.match(name):
-            diags.append(Diagnostic(file, line, f"connection name '{name}' is not an identifier"))
+            diags.append(Diagnostic(file, message=f"connection name '{name}' is not an identifier",
+                                    code="invalid-name", subject=f"connection:{name}",
+                                    **conns.key_span(name)))
         elif not isinstance(spec, LineDict):
-            diags += _expect_mapping(file, spec, f"connection '{name}'", line)
+            diags += _expect_mapping(file, spec, f"connection '{name}'", f"connection:{name}",
+                                     line)
         else:
             out[name] = (line, spec)
     return out, diags
@@ -183,7 +200,7 @@ def parse_connection_layers(layers: list[tuple[str, str]]) -> ConnectionLayers:
     runs the environment). Each key remembers the file and line it came from."""
     diags: list[Diagnostic] = []
     unreadable: Diagnostic | None = None
-    merged: dict[str, dict[str, tuple[object, Location]]] = {}
+    merged: dict[str, dict[str, _Key]] = {}
     defined_at: dict[str, Location] = {}
     for file, text in layers:
         specs, d = _connection_specs(file, text)
@@ -194,17 +211,19 @@ def parse_connection_layers(layers: list[tuple[str, str]]) -> ConnectionLayers:
             defined_at.setdefault(name, Location(file, line))
             target = merged.setdefault(name, {})
             for key, value in spec.items():
-                target[key] = (_plain(value), Location(file, spec.line_of(key)))
+                target[key] = _Key(_plain(value), Location(file, spec.line_of(key)),
+                                   spec.key_span(key), spec.value_span(key))
             if file == "connections.yaml":  # the project's own, committed file
                 for key, value in spec.items():
                     if key in SECRET_KEYS and isinstance(value, str) \
                             and not SECRET_REF_RE.search(value):
                         diags.append(Diagnostic(
-                            file, spec.line_of(key),
-                            f"connection '{name}' has its {key} written in {file}",
+                            file, message=f"connection '{name}' has its {key} written in {file}",
+                            code="secret-in-project", subject=f"connection:{name}",
                             hint=f"this file is committed: use a reference such as "
                             f"`{key}: ${{env:{name.upper()}_{key.upper()}}}` or move it to the "
-                            "machine's connections file", severity=Severity.WARNING))
+                            "machine's connections file", severity=Severity.WARNING,
+                            **spec.value_span(key)))
     out: dict[str, Connection] = {}
     unusable: dict[str, Diagnostic] = {}
     for name, keys in merged.items():
@@ -217,51 +236,73 @@ def parse_connection_layers(layers: list[tuple[str, str]]) -> ConnectionLayers:
     return ConnectionLayers(out, diags, unusable, unreadable)
 
 
-def _validate_connection(name: str, keys: dict[str, tuple[object, Location]],
+@dataclass(frozen=True)
+class _Key:
+    """One key of a merged connection: its value, and where (which layer's file) it was set."""
+
+    value: object
+    location: Location
+    key_span: Span
+    value_span: Span
+
+
+def _validate_connection(name: str, keys: dict[str, _Key],
                          where: Location) -> tuple[Connection | None, list[Diagnostic]]:
     diags: list[Diagnostic] = []
+    subject = f"connection:{name}"
 
-    def at(key: str) -> Location:
-        return keys[key][1] if key in keys else where
+    def at(key: str, value: bool = True) -> tuple[str, Span]:
+        """The file and span of ``key`` (its value, or the key itself), else the connection's."""
+        if key not in keys:
+            return where.file, whole_line(where.line)
+        found = keys[key]
+        return found.location.file, found.value_span if value else found.key_span
 
-    ctype = keys.get("type", (None, where))[0]
+    ctype = keys["type"].value if "type" in keys else None
     if ctype not in CONNECTION_TYPES:
-        loc = at("type")
+        file, span = at("type")
+        best = closest(str(ctype), CONNECTION_TYPES) if ctype else None
         diags.append(Diagnostic(
-            loc.file, loc.line,
-            f"connection '{name}' has unknown type '{ctype}'" if ctype
+            file, message=f"connection '{name}' has unknown type '{ctype}'" if ctype
             else f"connection '{name}' has no `type`",
-            hint=(did_you_mean(str(ctype), CONNECTION_TYPES) if ctype else None)
-            or f"supported types: {', '.join(CONNECTION_TYPES)}"))
+            code="unknown-connection-type" if ctype else "missing-key", subject=subject,
+            suggestion=best,
+            hint=hint_for(best) or f"supported types: {', '.join(CONNECTION_TYPES)}", **span))
         return None, diags
     allowed = CONNECTION_KEYS[str(ctype)]
     for key in keys:
         if key not in allowed:
-            loc = at(key)
-            diags.append(Diagnostic(loc.file, loc.line,
-                                    f"unknown key '{key}' in a {ctype} connection",
-                                    hint=did_you_mean(key, allowed)
-                                    or f"{ctype} connections take: {', '.join(allowed)}"))
+            file, span = at(key, value=False)
+            best = closest(key, allowed)
+            diags.append(Diagnostic(file, message=f"unknown key '{key}' in a {ctype} connection",
+                                    code="unknown-key", subject=f"key:{key}", suggestion=best,
+                                    hint=hint_for(best)
+                                    or f"{ctype} connections take: {', '.join(allowed)}", **span))
     for key in REQUIRED_CONNECTION_KEYS[str(ctype)]:
-        if not isinstance(keys.get(key, (None,))[0], str):
+        if not (key in keys and isinstance(keys[key].value, str)):
             diags.append(Diagnostic(where.file, where.line,
                                     f"{ctype} connection '{name}' needs `{key}`",
+                                    code="missing-key", subject=subject,
                                     hint=CONNECTION_EXAMPLES[str(ctype)]))
-    for value, loc in keys.values():
-        if isinstance(value, str):
-            for match in SECRET_REF_RE.finditer(value):
+    for found in keys.values():
+        if isinstance(found.value, str):
+            for match in SECRET_REF_RE.finditer(found.value):
                 if match.group(1) not in ("env", "file") or not match.group(2):
-                    diags.append(Diagnostic(loc.file, loc.line,
-                                            f"'{match.group(0)}' is not a reference weir knows",
-                                            hint="use ${env:NAME} or ${file:/path/to/secret}"))
-    limit = keys.get("max_concurrent_jobs", (None,))[0]
+                    diags.append(Diagnostic(found.location.file,
+                                            message=f"'{match.group(0)}' is not a reference weir "
+                                            "knows", code="unknown-secret-reference",
+                                            subject=subject,
+                                            hint="use ${env:NAME} or ${file:/path/to/secret}",
+                                            **found.value_span))
+    limit = keys["max_concurrent_jobs"].value if "max_concurrent_jobs" in keys else None
     if limit is not None and (not isinstance(limit, int) or isinstance(limit, bool) or limit < 1):
-        loc = at("max_concurrent_jobs")
-        diags.append(Diagnostic(loc.file, loc.line,
-                                "`max_concurrent_jobs` must be a positive whole number"))
+        file, span = at("max_concurrent_jobs")
+        diags.append(Diagnostic(file, message="`max_concurrent_jobs` must be a positive whole "
+                                "number", code="invalid-value", subject="key:max_concurrent_jobs",
+                                **span))
     if any(d.severity is Severity.ERROR for d in diags):
         return None, diags
-    params = frozen_map({k: v for k, (v, _) in keys.items()})
+    params = frozen_map({k: found.value for k, found in keys.items()})
     return Connection(name, str(ctype), params, where), diags
 
 
@@ -275,15 +316,15 @@ def parse_dataset_file(file: str, name: str, text: str, folder: bool = False
     if diags:
         return None, diags
     if data is None:
-        data = LineDict()
-        data.key_lines = {}
-        data.line = 1
+        data = LineDict(1)
     if not isinstance(data, LineDict):
         return None, [Diagnostic(file, 1, f"a dataset file must be a mapping, not {_kind(data)}",
+                                 code="not-a-mapping", subject=f"dataset:{name}",
                                  hint="e.g. `path: orders.csv` on its own line")]
     if not NAME_RE.match(name):
         diags.append(Diagnostic(file, 0, f"dataset name '{name}' (the file's name) is not an "
-                                "identifier", hint="rename the file to letters, digits and _"))
+                                "identifier", code="invalid-name", subject=f"dataset:{name}",
+                                hint="rename the file to letters, digits and _"))
     diags += check_keys(file, data, FOLDER_KEYS if folder else DATASET_KEYS,
                         "a managed folder" if folder else "a dataset")
 
@@ -291,61 +332,75 @@ def parse_dataset_file(file: str, name: str, text: str, folder: bool = False
         value = data.get(key)
         if value is None or isinstance(value, str):
             return value
-        diags.append(Diagnostic(file, data.line_of(key), f"`{key}` must be text"))
+        diags.append(Diagnostic(file, message=f"`{key}` must be text", code="invalid-value",
+                                subject=f"key:{key}", **data.value_span(key)))
         return None
 
     fmt = text_field("format")
     if fmt is not None and fmt not in FORMATS:
-        diags.append(Diagnostic(file, data.line_of("format"), f"unknown format '{fmt}'",
-                                hint=did_you_mean(fmt, FORMATS)
-                                or f"formats are: {', '.join(FORMATS)}"))
+        best = closest(fmt, FORMATS)
+        diags.append(Diagnostic(file, message=f"unknown format '{fmt}'", code="unknown-format",
+                                subject="key:format", suggestion=best,
+                                hint=hint_for(best) or f"formats are: {', '.join(FORMATS)}",
+                                **data.value_span("format")))
         fmt = None
     path = text_field("path")
     if path is not None and (path.startswith("/") or ".." in path.split("/")):
-        diags.append(Diagnostic(file, data.line_of("path"),
-                                f"path '{path}' must stay inside the connection's root",
-                                hint="give a path relative to the connection's root"))
+        diags.append(Diagnostic(file, message=f"path '{path}' must stay inside the connection's "
+                                "root", code="path-outside-root", subject="key:path",
+                                hint="give a path relative to the connection's root",
+                                **data.value_span("path")))
     table = text_field("table")
     if table is not None and not TABLE_RE.match(table):
-        diags.append(Diagnostic(file, data.line_of("table"), f"'{table}' is not a table name",
-                                hint="letters, digits and _, optionally `schema.table`"))
+        diags.append(Diagnostic(file, message=f"'{table}' is not a table name",
+                                code="invalid-table-name", subject="key:table",
+                                hint="letters, digits and _, optionally `schema.table`",
+                                **data.value_span("table")))
         table = None
     version_query = text_field("version_query")
     tags = data.get("tags") or []
     if isinstance(tags, str):
         tags = [tags]
     if not isinstance(tags, list) or not all(isinstance(t, str) for t in tags):
-        diags.append(Diagnostic(file, data.line_of("tags"), "`tags` must be a list of words",
-                                hint="e.g. `tags: [raw, sales]`"))
+        diags.append(Diagnostic(file, message="`tags` must be a list of words",
+                                code="invalid-value", subject="key:tags",
+                                hint="e.g. `tags: [raw, sales]`", **data.value_span("tags")))
         tags = []
     keep = data.get("keep", False)
     if not isinstance(keep, bool):
-        diags.append(Diagnostic(file, data.line_of("keep"), "`keep` must be true or false"))
+        diags.append(Diagnostic(file, message="`keep` must be true or false",
+                                code="invalid-value", subject="key:keep",
+                                **data.value_span("keep")))
         keep = False
-    schema, schema_diags = _parse_schema(file, data.get("schema"), data.line_of("schema"))
+    schema, schema_diags = _parse_schema(file, data.get("schema"), data.key_span("schema"))
     diags += schema_diags
     spec = DatasetSpec(name=name, location=Location(file, 1), description=text_field("description"),
                        connection=text_field("connection"), path=path, table=table,
                        version_query=version_query, format=fmt,
                        tags=tuple(tags), zone=text_field("zone"), keep=keep, schema=schema,
-                       key_lines=frozen_map(dict(data.key_lines)), folder=folder)
+                       key_lines=frozen_map(dict(data.key_lines)),
+                       key_spans=frozen_map({k: data.key_span(k) for k in data}),
+                       value_spans=frozen_map({k: data.value_span(k) for k in data}),
+                       folder=folder)
     return spec, diags
 
 
-def _parse_schema(file: str, value: Any, line: int) -> tuple[tuple[ColumnSpec, ...] | None,
-                                                            list[Diagnostic]]:
+def _parse_schema(file: str, value: Any, where: Span) -> tuple[tuple[ColumnSpec, ...] | None,
+                                                              list[Diagnostic]]:
     if value is None:
         return None, []
     if not isinstance(value, list):
-        return None, [Diagnostic(file, line, "`schema` must be a list of columns",
-                                 hint="e.g. `- {name: order_id, type: int64}`")]
+        return None, [Diagnostic(file, message="`schema` must be a list of columns",
+                                 code="invalid-value", subject="key:schema",
+                                 hint="e.g. `- {name: order_id, type: int64}`", **where)]
     diags: list[Diagnostic] = []
     columns = []
     for item in value:
         if not isinstance(item, LineDict) or not isinstance(item.get("name"), str) \
                 or not isinstance(item.get("type"), str):
-            diags.append(Diagnostic(file, line_of(item, line),
+            diags.append(Diagnostic(file, line_of(item, where["line"]),
                                     "each schema column needs `name` and `type`",
+                                    code="invalid-schema-column", subject="key:schema",
                                     hint="e.g. `- {name: amount, type: double}`"))
             continue
         diags += check_keys(file, item, COLUMN_KEYS, "a schema column")

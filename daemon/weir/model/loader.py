@@ -16,15 +16,15 @@ from pathlib import Path
 from weir.model.config_files import (ConnectionLayers, builtin_local_connection,
                                      parse_connection_layers, parse_dataset_file,
                                      parse_project_config)
-from weir.model.diagnostics import Diagnostic, Severity
+from weir.model.diagnostics import Diagnostic, Severity, Span, name_on_line, span, whole_line
 from weir.model.parse_cache import (ParseCache, content_hash, decode_python, decode_sql,
                                     encode_python, encode_sql)
 from weir.model.project import (EXTENSION_FORMATS, FILE_CONNECTION_TYPES, FORMATS, Dataset,
-                                DatasetSpec, Interface, Location, Project, ProjectConfig, Recipe,
+                                DatasetSpec, Interface, Project, ProjectConfig, Recipe,
                                 RecipeKind, frozen_map)
 from weir.model.python_recipes import PythonFile, _digest, parse_python_file
-from weir.model.sql_recipes import parse_sql_file, variable_line
-from weir.model.suggest import did_you_mean
+from weir.model.sql_recipes import parse_sql_file, variable_span
+from weir.model.suggest import closest, hint_for
 
 PROJECT_FILE = "weir.yaml"
 SKIP_DIRS = {"__pycache__", "node_modules", ".git", ".weir", ".venv", "venv"}
@@ -79,7 +79,7 @@ def read_project_files(root: Path) -> tuple[dict[str, bytes], list[Diagnostic]]:
         try:
             texts[f] = (root / f).read_bytes()
         except OSError as exc:
-            diags.append(Diagnostic(f, 0, f"cannot read: {exc.strerror}"))
+            diags.append(Diagnostic(f, 0, f"cannot read: {exc.strerror}", code="unreadable-file"))
     return texts, diags
 
 
@@ -121,11 +121,12 @@ def load_project(root: Path, overlays: Mapping[str, str] | None = None,
         try:
             return texts[f].decode("utf-8")
         except UnicodeDecodeError:
-            diags.append(Diagnostic(f, 0, "the file is not UTF-8 text"))
+            diags.append(Diagnostic(f, 0, "the file is not UTF-8 text", code="not-utf8"))
             return None
 
     if PROJECT_FILE not in texts:
         return None, [Diagnostic(PROJECT_FILE, 0, "weir.yaml is missing",
+                                 code="missing-project-file",
                                  hint="run `weir init` or create weir.yaml with `name: …`")]
     config_text = text_of(PROJECT_FILE)
     config, d = parse_project_config(PROJECT_FILE, config_text or "")
@@ -158,11 +159,13 @@ def load_project(root: Path, overlays: Mapping[str, str] | None = None,
         spec, d = parse_dataset_file(f, name, text, folder=f.startswith("folders/"))
         diags += d
         if spec is None:
-            lost.setdefault(name, _first_error(d) or Diagnostic(f, 0, "cannot be read"))
+            lost.setdefault(name, _first_error(d) or Diagnostic(f, 0, "cannot be read",
+                                                                code="unreadable-file"))
             continue
         if name in specs:
             diags.append(Diagnostic(f, 0, f"'{name}' is also defined in "
                                     f"{specs[name].location.file}",
+                                    code="duplicate-definition", subject=f"dataset:{name}",
                                     hint="datasets and folders share one namespace: keep one "
                                     "file per name"))
             continue
@@ -250,6 +253,21 @@ def _assemble(root: Path, config: ProjectConfig, parsed: ConnectionLayers,
               specs: dict[str, DatasetSpec], recipes: list[Recipe], texts: Mapping[str, bytes],
               diags: list[Diagnostic], lost: dict[str, Diagnostic]) -> Project:
     connections = parsed.connections
+
+    def source(file: str) -> str | None:
+        raw = texts.get(file)
+        return raw.decode("utf-8", "replace") if raw is not None else None
+
+    def name_at(file: str, line: int, name: str, col: int | None = None) -> Span:
+        """Where ``name`` stands on ``line``: at ``col`` when the parser said so (and the
+        source agrees), else as a whole word of the line, else the whole line."""
+        text = source(file)
+        if col is not None and text is not None:
+            lines = text.splitlines()
+            if 0 < line <= len(lines) and lines[line - 1][col:col + len(name)] == name:
+                return span(line, col, col + len(name))
+        return name_on_line(text, line, name)
+
     # Each error is said once, where it is; ``broken`` remembers which datasets it makes
     # unusable, so the rest of the Flow keeps its fingerprints and statuses.
     broken: dict[str, Diagnostic] = {}
@@ -270,10 +288,11 @@ def _assemble(root: Path, config: ProjectConfig, parsed: ConnectionLayers,
             if out in producers:
                 first = producers[out]
                 clash = Diagnostic(
-                    recipe.file, recipe.line,
-                    f"dataset '{out}' is built by two recipes: here and {first.location}",
+                    recipe.file,
+                    message=f"dataset '{out}' is built by two recipes: here and {first.location}",
+                    code="two-producers", subject=f"dataset:{out}",
                     hint="each dataset has one producer; rename one of the outputs",
-                    subject=f"dataset:{out}")
+                    **name_at(recipe.file, recipe.line, out))
                 diags.append(clash)
                 broken.setdefault(out, clash)
         if clash is not None:
@@ -302,13 +321,17 @@ def _assemble(root: Path, config: ProjectConfig, parsed: ConnectionLayers,
             cause = parsed.unusable.get(connection) or parsed.unreadable
             if cause is None:
                 if spec and spec.connection:
-                    where = Location(spec.location.file, spec.key_lines.get("connection", 1))
+                    file, at = spec.location.file, spec.value_spans.get("connection") or \
+                        whole_line(spec.key_lines.get("connection", 1))
                 else:
-                    where = Location("weir.yaml", config.default_connection_line)
-                cause = Diagnostic(where.file, where.line, f"unknown connection '{connection}'",
-                                   hint=did_you_mean(connection, connections)
+                    file, at = "weir.yaml", config.default_connection_span
+                best = closest(connection, connections)
+                cause = Diagnostic(file, message=f"unknown connection '{connection}'",
+                                   code="unknown-connection", subject=f"connection:{connection}",
+                                   suggestion=best,
+                                   hint=hint_for(best)
                                    or f"connections: {', '.join(sorted(connections))} "
-                                   "(define more in connections.yaml)")
+                                   "(define more in connections.yaml)", **at)
                 diags.append(cause)
             broken.setdefault(name, cause)
         holds_files = conn is None or conn.type in FILE_CONNECTION_TYPES
@@ -316,29 +339,34 @@ def _assemble(root: Path, config: ProjectConfig, parsed: ConnectionLayers,
             wrong = "table" if holds_files else "path"
             if getattr(spec, wrong) is not None:
                 right = "path" if holds_files else "table"
-                d = Diagnostic(spec.location.file, spec.key_lines.get(wrong, 1),
-                               f"`{wrong}` does not fit a {conn.type} connection",
-                               hint=f"datasets on '{conn.name}' take `{right}:`")
+                d = Diagnostic(spec.location.file,
+                               message=f"`{wrong}` does not fit a {conn.type} connection",
+                               code="key-does-not-fit", subject=f"key:{wrong}",
+                               hint=f"datasets on '{conn.name}' take `{right}:`",
+                               **_key_span(spec, wrong))
                 diags.append(d)
                 lost.setdefault(name, d)
                 continue
             if not holds_files and spec.format is not None:
-                d = Diagnostic(spec.location.file, spec.key_lines.get("format", 1),
-                               f"`format` does not fit a {conn.type} connection",
-                               hint="its datasets are tables; remove `format`")
+                d = Diagnostic(spec.location.file,
+                               message=f"`format` does not fit a {conn.type} connection",
+                               code="key-does-not-fit", subject="key:format",
+                               hint="its datasets are tables; remove `format`",
+                               **_key_span(spec, "format"))
                 diags.append(d)
                 broken.setdefault(name, d)
         given = (spec.path if holds_files else spec.table) if spec else None
         if spec is not None and producer is None and given is None:
             if name in lost:
                 continue  # its recipe's file has an error, reported there
-            hint = did_you_mean(name, producers)
+            best = closest(name, producers)
             key = "path" if holds_files else "table"
             d = Diagnostic(
                 spec.location.file, 1,
                 f"dataset '{name}' has no recipe building it and no `{key}` to its data",
-                hint=(f"a recipe builds {hint[len('did you mean '):-1]}: rename one of them"
-                      if hint else f"a source dataset needs `{key}:` (on its connection); a "
+                code="dataset-without-data", subject=f"dataset:{name}",
+                hint=(f"a recipe builds '{best}': rename one of them"
+                      if best else f"a source dataset needs `{key}:` (on its connection); a "
                       "recipe output is named by its function or file"))
             diags.append(d)
             lost.setdefault(name, d)
@@ -347,12 +375,13 @@ def _assemble(root: Path, config: ProjectConfig, parsed: ConnectionLayers,
                                                         producer.folder_outputs)
         if producer and spec and (name in producer.folder_outputs) != spec.folder:
             d = Diagnostic(
-                producer.file, producer.line,
-                f"'{name}' is a {'folder' if spec.folder else 'dataset'} "
+                producer.file,
+                message=f"'{name}' is a {'folder' if spec.folder else 'dataset'} "
                 f"({spec.location.file}) but recipe '{producer.name}' writes it as a "
                 f"{'dataset' if spec.folder else 'folder'}",
+                code="output-kind-mismatch", subject=f"dataset:{name}",
                 hint="take a folder output as a parameter annotated weir.Folder; return a "
-                "dataset's data")
+                "dataset's data", **name_at(producer.file, producer.line, name))
             diags.append(d)
             broken.setdefault(name, d)
         fmt: str
@@ -361,6 +390,7 @@ def _assemble(root: Path, config: ProjectConfig, parsed: ConnectionLayers,
                 where = spec.location if spec else producer.location  # type: ignore[union-attr]
                 d = Diagnostic(where.file, where.line,
                                f"folder '{name}' is on a connection that holds tables, not files",
+                               code="folder-on-table-connection", subject=f"dataset:{name}",
                                hint="put folders on a filesystem or s3 connection")
                 diags.append(d)
                 lost.setdefault(name, d)
@@ -396,43 +426,62 @@ def _assemble(root: Path, config: ProjectConfig, parsed: ConnectionLayers,
             if inp.name not in datasets and inp.name in lost:
                 invalid(lost[inp.name])  # its own file's error says what is wrong, once
             elif inp.name not in datasets:
+                best = closest(inp.name, datasets)
                 d = Diagnostic(
-                    inp.location.file, inp.location.line, f"unknown input '{inp.name}'",
-                    hint=did_you_mean(inp.name, datasets)
+                    inp.location.file, message=f"unknown input '{inp.name}'",
+                    code="unknown-input", subject=f"dataset:{inp.name}", suggestion=best,
+                    hint=hint_for(best)
                     or "a dataset is a recipe's output or has a file in datasets/",
-                    subject=f"dataset:{inp.name}")
+                    **name_at(inp.location.file, inp.location.line, inp.name, inp.col))
                 diags.append(d)
                 invalid(d)
             elif datasets[inp.name].is_folder != (inp.interface is Interface.FOLDER):
                 folder = datasets[inp.name].is_folder
                 d = Diagnostic(
-                    inp.location.file, inp.location.line,
-                    f"'{inp.name}' is a {'managed folder' if folder else 'dataset'}, but the "
-                    f"parameter is {'not ' if folder else ''}annotated weir.Folder",
+                    inp.location.file,
+                    message=f"'{inp.name}' is a {'managed folder' if folder else 'dataset'}, "
+                    f"but the parameter is {'not ' if folder else ''}annotated weir.Folder",
+                    code="input-kind-mismatch", subject=f"dataset:{inp.name}",
                     hint="annotate it `weir.Folder`" if folder else
                     "a dataset is handed over as a DataFrame, a Table, a relation or "
-                    "weir.Dataset")
+                    "weir.Dataset",
+                    **name_at(inp.location.file, inp.location.line, inp.name, inp.col))
                 diags.append(d)
                 invalid(d)
         for variable in recipe.variables:
             if variable not in config.variables:
-                line = recipe.line
-                if recipe.file in texts:
-                    text = texts[recipe.file].decode("utf-8", "replace")
+                at = whole_line(recipe.line)
+                text = source(recipe.file)
+                if text is not None:
                     if recipe.file.endswith(".sql"):
-                        line = variable_line(text, variable)
+                        at = variable_span(text, variable)
                     else:  # where var("…") names it, when that is in the recipe's own file
-                        call = re.search(r"""\bvar\(\s*["']""" + re.escape(variable) + "[\"']",
-                                         text)
-                        line = text.count("\n", 0, call.start()) + 1 if call else line
-                d = Diagnostic(recipe.file, line, f"unknown variable '{variable}'",
-                               hint=did_you_mean(variable, config.variables)
-                               or "define it under `variables:` in weir.yaml")
+                        at = _var_call(text, variable) or at
+                best = closest(variable, config.variables)
+                d = Diagnostic(recipe.file, message=f"unknown variable '{variable}'",
+                               code="unknown-variable", subject=f"variable:{variable}",
+                               suggestion=best,
+                               hint=hint_for(best) or "define it under `variables:` in weir.yaml",
+                               **at)
                 diags.append(d)
                 invalid(d)
     return Project(root=str(root), config=config, connections=frozen_map(connections),
                    datasets=frozen_map(datasets), recipes=frozen_map(kept_recipes),
                    broken=frozen_map(broken))
+
+
+def _key_span(spec: DatasetSpec, key: str) -> Span:
+    return spec.key_spans.get(key) or whole_line(spec.key_lines.get(key, 1))
+
+
+def _var_call(text: str, variable: str) -> Span | None:
+    """The variable's name in the first ``var("…")`` that reads it."""
+    call = re.search(r"""\bvar\(\s*["'](""" + re.escape(variable) + ")[\"']", text)
+    if call is None:
+        return None
+    line_start = text.rfind("\n", 0, call.start(1)) + 1
+    return span(text.count("\n", 0, call.start(1)) + 1, call.start(1) - line_start,
+                call.end(1) - line_start)
 
 
 def _first_error(diags: list[Diagnostic]) -> Diagnostic | None:

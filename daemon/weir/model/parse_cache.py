@@ -20,7 +20,9 @@ from weir.model.diagnostics import Diagnostic, Severity
 from weir.model.project import Interface, Location, Recipe, RecipeInput, RecipeKind
 from weir.model.python_recipes import PythonFile
 
-FORMAT_VERSION = 5  # 5: diagnostics' subjects, lost names, SQL syntax errors in new words
+# 5: diagnostics' subjects, lost names, SQL syntax errors in new words; 6: diagnostics' codes,
+# suggestions and ranges, inputs' columns
+FORMAT_VERSION = 6
 
 
 def content_hash(data: bytes) -> str:
@@ -29,7 +31,7 @@ def content_hash(data: bytes) -> str:
 
 def _enc_recipe(r: Recipe) -> list[Any]:
     return [r.name, r.kind.value, r.file, r.line,
-            [[i.name, i.interface.value, i.location.line] for i in r.inputs],
+            [[i.name, i.interface.value, i.location.line, i.col] for i in r.inputs],
             list(r.outputs), r.code_hash, list(r.variables), r.retries, list(r.tags),
             list(r.folder_outputs)]
 
@@ -37,19 +39,21 @@ def _enc_recipe(r: Recipe) -> list[Any]:
 def _dec_recipe(v: list[Any]) -> Recipe:
     name, kind, file, line, inputs, outputs, code_hash, variables, retries, tags, folders = v
     return Recipe(name=name, kind=RecipeKind(kind), file=file, line=line,
-                  inputs=tuple(RecipeInput(n, Interface(i), Location(file, ln))
-                               for n, i, ln in inputs),
+                  inputs=tuple(RecipeInput(n, Interface(i), Location(file, ln), col)
+                               for n, i, ln, col in inputs),
                   outputs=tuple(outputs), code_hash=code_hash, variables=tuple(variables),
                   retries=retries, tags=tuple(tags), folder_outputs=tuple(folders))
 
 
 def _enc_diag(d: Diagnostic) -> list[Any]:
-    return [d.file, d.line, d.message, d.hint, d.severity.value, d.col, d.subject]
+    return [d.file, d.line, d.message, d.code, d.hint, d.severity.value, d.col, d.end_line,
+            d.end_col, d.subject, d.suggestion]
 
 
 def _dec_diag(v: list[Any]) -> Diagnostic:
-    file, line, message, hint, severity, col, subject = v
-    return Diagnostic(file, line, message, hint, Severity(severity), col, subject=subject)
+    file, line, message, code, hint, severity, col, end_line, end_col, subject, suggestion = v
+    return Diagnostic(file, line, message, code, hint, Severity(severity), col, end_line, end_col,
+                      subject, suggestion)
 
 
 def encode_python(pf: PythonFile, diags: list[Diagnostic]) -> list[Any]:

@@ -12,7 +12,7 @@ from enum import Enum
 from types import MappingProxyType
 from typing import Any
 
-from weir.model.diagnostics import Diagnostic
+from weir.model.diagnostics import Diagnostic, Span, whole_line
 
 FORMATS: dict[str, str] = {"parquet": "parquet", "csv": "csv", "jsonl": "jsonl"}
 """Format name → file extension."""
@@ -64,6 +64,7 @@ class RecipeInput:
     name: str
     interface: Interface
     location: Location
+    col: int = 0  # where the name starts on its line (characters), for editors' ranges
 
 
 class RecipeKind(str, Enum):
@@ -123,6 +124,9 @@ class DatasetSpec:
     keep: bool = False
     schema: tuple[ColumnSpec, ...] | None = None
     key_lines: Mapping[str, int] = field(default_factory=dict)
+    # Where each key and its value stand, so an error about one is underlined exactly.
+    key_spans: Mapping[str, Span] = field(default_factory=dict)
+    value_spans: Mapping[str, Span] = field(default_factory=dict)
     folder: bool = False  # a managed folder (folders/NAME.yaml), not a dataset
 
 
@@ -170,6 +174,7 @@ class ProjectConfig:
     variables: Mapping[str, Any]
     variable_lines: Mapping[str, int]
     environments: Mapping[str, Any]
+    default_connection_span: Span = field(default_factory=lambda: whole_line(0))
 
 
 @dataclass(frozen=True)

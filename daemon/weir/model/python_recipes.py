@@ -12,8 +12,9 @@ import hashlib
 import re
 from dataclasses import dataclass, replace
 
-from weir.model.diagnostics import Diagnostic
+from weir.model.diagnostics import Diagnostic, Span, name_on_line, span
 from weir.model.project import Interface, Location, Recipe, RecipeInput, RecipeKind
+from weir.model.suggest import closest, hint_for
 
 INTERFACES: dict[str, Interface] = {
     "pandas.DataFrame": Interface.PANDAS,
@@ -74,6 +75,34 @@ def _digest(*parts: str) -> str:
         h.update(part.encode())
         h.update(b"\0")
     return h.hexdigest()
+
+
+class _Source:
+    """The file's lines, to turn ``ast``'s columns (UTF-8 bytes) into the characters a
+    diagnostic's range counts."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.lines = text.splitlines()
+
+    def col(self, lineno: int, byte_col: int) -> int:
+        line = self.lines[lineno - 1] if 0 < lineno <= len(self.lines) else ""
+        if line.isascii():
+            return byte_col
+        return len(line.encode()[:byte_col].decode(errors="ignore"))
+
+    def node(self, node: ast.expr | ast.arg | ast.keyword) -> Span:
+        end_line = node.end_lineno or node.lineno
+        return span(node.lineno, self.col(node.lineno, node.col_offset),
+                    self.col(end_line, node.end_col_offset or node.col_offset), end_line)
+
+    def name(self, node: ast.arg | ast.keyword, name: str) -> Span:
+        """A parameter's or keyword's name (the node also spans its annotation or value)."""
+        col = self.col(node.lineno, node.col_offset)
+        return span(node.lineno, col, col + len(name))
+
+    def definition(self, fn: ast.FunctionDef | ast.AsyncFunctionDef) -> Span:
+        return name_on_line(self.text, fn.lineno, fn.name)
 
 
 def _dotted(node: ast.AST) -> str | None:
@@ -171,12 +200,13 @@ def parse_python_file(file: str, text: str) -> tuple[PythonFile, list[Diagnostic
         tree = ast.parse(text, filename=file)
     except SyntaxError as exc:
         return PythonFile((), {}, "", lost=names_defined_loosely(text)), [Diagnostic(
-            file, exc.lineno or 0, f"Python syntax error: {exc.msg}",
+            file, exc.lineno or 0, f"Python syntax error: {exc.msg}", code="python-syntax",
             hint="fix the syntax; the rest of the Flow is still known",
             col=max((exc.offset or 1) - 1, 0))]
     except ValueError as exc:  # e.g. null bytes
         return PythonFile((), {}, "", lost=names_defined_loosely(text)), [
-            Diagnostic(file, 0, f"cannot parse: {exc}")]
+            Diagnostic(file, 0, f"cannot parse: {exc}", code="python-syntax")]
+    src = _Source(text)
     module = _Module(tree)
     stripped = _DocstringStripper().visit(ast.parse(text, filename=file))
     stripped_defs = _Module(stripped).definitions
@@ -192,13 +222,15 @@ def parse_python_file(file: str, text: str) -> tuple[PythonFile, list[Diagnostic
         if decorator is None:
             continue
         if isinstance(stmt, ast.AsyncFunctionDef):
-            diags.append(Diagnostic(file, stmt.lineno, f"recipe '{stmt.name}' is async",
+            diags.append(Diagnostic(file, message=f"recipe '{stmt.name}' is async",
+                                    code="async-recipe", subject=f"recipe:{file}:{stmt.name}",
                                     hint="recipes are plain functions: remove `async`",
-                                    subject=f"recipe:{file}:{stmt.name}"))
+                                    **src.definition(stmt)))
             lost.append(stmt.name)
             continue
         stripped_fn = stripped.body[index]
-        recipe, uses, d = _read_recipe(file, stmt, decorator, module, stripped_fn, stripped_defs)
+        recipe, uses, d = _read_recipe(file, src, stmt, decorator, module, stripped_fn,
+                                       stripped_defs)
         diags += [replace(x, subject=f"recipe:{file}:{stmt.name}") for x in d]
         if recipe is not None:
             recipes.append(recipe)
@@ -222,50 +254,61 @@ def names_defined_loosely(text: str) -> tuple[str, ...]:
     return tuple(sorted(names))
 
 
-def _literal_strings(file: str, node: ast.expr, what: str,
+def _literal_strings(file: str, src: _Source, node: ast.expr, what: str,
                      diags: list[Diagnostic]) -> tuple[str, ...] | None:
     if isinstance(node, (ast.List, ast.Tuple)) and all(
             isinstance(e, ast.Constant) and isinstance(e.value, str) for e in node.elts):
         return tuple(e.value for e in node.elts)  # type: ignore[attr-defined]
-    diags.append(Diagnostic(file, node.lineno, f"`{what}` must be a list of names written out",
+    diags.append(Diagnostic(file, message=f"`{what}` must be a list of names written out",
+                            code="not-literal",
                             hint=f'e.g. {what}=["train", "test"]; weir reads it without running '
-                            "your code"))
+                            "your code", **src.node(node)))
     return None
 
 
-def _read_recipe(file: str, fn: ast.FunctionDef, decorator: ast.expr, module: _Module,
-                 stripped_fn: ast.stmt, stripped_defs: dict[str, list[ast.stmt]]
+def _read_recipe(file: str, src: _Source, fn: ast.FunctionDef, decorator: ast.expr,
+                 module: _Module, stripped_fn: ast.stmt, stripped_defs: dict[str, list[ast.stmt]]
                  ) -> tuple[Recipe | None, set[str], list[Diagnostic]]:
     diags: list[Diagnostic] = []
     outputs: tuple[str, ...] = (fn.name,)
+    outputs_at = src.definition(fn)
     tags: tuple[str, ...] = ()
     retries = 0
     if isinstance(decorator, ast.Call):
         if decorator.args:
-            diags.append(Diagnostic(file, decorator.lineno, "@recipe takes keyword arguments only",
-                                    hint='e.g. @recipe(outputs=["train", "test"])'))
+            diags.append(Diagnostic(file, message="@recipe takes keyword arguments only",
+                                    code="positional-argument",
+                                    hint='e.g. @recipe(outputs=["train", "test"])',
+                                    **src.node(decorator.args[0])))
         for kw in decorator.keywords:
             if kw.arg == "outputs":
-                outputs = _literal_strings(file, kw.value, "outputs", diags) or outputs
+                outputs = _literal_strings(file, src, kw.value, "outputs", diags) or outputs
+                outputs_at = src.node(kw.value)
             elif kw.arg == "tags":
-                tags = _literal_strings(file, kw.value, "tags", diags) or ()
+                tags = _literal_strings(file, src, kw.value, "tags", diags) or ()
             elif kw.arg == "retries":
                 if isinstance(kw.value, ast.Constant) and isinstance(kw.value.value, int) \
                         and kw.value.value >= 0:
                     retries = kw.value.value
                 else:
-                    diags.append(Diagnostic(file, kw.value.lineno,
-                                            "`retries` must be a whole number written out"))
+                    diags.append(Diagnostic(file, message="`retries` must be a whole number "
+                                            "written out", code="not-literal",
+                                            **src.node(kw.value)))
             else:
-                from weir.model.suggest import did_you_mean
-                diags.append(Diagnostic(file, decorator.lineno,
-                                        f"@recipe has no argument '{kw.arg}'",
-                                        hint=did_you_mean(kw.arg or "", DECORATOR_ARGS)
-                                        or f"arguments: {', '.join(DECORATOR_ARGS)}"))
+                best = closest(kw.arg, DECORATOR_ARGS) if kw.arg else None
+                diags.append(Diagnostic(file, message=f"@recipe has no argument '{kw.arg}'",
+                                        code="unknown-argument", suggestion=best,
+                                        hint=hint_for(best)
+                                        or f"arguments: {', '.join(DECORATOR_ARGS)}",
+                                        **(src.name(kw, kw.arg) if kw.arg else src.node(kw))))
     args = fn.args
     if args.vararg or args.kwarg:
-        diags.append(Diagnostic(file, fn.lineno, f"recipe '{fn.name}' takes *args or **kwargs",
-                                hint="name each input dataset as a parameter"))
+        star = args.vararg or args.kwarg
+        assert star is not None
+        diags.append(Diagnostic(file, message=f"recipe '{fn.name}' takes *args or **kwargs",
+                                code="variadic-recipe",
+                                hint="name each input dataset as a parameter",
+                                **src.name(star, star.arg)))
     inputs: list[RecipeInput] = []
     folder_outputs: list[str] = []
     for arg in [*args.posonlyargs, *args.args, *args.kwonlyargs]:
@@ -274,10 +317,11 @@ def _read_recipe(file: str, fn: ast.FunctionDef, decorator: ast.expr, module: _M
                     module.resolve(arg.annotation) or "") is Interface.FOLDER:
                 folder_outputs.append(arg.arg)  # a writable folder handle
                 continue
-            diags.append(Diagnostic(file, arg.lineno, f"parameter '{arg.arg}' is also an output",
+            diags.append(Diagnostic(file, message=f"parameter '{arg.arg}' is also an output",
+                                    code="parameter-is-output",
                                     hint="return a dataset's data; only a managed folder is "
                                     "taken as a parameter (annotate it weir.Folder)",
-                                    col=arg.col_offset))
+                                    **src.name(arg, arg.arg)))
             continue
         interface = Interface.PANDAS
         if arg.annotation is not None:
@@ -291,14 +335,14 @@ def _read_recipe(file: str, fn: ast.FunctionDef, decorator: ast.expr, module: _M
             found = INTERFACES.get(resolved or "")
             if found is None:
                 diags.append(Diagnostic(
-                    file, arg.lineno,
-                    f"input '{arg.arg}' has an annotation weir cannot hand data as: "
-                    f"{ast.unparse(arg.annotation)}",
+                    file, message=f"input '{arg.arg}' has an annotation weir cannot hand data "
+                    f"as: {ast.unparse(arg.annotation)}", code="unsupported-annotation",
                     hint=f"use {SUPPORTED}, or no annotation for pandas",
-                    col=arg.col_offset))
+                    **src.node(arg.annotation)))
             else:
                 interface = found
-        inputs.append(RecipeInput(arg.arg, interface, Location(file, arg.lineno)))
+        inputs.append(RecipeInput(arg.arg, interface, Location(file, arg.lineno),
+                                  src.col(arg.lineno, arg.col_offset)))
     # The code this recipe depends on: its own body and, transitively, the module-level
     # definitions it names. Other recipes in the same file do not count.
     seen: set[str] = set()
@@ -327,14 +371,15 @@ def _read_recipe(file: str, fn: ast.FunctionDef, decorator: ast.expr, module: _M
                         and isinstance(sub.args[0].value, str):
                     variables.add(sub.args[0].value)
                 else:
-                    diags.append(Diagnostic(file, sub.lineno,
-                                            "var() needs the variable's name written out",
+                    diags.append(Diagnostic(file, message="var() needs the variable's name "
+                                            "written out", code="not-literal",
                                             hint='e.g. var("min_order_value"), so weir knows '
-                                            "which recipes read it", col=sub.col_offset))
+                                            "which recipes read it", **src.node(sub)))
     recipe = Recipe(name=fn.name, kind=RecipeKind.PYTHON, file=file, line=fn.lineno,
                     inputs=tuple(inputs), outputs=outputs, code_hash=_digest(*sorted(parts)),
                     variables=tuple(sorted(variables)), retries=retries, tags=tags,
                     folder_outputs=tuple(folder_outputs))
     if len(set(outputs)) != len(outputs):
-        diags.append(Diagnostic(file, fn.lineno, f"recipe '{fn.name}' lists an output twice"))
+        diags.append(Diagnostic(file, message=f"recipe '{fn.name}' lists an output twice",
+                                code="duplicate-output", **outputs_at))
     return recipe, project_modules, diags

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import re
 
-from weir.model.diagnostics import Diagnostic
+from weir.model.diagnostics import Diagnostic, Span, span, whole_line
 from weir.model.project import Interface, Location, Recipe, RecipeInput, RecipeKind
 
 _DIALECT = "duckdb"
@@ -21,34 +21,49 @@ def _line_of(text: str, pattern: str, default: int = 1) -> int:
     return text.count("\n", 0, match.start()) + 1 if match else default
 
 
+def _span_of(text: str, pattern: str, default: int = 1) -> Span:
+    """Where the ``name`` group of ``pattern`` first matches ``text`` (the whole of the match
+    without one), else the whole ``default`` line."""
+    match = re.search(pattern, text, flags=re.IGNORECASE)
+    if match is None:
+        return whole_line(default)
+    group = "name" if "name" in match.re.groupindex else 0
+    start, end = match.start(group), match.end(group)
+    line_start = text.rfind("\n", 0, start) + 1
+    return span(text.count("\n", 0, start) + 1, start - line_start, end - line_start)
+
+
 def parse_sql_file(file: str, name: str, text: str) -> tuple[Recipe | None, list[Diagnostic]]:
     import sqlglot
     from sqlglot import exp
     from sqlglot.errors import ParseError, TokenError
 
+    subject = f"recipe:{file}"  # a SQL recipe's id is its file
     if not text.strip():
-        return None, [Diagnostic(file, 1, "the SQL recipe is empty",
-                                 hint=f"write the SELECT that builds '{name}'")]
+        return None, [Diagnostic(file, 1, "the SQL recipe is empty", code="sql-empty",
+                                 subject=subject, hint=f"write the SELECT that builds '{name}'")]
     try:
         statements = [s for s in sqlglot.parse(text, dialect=_DIALECT) if s is not None]
     except ParseError as exc:
         err = exc.errors[0] if exc.errors else {}
         return None, [Diagnostic(file, int(err.get("line") or 1),
                                  f"SQL syntax error: {_plain(err) if err else exc}",
+                                 code="sql-syntax", subject=subject,
                                  hint="weir reads the query to find its inputs; fix the syntax",
                                  col=max(int(err.get("col") or 1) - 1, 0))]
     except TokenError:
         line, what = _unclosed(text)
-        return None, [Diagnostic(file, line, f"SQL syntax error: {what}",
+        return None, [Diagnostic(file, line, f"SQL syntax error: {what}", code="sql-syntax",
+                                 subject=subject,
                                  hint="weir reads the query to find its inputs; fix the syntax")]
     if len(statements) != 1:
         return None, [Diagnostic(file, 1, f"a SQL recipe holds one query, this file has "
-                                 f"{len(statements)}",
+                                 f"{len(statements)}", code="sql-not-one-query", subject=subject,
                                  hint=f"keep one SELECT that builds '{name}'")]
     query = statements[0]
     if not isinstance(query, (exp.Query)):
         return None, [Diagnostic(file, 1, f"a SQL recipe is a query (SELECT …), not "
-                                 f"{query.key.upper()}",
+                                 f"{query.key.upper()}", code="sql-not-a-query", subject=subject,
                                  hint="weir creates the output from the query's result")]
     cte_names = {cte.alias_or_name for cte in query.find_all(exp.CTE)}
     inputs: list[RecipeInput] = []
@@ -60,8 +75,9 @@ def parse_sql_file(file: str, name: str, text: str) -> tuple[Recipe | None, list
         if not isinstance(table.this, exp.Identifier):
             continue  # a table function such as read_csv(...)
         seen.add(table_name)
-        line = _line_of(text, rf"\b(from|join)\s+{re.escape(table_name)}\b")
-        inputs.append(RecipeInput(table_name, Interface.ARROW, Location(file, line)))
+        where = _span_of(text, rf"\b(from|join)\s+(?P<name>{re.escape(table_name)})\b")
+        inputs.append(RecipeInput(table_name, Interface.ARROW, Location(file, where["line"]),
+                                  where["col"]))
     inputs.sort(key=lambda i: i.location.line)
     variables = sorted({str(p.this) for p in query.find_all(exp.Placeholder) if p.this})
     normalised = query.sql(dialect=_DIALECT, comments=False, normalize=False)
@@ -156,5 +172,6 @@ def engine_error(text: str, message: str) -> tuple[int, str, str | None]:
     return line, first, " ".join(hints) or None
 
 
-def variable_line(text: str, variable: str) -> int:
-    return _line_of(text, rf"\${re.escape(variable)}\b")
+def variable_span(text: str, variable: str) -> Span:
+    """Where a query first binds ``$variable`` (the name, after the ``$``)."""
+    return _span_of(text, rf"\$(?P<name>{re.escape(variable)})\b")

@@ -36,5 +36,10 @@ def closest(name: str, candidates: Iterable[str], cutoff: float = 0.6) -> str | 
 
 
 def did_you_mean(name: str, candidates: Iterable[str]) -> str | None:
-    best = closest(name, candidates)
+    return hint_for(closest(name, candidates))
+
+
+def hint_for(best: str | None) -> str | None:
+    """The words for people that go with a suggestion: a diagnostic carries the name itself in
+    ``suggestion``, for programs, and this in its hint."""
     return f"did you mean '{best}'?" if best else None

@@ -17,6 +17,7 @@ import json
 import math
 import secrets
 from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -29,9 +30,10 @@ from fastapi.security import HTTPBearer
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from weir import wire
 from weir._version import __version__
 from weir.errors import WeirError
-from weir.flow.export import flow_json
+from weir.flow.export import flow_graph
 from weir.server.events import sse
 
 if TYPE_CHECKING:
@@ -59,6 +61,11 @@ class BuildBody(BaseModel):
     stale: bool = False
     jobs: int = 0
     fail_fast: bool = False
+
+    def request(self) -> wire.BuildRequest:
+        """The request in the wire's own type (once the body has passed ``check_body``)."""
+        return wire.BuildRequest(tuple(self.targets), wire.Mode(self.mode), self.all, self.stale,
+                                 self.jobs, self.fail_fast)
 
 
 def respond(request: Request, data: Any) -> Response:
@@ -214,7 +221,7 @@ def validation_detail(errors: Sequence[Any]) -> str:
 def create_app(daemon: Daemon) -> FastAPI:
     app = FastAPI(title="weir daemon", version=__version__,
                   description="The public API of one weir project: its Flow, datasets and "
-                  "(soon) builds. Send `Authorization: Bearer <token>` with the token from "
+                  "builds. Send `Authorization: Bearer <token>` with the token from "
                   "`.weir/daemon.json`.")
     app.add_middleware(Guard, token=daemon.token)
     # Guard checks the token; this dependency only declares the scheme in the OpenAPI docs.
@@ -248,32 +255,26 @@ def create_app(daemon: Daemon) -> FastAPI:
     @api.get("/health")
     def health(request: Request) -> Response:
         snap = daemon.live.snapshot
-        return respond(request, {"project": snap.project.name if snap.project else None,
-                                 "root": str(daemon.root), "version": __version__,
-                                 "pid": daemon.pid, "flow_version": snap.version,
-                                 "errors": len(snap.errors), "started": daemon.started})
+        return respond(request, wire.Health(snap.project.name if snap.project else None,
+                                            str(daemon.root), __version__, daemon.pid,
+                                            snap.version, len(snap.errors),
+                                            daemon.started).to_json())
 
     @api.get("/flow")
     def flow(request: Request) -> Response:
         snap = daemon.live.snapshot
-        if snap.flow is None:
-            data: dict[str, Any] = {"project": None, "nodes": [], "edges": []}
-        else:
-            data = flow_json(snap.flow, daemon.statuses(snap), daemon.builds.writing())
-        data["flow_version"] = snap.version
-        data["diagnostics"] = [d.to_json() for d in snap.diagnostics]
-        return respond(request, data)
+        graph = wire.FlowGraph(None, (), ()) if snap.flow is None else flow_graph(
+            snap.flow, daemon.statuses(snap), daemon.builds.writing())
+        return respond(request, replace(graph, flow_version=snap.version,
+                                        diagnostics=snap.diagnostics).to_json())
 
     @api.get("/datasets")
     def datasets(request: Request) -> Response:
         snap = daemon.live.snapshot
         if snap.flow is None:
             return respond(request, [])
-        statuses = daemon.statuses(snap)
-        return respond(request, [{"name": n["name"], "kind": n["kind"], "status": n.get("status"),
-                                  "reasons": n.get("reasons", []), "building": n["building"]}
-                                 for n in flow_json(snap.flow, statuses,
-                                                    daemon.builds.writing())["nodes"]])
+        graph = flow_graph(snap.flow, daemon.statuses(snap), daemon.builds.writing())
+        return respond(request, [wire.DatasetSummary.of(n).to_json() for n in graph.nodes])
 
     @api.get("/datasets/{name}")
     def dataset(name: str, request: Request) -> Response:
@@ -285,10 +286,10 @@ def create_app(daemon: Daemon) -> FastAPI:
             raise HTTPException(404, f"unknown dataset '{name}'"
                                 + (f" ({did_you_mean(name, known)})"
                                    if did_you_mean(name, known) else ""))
-        return respond(request, daemon.dataset_detail(snap, name))
+        return respond(request, daemon.dataset_detail(snap, name).to_json())
 
     def check_body(body: BuildBody) -> None:
-        from weir.flow.plan import Mode
+        from weir.wire import Mode
 
         if body.mode not in {m.value for m in Mode}:
             raise HTTPException(422, f"unknown mode '{body.mode}': one of "
@@ -304,8 +305,7 @@ def create_app(daemon: Daemon) -> FastAPI:
         running anything (as `weir plan --json`)."""
         check_body(body)
         try:
-            data = daemon.plan(daemon.live.snapshot, list(body.targets), body.mode, body.all,
-                               body.stale)
+            data = daemon.plan(daemon.live.snapshot, body.request()).to_json()
         except WeirError as exc:
             raise HTTPException(422, exc.message + (f" ({exc.hint})" if exc.hint else "")
                                 ) from None
@@ -315,18 +315,16 @@ def create_app(daemon: Daemon) -> FastAPI:
     def start_build(body: BuildBody, request: Request) -> Response:
         """Queue a build. It runs when the builds before it are done; follow it with
         GET /api/builds/{id}/events."""
-        from weir.server.builds import BuildRequest
-
         check_body(body)
-        build = daemon.builds.submit(BuildRequest(list(body.targets), body.mode, body.all,
-                                                  body.stale, body.jobs, body.fail_fast))
-        response = respond(request, build.summary())
+        build = daemon.builds.submit(body.request())
+        response = respond(request, build.summary().to_json())
         response.status_code = 202
         return response
 
     @api.get("/builds")
     def list_builds(request: Request) -> Response:
-        return respond(request, [b.summary() for b in reversed(daemon.builds.builds.values())])
+        return respond(request, [b.summary().to_json()
+                                 for b in reversed(daemon.builds.builds.values())])
 
     def _build(build_id: str) -> Any:
         build = daemon.builds.builds.get(build_id)
@@ -337,14 +335,14 @@ def create_app(daemon: Daemon) -> FastAPI:
     @api.get("/builds/{build_id}")
     def get_build(build_id: str, request: Request) -> Response:
         build = _build(build_id)
-        data = build.summary()
+        data = build.summary().to_json()
         data["events"] = [{"kind": k, **d} for k, d in build.events]
         return respond(request, data)
 
     @api.post("/builds/{build_id}/cancel")
     def cancel_build(build_id: str, request: Request) -> Response:
         _build(build_id)
-        return respond(request, daemon.builds.cancel(build_id).summary())
+        return respond(request, daemon.builds.cancel(build_id).summary().to_json())
 
     @api.get("/builds/{build_id}/events")
     async def follow_build(build_id: str) -> StreamingResponse:
@@ -359,7 +357,7 @@ def create_app(daemon: Daemon) -> FastAPI:
                     yield sse(kind, data)
                 index += len(events)
                 if over and not events:
-                    yield sse("end", build.summary())
+                    yield sse("end", build.summary().to_json())
                     return
                 if not events:
                     # At least every 5 s, so a client can tell a silent recipe from a

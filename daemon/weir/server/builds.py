@@ -22,7 +22,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from weir import wire
 from weir.errors import WeirError
+from weir.wire import BuildRequest, BuildState
 
 if TYPE_CHECKING:
     from weir.build.runner import Outcome
@@ -30,29 +32,18 @@ if TYPE_CHECKING:
     from weir.server.daemon import Daemon
     from weir.workspace import Workspace
 
-FINAL = ("succeeded", "failed", "cancelled", "error", "interrupted")
-
-
-@dataclass
-class BuildRequest:
-    targets: list[str] = field(default_factory=list)
-    mode: str = "required"
-    all: bool = False
-    stale: bool = False
-    jobs: int = 0  # 0: the number of cores
-    fail_fast: bool = False
+FINAL = tuple(s.value for s in BuildState if s.final)  # as the state store keeps them
 
 
 @dataclass
 class Build:
     id: str
     request: BuildRequest
-    # queued | running | succeeded | failed | cancelled | error | interrupted (the daemon died)
-    state: str = "queued"
+    state: BuildState = BuildState.QUEUED
     created: float = field(default_factory=time.time)
     started: float | None = None
     finished: float | None = None
-    error: dict[str, Any] | None = None  # a user error that stopped planning
+    error: wire.ErrorReport | None = None  # a user error that stopped planning
     run_id: str | None = None
     events: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     cancel: threading.Event = field(default_factory=threading.Event)
@@ -62,10 +53,9 @@ class Build:
     def seq(self) -> int:
         return int(self.id[1:])
 
-    def summary(self) -> dict[str, Any]:
-        return {"id": self.id, "state": self.state, "request": vars(self.request),
-                "created": self.created, "started": self.started, "finished": self.finished,
-                "error": self.error, "run_id": self.run_id}
+    def summary(self) -> wire.BuildSummary:
+        return wire.BuildSummary(self.id, self.state, self.request, self.created, self.started,
+                                 self.finished, self.error, self.run_id)
 
     def add(self, kind: str, data: dict[str, Any]) -> None:
         with self.changed:
@@ -73,11 +63,9 @@ class Build:
             self.changed.notify_all()
 
 
-def outcome_json(o: Outcome) -> dict[str, Any]:
-    return {"recipe": o.recipe, "outputs": list(o.outputs), "status": o.status,
-            "seconds": round(o.seconds, 4), "rows": o.rows, "error": o.error,
-            "traceback": o.traceback, "log_path": o.log_path,
-            "reasons": {k: list(v) for k, v in o.reasons.items()}}
+def job_report(o: Outcome) -> wire.JobReport:
+    return wire.JobReport(o.recipe, o.outputs, wire.JobStatus(o.status), o.seconds, o.rows,
+                          o.error, o.traceback, o.log_path, dict(o.reasons))
 
 
 class BuildQueue:
@@ -104,16 +92,19 @@ class BuildQueue:
         self._store = StateStore(self.daemon.root / ".weir" / "state.db")
         log = logging.getLogger("weir.daemon")
         for saved in self._store.daemon_builds(self.keep):
-            build = Build(f"b{saved['seq']}", _request(saved["request"]), saved["state"],
-                          saved["created"], saved["started"], saved["finished"], saved["error"],
+            error = saved["error"]
+            build = Build(f"b{saved['seq']}", BuildRequest.from_json(saved["request"]),
+                          BuildState(saved["state"]), saved["created"], saved["started"],
+                          saved["finished"],
+                          wire.ErrorReport.from_json(error) if isinstance(error, dict) else None,
                           saved["run_id"])
             self.builds[build.id] = build
-            if build.state not in FINAL:  # its daemon died (kill -9, a crash, power loss)
-                build.state = "interrupted"
-                build.error = {"message": "the daemon stopped before this build "
-                               + ("finished" if build.started else "started")
-                               + " (it was killed or crashed)",
-                               "hint": "build again; every dataset kept its previous data"}
+            if not build.state.final:  # its daemon died (kill -9, a crash, power loss)
+                build.state = BuildState.INTERRUPTED
+                build.error = wire.ErrorReport(
+                    "the daemon stopped before this build "
+                    + ("finished" if build.started else "started") + " (it was killed or crashed)",
+                    "build again; every dataset kept its previous data")
                 self._save(build)
                 log.info("build %s was %s when the daemon stopped: now interrupted", build.id,
                          "running" if build.started else "queued")
@@ -124,21 +115,21 @@ class BuildQueue:
         build = Build(f"b{next(self._ids)}", request)
         self.builds[build.id] = build
         self._save(build)
-        old = [b for b in list(self.builds)[:-self.keep] if self.builds[b].state in FINAL]
+        old = [b for b in list(self.builds)[:-self.keep] if self.builds[b].state.final]
         for b in old:
             del self.builds[b]
         if old and self._store is not None:
             with self._store_lock:
                 self._store.forget_daemon_builds(build.seq - self.keep + 1, FINAL)
-        self._publish(build, "build", {"id": build.id, "state": "queued"})
+        self._publish(build, "build", {"id": build.id, "state": build.state.value})
         self._queue.put(build)
         return build
 
     def cancel(self, build_id: str) -> Build:
         build = self.builds[build_id]
         build.cancel.set()
-        if build.state == "queued":
-            self._finish(build, "cancelled")
+        if build.state is BuildState.QUEUED:
+            self._finish(build, BuildState.CANCELLED)
         return build
 
     def writing(self) -> frozenset[str]:
@@ -149,8 +140,8 @@ class BuildQueue:
         """Cancel every build (a queued one never starts) and wait for the running one."""
         for build in list(self.builds.values()):
             build.cancel.set()
-            if build.state == "queued":
-                self._finish(build, "cancelled")
+            if build.state is BuildState.QUEUED:
+                self._finish(build, BuildState.CANCELLED)
         self._queue.put(None)
         if self._thread.is_alive():
             self._thread.join(10)
@@ -164,24 +155,25 @@ class BuildQueue:
         if self._store is None:
             return
         with self._store_lock:
-            self._store.save_daemon_build(build.seq, build.state, vars(build.request),
+            self._store.save_daemon_build(build.seq, build.state.value, build.request.to_json(),
                                           build.created, build.started, build.finished,
-                                          build.error, build.run_id)
+                                          build.error.to_json() if build.error else None,
+                                          build.run_id)
 
     def _publish(self, build: Build, kind: str, data: dict[str, Any]) -> None:
         build.add(kind, data)
         self.daemon.hub.publish(kind, {"build": build.id, **data})
 
-    def _finish(self, build: Build, state: str) -> None:
+    def _finish(self, build: Build, state: BuildState) -> None:
         build.state = state
         build.finished = time.time()
         self._save(build)
-        self._publish(build, "build", {"id": build.id, "state": state})
+        self._publish(build, "build", {"id": build.id, "state": state.value})
         req = build.request
         what = " ".join(req.targets) or ("--all" if req.all else "--stale")
-        error = build.error.get("message") if isinstance(build.error, dict) else build.error
+        error = build.error.message if build.error else None
         logging.getLogger("weir.daemon").info(
-            "build %s (%s, %s) %s in %.1f s%s", build.id, what, req.mode, state,
+            "build %s (%s, %s) %s in %.1f s%s", build.id, what, req.mode.value, state.value,
             build.finished - (build.started or build.finished), f": {error}" if error else "")
 
     def _run(self) -> None:
@@ -190,17 +182,17 @@ class BuildQueue:
             build = self._queue.get()
             if build is None:
                 return
-            if build.state != "queued":
+            if build.state is not BuildState.QUEUED:
                 continue  # cancelled while waiting
             try:
                 self._execute(build)
             except WeirError as exc:
-                build.error = exc.to_json()
-                self._finish(build, "error")
+                build.error = exc.report()
+                self._finish(build, BuildState.ERROR)
             except Exception as exc:  # noqa: BLE001 - a bug must not stop the queue
                 logging.getLogger("weir.daemon").exception("build %s failed", build.id)
-                build.error = {"message": f"internal error: {exc!r}", "hint": None}
-                self._finish(build, "error")
+                build.error = wire.ErrorReport(f"internal error: {exc!r}")
+                self._finish(build, BuildState.ERROR)
 
     def _recover_at_start(self) -> None:
         """Before the first build, clean up after builds whose process died (a killed daemon
@@ -247,12 +239,10 @@ class BuildQueue:
 
         from weir.build.lock import build_lock
         from weir.build.runner import Runner
-        from weir.cli.commands.plan import plan_json
         from weir.errors import ProjectInvalid
-        from weir.flow.plan import Mode
         from weir.server.logtail import LogTail
 
-        build.state = "running"
+        build.state = BuildState.RUNNING
         build.started = time.time()
         self._save(build)
         snap = self.daemon.live.snapshot
@@ -264,12 +254,12 @@ class BuildQueue:
             with self.daemon.state_lock:
                 state = ws.snapshot()
             targets = ws.resolve_targets(req.targets, req.all, req.stale, state)
-            plan = ws.plan(targets, Mode(req.mode), state)
+            plan = ws.plan(targets, req.mode, state)
             folders = [n for n in plan.outputs if ws.project.datasets[n].is_folder]
             self._publish(build, "plan", {"id": build.id, "root": str(ws.root),
-                                          "folders": folders, **plan_json(plan)})
+                                          "folders": folders, **plan.to_wire().to_json()})
             if not plan.jobs and not plan.blocked:
-                self._finish(build, "succeeded")
+                self._finish(build, BuildState.SUCCEEDED)
                 return
 
             tails: dict[str, LogTail] = {}
@@ -291,7 +281,7 @@ class BuildQueue:
                 else:
                     self._writing.difference_update(outcome.outputs)
                 self._publish(build, "job", {"id": build.id, "event": kind,
-                                             **outcome_json(outcome)})
+                                             **job_report(outcome).to_json()})
 
             with build_lock(ws.state_dir):
                 if not self._recovered:
@@ -307,12 +297,10 @@ class BuildQueue:
                     for tail in tails.values():
                         tail.stop()
                     self._writing.difference_update(plan.outputs)
-            self._publish(build, "result", {"id": build.id, "ok": result.ok,
-                                            "run_id": result.run_id,
-                                            "seconds": round(result.seconds, 3),
-                                            "cancelled": result.cancelled})
-            self._finish(build, "cancelled" if result.cancelled
-                         else ("succeeded" if result.ok else "failed"))
+            self._publish(build, "result", {"id": build.id, **wire.BuildEnd(
+                result.ok, result.run_id, result.seconds, result.cancelled).to_json()})
+            self._finish(build, BuildState.CANCELLED if result.cancelled
+                         else (BuildState.SUCCEEDED if result.ok else BuildState.FAILED))
         finally:
             ws.close()
 
@@ -321,12 +309,6 @@ class BuildQueue:
         """Events from index ``start`` (waiting up to ``timeout`` for new ones) and whether the
         build is over."""
         with build.changed:
-            if len(build.events) <= start and build.state not in FINAL:
+            if len(build.events) <= start and not build.state.final:
                 build.changed.wait(timeout)
-            return build.events[start:], build.state in FINAL
-
-
-def _request(saved: dict[str, Any]) -> BuildRequest:
-    """A saved request, keeping only the fields a request has now."""
-    known = BuildRequest.__dataclass_fields__
-    return BuildRequest(**{k: v for k, v in saved.items() if k in known})
+            return build.events[start:], build.state.final

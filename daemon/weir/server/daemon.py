@@ -19,21 +19,14 @@ import time
 from pathlib import Path
 from typing import Any
 
+from weir import wire
 from weir.errors import WeirError
 from weir.flow.status import Status
 from weir.server.events import EventHub
-from weir.server.live import LiveProject, FlowSnapshot
+from weir.server.live import FlowSnapshot, LiveProject
 
 log = logging.getLogger("weir.daemon")
-DAEMON_FILE = "daemon.json"
-
-
-def daemon_info(root: Path) -> dict[str, Any] | None:
-    """What a running daemon wrote about itself, or None."""
-    try:
-        return json.loads((root / ".weir" / DAEMON_FILE).read_text())
-    except (OSError, ValueError):
-        return None
+DAEMON_FILE = Path(wire.DAEMON_FILE).name
 
 
 class Daemon:
@@ -68,12 +61,9 @@ class Daemon:
             finally:
                 ws.close()
 
-    def plan(self, snap: FlowSnapshot, targets: list[str], mode: str, all_: bool,
-             stale: bool) -> dict[str, Any]:
+    def plan(self, snap: FlowSnapshot, request: wire.BuildRequest) -> wire.Plan:
         """What a build with these arguments would do now, and why (`weir plan --json`)."""
-        from weir.cli.commands.plan import plan_json
         from weir.errors import ProjectInvalid
-        from weir.flow.plan import Mode
 
         if snap.errors or snap.project is None or snap.flow is None:
             raise ProjectInvalid(snap.errors)
@@ -81,12 +71,13 @@ class Daemon:
             ws = self.workspace(snap)
             try:
                 state = ws.snapshot()
-                chosen = ws.resolve_targets(targets, all_, stale, state)
-                return plan_json(ws.plan(chosen, Mode(mode), state))
+                chosen = ws.resolve_targets(list(request.targets), request.all, request.stale,
+                                            state)
+                return ws.plan(chosen, request.mode, state).to_wire()
             finally:
                 ws.close()
 
-    def dataset_detail(self, snap: FlowSnapshot, name: str) -> dict[str, Any]:
+    def dataset_detail(self, snap: FlowSnapshot, name: str) -> wire.DatasetDetail:
         with self.state_lock:
             ws = self.workspace(snap)
             try:
@@ -94,26 +85,26 @@ class Daemon:
                 ds = ws.project.datasets[name]
                 record = state.records.get(name)
                 recipe = ws.project.recipes[ds.recipe] if ds.recipe else None
-                return {
-                    "name": name, "description": ds.description,
-                    "kind": "source" if ds.is_source else ("folder" if ds.is_folder
-                                                          else "dataset"),
-                    "connection": ds.connection, "path": ds.path, "format": ds.format,
-                    "tags": list(ds.tags), "zone": ds.zone, "keep": ds.keep,
-                    "recipe": {"file": recipe.file, "line": recipe.line,
-                               "kind": recipe.kind.value} if recipe else None,
-                    "inputs": list(ws.flow.upstream[name]),
-                    "consumers": list(ws.flow.downstream[name]),
-                    "status": state.statuses[name].state.value,
-                    "reasons": list(state.statuses[name].reasons),
-                    "building": name in self.builds.writing(),
-                    "schema": record.schema if record else None,
-                    "declared_schema": [[c.name, c.type, c.nullable] for c in ds.schema]
+                status = state.statuses[name]
+                return wire.DatasetDetail(
+                    name=name, description=ds.description,
+                    kind=wire.NodeKind.SOURCE if ds.is_source else (
+                        wire.NodeKind.FOLDER if ds.is_folder else wire.NodeKind.DATASET),
+                    connection=ds.connection, path=ds.path, format=ds.format, tags=ds.tags,
+                    zone=ds.zone, keep=ds.keep,
+                    recipe=wire.RecipeRef(recipe.name, recipe.id, recipe.kind.value,
+                                          recipe.file, recipe.line) if recipe else None,
+                    inputs=ws.flow.upstream[name], consumers=ws.flow.downstream[name],
+                    status=status.state, reasons=status.reasons,
+                    building=name in self.builds.writing(),
+                    schema=tuple((str(c[0]), str(c[1]), bool(c[2])) for c in record.schema)
+                    if record and record.schema is not None else None,
+                    declared_schema=tuple((c.name, c.type, c.nullable) for c in ds.schema)
                     if ds.schema else None,
-                    "rows": record.row_count if record else None,
-                    "built_at": record.built_at if record else None,
-                    "builds": ws.state.history(name, 10),
-                }
+                    rows=record.row_count if record else None,
+                    built_at=record.built_at if record else None,
+                    builds=tuple(wire.HistoryEntry.from_json(h)
+                                 for h in ws.state.history(name, 10)))
             finally:
                 ws.close()
 
@@ -154,9 +145,9 @@ class Daemon:
             fcntl.flock(lock_fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             os.close(lock_fd)
-            info = daemon_info(self.root) or {}
-            raise WeirError(f"a daemon already runs for this project (pid {info.get('pid')}, "
-                            f"port {info.get('port')})",
+            info = wire.DaemonInfo.read(self.root)
+            raise WeirError("a daemon already runs for this project"
+                            + (f" (pid {info.pid}, port {info.port})" if info else ""),
                             hint="`weir daemon status` shows it; `weir daemon stop` stops it"
                             ) from None
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -191,16 +182,16 @@ class Daemon:
             self.builds.stop()
             self.live.save_cache()
             try:
-                mine = daemon_info(self.root)
-                if mine and mine.get("pid") == self.pid:
+                mine = wire.DaemonInfo.read(self.root)
+                if mine and mine.pid == self.pid:
                     (state_dir / DAEMON_FILE).unlink()
             except OSError:
                 pass
             os.close(lock_fd)
 
     def _write_info(self, state_dir: Path) -> None:
-        data = {"pid": self.pid, "host": self.host, "port": self.port, "token": self.token,
-                "started": self.started, "url": f"http://{self.host}:{self.port}"}
+        data = wire.DaemonInfo(self.pid, self.host, self.port, self.token,
+                               self.started).to_json()
         tmp = state_dir / f".{DAEMON_FILE}.tmp"
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w") as f:

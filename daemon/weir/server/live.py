@@ -15,9 +15,11 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from weir.flow.graph import Flow, build_flow
+from weir.assemble import read_flow
+from weir.flow.graph import Flow
+from weir.wire import FlowChange
 from weir.model.diagnostics import Diagnostic, Severity
-from weir.model.loader import is_project_file, load_project, read_project_files
+from weir.model.loader import is_project_file, read_project_files
 from weir.model.parse_cache import ParseCache
 from weir.model.project import Project
 
@@ -38,24 +40,6 @@ class FlowSnapshot:
         return [d for d in self.diagnostics if d.severity is Severity.ERROR]
 
 
-@dataclass(frozen=True)
-class FlowChange:
-    """What one batch of file events changed, as the event stream reports it."""
-
-    version: int
-    files: tuple[str, ...]
-    added: tuple[str, ...]
-    removed: tuple[str, ...]
-    changed: tuple[str, ...]
-    errors: int
-    seconds: float  # time spent applying the change
-
-    def to_json(self) -> dict[str, object]:
-        return {"version": self.version, "files": list(self.files), "added": list(self.added),
-                "removed": list(self.removed), "changed": list(self.changed),
-                "errors": self.errors, "seconds": round(self.seconds, 6)}
-
-
 class LiveProject:
     def __init__(self, root: Path, machine_connections: tuple[str, str] | None = None) -> None:
         self.root = root
@@ -67,16 +51,12 @@ class LiveProject:
         self.cache.save()
 
     def _assemble(self, version: int, previous: FlowSnapshot | None) -> FlowSnapshot:
-        project, diags = load_project(self.root, cache=self.cache, files=self.texts,
-                                      machine_connections=self.machine_connections)
-        flow = None
-        if project is not None:
-            flow, flow_diags = build_flow(project)
-            diags += flow_diags
-        if flow is None and previous is not None and previous.flow is not None:
+        read = read_flow(self.root, cache=self.cache, files=self.texts,
+                         machine_connections=self.machine_connections)
+        if read.flow is None and previous is not None and previous.flow is not None:
             # An unusable weir.yaml: keep serving the last good Flow.
-            return FlowSnapshot(version, previous.project, previous.flow, tuple(diags))
-        return FlowSnapshot(version, project, flow, tuple(diags))
+            return FlowSnapshot(version, previous.project, previous.flow, read.diagnostics)
+        return FlowSnapshot(version, read.project, read.flow, read.diagnostics)
 
     def apply(self, paths: set[str] | None) -> FlowChange | None:
         """Re-read ``paths`` (project-relative; None: rescan everything) and rebuild the Flow.

@@ -11,8 +11,8 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Any
 
+from weir import wire
 from weir.cli import output
 from weir.errors import WeirError
 
@@ -30,44 +30,36 @@ def add_parser(p: argparse.ArgumentParser) -> None:
 
 
 def _root(args: argparse.Namespace) -> Path:
-    from weir.model.loader import find_project_root
+    from weir.workspace import project_root
 
-    if args.project is not None:
-        if not (args.project / "weir.yaml").is_file():
-            raise WeirError(f"{args.project} is not a weir project (no weir.yaml)")
-        return Path(args.project).resolve()
-    root = find_project_root(Path(os.environ.get("WEIR_PROJECT") or os.getcwd()))
-    if root is None:
-        raise WeirError("no weir project here", hint="run inside a project or pass --project")
-    return root
+    return project_root(args.project)
 
 
 def _alive(pid: int) -> bool:
-    from weir.build.state import process_alive
+    from weir.processes import process_alive
 
     return process_alive(pid)
 
 
-def _answers(info: dict[str, object]) -> bool:
+def _answers(info: wire.DaemonInfo) -> bool:
     from weir.client import DaemonClient
 
     try:
-        DaemonClient(str(info["url"]), str(info["token"]), timeout=2).health()
+        DaemonClient(info.url, info.token, timeout=2).health()
         return True
     except WeirError:
         return False
 
 
-def _wait_for_builds(info: dict[str, object]) -> None:
+def _wait_for_builds(info: wire.DaemonInfo) -> None:
     """Let queued and running builds finish before stopping (Ctrl-C or --now cancels them)."""
     from weir.client import DaemonClient
 
-    client = DaemonClient(str(info["url"]), str(info["token"]))
+    client = DaemonClient(info.url, info.token)
     said = False
     while True:
         try:
-            busy = [b for b in client.builds()
-                    if b["state"] in ("queued", "running")]
+            busy = [b for b in client.builds() if not b.state.final]
         except WeirError:
             return
         if not busy:
@@ -80,12 +72,10 @@ def _wait_for_builds(info: dict[str, object]) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from weir.server.daemon import daemon_info
-
     root = _root(args)
     log_path = root / ".weir" / "logs" / "daemon.log"
-    info = daemon_info(root)
-    running = info is not None and _alive(int(info.get("pid", 0)))
+    info = wire.DaemonInfo.read(root)
+    running = info is not None and _alive(info.pid)
     if args.action == "run":
         from weir.server.daemon import Daemon
 
@@ -96,9 +86,8 @@ def run(args: argparse.Namespace) -> int:
     if args.action == "start":
         if running:
             assert info is not None
-            output.out(f"A daemon already runs for this project: pid {info['pid']}, "
-                       f"{info['url']}")
-            output.out(f"Flow page: {_page_link(info)}")
+            output.out(f"A daemon already runs for this project: pid {info.pid}, {info.url}")
+            output.out(f"Flow page: {info.page}")
             return 0
         log_path.parent.mkdir(parents=True, exist_ok=True)
         with open(log_path, "a") as log:
@@ -108,11 +97,11 @@ def run(args: argparse.Namespace) -> int:
                                     stdin=subprocess.DEVNULL, start_new_session=True)
         deadline = time.time() + 30
         while time.time() < deadline:
-            info = daemon_info(root)
-            if info and info.get("pid") == proc.pid and _answers(info):
-                output.out(f"Started the weir daemon: pid {proc.pid}, {info['url']} "
+            info = wire.DaemonInfo.read(root)
+            if info and info.pid == proc.pid and _answers(info):
+                output.out(f"Started the weir daemon: pid {proc.pid}, {info.url} "
                            f"(logs: {output.rel(str(log_path), os.getcwd())})")
-                output.out(f"Flow page: {_page_link(info)}")
+                output.out(f"Flow page: {info.page}")
                 return 0
             if proc.poll() is not None:
                 raise WeirError("the daemon stopped at once", hint=f"see {log_path}")
@@ -123,7 +112,7 @@ def run(args: argparse.Namespace) -> int:
             output.out("No daemon runs for this project.")
             return 0
         assert info is not None
-        pid = int(info["pid"])
+        pid = info.pid
         if not args.now:
             _wait_for_builds(info)
         os.kill(pid, signal.SIGTERM)
@@ -141,12 +130,12 @@ def run(args: argparse.Namespace) -> int:
         from weir.client import DaemonClient
 
         assert info is not None
-        health = DaemonClient(str(info["url"]), str(info["token"])).health()
-        up = time.time() - float(health["started"])
-        output.out(f"weir daemon for {health['project']}: pid {health['pid']}, {info['url']}, "
-                   f"up {up:.0f}s, Flow version {health['flow_version']}, "
-                   f"{health['errors']} error{'s' if health['errors'] != 1 else ''} in the project")
-        output.out(f"Flow page: {_page_link(info)}")
+        health = DaemonClient(info.url, info.token).health()
+        up = time.time() - health.started
+        output.out(f"weir daemon for {health.project}: pid {health.pid}, {info.url}, "
+                   f"up {up:.0f}s, Flow version {health.flow_version}, "
+                   f"{output.count(health.errors, 'error')} in the project")
+        output.out(f"Flow page: {info.page}")
         return 0
     # logs
     if not log_path.exists():
@@ -154,9 +143,3 @@ def run(args: argparse.Namespace) -> int:
     lines = log_path.read_text(errors="replace").splitlines()[-args.lines:]
     output.out("\n".join(lines))
     return 0
-
-
-def _page_link(info: dict[str, Any]) -> str:
-    """The Flow page's address with the token, so opening it just works (the page keeps the
-    token in a cookie; daemon.json, which holds it, is readable only by its owner)."""
-    return f"{info['url']}/?token={info['token']}"

@@ -34,21 +34,12 @@ def run(args: argparse.Namespace) -> int:
 
 def _draw_what_can_be_read(project_dir: Any) -> None:
     """A broken file hides only itself: draw the rest of the Flow before the errors."""
-    import os
-    from pathlib import Path
+    from weir.assemble import read_flow
+    from weir.workspace import machine_connections_file, project_root
 
-    from weir.flow.graph import build_flow
-    from weir.model.loader import find_project_root, load_project
-
-    root = Path(project_dir).resolve() if project_dir else find_project_root(
-        Path(os.environ.get("WEIR_PROJECT") or os.getcwd()))
-    if root is None:
-        return
     try:
-        from weir.workspace import machine_connections_file
-
-        project, _ = load_project(root, machine_connections=machine_connections_file())
-        flow = build_flow(project)[0] if project is not None else None
+        root = project_root(project_dir)
+        flow = read_flow(root, machine_connections=machine_connections_file()).flow
         drawn = tree(flow) if flow is not None and flow.order else None
     except Exception:  # noqa: BLE001 - a partial drawing is a courtesy; the errors still print
         return

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from weir import wire
 from weir.cli import output
 
 
@@ -22,11 +23,10 @@ def run(args: argparse.Namespace) -> int:
     if args.stale:
         names = [n for n in names if not snap.statuses[n].up_to_date]
     if args.json:
-        output.print_json({"project": ws.project.name, "datasets": [
-            {"name": n, "status": snap.statuses[n].state.value,
-             "reasons": list(snap.statuses[n].reasons),
-             "built_at": snap.records[n].built_at if n in snap.records else None}
-            for n in names]})
+        output.print_json(wire.StatusReport(ws.project.name, tuple(
+            wire.DatasetStatus(n, snap.statuses[n].state, snap.statuses[n].reasons,
+                               snap.records[n].built_at if n in snap.records else None)
+            for n in names)).to_json())
         return 0
     if not names:
         output.out("nothing is stale: every dataset is up to date" if args.stale

@@ -1,0 +1,79 @@
+"""What `weir build`, `weir plan` and a build through the daemon share: the target and mode
+arguments, planning a build in this process, and printing a plan. (Commands never import each
+other: what two of them need lives here.)"""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from weir import wire
+from weir.cli import output
+from weir.flow.plan import Action, BuildPlan, Mode
+
+MODES = [("only", "build only the targets (Dataiku: build only this dataset)"),
+         ("force", "rebuild the targets and all their upstream, up to date or not"),
+         ("missing", "build upstream datasets that have no data, then the targets"),
+         ("downstream", "rebuild everything that depends on the targets")]
+
+
+def add_selection_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("selectors", nargs="*", metavar="TARGET",
+                   help="datasets to build: a name, +x (x and upstream), x+ (x and "
+                   "downstream), tag:t, zone:z")
+    p.add_argument("--all", action="store_true", dest="all_", help="every dataset")
+    p.add_argument("--stale", action="store_true", help="every dataset that is not up to date")
+    group = p.add_mutually_exclusive_group()
+    for name, text in MODES:
+        group.add_argument(f"--{name}", action="store_const", dest="mode", const=Mode(name),
+                           help=text)
+    p.set_defaults(mode=Mode.REQUIRED)
+
+
+def prepare(args: argparse.Namespace) -> tuple[Any, BuildPlan, Any]:
+    ws = output.open_workspace(args.project)
+    snapshot = ws.snapshot()
+    targets = ws.resolve_targets(args.selectors, args.all_, args.stale, snapshot)
+    return ws, ws.plan(targets, args.mode, snapshot), snapshot
+
+
+def print_plan(plan: BuildPlan) -> None:
+    for note in plan.notes:
+        output.out(output.style(note, "dim"))
+    if not plan.jobs:
+        if plan.blocked:  # the notes said why; whatever else was asked for is up to date
+            if plan.up_to_date:
+                output.out(f"Nothing else to do: {_names(plan.up_to_date)} "
+                           f"{'is' if len(plan.up_to_date) == 1 else 'are'} up to date.")
+        elif plan.targets:
+            output.out(f"Nothing to do: {_names(plan.up_to_date)} "
+                       f"{'is' if len(plan.up_to_date) == 1 else 'are'} up to date.")
+        else:
+            output.out("Nothing to do: every dataset is up to date.")
+        return
+    width = max(len(o) for j in plan.jobs for o in j.outputs)
+    runs = sum(1 for j in plan.jobs if j.action is Action.RUN)
+    restores = len(plan.jobs) - runs
+    output.out(f"{len(plan.outputs)} dataset{'s' if len(plan.outputs) != 1 else ''} to build: "
+               f"{runs} recipe{'s' if runs != 1 else ''} to run"
+               + (f", {restores} to restore from earlier builds" if restores else ""))
+    for job in plan.jobs:
+        verb = "restore" if job.action is Action.RESTORE else "run"
+        for o in job.outputs:
+            why = ", ".join(job.reasons[o])
+            output.out(f"  {output.style(verb.ljust(7), 'cyan')} {o:<{width}}  "
+                       f"{output.style(why, 'dim')}")
+
+
+def _names(names: tuple[str, ...]) -> str:
+    return ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
+
+
+def build_report(result: Any) -> wire.BuildReport:
+    """`weir build --json`, from a build's result (in this process or through the daemon)."""
+    return wire.BuildReport(result.ok, result.run_id or None, result.seconds, result.interrupted,
+                            tuple(wire.DatasetOutcome(
+                                name, o.recipe, wire.JobStatus(o.status), o.rows.get(name),
+                                o.seconds, tuple(o.reasons.get(name, ())), o.error, o.traceback,
+                                o.log_path)
+                                for o in result.outcomes for name in o.outputs))
