@@ -226,6 +226,51 @@ def test_fail_fast_stops_at_first_failure(make_project) -> None:
     assert "failed" in data.values()
 
 
+def test_a_recipe_is_run_again_until_it_succeeds_or_its_retries_run_out(make_project) -> None:
+    root = make_project({**SMALL, "recipes/flaky.py": '''
+        from pathlib import Path
+        from weir import recipe
+
+        TRIES = Path(__file__).resolve().parent.parent / "tries"
+
+
+        def attempt(name):
+            TRIES.mkdir(exist_ok=True)
+            n = len(list(TRIES.glob(f"{name}-*")))
+            (TRIES / f"{name}-{n + 1}").touch()
+            return n + 1
+
+
+        @recipe(retries=2)
+        def flaky(orders):
+            n = attempt("flaky")
+            if n < 3:
+                raise RuntimeError(f"attempt {n} fails")
+            return orders
+
+
+        @recipe(retries=1)
+        def hopeless(orders):
+            attempt("hopeless")
+            raise RuntimeError("never works")
+
+
+        @recipe
+        def after_hopeless(hopeless):
+            return hopeless
+        '''}, name="retries")
+    r = run_weir("build", "flaky", "after_hopeless", "--jobs", "1", cwd=root)
+    assert r.code == 1, r.text
+    assert sorted(p.name for p in (root / "tries").iterdir()) == [
+        "flaky-1", "flaky-2", "flaky-3", "hopeless-1", "hopeless-2"]
+    assert "RuntimeError: never works" in r.out and "attempt 1 fails" not in r.out
+    assert "skipped: upstream hopeless did not build" in r.out
+    st = statuses(root)
+    assert (st["flaky"][0], st["hopeless"][0], st["after_hopeless"][0]) == (
+        "up to date", "failed", "never built")
+    assert not [p for p in (root / "data/small").iterdir() if ".weir-tmp-" in p.name]
+
+
 def test_interfaces_formats_and_multiple_outputs(make_project) -> None:
     root = make_project({
         **SMALL,

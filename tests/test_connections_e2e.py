@@ -389,7 +389,7 @@ def test_schema_and_show_read_a_postgres_source_from_the_catalogue(mixed: Path,
 
 
 def test_positional_parameters() -> None:
-    from weir.storage.sql_backends import positional_parameters
+    from weir.storage.postgres_backend import positional_parameters
 
     text, values = positional_parameters(
         "select $a, '$a', \"$b\", $b -- $c\n, $a /* $c */", {"a": 1, "b": 2, "c": 3})

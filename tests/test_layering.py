@@ -160,3 +160,44 @@ def test_library_code_never_prints() -> None:
     printing = sorted(f"{name}:{line}" for name, path in _modules().items()
                       if not name.startswith(allowed) for line in _calls(path, "print"))
     assert printing == []
+
+
+# -- no import circles ----------------------------------------------------------------------------
+import graphlib  # noqa: E402
+
+
+def _imports_that_run(name: str, path: Path) -> set[str]:
+    """The weir modules ``name`` imports when it runs — at its top or in a function — leaving
+    out what is imported only for type checkers (a class may name its owner's type) and
+    counting ``from package import module`` as an import of that module alone (Python sets up
+    the package either way)."""
+    known = _modules()
+    package = name if path.name == "__init__.py" else name.rsplit(".", 1)[0]
+    tree = ast.parse(path.read_text(), filename=str(path))
+    typing_only = {id(n) for block in ast.walk(tree) if isinstance(block, ast.If)
+                   and ast.unparse(block.test).endswith("TYPE_CHECKING")
+                   for n in ast.walk(block)}
+    out: set[str] = set()
+    for node in ast.walk(tree):
+        if id(node) in typing_only:
+            continue
+        if isinstance(node, ast.Import):
+            out |= {a.name for a in node.names}
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                base = ".".join(package.split(".")[:len(package.split(".")) - node.level + 1]
+                                + ([base] if base else []))
+            for a in node.names:
+                out.add(f"{base}.{a.name}" if f"{base}.{a.name}" in known else base)
+    return {m for m in out if m in known and m != name}
+
+
+def test_no_module_imports_back_one_that_imports_it() -> None:
+    """Import circles tie modules into one: none can be read, tested or moved without the
+    others, and which half-initialised module wins depends on who is imported first."""
+    graph = {name: _imports_that_run(name, path) for name, path in _modules().items()}
+    try:
+        graphlib.TopologicalSorter(graph).prepare()
+    except graphlib.CycleError as exc:
+        raise AssertionError(f"import circle: {' -> '.join(reversed(exc.args[1]))}") from None

@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     import pyarrow as pa
 
     from weir.model.project import ColumnSpec
-    from weir.storage.backends import Backend
+    from weir.storage.base import Backend
 
 
 class Dataset:
@@ -110,7 +110,7 @@ class Dataset:
     def write(self, data: Any) -> int:
         """Replace the data atomically with a DataFrame, an Arrow table, or an iterator of
         batches or frames (streamed: memory stays bounded). Returns the number of rows."""
-        from weir.build.worker import as_writable
+        from weir.build.returns import as_writable
 
         backend, loc, fmt, _ = self._resolve()
         handle, _, rows = backend.stage(loc, fmt, as_writable(self.name, data),

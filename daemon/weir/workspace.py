@@ -31,7 +31,7 @@ STATE_DIR = ".weir"
 
 
 @dataclass(frozen=True)
-class Snapshot:
+class DataStatus:
     """Everything known about the project's data at one moment."""
 
     expected: dict[str, str]
@@ -81,7 +81,7 @@ class Workspace:
             self._state.close()
             self._state = None
 
-    def snapshot(self) -> Snapshot:
+    def snapshot(self) -> DataStatus:
         state = self.state
         # A connection that cannot be used (a credential not set, a server down) makes its own
         # datasets' status unknown; it must not stop questions about the rest of the Flow.
@@ -115,7 +115,7 @@ class Workspace:
             and not statuses[n].up_to_date
             and self.project.connections[self.project.datasets[n].connection].type == "filesystem"
             and os.path.exists(kept[(n, fp)]))
-        return Snapshot(expected, components, statuses, records, restorable, problems)
+        return DataStatus(expected, components, statuses, records, restorable, problems)
 
     def source_columns(self, name: str) -> list[list[Any]] | None:
         """A source's columns as its data has them — a file's first rows, a table's
@@ -137,7 +137,7 @@ class Workspace:
         return WeirError(f"{conn.location}: {cause.message}", hint=cause.hint)
 
     def resolve_targets(self, selectors: list[str], all_: bool = False,
-                        stale_only: bool = False, snapshot: Snapshot | None = None) -> list[str]:
+                        stale_only: bool = False, snapshot: DataStatus | None = None) -> list[str]:
         targets: list[str] = []
         if all_:
             targets = [n for n in self.flow.order if not self.project.datasets[n].is_source]
@@ -150,7 +150,7 @@ class Workspace:
             raise nothing_to_build()
         return list(dict.fromkeys(targets))
 
-    def plan(self, targets: list[str], mode: Mode, snapshot: Snapshot) -> BuildPlan:
+    def plan(self, targets: list[str], mode: Mode, snapshot: DataStatus) -> BuildPlan:
         """The plan. What needs a connection that cannot be used is left out of its jobs and
         listed as blocked, with a note giving the connection's error, so the rest of the Flow
         still builds; when *everything* asked for needs it, that connection's own error (with
@@ -169,7 +169,7 @@ class Workspace:
                  for cause, names in by_cause.items()]
         return replace(plan, notes=(*plan.notes, *notes))
 
-    def cause(self, name: str, snapshot: Snapshot) -> WeirError:
+    def cause(self, name: str, snapshot: DataStatus) -> WeirError:
         """Why ``name`` cannot be built now: the error of the first dataset, in Flow order,
         whose storage cannot be used and that it needs (itself, an input upstream, or a
         sibling output of its recipe and what that needs)."""

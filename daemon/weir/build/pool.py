@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from multiprocessing.connection import Connection, wait
 from typing import Any
 
+from weir.build.jobspec import JobResult, WorkerJob
+
 
 def _serve(conn: Connection) -> None:
     """Trampoline so the parent never imports the worker module (and pandas) itself."""
@@ -33,7 +35,7 @@ class _Worker:
 @dataclass
 class Finished:
     job: str
-    result: dict[str, Any]
+    result: JobResult
 
 
 @dataclass
@@ -63,12 +65,12 @@ class WorkerPool:
     def has_capacity(self) -> bool:
         return self.busy < self.size
 
-    def submit(self, job_id: str, payload: dict[str, Any]) -> None:
+    def submit(self, job_id: str, job: WorkerJob) -> None:
         worker = next((w for w in self._workers if w.job is None), None)
         if worker is None:
             worker = self._spawn()
         worker.job = job_id
-        worker.conn.send(payload)
+        worker.conn.send(job)
 
     def wait(self, timeout: float | None = None) -> list[Finished]:
         """Results of finished jobs; a worker that died yields a failure for its job."""
@@ -95,9 +97,8 @@ class WorkerPool:
                 why = (f"killed by signal {-code}" if code is not None and code < 0
                        else f"exited with code {code}")
                 hint = " (out of memory?)" if code == -9 else ""
-                done.append(Finished(w.job, {"ok": False, "error": f"the worker process running "
-                                             f"this recipe died: {why}{hint}",
-                                             "traceback": None, "seconds": 0.0}))
+                done.append(Finished(w.job, JobResult(
+                    False, error=f"the worker process running this recipe died: {why}{hint}")))
                 self._discard(w)
         return done
 

@@ -1,9 +1,10 @@
-"""Running a BuildPlan: dispatch ready jobs to the worker pool, commit what they write.
+"""Running a BuildPlan: dispatch jobs to the worker pool, commit what they write.
 
-The runner owns every side effect of a build: temporary files renamed into place, kept outputs
-(by fingerprint) linked and restored, the state store updated, failures skipping their downstream,
-``--fail-fast`` and Ctrl-C stopping the workers cleanly. It reports progress as events and never
-prints.
+Which job starts when — and what is skipped after a failure, a ``--fail-fast`` or a cancel — is
+the ``Scheduler``'s to say (``weir.build.schedule``, pure and tested on literal jobs). The runner
+does what it says and owns every side effect of a build: temporary files renamed into place,
+kept outputs (by fingerprint) linked and restored, the state store updated, workers killed
+cleanly on a stop or Ctrl-C. It reports progress as events and never prints.
 """
 
 from __future__ import annotations
@@ -18,14 +19,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from weir.build.jobspec import (ConnectionSpec, InputSpec, JobResult, OutputSpec, WorkerJob,
+                                WrittenOutput)
 from weir.build.pool import WorkerPool
+from weir.build.schedule import Scheduler, Stop, Task
 from weir.errors import WeirError
 from weir.flow.fingerprint import components_for
-from weir.gitops.head import head_commit
 from weir.flow.plan import Action, BuildPlan, Job
-from weir.model.project import FORMATS, RecipeKind
+from weir.gitops.head import head_commit
+from weir.model.project import FORMATS, ColumnSpec, RecipeKind
 from weir.storage.locations import temp_path_for
-from weir.workspace import Snapshot, Workspace
+from weir.workspace import DataStatus, Workspace
 
 KEEP_VERSIONS = 3  # outputs kept per dataset for instant restores (least recently used go)
 
@@ -63,12 +67,21 @@ class BuildResult:
 Listener = Callable[[str, Outcome], None]  # ("start" | "finish", outcome)
 
 
+@dataclass(frozen=True)
+class _Running:
+    """A job in a worker: what it was sent, and what the parent needs to commit it."""
+
+    started: float
+    job: WorkerJob
+    input_fps: dict[str, str]  # fingerprints of the data it reads, fixed at dispatch
+
+
 def new_run_id() -> str:
     return time.strftime("%Y%m%d-%H%M%S") + "-" + secrets.token_hex(3)
 
 
 class Runner:
-    def __init__(self, ws: Workspace, plan: BuildPlan, snapshot: Snapshot, jobs: int,
+    def __init__(self, ws: Workspace, plan: BuildPlan, snapshot: DataStatus, jobs: int,
                  fail_fast: bool = False, listener: Listener | None = None,
                  command: str = "build", cancel: threading.Event | None = None) -> None:
         self.ws = ws
@@ -94,138 +107,142 @@ class Runner:
         state.mark_dead_runs_interrupted()
         state.start_run(self.run_id, self.command, head_commit(self.ws.root))
         jobs = {j.recipe: j for j in self.plan.jobs}
-        waiting = {j.recipe: set(j.depends_on) for j in self.plan.jobs}
-        dependants: dict[str, set[str]] = {r: set() for r in jobs}
-        for j in self.plan.jobs:
-            for d in j.depends_on:
-                dependants[d].add(j.recipe)
+        schedule = Scheduler([self._task(j) for j in self.plan.jobs], self.jobs,
+                             self._limits(), self.fail_fast)
         outcomes: dict[str, Outcome] = {}
-        attempts: dict[str, int] = {}
-        in_use: dict[str, int] = {}
-        running: dict[str, tuple[float, dict[str, Any]]] = {}
+        running: dict[str, _Running] = {}
         pool = WorkerPool(self.jobs) if any(j.action is Action.RUN for j in jobs.values()) \
             else None
-        stopping = False
         interrupted = False
         cancelled = False
 
-        # Jobs whose dependencies are all done, in plan order (kept as a queue, not rescanned).
-        ready_queue: list[str] = [r for r, deps in waiting.items() if not deps]
-
-        def stop_all(why: str) -> None:
-            """Kill what runs (its temporary output goes), and skip what waits."""
-            assert pool is not None
-            for other in list(running):
-                pool.kill(other)
-                t1, p1 = running.pop(other)
-                self._connections_free(jobs[other], in_use, -1, take=True)
-                self._discard_temps(p1)
-                finish(other, self._interrupted(jobs[other], p1, t1))
-            for r in list(waiting):
-                finish(r, Outcome(r, jobs[r].outputs, "skipped", error=why))
-
-        def finish(recipe: str, outcome: Outcome) -> None:
-            outcomes[recipe] = outcome
+        def finish(outcome: Outcome) -> None:
+            outcomes[outcome.recipe] = outcome
             self.listener("finish", outcome)
-            waiting.pop(recipe, None)
-            if outcome.status in ("built", "restored"):
-                for d in dependants[recipe]:
-                    deps = waiting.get(d)
-                    if deps is not None and recipe in deps:
-                        deps.discard(recipe)
-                        if not deps:
-                            ready_queue.append(d)
-            else:
-                self._skip_downstream(recipe, jobs, dependants, waiting, outcomes)
+
+        def skip_below(failed: str, skipped: tuple[str, ...]) -> None:
+            error = f"skipped: upstream {jobs[failed].outputs[0]} did not build"
+            for r in skipped:
+                for name in jobs[r].outputs:
+                    state.record_failure(self.run_id, r, name, None, error, None,
+                                         status="skipped")
+                finish(Outcome(r, jobs[r].outputs, "skipped", error=error))
+
+        def stop(how: Stop, why: str) -> None:
+            """Kill what runs (its temporary output goes), and skip what waits."""
+            for r in how.interrupted:
+                assert pool is not None
+                pool.kill(r)
+                run = running.pop(r)
+                self._discard_temps(run.job)
+                finish(self._interrupted(jobs[r], run))
+            for r in how.not_started:
+                finish(Outcome(r, jobs[r].outputs, "skipped", error=why))
 
         blocked = self._blocked()
         try:
-            by_connection: dict[str, list[tuple[str, str]]] = {}
-            for job in self.plan.jobs:
-                for out in job.outputs:
-                    ds = self.project.datasets[out]
-                    by_connection.setdefault(ds.connection, []).append((ds.path, ds.format))
-            for conn, locs in by_connection.items():
-                try:
-                    with self.ws.backends.using(conn) as backend:
-                        backend.cleanup_stale_many(locs)
-                except WeirError:
-                    pass  # remembered as down: the jobs that need it fail with its error
-            while waiting or running:
-                ready = [] if stopping else [r for r in ready_queue if r in waiting]
-                ready_queue.clear()
-                for recipe in ready:
+            self._cleanup_stale()
+            while not schedule.done:
+                starting = schedule.start()
+                for recipe in starting:
                     job = jobs[recipe]
                     down = self._down(job)
                     if down is not None:
-                        finish(recipe, self._unusable(job, down))
-                        continue
-                    if job.action is Action.RESTORE:
-                        finish(recipe, self._restore(job))
-                        continue
-                    assert pool is not None
-                    if not pool.has_capacity() or not self._connections_free(job, in_use, 1):
-                        ready_queue.append(recipe)  # try again when something finishes
-                        continue
-                    self._connections_free(job, in_use, +1, take=True)
-                    payload = self._payload(job)
-                    attempts[recipe] = attempts.get(recipe, 0) + 1
-                    running[recipe] = (time.time(), payload)
-                    state.start_job(self.run_id, recipe, job.outputs, running[recipe][0],
-                                    payload["log_path"])
-                    self.listener("start", Outcome(recipe, job.outputs, "running",
-                                                   reasons=dict(job.reasons),
-                                                   log_path=payload["log_path"]))
-                    pool.submit(recipe, payload)
-                if stopping and not running:
-                    break
+                        finish(self._unusable(job, down))
+                        skip_below(recipe, schedule.cannot_run(recipe))
+                    elif job.action is Action.RESTORE:
+                        finish(self._restore(job))
+                        schedule.succeeded(recipe)
+                    else:
+                        assert pool is not None
+                        running[recipe] = self._dispatch(pool, job)
+                if starting:
+                    continue  # what finished at once (restores, failures) may free others
                 if not running:
-                    if ready_queue:
-                        continue
-                    break  # nothing runnable: only skipped work remains
+                    break  # nothing runs and nothing can start: what is left is reported below
                 assert pool is not None
                 for done in pool.wait(timeout=0.2):
-                    job = jobs[done.job]
-                    t0, payload = running.pop(done.job)
-                    self._connections_free(job, in_use, -1, take=True)
-                    result = done.result
-                    if not result.get("ok") and attempts[done.job] <= \
-                            self.project.recipes[done.job].retries and not stopping:
-                        self._discard_temps(payload, result)
-                        ready_queue.append(done.job)  # dispatched again next round
+                    run = running.pop(done.job, None)
+                    if run is None:
+                        continue  # stopped by a failure in this same batch: already reported
+                    job, result = jobs[done.job], done.result
+                    if result.ok:
+                        finish(self._commit(job, run, result))
+                        schedule.succeeded(done.job)
                         continue
-                    if result.get("ok"):
-                        finish(done.job, self._commit(job, payload, result, t0))
-                    else:
-                        self._discard_temps(payload)
-                        finish(done.job, self._fail(job, payload, result, t0))
-                        if self.fail_fast:
-                            stopping = True
-                            stop_all("not started (--fail-fast)")
-                if self.cancel.is_set() and not stopping:
-                    stopping = cancelled = True
-                    stop_all("not started (build cancelled)")
+                    failure = schedule.failed(done.job)
+                    if failure.retry:
+                        self._discard_temps(run.job, result)
+                        continue
+                    self._discard_temps(run.job)
+                    finish(self._fail(job, run, result))
+                    skip_below(done.job, failure.skipped)
+                    if failure.stop is not None:
+                        stop(failure.stop, "not started (--fail-fast)")
+                if self.cancel.is_set() and not schedule.stopped:
+                    cancelled = True
+                    stop(schedule.cancel(), "not started (build cancelled)")
         except KeyboardInterrupt:
             interrupted = True
             if pool is not None:
                 pool.close(kill=True)
                 pool = None
-            for recipe, (t0, payload) in list(running.items()):
-                self._discard_temps(payload)
-                outcomes[recipe] = self._interrupted(jobs[recipe], payload, t0)
+            for recipe, run in list(running.items()):
+                self._discard_temps(run.job)
+                outcomes[recipe] = self._interrupted(jobs[recipe], run)
         finally:
             if pool is not None:
                 pool.close()
-        for recipe in waiting:
+        for recipe in jobs:
             outcomes.setdefault(recipe, Outcome(recipe, jobs[recipe].outputs, "skipped",
                                                 error="not started"))
-        ordered = [outcomes[j.recipe] for j in self.plan.jobs if j.recipe in outcomes]
+        ordered = [outcomes[j.recipe] for j in self.plan.jobs]
         ordered += blocked.values()
         build = BuildResult(self.run_id, ordered, interrupted or cancelled,
                             time.perf_counter() - started, cancelled)
         state.finish_run(self.run_id, "cancelled" if cancelled else "interrupted"
                          if interrupted else ("succeeded" if build.ok else "failed"))
         return build
+
+    def _dispatch(self, pool: WorkerPool, job: Job) -> _Running:
+        run = _Running(time.time(), self.worker_job(job), self._input_fps(job))
+        self.ws.state.start_job(self.run_id, job.recipe, job.outputs, run.started,
+                                run.job.log_path)
+        self.listener("start", Outcome(job.recipe, job.outputs, "running",
+                                       reasons=dict(job.reasons), log_path=run.job.log_path))
+        pool.submit(job.recipe, run.job)
+        return run
+
+    def _cleanup_stale(self) -> None:
+        """Remove what killed builds left staged where this one writes (one pass per
+        connection)."""
+        by_connection: dict[str, list[tuple[str, str]]] = {}
+        for job in self.plan.jobs:
+            for out in job.outputs:
+                ds = self.project.datasets[out]
+                by_connection.setdefault(ds.connection, []).append((ds.path, ds.format))
+        for conn, locs in by_connection.items():
+            try:
+                with self.ws.backends.using(conn) as backend:
+                    backend.cleanup_stale_many(locs)
+            except WeirError:
+                pass  # remembered as down: the jobs that need it fail with its error
+
+    def _task(self, job: Job) -> Task:
+        """The job as the scheduler sees it. A restore is done in this process at once."""
+        recipe = self.project.recipes[job.recipe]
+        return Task(job.recipe, job.depends_on, self._connections(job), recipe.retries,
+                    in_worker=job.action is Action.RUN)
+
+    def _connections(self, job: Job) -> frozenset[str]:
+        recipe = self.project.recipes[job.recipe]
+        return frozenset(self.project.datasets[n].connection
+                         for n in (*recipe.outputs, *recipe.input_names))
+
+    def _limits(self) -> dict[str, int]:
+        return {name: int(c.params["max_concurrent_jobs"])
+                for name, c in self.project.connections.items()
+                if c.params.get("max_concurrent_jobs")}
 
     # -- helpers ----------------------------------------------------------------------------
     def _blocked(self) -> dict[str, Outcome]:
@@ -272,81 +289,62 @@ class Runner:
             self.ws.state.record_failure(self.run_id, job.recipe, name, None, text, None)
         return Outcome(job.recipe, job.outputs, "failed", error=text, reasons=dict(job.reasons))
 
-    def _connections_free(self, job: Job, in_use: dict[str, int], delta: int,
-                          take: bool = False) -> bool:
-        recipe = self.project.recipes[job.recipe]
-        names = {self.project.datasets[n].connection for n in (*recipe.outputs,
-                                                               *recipe.input_names)}
-        if take:
-            for n in names:
-                in_use[n] = in_use.get(n, 0) + delta
-            return True
-        for n in names:
-            limit = self.project.connections[n].params.get("max_concurrent_jobs")
-            if limit and in_use.get(n, 0) + delta > limit:
-                return False
-        return True
-
-    def _payload(self, job: Job) -> dict[str, Any]:
+    def worker_job(self, job: Job) -> WorkerJob:
+        """What a worker needs to run ``job``, as plain values (see ``weir.build.jobspec``)."""
         project = self.project
         recipe = project.recipes[job.recipe]
         token = f"{self.run_id}-{secrets.token_hex(2)}"
         log_path = self.ws.state_dir / "logs" / recipe.name / f"{self.run_id}.log"
 
-        def schema_of(name: str) -> list[list[Any]] | None:
-            schema = project.datasets[name].schema
-            return [[c.name, c.type, c.nullable] for c in schema] if schema else None
+        def schema_of(name: str) -> tuple[ColumnSpec, ...] | None:
+            return tuple(project.datasets[name].schema or ()) or None
 
-        def conn_of(name: str) -> list[Any]:
+        def conn_of(name: str) -> ConnectionSpec:
             # Raw settings: secret references are resolved by the worker, never sent resolved.
             c = project.connections[project.datasets[name].connection]
-            return [c.name, c.type, dict(c.params)]
+            return ConnectionSpec(c.name, c.type, dict(c.params))
 
         inputs = []
         for inp in recipe.inputs:
             ds = project.datasets[inp.name]
-            inputs.append({"name": inp.name, "conn": conn_of(inp.name), "loc": ds.path,
-                           "format": ds.format, "interface": inp.interface.value,
-                           "schema": schema_of(inp.name) if ds.is_source else None})
-        output_specs = []
+            inputs.append(InputSpec(inp.name, conn_of(inp.name), ds.path, ds.format,
+                                    inp.interface, schema_of(inp.name) if ds.is_source else None))
+        outputs = []
         for out in recipe.outputs:
             ds = project.datasets[out]
-            output_specs.append({"name": out, "conn": conn_of(out), "loc": ds.path,
-                                 "token": token, "format": ds.format, "schema": schema_of(out),
-                                 "schema_file": ds.location.file})
-        return {
-            "recipe": recipe.name, "kind": recipe.kind.value, "project_root": str(self.ws.root),
-            "file": str(self.ws.root / recipe.file), "rel_file": recipe.file,
-            "line": recipe.line,
-            "recipes_dir": str(self.ws.root / "recipes"), "function": recipe.name,
-            "inputs": inputs, "outputs": list(recipe.outputs), "output_specs": output_specs,
-            "variables": dict(project.config.variables),
-            "sql_variables": list(recipe.variables) if recipe.kind is RecipeKind.SQL else [],
-            "log_path": str(log_path),
-            # fingerprints of the data the job reads, fixed at dispatch
-            "input_fps": {i: self.current.get(i, "") for i in recipe.input_names},
-        }
+            outputs.append(OutputSpec(out, conn_of(out), ds.path, ds.format, token,
+                                      schema_of(out), ds.location.file))
+        return WorkerJob(
+            recipe=recipe.name, kind=recipe.kind, project_root=str(self.ws.root),
+            file=str(self.ws.root / recipe.file), rel_file=recipe.file, line=recipe.line,
+            recipes_dir=str(self.ws.root / "recipes"), inputs=tuple(inputs),
+            outputs=tuple(outputs), variables=dict(project.config.variables),
+            sql_variables=tuple(recipe.variables) if recipe.kind is RecipeKind.SQL else (),
+            log_path=str(log_path))
 
-    def _commit(self, job: Job, payload: dict[str, Any], result: dict[str, Any],
-                started: float) -> Outcome:
+    def _input_fps(self, job: Job) -> dict[str, str]:
+        """The fingerprints of the data ``job`` reads, as of now."""
+        return {i: self.current.get(i, "") for i in self.project.recipes[job.recipe].input_names}
+
+    def _commit(self, job: Job, run: _Running, result: JobResult) -> Outcome:
         state = self.ws.state
         rows = {}
-        for written in result["outputs"]:
-            name = written["name"]
+        for written in result.outputs:
+            name = written.name
             ds = self.project.datasets[name]
             backend = self.ws.backends[ds.connection]
-            backend.commit(ds.path, ds.format, written["handle"])
-            comps = components_for(self.ws.flow, name, payload["input_fps"])
+            backend.commit(ds.path, ds.format, written.handle)
+            comps = components_for(self.ws.flow, name, run.input_fps)
             fp = comps.fingerprint(name)
             final = backend.local_path(ds.path)
             if final is not None and not ds.is_folder:
-                self._keep(name, fp, final, written["schema"], written["rows"])
-            state.record_success(self.run_id, job.recipe, name, fp, comps, started,
-                                 written["schema"], written["rows"], payload["log_path"])
+                self._keep(name, fp, final, written.schema, written.rows)
+            state.record_success(self.run_id, job.recipe, name, fp, comps, run.started,
+                                 written.schema, written.rows, run.job.log_path)
             self.current[name] = fp
-            rows[name] = written["rows"]
-        return Outcome(job.recipe, job.outputs, "built", result.get("seconds", 0.0), rows,
-                       log_path=payload["log_path"], reasons=dict(job.reasons))
+            rows[name] = written.rows
+        return Outcome(job.recipe, job.outputs, "built", result.seconds, rows,
+                       log_path=run.job.log_path, reasons=dict(job.reasons))
 
     def _keep(self, name: str, fp: str, final: Path, schema: list[list[Any]], rows: int) -> None:
         """Keep this output under its fingerprint (a hard link: no copy, no extra space until
@@ -381,8 +379,7 @@ class Runner:
         started = time.time()
         kept = self.ws.state.kept()
         rows = {}
-        recipe = self.project.recipes[job.recipe]
-        input_fps = {i: self.current.get(i, "") for i in recipe.input_names}
+        input_fps = self._input_fps(job)
         for name in job.outputs:
             fp = self.snapshot.expected[name]
             path, schema, n = kept[(name, fp)]
@@ -405,52 +402,31 @@ class Runner:
         return Outcome(job.recipe, job.outputs, "restored", time.time() - started, rows,
                        reasons=dict(job.reasons))
 
-    def _fail(self, job: Job, payload: dict[str, Any], result: dict[str, Any],
-              started: float) -> Outcome:
+    def _fail(self, job: Job, run: _Running, result: JobResult) -> Outcome:
         for name in job.outputs:
-            self.ws.state.record_failure(self.run_id, job.recipe, name, started,
-                                         result.get("error") or "failed", payload["log_path"])
-        return Outcome(job.recipe, job.outputs, "failed", result.get("seconds", 0.0),
-                       error=result.get("error"), traceback=result.get("traceback"),
-                       log_path=payload["log_path"], reasons=dict(job.reasons))
+            self.ws.state.record_failure(self.run_id, job.recipe, name, run.started,
+                                         result.error or "failed", run.job.log_path)
+        return Outcome(job.recipe, job.outputs, "failed", result.seconds, error=result.error,
+                       traceback=result.traceback, log_path=run.job.log_path,
+                       reasons=dict(job.reasons))
 
-    def _interrupted(self, job: Job, payload: dict[str, Any], started: float) -> Outcome:
+    def _interrupted(self, job: Job, run: _Running) -> Outcome:
         for name in job.outputs:
-            self.ws.state.record_failure(self.run_id, job.recipe, name, started, "interrupted",
-                                         payload["log_path"], status="interrupted")
-        return Outcome(job.recipe, job.outputs, "interrupted", time.time() - started,
-                       error="interrupted", log_path=payload["log_path"])
+            self.ws.state.record_failure(self.run_id, job.recipe, name, run.started,
+                                         "interrupted", run.job.log_path, status="interrupted")
+        return Outcome(job.recipe, job.outputs, "interrupted", time.time() - run.started,
+                       error="interrupted", log_path=run.job.log_path)
 
-    def _skip_downstream(self, recipe: str, jobs: dict[str, Job],
-                         dependants: dict[str, set[str]], waiting: dict[str, set[str]],
-                         outcomes: dict[str, Outcome]) -> None:
-        todo = list(dependants[recipe])
-        first_output = jobs[recipe].outputs[0]
-        while todo:
-            r = todo.pop()
-            if r in outcomes or r not in waiting:
-                continue
-            waiting.pop(r)
-            outcome = Outcome(r, jobs[r].outputs, "skipped",
-                              error=f"skipped: upstream {first_output} did not build")
-            outcomes[r] = outcome
-            for name in jobs[r].outputs:
-                self.ws.state.record_failure(self.run_id, r, name, None, outcome.error or "",
-                                             None, status="skipped")
-            self.listener("finish", outcome)
-            todo.extend(dependants[r])
-
-    def _discard_temps(self, payload: dict[str, Any],
-                       result: dict[str, Any] | None = None) -> None:
+    def _discard_temps(self, job: WorkerJob, result: JobResult | None = None) -> None:
         """Remove what a job staged: by handle when it reported them, else by name pattern
         (a killed worker never says what it had started writing)."""
-        by_name = {w["name"]: w["handle"] for w in (result or {}).get("outputs") or []}
-        for spec in payload["output_specs"]:
-            ds = self.project.datasets[spec["name"]]
+        by_name: dict[str, WrittenOutput] = {w.name: w for w in result.outputs} if result else {}
+        for spec in job.outputs:
+            ds = self.project.datasets[spec.name]
             backend = self.ws.backends[ds.connection]
             try:
-                if spec["name"] in by_name:
-                    backend.discard(ds.path, ds.format, by_name[spec["name"]])
+                if spec.name in by_name:
+                    backend.discard(ds.path, ds.format, by_name[spec.name].handle)
                 else:
                     backend.cleanup_stale(ds.path, ds.format)
             except WeirError:

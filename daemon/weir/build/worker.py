@@ -16,7 +16,7 @@ import sys
 import threading
 import time
 import traceback
-from collections.abc import Iterator
+from dataclasses import replace
 from multiprocessing.connection import Connection
 from pathlib import Path
 from types import ModuleType
@@ -25,8 +25,11 @@ from typing import Any
 import pandas  # noqa: F401  - preloaded so every job starts warm
 import pyarrow as pa
 
+from weir.build.jobspec import (ConnectionSpec, InputSpec, JobResult, OutputSpec, WorkerJob,
+                                WrittenOutput)
+from weir.build.returns import RecipeError, as_writable
 from weir.errors import WeirError
-from weir.model.project import ColumnSpec
+from weir.model.project import Interface, RecipeKind
 from weir.model.sql_recipes import engine_error
 from weir.recipe_api import job_variables
 from weir.storage.backends import Backend, backend_for
@@ -37,22 +40,12 @@ _modules: dict[tuple[str, int, int], ModuleType] = {}
 _backends: dict[str, Backend] = {}
 
 
-def _backend(job: dict[str, Any], conn: list[Any]) -> Backend:
+def _backend(job: WorkerJob, conn: ConnectionSpec) -> Backend:
     """This worker's backend for a connection (made once; secrets resolved on first use)."""
-    name, type_, params = conn
-    key = f"{job['project_root']}|{name}|{sorted(params.items())}"
+    key = f"{job.project_root}|{conn.name}|{sorted(conn.params.items())}"
     if key not in _backends:
-        _backends[key] = backend_for(Path(job["project_root"]), name, type_, params)
+        _backends[key] = backend_for(Path(job.project_root), conn.name, conn.type, conn.params)
     return _backends[key]
-
-
-class RecipeError(WeirError):
-    """A mistake in what the recipe did (wrong return value, schema mismatch, a query the
-    database refuses): said at ``where`` (``file:line``), without a traceback."""
-
-    def __init__(self, message: str, hint: str | None = None, where: str | None = None) -> None:
-        super().__init__(message, hint)
-        self.where = where
 
 
 def serve(conn: Connection) -> None:
@@ -112,70 +105,66 @@ def _exit_when_hung_up(fd: int) -> None:
     os._exit(1)
 
 
-def run_job(job: dict[str, Any]) -> dict[str, Any]:
+def run_job(job: WorkerJob) -> JobResult:
     started = time.perf_counter()
-    log_path = Path(job["log_path"])
+    log_path = Path(job.log_path)
     log_path.parent.mkdir(parents=True, exist_ok=True)
-    result: dict[str, Any] = {"ok": False}
     with open(log_path, "w", encoding="utf-8") as log, _redirected(log):
-        print(f"weir: {job['kind']} recipe {job['recipe']} → {', '.join(job['outputs'])}",
+        print(f"weir: {job.kind.value} recipe {job.recipe} → {', '.join(job.output_names)}",
               flush=True)
-        token = job_variables.set(job["variables"])
+        token = job_variables.set(job.variables)
         try:
-            if job["kind"] == "sql" and _in_database(job) and not job["output_specs"][0].get(
-                    "schema"):
+            if job.kind is RecipeKind.SQL and _in_database(job) and not job.outputs[0].schema:
                 written = _sql_in_database(job)
-            elif job["kind"] == "sql":
+            elif job.kind is RecipeKind.SQL:
                 written = _write_outputs(job, _sql(job))
             else:
                 folders = _stage_folders(job)
                 try:
                     written = _write_outputs(job, _python(job, folders))
                 except BaseException:
-                    for spec in job["output_specs"]:
-                        if spec["name"] in folders:
-                            _backend(job, spec["conn"]).discard(
-                                spec["loc"], "folder", folders[spec["name"]][0])
+                    for spec in job.outputs:
+                        if spec.name in folders:
+                            _backend(job, spec.connection).discard(
+                                spec.loc, "folder", folders[spec.name][0])
                     raise
                 for name, (handle, folder) in folders.items():
-                    written.append({"name": name, "handle": handle, "rows": len(folder.list()),
-                                    "schema": []})
-            result = {"ok": True, "outputs": written}
+                    written.append(WrittenOutput(name, handle, len(folder.list()), []))
+            result = JobResult(True, tuple(written))
             print(f"weir: done in {time.perf_counter() - started:.3f}s", flush=True)
         except WeirError as exc:
             message = _said_at(job, exc, exc.message, exc.hint)
-            result = {"ok": False, "error": message, "traceback": None}
+            result = JobResult(False, error=message)
             print(f"weir: failed: {message}", flush=True)
         except SystemExit as exc:
             # Caught, so the worker lives on and what the recipe said lands in its log.
             code = "" if exc.code is None else repr(exc.code)
-            message = _said_at(job, exc, f"recipe '{job['function']}' called sys.exit({code})",
+            message = _said_at(job, exc, f"recipe '{job.recipe}' called sys.exit({code})",
                                "a recipe returns its data, or raises an exception to fail; "
                                "sys.exit() would end the process running it")
-            tb = _user_traceback(exc, job["project_root"])
-            result = {"ok": False, "error": message, "traceback": tb}
+            tb = _user_traceback(exc, job.project_root)
+            result = JobResult(False, error=message, traceback=tb)
             print(f"weir: failed: {message}\n{tb}", flush=True)
         except Exception as exc:  # noqa: BLE001 - the user's code may raise anything
-            tb = _user_traceback(exc, job["project_root"])
-            result = {"ok": False, "error": f"{type(exc).__name__}: {exc}", "traceback": tb}
+            tb = _user_traceback(exc, job.project_root)
+            result = JobResult(False, error=f"{type(exc).__name__}: {exc}", traceback=tb)
             print(tb, flush=True)
         finally:
             job_variables.reset(token)
-    result["seconds"] = time.perf_counter() - started
-    return result
+    return replace(result, seconds=time.perf_counter() - started)
 
 
-def _said_at(job: dict[str, Any], exc: BaseException, message: str, hint: str | None) -> str:
+def _said_at(job: WorkerJob, exc: BaseException, message: str, hint: str | None) -> str:
     """``file:line: message`` and its hint. The line: where the error itself says (a query's),
     else the user's innermost frame (the call that wrote outside a folder), else — for what
     the recipe returned — the recipe's ``def``. An input weir could not read has none: the
     message names the data instead."""
     where = exc.where if isinstance(exc, RecipeError) else None
-    frames = _user_frames(exc.__traceback__, job["project_root"])
+    frames = _user_frames(exc.__traceback__, job.project_root)
     if where is None and frames:
-        where = f"{os.path.relpath(frames[-1].filename, job['project_root'])}:{frames[-1].lineno}"
+        where = f"{os.path.relpath(frames[-1].filename, job.project_root)}:{frames[-1].lineno}"
     if where is None and isinstance(exc, RecipeError):
-        where = f"{job['rel_file']}:{job['line']}" if job.get("line") else job["rel_file"]
+        where = f"{job.rel_file}:{job.line}" if job.line else job.rel_file
     return (f"{where}: " if where else "") + message + (f"\n  hint: {hint}" if hint else "")
 
 
@@ -259,33 +248,33 @@ def _load_module(path: str, recipes_dir: str) -> ModuleType:
     return module
 
 
-def _read(job: dict[str, Any], inp: dict[str, Any]) -> pa.Table:
-    schema = [ColumnSpec(*c) for c in inp["schema"]] if inp.get("schema") else None
-    return _backend(job, inp["conn"]).read(inp["loc"], inp["format"], schema)
+def _read(job: WorkerJob, inp: InputSpec) -> pa.Table:
+    schema = list(inp.schema) if inp.schema else None
+    return _backend(job, inp.connection).read(inp.loc, inp.format, schema)
 
 
-def _local_parquet(job: dict[str, Any], inp: dict[str, Any]) -> str | None:
+def _local_parquet(job: WorkerJob, inp: InputSpec) -> str | None:
     """A local Parquet file DuckDB can scan lazily instead of loading it whole."""
-    if inp["format"] != "parquet":
+    if inp.format != "parquet":
         return None
-    path = _backend(job, inp["conn"]).local_path(inp["loc"])
+    path = _backend(job, inp.connection).local_path(inp.loc)
     return str(path) if path is not None else None
 
 
-def _hand_over(job: dict[str, Any], inp: dict[str, Any], duck: list[Any]) -> Any:
-    interface = inp["interface"]
-    if interface == "folder":
+def _hand_over(job: WorkerJob, inp: InputSpec, duck: list[Any]) -> Any:
+    interface = inp.interface
+    if interface is Interface.FOLDER:
         from weir.folder_api import Folder
 
-        store = _backend(job, inp["conn"]).folder_store(inp["loc"], inp["name"], writable=False)
-        return Folder._bound(inp["name"], store)
-    if interface == "dataset":
+        store = _backend(job, inp.connection).folder_store(inp.loc, inp.name, writable=False)
+        return Folder._bound(inp.name, store)
+    if interface is Interface.DATASET:
         from weir.dataset_api import Dataset
 
-        schema = [ColumnSpec(*c) for c in inp["schema"]] if inp.get("schema") else None
-        return Dataset._bound(inp["name"], _backend(job, inp["conn"]), inp["loc"],
-                              inp["format"], schema)
-    if interface == "duckdb":
+        schema = list(inp.schema) if inp.schema else None
+        return Dataset._bound(inp.name, _backend(job, inp.connection), inp.loc, inp.format,
+                              schema)
+    if interface is Interface.DUCKDB:
         import duckdb
 
         if not duck:
@@ -295,144 +284,92 @@ def _hand_over(job: dict[str, Any], inp: dict[str, Any], duck: list[Any]) -> Any
             return duck[0].read_parquet(local)
         return duck[0].from_arrow(_read(job, inp))
     table = _read(job, inp)
-    if interface == "arrow":
+    if interface is Interface.ARROW:
         return table
-    if interface == "polars":
+    if interface is Interface.POLARS:
         try:
             import polars
         except ImportError:
-            raise RecipeError(f"input '{inp['name']}' wants a polars.DataFrame but polars is "
+            raise RecipeError(f"input '{inp.name}' wants a polars.DataFrame but polars is "
                               "not installed (pip install polars)") from None
         return polars.from_arrow(table)
     return table.to_pandas()
 
 
-def _stage_folders(job: dict[str, Any]) -> dict[str, tuple[str, Any]]:
+def _stage_folders(job: WorkerJob) -> dict[str, tuple[str, Any]]:
     """An empty staging place per folder output: ``name -> (handle, Folder)``."""
     from weir.folder_api import Folder
 
     staged: dict[str, tuple[str, Any]] = {}
-    for spec in job["output_specs"]:
-        if spec["format"] == "folder":
-            handle, store = _backend(job, spec["conn"]).folder_staging(
-                spec["loc"], spec["name"], spec["token"])
-            staged[spec["name"]] = (handle, Folder._bound(spec["name"], store))
+    for spec in job.outputs:
+        if spec.is_folder:
+            handle, store = _backend(job, spec.connection).folder_staging(
+                spec.loc, spec.name, spec.token)
+            staged[spec.name] = (handle, Folder._bound(spec.name, store))
     return staged
 
 
-def _python(job: dict[str, Any], folders: dict[str, tuple[str, Any]]) -> dict[str, Any]:
-    module = _load_module(job["file"], job["recipes_dir"])
-    fn = getattr(module, job["function"], None)
+def _python(job: WorkerJob, folders: dict[str, tuple[str, Any]]) -> dict[str, Any]:
+    module = _load_module(job.file, job.recipes_dir)
+    fn = getattr(module, job.recipe, None)
     if fn is None or not callable(fn):
-        raise RecipeError(f"recipe '{job['function']}' is not a function of its module when it "
+        raise RecipeError(f"recipe '{job.recipe}' is not a function of its module when it "
                           "runs", hint="is it defined under an `if`, or replaced further down "
                           "the file?")
     duck: list[Any] = []
     try:
-        args = {inp["name"]: _hand_over(job, inp, duck) for inp in job["inputs"]}
+        args = {inp.name: _hand_over(job, inp, duck) for inp in job.inputs}
         args.update({name: folder for name, (_, folder) in folders.items()})
         value = fn(**args)
-        outputs = [o for o in job["outputs"] if o not in folders]
+        outputs = [o for o in job.output_names if o not in folders]
         if not outputs:
             return {}  # only folders: what the recipe wrote into them is the output
         if len(outputs) > 1 or (isinstance(value, dict) and set(value) == set(outputs)):
             if not isinstance(value, dict) or set(value) != set(outputs):
                 got = sorted(value) if isinstance(value, dict) else type(value).__name__
-                raise RecipeError(f"recipe '{job['function']}' must return a dict with keys "
+                raise RecipeError(f"recipe '{job.recipe}' must return a dict with keys "
                                   f"{', '.join(outputs)}; it returned {got}")
             return {name: as_writable(name, value[name],
-                                      f"recipe '{job['function']}' returned {{}} for '{name}'")
+                                      f"recipe '{job.recipe}' returned {{}} for '{name}'")
                     for name in outputs}
         return {outputs[0]: as_writable(outputs[0], value,
-                                        f"recipe '{job['function']}' returned {{}}")}
+                                        f"recipe '{job.recipe}' returned {{}}")}
     finally:
         for con in duck:
             con.close()
 
 
-def as_writable(name: str, value: Any, said: str | None = None) -> Any:
-    """What a recipe returned, as something a backend can write: an Arrow table or reader, or
-    a stream of record batches (from a generator of batches, tables or frames). ``said`` is
-    how a wrong value is described, ``{}`` standing for what it is ("recipe 'x' returned {}")."""
-    said = said or f"the data written to '{name}' is {{}}"
-    if isinstance(value, (pa.Table, pa.RecordBatchReader, pandas.DataFrame)) \
-            or type(value).__module__.split(".")[0] in ("polars", "duckdb"):
-        return _to_arrow(value, said)
-    if isinstance(value, Iterator) or isinstance(value, (list, tuple)) and value \
-            and not isinstance(value[0], (int, float, str)):
-        return _stream(iter(value), said.format("a batch that is {}"))
-    return _to_arrow(value, said)
-
-
-def _stream(items: Iterator[Any], said: str) -> Iterator[pa.RecordBatch]:
-    for item in items:
-        if isinstance(item, pa.RecordBatch):
-            yield item
-            continue
-        table = _to_arrow(item, said)
-        if isinstance(table, pa.RecordBatchReader):
-            yield from table
-        else:
-            yield from table.to_batches()
-
-
-_RETURNS = ("a recipe returns a pandas or polars DataFrame, a pyarrow Table or a DuckDB "
-            "relation, or yields them batch by batch; one with several outputs returns a dict "
-            "of them by output name")
-
-
-def _to_arrow(value: Any, said: str) -> pa.Table | pa.RecordBatchReader:
-    if isinstance(value, (pa.Table, pa.RecordBatchReader)):
-        return value
-    if isinstance(value, pandas.DataFrame):
-        # pyarrow starts a thread pool per call by default: a loss for small frames.
-        threads = 1 if len(value) < 100_000 else None
-        return pa.Table.from_pandas(value, preserve_index=False, nthreads=threads)
-    module = type(value).__module__.split(".")[0]
-    if module == "polars" and hasattr(value, "to_arrow"):
-        return value.to_arrow()
-    if module == "duckdb" and hasattr(value, "to_arrow_table"):
-        return value.to_arrow_table()
-    if value is None:
-        raise RecipeError(f"{said.format('None')}, not a DataFrame",
-                          hint=f"is a `return` missing? {_RETURNS}")
-    kind = type(value).__name__
-    article = "an" if kind[0].lower() in "aeiou" else "a"
-    raise RecipeError(f"{said.format(f'{article} {kind}')}, not a DataFrame", hint=_RETURNS)
-
-
-def _in_database(job: dict[str, Any]) -> bool:
+def _in_database(job: WorkerJob) -> bool:
     """A SQL recipe runs inside PostgreSQL when its inputs and output all live there, on one
     connection; anywhere else it runs in DuckDB over the inputs."""
-    out = job["output_specs"][0]["conn"]
-    return out[1] == "postgresql" and all(i["conn"][0] == out[0] for i in job["inputs"])
+    out = job.outputs[0].connection
+    return out.type == "postgresql" and all(i.connection.name == out.name for i in job.inputs)
 
 
-def _sql_in_database(job: dict[str, Any]) -> list[dict[str, Any]]:
-    spec = job["output_specs"][0]
-    backend = _backend(job, spec["conn"])
-    text = Path(job["file"]).read_text(encoding="utf-8")
-    params = {v: job["variables"][v] for v in job["sql_variables"]}
-    print(f"weir: running inside PostgreSQL (connection '{spec['conn'][0]}')", flush=True)
+def _sql_in_database(job: WorkerJob) -> list[WrittenOutput]:
+    spec = job.outputs[0]
+    backend = _backend(job, spec.connection)
+    text = Path(job.file).read_text(encoding="utf-8")
+    params = {v: job.variables[v] for v in job.sql_variables}
+    print(f"weir: running inside PostgreSQL (connection '{spec.connection.name}')", flush=True)
     handle, schema, rows = backend.stage_query(  # type: ignore[attr-defined]
-        spec["loc"], text, params, {i["name"]: i["loc"] for i in job["inputs"]}, spec["token"])
-    return [{"name": spec["name"], "handle": handle, "rows": rows,
-             "schema": schema_rows(schema)}]
+        spec.loc, text, params, {i.name: i.loc for i in job.inputs}, spec.token)
+    return [WrittenOutput(spec.name, handle, rows, schema_rows(schema))]
 
 
-def _sql(job: dict[str, Any]) -> dict[str, Any]:
+def _sql(job: WorkerJob) -> dict[str, Any]:
     import duckdb
 
     con = duckdb.connect()
     try:
-        for inp in job["inputs"]:
+        for inp in job.inputs:
             local = _local_parquet(job, inp)
             if local is not None:
-                con.read_parquet(local).create_view(inp["name"])
+                con.read_parquet(local).create_view(inp.name)
             else:
-                con.register(inp["name"], _read(job, inp))
-        text = Path(job["file"]).read_text(encoding="utf-8")
-        params = {v: job["variables"][v] for v in job["sql_variables"]}
+                con.register(inp.name, _read(job, inp))
+        text = Path(job.file).read_text(encoding="utf-8")
+        params = {v: job.variables[v] for v in job.sql_variables}
         try:
             # execute (not sql): its errors name the query's line
             result = con.execute(text, params or None)
@@ -440,41 +377,38 @@ def _sql(job: dict[str, Any]) -> dict[str, Any]:
                 else result.fetch_arrow_table()  # type: ignore[attr-defined]  # older duckdb
         except duckdb.Error as exc:
             line, message, hint = engine_error(text, str(exc))
-            raise RecipeError(message, hint, where=f"{job['rel_file']}:{line}" if line
-                              else job["rel_file"]) from None
-        return {job["outputs"][0]: table}
+            raise RecipeError(message, hint, where=f"{job.rel_file}:{line}" if line
+                              else job.rel_file) from None
+        return {job.outputs[0].name: table}
     finally:
         con.close()
 
 
-def _write_outputs(job: dict[str, Any], outputs: dict[str, Any]) -> list[dict[str, Any]]:
+def _write_outputs(job: WorkerJob, outputs: dict[str, Any]) -> list[WrittenOutput]:
     """Stage every output; if one fails, discard those already staged (nothing half-done)."""
-    written: list[dict[str, Any]] = []
+    written: list[tuple[OutputSpec, WrittenOutput]] = []
     try:
-        for spec in job["output_specs"]:
-            if spec["format"] == "folder":
+        for spec in job.outputs:
+            if spec.is_folder:
                 continue
-            data = outputs[spec["name"]]
-            if spec.get("schema"):
+            data = outputs[spec.name]
+            if spec.schema:
                 table = data if isinstance(data, pa.Table) else (
                     data.read_all() if isinstance(data, pa.RecordBatchReader)
                     else pa.Table.from_batches(list(data)))
-                problems = schema_diff([ColumnSpec(*c) for c in spec["schema"]], table)
+                problems = schema_diff(list(spec.schema), table)
                 if problems:
-                    raise RecipeError(f"output '{spec['name']}' does not match its declared "
-                                      f"schema ({spec['schema_file']}):\n    "
+                    raise RecipeError(f"output '{spec.name}' does not match its declared "
+                                      f"schema ({spec.schema_file}):\n    "
                                       + "\n    ".join(problems))
                 data = table
-            backend = _backend(job, spec["conn"])
-            handle, schema, rows = backend.stage(spec["loc"], spec["format"], data,
-                                                 spec["token"])
-            written.append({"name": spec["name"], "handle": handle, "rows": rows,
-                            "schema": schema_rows(schema, data if isinstance(data, pa.Table)
-                                                  else None)})
+            backend = _backend(job, spec.connection)
+            handle, schema, rows = backend.stage(spec.loc, spec.format, data, spec.token)
+            written.append((spec, WrittenOutput(
+                spec.name, handle, rows,
+                schema_rows(schema, data if isinstance(data, pa.Table) else None))))
     except BaseException:
-        specs = {s["name"]: s for s in job["output_specs"]}
-        for w in written:
-            spec = specs[w["name"]]
-            _backend(job, spec["conn"]).discard(spec["loc"], spec["format"], w["handle"])
+        for spec, w in written:
+            _backend(job, spec.connection).discard(spec.loc, spec.format, w.handle)
         raise
-    return written
+    return [w for _, w in written]

@@ -23,7 +23,7 @@ from weir import wire
 from weir.errors import WeirError
 from weir.flow.status import Status
 from weir.server.events import EventHub
-from weir.server.live import LiveProject, Snapshot
+from weir.server.live import FlowSnapshot, LiveProject
 
 log = logging.getLogger("weir.daemon")
 DAEMON_FILE = Path(wire.DAEMON_FILE).name
@@ -47,13 +47,13 @@ class Daemon:
         self.builds = BuildQueue(self)
 
     # -- what the API asks ----------------------------------------------------------------------
-    def workspace(self, snap: Snapshot) -> Any:
+    def workspace(self, snap: FlowSnapshot) -> Any:
         from weir.workspace import Workspace
 
         assert snap.project is not None and snap.flow is not None
         return Workspace(self.root, snap.project, snap.flow, list(snap.diagnostics))
 
-    def statuses(self, snap: Snapshot) -> dict[str, Status]:
+    def statuses(self, snap: FlowSnapshot) -> dict[str, Status]:
         with self.state_lock:
             ws = self.workspace(snap)
             try:
@@ -61,7 +61,7 @@ class Daemon:
             finally:
                 ws.close()
 
-    def plan(self, snap: Snapshot, request: wire.BuildRequest) -> wire.Plan:
+    def plan(self, snap: FlowSnapshot, request: wire.BuildRequest) -> wire.Plan:
         """What a build with these arguments would do now, and why (`weir plan --json`)."""
         from weir.errors import ProjectInvalid
 
@@ -77,7 +77,7 @@ class Daemon:
             finally:
                 ws.close()
 
-    def dataset_detail(self, snap: Snapshot, name: str) -> wire.DatasetDetail:
+    def dataset_detail(self, snap: FlowSnapshot, name: str) -> wire.DatasetDetail:
         with self.state_lock:
             ws = self.workspace(snap)
             try:

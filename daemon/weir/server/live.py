@@ -25,7 +25,10 @@ from weir.model.project import Project
 
 
 @dataclass(frozen=True)
-class Snapshot:
+class FlowSnapshot:
+    """One version of the project's files, parsed: what builds and requests work on, so
+    none of them sees a half-applied change."""
+
     version: int
     project: Project | None
     flow: Flow | None
@@ -47,13 +50,13 @@ class LiveProject:
         self.snapshot = self._assemble(0, None)
         self.cache.save()
 
-    def _assemble(self, version: int, previous: Snapshot | None) -> Snapshot:
+    def _assemble(self, version: int, previous: FlowSnapshot | None) -> FlowSnapshot:
         read = read_flow(self.root, cache=self.cache, files=self.texts,
                          machine_connections=self.machine_connections)
         if read.flow is None and previous is not None and previous.flow is not None:
             # An unusable weir.yaml: keep serving the last good Flow.
-            return Snapshot(version, previous.project, previous.flow, read.diagnostics)
-        return Snapshot(version, read.project, read.flow, read.diagnostics)
+            return FlowSnapshot(version, previous.project, previous.flow, read.diagnostics)
+        return FlowSnapshot(version, read.project, read.flow, read.diagnostics)
 
     def apply(self, paths: set[str] | None) -> FlowChange | None:
         """Re-read ``paths`` (project-relative; None: rescan everything) and rebuild the Flow.
@@ -93,7 +96,7 @@ class LiveProject:
             self.cache.save()
 
 
-def _diff(old: Snapshot, new: Snapshot) -> tuple[tuple[str, ...], tuple[str, ...],
+def _diff(old: FlowSnapshot, new: FlowSnapshot) -> tuple[tuple[str, ...], tuple[str, ...],
                                                   tuple[str, ...]]:
     a = old.project.datasets if old.project else {}
     b = new.project.datasets if new.project else {}

@@ -1,131 +1,32 @@
-"""Connections as storage backends: one interface for files, objects and tables.
+"""Connections as storage backends: one interface (``weir.storage.base``) for files, objects
+and tables, and the backend each connection gets.
 
 A write is always two steps so it can be atomic everywhere: the worker *stages* the data (a
 temporary file, object or table) and the parent *commits* it (rename, copy, or a table swap in one
 transaction) — or discards it. A failed or killed build therefore leaves the previous data
-readable. Backends are built from plain values so workers can make their own; heavy libraries
-are imported only when a backend of that kind is used.
+readable. Backends are built from plain values so workers can make their own; each kind other
+than the filesystem lives in its own module, imported only when a connection of that kind is
+used, so a command that touches no database loads no database driver.
 """
 
 from __future__ import annotations
 
 import os
-from abc import ABC, abstractmethod
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from weir.errors import DataError, WeirError
+from weir.storage.base import Backend, ConnectionProblem
 from weir.storage.locations import (TMP_MARK, FileStat, connection_root, content_hash,
                                     remove_stale_temps, stat_data, temp_path_for)
-from weir.storage.secrets import MissingSecret, redact, resolve_params, secret_values
+from weir.storage.secrets import MissingSecret
 
 if TYPE_CHECKING:
     import pyarrow as pa
 
     from weir.model.project import ColumnSpec, Connection
-
-
-class ConnectionProblem(WeirError):
-    """A connection cannot be used: unreachable, refused, bad credentials."""
-
-
-class Backend(ABC):
-    """Base: ``loc`` is a path relative to the connection's root, or a table name."""
-
-    def __init__(self, project_root: Path, name: str, type_: str, params: Mapping[str, Any]):
-        self.project_root = project_root
-        self.name = name
-        self.type = type_
-        self.raw_params = dict(params)
-        self._params: dict[str, Any] | None = None
-
-    @property
-    def params(self) -> dict[str, Any]:
-        """Settings with secret references resolved — only now, when the connection is used."""
-        if self._params is None:
-            self._params = resolve_params(self.name, self.raw_params)
-        return self._params
-
-    def redact(self, text: str) -> str:
-        if self._params is None:
-            return text
-        return redact(text, secret_values(self.raw_params, self._params))
-
-    def problem(self, what: str, exc: BaseException, hint: str | None = None) -> ConnectionProblem:
-        return ConnectionProblem(self.redact(f"connection '{self.name}': {what}: {exc}"),
-                                 hint=hint)
-
-    # -- what every backend does ----------------------------------------------------------
-    def describe(self, loc: str) -> str:
-        return f"{self.name}:{loc}"
-
-    def local_path(self, loc: str) -> Path | None:
-        """A local file holding the data, when there is one (fast paths, kept outputs)."""
-        return None
-
-    @abstractmethod
-    def exists(self, loc: str, fmt: str) -> bool:
-        ...
-
-    @abstractmethod
-    def version(self, loc: str, fmt: str, known: tuple[str, str] | None,
-                version_query: str | None = None) -> tuple[str | None, tuple[str, str] | None]:
-        """The data's version, and a ``(probe, version)`` pair worth remembering (or None)."""
-        ...
-
-    @abstractmethod
-    def read(self, loc: str, fmt: str, schema: list[ColumnSpec] | None = None,
-             columns: list[str] | None = None) -> pa.Table:
-        ...
-
-    def batches(self, loc: str, fmt: str, batch_size: int, columns: list[str] | None = None,
-                schema: list[ColumnSpec] | None = None) -> Iterator[pa.RecordBatch]:
-        """The data in record batches; file formats stream, so memory stays bounded."""
-        yield from self.read(loc, fmt, schema, columns).to_batches(max_chunksize=batch_size)
-
-    def sample_schema(self, loc: str, fmt: str) -> pa.Schema | None:
-        """The data's columns, from its first rows (a file is streamed, so little is read);
-        None when there are no rows to tell."""
-        batch = next(iter(self.batches(loc, fmt, 64)), None)
-        return None if batch is None else batch.schema
-
-    @abstractmethod
-    def stage(self, loc: str, fmt: str, data: Any, token: str) -> tuple[str, pa.Schema, int]:
-        """Write ``data`` (a Table or record batches) somewhere temporary; returns a handle."""
-        ...
-
-    @abstractmethod
-    def commit(self, loc: str, fmt: str, handle: str) -> None:
-        ...
-
-    @abstractmethod
-    def discard(self, loc: str, fmt: str, handle: str) -> None:
-        ...
-
-    @abstractmethod
-    def drop(self, loc: str, fmt: str) -> None:
-        ...
-
-    def cleanup_stale(self, loc: str, fmt: str) -> None:  # noqa: B027 - optional hook
-        """Remove what a killed build left staged for ``loc`` (nothing, by default)."""
-
-    def cleanup_stale_many(self, locs: list[tuple[str, str]]) -> None:
-        for loc, fmt in locs:
-            self.cleanup_stale(loc, fmt)
-
-    @abstractmethod
-    def check(self) -> str:
-        """Connect and say what was reached; raise ConnectionProblem saying what is wrong."""
-        ...
-
-    def folder_store(self, loc: str, name: str, writable: bool) -> Any:
-        raise WeirError(f"connection '{self.name}' holds tables, not folders")
-
-    def folder_staging(self, loc: str, name: str, token: str) -> tuple[str, Any]:
-        """An empty place to write a folder output: ``(handle, store)``."""
-        raise WeirError(f"connection '{self.name}' holds tables, not folders")
 
 
 class FilesystemBackend(Backend):
@@ -270,17 +171,20 @@ def _rmtree(path: Path) -> None:
 
 
 def backend_for(project_root: Path, name: str, type_: str, params: Mapping[str, Any]) -> Backend:
+    kind: type[Backend]
     if type_ == "filesystem":
-        return FilesystemBackend(project_root, name, type_, params)
-    if type_ in ("sqlite", "duckdb", "postgresql"):
-        from weir.storage.sql_backends import SQL_BACKENDS
-
-        return SQL_BACKENDS[type_](project_root, name, type_, params)
-    if type_ == "s3":
-        from weir.storage.s3_backend import S3Backend
-
-        return S3Backend(project_root, name, type_, params)
-    raise DataError(f"connection '{name}' has unsupported type '{type_}'")
+        kind = FilesystemBackend
+    elif type_ == "sqlite":
+        from weir.storage.sqlite_backend import SQLiteBackend as kind
+    elif type_ == "duckdb":
+        from weir.storage.duckdb_backend import DuckDBBackend as kind
+    elif type_ == "postgresql":
+        from weir.storage.postgres_backend import PostgresBackend as kind
+    elif type_ == "s3":
+        from weir.storage.s3_backend import S3Backend as kind
+    else:
+        raise DataError(f"connection '{name}' has unsupported type '{type_}'")
+    return kind(project_root, name, type_, params)
 
 
 class Backends:

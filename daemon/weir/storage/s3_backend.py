@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from weir.errors import DataError
-from weir.storage.backends import Backend, ConnectionProblem
+from weir.storage.base import Backend, ConnectionProblem
 from weir.storage.locations import TMP_MARK
 
 if TYPE_CHECKING:

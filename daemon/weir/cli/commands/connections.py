@@ -35,7 +35,7 @@ def _describe(params: dict[str, Any]) -> dict[str, Any]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from weir.storage.backends import ConnectionProblem
+    from weir.storage.base import ConnectionProblem
     from weir.storage.secrets import MissingSecret
     ws = output.open_workspace(args.project)
     conns = ws.project.connections

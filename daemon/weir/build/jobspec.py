@@ -1,0 +1,92 @@
+"""What crosses the pipe between a build's parent and a worker: the job, and what came of it.
+
+Typed, frozen values rather than dicts of string keys, so that a field renamed on one side is a
+type error on the other instead of a ``KeyError`` inside a worker. They are plain data (they
+pickle, and hold no backend, connection or open file): a worker makes its own backends from a
+``ConnectionSpec``, whose settings keep their secret references (``${env:…}``) unresolved —
+only the process that connects resolves them, so a secret never travels through a pipe.
+
+This module imports nothing heavy: the parent builds jobs without loading any data library.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from weir.model.project import ColumnSpec, Interface, RecipeKind
+
+
+@dataclass(frozen=True)
+class ConnectionSpec:
+    """A connection as the worker needs it to make a backend: its settings as written."""
+
+    name: str
+    type: str
+    params: Mapping[str, Any]  # secret references unresolved
+
+
+@dataclass(frozen=True)
+class InputSpec:
+    name: str
+    connection: ConnectionSpec
+    loc: str
+    format: str
+    interface: Interface
+    # A source's declared schema, applied when it is read; None for datasets weir wrote.
+    schema: tuple[ColumnSpec, ...] | None
+
+
+@dataclass(frozen=True)
+class OutputSpec:
+    name: str
+    connection: ConnectionSpec
+    loc: str
+    format: str
+    token: str  # names the temporary file, object or table the worker stages into
+    schema: tuple[ColumnSpec, ...] | None  # the declared schema the output must match
+    schema_file: str  # where that schema is declared, for the mismatch message
+
+    @property
+    def is_folder(self) -> bool:
+        return self.format == "folder"
+
+
+@dataclass(frozen=True)
+class WorkerJob:
+    recipe: str  # the recipe's name: the Python function to call
+    kind: RecipeKind
+    project_root: str
+    file: str  # absolute path of the recipe's file
+    rel_file: str  # the same, relative to the project: how messages name it
+    line: int  # the recipe's ``def`` (0 for SQL): where a mistake in its return is said
+    recipes_dir: str
+    inputs: tuple[InputSpec, ...]
+    outputs: tuple[OutputSpec, ...]
+    variables: Mapping[str, Any]
+    sql_variables: tuple[str, ...]  # the ``$variables`` a SQL recipe binds
+    log_path: str
+
+    @property
+    def output_names(self) -> tuple[str, ...]:
+        return tuple(o.name for o in self.outputs)
+
+
+@dataclass(frozen=True)
+class WrittenOutput:
+    """One output a worker staged; the parent commits it by ``handle``."""
+
+    name: str
+    handle: str
+    rows: int
+    schema: list[list[Any]]  # ``[[name, type, nullable], …]``, as the state store records it
+
+
+@dataclass(frozen=True)
+class JobResult:
+    ok: bool
+    outputs: tuple[WrittenOutput, ...] = ()
+    error: str | None = None
+    traceback: str | None = None
+    seconds: float = 0.0

@@ -1,0 +1,310 @@
+"""What the table backends (SQLite, DuckDB, PostgreSQL) share: staging, swap, version probe.
+
+A write is staged as ``<table>__weir_tmp_<token>`` and committed by dropping the old table and
+renaming the new one *in one transaction*: readers see the old data or the new, never a mix, and
+a failed build leaves the old table untouched. Types round-trip losslessly for the common Arrow
+types (integers, floating point, strings, booleans, dates, timestamps). Each database's module
+says only how to connect and how it spells types and catalogue queries, so a fix to the swap is
+made once for all three.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+from abc import abstractmethod
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Any
+
+from weir.errors import DataError
+from weir.storage.base import Backend, ConnectionProblem
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+    from weir.model.project import ColumnSpec
+
+TMP_MARK = "__weir_tmp_"
+
+
+def quote(identifier: str) -> str:
+    return '"' + identifier.replace('"', '""') + '"'
+
+
+def split_loc(loc: str) -> tuple[str | None, str]:
+    schema, _, table = loc.rpartition(".")
+    return (schema or None), table
+
+
+def _token(token: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_]", "_", token)
+
+
+def _arrow_table(data: Any) -> pa.Table:
+    import pyarrow as pa
+
+    if isinstance(data, pa.Table):
+        return data
+    if isinstance(data, pa.RecordBatchReader):
+        return data.read_all()
+    return pa.Table.from_batches(list(data))
+
+
+def _digest(rows: Any) -> str:
+    return hashlib.blake2b(repr(rows).encode(), digest_size=16).hexdigest()
+
+
+class SQLBackend(Backend):
+    """Shared logic; subclasses say how to connect and how types are spelled."""
+
+    def qualified(self, loc: str) -> str:
+        schema, table = split_loc(loc)
+        schema = schema or self.default_schema()
+        return f"{quote(schema)}.{quote(table)}" if schema else quote(table)
+
+    def default_schema(self) -> str | None:
+        return None
+
+    def tmp_name(self, loc: str, token: str) -> str:
+        schema, table = split_loc(loc)
+        name = f"{table}{TMP_MARK}{_token(token)}"
+        return f"{schema}.{name}" if schema else name
+
+    @contextmanager
+    @abstractmethod
+    def connect(self) -> Iterator[Any]:
+        ...
+        yield  # a generator-based context manager
+
+    @abstractmethod
+    def sql_type(self, t: pa.DataType) -> str:
+        ...
+
+    @abstractmethod
+    def list_tables(self, cur: Any, schema: str | None) -> list[str]:
+        ...
+
+    @abstractmethod
+    def insert(self, con: Any, qualified: str, table: pa.Table) -> None:
+        ...
+
+    @abstractmethod
+    def fetch(self, con: Any, query: str, params: Any = None) -> pa.Table:
+        ...
+
+    @abstractmethod
+    def catalogue(self, con: Any, loc: str) -> dict[str, tuple[str, bool]]:
+        """The table's columns as the database declares them: ``name -> (type, nullable)``."""
+        ...
+
+    # -- Backend ------------------------------------------------------------------------------
+    def describe(self, loc: str) -> str:
+        return f"{self.name}:{loc} ({self.type} table)"
+
+    def exists(self, loc: str, fmt: str) -> bool:
+        schema, table = split_loc(loc)
+        with self.connect() as con:
+            return table in self.list_tables(con.cursor(), schema or self.default_schema())
+
+    def read(self, loc: str, fmt: str, schema: list[ColumnSpec] | None = None,
+             columns: list[str] | None = None) -> pa.Table:
+        cols = ", ".join(quote(c) for c in columns) if columns else "*"
+        if not self.exists(loc, fmt):
+            raise DataError(f"no table {loc} on connection '{self.name}'",
+                            hint="build it, or fix the dataset's `table`")
+        with self.connect() as con:
+            return self.fetch(con, f"SELECT {cols} FROM {self.qualified(loc)}")
+
+    def sample_schema(self, loc: str, fmt: str) -> pa.Schema:
+        """The table's columns from the database itself, reading no rows (an empty table has
+        them too): the types a read gives (a query's description), the nullability the
+        catalogue declares."""
+        import pyarrow as pa
+
+        if not self.exists(loc, fmt):
+            raise DataError(f"no table {loc} on connection '{self.name}'",
+                            hint="create it, or fix the dataset's `table`")
+        with self.connect() as con:
+            typed = self.fetch(con, f"SELECT * FROM {self.qualified(loc)} LIMIT 0").schema
+            declared = self.catalogue(con, loc)
+        fields = []
+        for f in typed:
+            decl, nullable = declared.get(f.name, ("", True))
+            # A type only rows could tell (none here): the declared one, as a read would.
+            type_ = arrow_for_decl(decl) if pa.types.is_null(f.type) else f.type
+            fields.append(pa.field(f.name, type_, nullable))
+        return pa.schema(fields)
+
+    def stage(self, loc: str, fmt: str, data: Any, token: str) -> tuple[str, pa.Schema, int]:
+        table = _arrow_table(data)
+        tmp = self.tmp_name(loc, token)
+        columns = ", ".join(f"{quote(f.name)} {self.sql_type(f.type)}" for f in table.schema)
+        with self.connect() as con:
+            cur = con.cursor()
+            cur.execute(f"DROP TABLE IF EXISTS {self.qualified(tmp)}")
+            cur.execute(f"CREATE TABLE {self.qualified(tmp)} ({columns})")
+            self.insert(con, self.qualified(tmp), table)
+            con.commit()
+        return tmp, table.schema, table.num_rows
+
+    def commit(self, loc: str, fmt: str, handle: str) -> None:
+        _, table = split_loc(loc)
+        with self.connect() as con:
+            cur = con.cursor()
+            self.begin(cur)
+            cur.execute(f"DROP TABLE IF EXISTS {self.qualified(loc)}")
+            cur.execute(f"ALTER TABLE {self.qualified(handle)} RENAME TO {quote(table)}")
+            con.commit()
+
+    def begin(self, cur: Any) -> None:
+        pass
+
+    def discard(self, loc: str, fmt: str, handle: str) -> None:
+        with self.connect() as con:
+            con.cursor().execute(f"DROP TABLE IF EXISTS {self.qualified(handle)}")
+            con.commit()
+
+    def drop(self, loc: str, fmt: str) -> None:
+        self.discard(loc, fmt, loc)
+
+    def cleanup_stale(self, loc: str, fmt: str) -> None:
+        schema, table = split_loc(loc)
+        with self.connect() as con:
+            cur = con.cursor()
+            for name in self.list_tables(cur, schema or self.default_schema()):
+                if name.startswith(f"{table}{TMP_MARK}"):
+                    full = f"{schema}.{name}" if schema else name
+                    cur.execute(f"DROP TABLE IF EXISTS {self.qualified(full)}")
+            con.commit()
+
+    def version(self, loc: str, fmt: str, known: tuple[str, str] | None,
+                version_query: str | None = None) -> tuple[str | None, tuple[str, str] | None]:
+        if not self.exists(loc, fmt):
+            return None, None
+        with self.connect() as con:
+            if version_query:
+                rows = self.fetch(con, version_query).to_pylist()
+            else:
+                rows = self.fetch(con, self.probe_query(loc)).to_pylist()
+        return _digest(rows), None
+
+    @abstractmethod
+    def probe_query(self, loc: str) -> str:
+        """A change probe over the whole table; a dataset's `version_query` can replace it
+        with something cheaper (``SELECT max(updated_at) FROM …``)."""
+        ...
+
+    def check(self) -> str:
+        with self.connect() as con:
+            self.fetch(con, "SELECT 1 AS ok")
+        return self.reached()
+
+    def reached(self) -> str:
+        return "connected"
+
+
+# Arrow types <-> the names we declare them as, so reading gives back what was written.
+def decl_type(t: pa.DataType) -> str:
+    import pyarrow as pa
+
+    if pa.types.is_boolean(t):
+        return "BOOLEAN"
+    if pa.types.is_integer(t):
+        return "BIGINT"
+    if pa.types.is_floating(t):
+        return "DOUBLE PRECISION"
+    if pa.types.is_timestamp(t):
+        return "TIMESTAMPTZ" if t.tz else "TIMESTAMP"
+    if pa.types.is_date(t):
+        return "DATE"
+    if pa.types.is_decimal(t):
+        return f"NUMERIC({t.precision},{t.scale})"
+    return "TEXT"
+
+
+def arrow_for_decl(decl: str) -> pa.DataType:
+    import pyarrow as pa
+
+    decl = decl.upper()
+    if "BOOL" in decl:
+        return pa.bool_()
+    if "INT" in decl:
+        return pa.int64()
+    if any(k in decl for k in ("DOUBLE", "REAL", "FLOAT", "NUMERIC", "DECIMAL")):
+        return pa.float64()
+    if "TIMESTAMPTZ" in decl or "WITH TIME ZONE" in decl:
+        return pa.timestamp("us", tz="UTC")
+    if "TIMESTAMP" in decl or "DATETIME" in decl:
+        return pa.timestamp("us")
+    if "DATE" in decl:
+        return pa.date32()
+    return pa.string()
+
+
+def to_array(values: list[Any], t: pa.DataType | None) -> pa.Array:
+    import pyarrow as pa
+
+    if t is None:
+        return pa.array(values)
+    if pa.types.is_timestamp(t):
+        values = [datetime.fromisoformat(v) if isinstance(v, str) else v for v in values]
+    elif pa.types.is_date(t):
+        values = [date.fromisoformat(v) if isinstance(v, str) else v for v in values]
+    elif pa.types.is_boolean(t):
+        values = [None if v is None else bool(v) for v in values]
+    try:
+        return pa.array(values, type=t)
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        return pa.array(values)
+
+
+class FileDatabase(SQLBackend):
+    """A database in one local file (`path`, relative to the project or absolute).
+
+    Opening a file that does not exist creates it, so only writes open one that way: asking
+    whether a table is there, testing the connection or cleaning up leave no empty database
+    behind (in the project, where git would see it)."""
+
+    def path(self) -> str:
+        from pathlib import Path
+
+        p = Path(str(self.params["path"])).expanduser()
+        return str(p if p.is_absolute() else self.project_root / p)
+
+    def created(self) -> bool:
+        return os.path.exists(self.path())
+
+    def exists(self, loc: str, fmt: str) -> bool:
+        return self.created() and super().exists(loc, fmt)
+
+    def cleanup_stale(self, loc: str, fmt: str) -> None:
+        if self.created():
+            super().cleanup_stale(loc, fmt)
+
+    def drop(self, loc: str, fmt: str) -> None:
+        if self.created():
+            super().drop(loc, fmt)
+
+    def check(self) -> str:
+        path = self.path()
+        if os.path.exists(path):
+            self.open_read_only()
+            return self.reached()
+        directory = os.path.dirname(path)
+        if not os.path.isdir(directory):
+            raise ConnectionProblem(f"connection '{self.name}': the directory of {path} does "
+                                    "not exist", hint="create it, or fix `path`")
+        if not os.access(directory, os.W_OK):
+            raise ConnectionProblem(f"connection '{self.name}': {directory} is not writable by "
+                                    f"this user, so {os.path.basename(path)} cannot be created")
+        return f"{path} does not exist yet; weir creates it at the first build"
+
+    @abstractmethod
+    def open_read_only(self) -> None:
+        """Open the file without writing to it and run a query: it is a database we can read."""
+
+    def reached(self) -> str:
+        return f"opened {self.path()}"
