@@ -13,7 +13,7 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
-from conftest import (SMALL, git, run_weir, session_processes, wait_for, wait_until_gone,
+from conftest import (SMALL, git, run_weir, session_processes, wait_until, wait_until_gone,
                       weir_env, write_files)
 
 
@@ -459,8 +459,8 @@ def test_kill_9_of_a_build_leaves_no_process_and_no_temporary_file(make_project)
                             env=weir_env(), stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL, start_new_session=True)
     logs = root / ".weir/logs/orders_clean"
-    wait_for(lambda: logs.exists() and any("staged" in p.read_text() for p in logs.iterdir()),
-             what="the recipe to stage its first batch")
+    wait_until(lambda: logs.exists() and any("staged" in p.read_text() for p in logs.iterdir()),
+               what="the recipe to stage its first batch")
     assert temps()  # the worker is writing its temporary file
     left = session_processes(proc.pid)
     assert len(left) >= 4, left  # the build, its resource tracker, forkserver and worker
