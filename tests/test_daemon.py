@@ -322,7 +322,7 @@ def test_cli_builds_through_the_daemon(daemon) -> None:
     # A broken project: the same file:line and hint as a build without the daemon.
     write_files(root, {"recipes/typo.py": "from weir import recipe\n\n@recipe\n"
                                           "def typo(orders_clen):\n    return orders_clen\n"})
-    events.flow_until(lambda flow: flow["diagnostics"], "the typo's error")
+    events.flow_until(lambda flow: bool(flow["diagnostics"]), "the typo's error")
     r = run_weir("build", "orders_clean", cwd=root)
     local = run_weir("build", "orders_clean", "--no-daemon", cwd=root)
     assert r.code == local.code == 2
