@@ -4,16 +4,20 @@ from __future__ import annotations
 
 import os
 import signal
+import stat
 import subprocess
 import sys
 import textwrap
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 import pytest
 
+T = TypeVar("T")
 REPO = Path(__file__).resolve().parent.parent
 
 
@@ -89,32 +93,133 @@ def session_processes(sid: int) -> dict[int, str]:
     return found
 
 
+def wait_until(predicate: Callable[[], T], timeout: float = 30, what: str = "") -> T:
+    """Poll ``predicate`` until it returns something true, and return that; fail saying
+    ``what`` was awaited after ``timeout`` seconds.
+
+    The one deadline poll of the tests, for what has no event to wait on (a process leaving
+    /proc, a file a daemon removes, a port that starts to accept); everything else waits on
+    the event itself (the daemon's event stream, the language server's notifications, a
+    `Gate`, process exit)."""
+    deadline = time.monotonic() + timeout
+    while not (value := predicate()):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout} s waiting for "
+                                 f"{what or predicate}")
+        time.sleep(0.01)
+    return value
+
+
 def wait_until_gone(pids: dict[int, str], within: float) -> float:
     """Seconds until none of ``pids`` runs any more; fails listing the survivors after
     ``within`` seconds (and kills them, so a failing test leaves nothing behind)."""
     started = time.monotonic()
-    deadline = started + within
-    while True:
-        alive = {p: c for p, c in pids.items()
-                 if (f := _proc_stat(p)) is not None and f[0] != b"Z"}
-        if not alive:
-            return time.monotonic() - started
-        if time.monotonic() > deadline:
-            for pid in alive:
-                try:
-                    os.kill(pid, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
-            raise AssertionError(f"still running {within} s after the kill: {alive}")
-        time.sleep(0.01)
+
+    def alive() -> dict[int, str]:
+        return {p: c for p, c in pids.items()
+                if (f := _proc_stat(p)) is not None and f[0] != b"Z"}
+
+    try:
+        wait_until(lambda: not alive(), within, "the processes to end")
+    except AssertionError:
+        survivors = alive()
+        for pid in survivors:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        raise AssertionError(f"still running {within} s after the kill: {survivors}") from None
+    return time.monotonic() - started
 
 
-def wait_for(predicate: Callable[[], object], timeout: float = 30, what: str = "") -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what or predicate}")
-        time.sleep(0.02)
+class Gate:
+    """A FIFO that a test's recipe stops at (``open("gate").read()``, the project root being
+    the build's working directory) until the test lets it through.
+
+    A recipe that must be slow — to be cancelled, killed, interrupted, or overlapped — waits
+    here instead of sleeping, so the test decides when it ends rather than guessing a duration,
+    and knows when it got there: opening a FIFO for writing returns once a reader opened it.
+    Every wait is bounded, and the ``gates`` fixture lets through whatever still waits when
+    the test ends, so a failing test leaves no recipe blocked."""
+
+    def __init__(self, path: Path) -> None:
+        os.mkfifo(path)
+        self.path = path
+        self._held: int | None = None
+
+    def reached(self, timeout: float = 30) -> None:
+        """Wait until a recipe stands at the gate; it waits there until `open` (or is killed,
+        then `forget` it)."""
+        assert self._held is None, "a recipe already waits at the gate"
+        opened: list[int] = []
+        writer = threading.Thread(target=lambda: opened.append(os.open(self.path, os.O_WRONLY)),
+                                  daemon=True)
+        writer.start()
+        writer.join(timeout)
+        if not opened:  # unblock our own open by being its reader, and give up
+            reader = os.open(self.path, os.O_RDONLY | os.O_NONBLOCK)
+            writer.join()
+            os.close(opened[0])
+            os.close(reader)
+            raise AssertionError(f"no recipe came to {self.path.name} within {timeout} s")
+        self._held = opened[0]
+
+    def open(self, timeout: float = 30) -> None:
+        """Let the recipe through: the one standing at the gate, else the next to come (within
+        ``timeout``). It reads end-of-file and goes on."""
+        if self._held is None:
+            self.reached(timeout)
+        assert self._held is not None
+        os.close(self._held)
+        self._held = None
+
+    def forget(self) -> None:
+        """The recipe held at the gate was killed: let go of our end, so the next recipe to
+        come waits at the gate again (a writer still open would let it open the FIFO at
+        once)."""
+        assert self._held is not None, "no recipe was held at the gate"
+        os.close(self._held)
+        self._held = None
+
+    def remove(self) -> None:
+        """Open the gate for good: it becomes an empty file, which every later recipe reads at
+        once; whatever waited at the FIFO goes on."""
+        self._let_everyone_through(replace=True)
+
+    def close(self) -> None:
+        """The test is over: let through whatever still waits, so nothing stays blocked."""
+        self._let_everyone_through(replace=False)
+
+    def _let_everyone_through(self, replace: bool) -> None:
+        if not stat.S_ISFIFO(os.stat(self.path).st_mode):
+            return  # already removed
+        writers = [] if self._held is None else [self._held]
+        self._held = None
+        try:  # succeeds only while a recipe has the FIFO open (or waits to): it then goes on
+            writers.append(os.open(self.path, os.O_WRONLY | os.O_NONBLOCK))
+        except OSError:
+            pass  # nobody there (ENXIO)
+        if replace:
+            plain = self.path.with_name(self.path.name + ".open")
+            plain.write_text("")
+            os.replace(plain, self.path)  # from now on there is no FIFO to wait at
+        for fd in writers:
+            os.close(fd)
+
+
+@pytest.fixture
+def gates() -> Iterator[Callable[[Path], Gate]]:
+    """``gates(path)`` makes a `Gate`; when the test ends, each lets through what still waits
+    at it."""
+    made: list[Gate] = []
+
+    def make(path: Path) -> Gate:
+        made.append(Gate(path))
+        return made[-1]
+
+    yield make
+    for gate in made:
+        gate.close()
 
 
 @pytest.fixture

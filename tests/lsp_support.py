@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 from lsprotocol import types as t
 from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
 
+T = TypeVar("T")
 SERVER = ClientServerConfig(server_command=[sys.executable, "-m", "weir", "lsp"])
 # The same server with every diagnostic worded differently (tests/reworded_lsp.py).
 REWORDED_SERVER = ClientServerConfig(
@@ -19,10 +22,12 @@ async def start(client: LanguageClient, root: Path, editor: str = "visual-studio
     """Initialize as a real editor would, with that editor's capabilities (VS Code's include
     watching files for the server, which it asks for with client/registerCapability)."""
     client.registrations = []  # type: ignore[attr-defined]
+    client.registered = asyncio.Event()  # type: ignore[attr-defined]
 
     @client.feature(t.CLIENT_REGISTER_CAPABILITY)
     def register(params: t.RegistrationParams) -> None:
         client.registrations += params.registrations  # type: ignore[attr-defined]
+        client.registered.set()  # type: ignore[attr-defined]
 
     await client.initialize_session(t.InitializeParams(
         capabilities=client_capabilities(editor), root_uri=root.as_uri(),
@@ -64,12 +69,42 @@ async def hover_text(client: LanguageClient, uri: str, line: int, char: int) -> 
     return result.contents.value
 
 
+async def answered(client: LanguageClient, uri: str) -> None:
+    """Return once the server answered a request sent now (a hover on ``uri``). It handles
+    messages in order and answers after what it sent while handling the earlier ones, so the
+    client has by then seen every notification those caused (the diagnostics of an edit)."""
+    await client.text_document_hover_async(t.HoverParams(
+        text_document=t.TextDocumentIdentifier(uri=uri), position=t.Position(line=0,
+                                                                             character=0)))
+
+
+async def notified(client: LanguageClient, method: str, done: Callable[[], T],
+                   timeout: float = 10) -> T:
+    """Wait, notification after notification of ``method`` from the server, until ``done()``
+    returns something true, and return it; after ``timeout`` seconds, return what it says
+    then (false), for the caller's assertion to show."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not (value := done()):
+        # Registered at once (not in a task that starts later, which could miss one); shielded,
+        # as a wait that times out must not cancel pytest-lsp's future for the method, which
+        # would then fail on the next such notification.
+        coming = asyncio.shield(client.protocol.wait_for_notification_async(method))
+        try:
+            await asyncio.wait_for(coming, max(0.0, deadline - loop.time()))
+        except TimeoutError:
+            return done()
+    return value
+
+
 async def diagnostics_for(client: LanguageClient, uri: str, want: int | None = None,
                           has: str | None = None, code: str | None = None,
                           timeout: float = 10) -> list[t.Diagnostic]:
     """The diagnostics the server published for ``uri``, once they match: ``want`` of them,
-    one whose message contains ``has``, one with weir's ``code`` (else whatever it last
-    published for it)."""
+    one whose message contains ``has``, one with weir's ``code`` (else what it last published
+    for it) — counting what it published for everything sent before (see `answered`), so a
+    match is not an earlier state. After ``timeout`` seconds without a match, what it last
+    published."""
     def ok(got: list[t.Diagnostic]) -> bool:
         if want is not None and len(got) != want:
             return False
@@ -77,13 +112,23 @@ async def diagnostics_for(client: LanguageClient, uri: str, want: int | None = N
             return False
         return has is None or any(has in d.message for d in got)
 
-    deadline = asyncio.get_running_loop().time() + timeout
-    while True:
-        if uri in client.diagnostics and ok(list(client.diagnostics[uri])):
-            return list(client.diagnostics[uri])
-        if asyncio.get_running_loop().time() > deadline:
-            return list(client.diagnostics.get(uri, []))
-        await asyncio.sleep(0.01)
+    await answered(client, uri)
+    await notified(client, t.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS,
+                   lambda: uri in client.diagnostics and ok(list(client.diagnostics[uri])),
+                   timeout)
+    return list(client.diagnostics.get(uri, []))
+
+
+async def message_containing(client: LanguageClient, text: str,
+                             timeout: float = 10) -> t.ShowMessageParams:
+    """The first message the server showed the user (window/showMessage) that contains
+    ``text``, waiting for it up to ``timeout`` seconds."""
+    def found() -> t.ShowMessageParams | None:
+        return next((m for m in client.messages if text in m.message), None)
+
+    shown = await notified(client, t.WINDOW_SHOW_MESSAGE, found, timeout)
+    assert shown is not None, f"no message with {text!r}: {[m.message for m in client.messages]}"
+    return shown
 
 
 def position_of(text: str, needle: str, offset: int = 0) -> tuple[int, int]:

@@ -9,9 +9,10 @@ import socket
 import subprocess
 import sys
 import tempfile
-import time
 from dataclasses import dataclass
 from pathlib import Path
+
+from conftest import wait_until
 
 
 def free_port() -> int:
@@ -90,12 +91,18 @@ def start_s3() -> S3Server:
     process = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p",
                                 str(port)], stdout=subprocess.DEVNULL,
                                stderr=subprocess.DEVNULL)
-    deadline = time.time() + 30
-    while time.time() < deadline:
+    def accepts() -> bool:
         try:
             with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                return S3Server(f"http://127.0.0.1:{port}", process)
+                return True
         except OSError:
-            time.sleep(0.1)
-    process.kill()
-    raise RuntimeError("moto's S3 server did not start")
+            return process.poll() is not None  # it ended: no use waiting
+
+    try:
+        wait_until(accepts, timeout=30, what=f"moto's S3 server to accept on port {port}")
+    except AssertionError:
+        process.kill()
+        raise
+    if process.poll() is not None:
+        raise RuntimeError(f"moto's S3 server ended at once (exit {process.returncode})")
+    return S3Server(f"http://127.0.0.1:{port}", process)

@@ -13,7 +13,7 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
-from conftest import (SMALL, git, run_weir, session_processes, wait_for, wait_until_gone,
+from conftest import (SMALL, git, run_weir, session_processes, wait_until, wait_until_gone,
                       weir_env, write_files)
 
 
@@ -207,23 +207,32 @@ def test_failed_build_keeps_previous_output(make_project) -> None:
     assert statuses(root)["orders_clean"][0] == "failed"
 
 
-def test_fail_fast_stops_at_first_failure(make_project) -> None:
-    root = make_project({**FAILING, "recipes/slow.py": '''
-        import time
+def test_fail_fast_stops_at_first_failure(make_project, gates) -> None:
+    """The first failure stops the job still running — `slow`, which waits at a gate the test
+    never opens, so only --fail-fast can end the build — and starts no more."""
+    failing_later = FAILING["recipes/more.py"].replace(
+        "return divide(orders_clean).to_frame()",
+        "open('failing').read()  # fails once the test opens this gate\n"
+        "            return divide(orders_clean).to_frame()")
+    root = make_project({**FAILING, "recipes/more.py": failing_later, "recipes/slow.py": '''
         from weir import recipe
 
         @recipe
         def slow(orders):
-            time.sleep(30)
+            open("gate").read()
             return orders
         '''}, name="ff")
-    t0 = time.time()
-    r = run_weir("build", "--all", "--fail-fast", "--jobs", "2", cwd=root)
-    assert r.code == 1
-    assert time.time() - t0 < 25
-    data = {d["name"]: d["status"] for d in json.loads(
-        run_weir("build", "--all", "--fail-fast", "--json", cwd=root).out)["datasets"]}
-    assert "failed" in data.values()
+    slow, failing = gates(root / "gate"), gates(root / "failing")
+    proc = subprocess.Popen([sys.executable, "-m", "weir", "build", "--all", "--fail-fast",
+                             "--jobs", "2", "--json"], cwd=root, env=weir_env(),
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    slow.reached()  # `slow` runs
+    failing.open()  # then `broken` fails
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 1, out + err
+    data = {d["name"]: d["status"] for d in json.loads(out)["datasets"]}
+    assert data["broken"] == "failed" and data["slow"] == "interrupted", data
+    assert data["after_broken"] == "skipped", data
 
 
 def test_a_recipe_is_run_again_until_it_succeeds_or_its_retries_run_out(make_project) -> None:
@@ -422,31 +431,20 @@ def test_flow_formats(small_project: Path) -> None:
     assert {"from": "orders", "to": "customers"} in data["edges"]
 
 
-def _wait_for(predicate, timeout: float = 30) -> None:
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if predicate():
-            return
-        time.sleep(0.05)
-    raise AssertionError("timed out")
-
-
 SLOW_WRITER = '''
-import time
-import pandas as pd
 from weir import recipe
 
 @recipe
 def orders_clean(orders):
-    print("started", flush=True)
-    time.sleep(60)
+    open("gate").read()  # until the test lets it through: it never does
     return orders
 '''
 
 
 @pytest.mark.parametrize("how", ["sigint", "sigkill"])
-def test_interrupted_build_keeps_previous_output(make_project, how: str) -> None:
+def test_interrupted_build_keeps_previous_output(make_project, gates, how: str) -> None:
     root = make_project(SMALL, name=f"int_{how}")
+    gate = gates(root / "gate")
     built(root, "--all")
     target = root / "data/small/orders_clean.parquet"
     before = target.read_bytes()
@@ -454,9 +452,7 @@ def test_interrupted_build_keeps_previous_output(make_project, how: str) -> None
     proc = subprocess.Popen([sys.executable, "-m", "weir", "build", "orders_clean"], cwd=root,
                             env=weir_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             text=True, start_new_session=True)
-    logs = root / ".weir/logs/orders_clean"
-    _wait_for(lambda: logs.exists() and any("started" in p.read_text()
-                                            for p in logs.iterdir()))
+    gate.reached()  # the recipe runs
     if how == "sigint":  # Ctrl-C goes to the whole foreground process group
         os.killpg(proc.pid, signal.SIGINT)
         out, err = proc.communicate(timeout=30)
@@ -477,23 +473,23 @@ def test_interrupted_build_keeps_previous_output(make_project, how: str) -> None
 
 
 STAGING_THEN_HANGING = '''
-import time
 from weir import recipe
 
 @recipe
 def orders_clean(orders):
     yield orders  # the first batch goes into the temporary file at once
-    print("staged", flush=True)
-    time.sleep(60)
+    open("gate").read()  # until the test lets it through: it never does
     yield orders
 '''
 
 
-def test_kill_9_of_a_build_leaves_no_process_and_no_temporary_file(make_project) -> None:
+def test_kill_9_of_a_build_leaves_no_process_and_no_temporary_file(make_project,
+                                                                    gates) -> None:
     """Whatever kills the build's process, its workers (and the forkserver and resource
     tracker behind them) die with it, instead of writing on into a temporary file."""
     root = make_project(SMALL, name="kill9")
     (root / "recipes/clean.py").write_text(STAGING_THEN_HANGING)
+    gate = gates(root / "gate")
     data = root / "data/small"
 
     def temps() -> list[str]:
@@ -503,9 +499,7 @@ def test_kill_9_of_a_build_leaves_no_process_and_no_temporary_file(make_project)
     proc = subprocess.Popen([sys.executable, "-m", "weir", "build", "orders_clean"], cwd=root,
                             env=weir_env(), stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL, start_new_session=True)
-    logs = root / ".weir/logs/orders_clean"
-    wait_for(lambda: logs.exists() and any("staged" in p.read_text() for p in logs.iterdir()),
-             what="the recipe to stage its first batch")
+    gate.reached()  # after staging its first batch
     assert temps()  # the worker is writing its temporary file
     left = session_processes(proc.pid)
     assert len(left) >= 4, left  # the build, its resource tracker, forkserver and worker
@@ -575,12 +569,18 @@ def test_schema_write_makes_the_observed_schema_a_contract(small_project: Path) 
     assert r.code == 1 and "~ revenue: declared double, got int64" in r.out
 
 
-def test_connection_limit_caps_concurrent_jobs(make_project) -> None:
+def test_connection_limit_caps_concurrent_jobs(make_project, gates) -> None:
+    """Three jobs on a connection that takes one at a time, and three workers. Each job waits
+    at a gate; the test lets the running one through only once it is the only one started and
+    the one before it ended, so a second job started alongside it would be seen: in the
+    journal the jobs keep, and in the times they record."""
     recipes = "\n".join(f'''
 @recipe
 def slow{i}(orders):
     start = time.time()
-    time.sleep(0.6)
+    journal("start slow{i}")
+    open("gate").read()
+    journal("end slow{i}")
     return pd.DataFrame({{"start": [start], "end": [time.time()]}})
 ''' for i in range(3))
     root = make_project({**SMALL, "connections.yaml": """
@@ -593,10 +593,38 @@ def slow{i}(orders):
             root: narrow
             max_concurrent_jobs: 1
         """, **{f"datasets/slow{i}.yaml": "connection: narrow\n" for i in range(3)},
-        "recipes/slow.py": "import time\nimport pandas as pd\nfrom weir import recipe\n"
-                           + recipes}, name="limits")
-    r = run_weir("build", "slow0", "slow1", "slow2", "--jobs", "3", cwd=root)
-    assert r.code == 0, r.text
+        "recipes/slow.py": "import time\nimport pandas as pd\nfrom weir import recipe\n\n\n"
+                           "def journal(line):\n    with open('journal.txt', 'a') as f:\n"
+                           "        f.write(line + '\\n')\n" + recipes}, name="limits")
+    gate = gates(root / "gate")
+    journal = root / "journal.txt"
+
+    def lines() -> list[str]:
+        return journal.read_text().splitlines() if journal.exists() else []
+
+    def running() -> set[str]:
+        started = {line.split()[1] for line in lines() if line.startswith("start ")}
+        return started - {line.split()[1] for line in lines() if line.startswith("end ")}
+
+    proc = subprocess.Popen([sys.executable, "-m", "weir", "build", "slow0", "slow1", "slow2",
+                             "--jobs", "3"], cwd=root, env=weir_env(), stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    through: set[str] = set()  # the jobs let through the gate
+
+    def next_started() -> bool:
+        """Those let through ended and another job started (or the build is over)."""
+        now = running()
+        return bool(now and not now & through) or proc.poll() is not None
+
+    for _ in range(3):
+        wait_until(next_started, what="the next job to start")
+        now = running()
+        assert len(now) == 1, lines()  # never two at once
+        through |= now
+        gate.open()
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 0, out + err
+    assert [line.split()[0] for line in lines()] == ["start", "end"] * 3, lines()
     spans = sorted(tuple(pq.read_table(root / f"narrow/small/slow{i}.parquet").to_pylist()[0]
                          .values()) for i in range(3))
     for (_, end), (start, _) in zip(spans, spans[1:], strict=False):

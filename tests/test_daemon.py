@@ -3,26 +3,30 @@ following edits made the way editors and git make them."""
 
 from __future__ import annotations
 
+import http.client
 import json
 import os
 import queue
 import re
+import socket
 import stat
 import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import httpx
 from hypothesis import strategies as st
 import msgpack
 import pytest
 
-from conftest import (SMALL, git, run_weir, session_processes, wait_for, wait_until_gone,
-                      weir_env, write_files)
+from conftest import (SMALL, Gate, git, run_weir, session_processes, wait_until,
+                      wait_until_gone, weir_env, write_files)
 from weir.client import DaemonClient
-from weir.wire import BuildState, BuildSummary, DatasetState
+from weir.wire import BuildState, BuildSummary, DatasetState, FlowGraph
 
 
 @pytest.fixture
@@ -31,6 +35,7 @@ def daemon(small_project: Path):
     assert r.code == 0, r.text
     info = json.loads((small_project / ".weir/daemon.json").read_text())
     yield small_project, info
+    Events.close_all()
     run_weir("daemon", "stop", cwd=small_project)
 
 
@@ -87,29 +92,102 @@ def test_start_twice_status_and_stop(daemon) -> None:
 
 
 class Events:
-    """Reads the event stream in a thread; ``next_flow`` waits for the next Flow change."""
+    """Reads the daemon's event stream (``/api/events``: every Flow change, and every build's
+    events) in a thread, so a test waits for the event it needs, with a timeout.
+
+    `close` ends the stream; the daemon fixture closes every stream still open before it stops
+    the daemon, which would otherwise wait its graceful-shutdown time for them."""
+
+    opened: list[Events] = []
 
     def __init__(self, root: Path) -> None:
-        self.queue: queue.Queue = queue.Queue()
-        client = DaemonClient.for_project(root)
+        self.queue: queue.Queue[tuple[str, Any]] = queue.Queue()
+        self.client = DaemonClient.for_project(root)
+        info = json.loads((root / ".weir/daemon.json").read_text())
+        self._conn = http.client.HTTPConnection(info["host"], info["port"])
+        self._conn.request("GET", "/api/events",
+                           headers={"Authorization": f"Bearer {info['token']}"})
+        self._sock = self._conn.sock
+        response = self._conn.getresponse()
+        assert response.status == 200, response.read()
+        Events.opened.append(self)
         ready = threading.Event()
 
-        def read() -> None:
-            for kind, data in client.events():
-                if kind == "hello":
-                    ready.set()
-                self.queue.put((kind, data, time.perf_counter()))
+        def read() -> None:  # Server-Sent Events: "event: KIND", "data: JSON", a blank line
+            kind, data = "", ""
+            try:
+                for raw in response:
+                    line = raw.decode().rstrip("\n")
+                    if line.startswith("event: "):
+                        kind = line[7:]
+                    elif line.startswith("data: "):
+                        data += line[6:]
+                    elif not line and kind:
+                        if kind == "hello":  # the stream is open
+                            ready.set()
+                        self.queue.put((kind, json.loads(data)))
+                        kind, data = "", ""
+            except (OSError, http.client.HTTPException):
+                pass  # closed, or the daemon was killed: no more events
+            finally:
+                self._conn.close()
 
         threading.Thread(target=read, daemon=True).start()
         assert ready.wait(10)
 
-    def next_flow(self, timeout: float = 5) -> dict:
-        deadline = time.time() + timeout
-        while time.time() < deadline:
-            kind, data, _ = self.queue.get(timeout=max(0.01, deadline - time.time()))
-            if kind == "flow":
+    def close(self) -> None:
+        if self in Events.opened:
+            Events.opened.remove(self)
+            try:
+                self._sock.shutdown(socket.SHUT_RDWR)  # the reader sees the end, and closes
+            except OSError:
+                pass  # the daemon already went away
+
+    @classmethod
+    def close_all(cls) -> None:
+        for events in list(cls.opened):
+            events.close()
+
+    def next(self, kind: str, where: Callable[[Any], bool] = lambda data: True,
+             timeout: float = 10) -> Any:
+        """The data of the next ``kind`` event that ``where`` accepts (earlier ones are
+        dropped); fails after ``timeout`` seconds without one."""
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                got, data = self.queue.get(timeout=max(0.0, deadline - time.monotonic()))
+            except queue.Empty:
+                raise AssertionError(f"no {kind} event came within {timeout} s") from None
+            if got == kind and where(data):
                 return data
-        raise AssertionError("no flow event")
+
+    def next_flow(self, timeout: float = 5) -> dict:
+        """The next Flow change the daemon announces."""
+        return self.next("flow", timeout=timeout)
+
+    def flow_until(self, predicate: Callable[[FlowGraph], bool], what: str,
+                   timeout: float = 10) -> FlowGraph:
+        """The daemon's Flow once ``predicate`` holds for it: checked now, then after each
+        Flow change (an edit may reach the daemon in more than one batch)."""
+        deadline = time.monotonic() + timeout
+        while not predicate(flow := self.client.flow()):
+            left = deadline - time.monotonic()
+            try:
+                self.next_flow(timeout=max(0.0, left))
+            except AssertionError:
+                raise AssertionError(f"the daemon's Flow did not come to {what} within "
+                                     f"{timeout} s") from None
+        return flow
+
+
+def has(*names: str) -> Callable[[FlowGraph], bool]:
+    """A `flow_until` predicate: the Flow has datasets ``names``."""
+    return lambda flow: set(names) <= {n.name for n in flow.nodes}
+
+
+def status_is(name: str, status: str) -> Callable[[FlowGraph], bool]:
+    """A `flow_until` predicate: dataset ``name`` has ``status``."""
+    return lambda flow: any(n.name == name and n.status == status for n in flow.nodes)
 
 
 def test_edits_reach_the_event_stream(daemon) -> None:
@@ -150,26 +228,20 @@ def test_edits_reach_the_event_stream(daemon) -> None:
 
 def test_a_branch_switch_ends_in_the_right_flow(daemon) -> None:
     root, _ = daemon
+    events = Events(root)
     git(root, "checkout", "-qb", "feature")
     for i in range(20):
         write_files(root, {f"recipes/f{i}.sql": f"select * from orders_clean where {i} = {i}"})
     git(root, "add", "-A")
     git(root, "commit", "-qm", "twenty recipes")
-    client = DaemonClient.for_project(root)
 
-    def names() -> set[str]:
-        return {n.name for n in client.flow().nodes}
+    def names(flow: FlowGraph) -> set[str]:
+        return {n.name for n in flow.nodes}
 
-    deadline = time.time() + 10
-    while len(names()) != 24 and time.time() < deadline:
-        time.sleep(0.05)
-    assert len(names()) == 24
+    events.flow_until(lambda flow: len(names(flow)) == 24, "the twenty new recipes")
     git(root, "checkout", "-q", "main")
-    deadline = time.time() + 10
-    while names() != {"orders", "orders_clean", "customers", "per_customer"} \
-            and time.time() < deadline:
-        time.sleep(0.05)
-    assert names() == {"orders", "orders_clean", "customers", "per_customer"}
+    flow = events.flow_until(lambda flow: len(names(flow)) == 4, "main's four datasets")
+    assert names(flow) == {"orders", "orders_clean", "customers", "per_customer"}
 
 
 def test_a_typo_keeps_the_flow_and_the_statuses_it_does_not_touch(daemon) -> None:
@@ -200,6 +272,7 @@ def test_a_typo_keeps_the_flow_and_the_statuses_it_does_not_touch(daemon) -> Non
         assert client.dataset("customers").status is DatasetState.UP_TO_DATE
 
     check()
+    Events.close_all()
     assert run_weir("daemon", "stop", cwd=root).code == 0
     assert run_weir("daemon", "start", cwd=root).code == 0  # restarted with the typo
     check()
@@ -232,6 +305,7 @@ def test_ignored_directories_do_not_reach_the_flow(daemon) -> None:
 
 def test_cli_builds_through_the_daemon(daemon) -> None:
     root, info = daemon
+    events = Events(root)
     r = run_weir("build", "--all", cwd=root)
     assert r.code == 0, r.text
     assert "3 built" in r.out
@@ -242,14 +316,14 @@ def test_cli_builds_through_the_daemon(daemon) -> None:
     assert r.code == 2 and "did you mean 'orders_clean'?" in r.err
     write_files(root, {"recipes/bad.py": "from weir import recipe\n\n@recipe\n"
                                          "def bad(orders):\n    raise ValueError('no')\n"})
-    time.sleep(0.3)  # let the daemon see the new file
+    events.flow_until(has("bad"), "the new recipe")
     r = run_weir("build", "bad", cwd=root)
     assert r.code == 1
     assert 'File "recipes/bad.py", line 5, in bad' in r.out and "log: .weir/logs/bad/" in r.out
     # A broken project: the same file:line and hint as a build without the daemon.
     write_files(root, {"recipes/typo.py": "from weir import recipe\n\n@recipe\n"
                                           "def typo(orders_clen):\n    return orders_clen\n"})
-    time.sleep(0.3)
+    events.flow_until(lambda flow: bool(flow.diagnostics), "the typo's error")
     r = run_weir("build", "orders_clean", cwd=root)
     local = run_weir("build", "orders_clean", "--no-daemon", cwd=root)
     assert r.code == local.code == 2
@@ -265,62 +339,54 @@ def test_cli_builds_through_the_daemon(daemon) -> None:
     assert "build b4 (bad, required) failed" in logged
 
 
-def test_the_cli_says_a_build_goes_through_the_daemon_and_what_it_waits_for(daemon) -> None:
-    import subprocess
-    import sys
-
-    from conftest import weir_env
-
+def test_the_cli_says_a_build_goes_through_the_daemon_and_what_it_waits_for(
+        daemon, gates) -> None:
     root, _ = daemon
     r = run_weir("build", cwd=root)  # no target: the usual answer, not the daemon's 422
     assert r.code == 2 and "nothing to build: name datasets or a selector" in r.err
     assert "hint: e.g. `weir build monthly_report`" in r.err and "422" not in r.err
     r = run_weir("build", "customers", cwd=root)
     assert r.code == 0 and r.out.startswith("Through the project's daemon (pid "), r.out
-    release = root / "release"
-    os.mkfifo(release)  # the first build's recipe waits on it: no sleeping on either side
+    gate = gates(root / "gate")  # the first build's recipe waits there while the second queues
     events = Events(root)
     write_files(root, {"recipes/held.py": "from weir import recipe\n\n@recipe\n"
-                       f"def held(orders):\n    open({str(release)!r}).read()\n"
-                       "    return orders\n"})
-    events.next_flow()
+                       "def held(orders):\n    open('gate').read()\n    return orders\n"})
+    events.flow_until(has("held"), "the new recipe")
     client = DaemonClient.for_project(root)
     first = client.start_build(["held"])
-    for kind, data in client.build_events(first.id):
-        if kind == "job" and data["event"] == "start":
-            break
+    gate.reached()
     second = subprocess.Popen([sys.executable, "-m", "weir", "build", "per_customer"], cwd=root,
                               env=weir_env(), stdout=subprocess.PIPE, text=True)
     assert second.stdout is not None
-    try:
-        line = second.stdout.readline()
-    finally:
-        with open(release, "w") as f:  # whatever happened, let the held recipe end
-            f.write("go")
+    line = second.stdout.readline()
     assert f"waits in the queue behind {first.id} (running): it starts when they end" in line
+    gate.open()
     rest = second.stdout.read()
     assert second.wait(60) == 0 and "built" in rest
     assert client.wait(first.id).state is BuildState.SUCCEEDED
 
 
 SLOW = {"recipes/slow.py": """
-    import time
     from weir import recipe
 
     @recipe
     def slow(orders_clean):
-        time.sleep(float(open("delay.txt").read()))
+        open("gate").read()  # until the test lets it through (a Gate)
         return orders_clean
-    """, "delay.txt": "1.0"}
+    """}
 
 
-def test_overlapping_builds_never_build_a_dataset_twice(daemon) -> None:
+def test_overlapping_builds_never_build_a_dataset_twice(daemon, gates) -> None:
     root, info = daemon
+    gate = gates(root / "gate")
+    events = Events(root)
     write_files(root, SLOW)
-    time.sleep(0.3)
-    client = DaemonClient.for_project(root)
+    events.flow_until(has("slow"), "the new recipe")
+    client = events.client
     first = client.start_build(["slow"])
+    gate.reached()  # the first build runs `slow` while the second is asked for
     second = client.start_build(["+slow", "per_customer"])
+    gate.remove()  # lets it end, and would let a second run of `slow` through, to be counted
     assert client.wait(first.id).state is BuildState.SUCCEEDED
     assert client.wait(second.id).state is BuildState.SUCCEEDED
     import sqlite3
@@ -330,27 +396,28 @@ def test_overlapping_builds_never_build_a_dataset_twice(daemon) -> None:
     assert counts == {"orders_clean": 1, "slow": 1, "per_customer": 1}
 
 
-def start_a_hanging_rebuild(root: Path) -> tuple[DaemonClient, dict, bytes]:
-    """Build `slow` once, then start a rebuild of it that hangs: (client, build, old bytes)."""
+def start_a_hanging_rebuild(root: Path, gate: Gate) -> tuple[DaemonClient, dict, bytes]:
+    """Build `slow` once, then start a rebuild of it that stops at the gate: (client, build,
+    old bytes)."""
+    events = Events(root)
     write_files(root, SLOW)
-    time.sleep(0.3)
-    client = DaemonClient.for_project(root)
-    assert client.wait(client.start_build(["slow"]).id).state is BuildState.SUCCEEDED
-    before = (root / "data/small/slow.parquet").read_bytes()
-    write_files(root, {"delay.txt": "60", "recipes/slow.py": SLOW["recipes/slow.py"].replace(
-        "return orders_clean", "return orders_clean.head(1)")})
-    time.sleep(0.3)
+    events.flow_until(has("slow"), "the new recipe")
+    client = events.client
     build = client.start_build(["slow"])
-    deadline = time.time() + 10
-    while client.build(build.id).state is not BuildState.RUNNING and time.time() < deadline:
-        time.sleep(0.05)
-    time.sleep(0.5)  # the recipe is running
+    gate.open()
+    assert client.wait(build.id).state is BuildState.SUCCEEDED
+    before = (root / "data/small/slow.parquet").read_bytes()
+    write_files(root, {"recipes/slow.py": SLOW["recipes/slow.py"].replace(
+        "return orders_clean", "return orders_clean.head(1)")})
+    events.flow_until(status_is("slow", "stale"), "the edit to make `slow` stale")
+    build = client.start_build(["slow"])
+    gate.reached()  # the recipe is running, and stays at the gate
     return client, build, before
 
 
-def test_cancel_keeps_the_previous_output(daemon) -> None:
+def test_cancel_keeps_the_previous_output(daemon, gates) -> None:
     root, _ = daemon
-    client, build, before = start_a_hanging_rebuild(root)
+    client, build, before = start_a_hanging_rebuild(root, gates(root / "gate"))
     t0 = time.time()
     client.cancel_build(build.id)
     assert client.wait(build.id).state is BuildState.CANCELLED
@@ -361,42 +428,37 @@ def test_cancel_keeps_the_previous_output(daemon) -> None:
 
 
 STAGING = {"recipes/slow.py": """
-    import time
     from weir import recipe
 
     @recipe
     def slow(orders_clean):
         yield orders_clean  # the first batch goes into the temporary file at once
-        print("staged", flush=True)
-        time.sleep(float(open("delay.txt").read()))
-    """, "delay.txt": "0"}
+        open("gate").read()  # until the test lets it through (a Gate)
+    """}
 
 
-def prepare_a_staging_rebuild(root: Path) -> DaemonClient:
-    """Build `slow` once (3 rows), then make it stale with a version (1 row) that hangs after
-    writing the first batch of its temporary file."""
+def prepare_a_staging_rebuild(root: Path, gate: Gate) -> DaemonClient:
+    """Build `slow` once (3 rows), then make it stale with a version (1 row) that stops at the
+    gate after writing the first batch of its temporary file."""
+    events = Events(root)
     write_files(root, STAGING)
-    client = DaemonClient.for_project(root)
-    wait_for(lambda: any(n.name == "slow" for n in client.flow().nodes),
-             what="the daemon to see the new recipe")
-    assert client.wait(client.start_build(["slow"]).id).state is BuildState.SUCCEEDED
-    write_files(root, {"delay.txt": "60", "recipes/slow.py": STAGING["recipes/slow.py"]
+    events.flow_until(has("slow"), "the new recipe")
+    client = events.client
+    build = client.start_build(["slow"])
+    gate.open()
+    assert client.wait(build.id).state is BuildState.SUCCEEDED
+    write_files(root, {"recipes/slow.py": STAGING["recipes/slow.py"]
                        .replace("yield orders_clean ", "yield orders_clean.head(1) ")})
-    wait_for(lambda: client.plan(["slow"]).jobs, what="the edit to make `slow` stale")
+    events.flow_until(status_is("slow", "stale"), "the edit to make `slow` stale")
     return client
 
 
-def wait_until_staged(root: Path, times: int) -> None:
-    logs = root / ".weir/logs/slow"
-    wait_for(lambda: sum("staged" in p.read_text() for p in logs.iterdir()) == times,
-             what="the rebuild to stage its first batch")
-
-
-def start_a_staging_rebuild(root: Path) -> tuple[DaemonClient, BuildSummary]:
-    """`prepare_a_staging_rebuild`, and the rebuild started and staging."""
-    client = prepare_a_staging_rebuild(root)
+def start_a_staging_rebuild(root: Path, gate: Gate) -> tuple[DaemonClient, BuildSummary]:
+    """`prepare_a_staging_rebuild`, and the rebuild started and staging: its recipe waits at
+    the gate, its first batch written."""
+    client = prepare_a_staging_rebuild(root, gate)
     build = client.start_build(["slow"])
-    wait_until_staged(root, 2)
+    gate.reached()
     return client, build
 
 
@@ -412,14 +474,15 @@ def temporary_files(root: Path) -> list[str]:
     return [p.name for p in (root / "data/small").iterdir() if ".weir-tmp-" in p.name]
 
 
-def test_kill_9_of_the_daemon_mid_build(daemon) -> None:
+def test_kill_9_of_the_daemon_mid_build(daemon, gates) -> None:
     """Killed mid-recipe, the daemon leaves no process; restarted, it removes what the
     killed build had staged and shows that build, and the job it was running, as
     interrupted; build numbers go on from where they were."""
     import signal as sig
 
     root, info = daemon
-    client, build = start_a_staging_rebuild(root)
+    gate = gates(root / "gate")
+    client, build = start_a_staging_rebuild(root, gate)
     assert temporary_files(root)
     left = session_processes(info["pid"])  # the daemon, its resource tracker, forkserver, worker
     assert len(left) >= 4, left
@@ -431,8 +494,8 @@ def test_kill_9_of_the_daemon_mid_build(daemon) -> None:
 
     r = run_weir("daemon", "start", cwd=root)
     assert r.code == 0, r.text
-    wait_for(lambda: not temporary_files(root), timeout=10,
-             what="the restarted daemon to remove the temporary file")
+    wait_until(lambda: not temporary_files(root), timeout=10,
+               what="the restarted daemon to remove the temporary file")
     client = DaemonClient.for_project(root)
     history = client.builds()
     assert [(b.id, b.state) for b in history] == [(build.id, BuildState.INTERRUPTED),
@@ -448,7 +511,7 @@ def test_kill_9_of_the_daemon_mid_build(daemon) -> None:
     shown = run_weir("show", "slow", cwd=root)
     assert shown.code == 0 and "interrupted" in shown.out.split("recent builds:")[1], shown.out
 
-    write_files(root, {"delay.txt": "0"})
+    gate.remove()
     r = run_weir("build", "slow", cwd=root)
     assert r.code == 0, r.text
     assert [b.id for b in client.builds()] == ["b3", build.id, "b1"]
@@ -456,13 +519,14 @@ def test_kill_9_of_the_daemon_mid_build(daemon) -> None:
     assert pq_rows(root / "data/small/slow.parquet") == 1
 
 
-def test_a_cli_build_whose_daemon_dies_says_what_became_of_it(daemon) -> None:
+def test_a_cli_build_whose_daemon_dies_says_what_became_of_it(daemon, gates) -> None:
     import signal as sig
 
     root, info = daemon
-    prepare_a_staging_rebuild(root)
+    gate = gates(root / "gate")
+    prepare_a_staging_rebuild(root, gate)
     proc = weir_in_background(root, "build", "slow")
-    wait_until_staged(root, 2)
+    gate.reached()
     os.kill(info["pid"], sig.SIGKILL)
     out, err = proc.communicate(timeout=60)
     assert proc.returncode == 4, out + err
@@ -475,13 +539,13 @@ def test_a_cli_build_whose_daemon_dies_says_what_became_of_it(daemon) -> None:
 
 
 def test_following_a_build_tells_a_silent_recipe_from_a_daemon_that_stopped_answering(
-        daemon) -> None:
+        daemon, gates) -> None:
     import signal as sig
 
     from weir.client import DaemonGone
 
     root, info = daemon
-    client, build = start_a_staging_rebuild(root)
+    client, build = start_a_staging_rebuild(root, gates(root / "gate"))
     quick = DaemonClient(info["url"], info["token"], timeout=1, stream_timeout=1)
     events = quick.build_events(build.id)
     assert next(events)[0] == "build"
@@ -499,17 +563,19 @@ def test_following_a_build_tells_a_silent_recipe_from_a_daemon_that_stopped_answ
     assert client.wait(build.id).state is BuildState.CANCELLED
 
 
-def test_ctrl_c_on_a_daemon_build_ends_as_an_in_process_build_does(daemon) -> None:
+def test_ctrl_c_on_a_daemon_build_ends_as_an_in_process_build_does(daemon, gates) -> None:
     import signal as sig
 
     root, _ = daemon
-    prepare_a_staging_rebuild(root)
+    gate = gates(root / "gate")
+    prepare_a_staging_rebuild(root, gate)
     summaries = []
-    for n, args in ((2, ()), (3, ("--no-daemon",))):
+    for args in ((), ("--no-daemon",)):
         proc = weir_in_background(root, "build", "slow", *args)
-        wait_until_staged(root, n)
+        gate.reached()
         os.killpg(proc.pid, sig.SIGINT)  # Ctrl-C reaches the terminal's foreground group
         out, err = proc.communicate(timeout=60)
+        gate.forget()
         assert proc.returncode == 130, out + err
         assert "Traceback" not in out + err
         summaries.append(re.sub(r"[\d.]+s$", "…s", out.strip().splitlines()[-1]))
@@ -569,31 +635,25 @@ def test_plan_through_the_api(daemon) -> None:
     assert clean.recipe and clean.recipe.id == "recipes/clean.py:orders_clean"
 
 
-def test_a_recipes_output_streams_while_it_runs(daemon) -> None:
-    from weir.client import DaemonClient
-
+def test_a_recipes_output_streams_while_it_runs(daemon, gates) -> None:
     root, info = daemon
+    gate = gates(root / "gate")
+    events = Events(root)
     (root / "recipes/chatty.py").write_text(
-        "import time\nfrom weir import recipe\n\n\n@recipe\ndef chatty(orders):\n"
-        "    print('first line')\n    time.sleep(1.0)\n    print('second line')\n"
+        "from weir import recipe\n\n\n@recipe\ndef chatty(orders):\n"
+        "    print('first line')\n    open('gate').read()\n    print('second line')\n"
         "    return orders\n")
-    client = DaemonClient(info["url"], info["token"])
-    deadline = time.time() + 10
-    while not any(n.name == "chatty" for n in client.flow().nodes):
-        assert time.time() < deadline, "the daemon did not see the new recipe"
-        time.sleep(0.05)
+    client = events.client
+    events.flow_until(has("chatty"), "the new recipe")
     build = client.start_build(["chatty"])
-    seen: list[tuple[float, str, dict]] = []
-    for kind, data in client.build_events(build.id):
-        seen.append((time.monotonic(), kind, data))
-        if kind == "end":
-            break
-    logs = [(at, line) for at, kind, data in seen if kind == "log" for line in data["lines"]]
-    finish = next(at for at, kind, data in seen if kind == "job" and data["event"] == "finish")
-    first = next(at for at, line in logs if line == "first line")
-    assert next(line for _, line in logs if line == "second line")
-    assert finish - first > 0.5  # shown while the recipe still ran, not at its end
-    assert all(data["outputs"] == ["chatty"] for _, kind, data in seen if kind == "log")
+    gate.reached()  # it printed its first line, and cannot end before the gate opens
+    events.next("log", lambda data: data["id"] == build.id and "first line" in data["lines"])
+    gate.open()  # shown while the recipe still ran, then: not at its end
+    seen = list(client.build_events(build.id))
+    assert seen[-1][0] == "end" and seen[-1][1]["state"] == "succeeded"
+    logs = [line for kind, data in seen if kind == "log" for line in data["lines"]]
+    assert [line for line in logs if line.endswith(" line")] == ["first line", "second line"]
+    assert all(data["outputs"] == ["chatty"] for kind, data in seen if kind == "log")
 
 
 def test_bad_build_requests_are_4xx(daemon) -> None:
@@ -722,26 +782,34 @@ def test_fuzzing_the_api_never_gives_a_server_error(daemon) -> None:
     assert client.get(f"{url}/api/health", headers=headers).status_code == 200
 
 
-def test_stop_waits_for_running_builds_unless_now(daemon) -> None:
+def test_stop_waits_for_running_builds_unless_now(daemon, gates) -> None:
     root, info = daemon
-    write_files(root, {**SLOW, "delay.txt": "2"})
-    time.sleep(0.3)
-    client = DaemonClient.for_project(root)
-    build = client.start_build(["slow"])
-    t0 = time.time()
-    r = run_weir("daemon", "stop", cwd=root)
-    assert r.code == 0 and "Waiting for 1 build" in r.out
+    gate = gates(root / "gate")
+    events = Events(root)
+    write_files(root, SLOW)
+    events.flow_until(has("slow"), "the new recipe")
+    events.client.start_build(["slow"])
+    gate.reached()  # the build runs, and cannot end before the gate opens
+    Events.close_all()
+    stop = weir_in_background(root, "daemon", "stop")
+    assert stop.stdout is not None
+    assert "Waiting for 1 build" in stop.stdout.readline()
+    assert stop.poll() is None  # still waiting for the build
+    gate.open()
+    out, err = stop.communicate(timeout=60)
+    assert stop.returncode == 0, out + err
     assert (root / "data/small/slow.parquet").exists()  # it finished before the stop
-    assert time.time() - t0 >= 1.5
+    assert not (root / ".weir/daemon.json").exists()
+
     assert run_weir("daemon", "start", cwd=root).code == 0
-    write_files(root, {"delay.txt": "60", "recipes/slow.py": SLOW["recipes/slow.py"].replace(
+    events = Events(root)
+    write_files(root, {"recipes/slow.py": SLOW["recipes/slow.py"].replace(
         "return orders_clean", "return orders_clean.head(1)")})
-    time.sleep(0.3)
-    client = DaemonClient.for_project(root)
-    client.start_build(["slow"])
-    time.sleep(1.0)
+    events.flow_until(status_is("slow", "stale"), "the edit to make `slow` stale")
+    events.client.start_build(["slow"])
+    gate.reached()
+    Events.close_all()
     t0 = time.time()
-    r = run_weir("daemon", "stop", "--now", cwd=root)
+    r = run_weir("daemon", "stop", "--now", cwd=root, timeout=30)
     assert r.code == 0 and "Waiting" not in r.out and time.time() - t0 < 15
     assert pq_rows(root / "data/small/slow.parquet") == 3  # the previous version
-    del build

@@ -83,32 +83,25 @@ def test_flow_page_draws_selects_and_builds(page, tmp_path: Path) -> None:
         assert png.stat().st_size > 1000
 
 
-def test_a_page_opened_mid_build_and_a_typo(page) -> None:
+def test_a_page_opened_mid_build_and_a_typo(page, gates) -> None:
     """A page opened while a recipe runs shows it building; a typo saved while the page is
     open shows the error and keeps every dataset it does not touch."""
-    import os
-
     from conftest import write_files
     from weir.client import DaemonClient
 
     root, info, pg = page
-    release = root / "release"
-    os.mkfifo(release)  # the recipe waits on it: no sleeping on either side
+    gate = gates(root / "gate")  # the recipe waits there: no sleeping on either side
     write_files(root, {"recipes/slow.py": "from weir import recipe\n\n@recipe\n"
-                       f"def slow(orders):\n    open({str(release)!r}).read()\n"
-                       "    return orders\n"})
+                       "def slow(orders):\n    open('gate').read()\n    return orders\n"})
     pg.goto(f"{info['url']}/?token={info['token']}")
     pg.wait_for_selector('.node[data-name="slow"]', timeout=10_000)
     client = DaemonClient.for_project(root)
     build = client.start_build(["slow"])
-    for kind, data in client.build_events(build.id):
-        if kind == "job" and data["event"] == "start":
-            break
+    gate.reached()  # the recipe runs
     pg.reload()
     pg.wait_for_selector('.node[data-name="slow"][data-status="building"]', timeout=10_000)
     assert client.dataset("slow").building is True
-    with open(release, "w") as f:
-        f.write("go")
+    gate.open()
     assert client.wait(build.id).state.value == "succeeded"
     pg.wait_for_selector('.node[data-name="slow"][data-status="up to date"]', timeout=10_000)
 

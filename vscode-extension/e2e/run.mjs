@@ -380,8 +380,11 @@ async function main() {
   });
 
   await step("cancelling-the-progress-cancels-the-build", async () => {
+    // The recipe waits on a FIFO nothing ever opens for writing: only the cancel ends it.
+    const gate = path.join(dirs.work, "gate");
+    execFileSync("mkfifo", [gate]);
     await buildNewRecipe("slow",
-      "import time\n\nfrom weir import recipe\n\n\n@recipe\ndef slow(orders_clean):\n    time.sleep(120)\n    return orders_clean\n");
+      `from weir import recipe\n\n\n@recipe\ndef slow(orders_clean):\n    open(${JSON.stringify(gate)}).read()\n    return orders_clean\n`);
     const progress = page.locator(".notifications-toasts .notification-list-item", { hasText: "weir: Build slow" }).first();
     await progress.waitFor();
     await datasetRow("slow", "building").waitFor(); // the job started in the daemon
