@@ -377,8 +377,8 @@ def create_app(daemon: Daemon) -> FastAPI:
         if path is None:
             raise HTTPException(404, f"'{name}' has no build log yet")
         text = Path(path).read_text(encoding="utf-8", errors="replace")
-        return respond(request, {"name": name, "status": status, "path": path,
-                                 "log": text[-200_000:]})
+        return respond(request, wire.BuildLog(name, str(status), path,
+                                               text[-200_000:]).to_json())
 
     @api.get("/events")
     async def events() -> StreamingResponse:
@@ -386,7 +386,7 @@ def create_app(daemon: Daemon) -> FastAPI:
 
         async def stream() -> AsyncIterator[bytes]:
             try:
-                yield sse("hello", {"flow_version": daemon.live.snapshot.version})
+                yield sse("hello", wire.Hello(daemon.live.snapshot.version).to_json())
                 while True:
                     try:
                         kind, data = await asyncio.wait_for(queue.get(), timeout=15)

@@ -121,7 +121,7 @@ class BuildQueue:
         if old and self._store is not None:
             with self._store_lock:
                 self._store.forget_daemon_builds(build.seq - self.keep + 1, FINAL)
-        self._publish(build, "build", {"id": build.id, "state": build.state.value})
+        self._publish(build, "build", wire.BuildChange(build.id, build.state).to_json())
         self._queue.put(build)
         return build
 
@@ -168,7 +168,7 @@ class BuildQueue:
         build.state = state
         build.finished = time.time()
         self._save(build)
-        self._publish(build, "build", {"id": build.id, "state": state.value})
+        self._publish(build, "build", wire.BuildChange(build.id, state).to_json())
         req = build.request
         what = " ".join(req.targets) or ("--all" if req.all else "--stale")
         error = build.error.message if build.error else None
@@ -268,8 +268,8 @@ class BuildQueue:
                 # The job's printed lines stream as `log` events between its start and finish.
                 if kind == "start" and outcome.log_path:
                     def emit(lines: list[str], o: Outcome = outcome) -> None:
-                        self._publish(build, "log", {"id": build.id, "recipe": o.recipe,
-                                                     "outputs": list(o.outputs), "lines": lines})
+                        self._publish(build, "log", {"id": build.id, **wire.LogLines(
+                            o.recipe, o.outputs, tuple(lines)).to_json()})
 
                     tail = LogTail(Path(outcome.log_path), emit)
                     tails[outcome.recipe] = tail
