@@ -661,6 +661,18 @@ class BuildLog:
         return cls(str(data["name"]), str(data["status"]), str(data["path"]), str(data["log"]))
 
 
+def vocabulary() -> dict[str, Any]:
+    """Every enum of the wire, member name -> value, and which build states are final and
+    which job statuses succeeded: what a client that cannot import this module (the Flow
+    page, the VS Code extension) needs to name states as the daemon does. The daemon serves
+    it at `GET /api/wire` and embeds it in the Flow page, so a state added here reaches both."""
+    enums: tuple[type[Enum], ...] = (DatasetState, BuildState, JobStatus, Mode, Action, NodeKind,
+                                     Severity)
+    return {"enums": {e.__name__: {m.name: m.value for m in e} for e in enums},
+            "final_build_states": [s.value for s in BuildState if s.final],
+            "ok_job_statuses": [s.value for s in JobStatus if s.ok]}
+
+
 # -- what the CLI prints for programs ----------------------------------------------------------
 
 @dataclass(frozen=True)
