@@ -33,8 +33,8 @@ from weir.client import DaemonClient
 PAYLOADS = REPO / "vscode-extension" / "test" / "payloads"
 RECORDING = os.environ.get("WEIR_RECORD_PAYLOADS") == "1"
 RE_RECORD = ("re-record them: WEIR_RECORD_PAYLOADS=1 pytest tests/test_wire_payloads.py, then "
-             "make vscode-extension/src/api.ts agree: cd vscode-extension && npm run typecheck "
-             "&& npx vitest run")
+             "make vscode-extension/src/api.ts and its validators (test/apiChecks.ts) agree: "
+             "cd vscode-extension && npm run typecheck && npx vitest run")
 
 PROJECT = {
     **SMALL,

@@ -8,7 +8,7 @@ import { readFile } from "node:fs/promises";
 
 import * as vscode from "vscode";
 
-import type { BuildRequest, BuildSummary, JobEvent, LogEvent, Plan } from "./api";
+import type { BuildEvents, BuildRequest, BuildSummary, JobEvent } from "./api";
 import { describeRequest, endLine, jobLine, planLines, progressMessage } from "./buildLog";
 import type { Daemon } from "./daemon";
 import type { DaemonClient } from "./daemonClient";
@@ -64,17 +64,17 @@ export class BuildRunner {
       });
       const stream = client.stream(`/api/builds/${encodeURIComponent(started.id)}/events`, (kind, data) => {
         if (kind === "plan") {
-          const plan = data as Plan;
+          const plan = data as BuildEvents["plan"];
           total = plan.jobs.length;
           for (const line of planLines(plan)) this.log.build(line);
           progress.report({ message: progressMessage([], 0, total) });
         } else if (kind === "log") {
           // What a recipe prints, as it prints it (daemons that stream; older ones do not).
-          const log = data as LogEvent;
+          const log = data as BuildEvents["log"];
           streamed.add(log.recipe);
           for (const line of log.lines) this.log.build(indented(line));
         } else if (kind === "job") {
-          const job = data as JobEvent;
+          const job = data as BuildEvents["job"];
           this.log.build(`[${timestamp()}] ${jobLine(job)}`);
           const what = job.outputs.join(", ");
           if (job.event === "start") {
@@ -91,12 +91,12 @@ export class BuildRunner {
           });
         } else if (kind === "end") {
           stream.close();
-          resolve(data as BuildSummary);
+          resolve(data as BuildEvents["end"]);
         }
       }, (error) => {
         // The stream broke before `end` (the daemon stopped): report what we know.
         resolve({ ...started, state: cancelled ? "cancelled" : "error",
-          error: { message: `lost the daemon while following the build${error ? `: ${error.message}` : ""}` } });
+          error: { message: `lost the daemon while following the build${error ? `: ${error.message}` : ""}`, hint: null } });
       });
     }));
 

@@ -40,7 +40,7 @@ export class Daemon implements vscode.Disposable {
 
   /** Fires on every state change. */
   readonly onDidChangeState = this.stateEmitter.event;
-  /** Every event of the daemon's stream (hello, flow, build, plan, job, result). */
+  /** Every event of the daemon's stream (`kind` a key of DaemonEvents, `data` its shape). */
   readonly onEvent = this.eventEmitter.event;
 
   constructor(readonly root: string, private readonly python: () => string,
