@@ -40,7 +40,10 @@ export class BuildRunner {
     return this.follow(client, summary, label);
   }
 
-  private async follow(client: DaemonClient, started: BuildSummary, label: string): Promise<BuildSummary> {
+  /** Follows a build already started (the Flow view starts its page's builds itself, to answer
+   * the page with the daemon's own answer) to its end, as build() does; returns the final summary. */
+  async follow(client: DaemonClient, started: BuildSummary,
+    label = `Build ${describeRequest(started.request)}`): Promise<BuildSummary> {
     const t0 = Date.now();
     this.log.build("");
     this.log.build(`[${timestamp()}] ── build ${started.id}: ${label}`);
