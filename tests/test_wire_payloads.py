@@ -26,7 +26,7 @@ from typing import Any
 import httpx
 import pytest
 
-from conftest import REPO, SMALL, git, run_weir, wait_for, write_files
+from conftest import REPO, SMALL, git, run_weir, write_files
 from weir import wire
 from weir.client import DaemonClient
 
@@ -163,13 +163,14 @@ def capture(root: Path) -> dict[str, Any]:
         sql = root / "recipes/per_customer.sql"
         sql.write_text(sql.read_text().replace("sum(amount)", "max(amount)"))
 
-        def settled() -> bool:
-            nodes = {n["name"]: n["status"] for n in api.get("/api/flow")["nodes"]}
-            return nodes.get("customer_stats") == "invalid" and nodes["per_customer"] == "stale"
+        def flow_event(key: str, name: str) -> Callable[[dict[str, Any]], bool]:
+            return lambda e: e["event"] == "flow" and name in e["data"][key]
 
-        wait_for(settled, what="the typo and the edit in the Flow")
-        stream.wait(lambda e: e["event"] == "flow" and e["data"]["errors"] == 1, "flow event")
+        stream.wait(flow_event("added", "customer_stats"), "flow event adding customer_stats")
+        stream.wait(flow_event("changed", "per_customer"), "flow event changing per_customer")
         out["flow"] = api.get("/api/flow")
+        statuses = {n["name"]: n["status"] for n in out["flow"]["nodes"]}
+        assert (statuses["customer_stats"], statuses["per_customer"]) == ("invalid", "stale")
         out["datasets"] = api.get("/api/datasets")
         out["health"] = api.get("/api/health")
         _, out["error-build-events"] = api.build({"targets": ["orders_clean"]})
