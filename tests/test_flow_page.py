@@ -5,6 +5,7 @@ page follows builds made elsewhere."""
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -49,6 +50,9 @@ def test_flow_page_draws_selects_and_builds(page, tmp_path: Path) -> None:
     assert node_status(pg, "orders") == "source"
     assert node_status(pg, "per_customer") == "never built"
     pg.wait_for_selector("#conn:has-text('live')")
+    from weir import wire
+
+    assert pg.evaluate("WIRE") == wire.vocabulary()  # the daemon's, as the page reads it
     pg.screenshot(path=str(artifacts / "1-flow.png"))
 
     # A build started elsewhere (the CLI, through the daemon) turns the nodes green.
@@ -114,3 +118,21 @@ def test_a_page_opened_mid_build_and_a_typo(page, gates) -> None:
     assert node_status(pg, "slow") == "up to date"
     assert node_status(pg, "per_customer") == "never built"
     assert "Cannot load" not in pg.locator("#panel").inner_text()
+
+
+def test_the_flow_page_names_every_state_through_the_wire() -> None:
+    """The page has the wire's vocabulary from the daemon (embedded as it is served) and names
+    no state, status, mode or kind by its value itself: a value added or renamed in
+    weir/wire.py reaches it, where a copied list of strings would go stale."""
+    from weir import wire
+    from weir.server.app import FLOW_PAGE, flow_page_html
+
+    served = flow_page_html()
+    block = re.search(r'<script id="wire" type="application/json">(.*?)</script>', served, re.S)
+    assert block and json.loads(block[1]) == wire.vocabulary()
+    script = FLOW_PAGE.read_text(encoding="utf-8").split("<script>", 1)[1]
+    values = {v for enum in wire.vocabulary()["enums"].values() for v in enum.values()}
+    # A value in quotes that is not an HTML attribute's (data-build="downstream" names a button).
+    quoted = sorted(v for v in values if re.search(rf'(?<![=\w])(["\'`]){re.escape(v)}\1',
+                                                   script))
+    assert not quoted, f"the Flow page names {quoted} itself: use WIRE (wire.vocabulary())"

@@ -351,6 +351,38 @@ class BuildSummary:
                    data.get("run_id"))
 
 
+@dataclass(frozen=True)
+class BuildChange:
+    """A build's `build` event: it was queued, or reached a final state."""
+
+    id: str
+    state: BuildState
+
+    def to_json(self) -> dict[str, Any]:
+        return {"id": self.id, "state": self.state.value}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> BuildChange:
+        return cls(str(data["id"]), BuildState(data["state"]))
+
+
+@dataclass(frozen=True)
+class LogLines:
+    """A build's `log` event: lines a running recipe printed (the daemon follows its log
+    file), so a client shows them as they come rather than at the job's end."""
+
+    recipe: str
+    outputs: tuple[str, ...]
+    lines: tuple[str, ...]
+
+    def to_json(self) -> dict[str, Any]:
+        return {"recipe": self.recipe, "outputs": list(self.outputs), "lines": list(self.lines)}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> LogLines:
+        return cls(str(data["recipe"]), tuple(data["outputs"]), tuple(data["lines"]))
+
+
 # -- the Flow -----------------------------------------------------------------------------------
 
 class NodeKind(str, Enum):
@@ -614,6 +646,50 @@ class Health:
         return cls(data.get("project"), str(data["root"]), str(data["version"]),
                    int(data["pid"]), int(data["flow_version"]), int(data["errors"]),
                    float(data["started"]))
+
+
+@dataclass(frozen=True)
+class Hello:
+    """The first event of `GET /api/events`: which version of the Flow the stream starts at."""
+
+    flow_version: int
+
+    def to_json(self) -> dict[str, Any]:
+        return {"flow_version": self.flow_version}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Hello:
+        return cls(int(data["flow_version"]))
+
+
+@dataclass(frozen=True)
+class BuildLog:
+    """`GET /api/datasets/{name}/log`: the log of the dataset's last build (what its recipe
+    printed, and the traceback on failure), at most its last 200,000 characters."""
+
+    name: str
+    status: str  # as in HistoryEntry
+    path: str
+    log: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {"name": self.name, "status": self.status, "path": self.path, "log": self.log}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> BuildLog:
+        return cls(str(data["name"]), str(data["status"]), str(data["path"]), str(data["log"]))
+
+
+def vocabulary() -> dict[str, Any]:
+    """Every enum of the wire, member name -> value, and which build states are final and
+    which job statuses succeeded: what a client that cannot import this module (the Flow
+    page, the VS Code extension) needs to name states as the daemon does. The daemon serves
+    it at `GET /api/wire` and embeds it in the Flow page, so a state added here reaches both."""
+    enums: tuple[type[Enum], ...] = (DatasetState, BuildState, JobStatus, Mode, Action, NodeKind,
+                                     Severity)
+    return {"enums": {e.__name__: {m.name: m.value for m in e} for e in enums},
+            "final_build_states": [s.value for s in BuildState if s.final],
+            "ok_job_statuses": [s.value for s in JobStatus if s.ok]}
 
 
 # -- what the CLI prints for programs ----------------------------------------------------------

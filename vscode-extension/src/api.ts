@@ -1,13 +1,120 @@
 /**
- * The shapes of the daemon's HTTP API (docs/http-api.md) that the extension reads. Only the
- * fields the extension uses are typed; the daemon may send more.
+ * The daemon's HTTP API as the extension reads it: the TypeScript mirror of weir/wire.py, where
+ * every shape that crosses a process boundary is defined once (docs/http-api.md lists them).
+ *
+ * test/apiChecks.ts has a runtime validator for each type here, tied to it at compile time (a
+ * type changed without its validator, or the other way round, fails `npm run typecheck`), and
+ * test/payloads.test.ts checks every payload recorded from a real daemon (test/payloads/, by
+ * tests/test_wire_payloads.py) against them, and these enums against the daemon's own. The unit
+ * tests' fakes pass the same validators, so neither these types nor the fakes can drift from
+ * the real API.
+ *
+ * Every enum is complete. A field the extension does not use may be left out (the daemon sends
+ * more, and extra keys are fine), but a field typed here is typed as the daemon sends it:
+ * required when it always comes, `| null` when it may be null, optional only when it may be
+ * missing.
  */
 
-/** A dataset's state as `weir status` names it. */
-export type Status = "source" | "up to date" | "stale" | "never built" | "failed" | "invalid";
+// -- enums (weir.wire's, value for value; GET /api/wire has them from the daemon) --------------
+
+/** A dataset's status, as `weir status`, the API, the Flow page and the editor name it. */
+export const DATASET_STATES = ["source", "up to date", "stale", "never built", "failed", "invalid"] as const;
+export type DatasetState = (typeof DATASET_STATES)[number];
+
+/** Where a daemon build is. `error`: it could not start; `interrupted`: its daemon died. */
+export const BUILD_STATES = ["queued", "running", "succeeded", "failed", "cancelled", "error", "interrupted"] as const;
+export type BuildState = (typeof BUILD_STATES)[number];
+export const FINAL_STATES: readonly BuildState[] = ["succeeded", "failed", "cancelled", "error", "interrupted"];
+
+/** What became of one recipe's job in a build (`running`/`restoring` while it runs). */
+export const JOB_STATUSES = ["running", "restoring", "built", "restored", "failed", "skipped", "interrupted"] as const;
+export type JobStatus = (typeof JOB_STATUSES)[number];
+export const OK_JOB_STATUSES: readonly JobStatus[] = ["built", "restored"];
+
+/** What a build builds, in Dataiku's names. */
+export const MODES = ["required", "only", "force", "missing", "downstream"] as const;
+export type Mode = (typeof MODES)[number];
+
+export const ACTIONS = ["run", "restore"] as const;
+export type Action = (typeof ACTIONS)[number];
+
+export const NODE_KINDS = ["source", "dataset", "folder"] as const;
+export type NodeKind = (typeof NODE_KINDS)[number];
+
+export const SEVERITIES = ["error", "warning"] as const;
+export type Severity = (typeof SEVERITIES)[number];
+
+/** Whether a `job` event says a job started or finished (the event's, not a wire enum). */
+export const JOB_EVENTS = ["start", "finish"] as const;
+export type JobEventKind = (typeof JOB_EVENTS)[number];
+
+// -- the daemon ---------------------------------------------------------------------------------
+
+/** What .weir/daemon.json says about a running daemon (wire.DaemonInfo). */
+export interface DaemonInfo {
+  pid: number;
+  host: string;
+  port: number;
+  url: string;
+  token: string;
+  started: number;
+}
+
+/** GET /api/health. */
+export interface Health {
+  project: string | null;
+  root: string;
+  version: string;
+  pid: number;
+  flow_version: number;
+  errors: number;
+  started: number;
+}
+
+/** The body of an error answer (4xx, 5xx): the daemon's own words. */
+export interface ApiError {
+  detail: string;
+}
+
+/** GET /api/wire: every enum as {MEMBER: value}, and which states are final or ok. */
+export interface Vocabulary {
+  enums: {
+    DatasetState: Record<string, DatasetState>;
+    BuildState: Record<string, BuildState>;
+    JobStatus: Record<string, JobStatus>;
+    Mode: Record<string, Mode>;
+    Action: Record<string, Action>;
+    NodeKind: Record<string, NodeKind>;
+    Severity: Record<string, Severity>;
+  };
+  final_build_states: BuildState[];
+  ok_job_statuses: JobStatus[];
+}
+
+// -- the Flow -----------------------------------------------------------------------------------
+
+/** `file:line: message` plus a hint; `file` relative to the project root. */
+export interface Diagnostic {
+  file: string;
+  line: number; // 1-based; 0 for the file as a whole
+  col: number; // 0-based
+  end_line: number | null;
+  end_col: number | null;
+  /** What a program reads (stable: "unknown-input", "cycle"…); the message is for people. */
+  code: string;
+  /** What it is about: "dataset:NAME", "recipe:FILE:FUNCTION", "connection:NAME"… */
+  subject: string | null;
+  /** The replacement a quick fix would write, where weir knows the closest name. */
+  suggestion: string | null;
+  message: string;
+  hint: string | null;
+  severity: Severity;
+}
 
 export interface RecipeRef {
   name: string;
+  /** What build events call the recipe: "recipes/clean.py:customers". */
+  id: string;
   kind: string; // "python" | "sql"
   file: string; // relative to the project root
   line: number; // 1-based
@@ -15,120 +122,217 @@ export interface RecipeRef {
 
 export interface FlowNode {
   name: string;
-  kind: "source" | "dataset" | "folder";
+  kind: NodeKind;
   connection: string;
   path: string;
-  format?: string;
+  format: string;
   tags: string[];
-  description?: string | null;
+  zone: string | null;
+  description: string | null;
   recipe: RecipeRef | null;
-  /** Where the dataset is defined: its YAML file, or its recipe (daemons since 0.1 say so). */
-  definition?: { file: string; line: number };
+  /** Where the dataset is defined: its YAML file, or its recipe. */
+  definition: { file: string; line: number };
   inputs: string[];
-  status?: Status;
-  reasons?: string[];
+  status: DatasetState;
+  reasons: string[];
   /** A build is writing it right now (so a view opened mid-build shows it building). */
-  building?: boolean;
+  building: boolean;
 }
 
+/** GET /api/flow: the datasets in topological order. */
 export interface Flow {
-  project: string | null;
+  project: string | null; // null: weir.yaml cannot be read
   nodes: FlowNode[];
   edges: { from: string; to: string }[];
+  flow_version: number;
+  diagnostics: Diagnostic[];
+}
+
+/** One dataset of GET /api/datasets. */
+export interface DatasetSummary {
+  name: string;
+  kind: NodeKind;
+  status: DatasetState | null;
+  reasons: string[];
+  building: boolean;
 }
 
 /** A column as the daemon sends it: [name, type, nullable]. */
 export type Column = [string, string, boolean];
 
-export interface BuildHistoryEntry {
+/** One past build of a dataset. */
+export interface HistoryEntry {
+  run_id: string;
+  /** A JobStatus, or `recovered` for a dataset `weir state repair` vouched for. */
   status: string;
-  started?: number | null;
-  finished?: number | null;
-  rows?: number | null;
+  started: number | null;
+  finished: number | null;
+  rows: number | null;
+  error: string | null;
 }
 
+/** GET /api/datasets/{name}. */
 export interface DatasetDetail {
   name: string;
-  description?: string | null;
-  kind: string;
+  description: string | null;
+  kind: NodeKind;
   connection: string;
   path: string;
-  format?: string;
+  format: string;
   tags: string[];
-  recipe: { file: string; line: number; kind: string } | null;
+  recipe: RecipeRef | null;
   inputs: string[];
   consumers: string[];
-  status: Status;
+  status: DatasetState;
   reasons: string[];
+  building: boolean;
+  /** Observed at the last build. */
   schema: Column[] | null;
   declared_schema: Column[] | null;
   rows: number | null;
   built_at: number | null;
-  builds: BuildHistoryEntry[];
+  builds: HistoryEntry[]; // newest first
 }
 
-export type BuildMode = "required" | "only" | "force" | "missing" | "downstream";
+/** GET /api/datasets/{name}/log: the last build's log. */
+export interface BuildLog {
+  name: string;
+  status: string;
+  path: string;
+  log: string;
+}
 
-/** The body of POST /api/builds. */
+/** A `flow` event: what one batch of file changes changed. */
+export interface FlowChange {
+  version: number;
+  files: string[];
+  added: string[];
+  removed: string[];
+  changed: string[];
+  errors: number;
+  seconds: number;
+}
+
+/** The first event of GET /api/events. */
+export interface Hello {
+  flow_version: number;
+}
+
+// -- builds -------------------------------------------------------------------------------------
+
+/** The body of POST /api/builds and POST /api/plan (the daemon fills in what is left out). */
 export interface BuildRequest {
   targets: string[];
-  mode?: BuildMode;
+  mode?: Mode;
   all?: boolean;
   stale?: boolean;
+  jobs?: number;
+  fail_fast?: boolean;
 }
 
-/** `interrupted`: the daemon died while the build was queued or running (seen after a restart). */
-export type BuildState = "queued" | "running" | "succeeded" | "failed" | "cancelled" | "error" | "interrupted";
-export const FINAL_STATES: readonly BuildState[] = ["succeeded", "failed", "cancelled", "error", "interrupted"];
+/** A user error: why a build could not start. `diagnostics`: a broken project's errors. */
+export interface ErrorReport {
+  message: string;
+  hint: string | null;
+  diagnostics?: Diagnostic[];
+}
 
+/** One daemon build: POST /api/builds, GET /api/builds, the `end` event. */
 export interface BuildSummary {
   id: string;
   state: BuildState;
-  error?: { message: string; hint?: string | null } | null;
+  request: Required<BuildRequest>;
+  created: number;
+  started: number | null;
+  finished: number | null;
+  error: ErrorReport | null;
+  run_id: string | null;
 }
 
-export interface PlanJob {
-  recipe: string;
-  action: "run" | "restore";
+export interface PlannedJob {
+  recipe: string; // the recipe's id
+  action: Action;
   outputs: string[];
-  reasons: Record<string, string[]>;
-  after?: string[];
+  reasons: Record<string, string[]>; // output -> why it is built
+  after: string[]; // recipe ids that must finish first
 }
 
-/** The `plan` event of a build, and `weir plan --json`. */
+/** POST /api/plan, and a build's `plan` event. */
 export interface Plan {
   targets: string[];
   up_to_date: string[];
-  jobs: PlanJob[];
+  jobs: PlannedJob[];
   notes: string[];
   /** Datasets that need a connection that cannot be used now (reported failed by the build). */
-  blocked?: string[];
+  blocked: string[];
 }
 
-/** A `job` event: a recipe (`recipe` is its id, "recipes/clean.py:customers") started or finished. */
-export interface JobEvent {
-  event: "start" | "finish";
+/** What every event of a build's stream says besides its own shape: the build's id. */
+interface OfBuild {
+  id: string;
+}
+
+/** A build's `plan` event: its plan, the project root and the folders among its outputs. */
+export interface PlanEvent extends Plan, OfBuild {
+  root: string;
+  folders: string[];
+}
+
+/** A `job` event: a recipe (`recipe` is its id) started or finished. */
+export interface JobEvent extends OfBuild {
+  event: JobEventKind;
   recipe: string;
   outputs: string[];
-  status?: string; // built | restored | failed | skipped | interrupted
-  seconds?: number;
-  /** Rows written, per output. */
-  rows?: Record<string, number> | null;
-  error?: string | null;
-  traceback?: string | null;
-  log_path?: string | null;
+  status: JobStatus;
+  seconds: number;
+  /** Rows written, per output (a folder's: its files). */
+  rows: Record<string, number>;
+  error: string | null;
+  traceback: string | null;
+  log_path: string | null;
 }
 
 /** Lines a running recipe printed (the daemon follows its log file). */
-export interface LogEvent {
+export interface LogEvent extends OfBuild {
   recipe: string;
   outputs: string[];
   lines: string[];
 }
 
-/** What .weir/daemon.json says about a running daemon. */
-export interface DaemonInfo {
-  pid: number;
-  url: string;
-  token: string;
+/** A build's `result` event: how the run went, once it has run. */
+export interface ResultEvent extends OfBuild {
+  ok: boolean;
+  run_id: string | null;
+  seconds: number;
+  cancelled: boolean;
+}
+
+/** A build's `build` event: it was queued, or reached a final state. */
+export interface BuildChange {
+  id: string;
+  state: BuildState;
+}
+
+/** GET /api/builds/{id}/events: each event's data, by its kind; the stream ends with `end`. */
+export interface BuildEvents {
+  build: BuildChange;
+  plan: PlanEvent;
+  job: JobEvent;
+  log: LogEvent;
+  result: ResultEvent;
+  end: BuildSummary;
+}
+
+/** On GET /api/events, a build's events also say which build they are about. */
+export type Announced<T> = T & { build: string };
+
+/** GET /api/events: each event's data, by its kind. */
+export interface DaemonEvents {
+  hello: Hello;
+  flow: FlowChange;
+  build: Announced<BuildChange>;
+  plan: Announced<PlanEvent>;
+  job: Announced<JobEvent>;
+  log: Announced<LogEvent>;
+  result: Announced<ResultEvent>;
 }

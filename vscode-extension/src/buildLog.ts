@@ -38,8 +38,8 @@ export function planLines(plan: Plan): string[] {
 export function jobLine(job: JobEvent): string {
   const outputs = job.outputs.join(", ");
   if (job.event === "start") return `▶ ${outputs}  (${job.recipe})`;
-  const seconds = job.seconds !== undefined ? ` in ${job.seconds.toFixed(2)} s` : "";
-  const counts = Object.values(job.rows ?? {});
+  const seconds = ` in ${job.seconds.toFixed(2)} s`;
+  const counts = Object.values(job.rows);
   const total = counts.reduce((a, b) => a + b, 0);
   const rows = counts.length ? `, ${total.toLocaleString("en-US")} row${total === 1 ? "" : "s"}` : "";
   switch (job.status) {
@@ -47,9 +47,8 @@ export function jobLine(job: JobEvent): string {
     case "restored": return `↺ ${outputs} restored from an earlier build${rows}`;
     case "failed": return `✗ ${job.recipe} failed${seconds}: ${job.error ?? "error"}`;
     case "skipped": return `– ${outputs} skipped (an input failed)`;
-    case "cancelled":
-    case "interrupted": return `■ ${outputs} ${job.status}`;
-    default: return `· ${outputs} ${job.status ?? "finished"}${rows}${seconds}`;
+    case "interrupted": return `■ ${outputs} interrupted`;
+    default: return `· ${outputs} ${job.status}${rows}${seconds}`;
   }
 }
 

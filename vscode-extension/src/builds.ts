@@ -8,7 +8,7 @@ import { readFile } from "node:fs/promises";
 
 import * as vscode from "vscode";
 
-import type { BuildRequest, BuildSummary, JobEvent, LogEvent, Plan } from "./api";
+import type { BuildEvents, BuildRequest, BuildSummary, JobEvent } from "./api";
 import { describeRequest, endLine, jobLine, planLines, progressMessage } from "./buildLog";
 import type { Daemon } from "./daemon";
 import type { DaemonClient } from "./daemonClient";
@@ -40,7 +40,10 @@ export class BuildRunner {
     return this.follow(client, summary, label);
   }
 
-  private async follow(client: DaemonClient, started: BuildSummary, label: string): Promise<BuildSummary> {
+  /** Follows a build already started (the Flow view starts its page's builds itself, to answer
+   * the page with the daemon's own answer) to its end, as build() does; returns the final summary. */
+  async follow(client: DaemonClient, started: BuildSummary,
+    label = `Build ${describeRequest(started.request)}`): Promise<BuildSummary> {
     const t0 = Date.now();
     this.log.build("");
     this.log.build(`[${timestamp()}] ── build ${started.id}: ${label}`);
@@ -64,17 +67,17 @@ export class BuildRunner {
       });
       const stream = client.stream(`/api/builds/${encodeURIComponent(started.id)}/events`, (kind, data) => {
         if (kind === "plan") {
-          const plan = data as Plan;
+          const plan = data as BuildEvents["plan"];
           total = plan.jobs.length;
           for (const line of planLines(plan)) this.log.build(line);
           progress.report({ message: progressMessage([], 0, total) });
         } else if (kind === "log") {
           // What a recipe prints, as it prints it (daemons that stream; older ones do not).
-          const log = data as LogEvent;
+          const log = data as BuildEvents["log"];
           streamed.add(log.recipe);
           for (const line of log.lines) this.log.build(indented(line));
         } else if (kind === "job") {
-          const job = data as JobEvent;
+          const job = data as BuildEvents["job"];
           this.log.build(`[${timestamp()}] ${jobLine(job)}`);
           const what = job.outputs.join(", ");
           if (job.event === "start") {
@@ -91,12 +94,12 @@ export class BuildRunner {
           });
         } else if (kind === "end") {
           stream.close();
-          resolve(data as BuildSummary);
+          resolve(data as BuildEvents["end"]);
         }
       }, (error) => {
         // The stream broke before `end` (the daemon stopped): report what we know.
         resolve({ ...started, state: cancelled ? "cancelled" : "error",
-          error: { message: `lost the daemon while following the build${error ? `: ${error.message}` : ""}` } });
+          error: { message: `lost the daemon while following the build${error ? `: ${error.message}` : ""}`, hint: null } });
       });
     }));
 

@@ -6,7 +6,7 @@ import * as path from "node:path";
 
 import * as vscode from "vscode";
 
-import type { BuildMode, BuildRequest, FlowNode } from "./api";
+import type { BuildRequest, FlowNode, Mode } from "./api";
 import type { BuildRunner } from "./builds";
 import { describeRequest } from "./buildLog";
 import type { Daemon } from "./daemon";
@@ -50,7 +50,7 @@ export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
     return names ? { names, client } : undefined;
   };
 
-  const build = (title: string, mode: BuildMode, plus = false) => async (arg?: unknown): Promise<void> => {
+  const build = (title: string, mode: Mode, plus = false) => async (arg?: unknown): Promise<void> => {
     const chosen = await choose(arg, title, mode === "downstream" ? undefined : notSource);
     if (!chosen) return;
     await runner.build({ targets: plus ? chosen.names.map((n) => `+${n}`) : chosen.names, mode });

@@ -9,7 +9,7 @@ import * as path from "node:path";
 
 import * as vscode from "vscode";
 
-import type { DaemonInfo } from "./api";
+import type { DaemonEvents, DaemonInfo } from "./api";
 import { DaemonClient, type EventStream } from "./daemonClient";
 import type { Logger } from "./log";
 import { exec, type Exec } from "./python";
@@ -33,6 +33,7 @@ export class Daemon implements vscode.Disposable {
   private events: EventStream | undefined;
   private poll: NodeJS.Timeout | undefined;
   private disposed = false;
+  private flowVersionValue: number | undefined;
   /** The start in progress, so that a build asked for meanwhile waits for it, not starts another. */
   private starting: Promise<void> | undefined;
   private readonly stateEmitter = new vscode.EventEmitter<DaemonState>();
@@ -40,7 +41,7 @@ export class Daemon implements vscode.Disposable {
 
   /** Fires on every state change. */
   readonly onDidChangeState = this.stateEmitter.event;
-  /** Every event of the daemon's stream (hello, flow, build, plan, job, result). */
+  /** Every event of the daemon's stream (`kind` a key of DaemonEvents, `data` its shape). */
   readonly onEvent = this.eventEmitter.event;
 
   constructor(readonly root: string, private readonly python: () => string,
@@ -49,6 +50,11 @@ export class Daemon implements vscode.Disposable {
 
   get state(): DaemonState {
     return this.stateValue;
+  }
+
+  /** The Flow's version as the daemon's stream last said it (`hello`, then each `flow`). */
+  get flowVersion(): number | undefined {
+    return this.flowVersionValue;
   }
 
   /** The API client while the daemon runs. */
@@ -71,9 +77,12 @@ export class Daemon implements vscode.Disposable {
     this.stopPolling();
     this.events?.close();
     this.clientValue = client;
-    this.events = client.stream("/api/events",
-      (kind, data) => this.eventEmitter.fire({ kind, data }),
-      (error) => this.lost(client, error));
+    this.flowVersionValue = undefined;
+    this.events = client.stream("/api/events", (kind, data) => {
+      if (kind === "hello") this.flowVersionValue = (data as DaemonEvents["hello"]).flow_version;
+      else if (kind === "flow") this.flowVersionValue = (data as DaemonEvents["flow"]).version;
+      this.eventEmitter.fire({ kind, data });
+    }, (error) => this.lost(client, error));
     this.log.info(`connected to the weir daemon at ${info.url} (pid ${info.pid})`);
     this.setState("running");
     return true;

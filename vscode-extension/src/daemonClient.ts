@@ -6,7 +6,7 @@
 import * as http from "node:http";
 
 import type {
-  BuildRequest, BuildSummary, Plan, DaemonInfo, DatasetDetail, Flow,
+  BuildLog, BuildRequest, BuildSummary, DaemonInfo, DatasetDetail, Flow, Health, Plan,
 } from "./api";
 import { SseParser } from "./sse";
 
@@ -28,7 +28,7 @@ export class DaemonClient {
     return this.info.url;
   }
 
-  health(): Promise<{ project: string | null; root: string; version: string; pid: number }> {
+  health(): Promise<Health> {
     return this.json("GET", "/api/health", undefined, 2_000);
   }
 
@@ -40,7 +40,7 @@ export class DaemonClient {
     return this.json("GET", `/api/datasets/${encodeURIComponent(name)}`);
   }
 
-  log(name: string): Promise<{ name: string; status: string; path: string; log: string }> {
+  log(name: string): Promise<BuildLog> {
     return this.json("GET", `/api/datasets/${encodeURIComponent(name)}/log`);
   }
 

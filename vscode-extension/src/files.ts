@@ -2,7 +2,6 @@
  * Where a dataset or recipe lives on disk, and opening it in an editor. A dataset opens at its
  * recipe (the code that builds it); a source or folder at its YAML definition.
  */
-import { access } from "node:fs/promises";
 import * as path from "node:path";
 
 import * as vscode from "vscode";
@@ -14,22 +13,10 @@ export interface Location {
   line: number; // 1-based
 }
 
-/** The recipe of a built dataset, else where the daemon says it is defined, else
- * datasets/<name>.yaml (folders/<name>.yaml). */
-export async function locate(root: string, node: FlowNode): Promise<Location | undefined> {
+/** The recipe of a built dataset, else where the daemon says it is defined (its YAML). */
+export function locate(root: string, node: FlowNode): Location {
   if (node.recipe) return { file: path.join(root, node.recipe.file), line: node.recipe.line };
-  if (node.definition) return { file: path.join(root, node.definition.file), line: Math.max(node.definition.line, 1) };
-  const dir = node.kind === "folder" ? "folders" : "datasets";
-  for (const ext of ["yaml", "yml"]) {
-    const file = path.join(root, dir, `${node.name}.${ext}`);
-    try {
-      await access(file);
-      return { file, line: 1 };
-    } catch {
-      // try the next spelling
-    }
-  }
-  return undefined;
+  return { file: path.join(root, node.definition.file), line: Math.max(node.definition.line, 1) };
 }
 
 export interface OpenOptions {
@@ -48,10 +35,9 @@ export async function open(location: Location, options: OpenOptions = {}): Promi
   });
 }
 
-/** Opens where a dataset is defined (see locate); says so when no file defines it. */
+/** Opens where a dataset is defined (see locate); says so when the Flow does not have it. */
 export async function openDataset(root: string, name: string, node: FlowNode | undefined,
   options: OpenOptions = {}): Promise<void> {
-  const where = node ? await locate(root, node) : undefined;
-  if (where) await open(where, options);
+  if (node) await open(locate(root, node), options);
   else void vscode.window.showInformationMessage(`weir: no file defines ${name}.`);
 }

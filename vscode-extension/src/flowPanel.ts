@@ -6,7 +6,7 @@
  */
 import * as vscode from "vscode";
 
-import type { BuildRequest } from "./api";
+import type { BuildSummary, Hello } from "./api";
 import type { BuildRunner } from "./builds";
 import type { Daemon } from "./daemon";
 import { openDataset } from "./files";
@@ -82,7 +82,12 @@ export class FlowPanel implements vscode.Disposable {
         void vscode.window.showErrorMessage(`weir: ${message.message}`);
         return;
       case "subscribe":
-        if (this.daemon.state === "running") this.post({ type: "event", kind: "hello", data: {} });
+        // The page's stream opens on the daemon's, already open: greet it as the daemon would
+        // (before the daemon's own hello, there is nothing to say: that hello is relayed).
+        if (this.daemon.state === "running" && this.daemon.flowVersion !== undefined) {
+          const hello: Hello = { flow_version: this.daemon.flowVersion };
+          this.post({ type: "event", kind: "hello", data: hello });
+        }
         return;
     }
   }
@@ -97,10 +102,11 @@ export class FlowPanel implements vscode.Disposable {
     }
     try {
       if (message.method === "POST" && message.path === "/api/builds") {
-        const request = JSON.parse(message.body ?? "{}") as BuildRequest;
-        void this.runner.build({ targets: request.targets ?? [], mode: request.mode ?? "required",
-          all: request.all, stale: request.stale });
-        reply(202, JSON.stringify({ state: "queued" }));
+        // Started here, so that the page gets the daemon's own answer (the build's summary, or
+        // why it cannot start), and followed as every build is: progress, cancel, log.
+        const answer = await client.request("POST", message.path, message.body ?? "{}");
+        reply(answer.status, answer.body);
+        if (answer.status === 202) void this.runner.follow(client, JSON.parse(answer.body) as BuildSummary);
       } else if (message.method === "GET") {
         const answer = await client.relay(message.path);
         reply(answer.status, answer.body);

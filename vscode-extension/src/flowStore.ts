@@ -6,7 +6,7 @@
  */
 import * as vscode from "vscode";
 
-import { FINAL_STATES, type BuildState, type Flow, type FlowNode, type JobEvent } from "./api";
+import { FINAL_STATES, type BuildState, type DaemonEvents, type Flow, type FlowNode } from "./api";
 import type { Daemon } from "./daemon";
 import type { Logger } from "./log";
 
@@ -88,22 +88,22 @@ export class FlowStore implements vscode.Disposable {
     return this.refreshing;
   }
 
-  /** Applies one event of the daemon's stream. */
+  /** Applies one event of the daemon's stream (`kind` a key of DaemonEvents). */
   apply(kind: string, data: unknown): void {
-    const d = (data ?? {}) as Record<string, unknown>;
     if (kind === "hello" || kind === "flow") {
       void this.refresh();
     } else if (kind === "job") {
-      const job = d as unknown as JobEvent;
-      for (const o of job.outputs ?? []) {
+      const job = data as DaemonEvents["job"];
+      for (const o of job.outputs) {
         if (job.event === "start") this.buildingSet.add(o);
         else this.buildingSet.delete(o);
       }
       this.changed.fire();
-    } else if (kind === "build" && typeof d.id === "string" && typeof d.state === "string") {
-      this.builds.set(d.id, d.state as BuildState);
-      if (FINAL_STATES.includes(d.state as BuildState)) {
-        for (const [id, state] of this.builds) if (FINAL_STATES.includes(state)) this.builds.delete(id);
+    } else if (kind === "build") {
+      const { id, state } = data as DaemonEvents["build"];
+      this.builds.set(id, state);
+      if (FINAL_STATES.includes(state)) {
+        for (const [b, s] of this.builds) if (FINAL_STATES.includes(s)) this.builds.delete(b);
         this.buildingSet.clear();
         void this.refresh();
       }

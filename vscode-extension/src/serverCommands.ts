@@ -3,13 +3,13 @@
  * `weir.build` with one argument, `{root, targets, mode, label}`; the extension runs those
  * builds itself (see languageClient.ts).
  */
-import type { BuildMode, BuildRequest } from "./api";
+import type { BuildRequest, Mode } from "./api";
 
 /** The arguments of the server's `weir.build` command (one object). */
 export interface ServerBuildArgs {
   root: string;
   targets: string[];
-  mode?: BuildMode;
+  mode?: Mode;
   /** What the CodeLens says it builds ("Build upstream orders_clean"). */
   label?: string;
 }

@@ -2,7 +2,7 @@
  * What the weir views show, as plain data: datasets grouped by tag, recipes with their outputs,
  * the icon and words for a status. No VS Code objects here, so it is tested on literal Flows.
  */
-import type { Flow, FlowNode, RecipeRef } from "./api";
+import type { DatasetState, Flow, FlowNode, RecipeRef } from "./api";
 
 export const UNTAGGED = "untagged";
 
@@ -46,12 +46,13 @@ export function outputsOfFile(flow: Flow, file: string): string[] {
   return flow.nodes.filter((n) => n.recipe?.file === file).map((n) => n.name);
 }
 
-export type DisplayStatus = "building" | "source" | "folder" | "up to date" | "stale" | "never built" | "failed" | "invalid" | "unknown";
+/** A dataset's status, or `building` while a build writes it. */
+export type DisplayStatus = "building" | DatasetState;
 
 export function displayStatus(node: FlowNode, building: boolean): DisplayStatus {
   if (building) return "building";
   if (node.kind === "source" || node.status === "source") return "source";
-  return node.status ?? "unknown";
+  return node.status;
 }
 
 /** A codicon and a theme colour per status: the Testing view's colours, which every theme sets. */
@@ -64,7 +65,7 @@ export function statusIcon(status: DisplayStatus, kind: FlowNode["kind"]): { id:
     case "never built": return { id: "circle-large-outline", color: "disabledForeground" };
     case "failed": return { id: "error", color: "testing.iconFailed" };
     case "invalid": return { id: "circle-slash", color: "errorForeground" };
-    default: return { id: "question" };
+    default: return { id: "question" }; // a state newer than this extension
   }
 }
 

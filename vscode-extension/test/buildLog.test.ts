@@ -1,7 +1,10 @@
 import { describe, expect, it } from "vitest";
 
-import type { Plan } from "../src/api";
+import type { JobEvent } from "../src/api";
 import { describeRequest, endLine, jobLine, planLines, progressMessage } from "../src/buildLog";
+import { buildEvent, buildSummary, plan as recordedPlan, plannedJob } from "./answers";
+
+const job = (o: Partial<JobEvent>): JobEvent => buildEvent("job", o);
 
 describe("describeRequest", () => {
   it("names the targets and a mode other than the default", () => {
@@ -14,35 +17,37 @@ describe("describeRequest", () => {
 
 describe("planLines", () => {
   it("lists each dataset with its action and why", () => {
-    const plan: Plan = { targets: ["top"], up_to_date: [], notes: [],
-      jobs: [{ recipe: "r:a", action: "run", outputs: ["a"], reasons: { a: ["recipe changed"] } },
-        { recipe: "r:top", action: "restore", outputs: ["top"], reasons: { top: ["input a changed"] } }] };
+    const plan = recordedPlan({ targets: ["top"], up_to_date: [], notes: [],
+      jobs: [plannedJob({ recipe: "r:a", action: "run", outputs: ["a"], reasons: { a: ["recipe changed"] } }),
+        plannedJob({ recipe: "r:top", action: "restore", outputs: ["top"], reasons: { top: ["input a changed"] } })] });
     expect(planLines(plan)).toEqual(["2 datasets to build:", "  run     a  — recipe changed", "  restore top  — input a changed"]);
   });
 
   it("says when there is nothing to do", () => {
-    expect(planLines({ targets: ["a"], up_to_date: ["a"], jobs: [], notes: [] })).toEqual(["Nothing to do: a up to date."]);
+    expect(planLines(recordedPlan({ targets: ["a"], up_to_date: ["a"], jobs: [], notes: [] }))).toEqual(["Nothing to do: a up to date."]);
   });
 });
 
 describe("jobLine", () => {
   it("shows a start, a build with its rows and time, and a failure with its error", () => {
-    expect(jobLine({ event: "start", recipe: "recipes/clean.py:customers", outputs: ["customers"] }))
+    expect(jobLine(job({ event: "start", status: "running", recipe: "recipes/clean.py:customers", outputs: ["customers"] })))
       .toBe("▶ customers  (recipes/clean.py:customers)");
-    expect(jobLine({ event: "finish", recipe: "r", outputs: ["a", "b"], status: "built", seconds: 0.5, rows: { a: 1000, b: 234 } }))
+    expect(jobLine(job({ event: "finish", recipe: "r", outputs: ["a", "b"], status: "built", seconds: 0.5, rows: { a: 1000, b: 234 } })))
       .toBe("✓ a, b built, 1,234 rows in 0.50 s");
-    expect(jobLine({ event: "finish", recipe: "r", outputs: ["a"], status: "failed", seconds: 1, error: "KeyError: 'x'" }))
+    expect(jobLine(job({ event: "finish", recipe: "r", outputs: ["a"], status: "failed", seconds: 1, error: "KeyError: 'x'" })))
       .toBe("✗ r failed in 1.00 s: KeyError: 'x'");
-    expect(jobLine({ event: "finish", recipe: "r", outputs: ["a"], status: "skipped" })).toBe("– a skipped (an input failed)");
+    expect(jobLine(job({ event: "finish", recipe: "r", outputs: ["a"], status: "skipped" }))).toBe("– a skipped (an input failed)");
+    expect(jobLine(job({ event: "finish", recipe: "r", outputs: ["a"], status: "interrupted" }))).toBe("■ a interrupted");
   });
 });
 
 describe("endLine", () => {
   it("ends with the state, and the error and hint when the build could not run", () => {
-    expect(endLine({ id: "b1", state: "succeeded" }, "Build a", 1.25)).toBe("✓ Build a (build b1) succeeded in 1.3 s");
-    expect(endLine({ id: "b2", state: "error", error: { message: "unknown dataset 'x'", hint: "did you mean 'y'?" } }, "Build x", 0))
+    expect(endLine(buildSummary({ id: "b1", state: "succeeded" }), "Build a", 1.25)).toBe("✓ Build a (build b1) succeeded in 1.3 s");
+    expect(endLine(buildSummary({ id: "b2", state: "error", error: { message: "unknown dataset 'x'", hint: "did you mean 'y'?" } }), "Build x", 0))
       .toBe("✗ Build x (build b2) could not run: unknown dataset 'x' (did you mean 'y'?)");
-    expect(endLine({ id: "b3", state: "interrupted", error: { message: "the daemon stopped before this build finished (it was killed or crashed)" } }, "Build a", 0))
+    expect(endLine(buildSummary({ id: "b3", state: "interrupted",
+      error: { message: "the daemon stopped before this build finished (it was killed or crashed)", hint: "build again" } }), "Build a", 0))
       .toBe("■ Build a (build b3) interrupted: the daemon stopped before this build finished (it was killed or crashed)");
   });
 });

@@ -4,9 +4,12 @@ import * as path from "node:path";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import * as vscode from "vscode";
 
+import type { BuildEvents } from "../src/api";
 import { BuildRunner } from "../src/builds";
 import { Daemon } from "../src/daemon";
 import type { FlowStore } from "../src/flowStore";
+import { buildEvent, buildSummary, checkedEvent, plannedJob } from "./answers";
+import { buildEvents } from "./apiChecks";
 import { fakeDaemon, quietLogger, type FakeDaemon, type Route } from "./fakeDaemon";
 
 const mock = vscode as unknown as typeof import("./vscode");
@@ -28,18 +31,25 @@ beforeEach(() => {
   mock.window.withProgress.mockImplementation((_options: unknown, task: (p: unknown, t: unknown) => unknown) => task(progress, source.token));
 });
 
-const sse = (res: import("node:http").ServerResponse, kind: string, data: unknown): void => {
+/** An event of a build's stream, as the daemon writes it (checked: the daemon could send it). */
+function sse<K extends keyof BuildEvents>(res: import("node:http").ServerResponse, kind: K, data: BuildEvents[K]): void {
+  checkedEvent(buildEvents, kind, data);
   res.write(`event: ${kind}\ndata: ${JSON.stringify(data)}\n\n`);
-};
+}
+
+const RECIPE = "recipes/clean.py:orders_clean";
+const OUTPUTS = ["orders_clean"];
 
 const startRoute = (id: string): Route => (req, _body, res) => {
   if (req.method !== "POST" || req.url !== "/api/builds") return false;
-  res.writeHead(202, { "content-type": "application/json" }).end(JSON.stringify({ id, state: "queued" }));
+  res.writeHead(202, { "content-type": "application/json" }).end(JSON.stringify(buildSummary({ id, state: "queued" })));
   return true;
 };
 
-const plan = { targets: ["orders_clean"], up_to_date: [], notes: [],
-  jobs: [{ recipe: "recipes/clean.py:orders_clean", action: "run", outputs: ["orders_clean"], reasons: { orders_clean: ["recipe changed"] } }] };
+const plan = (id: string) => buildEvent("plan", { id, targets: OUTPUTS, up_to_date: [], notes: [], folders: [],
+  jobs: [plannedJob({ recipe: RECIPE, action: "run", outputs: OUTPUTS, reasons: { orders_clean: ["recipe changed"] }, after: [] })] });
+const jobStart = (id: string, recipe = RECIPE) => buildEvent("job", { id, event: "start", status: "running", recipe, outputs: OUTPUTS });
+const end = (id: string, state: BuildEvents["end"]["state"]) => buildEvent("end", { id, state });
 
 async function setup(routes: Route[]): Promise<{ runner: BuildRunner; lines: string[] }> {
   fake = await fakeDaemon(routes);
@@ -57,11 +67,11 @@ describe("BuildRunner", () => {
       logFile = path.join(fake!.root, "orders_clean.log");
       writeFileSync(logFile, "weir: python recipe orders_clean\nTraceback (most recent call last):\nKeyError: 'amount'\n");
       res.writeHead(200, { "content-type": "text/event-stream" });
-      sse(res, "plan", plan);
-      sse(res, "job", { event: "start", recipe: "recipes/clean.py:orders_clean", outputs: ["orders_clean"] });
-      sse(res, "job", { event: "finish", recipe: "recipes/clean.py:orders_clean", outputs: ["orders_clean"], status: "failed",
-        seconds: 0.2, error: "KeyError: 'amount'", log_path: logFile });
-      sse(res, "end", { id: "b7", state: "failed" });
+      sse(res, "plan", plan("b7"));
+      sse(res, "job", jobStart("b7"));
+      sse(res, "job", buildEvent("job", { id: "b7", event: "finish", recipe: RECIPE, outputs: OUTPUTS, status: "failed",
+        seconds: 0.2, error: "KeyError: 'amount'", log_path: logFile }));
+      sse(res, "end", end("b7", "failed"));
       res.end();
       return true;
     }]);
@@ -83,12 +93,12 @@ describe("BuildRunner", () => {
     const { runner, lines } = await setup([startRoute("b6"), (req, _b, res) => {
       if (req.url !== "/api/builds/b6/events") return false;
       res.writeHead(200, { "content-type": "text/event-stream" });
-      sse(res, "plan", plan);
-      sse(res, "job", { event: "start", recipe: "recipes/clean.py:orders_clean", outputs: ["orders_clean"] });
-      sse(res, "log", { recipe: "recipes/clean.py:orders_clean", outputs: ["orders_clean"], lines: ["loading 3 files", "cleaning"] });
-      sse(res, "job", { event: "finish", recipe: "recipes/clean.py:orders_clean", outputs: ["orders_clean"], status: "built",
-        seconds: 0.1, log_path: path.join(fake!.root, "does-not-exist.log") });
-      sse(res, "end", { id: "b6", state: "succeeded" });
+      sse(res, "plan", plan("b6"));
+      sse(res, "job", jobStart("b6"));
+      sse(res, "log", buildEvent("log", { id: "b6", recipe: RECIPE, outputs: OUTPUTS, lines: ["loading 3 files", "cleaning"] }));
+      sse(res, "job", buildEvent("job", { id: "b6", event: "finish", recipe: RECIPE, outputs: OUTPUTS, status: "built",
+        seconds: 0.1, log_path: path.join(fake!.root, "does-not-exist.log") }));
+      sse(res, "end", end("b6", "succeeded"));
       res.end();
       return true;
     }]);
@@ -106,14 +116,14 @@ describe("BuildRunner", () => {
       if (req.url === "/api/builds/b8/events") {
         stream = res;
         res.writeHead(200, { "content-type": "text/event-stream" });
-        sse(res, "plan", plan);
-        sse(res, "job", { event: "start", recipe: "r", outputs: ["orders_clean"] });
+        sse(res, "plan", plan("b8"));
+        sse(res, "job", jobStart("b8", "r"));
         return true; // held open until the cancel arrives
       }
       if (req.method === "POST" && req.url === "/api/builds/b8/cancel") {
-        res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ id: "b8", state: "running" }));
-        sse(stream!, "job", { event: "finish", recipe: "r", outputs: ["orders_clean"], status: "interrupted" });
-        sse(stream!, "end", { id: "b8", state: "cancelled" });
+        res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(buildSummary({ id: "b8", state: "running" })));
+        sse(stream!, "job", buildEvent("job", { id: "b8", event: "finish", recipe: "r", outputs: OUTPUTS, status: "interrupted" }));
+        sse(stream!, "end", end("b8", "cancelled"));
         stream!.end();
         return true;
       }
@@ -145,7 +155,8 @@ describe("BuildRunner", () => {
     const { runner } = await setup([startRoute("b9"), (req, _b, res) => {
       if (req.url !== "/api/builds/b9/events") return false;
       res.writeHead(200, { "content-type": "text/event-stream" });
-      sse(res, "end", { id: "b9", state: "error", error: { message: "unknown dataset 'ordres'", hint: "did you mean 'orders'?" } });
+      sse(res, "end", buildEvent("end", { id: "b9", state: "error",
+        error: { message: "unknown dataset 'ordres'", hint: "did you mean 'orders'?" } }));
       res.end();
       return true;
     }]);

@@ -5,6 +5,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { cliMessage, Daemon, readDaemonInfo } from "../src/daemon";
 import { DaemonClient, DaemonHttpError } from "../src/daemonClient";
 import type { Exec } from "../src/python";
+import { daemonEvent, plan as recordedPlan, plannedJob } from "./answers";
 import { fakeDaemon, quietLogger, type FakeDaemon } from "./fakeDaemon";
 
 let fake: FakeDaemon | undefined;
@@ -39,7 +40,7 @@ describe("Daemon", () => {
     const { daemon, states, events } = watched(fake.root);
     expect(await daemon.connect()).toBe(true);
     await until(() => events.includes("hello"));
-    fake.broadcast("flow", { version: 2 });
+    fake.broadcast("flow", daemonEvent("flow", { version: 2 }));
     await until(() => events.includes("flow"));
     expect(states).toEqual(["running"]);
     expect(fake.requests.every((r) => r.auth === "Bearer t0ken")).toBe(true);
@@ -96,8 +97,8 @@ describe("DaemonClient", () => {
   });
 
   it("asks the daemon for a plan without building", async () => {
-    const plan = { targets: ["t"], up_to_date: [], notes: [],
-      jobs: [{ recipe: "recipes/t.sql", action: "run", outputs: ["t"], reasons: { t: ["never built"] }, after: [] }] };
+    const plan = recordedPlan({ targets: ["t"], up_to_date: [], notes: [],
+      jobs: [plannedJob({ recipe: "recipes/t.sql", action: "run", outputs: ["t"], reasons: { t: ["never built"] }, after: [] })] });
     fake = await fakeDaemon([(req, _body, res) => {
       if (req.method !== "POST" || req.url !== "/api/plan") return false;
       res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(plan));

@@ -1,6 +1,8 @@
 /**
  * A stand-in for `weir daemon` over real HTTP on 127.0.0.1: the endpoints the extension calls,
- * answering from what the test scripts, and writing .weir/daemon.json like the real one.
+ * answering from what the test scripts, and writing .weir/daemon.json like the real one. What it
+ * answers by itself is made from the payloads recorded from a real daemon (answers.ts), and what
+ * it writes and broadcasts is checked against the API's validators (fakes.test.ts checks it all).
  */
 import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import * as http from "node:http";
@@ -8,14 +10,18 @@ import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 
+import type { ApiError, DaemonEvents, DaemonInfo } from "../src/api";
 import { Logger, type Level } from "../src/log";
+import { checkedEvent, daemonEvent, flow, health } from "./answers";
+import * as checks from "./apiChecks";
+import { valid } from "./check";
 
 export interface FakeDaemon {
   root: string;
   url: string;
   requests: { method: string; url: string; body: string; auth: string | undefined }[];
   /** Sends an event to every client of /api/events. */
-  broadcast(kind: string, data: unknown): void;
+  broadcast<K extends keyof DaemonEvents>(kind: K, data: DaemonEvents[K]): void;
   /** Ends every open event stream (as a daemon that stops). */
   dropStreams(): void;
   close(): Promise<void>;
@@ -24,6 +30,10 @@ export interface FakeDaemon {
 export type Route = (req: http.IncomingMessage, body: string, res: http.ServerResponse) => boolean | Promise<boolean>;
 
 export const TOKEN = "t0ken";
+
+const json = (res: http.ServerResponse, status: number, body: unknown): void => {
+  res.writeHead(status, { "content-type": "application/json" }).end(JSON.stringify(body));
+};
 
 export async function fakeDaemon(routes: Route[] = []): Promise<FakeDaemon> {
   const root = mkdtempSync(path.join(tmpdir(), "weir-fake-"));
@@ -35,23 +45,23 @@ export async function fakeDaemon(routes: Route[] = []): Promise<FakeDaemon> {
     req.on("end", async () => {
       requests.push({ method: req.method ?? "", url: req.url ?? "", body, auth: req.headers.authorization });
       if (req.headers.authorization !== `Bearer ${TOKEN}`) {
-        res.writeHead(401, { "content-type": "application/json" }).end(JSON.stringify({ detail: "missing or wrong token" }));
+        json(res, 401, valid<ApiError>(checks.apiError, { detail: "missing or wrong token" }));
         return;
       }
       for (const route of routes) if (await route(req, body, res)) return;
       if (req.url === "/api/health") {
-        res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ project: "shop", root, version: "0", pid: 1 }));
+        json(res, 200, health({ root, pid: 1 }));
       } else if (req.url === "/api/events") {
         res.writeHead(200, { "content-type": "text/event-stream" });
-        res.write("event: hello\ndata: {\"flow_version\": 1}\n\n");
+        res.write(sse("hello", daemonEvent("hello", { flow_version: 1 })));
         streams.add(res);
         res.on("close", () => streams.delete(res));
       } else if (req.url === "/api/flow") {
-        res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ project: "shop", nodes: [], edges: [] }));
+        json(res, 200, flow());
       } else if (req.url === "/api/builds") {
-        res.writeHead(200, { "content-type": "application/json" }).end("[]");
+        json(res, 200, []);
       } else {
-        res.writeHead(404, { "content-type": "application/json" }).end(JSON.stringify({ detail: `unknown dataset 'x' (did you mean 'y'?)` }));
+        json(res, 404, valid<ApiError>(checks.apiError, { detail: "unknown dataset 'x' (did you mean 'y'?)" }));
       }
     });
   });
@@ -59,10 +69,14 @@ export async function fakeDaemon(routes: Route[] = []): Promise<FakeDaemon> {
   const { port } = server.address() as AddressInfo;
   const url = `http://127.0.0.1:${port}`;
   mkdirSync(path.join(root, ".weir"));
-  writeFileSync(path.join(root, ".weir", "daemon.json"), JSON.stringify({ pid: 1, host: "127.0.0.1", port, url, token: TOKEN, started: 0 }));
+  const info: DaemonInfo = { pid: 1, host: "127.0.0.1", port, url, token: TOKEN, started: 0 };
+  writeFileSync(path.join(root, ".weir", "daemon.json"), JSON.stringify(valid(checks.daemonInfo, info)));
   return {
     root, url, requests,
-    broadcast: (kind, data) => { for (const s of streams) s.write(`event: ${kind}\ndata: ${JSON.stringify(data)}\n\n`); },
+    broadcast: (kind, data) => {
+      const text = sse(kind, data); // checked even when no one listens
+      for (const s of streams) s.write(text);
+    },
     dropStreams: () => { for (const s of streams) s.end(); streams.clear(); },
     close: () => new Promise((resolve) => {
       for (const s of streams) s.end();
@@ -70,6 +84,12 @@ export async function fakeDaemon(routes: Route[] = []): Promise<FakeDaemon> {
       server.close(() => resolve());
     }),
   };
+}
+
+/** One event of /api/events as the daemon writes it, checked: the daemon could send it. */
+function sse<K extends keyof DaemonEvents>(kind: K, data: DaemonEvents[K]): string {
+  checkedEvent(checks.daemonEvents, kind, data);
+  return `event: ${kind}\ndata: ${JSON.stringify(data)}\n\n`;
 }
 
 /** A Logger whose channel keeps its lines in `lines` instead of showing them. */

@@ -4,6 +4,7 @@ import * as vscode from "vscode";
 import type { Flow } from "../src/api";
 import type { Daemon, DaemonState } from "../src/daemon";
 import { FlowStore } from "../src/flowStore";
+import { buildSummary, daemonEvent } from "./answers";
 import { flow } from "./fixtures";
 import { quietLogger } from "./fakeDaemon";
 
@@ -11,7 +12,7 @@ import { quietLogger } from "./fakeDaemon";
 function fakeDaemonObject(flows: Flow[]) {
   const events = new vscode.EventEmitter<{ kind: string; data: unknown }>();
   const states = new vscode.EventEmitter<DaemonState>();
-  const client = { flow: vi.fn(async () => flows.shift() ?? flow), builds: vi.fn(async () => [{ id: "b1", state: "running" }]) };
+  const client = { flow: vi.fn(async () => flows.shift() ?? flow), builds: vi.fn(async () => [buildSummary({ id: "b1", state: "running" })]) };
   const daemon = { onEvent: events.event, onDidChangeState: states.event, client } as unknown as Daemon;
   return { daemon, events, states, client };
 }
@@ -20,10 +21,10 @@ describe("FlowStore", () => {
   it("reads the Flow when the daemon connects, and again after file changes", async () => {
     const { daemon, events, client } = fakeDaemonObject([flow, { ...flow, nodes: flow.nodes.slice(0, 2) }]);
     const store = new FlowStore(daemon, quietLogger().log);
-    events.fire({ kind: "hello", data: {} });
+    events.fire({ kind: "hello", data: daemonEvent("hello") });
     await vi.waitFor(() => expect(store.flow?.nodes).toHaveLength(6));
     expect(store.activeBuilds).toBe(1); // seeded from GET /api/builds
-    events.fire({ kind: "flow", data: { version: 2 } });
+    events.fire({ kind: "flow", data: daemonEvent("flow", { version: 2 }) });
     await vi.waitFor(() => expect(store.flow?.nodes).toHaveLength(2));
     expect(client.flow).toHaveBeenCalledTimes(2);
     expect(client.builds).toHaveBeenCalledTimes(1); // once per connection, not per Flow
@@ -34,9 +35,9 @@ describe("FlowStore", () => {
     const store = new FlowStore(daemon, quietLogger().log);
     const changes = vi.fn();
     store.onDidChange(changes);
-    events.fire({ kind: "job", data: { event: "start", recipe: "r", outputs: ["train", "test"] } });
+    events.fire({ kind: "job", data: daemonEvent("job", { event: "start", status: "running", recipe: "r", outputs: ["train", "test"] }) });
     expect(store.isBuilding("train") && store.isBuilding("test")).toBe(true);
-    events.fire({ kind: "job", data: { event: "finish", recipe: "r", outputs: ["train", "test"], status: "built" } });
+    events.fire({ kind: "job", data: daemonEvent("job", { event: "finish", recipe: "r", outputs: ["train", "test"], status: "built" }) });
     expect(store.isBuilding("train")).toBe(false);
     expect(changes).toHaveBeenCalledTimes(2);
   });
@@ -45,7 +46,7 @@ describe("FlowStore", () => {
     const midBuild = { ...flow, nodes: flow.nodes.map((n, i) => ({ ...n, building: i === 1 })) };
     const { daemon, events } = fakeDaemonObject([midBuild]);
     const store = new FlowStore(daemon, quietLogger().log);
-    events.fire({ kind: "hello", data: {} });
+    events.fire({ kind: "hello", data: daemonEvent("hello") });
     await vi.waitFor(() => expect(store.flow).toBeDefined());
     expect(store.isBuilding(flow.nodes[1].name)).toBe(true);
     expect(store.isBuilding(flow.nodes[0].name)).toBe(false);
@@ -54,10 +55,10 @@ describe("FlowStore", () => {
   it("counts builds in flight, and refreshes statuses when one ends", async () => {
     const { daemon, events, client } = fakeDaemonObject([flow, flow, flow]);
     const store = new FlowStore(daemon, quietLogger().log);
-    events.fire({ kind: "build", data: { id: "b2", state: "queued" } });
-    events.fire({ kind: "build", data: { id: "b3", state: "running" } });
+    events.fire({ kind: "build", data: daemonEvent("build", { build: "b2", id: "b2", state: "queued" }) });
+    events.fire({ kind: "build", data: daemonEvent("build", { build: "b3", id: "b3", state: "running" }) });
     expect(store.activeBuilds).toBe(2);
-    events.fire({ kind: "build", data: { id: "b3", state: "failed" } });
+    events.fire({ kind: "build", data: daemonEvent("build", { build: "b3", id: "b3", state: "failed" }) });
     expect(store.activeBuilds).toBe(1);
     await vi.waitFor(() => expect(client.flow).toHaveBeenCalled());
   });
@@ -65,8 +66,8 @@ describe("FlowStore", () => {
   it("forgets builds when the daemon stops", () => {
     const { daemon, events, states } = fakeDaemonObject([]);
     const store = new FlowStore(daemon, quietLogger().log);
-    events.fire({ kind: "build", data: { id: "b2", state: "running" } });
-    events.fire({ kind: "job", data: { event: "start", recipe: "r", outputs: ["a"] } });
+    events.fire({ kind: "build", data: daemonEvent("build", { build: "b2", id: "b2", state: "running" }) });
+    events.fire({ kind: "job", data: daemonEvent("job", { event: "start", status: "running", recipe: "r", outputs: ["a"] }) });
     states.fire("stopped");
     expect(store.activeBuilds).toBe(0);
     expect(store.isBuilding("a")).toBe(false);

@@ -1,15 +1,15 @@
 import { describe, expect, it } from "vitest";
 
-import type { DatasetDetail } from "../src/api";
 import { datasetMarkdown, planMarkdown } from "../src/render";
+import { datasetDetail, historyEntry, plan, plannedJob } from "./answers";
 
-const detail: DatasetDetail = {
+const detail = datasetDetail({
   name: "orders_clean", description: "Completed orders", kind: "dataset", connection: "local", path: "shop/orders_clean.parquet",
-  format: "parquet", tags: [], recipe: { file: "recipes/clean.py", line: 24, kind: "python" }, inputs: ["raw_orders"],
-  consumers: ["top_products"], status: "stale", reasons: ["recipe changed"],
+  format: "parquet", tags: [], inputs: ["raw_orders"], consumers: ["top_products"], status: "stale", reasons: ["recipe changed"],
+  recipe: { name: "orders_clean", id: "recipes/clean.py:orders_clean", file: "recipes/clean.py", line: 24, kind: "python" },
   schema: [["order_id", "int64", false], ["note|x", "string", true]], declared_schema: null, rows: 3580, built_at: 1_700_000_000,
-  builds: [{ status: "built", finished: 1_700_000_000, rows: 3580 }],
-};
+  builds: [historyEntry({ status: "built", finished: 1_700_000_000, rows: 3580 })],
+});
 
 describe("datasetMarkdown", () => {
   const md = datasetMarkdown(detail);
@@ -35,9 +35,9 @@ describe("datasetMarkdown", () => {
 
 describe("planMarkdown", () => {
   it("tables the jobs in order with why and what they wait for", () => {
-    const md = planMarkdown("top", { targets: ["top"], up_to_date: ["raw"], notes: ["a note"], jobs: [
-      { recipe: "r:a", action: "run", outputs: ["a"], reasons: { a: ["never built"] }, after: [] },
-      { recipe: "r:top", action: "restore", outputs: ["top"], reasons: { top: ["input a changed"] }, after: ["r:a"] }] });
+    const md = planMarkdown("top", plan({ targets: ["top"], up_to_date: ["raw"], notes: ["a note"], jobs: [
+      plannedJob({ recipe: "r:a", action: "run", outputs: ["a"], reasons: { a: ["never built"] }, after: [] }),
+      plannedJob({ recipe: "r:top", action: "restore", outputs: ["top"], reasons: { top: ["input a changed"] }, after: ["r:a"] })] }));
     expect(md).toContain("1 recipe to run, 1 to restore from earlier builds");
     expect(md).toContain("| 2 | restore | top | input a changed | r:a |");
     expect(md).toContain("> a note");

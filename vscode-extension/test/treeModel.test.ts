@@ -43,7 +43,7 @@ describe("statuses", () => {
   it("shows building over any stored status, and sources as sources", () => {
     expect(displayStatus(node("x", { status: "stale" }), true)).toBe("building");
     expect(displayStatus(node("x", { kind: "source" }), false)).toBe("source");
-    expect(displayStatus(node("x"), false)).toBe("unknown");
+    expect(displayStatus(node("x", { status: "invalid" }), false)).toBe("invalid");
   });
 
   it("gives each status its own icon and a theme colour", () => {

@@ -4,13 +4,14 @@ import * as vscode from "vscode";
 import type { Daemon } from "../src/daemon";
 import type { FlowStore } from "../src/flowStore";
 import { ColumnItem, DatasetItem, DatasetsTree } from "../src/trees";
+import { datasetDetail } from "./answers";
 import { flow } from "./fixtures";
 
 describe("DatasetsTree", () => {
   it("asks the daemon for an expanded dataset's schema once per Flow, not on every redraw", async () => {
     const changes = new vscode.EventEmitter<void>();
     const store = { flow, onDidChange: changes.event, isBuilding: () => false } as unknown as FlowStore & { flow: typeof flow };
-    const dataset = vi.fn(async () => ({ kind: "dataset", schema: [["order_id", "int64", false]], declared_schema: null }));
+    const dataset = vi.fn(async () => datasetDetail({ kind: "dataset", schema: [["order_id", "int64", false]], declared_schema: null }));
     const daemon = { state: "running", client: { dataset } } as unknown as Daemon;
     const tree = new DatasetsTree(store, daemon);
     const item = new DatasetItem(flow.nodes[2], "tag:untagged");

@@ -72,6 +72,7 @@ export const window = {
   showQuickPick: vi.fn(async () => undefined),
   showTextDocument: vi.fn(async () => undefined),
   createStatusBarItem: vi.fn(() => ({ show: vi.fn(), dispose: vi.fn(), text: "", tooltip: "" })),
+  createWebviewPanel: vi.fn(),
   activeTextEditor: undefined as unknown,
 };
 

@@ -41,6 +41,7 @@ if TYPE_CHECKING:
 
 COOKIE = "weir_token"
 FLOW_PAGE = Path(__file__).resolve().parent / "static" / "flow.html"
+WIRE_SLOT = "{{WIRE}}"  # where the Flow page gets the wire's vocabulary
 MAX_BODY = 1 << 20  # 10,000 targets fit many times over; more is a mistake or an attack
 UNAUTHORISED = ("missing or wrong token: send `Authorization: Bearer <token>` with the token "
                 "from .weir/daemon.json")
@@ -66,6 +67,17 @@ class BuildBody(BaseModel):
         """The request in the wire's own type (once the body has passed ``check_body``)."""
         return wire.BuildRequest(tuple(self.targets), wire.Mode(self.mode), self.all, self.stale,
                                  self.jobs, self.fail_fast)
+
+
+def flow_page_html() -> str:
+    """The Flow page, with the wire's vocabulary (``wire.vocabulary()``) embedded as a JSON data
+    block it reads first: the page names states, statuses and modes as weir/wire.py does,
+    without a request of its own or a build step, in a browser as in an editor's webview."""
+    vocabulary = json.dumps(wire.vocabulary()).replace("<", "\\u003c")
+    page = FLOW_PAGE.read_text(encoding="utf-8")
+    if WIRE_SLOT not in page:
+        raise RuntimeError(f"{FLOW_PAGE} has no {WIRE_SLOT} for the wire's vocabulary")
+    return page.replace(WIRE_SLOT, vocabulary, 1)
 
 
 def respond(request: Request, data: Any) -> Response:
@@ -243,11 +255,11 @@ def create_app(daemon: Daemon) -> FastAPI:
         """The Flow page. Open it once with ``?token=…`` (``weir daemon status`` prints the
         link); it then keeps the token in an HttpOnly cookie for its API calls."""
         if token_matches(token, daemon.token):
-            response = HTMLResponse(FLOW_PAGE.read_text(encoding="utf-8"))
+            response = HTMLResponse(flow_page_html())
             response.set_cookie(COOKIE, token, httponly=True, samesite="strict")
             return response
         if token_matches(request.cookies.get(COOKIE, ""), daemon.token):
-            return HTMLResponse(FLOW_PAGE.read_text(encoding="utf-8"))
+            return HTMLResponse(flow_page_html())
         return HTMLResponse("<!doctype html><title>weir</title><p>Open this page with the "
                             "link <code>weir daemon status</code> prints (it carries the "
                             "token).</p>", status_code=401)
@@ -259,6 +271,12 @@ def create_app(daemon: Daemon) -> FastAPI:
                                             str(daemon.root), __version__, daemon.pid,
                                             snap.version, len(snap.errors),
                                             daemon.started).to_json())
+
+    @api.get("/wire")
+    def wire_vocabulary(request: Request) -> Response:
+        """The wire's enums (weir/wire.py), member name -> value, the final build states and
+        the job statuses that succeeded: what a client names states by."""
+        return respond(request, wire.vocabulary())
 
     @api.get("/flow")
     def flow(request: Request) -> Response:
@@ -377,8 +395,8 @@ def create_app(daemon: Daemon) -> FastAPI:
         if path is None:
             raise HTTPException(404, f"'{name}' has no build log yet")
         text = Path(path).read_text(encoding="utf-8", errors="replace")
-        return respond(request, {"name": name, "status": status, "path": path,
-                                 "log": text[-200_000:]})
+        return respond(request, wire.BuildLog(name, str(status), path,
+                                               text[-200_000:]).to_json())
 
     @api.get("/events")
     async def events() -> StreamingResponse:
@@ -386,7 +404,7 @@ def create_app(daemon: Daemon) -> FastAPI:
 
         async def stream() -> AsyncIterator[bytes]:
             try:
-                yield sse("hello", {"flow_version": daemon.live.snapshot.version})
+                yield sse("hello", wire.Hello(daemon.live.snapshot.version).to_json())
                 while True:
                     try:
                         kind, data = await asyncio.wait_for(queue.get(), timeout=15)

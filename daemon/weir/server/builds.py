@@ -57,9 +57,14 @@ class Build:
         return wire.BuildSummary(self.id, self.state, self.request, self.created, self.started,
                                  self.finished, self.error, self.run_id)
 
-    def add(self, kind: str, data: dict[str, Any]) -> None:
+    def add(self, kind: str, data: dict[str, Any], state: BuildState | None = None) -> None:
+        """Record an event; with ``state``, enter that state in the same step, so a client
+        that sees the build over has also been given the event that says so."""
         with self.changed:
             self.events.append((kind, data))
+            if state is not None:
+                self.state = state
+                self.finished = time.time()
             self.changed.notify_all()
 
 
@@ -121,7 +126,7 @@ class BuildQueue:
         if old and self._store is not None:
             with self._store_lock:
                 self._store.forget_daemon_builds(build.seq - self.keep + 1, FINAL)
-        self._publish(build, "build", {"id": build.id, "state": build.state.value})
+        self._publish(build, "build", wire.BuildChange(build.id, build.state).to_json())
         self._queue.put(build)
         return build
 
@@ -165,16 +170,17 @@ class BuildQueue:
         self.daemon.hub.publish(kind, {"build": build.id, **data})
 
     def _finish(self, build: Build, state: BuildState) -> None:
-        build.state = state
-        build.finished = time.time()
+        change = wire.BuildChange(build.id, state).to_json()
+        build.add("build", change, state)
+        self.daemon.hub.publish("build", {"build": build.id, **change})
         self._save(build)
-        self._publish(build, "build", {"id": build.id, "state": state.value})
         req = build.request
         what = " ".join(req.targets) or ("--all" if req.all else "--stale")
         error = build.error.message if build.error else None
         logging.getLogger("weir.daemon").info(
             "build %s (%s, %s) %s in %.1f s%s", build.id, what, req.mode.value, state.value,
-            build.finished - (build.started or build.finished), f": {error}" if error else "")
+            (build.finished or 0.0) - (build.started or build.finished or 0.0),
+            f": {error}" if error else "")
 
     def _run(self) -> None:
         self._recover_at_start()
@@ -268,8 +274,8 @@ class BuildQueue:
                 # The job's printed lines stream as `log` events between its start and finish.
                 if kind == "start" and outcome.log_path:
                     def emit(lines: list[str], o: Outcome = outcome) -> None:
-                        self._publish(build, "log", {"id": build.id, "recipe": o.recipe,
-                                                     "outputs": list(o.outputs), "lines": lines})
+                        self._publish(build, "log", {"id": build.id, **wire.LogLines(
+                            o.recipe, o.outputs, tuple(lines)).to_json()})
 
                     tail = LogTail(Path(outcome.log_path), emit)
                     tails[outcome.recipe] = tail

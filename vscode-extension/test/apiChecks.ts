@@ -1,0 +1,135 @@
+/**
+ * A runtime validator for every type of src/api.ts, each tied to its type at compile time (see
+ * check.ts): the payloads recorded from a real daemon (payloads.test.ts) and the unit tests'
+ * fakes (answers.ts) are checked with these, so the types, the fakes and the real API agree.
+ */
+import {
+  ACTIONS, BUILD_STATES, DATASET_STATES, JOB_EVENTS, JOB_STATUSES, MODES, NODE_KINDS, SEVERITIES,
+  type Announced, type ApiError, type BuildChange, type BuildEvents, type BuildLog,
+  type BuildRequest, type BuildSummary, type Column, type DaemonEvents, type DaemonInfo,
+  type DatasetDetail, type DatasetSummary, type Diagnostic, type ErrorReport, type Flow,
+  type FlowChange, type FlowNode, type Health, type Hello, type HistoryEntry, type JobEvent,
+  type LogEvent, type Plan, type PlanEvent, type PlannedJob, type RecipeRef, type ResultEvent,
+  type Vocabulary,
+} from "../src/api";
+import { arr, both, bool, int, nullable, num, obj, oneOf, opt, rec, str, tuple, type Check, type Shape } from "./check";
+
+const strings = arr(str);
+
+export const daemonInfo = obj<DaemonInfo>({ pid: int, host: str, port: int, url: str, token: str, started: num });
+
+export const health = obj<Health>({
+  project: nullable(str), root: str, version: str, pid: int, flow_version: int, errors: int, started: num,
+});
+
+export const apiError = obj<ApiError>({ detail: str });
+
+export const vocabulary = obj<Vocabulary>({
+  enums: obj<Vocabulary["enums"]>({
+    DatasetState: rec(oneOf(DATASET_STATES)), BuildState: rec(oneOf(BUILD_STATES)),
+    JobStatus: rec(oneOf(JOB_STATUSES)), Mode: rec(oneOf(MODES)), Action: rec(oneOf(ACTIONS)),
+    NodeKind: rec(oneOf(NODE_KINDS)), Severity: rec(oneOf(SEVERITIES)),
+  }),
+  final_build_states: arr(oneOf(BUILD_STATES)),
+  ok_job_statuses: arr(oneOf(JOB_STATUSES)),
+});
+
+export const diagnostic = obj<Diagnostic>({
+  file: str, line: int, col: int, end_line: nullable(int), end_col: nullable(int), code: str,
+  subject: nullable(str), suggestion: nullable(str), message: str, hint: nullable(str),
+  severity: oneOf(SEVERITIES),
+});
+
+export const recipeRef = obj<RecipeRef>({ name: str, id: str, kind: str, file: str, line: int });
+
+export const flowNode = obj<FlowNode>({
+  name: str, kind: oneOf(NODE_KINDS), connection: str, path: str, format: str, tags: strings,
+  zone: nullable(str), description: nullable(str), recipe: nullable(recipeRef),
+  definition: obj<FlowNode["definition"]>({ file: str, line: int }), inputs: strings,
+  status: oneOf(DATASET_STATES), reasons: strings, building: bool,
+});
+
+export const flow = obj<Flow>({
+  project: nullable(str), nodes: arr(flowNode), edges: arr(obj<Flow["edges"][number]>({ from: str, to: str })),
+  flow_version: int, diagnostics: arr(diagnostic),
+});
+
+export const datasetSummary = obj<DatasetSummary>({
+  name: str, kind: oneOf(NODE_KINDS), status: nullable(oneOf(DATASET_STATES)), reasons: strings, building: bool,
+});
+
+const column: Check<Column> = tuple(str, str, bool);
+
+export const historyEntry = obj<HistoryEntry>({
+  run_id: str, status: str, started: nullable(num), finished: nullable(num), rows: nullable(int), error: nullable(str),
+});
+
+export const datasetDetail = obj<DatasetDetail>({
+  name: str, description: nullable(str), kind: oneOf(NODE_KINDS), connection: str, path: str, format: str,
+  tags: strings, recipe: nullable(recipeRef), inputs: strings, consumers: strings,
+  status: oneOf(DATASET_STATES), reasons: strings, building: bool, schema: nullable(arr(column)),
+  declared_schema: nullable(arr(column)), rows: nullable(int), built_at: nullable(num), builds: arr(historyEntry),
+});
+
+export const buildLog = obj<BuildLog>({ name: str, status: str, path: str, log: str });
+
+export const flowChange = obj<FlowChange>({
+  version: int, files: strings, added: strings, removed: strings, changed: strings, errors: int, seconds: num,
+});
+
+export const hello = obj<Hello>({ flow_version: int });
+
+export const buildRequest = obj<BuildRequest>({
+  targets: strings, mode: opt(oneOf(MODES)), all: opt(bool), stale: opt(bool), jobs: opt(int), fail_fast: opt(bool),
+});
+
+const fullRequest = obj<Required<BuildRequest>>({
+  targets: strings, mode: oneOf(MODES), all: bool, stale: bool, jobs: int, fail_fast: bool,
+});
+
+export const errorReport = obj<ErrorReport>({ message: str, hint: nullable(str), diagnostics: opt(arr(diagnostic)) });
+
+export const buildSummary = obj<BuildSummary>({
+  id: str, state: oneOf(BUILD_STATES), request: fullRequest, created: num, started: nullable(num),
+  finished: nullable(num), error: nullable(errorReport), run_id: nullable(str),
+});
+
+const reasons = rec(strings);
+
+export const plannedJob = obj<PlannedJob>({ recipe: str, action: oneOf(ACTIONS), outputs: strings, reasons, after: strings });
+
+const planShape: Shape<Plan> = { targets: strings, up_to_date: strings, jobs: arr(plannedJob), notes: strings, blocked: strings };
+export const plan = obj<Plan>(planShape);
+
+export const planEvent = obj<PlanEvent>({ ...planShape, id: str, root: str, folders: strings });
+
+export const jobEvent = obj<JobEvent>({
+  id: str, event: oneOf(JOB_EVENTS), recipe: str, outputs: strings, status: oneOf(JOB_STATUSES), seconds: num,
+  rows: rec(int), error: nullable(str), traceback: nullable(str), log_path: nullable(str),
+});
+
+export const logEvent = obj<LogEvent>({ id: str, recipe: str, outputs: strings, lines: strings });
+
+export const resultEvent = obj<ResultEvent>({ id: str, ok: bool, run_id: nullable(str), seconds: num, cancelled: bool });
+
+export const buildChange = obj<BuildChange>({ id: str, state: oneOf(BUILD_STATES) });
+
+/** A build's own event stream, by kind. */
+export const buildEvents: Shape<BuildEvents> = {
+  build: buildChange, plan: planEvent, job: jobEvent, log: logEvent, result: resultEvent, end: buildSummary,
+};
+
+/** As a build's event on /api/events: also which build it is about. */
+const announced = <T>(item: Check<T>): Check<Announced<T>> => both(item, obj<{ build: string }>({ build: str }));
+
+/** GET /api/events, by kind. */
+export const daemonEvents: Shape<DaemonEvents> = {
+  hello, flow: flowChange, build: announced(buildChange), plan: announced(planEvent),
+  job: announced(jobEvent), log: announced(logEvent), result: announced(resultEvent),
+};
+
+/** An event of a stream whose events are validated by `checks`: its kind must be one of them. */
+export function event<M>(checks: Shape<M>, kind: string, data: unknown, path = "$"): string[] {
+  const item = (checks as Record<string, Check<unknown> | undefined>)[kind];
+  return item ? item(data, path) : [`${path}: an event "${kind}" the extension does not know`];
+}
