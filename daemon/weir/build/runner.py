@@ -29,6 +29,7 @@ from weir.flow.plan import Action, BuildPlan, Job
 from weir.gitops.head import head_commit
 from weir.model.project import FORMATS, ColumnSpec, RecipeKind
 from weir.storage.locations import temp_path_for
+from weir.wire import JobStatus
 from weir.workspace import DataStatus, Workspace
 
 KEEP_VERSIONS = 3  # outputs kept per dataset for instant restores (least recently used go)
@@ -38,7 +39,7 @@ KEEP_VERSIONS = 3  # outputs kept per dataset for instant restores (least recent
 class Outcome:
     recipe: str
     outputs: tuple[str, ...]
-    status: str  # built | restored | failed | skipped | interrupted
+    status: JobStatus
     seconds: float = 0.0
     rows: dict[str, int] = field(default_factory=dict)
     error: str | None = None
@@ -57,10 +58,10 @@ class BuildResult:
 
     @property
     def ok(self) -> bool:
-        return not self.interrupted and all(o.status in ("built", "restored")
+        return not self.interrupted and all(o.status.ok
                                             for o in self.outcomes)
 
-    def count(self, status: str) -> int:
+    def count(self, status: JobStatus) -> int:
         return sum(len(o.outputs) for o in self.outcomes if o.status == status)
 
 
@@ -126,7 +127,7 @@ class Runner:
                 for name in jobs[r].outputs:
                     state.record_failure(self.run_id, r, name, None, error, None,
                                          status="skipped")
-                finish(Outcome(r, jobs[r].outputs, "skipped", error=error))
+                finish(Outcome(r, jobs[r].outputs, JobStatus.SKIPPED, error=error))
 
         def stop(how: Stop, why: str) -> None:
             """Kill what runs (its temporary output goes), and skip what waits."""
@@ -137,7 +138,7 @@ class Runner:
                 self._discard_temps(run.job)
                 finish(self._interrupted(jobs[r], run))
             for r in how.not_started:
-                finish(Outcome(r, jobs[r].outputs, "skipped", error=why))
+                finish(Outcome(r, jobs[r].outputs, JobStatus.SKIPPED, error=why))
 
         blocked = self._blocked()
         try:
@@ -194,7 +195,7 @@ class Runner:
             if pool is not None:
                 pool.close()
         for recipe in jobs:
-            outcomes.setdefault(recipe, Outcome(recipe, jobs[recipe].outputs, "skipped",
+            outcomes.setdefault(recipe, Outcome(recipe, jobs[recipe].outputs, JobStatus.SKIPPED,
                                                 error="not started"))
         ordered = [outcomes[j.recipe] for j in self.plan.jobs]
         ordered += blocked.values()
@@ -208,7 +209,7 @@ class Runner:
         run = _Running(time.time(), self.worker_job(job), self._input_fps(job))
         self.ws.state.start_job(self.run_id, job.recipe, job.outputs, run.started,
                                 run.job.log_path)
-        self.listener("start", Outcome(job.recipe, job.outputs, "running",
+        self.listener("start", Outcome(job.recipe, job.outputs, JobStatus.RUNNING,
                                        reasons=dict(job.reasons), log_path=run.job.log_path))
         pool.submit(job.recipe, run.job)
         return run
@@ -265,7 +266,7 @@ class Runner:
                                          self.snapshot.problems[touched[0]])
             else:
                 upstream = next(i for i in recipe.input_names if i in blocked)
-                outcome = Outcome(recipe_id, outputs, "skipped",
+                outcome = Outcome(recipe_id, outputs, JobStatus.SKIPPED,
                                   error=f"skipped: upstream {upstream} did not build")
                 for out in outputs:
                     self.ws.state.record_failure(self.run_id, recipe_id, out, None,
@@ -287,7 +288,7 @@ class Runner:
         text = error.message + (f"\nhint: {error.hint}" if error.hint else "")
         for name in job.outputs:
             self.ws.state.record_failure(self.run_id, job.recipe, name, None, text, None)
-        return Outcome(job.recipe, job.outputs, "failed", error=text, reasons=dict(job.reasons))
+        return Outcome(job.recipe, job.outputs, JobStatus.FAILED, error=text, reasons=dict(job.reasons))
 
     def worker_job(self, job: Job) -> WorkerJob:
         """What a worker needs to run ``job``, as plain values (see ``weir.build.jobspec``)."""
@@ -343,7 +344,7 @@ class Runner:
                                  written.schema, written.rows, run.job.log_path)
             self.current[name] = fp
             rows[name] = written.rows
-        return Outcome(job.recipe, job.outputs, "built", result.seconds, rows,
+        return Outcome(job.recipe, job.outputs, JobStatus.BUILT, result.seconds, rows,
                        log_path=run.job.log_path, reasons=dict(job.reasons))
 
     def _keep(self, name: str, fp: str, final: Path, schema: list[list[Any]], rows: int) -> None:
@@ -374,7 +375,7 @@ class Runner:
             state.drop_kept(name, old_fp)
 
     def _restore(self, job: Job) -> Outcome:
-        self.listener("start", Outcome(job.recipe, job.outputs, "restoring",
+        self.listener("start", Outcome(job.recipe, job.outputs, JobStatus.RESTORING,
                                        reasons=dict(job.reasons)))
         started = time.time()
         kept = self.ws.state.kept()
@@ -399,14 +400,14 @@ class Runner:
             self.ws.state.use_kept(name, fp)
             self.current[name] = comps.fingerprint(name)
             rows[name] = n
-        return Outcome(job.recipe, job.outputs, "restored", time.time() - started, rows,
+        return Outcome(job.recipe, job.outputs, JobStatus.RESTORED, time.time() - started, rows,
                        reasons=dict(job.reasons))
 
     def _fail(self, job: Job, run: _Running, result: JobResult) -> Outcome:
         for name in job.outputs:
             self.ws.state.record_failure(self.run_id, job.recipe, name, run.started,
                                          result.error or "failed", run.job.log_path)
-        return Outcome(job.recipe, job.outputs, "failed", result.seconds, error=result.error,
+        return Outcome(job.recipe, job.outputs, JobStatus.FAILED, result.seconds, error=result.error,
                        traceback=result.traceback, log_path=run.job.log_path,
                        reasons=dict(job.reasons))
 
@@ -414,7 +415,7 @@ class Runner:
         for name in job.outputs:
             self.ws.state.record_failure(self.run_id, job.recipe, name, run.started,
                                          "interrupted", run.job.log_path, status="interrupted")
-        return Outcome(job.recipe, job.outputs, "interrupted", time.time() - run.started,
+        return Outcome(job.recipe, job.outputs, JobStatus.INTERRUPTED, time.time() - run.started,
                        error="interrupted", log_path=run.job.log_path)
 
     def _discard_temps(self, job: WorkerJob, result: JobResult | None = None) -> None:

@@ -14,6 +14,7 @@ from typing import Any
 from weir.build.runner import BuildResult, Outcome
 from weir.cli import output
 from weir.flow.plan import Action, BuildPlan
+from weir.wire import JobStatus
 
 
 def make_listener(root: Path, folders: set[str], plan: BuildPlan, quiet: bool,
@@ -58,8 +59,8 @@ def _header(plan: BuildPlan, jobs: int) -> str:
 
 def _finished_lines(ws: _View, o: Outcome) -> list[str]:
     names = ", ".join(o.outputs)
-    mark = output.mark(o.status)
-    if o.status in ("built", "restored"):
+    mark = output.mark(o.status.value)
+    if o.status.ok:
         folders = {n for n in o.outputs if n in ws.folders}
         counts = []
         if set(o.outputs) - folders:
@@ -68,11 +69,11 @@ def _finished_lines(ws: _View, o: Outcome) -> list[str]:
         if folders:
             counts.append(output.count(sum(v for n, v in o.rows.items() if n in folders),
                                        "file"))
-        extra = ", ".join(counts) + (f"  {o.seconds:.2f}s" if o.status == "built" else "")
+        extra = ", ".join(counts) + (f"  {o.seconds:.2f}s" if o.status is JobStatus.BUILT else "")
         why = "; ".join(sorted({r for rs in o.reasons.values() for r in rs}))
-        return [f"{mark} {names}  {output.style(o.status, 'dim')}  {output.style(extra, 'dim')}"
+        return [f"{mark} {names}  {output.style(o.status.value, 'dim')}  {output.style(extra, 'dim')}"
                 + (output.style(f"  ({why})", "dim") if why else "")]
-    if o.status == "failed":
+    if o.status is JobStatus.FAILED:
         lines = [f"{mark} {names}  {output.style('failed', 'red')}"]
         # The traceback ends with the error; an error said apart from it (a recipe that
         # called sys.exit) comes first, with its file:line and hint.
@@ -84,12 +85,13 @@ def _finished_lines(ws: _View, o: Outcome) -> list[str]:
             lines.append("    " + output.style(f"log: {output.rel(o.log_path, str(ws.root))}",
                                                    "dim"))
         return lines
-    return [f"{mark} {names}  {output.style(o.error or o.status, 'dim')}"]
+    return [f"{mark} {names}  {output.style(o.error or o.status.value, 'dim')}"]
 
 
 def _summary(result: BuildResult) -> str:
-    parts = [f"{result.count(s)} {s}" for s in ("built", "restored", "failed", "skipped",
-                                                "interrupted") if result.count(s)]
+    parts = [f"{result.count(s)} {s.value}" for s in (
+        JobStatus.BUILT, JobStatus.RESTORED, JobStatus.FAILED, JobStatus.SKIPPED,
+        JobStatus.INTERRUPTED) if result.count(s)]
     text = ", ".join(parts) + f" in {result.seconds:.1f}s"
     return output.style(text, "green" if result.ok else "red")
 

@@ -78,7 +78,7 @@ class _Follower:
                                           jobs=args.jobs)
         elif kind == "job" and self.listener is not None:
             job = wire.JobReport.from_json(data)
-            outcome = Outcome(job.recipe, job.outputs, job.status.value, job.seconds,
+            outcome = Outcome(job.recipe, job.outputs, job.status, job.seconds,
                               dict(job.rows or {}), job.error, job.traceback, job.log_path,
                               dict(job.reasons or {}))
             if data["event"] == "start":
@@ -114,7 +114,7 @@ class _Follower:
         if self.listener is not None:
             now = time.monotonic()
             for t0, o in self.running.values():
-                outcome = Outcome(o.recipe, o.outputs, "interrupted", now - t0,
+                outcome = Outcome(o.recipe, o.outputs, wire.JobStatus.INTERRUPTED, now - t0,
                                   error="interrupted (the daemon went away)",
                                   log_path=o.log_path)
                 self.outcomes.append(outcome)
@@ -122,7 +122,7 @@ class _Follower:
             done = {o.recipe for o in self.outcomes}
             for recipe, job in self.jobs.items():
                 if recipe not in done:
-                    outcome = Outcome(recipe, job.outputs, "skipped",
+                    outcome = Outcome(recipe, job.outputs, wire.JobStatus.SKIPPED,
                                       error="not started (the daemon went away)")
                     self.outcomes.append(outcome)
                     self.listener("finish", outcome)
