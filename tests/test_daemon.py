@@ -813,3 +813,31 @@ def test_stop_waits_for_running_builds_unless_now(daemon, gates) -> None:
     r = run_weir("daemon", "stop", "--now", cwd=root, timeout=30)
     assert r.code == 0 and "Waiting" not in r.out and time.time() - t0 < 15
     assert pq_rows(root / "data/small/slow.parquet") == 3  # the previous version
+
+
+def test_stopping_the_daemon_ends_its_event_streams_cleanly(daemon) -> None:
+    """A Flow page or an editor is almost always connected: stopping must end their stream
+    (so they see the daemon go, and the stop does not wait on them)."""
+    root, _ = daemon
+    client = DaemonClient.for_project(root)
+    ended: list[str] = []
+    connected = threading.Event()
+
+    def follow() -> None:
+        try:
+            for kind, _data in client.events():
+                if kind == "hello":
+                    connected.set()
+            ended.append("cleanly")
+        except Exception as exc:  # noqa: BLE001 - what ended it is the assertion
+            ended.append(f"by {type(exc).__name__}: {exc}")
+
+    reader = threading.Thread(target=follow, daemon=True)
+    reader.start()
+    assert connected.wait(10)
+    assert run_weir("daemon", "stop", cwd=root).code == 0
+    reader.join(5)
+    assert ended == ["cleanly"]
+    # ...because the daemon ended it, not because the server gave up waiting and cut it.
+    logged = (root / ".weir/logs/daemon.log").read_text()
+    assert "graceful shutdown exceeded" not in logged, logged[-2000:]

@@ -34,7 +34,7 @@ from weir import wire
 from weir._version import __version__
 from weir.errors import WeirError
 from weir.flow.export import flow_graph
-from weir.server.events import sse
+from weir.server.events import CLOSED, sse
 
 if TYPE_CHECKING:
     from weir.server.daemon import Daemon
@@ -411,6 +411,8 @@ def create_app(daemon: Daemon) -> FastAPI:
                     except TimeoutError:
                         yield b": keep-alive\n\n"
                         continue
+                    if kind == CLOSED:
+                        return  # the daemon is stopping: the stream ends, cleanly
                     yield sse(kind, data)
             finally:
                 daemon.hub.unsubscribe(queue)

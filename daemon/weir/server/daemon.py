@@ -167,7 +167,14 @@ class Daemon:
                  self.pid)
         config = uvicorn.Config(create_app(self), log_level="warning", lifespan="on",
                                 timeout_graceful_shutdown=2)
-        server = uvicorn.Server(config)
+        hub = self.hub
+
+        class Server(uvicorn.Server):
+            def handle_exit(self, sig: int, frame: Any) -> None:
+                hub.close()  # event streams end at once, not at the graceful timeout
+                super().handle_exit(sig, frame)
+
+        server = Server(config)
 
         def _terminate(signum: int, frame: Any) -> None:
             # uvicorn shuts down gracefully, then re-raises the signal with the handler that

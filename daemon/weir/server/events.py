@@ -8,17 +8,30 @@ import threading
 from typing import Any
 
 
+CLOSED = "__closed__"  # the kind of the last item a subscriber's queue gets: the hub closed
+
+
 class EventHub:
     def __init__(self, backlog: int = 1000) -> None:
         self.loop: asyncio.AbstractEventLoop | None = None
         self._subscribers: set[asyncio.Queue[tuple[str, Any]]] = set()
         self._lock = threading.Lock()
         self.backlog = backlog
+        self.closed = False
+
+    def close(self) -> None:
+        """The daemon is stopping: end every stream now. An open stream would otherwise hold
+        the server's graceful shutdown for its whole timeout (an editor or a Flow page is
+        almost always connected), so every stop or restart would wait for nothing."""
+        self.closed = True
+        self.publish(CLOSED, None)
 
     def subscribe(self) -> asyncio.Queue[tuple[str, Any]]:
         queue: asyncio.Queue[tuple[str, Any]] = asyncio.Queue(self.backlog)
         with self._lock:
             self._subscribers.add(queue)
+        if self.closed:
+            queue.put_nowait((CLOSED, None))
         return queue
 
     def unsubscribe(self, queue: asyncio.Queue[tuple[str, Any]]) -> None:
