@@ -649,3 +649,9 @@ def test_reverting_a_failed_edit_is_up_to_date_again(make_project) -> None:
     assert run_weir("clean", "orders_clean", cwd=root).code == 0
     status = run_weir("status", "orders_clean", cwd=root).out
     assert "stale" in status and "data missing" in status and "failed" not in status, status
+
+
+def test_a_sql_recipes_log_is_what_it_did_not_weirs_warnings(small_project) -> None:
+    assert run_weir("build", "per_customer", cwd=small_project).code == 0
+    log = run_weir("logs", "per_customer", cwd=small_project).out
+    assert "sql recipe per_customer" in log and "Warning" not in log, log

@@ -371,12 +371,15 @@ def _sql(job: WorkerJob) -> dict[str, Any]:
         text = Path(job.file).read_text(encoding="utf-8")
         params = {v: job.variables[v] for v in job.sql_variables}
         try:
-            # execute (not sql): its errors name the query's line
-            result = con.execute(text, params or None)
-            table = result.to_arrow_table() if hasattr(result, "to_arrow_table") \
-                else result.fetch_arrow_table()  # type: ignore[attr-defined]  # older duckdb
-        except duckdb.Error as exc:
-            line, message, hint = engine_error(text, str(exc))
+            # A relation's Arrow output is the rows themselves (a DB-API result's is a copy).
+            table = con.sql(text, params=params or None).to_arrow_table()
+        except duckdb.Error as first:
+            error = first
+            try:  # again through execute, whose errors name the query's line
+                con.execute(text, params or None)
+            except duckdb.Error as exc:
+                error = exc
+            line, message, hint = engine_error(text, str(error))
             raise RecipeError(message, hint, where=f"{job.rel_file}:{line}" if line
                               else job.rel_file) from None
         return {job.outputs[0].name: table}
