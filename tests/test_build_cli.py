@@ -513,7 +513,7 @@ def test_kill_9_of_a_build_leaves_no_process_and_no_temporary_file(make_project,
     assert r.code == 0, r.text
     assert staged and not temps()  # what it left staged, the next build removed
     shown = json.loads(run_weir("show", "orders_clean", "--json", cwd=root).out)
-    assert [h["status"] for h in shown["history"]] == ["built", "interrupted"]
+    assert [h["status"] for h in shown["builds"]] == ["built", "interrupted"]
 
 
 def test_live_progress_in_a_terminal(small_project: Path) -> None:

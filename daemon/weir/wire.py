@@ -776,3 +776,41 @@ class StatusReport:
     def from_json(cls, data: dict[str, Any]) -> StatusReport:
         return cls(str(data["project"]),
                    tuple(DatasetStatus.from_json(d) for d in data.get("datasets") or ()))
+
+
+@dataclass(frozen=True)
+class ConnectionInfo:
+    """One connection in `weir connections list --json`: where it points (secrets as their
+    references, never their values) and how many datasets use it."""
+
+    name: str
+    type: str
+    defined_in: str  # file:line of its definition
+    settings: dict[str, Any]
+    datasets: int
+
+    def to_json(self) -> dict[str, Any]:
+        return {"name": self.name, "type": self.type, "defined_in": self.defined_in,
+                "settings": dict(self.settings), "datasets": self.datasets}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> ConnectionInfo:
+        return cls(str(data["name"]), str(data["type"]), str(data["defined_in"]),
+                   dict(data.get("settings") or {}), int(data.get("datasets") or 0))
+
+
+@dataclass(frozen=True)
+class ConnectionCheck:
+    """One connection in `weir connections test --json`: reached or not, and why."""
+
+    name: str
+    ok: bool
+    message: str
+    hint: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {"name": self.name, "ok": self.ok, "message": self.message, "hint": self.hint}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> ConnectionCheck:
+        return cls(str(data["name"]), bool(data["ok"]), str(data["message"]), data.get("hint"))

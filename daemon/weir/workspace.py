@@ -15,6 +15,7 @@ from typing import Any
 from weir.build.state import DatasetRecord, StateStore
 from weir.errors import ProjectInvalid, ProjectNotFound, WeirError
 from weir.flow.fingerprint import Components, expected_fingerprints
+from weir import wire
 from weir.assemble import read_flow
 from weir.flow.graph import Flow
 from weir.flow.plan import BuildPlan, Mode, plan_build
@@ -116,6 +117,41 @@ class Workspace:
             and self.project.connections[self.project.datasets[n].connection].type == "filesystem"
             and os.path.exists(kept[(n, fp)]))
         return DataStatus(expected, components, statuses, records, restorable, problems)
+
+    def dataset_detail(self, name: str, status: DataStatus, building: bool = False,
+                       history: int = 10) -> wire.DatasetDetail:
+        """One dataset as `weir show` and `GET /api/datasets/{name}` describe it. A source
+        never built by weir gets the schema its data has (read cheaply: a file's first rows, a
+        table's catalogue), unless its connection is down."""
+        ds = self.project.datasets[name]
+        record = status.records.get(name)
+        recipe = self.project.recipes[ds.recipe] if ds.recipe else None
+        observed: list[list[Any]] | None = record.schema if record and record.schema else None
+        if observed is None and ds.is_source and not ds.is_folder \
+                and name not in status.problems:
+            try:
+                observed = self.source_columns(name)
+            except WeirError:
+                observed = None  # e.g. no table there: the status says the data is missing
+        state = status.statuses[name]
+        return wire.DatasetDetail(
+            name=name, description=ds.description,
+            kind=wire.NodeKind.SOURCE if ds.is_source else (
+                wire.NodeKind.FOLDER if ds.is_folder else wire.NodeKind.DATASET),
+            connection=ds.connection, path=ds.path, format=ds.format, tags=ds.tags,
+            zone=ds.zone, keep=ds.keep,
+            recipe=wire.RecipeRef(recipe.name, recipe.id, recipe.kind.value, recipe.file,
+                                  recipe.line) if recipe else None,
+            inputs=self.flow.upstream[name], consumers=self.flow.downstream[name],
+            status=state.state, reasons=state.reasons, building=building,
+            schema=tuple((str(c[0]), str(c[1]), bool(c[2])) for c in observed)
+            if observed is not None else None,
+            declared_schema=tuple((c.name, c.type, c.nullable) for c in ds.schema)
+            if ds.schema else None,
+            rows=record.row_count if record else None,
+            built_at=record.built_at if record else None,
+            builds=tuple(wire.HistoryEntry.from_json(h)
+                         for h in self.state.history(name, history)))
 
     def source_columns(self, name: str) -> list[list[Any]] | None:
         """A source's columns as its data has them — a file's first rows, a table's

@@ -81,30 +81,7 @@ class Daemon:
         with self.state_lock:
             ws = self.workspace(snap)
             try:
-                state = ws.snapshot()
-                ds = ws.project.datasets[name]
-                record = state.records.get(name)
-                recipe = ws.project.recipes[ds.recipe] if ds.recipe else None
-                status = state.statuses[name]
-                return wire.DatasetDetail(
-                    name=name, description=ds.description,
-                    kind=wire.NodeKind.SOURCE if ds.is_source else (
-                        wire.NodeKind.FOLDER if ds.is_folder else wire.NodeKind.DATASET),
-                    connection=ds.connection, path=ds.path, format=ds.format, tags=ds.tags,
-                    zone=ds.zone, keep=ds.keep,
-                    recipe=wire.RecipeRef(recipe.name, recipe.id, recipe.kind.value,
-                                          recipe.file, recipe.line) if recipe else None,
-                    inputs=ws.flow.upstream[name], consumers=ws.flow.downstream[name],
-                    status=status.state, reasons=status.reasons,
-                    building=name in self.builds.writing(),
-                    schema=tuple((str(c[0]), str(c[1]), bool(c[2])) for c in record.schema)
-                    if record and record.schema is not None else None,
-                    declared_schema=tuple((c.name, c.type, c.nullable) for c in ds.schema)
-                    if ds.schema else None,
-                    rows=record.row_count if record else None,
-                    built_at=record.built_at if record else None,
-                    builds=tuple(wire.HistoryEntry.from_json(h)
-                                 for h in ws.state.history(name, 10)))
+                return ws.dataset_detail(name, ws.snapshot(), name in self.builds.writing())
             finally:
                 ws.close()
 

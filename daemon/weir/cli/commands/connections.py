@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from weir import wire
 from weir.cli import output
 from weir.errors import WeirError
 from weir.model.suggest import did_you_mean
@@ -40,36 +41,35 @@ def run(args: argparse.Namespace) -> int:
     ws = output.open_workspace(args.project)
     conns = ws.project.connections
     if args.action == "list":
-        rows = [{"name": c.name, "type": c.type, "defined_in": str(c.location),
-                 "settings": _describe(dict(c.params)),
-                 "datasets": sum(1 for d in ws.project.datasets.values()
-                                 if d.connection == c.name)} for c in conns.values()]
+        rows = [wire.ConnectionInfo(c.name, c.type, str(c.location), _describe(dict(c.params)),
+                                    sum(1 for d in ws.project.datasets.values()
+                                        if d.connection == c.name)) for c in conns.values()]
         if args.json:
-            output.print_json(rows)
+            output.print_json([r.to_json() for r in rows])
             return 0
         for r in rows:
-            settings = ", ".join(f"{k}={v}" for k, v in r["settings"].items())
-            output.out(f"{r['name']:<12} {r['type']:<11} {settings}")
-            output.out(output.style(f"{'':<12} {output.count(r['datasets'], 'dataset')} · "
-                                    f"{r['defined_in']}", "dim"))
+            settings = ", ".join(f"{k}={v}" for k, v in r.settings.items())
+            output.out(f"{r.name:<12} {r.type:<11} {settings}")
+            output.out(output.style(f"{'':<12} {output.count(r.datasets, 'dataset')} · "
+                                    f"{r.defined_in}", "dim"))
         return 0
     names = args.names or list(conns)
     for n in names:
         if n not in conns:
             raise WeirError(f"unknown connection '{n}'", hint=did_you_mean(n, conns)
                             or f"connections: {', '.join(conns)}")
-    results = []
+    results: list[wire.ConnectionCheck] = []
     for n in names:
         try:
-            results.append({"name": n, "ok": True, "message": ws.backends[n].check()})
+            results.append(wire.ConnectionCheck(n, True, ws.backends[n].check()))
         except (ConnectionProblem, MissingSecret) as exc:
-            results.append({"name": n, "ok": False, "message": exc.message, "hint": exc.hint})
+            results.append(wire.ConnectionCheck(n, False, exc.message, exc.hint))
     if args.json:
-        output.print_json(results)
+        output.print_json([c.to_json() for c in results])
     else:
-        for r in results:
-            output.out(f"{output.mark('up to date' if r['ok'] else 'failed')} {r['name']}: "
-                       f"{r['message']}")
-            if r.get("hint"):
-                output.out(f"  {output.style('hint', 'cyan')}: {r['hint']}")
-    return 0 if all(r["ok"] for r in results) else 1
+        for check in results:
+            output.out(f"{output.mark('up to date' if check.ok else 'failed')} {check.name}: "
+                       f"{check.message}")
+            if check.hint:
+                output.out(f"  {output.style('hint', 'cyan')}: {check.hint}")
+    return 0 if all(c.ok for c in results) else 1
