@@ -257,8 +257,7 @@ class BuildQueue:
         req = build.request
         ws = self.daemon.workspace(snap)
         try:
-            with self.daemon.state_lock:
-                state = ws.snapshot()
+            state = self.daemon.data_status(snap)
             targets = ws.resolve_targets(req.targets, req.all, req.stale, state)
             plan = ws.plan(targets, req.mode, state)
             folders = [n for n in plan.outputs if ws.project.datasets[n].is_folder]

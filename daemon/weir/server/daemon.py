@@ -24,6 +24,7 @@ from weir.errors import WeirError
 from weir.flow.status import Status
 from weir.server.events import EventHub
 from weir.server.live import FlowSnapshot, LiveProject
+from weir.workspace import DataStatus
 
 log = logging.getLogger("weir.daemon")
 DAEMON_FILE = Path(wire.DAEMON_FILE).name
@@ -53,13 +54,18 @@ class Daemon:
         assert snap.project is not None and snap.flow is not None
         return Workspace(self.root, snap.project, snap.flow, list(snap.diagnostics))
 
-    def statuses(self, snap: FlowSnapshot) -> dict[str, Status]:
+    def data_status(self, snap: FlowSnapshot) -> DataStatus:
+        """The data's status for this version of the Flow: what every API read, plan and
+        build of the daemon works from (the one status truth of the project)."""
         with self.state_lock:
             ws = self.workspace(snap)
             try:
-                return ws.snapshot().statuses
+                return ws.snapshot()
             finally:
                 ws.close()
+
+    def statuses(self, snap: FlowSnapshot) -> dict[str, Status]:
+        return self.data_status(snap).statuses
 
     def plan(self, snap: FlowSnapshot, request: wire.BuildRequest) -> wire.Plan:
         """What a build with these arguments would do now, and why (`weir plan --json`)."""
@@ -67,23 +73,21 @@ class Daemon:
 
         if snap.errors or snap.project is None or snap.flow is None:
             raise ProjectInvalid(snap.errors)
-        with self.state_lock:
-            ws = self.workspace(snap)
-            try:
-                state = ws.snapshot()
-                chosen = ws.resolve_targets(list(request.targets), request.all, request.stale,
-                                            state)
-                return ws.plan(chosen, request.mode, state).to_wire()
-            finally:
-                ws.close()
+        state = self.data_status(snap)
+        ws = self.workspace(snap)
+        try:
+            chosen = ws.resolve_targets(list(request.targets), request.all, request.stale, state)
+            return ws.plan(chosen, request.mode, state).to_wire()
+        finally:
+            ws.close()
 
     def dataset_detail(self, snap: FlowSnapshot, name: str) -> wire.DatasetDetail:
-        with self.state_lock:
-            ws = self.workspace(snap)
-            try:
-                return ws.dataset_detail(name, ws.snapshot(), name in self.builds.writing())
-            finally:
-                ws.close()
+        state = self.data_status(snap)
+        ws = self.workspace(snap)
+        try:
+            return ws.dataset_detail(name, state, name in self.builds.writing())
+        finally:
+            ws.close()
 
     def last_log(self, name: str) -> tuple[str | None, str | None]:
         from weir.build.state import StateStore
