@@ -65,8 +65,19 @@ class _DocstringStripper(ast.NodeTransformer):
     visit_FunctionDef = visit_AsyncFunctionDef = visit_ClassDef = _strip
 
 
-def _dump(node: ast.AST) -> str:
-    return ast.dump(node, annotate_fields=False, include_attributes=False)
+class _Dumps:
+    """A statement's normalised text (what its code hash is made of), made once per
+    statement: the module's hash and every recipe that uses the statement share it."""
+
+    def __init__(self) -> None:
+        self._seen: dict[int, tuple[ast.AST, str]] = {}
+
+    def __call__(self, node: ast.AST) -> str:
+        hit = self._seen.get(id(node))
+        if hit is None:
+            hit = (node, ast.dump(node, annotate_fields=False, include_attributes=False))
+            self._seen[id(node)] = hit  # the node is kept, so its id is not reused
+        return hit[1]
 
 
 def _digest(*parts: str) -> str:
@@ -208,14 +219,16 @@ def parse_python_file(file: str, text: str) -> tuple[PythonFile, list[Diagnostic
             Diagnostic(file, 0, f"cannot parse: {exc}", code="python-syntax")]
     src = _Source(text)
     module = _Module(tree)
-    stripped = _DocstringStripper().visit(ast.parse(text, filename=file))
-    stripped_defs = _Module(stripped).definitions
-    module_hash = _digest(*(_dump(stmt) for stmt in _strip_docstring(stripped.body)))
+    # Docstrings go in place: they hold no names, calls or parameters, and every node left
+    # keeps its position, so one tree serves both reading the recipes and hashing their code.
+    _DocstringStripper().visit(tree)
+    dumps = _Dumps()
+    module_hash = _digest(*(dumps(stmt) for stmt in _strip_docstring(tree.body)))
     diags: list[Diagnostic] = []
     recipes: list[Recipe] = []
     local_imports: dict[str, tuple[str, ...]] = {}
     lost: list[str] = []
-    for index, stmt in enumerate(tree.body):
+    for stmt in tree.body:
         if not isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
             continue
         decorator = next((d for d in stmt.decorator_list if _is_recipe_decorator(module, d)), None)
@@ -228,9 +241,7 @@ def parse_python_file(file: str, text: str) -> tuple[PythonFile, list[Diagnostic
                                     **src.definition(stmt)))
             lost.append(stmt.name)
             continue
-        stripped_fn = stripped.body[index]
-        recipe, uses, d = _read_recipe(file, src, stmt, decorator, module, stripped_fn,
-                                       stripped_defs)
+        recipe, uses, d = _read_recipe(file, src, stmt, decorator, module, dumps)
         diags += [replace(x, subject=f"recipe:{file}:{stmt.name}") for x in d]
         if recipe is not None:
             recipes.append(recipe)
@@ -267,7 +278,7 @@ def _literal_strings(file: str, src: _Source, node: ast.expr, what: str,
 
 
 def _read_recipe(file: str, src: _Source, fn: ast.FunctionDef, decorator: ast.expr,
-                 module: _Module, stripped_fn: ast.stmt, stripped_defs: dict[str, list[ast.stmt]]
+                 module: _Module, dumps: _Dumps
                  ) -> tuple[Recipe | None, set[str], list[Diagnostic]]:
     diags: list[Diagnostic] = []
     outputs: tuple[str, ...] = (fn.name,)
@@ -346,11 +357,11 @@ def _read_recipe(file: str, src: _Source, fn: ast.FunctionDef, decorator: ast.ex
     # The code this recipe depends on: its own body and, transitively, the module-level
     # definitions it names. Other recipes in the same file do not count.
     seen: set[str] = set()
-    parts = [_dump(stripped_fn)]
+    parts = [dumps(fn)]
     project_modules: set[str] = set()
     variables: set[str] = set()
     queue = [fn]
-    frontier = list(_names_used([stripped_fn]))
+    frontier = list(_names_used([fn]))
     while frontier:
         name = frontier.pop()
         if name in seen or name == fn.name:
@@ -358,10 +369,9 @@ def _read_recipe(file: str, src: _Source, fn: ast.FunctionDef, decorator: ast.ex
         seen.add(name)
         if name in module.import_modules:
             project_modules.add(module.import_modules[name])
-        for stmt in stripped_defs.get(name, ()):
-            parts.append(_dump(stmt))
-            frontier.extend(_names_used([stmt]))
         for stmt in module.definitions.get(name, ()):
+            parts.append(dumps(stmt))
+            frontier.extend(_names_used([stmt]))
             if isinstance(stmt, (ast.FunctionDef, ast.ClassDef)):
                 queue.append(stmt)  # type: ignore[arg-type]
     for node in queue:
