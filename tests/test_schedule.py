@@ -120,6 +120,19 @@ def test_a_task_that_cannot_run_is_not_retried_and_does_not_stop_a_fail_fast_bui
     assert s.start() == ["c"] and not s.stopped
 
 
+def test_a_finished_job_frees_its_worker_before_its_commit_but_not_its_readers() -> None:
+    pg = frozenset({"pg"})
+    s = Scheduler([Task("a", connections=pg), Task("b"), Task("c", ("a",), connections=pg)],
+                  workers=1, limits={"pg": 1})
+    assert s.start() == ["a"]
+    s.worker_done("a")  # a's output is being committed: its worker takes b meanwhile
+    assert s.start() == ["b"] and s.state["c"] is TaskState.WAITING and not s.done
+    s.succeeded("a")
+    assert s.start() == [] and s.state["c"] is TaskState.READY  # b still has the worker
+    s.succeeded("b")
+    assert s.start() == ["c"]
+
+
 def test_a_restore_takes_no_worker_and_no_connection_slot() -> None:
     lake = frozenset({"lake"})
     s = Scheduler([Task("run", connections=lake), Task("restore", connections=lake,
@@ -165,6 +178,7 @@ class Driver:
         self.s = Scheduler(tasks, workers, limits, fail_fast)
         self.starts = {t.id: 0 for t in tasks}
         self.running: set[str] = set()
+        self.committing: set[str] = set()  # out of their worker, not yet committed
 
     def start(self) -> list[str]:
         s, by_id = self.s, self.by_id
@@ -179,7 +193,9 @@ class Driver:
         assert set(s.running) == self.running
         in_workers = [by_id[t] for t in self.running if by_id[t].in_worker]
         assert len(in_workers) <= self.workers
-        using = {c: sum(c in t.connections for t in in_workers) for c in CONNECTIONS}
+        # a task being committed holds no worker but still holds its connections
+        holding = in_workers + [by_id[t] for t in self.committing if by_id[t].in_worker]
+        using = {c: sum(c in t.connections for t in holding) for c in CONNECTIONS}
         for c, limit in self.limits.items():
             assert not limit or using[c] <= limit
         for t in self.tasks:  # nothing that could start was left waiting
@@ -193,7 +209,15 @@ class Driver:
         before = dict(s.state)
         below = {d for d in _descendants(self.tasks, task) if before[d] not in FINAL}
         self.running.discard(task)
+        if outcome == "worker done":
+            s.worker_done(task)
+            assert s.state[task] is TaskState.COMMITTING and not s.done
+            assert all(s.state[b] is not TaskState.READY or task not in by_id[b].after
+                       for b in by_id)  # what reads it waits for the commit
+            self.committing.add(task)
+            return
         if outcome == "ok":
+            self.committing.discard(task)
             s.succeeded(task)
             return
         if outcome == "cannot run":
@@ -219,7 +243,8 @@ class Driver:
         assert set(stop.not_started) == {t for t, state in before.items() if state in (
             TaskState.WAITING, TaskState.READY)} - set(skipped)
         self.running.clear()
-        assert self.s.done and self.s.start() == []
+        assert self.s.start() == []
+        assert self.s.done or self.committing  # what is being committed still is
 
 
 @settings(max_examples=300, deadline=None)
@@ -232,14 +257,17 @@ def test_invariants_hold_whatever_happens(build: tuple[list[Task], int, dict[str
         for task in started:
             if not d.by_id[task].in_worker:  # done in the parent: reported at once
                 d.finish(task, data.draw(st.sampled_from(["ok", "cannot run"])))
-        assert started or d.running or d.s.done, f"stuck: {d.s.state}"
+        assert started or d.running or d.committing or d.s.done, f"stuck: {d.s.state}"
+        if d.committing and (not d.running or data.draw(st.booleans())):
+            d.finish(data.draw(st.sampled_from(sorted(d.committing))), "ok")
+            continue
         if not d.running:
             continue  # what finished at once may have made others ready
-        if data.draw(st.integers(0, 30)) == 0:
+        if data.draw(st.integers(0, 30)) == 0 and not d.committing:
             d.cancel()
         else:
             d.finish(data.draw(st.sampled_from(sorted(d.running))),
-                     data.draw(st.sampled_from(["ok", "failed", "cannot run"])))
+                     data.draw(st.sampled_from(["ok", "worker done", "failed", "cannot run"])))
     s = d.s
     assert s.done and all(state in FINAL for state in s.state.values()), s.state
     for t in d.tasks:

@@ -140,29 +140,42 @@ class Runner:
             for r in how.not_started:
                 finish(Outcome(r, jobs[r].outputs, JobStatus.SKIPPED, error=why))
 
+        def launch() -> list[str]:
+            """Start what the scheduler says may start now."""
+            starting = schedule.start()
+            for recipe in starting:
+                job = jobs[recipe]
+                down = self._down(job)
+                if down is not None:
+                    finish(self._unusable(job, down))
+                    skip_below(recipe, schedule.cannot_run(recipe))
+                elif job.action is Action.RESTORE:
+                    finish(self._restore(job))
+                    schedule.succeeded(recipe)
+                else:
+                    assert pool is not None
+                    running[recipe] = self._dispatch(pool, job)
+            return starting
+
         blocked = self._blocked()
         try:
             self._cleanup_stale()
             while not schedule.done:
-                starting = schedule.start()
-                for recipe in starting:
-                    job = jobs[recipe]
-                    down = self._down(job)
-                    if down is not None:
-                        finish(self._unusable(job, down))
-                        skip_below(recipe, schedule.cannot_run(recipe))
-                    elif job.action is Action.RESTORE:
-                        finish(self._restore(job))
-                        schedule.succeeded(recipe)
-                    else:
-                        assert pool is not None
-                        running[recipe] = self._dispatch(pool, job)
+                starting = launch()
                 if starting:
                     continue  # what finished at once (restores, failures) may free others
                 if not running:
                     break  # nothing runs and nothing can start: what is left is reported below
                 assert pool is not None
-                for done in pool.wait(timeout=0.2):
+                finished = pool.wait(timeout=0.2)
+                # The workers that did well take their next jobs first; their outputs are
+                # committed here while those run (what reads them waits for the commit).
+                done_ok = [d for d in finished if d.result.ok and d.job in running]
+                for done in done_ok:
+                    schedule.worker_done(done.job)
+                if done_ok:
+                    launch()
+                for done in finished:
                     run = running.pop(done.job, None)
                     if run is None:
                         continue  # stopped by a failure in this same batch: already reported

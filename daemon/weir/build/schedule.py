@@ -32,6 +32,9 @@ class TaskState(str, Enum):
     WAITING = "waiting"  # for the tasks it comes after
     READY = "ready"  # to start as soon as a worker and its connections are free
     RUNNING = "running"
+    # Its worker is done and free for the next task; the build's own process commits what it
+    # wrote, and what comes after it waits for that.
+    COMMITTING = "committing"
     SUCCEEDED = "succeeded"
     FAILED = "failed"
     SKIPPED = "skipped"  # below a failure: it could not have run
@@ -126,6 +129,14 @@ class Scheduler:
         self._ready = waiting
         return started
 
+    def worker_done(self, task: str) -> None:
+        """``task``'s worker finished it well: the worker takes the next task while this one
+        is committed (its connections stay in use until then); ``succeeded`` follows."""
+        assert self.state[task] is TaskState.RUNNING, (task, self.state[task])
+        self._set(task, TaskState.COMMITTING)
+        if self.tasks[task].in_worker:
+            self._busy -= 1
+
     def succeeded(self, task: str) -> None:
         self._release(task, TaskState.SUCCEEDED)
         for b in self._below[task]:
@@ -181,11 +192,12 @@ class Scheduler:
         self._finished += (state in FINAL) - (old in FINAL)
 
     def _release(self, task: str, state: TaskState) -> None:
-        assert self.state[task] is TaskState.RUNNING, (task, self.state[task])
+        old = self.state[task]
+        assert old in (TaskState.RUNNING, TaskState.COMMITTING), (task, old)
         self._set(task, state)
         t = self.tasks[task]
         if t.in_worker:
-            self._busy -= 1
+            self._busy -= old is TaskState.RUNNING
             self._in_use.subtract(t.connections)
 
     def _stop(self) -> Stop:
