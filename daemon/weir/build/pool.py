@@ -18,6 +18,20 @@ from typing import Any
 from weir.build.jobspec import JobResult, WorkerJob
 
 
+PRELOAD = ["weir.build.forkserver", "weir.build.worker"]
+
+
+def prestart() -> None:
+    """Start the forkserver now, so that it imports pandas and pyarrow on another core while
+    this process reads the Flow and plans: the first worker of a build then starts at once.
+    Only a process start: if nothing turns out to need a worker, the forkserver ends with
+    this process."""
+    from multiprocessing import forkserver
+
+    mp.get_context("forkserver").set_forkserver_preload(PRELOAD)
+    forkserver.ensure_running()
+
+
 def _serve(conn: Connection) -> None:
     """Trampoline so the parent never imports the worker module (and pandas) itself."""
     from weir.build.worker import serve
@@ -46,7 +60,7 @@ class WorkerPool:
 
     def __post_init__(self) -> None:
         self._ctx = mp.get_context("forkserver")
-        self._ctx.set_forkserver_preload(["weir.build.forkserver", "weir.build.worker"])
+        self._ctx.set_forkserver_preload(PRELOAD)
 
     def _spawn(self) -> _Worker:
         parent, child = self._ctx.Pipe()

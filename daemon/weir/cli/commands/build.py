@@ -40,6 +40,10 @@ def run(args: argparse.Namespace) -> int:
             from weir.cli.remote import build_through_daemon
 
             return build_through_daemon(client, args)
+    if not args.dry_run:
+        from weir.build.pool import prestart
+
+        prestart()  # warms up while the Flow is read
     ws, plan, snapshot = plans.prepare(args)
     if args.dry_run:
         output.print_json(plan.to_wire().to_json()) if args.json else plans.print_plan(plan)
