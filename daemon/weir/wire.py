@@ -370,28 +370,28 @@ class BuildChange:
 class BuildWait:
     """A build's `wait` event: it must write datasets another build is writing now, so it
     waits for that build to commit them, then plans again (what the other built is not built
-    twice). ``build``: the daemon's id of that build; for a build without the daemon (a CLI
+    twice). ``writer``: the daemon's id of that build; for a build without the daemon (a CLI
     ``--no-daemon``), its ``pid`` and ``command``; neither when it has not said who it is."""
 
     datasets: tuple[str, ...]
-    build: str | None = None
+    writer: str | None = None
     pid: int | None = None
     command: str | None = None
 
     def to_json(self) -> dict[str, Any]:
-        return {"datasets": list(self.datasets), "build": self.build, "pid": self.pid,
+        return {"datasets": list(self.datasets), "writer": self.writer, "pid": self.pid,
                 "command": self.command}
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> BuildWait:
         pid = data.get("pid")
-        return cls(tuple(data["datasets"]), data.get("build"),
+        return cls(tuple(data["datasets"]), data.get("writer"),
                    int(pid) if pid is not None else None, data.get("command"))
 
     def describe(self) -> str:
         """``waiting for build b3, which is writing orders_clean`` (for people)."""
-        if self.build:
-            who = f"build {self.build}"
+        if self.writer:
+            who = f"build {self.writer}"
         elif self.pid is not None:
             who = f"a build without the daemon (pid {self.pid}" + (
                 f", `weir {self.command}`)" if self.command else ")")
