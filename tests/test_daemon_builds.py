@@ -13,8 +13,15 @@ from pathlib import Path
 import pyarrow.parquet as pq
 
 from conftest import weir_env, write_files
-from test_daemon import Events, daemon, has, status_is  # noqa: F401 - `daemon` is a fixture
+import pytest
+from test_daemon import Events, daemon, has, status_is  # noqa: F401 - `daemon`: a fixture
 from weir.wire import BuildState
+
+
+@pytest.fixture
+def served(daemon: tuple[Path, dict]) -> tuple[Path, dict]:  # noqa: F811
+    """The project, served by a running daemon (test_daemon's fixture), and its info."""
+    return daemon
 
 LABELLED = {
     "recipes/helpers.py": """
@@ -52,8 +59,8 @@ def built_counts(root: Path) -> dict[str, int]:
                                "GROUP BY dataset").fetchall())
 
 
-def test_a_warm_worker_runs_the_edited_code_with_fresh_module_state(daemon) -> None:
-    root, _ = daemon
+def test_a_warm_worker_runs_the_edited_code_with_fresh_module_state(served) -> None:
+    root, _ = served
     events = Events(root)
     write_files(root, LABELLED)
     events.flow_until(has("labelled"), "the new recipe")
@@ -104,8 +111,8 @@ SHARED = {"recipes/shared.py": """
     """}
 
 
-def test_two_overlapping_builds_with_a_shared_upstream_build_it_once(daemon, gates) -> None:
-    root, info = daemon
+def test_two_overlapping_builds_with_a_shared_upstream_build_it_once(served, gates) -> None:
+    root, info = served
     gate = gates(root / "gate")
     events = Events(root)
     write_files(root, SHARED)
@@ -143,8 +150,8 @@ TWO_GATES = {"recipes/gated.py": """
     """}
 
 
-def test_cancelling_one_build_leaves_the_other_running(daemon, gates) -> None:
-    root, _ = daemon
+def test_cancelling_one_build_leaves_the_other_running(served, gates) -> None:
+    root, _ = served
     gate1, gate2 = gates(root / "gate1"), gates(root / "gate2")
     events = Events(root)
     write_files(root, TWO_GATES)
@@ -178,8 +185,8 @@ HELD = {"recipes/held.py": """
 
 
 def test_a_cli_build_without_the_daemon_waits_for_the_daemons_build_and_back(
-        daemon, gates) -> None:
-    root, _ = daemon
+        served, gates) -> None:
+    root, _ = served
     gate = gates(root / "gate")
     events = Events(root)
     write_files(root, HELD)

@@ -161,12 +161,16 @@ P = TypeVar("P")
 
 def claim_plan(claims: Claims, holder: Holder, make_plan: Callable[[], tuple[P, frozenset[str]]],
                on_wait: Callable[[dict[str, Holder | None]], None],
-               stop: Callable[[], bool]) -> tuple[P, Claim] | None:
+               stop: Callable[[], bool],
+               version: Callable[[], object] | None = None) -> tuple[P, Claim] | None:
     """Plan, and claim what the plan writes. When another build holds some of it: say so
     (``on_wait``), wait until it lets go, and plan again — against the data as that build
     left it, so what it built is not built again. Planned before the claim was taken, a plan
     is made once more under the claim (another build may have committed in between) and used
-    if it writes nothing more than was claimed. None if ``stop()`` said to give up."""
+    if it writes nothing more than was claimed — unless ``version()`` (read before each plan:
+    anything that changes when a build records a dataset) says nothing was recorded since.
+    None if ``stop()`` said to give up."""
+    before = version() if version else None
     plan, writes = make_plan()
     while True:
         claim, held = claims.try_claim(writes, holder)
@@ -174,10 +178,14 @@ def claim_plan(claims: Claims, holder: Holder, make_plan: Callable[[], tuple[P, 
             on_wait(held)
             if not claims.wait_free(held, stop):
                 return None
+            before = version() if version else None
             plan, writes = make_plan()
             continue
         if not writes:
             return plan, claim  # writes nothing: nothing another build does can change that
+        if version is not None and version() == before:
+            return plan, claim  # no build recorded anything since it was planned
+        before = version() if version else None
         plan, again = make_plan()
         if again <= claim.names:
             claim.release(claim.names - again)

@@ -317,6 +317,12 @@ class StateStore:
             db.execute("UPDATE runs SET finished=?, status=? WHERE run_id=?",
                        (time.time(), status, run_id))
 
+    def version(self) -> int:
+        """Changes whenever a build records a job (started, built, restored, failed): a plan
+        made before it may be out of date after it."""
+        row = self.db.execute("SELECT max(rowid) FROM builds").fetchone()
+        return int(row[0] or 0)
+
     def mark_dead_runs_interrupted(self, alive: Callable[[str], bool]) -> list[str]:
         """Runs whose process died without finishing (kill -9, power loss) become
         'interrupted', and so do the jobs they were running.

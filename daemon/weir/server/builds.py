@@ -306,7 +306,7 @@ class BuildQueue:
                     self._publish(build, "wait", {"id": build.id, **wait.to_json()})
 
             claimed = claim_plan(self.claims, Holder(os.getpid(), build.id, "daemon build"),
-                                 make_plan, on_wait, build.cancel.is_set)
+                                 make_plan, on_wait, build.cancel.is_set, ws.state.version)
             if claimed is None:  # cancelled while it waited
                 self._finish(build, BuildState.CANCELLED)
                 return
