@@ -277,3 +277,69 @@ def test_invariants_hold_whatever_happens(build: tuple[list[Task], int, dict[str
             assert d.starts[t.id] == 0
         if s.state[t.id] is TaskState.NOT_STARTED:  # at most a failed attempt, to be retried
             assert d.starts[t.id] <= t.retries
+
+
+def test_builds_side_by_side_share_the_free_slots_and_the_connections_limits() -> None:
+    a = Scheduler([Task("a1", connections=frozenset({"db"})), Task("a2")], workers=4,
+                  limits={"db": 1})
+    b = Scheduler([Task("b1", connections=frozenset({"db"})), Task("b2"), Task("b3")],
+                  workers=4, limits={"db": 1})
+    assert a.start(free=3) == ["a1", "a2"]
+    # one slot left of three, and the one `db` job is a's
+    assert b.start(free=1, elsewhere={"db": 1}) == ["b2"]
+    assert b.ready == ["b1", "b3"]
+    assert b.start(free=0) == []
+    a.succeeded("a1")  # its slot and its `db` use are given back
+    assert b.start(free=1, elsewhere={}) == ["b1"]
+    assert b.ready == ["b3"]
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(builds(), min_size=2, max_size=3), st.integers(1, 4), st.data())
+def test_builds_sharing_slots_never_exceed_them_and_all_end(
+        many: list[tuple[list[Task], int, dict[str, int], bool]], size: int,
+        data: st.DataObject) -> None:
+    """Several builds, each with its own scheduler, drawing on one count of slots and of
+    connection uses (as ``weir.build.slots.Slots`` keeps it for the runners)."""
+    limits: dict[str, int] = {}
+    for _, _, lim, _ in many:  # one project: the same limits for every build
+        limits.update({c: n for c, n in lim.items() if n})
+    scheds = [Scheduler(tasks, workers, limits, fail_fast)
+              for tasks, workers, _, fail_fast in many]
+    by_id = [{t.id: t for t in tasks} for tasks, *_ in many]
+    running: list[set[str]] = [set() for _ in many]
+    use: dict[str, int] = {}
+
+    def start(i: int) -> None:
+        """As the runner does: start what fits, again while anything started (a restore is
+        done at once and may make others ready)."""
+        while started := scheds[i].start(size - sum(len(r) for r in running), use):
+            for t in started:
+                task = by_id[i][t]
+                if not task.in_worker:
+                    scheds[i].succeeded(t)
+                    continue
+                running[i].add(t)
+                for c in task.connections:
+                    use[c] = use.get(c, 0) + 1
+
+    while not all(s.done for s in scheds):
+        for i in range(len(scheds)):
+            start(i)
+        assert sum(len(r) for r in running) <= size
+        for c, n in use.items():
+            assert c not in limits or n <= limits[c]
+        busy = [i for i, r in enumerate(running) if r]
+        if not busy:  # nothing runs anywhere: every build must be over (nothing stuck)
+            assert all(s.done for s in scheds), [s.state for s in scheds]
+            break
+        i = data.draw(st.sampled_from(busy))
+        t = data.draw(st.sampled_from(sorted(running[i])))
+        running[i].discard(t)
+        for c in by_id[i][t].connections:
+            use[c] -= 1
+        if data.draw(st.booleans()):
+            scheds[i].succeeded(t)
+        else:
+            for r in scheds[i].cannot_run(t):
+                running[i].discard(r)

@@ -28,6 +28,7 @@ import pytest
 
 from conftest import REPO, SMALL, git, run_weir, write_files
 from weir import wire
+from weir.build.claims import Claims, Holder
 from weir.client import DaemonClient
 
 PAYLOADS = REPO / "vscode-extension" / "test" / "payloads"
@@ -80,10 +81,10 @@ FAILING = {"targets": ["after_bad"], "jobs": 1}  # the events come in one order
 # The keys a build's event stream adds around a wire type (the build's id; the plan's project
 # root and folders, for the CLI's progress; whether a job starts or finishes), and the key
 # /api/events adds to every build's event. Anything else a payload holds must be its type's.
-ENVELOPE = {"plan": {"id", "root", "folders"}, "job": {"id", "event"}, "log": {"id"},
+ENVELOPE = {"plan": {"id", "root", "folders"}, "job": {"id", "event"}, "log": {"id"}, "wait": {"id"},
             "result": {"id"}, "build": set(), "end": set(), "hello": set(), "flow": set()}
 EVENT_TYPES: dict[str, Any] = {
-    "build": wire.BuildChange, "plan": wire.Plan, "job": wire.JobReport, "log": wire.LogLines,
+    "build": wire.BuildChange, "wait": wire.BuildWait, "plan": wire.Plan, "job": wire.JobReport, "log": wire.LogLines,
     "result": wire.BuildEnd, "end": wire.BuildSummary, "hello": wire.Hello,
     "flow": wire.FlowChange}
 
@@ -179,6 +180,22 @@ def capture(root: Path) -> dict[str, Any]:
         # the Flow's changes.
         out["events"] = [e for e in stream.events if e["event"] in ("hello", "flow")
                          or e["data"].get("build") == built]
+
+        # A build that must write what another build is writing waits for it: here the other
+        # is this process, holding the claim as a CLI build without the daemon does.
+        (root / "recipes/stats.py").unlink()
+        stream.wait(flow_event("removed", "customer_stats"), "flow event removing the typo")
+        claim, _ = Claims(root / ".weir").try_claim(
+            ["customers"], Holder(4242, None, "build customers --no-daemon"))
+        assert claim is not None
+        queued = api.post("/api/builds", {"targets": ["customers"], "mode": "force",
+                                          "jobs": 1}, 202)
+        stream.wait(lambda e: e["event"] == "wait" and e["data"]["build"] == queued["id"],
+                    "the build to wait for the claim")
+        claim.release()
+        out["wait-build-events"] = [{"event": kind, "data": data}
+                                    for kind, data in api.client.build_events(queued["id"])]
+        out["events"] += [e for e in stream.events if e["event"] == "wait"]
         return out
     finally:
         assert run_weir("daemon", "stop", cwd=root).code == 0
@@ -330,7 +347,7 @@ def round_trip_event(kind: str, data: dict[str, Any], stream: str) -> None:
     a build's events say which build), or a build's list of them (``build``: each says its
     kind)."""
     envelope = ENVELOPE[kind] | ({"build"} if stream == "events" and kind in
-                                 ("build", "plan", "job", "log", "result") else set())
+                                 ("build", "wait", "plan", "job", "log", "result") else set())
     round_trip(EVENT_TYPES[kind], data, envelope | ({"kind"} if stream == "build" else set()))
 
 

@@ -367,6 +367,42 @@ class BuildChange:
 
 
 @dataclass(frozen=True)
+class BuildWait:
+    """A build's `wait` event: it must write datasets another build is writing now, so it
+    waits for that build to commit them, then plans again (what the other built is not built
+    twice). ``writer``: the daemon's id of that build; for a build without the daemon (a CLI
+    ``--no-daemon``), its ``pid`` and ``command``; neither when it has not said who it is."""
+
+    datasets: tuple[str, ...]
+    writer: str | None = None
+    pid: int | None = None
+    command: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {"datasets": list(self.datasets), "writer": self.writer, "pid": self.pid,
+                "command": self.command}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> BuildWait:
+        pid = data.get("pid")
+        return cls(tuple(data["datasets"]), data.get("writer"),
+                   int(pid) if pid is not None else None, data.get("command"))
+
+    def describe(self) -> str:
+        """``waiting for build b3, which is writing orders_clean`` (for people)."""
+        if self.writer:
+            who = f"build {self.writer}"
+        elif self.pid is not None:
+            who = f"a build without the daemon (pid {self.pid}" + (
+                f", `weir {self.command}`)" if self.command else ")")
+        else:
+            who = "another build"
+        names = list(self.datasets)
+        what = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+        return f"waiting for {who}, which is writing {what}"
+
+
+@dataclass(frozen=True)
 class LogLines:
     """A build's `log` event: lines a running recipe printed (the daemon follows its log
     file), so a client shows them as they come rather than at the job's end."""

@@ -299,6 +299,16 @@ export interface LogEvent extends OfBuild {
   lines: string[];
 }
 
+/** A build's `wait` event: it must write datasets another build is writing now; it waits
+ * for that build to commit them, then plans again. `writer`: the daemon's id of that build;
+ * for a build without the daemon, its `pid` and `command`; neither when it is unknown. */
+export interface WaitEvent extends OfBuild {
+  datasets: string[];
+  writer: string | null;
+  pid: number | null;
+  command: string | null;
+}
+
 /** A build's `result` event: how the run went, once it has run. */
 export interface ResultEvent extends OfBuild {
   ok: boolean;
@@ -316,6 +326,7 @@ export interface BuildChange {
 /** GET /api/builds/{id}/events: each event's data, by its kind; the stream ends with `end`. */
 export interface BuildEvents {
   build: BuildChange;
+  wait: WaitEvent;
   plan: PlanEvent;
   job: JobEvent;
   log: LogEvent;
@@ -331,6 +342,7 @@ export interface DaemonEvents {
   hello: Hello;
   flow: FlowChange;
   build: Announced<BuildChange>;
+  wait: Announced<WaitEvent>;
   plan: Announced<PlanEvent>;
   job: Announced<JobEvent>;
   log: Announced<LogEvent>;

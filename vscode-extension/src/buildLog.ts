@@ -2,7 +2,7 @@
  * What a build's events look like as text in the "weir" output channel and in the progress
  * notification. Pure functions: events in, strings out.
  */
-import type { BuildRequest, BuildSummary, JobEvent, Plan } from "./api";
+import type { BuildRequest, BuildSummary, JobEvent, Plan, WaitEvent } from "./api";
 
 /** "orders_clean", "+orders_clean", "3 targets", "all stale datasets". */
 export function describeRequest(request: BuildRequest): string {
@@ -53,6 +53,16 @@ export function jobLine(job: JobEvent): string {
 }
 
 /** The build's last line in the output channel; `label` is what was asked ("Build orders_clean"). */
+/** What a build waits for, as the CLI says it: "Waiting for build b3, which is writing orders_clean…". */
+export function waitLine(wait: WaitEvent): string {
+  const who = wait.writer ? `build ${wait.writer}`
+    : wait.pid !== null ? `a build without the daemon (pid ${wait.pid}${wait.command ? `, \`weir ${wait.command}\`` : ""})`
+      : "another build";
+  const names = wait.datasets;
+  const what = names.length === 1 ? names[0] : `${names.slice(0, -1).join(", ")} and ${names[names.length - 1]}`;
+  return `Waiting for ${who}, which is writing ${what}…`;
+}
+
 export function endLine(summary: BuildSummary, label: string, seconds: number): string {
   switch (summary.state) {
     case "succeeded": return `✓ ${label} (build ${summary.id}) succeeded in ${seconds.toFixed(1)} s`;

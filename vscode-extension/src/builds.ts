@@ -9,7 +9,7 @@ import { readFile } from "node:fs/promises";
 import * as vscode from "vscode";
 
 import type { BuildEvents, BuildRequest, BuildSummary, JobEvent } from "./api";
-import { describeRequest, endLine, jobLine, planLines, progressMessage } from "./buildLog";
+import { describeRequest, endLine, jobLine, planLines, progressMessage, waitLine } from "./buildLog";
 import type { Daemon } from "./daemon";
 import type { DaemonClient } from "./daemonClient";
 import { openDataset } from "./files";
@@ -71,6 +71,11 @@ export class BuildRunner {
           total = plan.jobs.length;
           for (const line of planLines(plan)) this.log.build(line);
           progress.report({ message: progressMessage([], 0, total) });
+        } else if (kind === "wait") {
+          // It must write what another build is writing: it waits for it, then plans again.
+          const line = waitLine(data as BuildEvents["wait"]);
+          this.log.build(`[${timestamp()}] ${line}`);
+          progress.report({ message: line });
         } else if (kind === "log") {
           // What a recipe prints, as it prints it (daemons that stream; older ones do not).
           const log = data as BuildEvents["log"];

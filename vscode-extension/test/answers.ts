@@ -37,7 +37,7 @@ function made<T>(check: Check<T>, base: unknown, overrides: Partial<T>, what: st
   return valid(check, { ...copy(base as object), ...overrides }, what);
 }
 
-const BUILD_STREAMS = ["build-events", "failed-build-events", "error-build-events"];
+const BUILD_STREAMS = ["build-events", "failed-build-events", "error-build-events", "wait-build-events"];
 
 /** The first recorded event of `kind` whose data has the overrides' `event` and `status` (a
  * failed job's finish, with its traceback, for a failed job), else the first of its kind. */

@@ -9,7 +9,7 @@ import {
   type BuildRequest, type BuildSummary, type Column, type DaemonEvents, type DaemonInfo,
   type DatasetDetail, type DatasetSummary, type Diagnostic, type ErrorReport, type Flow,
   type FlowChange, type FlowNode, type Health, type Hello, type HistoryEntry, type JobEvent,
-  type LogEvent, type Plan, type PlanEvent, type PlannedJob, type RecipeRef, type ResultEvent,
+  type LogEvent, type WaitEvent, type Plan, type PlanEvent, type PlannedJob, type RecipeRef, type ResultEvent,
   type Vocabulary,
 } from "../src/api";
 import { arr, both, bool, int, nullable, num, obj, oneOf, opt, rec, str, tuple, type Check, type Shape } from "./check";
@@ -110,13 +110,18 @@ export const jobEvent = obj<JobEvent>({
 
 export const logEvent = obj<LogEvent>({ id: str, recipe: str, outputs: strings, lines: strings });
 
+export const waitEvent = obj<WaitEvent>({
+  id: str, datasets: strings, writer: nullable(str), pid: nullable(int), command: nullable(str),
+});
+
 export const resultEvent = obj<ResultEvent>({ id: str, ok: bool, run_id: nullable(str), seconds: num, cancelled: bool });
 
 export const buildChange = obj<BuildChange>({ id: str, state: oneOf(BUILD_STATES) });
 
 /** A build's own event stream, by kind. */
 export const buildEvents: Shape<BuildEvents> = {
-  build: buildChange, plan: planEvent, job: jobEvent, log: logEvent, result: resultEvent, end: buildSummary,
+  build: buildChange, wait: waitEvent, plan: planEvent, job: jobEvent, log: logEvent, result: resultEvent,
+  end: buildSummary,
 };
 
 /** As a build's event on /api/events: also which build it is about. */
@@ -124,7 +129,7 @@ const announced = <T>(item: Check<T>): Check<Announced<T>> => both(item, obj<{ b
 
 /** GET /api/events, by kind. */
 export const daemonEvents: Shape<DaemonEvents> = {
-  hello, flow: flowChange, build: announced(buildChange), plan: announced(planEvent),
+  hello, flow: flowChange, build: announced(buildChange), wait: announced(waitEvent), plan: announced(planEvent),
   job: announced(jobEvent), log: announced(logEvent), result: announced(resultEvent),
 };
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 
-import type { JobEvent } from "../src/api";
-import { describeRequest, endLine, jobLine, planLines, progressMessage } from "../src/buildLog";
+import type { JobEvent, WaitEvent } from "../src/api";
+import { describeRequest, endLine, jobLine, planLines, progressMessage, waitLine } from "../src/buildLog";
 import { buildEvent, buildSummary, plan as recordedPlan, plannedJob } from "./answers";
 
 const job = (o: Partial<JobEvent>): JobEvent => buildEvent("job", o);
@@ -12,6 +12,17 @@ describe("describeRequest", () => {
     expect(describeRequest({ targets: ["+orders_clean"], mode: "force" })).toBe("+orders_clean (force)");
     expect(describeRequest({ targets: ["a", "b", "c", "d"] })).toBe("a, b and 2 more");
     expect(describeRequest({ targets: [], stale: true })).toBe("all stale datasets");
+  });
+});
+
+describe("waitLine", () => {
+  const wait = (o: Partial<WaitEvent>): WaitEvent => buildEvent("wait", o);
+
+  it("says on what a build waits, as the CLI does", () => {
+    expect(waitLine(wait({ writer: "b3", datasets: ["orders_clean"] })))
+      .toBe("Waiting for build b3, which is writing orders_clean…");
+    expect(waitLine(wait({ writer: null, pid: 77, command: "build x --no-daemon", datasets: ["a", "b"] })))
+      .toBe("Waiting for a build without the daemon (pid 77, `weir build x --no-daemon`), which is writing a and b…");
   });
 });
 

@@ -54,6 +54,7 @@ const BY_NAME: Record<string, Problems> = {
   "build-events": eventStream(checks.buildEvents),
   "failed-build-events": eventStream(checks.buildEvents),
   "error-build-events": eventStream(checks.buildEvents),
+  "wait-build-events": eventStream(checks.buildEvents),
   events: eventStream(checks.daemonEvents),
 };
 
@@ -69,7 +70,8 @@ describe("the recorded payloads", () => {
 
   it("cover every kind of event a build and the daemon's stream send", () => {
     const kinds = (name: string) => new Set((recorded(name) as { event: string }[]).map((e) => e.event));
-    expect([...kinds("build-events")].sort()).toEqual(Object.keys(checks.buildEvents).sort());
+    const ofBuilds = new Set([...kinds("build-events"), ...kinds("wait-build-events")]);
+    expect([...ofBuilds].sort()).toEqual(Object.keys(checks.buildEvents).sort());
     expect([...kinds("events")].sort()).toEqual(Object.keys(checks.daemonEvents).sort());
   });
 });

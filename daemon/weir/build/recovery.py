@@ -58,7 +58,7 @@ class Repaired:
 
 def repair_state(ws: Workspace) -> Repaired | None:
     """Move a damaged store aside and make a new one from the data and the kept outputs; None
-    when the store is sound. The caller holds the build lock (nothing may write meanwhile)."""
+    when the store is sound. The caller holds the claims of every dataset (nothing may write meanwhile)."""
     path = ws.state_dir / "state.db"
     if check_state(path) is None:
         return None

@@ -14,15 +14,18 @@ import secrets
 import shutil
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from weir.build.claims import run_alive, run_claim
 from weir.build.jobspec import (ConnectionSpec, InputSpec, JobResult, OutputSpec, WorkerJob,
                                 WrittenOutput)
-from weir.build.pool import WorkerPool
+from weir.build.pool import Workers, WorkerPool
 from weir.build.schedule import Scheduler, Stop, Task
+from weir.build.slots import Slots
 from weir.errors import WeirError
 from weir.flow.fingerprint import components_for
 from weir.flow.plan import Action, BuildPlan, Job
@@ -77,6 +80,16 @@ class _Running:
     input_fps: dict[str, str]  # fingerprints of the data it reads, fixed at dispatch
 
 
+def plan_writes(ws: Workspace, plan: BuildPlan) -> frozenset[str]:
+    """The datasets a build of ``plan`` writes (a recipe that runs writes all its outputs):
+    what it claims (``weir.build.claims``)."""
+    names: set[str] = set()
+    for job in plan.jobs:
+        names.update(ws.project.recipes[job.recipe].outputs if job.action is Action.RUN
+                     else job.outputs)
+    return frozenset(names)
+
+
 def new_run_id() -> str:
     return time.strftime("%Y%m%d-%H%M%S") + "-" + secrets.token_hex(3)
 
@@ -84,7 +97,10 @@ def new_run_id() -> str:
 class Runner:
     def __init__(self, ws: Workspace, plan: BuildPlan, snapshot: DataStatus, jobs: int,
                  fail_fast: bool = False, listener: Listener | None = None,
-                 command: str = "build", cancel: threading.Event | None = None) -> None:
+                 command: str = "build", cancel: threading.Event | None = None,
+                 workers: Workers | None = None, slots: Slots | None = None) -> None:
+        """``workers`` and ``slots``: the daemon's warm workers and the slots its builds
+        share (without them the build has workers of its own, ``jobs`` of them)."""
         self.ws = ws
         self.project = ws.project
         self.plan = plan
@@ -95,6 +111,10 @@ class Runner:
         self.listener = listener or (lambda kind, outcome: None)
         self.command = command
         self.run_id = new_run_id()
+        self.workers = workers
+        self.slots = slots
+        self._holding: dict[str, frozenset[str]] = {}  # recipe -> connections, in slots
+        self._committing: set[str] = set()  # of those, the ones whose slot is given back
         # The fingerprint of the data each dataset holds right now (updated as jobs commit).
         self.current = {n: r.fingerprint for n, r in snapshot.records.items() if r.fingerprint}
         for name, ds in self.project.datasets.items():
@@ -103,17 +123,24 @@ class Runner:
 
     # -- the loop ---------------------------------------------------------------------------
     def run(self) -> BuildResult:
+        """Run the plan. The caller holds the claims of the datasets it writes
+        (``weir.build.claims``); the run holds its own claim while it runs, which tells a
+        later build it is not dead."""
+        with run_claim(self.ws.state_dir, self.run_id):
+            return self._run()
+
+    def _run(self) -> BuildResult:
         started = time.perf_counter()
         state = self.ws.state
-        state.mark_dead_runs_interrupted()
+        state.mark_dead_runs_interrupted(lambda r: run_alive(self.ws.state_dir, r))
         state.start_run(self.run_id, self.command, head_commit(self.ws.root))
         jobs = {j.recipe: j for j in self.plan.jobs}
         schedule = Scheduler([self._task(j) for j in self.plan.jobs], self.jobs,
                              self._limits(), self.fail_fast)
         outcomes: dict[str, Outcome] = {}
         running: dict[str, _Running] = {}
-        pool = WorkerPool(self.jobs) if any(j.action is Action.RUN for j in jobs.values()) \
-            else None
+        pool = WorkerPool(self.jobs, self.workers) \
+            if any(j.action is Action.RUN for j in jobs.values()) else None
         interrupted = False
         cancelled = False
 
@@ -135,18 +162,20 @@ class Runner:
                 assert pool is not None
                 pool.kill(r)
                 run = running.pop(r)
+                self._release(r)
                 self._discard_temps(run.job)
                 finish(self._interrupted(jobs[r], run))
             for r in how.not_started:
                 finish(Outcome(r, jobs[r].outputs, JobStatus.SKIPPED, error=why))
 
-        def launch() -> list[str]:
-            """Start what the scheduler says may start now."""
-            starting = schedule.start()
+        def launch(wait: bool) -> list[str]:
+            """Start what the scheduler says may start now (see ``_start`` for ``wait``)."""
+            starting = self._start(schedule, jobs, wait)
             for recipe in starting:
                 job = jobs[recipe]
                 down = self._down(job)
                 if down is not None:
+                    self._release(recipe)
                     finish(self._unusable(job, down))
                     skip_below(recipe, schedule.cannot_run(recipe))
                 elif job.action is Action.RESTORE:
@@ -161,10 +190,16 @@ class Runner:
         try:
             self._cleanup_stale()
             while not schedule.done:
-                starting = launch()
+                if self.cancel.is_set() and not schedule.stopped:
+                    cancelled = True
+                    stop(schedule.cancel(), "not started (build cancelled)")
+                    continue
+                starting = launch(wait=not running)
                 if starting:
                     continue  # what finished at once (restores, failures) may free others
                 if not running:
+                    if self.slots is not None and schedule.ready:
+                        continue  # every shared slot is another build's: it waited for one
                     break  # nothing runs and nothing can start: what is left is reported below
                 assert pool is not None
                 finished = pool.wait(timeout=0.2)
@@ -173,12 +208,14 @@ class Runner:
                 done_ok = [d for d in finished if d.result.ok and d.job in running]
                 for done in done_ok:
                     schedule.worker_done(done.job)
+                    self._release(done.job, worker_only=True)
                 if done_ok:
-                    launch()
+                    launch(wait=False)
                 for done in finished:
                     run = running.pop(done.job, None)
                     if run is None:
                         continue  # stopped by a failure in this same batch: already reported
+                    self._release(done.job)
                     job, result = jobs[done.job], done.result
                     if result.ok:
                         finish(self._commit(job, run, result))
@@ -193,9 +230,6 @@ class Runner:
                     skip_below(done.job, failure.skipped)
                     if failure.stop is not None:
                         stop(failure.stop, "not started (--fail-fast)")
-                if self.cancel.is_set() and not schedule.stopped:
-                    cancelled = True
-                    stop(schedule.cancel(), "not started (build cancelled)")
         except KeyboardInterrupt:
             interrupted = True
             if pool is not None:
@@ -207,6 +241,8 @@ class Runner:
         finally:
             if pool is not None:
                 pool.close()
+            for recipe in list(self._holding):
+                self._release(recipe)
         for recipe in jobs:
             outcomes.setdefault(recipe, Outcome(recipe, jobs[recipe].outputs, JobStatus.SKIPPED,
                                                 error="not started"))
@@ -217,6 +253,46 @@ class Runner:
         state.finish_run(self.run_id, "cancelled" if cancelled else "interrupted"
                          if interrupted else ("succeeded" if build.ok else "failed"))
         return build
+
+    def _start(self, schedule: Scheduler, jobs: dict[str, Job], wait: bool) -> list[str]:
+        """What to start now. With shared slots, the tasks take theirs in the same step; and
+        when ``wait`` (nothing of this build runs) and every slot is another build's, it
+        waits a moment for one to be given back."""
+        if self.slots is None:
+            return schedule.start()
+        with self.slots.lock:
+            starting = schedule.start(self.slots.free, self._elsewhere())
+            if not starting and wait and schedule.ready:
+                self.slots.lock.wait(0.2)
+                starting = schedule.start(self.slots.free, self._elsewhere())
+            in_worker = [r for r in starting if jobs[r].action is Action.RUN]
+            self.slots.take(self._connections(jobs[r]) for r in in_worker)
+            self._holding.update((r, self._connections(jobs[r])) for r in in_worker)
+        return starting
+
+    def _elsewhere(self) -> Counter[str]:
+        """Under the slots' lock: the connections other builds' tasks use now (the
+        scheduler counts this build's own)."""
+        assert self.slots is not None
+        mine: Counter[str] = Counter()
+        for conns in self._holding.values():
+            mine.update(conns)
+        return Counter(self.slots.in_use) - mine
+
+    def _release(self, recipe: str, worker_only: bool = False) -> None:
+        """Give back the shared slot a job of this build held (when it held one) and its
+        connections; ``worker_only``: the job's worker is free, and its output is being
+        committed (its connections are still in use)."""
+        if self.slots is None or recipe not in self._holding:
+            return
+        if worker_only:
+            if recipe not in self._committing:
+                self._committing.add(recipe)
+                self.slots.give_back(frozenset(), slot=True)
+            return
+        slot = recipe not in self._committing
+        self._committing.discard(recipe)
+        self.slots.give_back(self._holding.pop(recipe), slot=slot)
 
     def _dispatch(self, pool: WorkerPool, job: Job) -> _Running:
         run = _Running(time.time(), self.worker_job(job), self._input_fps(job))

@@ -100,24 +100,36 @@ class Scheduler:
         """Nothing runs and nothing more will start."""
         return self._finished == len(self.tasks)
 
-    def _fits(self, task: Task) -> bool:
+    @property
+    def ready(self) -> list[str]:
+        """The tasks that wait only for a free worker or connection slot, in plan order."""
+        return [self._order[i].id for i in self._ready]
+
+    def _fits(self, task: Task, free: int | None, elsewhere: Mapping[str, int]) -> bool:
         if not task.in_worker:
             return True
-        return self._busy < self.workers and all(
-            self._in_use[c] < self.limits[c] for c in task.connections if c in self.limits)
+        return self._busy < self.workers and (free is None or free > 0) and all(
+            self._in_use[c] + elsewhere.get(c, 0) < self.limits[c]
+            for c in task.connections if c in self.limits)
 
     # -- events ---------------------------------------------------------------------------
-    def start(self) -> list[str]:
+    def start(self, free: int | None = None,
+              elsewhere: Mapping[str, int] | None = None) -> list[str]:
         """The ready tasks to start now, in plan order: each fits a free worker and its
         connections' limits (one that does not waits; those after it may still start). They
         are running from now on. A task that is not ``in_worker`` is expected to be reported
-        finished before ``start`` is asked again."""
+        finished before ``start`` is asked again.
+
+        When builds run side by side and share the machine's worker slots and the
+        connections' limits: ``free`` is how many shared slots are free now, ``elsewhere``
+        how many tasks of other builds use each connection."""
         if self.stopped:
             return []
+        other = elsewhere or {}
         started, waiting = [], []
         for i in self._ready:
             task = self._order[i]
-            if not self._fits(task):
+            if not self._fits(task, free, other):
                 waiting.append(i)
                 continue
             self._set(task.id, TaskState.RUNNING)
@@ -125,6 +137,8 @@ class Scheduler:
             if task.in_worker:
                 self._busy += 1
                 self._in_use.update(task.connections)
+                if free is not None:
+                    free -= 1
             started.append(task.id)
         self._ready = waiting
         return started

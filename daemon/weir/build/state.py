@@ -317,20 +317,30 @@ class StateStore:
             db.execute("UPDATE runs SET finished=?, status=? WHERE run_id=?",
                        (time.time(), status, run_id))
 
-    def mark_dead_runs_interrupted(self) -> list[str]:
+    def version(self) -> int:
+        """Changes whenever a build records a job (started, built, restored, failed): a plan
+        made before it may be out of date after it."""
+        row = self.db.execute("SELECT max(rowid) FROM builds").fetchone()
+        return int(row[0] or 0)
+
+    def mark_dead_runs_interrupted(self, alive: Callable[[str], bool]) -> list[str]:
         """Runs whose process died without finishing (kill -9, power loss) become
         'interrupted', and so do the jobs they were running.
 
-        Call it holding the build lock (``weir.build.lock``): no build runs then, so every run
-        still 'running' is one whose process is gone. Its pid cannot tell: a daemon restarted
-        in a container often gets the pid its killed predecessor had.
+        ``alive(run_id)`` says whether a run's process still holds it (its claim,
+        ``weir.build.claims.run_alive``); its pid cannot tell: a daemon restarted in a
+        container often gets the pid its killed predecessor had. A run that ends meanwhile
+        is left as it ended.
         """
         now = time.time()
+        running = [r for (r,) in self.db.execute("SELECT run_id FROM runs WHERE status='running'")]
+        dead = [r for r in running if not alive(r)]
+        if not dead:
+            return []
         with self.transaction() as db:
-            dead = [r for (r,) in db.execute("SELECT run_id FROM runs WHERE status='running'")]
             for run_id in dead:
-                db.execute("UPDATE runs SET finished=?, status='interrupted' WHERE run_id=?",
-                           (now, run_id))
+                db.execute("UPDATE runs SET finished=?, status='interrupted' WHERE run_id=? "
+                           "AND status='running'", (now, run_id))
                 db.execute("UPDATE builds SET status='interrupted', error=? WHERE run_id=? AND"
                            " status='running'", (DIED, run_id))
         return dead

@@ -8,7 +8,6 @@ job's log, and a failure is reported with the traceback of the user's code only.
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import select
 import signal
@@ -27,6 +26,7 @@ import pyarrow as pa
 
 from weir.build.jobspec import (ConnectionSpec, InputSpec, JobResult, OutputSpec, WorkerJob,
                                 WrittenOutput)
+from weir.build.project_code import ProjectCode
 from weir.build.returns import RecipeError, as_writable
 from weir.errors import WeirError
 from weir.model.project import Interface, RecipeKind
@@ -36,7 +36,7 @@ from weir.storage.backends import Backend, backend_for
 from weir.storage.formats import schema_diff, schema_rows
 
 _FORKSERVER_PID = os.getpid()  # this module is preloaded in the forkserver: its pid
-_modules: dict[tuple[str, int, int], ModuleType] = {}
+_code = ProjectCode()  # this worker's compiled project code, by content
 _backends: dict[str, Backend] = {}
 
 
@@ -231,21 +231,10 @@ def _user_traceback(exc: BaseException, project_root: str) -> str:
     return "".join(lines).rstrip()
 
 
-def _load_module(path: str, recipes_dir: str) -> ModuleType:
-    st = os.stat(path)
-    key = (path, st.st_mtime_ns, st.st_size)
-    module = _modules.get(key)
-    if module is not None:
-        return module
-    if recipes_dir not in sys.path:
-        sys.path.insert(0, recipes_dir)
-    name = "weir_recipes." + Path(path).stem
-    spec = importlib.util.spec_from_file_location(name, path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    _modules[key] = module
-    return module
+def _load_module(job: WorkerJob) -> ModuleType:
+    """The recipe's module, executed anew for this job (see ``weir.build.project_code``)."""
+    return _code.fresh_module(job.project_root, job.recipes_dir, job.file,
+                              "weir_recipes." + Path(job.file).stem)
 
 
 def _read(job: WorkerJob, inp: InputSpec) -> pa.Table:
@@ -310,7 +299,7 @@ def _stage_folders(job: WorkerJob) -> dict[str, tuple[str, Any]]:
 
 
 def _python(job: WorkerJob, folders: dict[str, tuple[str, Any]]) -> dict[str, Any]:
-    module = _load_module(job.file, job.recipes_dir)
+    module = _load_module(job)
     fn = getattr(module, job.recipe, None)
     if fn is None or not callable(fn):
         raise RecipeError(f"recipe '{job.recipe}' is not a function of its module when it "

@@ -1,5 +1,5 @@
-"""`weir build` through a running daemon: the build joins the daemon's one queue, and the CLI
-shows the same progress and returns the same exit code as an in-process build — also after
+"""`weir build` through a running daemon: the build runs there beside the daemon's other builds
+(saying so when it waits for one that writes what it needs), and the CLI shows the same progress and returns the same exit code as an in-process build — also after
 Ctrl-C (the build is cancelled, and its end shown as it happens). If the daemon goes away
 mid-build, the CLI says so, and what became of the build, instead of a summary of nothing."""
 
@@ -69,8 +69,8 @@ class _Follower:
                 if not args.json:
                     plans.print_plan(plan)
                 return
-            if self.banner and not args.json:
-                output.out(output.style(self.banner, "dim"))
+            if not args.json:
+                self._say_banner()
             self.jobs = {j.recipe: j for j in jobs}
             self.started = time.monotonic()
             self.listener = make_listener(Path(data.get("root") or os.getcwd()),
@@ -87,11 +87,21 @@ class _Follower:
                 self.running.pop(outcome.recipe, None)
                 self.outcomes.append(outcome)
             self.listener(data["event"], outcome)
+        elif kind == "wait":
+            if not args.json:
+                self._say_banner()
+                said = wire.BuildWait.from_json(data).describe()
+                output.out(output.style(said[0].upper() + said[1:] + "…", "dim"))
         elif kind == "result":
             self.result = wire.BuildEnd.from_json(data)
         elif kind == "end":
             self.end = wire.BuildSummary.from_json(data)
             self.final = self.end.state
+
+    def _say_banner(self) -> None:
+        if self.banner:
+            output.out(output.style(self.banner, "dim"))
+            self.banner = ""
 
     def close(self, result: BuildResult | None) -> None:
         if self.listener is not None:
@@ -152,10 +162,7 @@ def build_through_daemon(client: DaemonClient, args: argparse.Namespace) -> int:
                                  args.jobs, args.fail_fast)
     build_id = summary.id
     follower = _Follower(args)
-    follower.banner, waits = _where(client, build_id)
-    if waits and not args.json:  # said at once: a build that seems to hang often just waits
-        output.out(output.style(follower.banner, "dim"))
-        follower.banner = ""
+    follower.banner = f"Through the project's daemon (pid {client.pid}) as build {build_id}"
     try:
         try:
             follower.follow(client.build_events(build_id))
@@ -191,19 +198,3 @@ def build_through_daemon(client: DaemonClient, args: argparse.Namespace) -> int:
     if cancelled:
         return 130
     return 0 if follower.final is wire.BuildState.SUCCEEDED else 1
-
-
-def _where(client: DaemonClient, build_id: str) -> tuple[str, bool]:
-    """That the build runs in the daemon, and whether it waits behind others (and which)."""
-    from weir.client import DaemonNotRunning
-
-    text = f"Through the project's daemon (pid {client.pid}) as build {build_id}"
-    try:
-        ahead = [b for b in client.builds() if b.id != build_id and not b.state.final]
-    except DaemonNotRunning:
-        return text, False
-    if ahead:
-        text += ("; it waits in the queue behind " + ", ".join(
-            f"{b.id} ({b.state.value})" for b in reversed(ahead))
-            + ": it starts when they end")
-    return text, bool(ahead)

@@ -1,7 +1,9 @@
-"""The daemon's one build queue: builds from the CLI, the editor and schedulers run here, one
-at a time, so no dataset is ever built twice at once. A build asked for while another runs
-waits; when its turn comes it is planned against the data as it is then, so work the earlier
-build already did is not repeated.
+"""The daemon's builds: from the CLI, the editor and schedulers, each in a thread of its own,
+side by side. They share the daemon's warm workers and one limit of worker slots (the machine's
+cores) and of each connection's jobs. No dataset is written by two builds at once: a build
+claims what it writes (``weir.build.claims``, respected by CLI builds without the daemon too);
+one that must write what another is writing says so (a `wait` event), waits for that write,
+and is planned again against the data as it is then, so work the other did is not repeated.
 
 Every build keeps its events (plan, job started, job finished, done) so a client can follow it
 from the start at any time; the same events go to the daemon's event stream. Build summaries
@@ -15,7 +17,7 @@ from __future__ import annotations
 
 import itertools
 import logging
-import queue
+import os
 import threading
 import time
 from dataclasses import dataclass, field
@@ -27,6 +29,7 @@ from weir.errors import WeirError
 from weir.wire import BuildRequest, BuildState
 
 if TYPE_CHECKING:
+    from weir.build.pool import Workers
     from weir.build.runner import Outcome
     from weir.build.state import StateStore
     from weir.server.daemon import Daemon
@@ -74,24 +77,32 @@ def job_report(o: Outcome) -> wire.JobReport:
 
 
 class BuildQueue:
-    """Builds in order of arrival, run one at a time by one thread. ``start`` (called once the
-    daemon holds the project's daemon lock, so no other daemon owns the saved builds) loads
-    the saved history and starts that thread."""
+    """The daemon's builds, each run by a thread of its own as soon as it is asked for.
+    ``start`` (called once the daemon holds the project's daemon lock, so no other daemon
+    owns the saved builds) loads the saved history and warms the workers."""
 
-    def __init__(self, daemon: Daemon, keep: int = 200) -> None:
+    def __init__(self, daemon: Daemon, keep: int = 200, slots: int | None = None) -> None:
+        from weir.build.claims import Claims
+        from weir.build.slots import Slots
+
         self.daemon = daemon
         self.builds: dict[str, Build] = {}
         self.keep = keep
         self._ids = itertools.count(1)
         # The datasets a job is writing right now, for clients that ask mid-build.
         self._writing: set[str] = set()
-        self._queue: queue.Queue[Build | None] = queue.Queue()
-        self._thread = threading.Thread(target=self._run, name="weir-builds", daemon=True)
+        self._threads: dict[str, threading.Thread] = {}
         self._store: StateStore | None = None
         self._store_lock = threading.Lock()
         self._recovered = False
+        self._recovery_lock = threading.Lock()
+        self._stopping = False
+        self.slots = Slots(slots or os.cpu_count() or 1)
+        self.claims = Claims(daemon.root / ".weir")
+        self.workers: Workers | None = None
 
     def start(self) -> None:
+        from weir.build.pool import Workers
         from weir.build.state import StateStore
 
         self._store = StateStore(self.daemon.root / ".weir" / "state.db")
@@ -114,9 +125,21 @@ class BuildQueue:
                 log.info("build %s was %s when the daemon stopped: now interrupted", build.id,
                          "running" if build.started else "queued")
         self._ids = itertools.count(self._store.last_daemon_build() + 1)
-        self._thread.start()
+        self.workers = Workers()
+        # Recover, and start the forkserver and a worker, before the first build needs them.
+        threading.Thread(target=self._warm_up, name="weir-warm-up", daemon=True).start()
+
+    def _warm_up(self) -> None:
+        self._recover_at_start()
+        try:
+            if self.workers is not None and not self._stopping:
+                self.workers.warm(1)
+        except Exception:  # noqa: BLE001 - a build starts its workers itself then
+            logging.getLogger("weir.daemon").exception("starting the workers failed")
 
     def submit(self, request: BuildRequest) -> Build:
+        if self._stopping:
+            raise WeirError("the daemon is stopping", hint="start it again, then build")
         build = Build(f"b{next(self._ids)}", request)
         self.builds[build.id] = build
         self._save(build)
@@ -127,14 +150,15 @@ class BuildQueue:
             with self._store_lock:
                 self._store.forget_daemon_builds(build.seq - self.keep + 1, FINAL)
         self._publish(build, "build", wire.BuildChange(build.id, build.state).to_json())
-        self._queue.put(build)
+        thread = threading.Thread(target=self._run, args=(build,), name=f"weir-build-{build.id}",
+                                  daemon=True)
+        self._threads[build.id] = thread
+        thread.start()
         return build
 
     def cancel(self, build_id: str) -> Build:
         build = self.builds[build_id]
-        build.cancel.set()
-        if build.state is BuildState.QUEUED:
-            self._finish(build, BuildState.CANCELLED)
+        build.cancel.set()  # its thread ends it: before it starts, as it waits, or as it runs
         return build
 
     def writing(self) -> frozenset[str]:
@@ -142,14 +166,16 @@ class BuildQueue:
         return frozenset(self._writing)
 
     def stop(self) -> None:
-        """Cancel every build (a queued one never starts) and wait for the running one."""
+        """Cancel every build (a queued one never starts), wait for those running, and end
+        the workers."""
+        self._stopping = True
         for build in list(self.builds.values()):
             build.cancel.set()
-            if build.state is BuildState.QUEUED:
-                self._finish(build, BuildState.CANCELLED)
-        self._queue.put(None)
-        if self._thread.is_alive():
-            self._thread.join(10)
+        deadline = time.monotonic() + 10
+        for thread in list(self._threads.values()):
+            thread.join(max(0.0, deadline - time.monotonic()))
+        if self.workers is not None:
+            self.workers.close(kill=True)
         if self._store is not None:
             with self._store_lock:
                 self._store.close()
@@ -182,71 +208,81 @@ class BuildQueue:
             (build.finished or 0.0) - (build.started or build.finished or 0.0),
             f": {error}" if error else "")
 
-    def _run(self) -> None:
-        self._recover_at_start()
-        while True:
-            build = self._queue.get()
-            if build is None:
-                return
-            if build.state is not BuildState.QUEUED:
-                continue  # cancelled while waiting
-            try:
+    def _run(self, build: Build) -> None:
+        try:
+            if build.cancel.is_set():
+                self._finish(build, BuildState.CANCELLED)
+            elif build.state is BuildState.QUEUED:
                 self._execute(build)
-            except WeirError as exc:
-                build.error = exc.report()
-                self._finish(build, BuildState.ERROR)
-            except Exception as exc:  # noqa: BLE001 - a bug must not stop the queue
-                logging.getLogger("weir.daemon").exception("build %s failed", build.id)
-                build.error = wire.ErrorReport(f"internal error: {exc!r}")
-                self._finish(build, BuildState.ERROR)
+        except WeirError as exc:
+            build.error = exc.report()
+            self._finish(build, BuildState.ERROR)
+        except Exception as exc:  # noqa: BLE001 - a bug must not stop the daemon
+            logging.getLogger("weir.daemon").exception("build %s failed", build.id)
+            build.error = wire.ErrorReport(f"internal error: {exc!r}")
+            self._finish(build, BuildState.ERROR)
+        finally:
+            self._threads.pop(build.id, None)
 
     def _recover_at_start(self) -> None:
         """Before the first build, clean up after builds whose process died (a killed daemon
-        or CLI). Only under the build lock: if a CLI builds without the daemon right now, it
-        owns its temporary files, and the cleaning waits for the first build here."""
-        from weir.build.lock import build_lock
-
+        or CLI)."""
         log = logging.getLogger("weir.daemon")
         snap = self.daemon.live.snapshot
         if snap.project is None or snap.flow is None:
             return  # the project cannot be read yet: the first build cleans up
         ws = self.daemon.workspace(snap)
         try:
-            with build_lock(ws.state_dir):
-                self._clean_up_after_dead_builds(ws)
+            self._clean_up_after_dead_builds(ws)
         except WeirError as exc:
             log.info("not cleaning up after interrupted builds yet: %s", exc.message)
-        except Exception:  # noqa: BLE001 - a bug must not stop the queue
+        except Exception:  # noqa: BLE001 - a bug must not stop the daemon
             log.exception("cleaning up after interrupted builds failed")
         finally:
             ws.close()
 
     def _clean_up_after_dead_builds(self, ws: Workspace) -> None:
-        """With the build lock held: mark the runs (and jobs) of builds whose process died
-        interrupted, and remove what was staged for any dataset of the Flow — temporary
-        files, objects and tables — so none outlives a killed build."""
+        """Once: mark the runs (and jobs) of builds whose process died interrupted (a run
+        still running holds its claim), and remove what was staged for every dataset of the
+        Flow that no build is writing — temporary files, objects and tables — so none
+        outlives a killed build. (A dataset a CLI build is writing now is its to clean: a
+        build cleans what it writes before it starts.)"""
+        from weir.build.claims import Holder, run_alive
+
         log = logging.getLogger("weir.daemon")
-        self._recovered = True
-        for run_id in ws.state.mark_dead_runs_interrupted():
-            log.info("run %s was interrupted (its process died)", run_id)
-        by_connection: dict[str, list[tuple[str, str]]] = {}
-        for ds in ws.project.datasets.values():
-            if not ds.is_source:
+        with self._recovery_lock:
+            if self._recovered:
+                return
+            for run_id in ws.state.mark_dead_runs_interrupted(
+                    lambda r: run_alive(ws.state_dir, r)):
+                log.info("run %s was interrupted (its process died)", run_id)
+            names = [n for n, ds in ws.project.datasets.items() if not ds.is_source]
+            by_connection: dict[str, list[tuple[str, str]]] = {}
+            claims = []
+            for name in names:
+                claim, _ = self.claims.try_claim([name], Holder(os.getpid(), None,
+                                                                "daemon start-up clean-up"))
+                if claim is None:
+                    continue
+                claims.append(claim)
+                ds = ws.project.datasets[name]
                 by_connection.setdefault(ds.connection, []).append((ds.path, ds.format))
-        for conn, locs in by_connection.items():
             try:
-                ws.backends[conn].cleanup_stale_many(locs)
-            except (WeirError, OSError) as exc:
-                log.warning("could not remove temporary data on connection '%s': %s", conn,
-                            exc)
+                for conn, locs in by_connection.items():
+                    try:
+                        ws.backends[conn].cleanup_stale_many(locs)
+                    except (WeirError, OSError) as exc:
+                        log.warning("could not remove temporary data on connection '%s': %s",
+                                    conn, exc)
+            finally:
+                for claim in claims:
+                    claim.release()
+            self._recovered = True
 
     def _execute(self, build: Build) -> None:
-        import os
-
-        from weir.build.lock import build_lock
-        from weir.build.runner import Runner
+        from weir.build.claims import Holder, claim_plan, waits
+        from weir.build.runner import plan_writes
         from weir.errors import ProjectInvalid
-        from weir.server.logtail import LogTail
 
         build.state = BuildState.RUNNING
         build.started = time.time()
@@ -257,57 +293,78 @@ class BuildQueue:
         req = build.request
         ws = self.daemon.workspace(snap)
         try:
-            state = self.daemon.data_status(snap)
-            targets = ws.resolve_targets(req.targets, req.all, req.stale, state)
-            plan = ws.plan(targets, req.mode, state)
-            folders = [n for n in plan.outputs if ws.project.datasets[n].is_folder]
-            self._publish(build, "plan", {"id": build.id, "root": str(ws.root),
-                                          "folders": folders, **plan.to_wire().to_json()})
-            if not plan.jobs and not plan.blocked:
-                self._finish(build, BuildState.SUCCEEDED)
+            self._clean_up_after_dead_builds(ws)  # if the project could not be read at start
+
+            def make_plan() -> tuple[tuple[Any, Any], frozenset[str]]:
+                state = self.daemon.data_status(snap)
+                targets = ws.resolve_targets(req.targets, req.all, req.stale, state)
+                plan = ws.plan(targets, req.mode, state)
+                return (plan, state), plan_writes(ws, plan)
+
+            def on_wait(held: dict[str, Any]) -> None:
+                for wait in waits(held):
+                    self._publish(build, "wait", {"id": build.id, **wait.to_json()})
+
+            claimed = claim_plan(self.claims, Holder(os.getpid(), build.id, "daemon build"),
+                                 make_plan, on_wait, build.cancel.is_set, ws.state.version)
+            if claimed is None:  # cancelled while it waited
+                self._finish(build, BuildState.CANCELLED)
                 return
-
-            tails: dict[str, LogTail] = {}
-
-            def listener(kind: str, outcome: Outcome) -> None:
-                # The job's printed lines stream as `log` events between its start and finish.
-                if kind == "start" and outcome.log_path:
-                    def emit(lines: list[str], o: Outcome = outcome) -> None:
-                        self._publish(build, "log", {"id": build.id, **wire.LogLines(
-                            o.recipe, o.outputs, tuple(lines)).to_json()})
-
-                    tail = LogTail(Path(outcome.log_path), emit)
-                    tails[outcome.recipe] = tail
-                    tail.start()
-                elif kind == "finish" and outcome.recipe in tails:
-                    tails.pop(outcome.recipe).stop()
-                if kind == "start":
-                    self._writing.update(outcome.outputs)
-                else:
-                    self._writing.difference_update(outcome.outputs)
-                self._publish(build, "job", {"id": build.id, "event": kind,
-                                             **job_report(outcome).to_json()})
-
-            with build_lock(ws.state_dir):
-                if not self._recovered:
-                    self._clean_up_after_dead_builds(ws)
-                runner = Runner(ws, plan, state, req.jobs or os.cpu_count() or 1,
-                                req.fail_fast, listener, command=f"daemon build {build.id}",
-                                cancel=build.cancel)
-                build.run_id = runner.run_id
-                self._save(build)
-                try:
-                    result = runner.run()
-                finally:
-                    for tail in tails.values():
-                        tail.stop()
-                    self._writing.difference_update(plan.outputs)
-            self._publish(build, "result", {"id": build.id, **wire.BuildEnd(
-                result.ok, result.run_id, result.seconds, result.cancelled).to_json()})
-            self._finish(build, BuildState.CANCELLED if result.cancelled
-                         else (BuildState.SUCCEEDED if result.ok else BuildState.FAILED))
+            (plan, state), claim = claimed
+            with claim:
+                self._run_plan(build, ws, plan, state)
         finally:
             ws.close()
+
+    def _run_plan(self, build: Build, ws: Workspace, plan: Any, state: Any) -> None:
+        """Run a planned build whose writes are claimed, reporting it as events."""
+        from weir.build.runner import Runner
+        from weir.server.logtail import LogTail
+
+        req = build.request
+        folders = [n for n in plan.outputs if ws.project.datasets[n].is_folder]
+        self._publish(build, "plan", {"id": build.id, "root": str(ws.root),
+                                      "folders": folders, **plan.to_wire().to_json()})
+        if not plan.jobs and not plan.blocked:
+            self._finish(build, BuildState.SUCCEEDED)
+            return
+
+        tails: dict[str, LogTail] = {}
+
+        def listener(kind: str, outcome: Outcome) -> None:
+            # The job's printed lines stream as `log` events between its start and finish.
+            if kind == "start" and outcome.log_path:
+                def emit(lines: list[str], o: Outcome = outcome) -> None:
+                    self._publish(build, "log", {"id": build.id, **wire.LogLines(
+                        o.recipe, o.outputs, tuple(lines)).to_json()})
+
+                tail = LogTail(Path(outcome.log_path), emit)
+                tails[outcome.recipe] = tail
+                tail.start()
+            elif kind == "finish" and outcome.recipe in tails:
+                tails.pop(outcome.recipe).stop()
+            if kind == "start":
+                self._writing.update(outcome.outputs)
+            else:
+                self._writing.difference_update(outcome.outputs)
+            self._publish(build, "job", {"id": build.id, "event": kind,
+                                         **job_report(outcome).to_json()})
+
+        runner = Runner(ws, plan, state, req.jobs or self.slots.size, req.fail_fast, listener,
+                        command=f"daemon build {build.id}", cancel=build.cancel,
+                        workers=self.workers, slots=self.slots)
+        build.run_id = runner.run_id
+        self._save(build)
+        try:
+            result = runner.run()
+        finally:
+            for tail in tails.values():
+                tail.stop()
+            self._writing.difference_update(plan.outputs)
+        self._publish(build, "result", {"id": build.id, **wire.BuildEnd(
+            result.ok, result.run_id, result.seconds, result.cancelled).to_json()})
+        self._finish(build, BuildState.CANCELLED if result.cancelled
+                     else (BuildState.SUCCEEDED if result.ok else BuildState.FAILED))
 
     def follow(self, build: Build, start: int = 0,
                timeout: float = 15.0) -> tuple[list[tuple[str, dict[str, Any]]], bool]:

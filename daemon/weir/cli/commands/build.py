@@ -7,6 +7,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from typing import Any
 
 from weir import wire
 from weir.cli import output, plans
@@ -54,15 +55,44 @@ def run(args: argparse.Namespace) -> int:
         else:
             plans.print_plan(plan)
         return 0
-    from weir.build.lock import build_lock
-    from weir.build.runner import Runner
+    from weir.build.claims import Claims, Holder, claim_plan, waits
+    from weir.build.runner import Runner, plan_writes
     from weir.cli.progress import make_listener
 
-    folders = {n for n, d in ws.project.datasets.items() if d.is_folder}
-    listener = make_listener(ws.root, folders, plan, quiet=args.json, jobs=args.jobs)
-    with build_lock(ws.state_dir):
+    command = " ".join(sys.argv[1:]) or "build"
+    first = [(plan, snapshot)]
+
+    def make_plan() -> tuple[tuple[Any, Any], frozenset[str]]:
+        """The plan made above, then (after a wait, and under the claim) planned again
+        against the data as it is now."""
+        if first:
+            planned = first.pop()
+        else:
+            now = ws.snapshot()
+            targets = ws.resolve_targets(args.selectors, args.all_, args.stale, now)
+            planned = (ws.plan(targets, args.mode, now), now)
+        return planned, plan_writes(ws, planned[0])
+
+    def on_wait(held: dict[str, Any]) -> None:
+        for wait in waits(held):
+            said = wait.describe()
+            output.err(output.style(said[0].upper() + said[1:] + "…", "dim"))
+
+    claimed = claim_plan(Claims(ws.state_dir), Holder(os.getpid(), None, command), make_plan,
+                         on_wait, lambda: False)
+    assert claimed is not None  # it waits until Ctrl-C
+    (plan, snapshot), claim = claimed
+    with claim:
+        if not plan.jobs and not plan.blocked:  # what it waited for built all it needed
+            if args.json:
+                output.print_json(wire.BuildReport(True, None, 0.0, False, ()).to_json())
+            else:
+                plans.print_plan(plan)
+            return 0
+        folders = {n for n, d in ws.project.datasets.items() if d.is_folder}
+        listener = make_listener(ws.root, folders, plan, quiet=args.json, jobs=args.jobs)
         runner = Runner(ws, plan, snapshot, args.jobs, args.fail_fast, listener,
-                        command=" ".join(sys.argv[1:]) or "build")
+                        command=command)
         result = runner.run()
     listener.close(result)
     if args.json:

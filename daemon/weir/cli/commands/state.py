@@ -4,6 +4,7 @@ data and the kept outputs (the damaged file is moved aside, never deleted)."""
 from __future__ import annotations
 
 import argparse
+import os
 
 from weir.cli import output
 from weir.errors import WeirError
@@ -33,7 +34,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _repair(args: argparse.Namespace) -> int:
-    from weir.build.lock import build_lock
+    from weir.build.claims import Claims, Holder, not_claimed_error
     from weir.build.recovery import repair_state
     from weir.client import DaemonClient
 
@@ -41,7 +42,12 @@ def _repair(args: argparse.Namespace) -> int:
     if DaemonClient.running(ws.root) is not None:
         raise WeirError("the project's daemon is running: it may be using the state store",
                         hint="stop it with `weir daemon stop`, repair, then start it again")
-    with build_lock(ws.state_dir):
+    # Nothing may write meanwhile: every dataset is claimed for the repair.
+    claim, held = Claims(ws.state_dir).try_claim(ws.project.datasets, Holder(os.getpid(), None,
+                                                                            "state repair"))
+    if claim is None:
+        raise not_claimed_error(held)
+    with claim:
         repaired = repair_state(ws)
     if repaired is None:
         output.out("The state store is sound: nothing to repair.")
