@@ -790,8 +790,8 @@ class StatusReport:
 class StatusCause(str, Enum):
     """Why the daemon's statuses changed."""
 
-    FLOW = "flow"  # the Flow's files changed
-    STATE = "state"  # the state store changed: a build (the daemon's, or a CLI's) committed
+    EDIT = "edit"  # the Flow's files changed
+    COMMIT = "commit"  # the state store changed: a build (the daemon's, or a CLI's) committed
     POLL = "poll"  # the periodic look at the data: a source changed, an output vanished
 
 

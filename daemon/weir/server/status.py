@@ -128,7 +128,7 @@ class StatusKeeper:
         self._snap: FlowSnapshot | None = None
         self._fingerprints: tuple[dict[str, str], dict[str, Components]] | None = None
         self._current: DataStatus | None = None
-        self._cause = wire.StatusCause.FLOW  # why _current is about to change
+        self._cause = wire.StatusCause.EDIT  # why _current is about to change
         self._announced: dict[str, wire.DatasetStatus] = {}
         self._announced_version: int | None = None
         # The thread.
@@ -174,7 +174,7 @@ class StatusKeeper:
                 row, was = rows.get(name), self._rows.get(name)
                 if row == was:
                     continue
-                self._invalidate(wire.StatusCause.STATE)
+                self._invalidate(wire.StatusCause.COMMIT)
                 if row is None:
                     self._records.pop(name, None)
                     self._stored.pop(name, None)
@@ -195,7 +195,7 @@ class StatusKeeper:
             kept = store.kept_paths()
             if kept != self._kept:
                 self._kept = kept
-                self._invalidate(wire.StatusCause.STATE)
+                self._invalidate(wire.StatusCause.COMMIT)
         if old is None or counts.get("sources") != old.get("sources"):
             stats = store.source_stats()
             # Another process found a source changed (its stat cache entry moved): ask that
@@ -205,7 +205,7 @@ class StatusKeeper:
             self._stats = stats
             if moved and self._snap is not None and self._snap.project is not None:
                 self._apply(probe(self.root, self._snap.project, moved, self._stats),
-                            wire.StatusCause.STATE)
+                            wire.StatusCause.COMMIT)
         self._counts = counts
 
     def _sync_flow(self, snap: FlowSnapshot) -> None:
@@ -219,9 +219,9 @@ class StatusKeeper:
                    if n not in self._probes or self._probes[n].key != probe_key(project, n)]
         self._snap = snap
         self._fingerprints = None
-        self._invalidate(wire.StatusCause.FLOW)
+        self._invalidate(wire.StatusCause.EDIT)
         if changed:
-            self._apply(probe(self.root, project, changed, self._stats), wire.StatusCause.FLOW)
+            self._apply(probe(self.root, project, changed, self._stats), wire.StatusCause.EDIT)
 
     def _apply(self, probed: _Probed, cause: wire.StatusCause) -> None:
         """Take probe results in (under the lock); only what they change is recomputed."""
