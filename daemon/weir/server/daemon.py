@@ -68,13 +68,8 @@ class Daemon:
 
     def status_report(self, snap: FlowSnapshot) -> wire.StatusReport:
         """`GET /api/status`: what `weir status --json` says, from the kept snapshot."""
-        assert snap.project is not None and snap.flow is not None
-        state = self.data_status(snap)
-        return wire.StatusReport(snap.project.name, tuple(
-            wire.DatasetStatus(n, state.statuses[n].state, state.statuses[n].reasons,
-                               state.records[n].built_at if n in state.records else None,
-                               state.records[n].row_count if n in state.records else None)
-            for n in snap.flow.order), snap.version)
+        assert snap.project is not None
+        return wire.StatusReport(snap.project.name, self.keeper.report(snap), snap.version)
 
     def _observed(self, kind: str, data: Any) -> None:
         """Every event published: a job's end (its outputs committed) or a build's end is

@@ -129,7 +129,7 @@ class StatusKeeper:
         self._fingerprints: tuple[dict[str, str], dict[str, Components]] | None = None
         self._current: DataStatus | None = None
         self._cause = wire.StatusCause.EDIT  # why _current is about to change
-        self._announced: dict[str, wire.DatasetStatus] = {}
+        self._announced: dict[str, wire.DatasetStatus] = {}  # in Flow order
         self._announced_version: int | None = None
         # The thread.
         self._snapshot: Callable[[], FlowSnapshot] | None = None
@@ -153,6 +153,13 @@ class StatusKeeper:
                 self._compute()
             assert self._current is not None
             return self._current
+
+    def report(self, snap: FlowSnapshot) -> tuple[wire.DatasetStatus, ...]:
+        """Every dataset's status as the wire says it, in Flow order (`GET /api/status`):
+        made once per change of the statuses, not per read."""
+        self.status(snap)
+        with self._lock:
+            return tuple(self._announced.values())
 
     def _open(self) -> StateStore:
         if self._store is None:
@@ -262,7 +269,9 @@ class StatusKeeper:
     def _announce(self, version: int, current: DataStatus) -> None:
         """Publish what differs from the statuses last announced."""
         now: dict[str, wire.DatasetStatus] = {}
-        for name, st in current.statuses.items():
+        assert self._snap is not None and self._snap.flow is not None
+        for name in self._snap.flow.order:
+            st = current.statuses[name]
             record = self._records.get(name)
             now[name] = wire.DatasetStatus(name, st.state, st.reasons,
                                            record.built_at if record else None,
