@@ -77,6 +77,15 @@ def test_flow_page_draws_selects_and_builds(page, tmp_path: Path) -> None:
     pg.wait_for_selector("#panel .badge:has-text('up to date')", timeout=10_000)  # the panel too
     pg.screenshot(path=str(artifacts / "3-built.png"))
 
+    # The source's data changes on disk (no Flow file, no build): the daemon's poll finds it,
+    # and its `status` event turns the nodes that read it stale.
+    with (root / "landing/orders.csv").open("a") as f:
+        f.write("5,d,99.0\n")
+    pg.wait_for_function("document.querySelector('.node[data-name=\"orders_clean\"]')"
+                         ".dataset.status === 'stale'", timeout=15_000)
+    assert "input orders changed" in pg.locator(
+        '.node[data-name="orders_clean"] title').text_content()
+
     # Search dims what does not match.
     pg.fill("#search", "per_")
     assert pg.locator(".node.dim").count() == 3

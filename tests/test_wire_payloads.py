@@ -82,11 +82,12 @@ FAILING = {"targets": ["after_bad"], "jobs": 1}  # the events come in one order
 # root and folders, for the CLI's progress; whether a job starts or finishes), and the key
 # /api/events adds to every build's event. Anything else a payload holds must be its type's.
 ENVELOPE = {"plan": {"id", "root", "folders"}, "job": {"id", "event"}, "log": {"id"}, "wait": {"id"},
-            "result": {"id"}, "build": set(), "end": set(), "hello": set(), "flow": set()}
+            "result": {"id"}, "build": set(), "end": set(), "hello": set(), "flow": set(),
+            "status": set()}
 EVENT_TYPES: dict[str, Any] = {
     "build": wire.BuildChange, "wait": wire.BuildWait, "plan": wire.Plan, "job": wire.JobReport, "log": wire.LogLines,
     "result": wire.BuildEnd, "end": wire.BuildSummary, "hello": wire.Hello,
-    "flow": wire.FlowChange}
+    "flow": wire.FlowChange, "status": wire.StatusChange}
 
 
 # -- capturing ---------------------------------------------------------------------------------
@@ -173,12 +174,13 @@ def capture(root: Path) -> dict[str, Any]:
         statuses = {n["name"]: n["status"] for n in out["flow"]["nodes"]}
         assert (statuses["customer_stats"], statuses["per_customer"]) == ("invalid", "stale")
         out["datasets"] = api.get("/api/datasets")
+        out["status"] = api.get("/api/status")
         out["health"] = api.get("/api/health")
         _, out["error-build-events"] = api.build({"targets": ["orders_clean"]})
         out["builds"] = api.get("/api/builds")
-        # The global stream: its hello, the first build's events as everyone sees them, and
-        # the Flow's changes.
-        out["events"] = [e for e in stream.events if e["event"] in ("hello", "flow")
+        # The global stream: its hello, the first build's events as everyone sees them, the
+        # Flow's changes and the statuses' (merged: how the keeper batches them is timing).
+        out["events"] = [e for e in stream.events if e["event"] in ("hello", "flow", "status")
                          or e["data"].get("build") == built]
 
         # A build that must write what another build is writing waits for it: here the other
@@ -267,12 +269,35 @@ def merge_logs(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return out
 
 
+def merge_statuses(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Every `status` event as one, where the last was: which changes the daemon's status
+    keeper announces together depends on when its thread woke, not on the API. The merged
+    event says each dataset as it was last announced, in name order."""
+    statuses = [e["data"] for e in events if e["event"] == "status"]
+    if not statuses:
+        return events
+    changed: dict[str, Any] = {}
+    removed: set[str] = set()
+    for data in statuses:
+        for d in data["changed"]:
+            changed[d["name"]] = d
+            removed.discard(d["name"])
+        for name in data["removed"]:
+            changed.pop(name, None)
+            removed.add(name)
+    merged = {**statuses[-1], "changed": [changed[n] for n in sorted(changed)],
+              "removed": sorted(removed)}
+    last = max(i for i, e in enumerate(events) if e["event"] == "status")
+    return [({"event": "status", "data": merged} if i == last else e)
+            for i, e in enumerate(events) if e["event"] != "status" or i == last]
+
+
 def normalised(payloads: dict[str, Any]) -> dict[str, Any]:
     place = Placeholders(Path(payloads["health"]["root"]), payloads["daemon"])
     out = {}
     for name, payload in payloads.items():
         if name.endswith("events"):
-            payload = merge_logs(payload)
+            payload = merge_statuses(merge_logs(payload))
         elif name == "build":
             kinds = [{"event": e["kind"], "data": e} for e in payload["events"]]
             payload = {**payload, "events": [e["data"] for e in merge_logs(kinds)]}
@@ -359,6 +384,7 @@ def check_round_trips(payloads: dict[str, Any]) -> None:
         "health": lambda p: round_trip(wire.Health, p),
         "flow": lambda p: round_trip(wire.FlowGraph, p),
         "datasets": lambda p: [round_trip(wire.DatasetSummary, d) for d in p],
+        "status": lambda p: round_trip(wire.StatusReport, p),
         "dataset": lambda p: round_trip(wire.DatasetDetail, p),
         "dataset-failed": lambda p: round_trip(wire.DatasetDetail, p),
         "dataset-log": lambda p: round_trip(wire.BuildLog, p),

@@ -136,6 +136,10 @@ class DaemonClient:
     def flow(self) -> wire.FlowGraph:
         return wire.FlowGraph.from_json(self._request("GET", "/api/flow"))
 
+    def statuses(self) -> wire.StatusReport:
+        """Every dataset's status, from the daemon's kept snapshot (`GET /api/status`)."""
+        return wire.StatusReport.from_json(self._request("GET", "/api/status"))
+
     def datasets(self) -> list[wire.DatasetSummary]:
         return [wire.DatasetSummary.from_json(d) for d in self._request("GET", "/api/datasets")]
 

@@ -722,7 +722,7 @@ def vocabulary() -> dict[str, Any]:
     page, the VS Code extension) needs to name states as the daemon does. The daemon serves
     it at `GET /api/wire` and embeds it in the Flow page, so a state added here reaches both."""
     enums: tuple[type[Enum], ...] = (DatasetState, BuildState, JobStatus, Mode, Action, NodeKind,
-                                     Severity)
+                                     Severity, StatusCause)
     return {"enums": {e.__name__: {m.name: m.value for m in e} for e in enums},
             "final_build_states": [s.value for s in BuildState if s.final],
             "ok_job_statuses": [s.value for s in JobStatus if s.ok]}
@@ -781,37 +781,76 @@ class BuildReport:
 
 @dataclass(frozen=True)
 class DatasetStatus:
-    """One dataset in `weir status --json`."""
+    """One dataset's status: in `weir status --json`, `GET /api/status` and the `status`
+    event. ``rows`` and ``built_at``: of its last successful build (None if never built)."""
 
     name: str
     status: DatasetState
     reasons: tuple[str, ...]
     built_at: float | None
+    rows: int | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {"name": self.name, "status": self.status.value, "reasons": list(self.reasons),
-                "built_at": self.built_at}
+                "built_at": self.built_at, "rows": self.rows}
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> DatasetStatus:
         return cls(str(data["name"]), DatasetState(data["status"]),
-                   tuple(data.get("reasons") or ()), data.get("built_at"))
+                   tuple(data.get("reasons") or ()), data.get("built_at"), data.get("rows"))
 
 
 @dataclass(frozen=True)
 class StatusReport:
-    """`weir status --json`."""
+    """`weir status --json` and `GET /api/status` (which also says the Flow version the
+    statuses are of)."""
 
     project: str
     datasets: tuple[DatasetStatus, ...]
+    flow_version: int | None = None
 
     def to_json(self) -> dict[str, Any]:
-        return {"project": self.project, "datasets": [d.to_json() for d in self.datasets]}
+        data: dict[str, Any] = {"project": self.project,
+                                "datasets": [d.to_json() for d in self.datasets]}
+        if self.flow_version is not None:
+            data["flow_version"] = self.flow_version
+        return data
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> StatusReport:
         return cls(str(data["project"]),
-                   tuple(DatasetStatus.from_json(d) for d in data.get("datasets") or ()))
+                   tuple(DatasetStatus.from_json(d) for d in data.get("datasets") or ()),
+                   data.get("flow_version"))
+
+
+class StatusCause(str, Enum):
+    """Why the daemon's statuses changed."""
+
+    EDIT = "edit"  # the Flow's files changed
+    COMMIT = "commit"  # the state store changed: a build (the daemon's, or a CLI's) committed
+    POLL = "poll"  # the periodic look at the data: a source changed, an output vanished
+
+
+@dataclass(frozen=True)
+class StatusChange:
+    """The daemon's `status` event: the datasets whose status, reasons, rows or last build
+    changed, as they are now, and the datasets that left the Flow. Applied to what
+    `GET /api/status` said, it gives what `GET /api/status` says now."""
+
+    flow_version: int
+    cause: StatusCause
+    changed: tuple[DatasetStatus, ...]
+    removed: tuple[str, ...]
+
+    def to_json(self) -> dict[str, Any]:
+        return {"flow_version": self.flow_version, "cause": self.cause.value,
+                "changed": [d.to_json() for d in self.changed], "removed": list(self.removed)}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> StatusChange:
+        return cls(int(data["flow_version"]), StatusCause(data["cause"]),
+                   tuple(DatasetStatus.from_json(d) for d in data.get("changed") or ()),
+                   tuple(data.get("removed") or ()))
 
 
 @dataclass(frozen=True)

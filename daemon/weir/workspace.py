@@ -8,6 +8,7 @@ build do" without importing any data library.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -20,7 +21,7 @@ from weir.assemble import read_flow
 from weir.flow.graph import Flow
 from weir.flow.plan import BuildPlan, Mode, plan_build
 from weir.flow.selection import select
-from weir.flow.status import Status, compute_status
+from weir.flow.status import Status, Stored, compute_status
 from weir.model.diagnostics import Diagnostic, Severity
 from weir.model.loader import find_project_root
 from weir.model.parse_cache import ParseCache
@@ -83,6 +84,9 @@ class Workspace:
             self._state = None
 
     def snapshot(self) -> DataStatus:
+        """The data's status now, probing storage for it (sources' versions, every dataset's
+        presence): what a command run on its own works from. The daemon keeps the same thing
+        incrementally instead (weir.server.status)."""
         state = self.state
         # A connection that cannot be used (a credential not set, a server down) makes its own
         # datasets' status unknown; it must not stop questions about the rest of the Flow.
@@ -90,33 +94,10 @@ class Workspace:
         versions, updates = source_versions(self.project, state.source_stats(), self.backends,
                                             unreachable)
         state.save_source_stats(updates)
+        present = presence(self.project, self.project.datasets, self.backends, unreachable)
         expected, components = expected_fingerprints(self.flow, versions)
-        records = state.records()
-        present: dict[str, bool] = {}
-        for name, ds in self.project.datasets.items():
-            if ds.connection not in self.project.connections:
-                present[name] = False  # invalid: its unknown connection is in the diagnostics
-                continue
-            try:
-                with self.backends.using(ds.connection) as backend:
-                    present[name] = backend.exists(ds.path, ds.format)
-            except WeirError as exc:
-                unreachable.setdefault(name, exc)
-                present[name] = False
-        statuses = compute_status(self.flow, expected, components,
-                                  {n: r.stored() for n, r in records.items()}, present)
-        problems: dict[str, WeirError] = {}
-        for name, cause in unreachable.items():  # said once, where the connection is defined
-            problems[name] = self.located(self.project.datasets[name].connection, cause)
-            statuses[name] = replace(statuses[name], reasons=(
-                f"cannot reach its data ({problems[name].message})",))
-        kept = state.kept_paths()
-        restorable = frozenset(
-            n for n, fp in expected.items() if (n, fp) in kept
-            and not statuses[n].up_to_date
-            and self.project.connections[self.project.datasets[n].connection].type == "filesystem"
-            and os.path.exists(kept[(n, fp)]))
-        return DataStatus(expected, components, statuses, records, restorable, problems)
+        return data_status(self.project, self.flow, expected, components, state.records(),
+                           present, unreachable, state.kept_paths())
 
     def dataset_detail(self, name: str, status: DataStatus, building: bool = False,
                        history: int = 10) -> wire.DatasetDetail:
@@ -169,8 +150,7 @@ class Workspace:
 
     def located(self, connection: str, cause: WeirError) -> WeirError:
         """``cause`` said where the connection is defined (its file and line)."""
-        conn = self.project.connections[connection]
-        return WeirError(f"{conn.location}: {cause.message}", hint=cause.hint)
+        return located(self.project, connection, cause)
 
     def resolve_targets(self, selectors: list[str], all_: bool = False,
                         stale_only: bool = False, snapshot: DataStatus | None = None) -> list[str]:
@@ -224,6 +204,59 @@ class Workspace:
                 todo.extend(self.project.recipes[recipe].outputs)
         first = next(n for n in self.flow.order if n in seen and n in snapshot.problems)
         return snapshot.problems[first]
+
+
+def presence(project: Project, names: Iterable[str], backends: Backends,
+             unreachable: dict[str, WeirError]) -> dict[str, bool]:
+    """Whether each dataset of ``names`` has data in its storage (one cheap existence check
+    each); a dataset whose connection cannot be used has none, and its error goes to
+    ``unreachable``."""
+    present: dict[str, bool] = {}
+    for name in names:
+        ds = project.datasets[name]
+        if ds.connection not in project.connections:
+            present[name] = False  # invalid: its unknown connection is in the diagnostics
+            continue
+        try:
+            with backends.using(ds.connection) as backend:
+                present[name] = backend.exists(ds.path, ds.format)
+        except WeirError as exc:
+            unreachable.setdefault(name, exc)
+            present[name] = False
+    return present
+
+
+def data_status(project: Project, flow: Flow, expected: dict[str, str],
+                components: dict[str, Components], records: dict[str, DatasetRecord],
+                present: Mapping[str, bool], unreachable: Mapping[str, WeirError],
+                kept: Mapping[tuple[str, str], str],
+                stored: Mapping[str, Stored] | None = None) -> DataStatus:
+    """The status from what storage and the state store said (no probing but a kept output's
+    existence, for the stale datasets that have one): the one computation behind every
+    status, in a command or kept by the daemon. ``stored``: the records' ``stored()``, when
+    the caller keeps them."""
+    statuses = compute_status(flow, expected, components,
+                              stored if stored is not None
+                              else {n: r.stored() for n, r in records.items()}, present)
+    problems: dict[str, WeirError] = {}
+    for name, cause in unreachable.items():  # said once, where the connection is defined
+        if name not in statuses:
+            continue
+        problems[name] = located(project, project.datasets[name].connection, cause)
+        statuses[name] = replace(statuses[name], reasons=(
+            f"cannot reach its data ({problems[name].message})",))
+    restorable = frozenset(
+        n for n, fp in expected.items() if (n, fp) in kept
+        and not statuses[n].up_to_date
+        and project.connections[project.datasets[n].connection].type == "filesystem"
+        and os.path.exists(kept[(n, fp)]))
+    return DataStatus(expected, components, statuses, records, restorable, problems)
+
+
+def located(project: Project, connection: str, cause: WeirError) -> WeirError:
+    """``cause`` said where the connection is defined (its file and line)."""
+    conn = project.connections[connection]
+    return WeirError(f"{conn.location}: {cause.message}", hint=cause.hint)
 
 
 def project_root(project_dir: Path | None = None) -> Path:

@@ -54,13 +54,19 @@ def follow_build(client: DaemonClient, build_id: str,
 
 class EventFollower:
     """Follows a project's daemon event stream for as long as the server runs, reconnecting
-    when a daemon (re)appears, and calls ``on_data_changed`` when a build ends or the daemon
-    comes up (a build may have run while we were not listening)."""
+    when a daemon (re)appears. It calls ``on_data_changed`` when a build ends or the daemon
+    comes up (a build may have run while we were not listening); ``on_statuses`` with the
+    daemon's statuses when the stream connects (None when it ends: the daemon went away), and
+    ``on_status`` with each `status` event."""
 
     def __init__(self, root: Path, on_data_changed: Callable[[], None],
-                 poll_seconds: float = 2.0) -> None:
+                 poll_seconds: float = 2.0,
+                 on_statuses: Callable[[wire.StatusReport | None], None] | None = None,
+                 on_status: Callable[[wire.StatusChange], None] | None = None) -> None:
         self.root = root
         self.on_data_changed = on_data_changed
+        self.on_statuses = on_statuses
+        self.on_status = on_status
         self.poll_seconds = poll_seconds
         self.connected = threading.Event()
         self._stop = threading.Event()
@@ -84,6 +90,8 @@ class EventFollower:
             except Exception as exc:  # noqa: BLE001 - a dropped stream: reconnect after a pause
                 log.debug("event stream of %s ended: %s", self.root, exc)
             self.connected.clear()
+            if self.on_statuses is not None:
+                self.on_statuses(None)
             self._stop.wait(self.poll_seconds)
 
     def _follow(self, client: DaemonClient) -> None:
@@ -92,10 +100,23 @@ class EventFollower:
             if self._stop.is_set():
                 return
             if kind == "hello":
+                if self.on_statuses is not None:
+                    self.on_statuses(self._statuses(client))
                 self.connected.set()
                 self.on_data_changed()
+            elif kind == "status" and self.on_status is not None:
+                self.on_status(wire.StatusChange.from_json(data))
             elif kind == "build" and data.get("state") in FINAL_STATES:
                 self.on_data_changed()
             elif kind == "job" and data.get("event") == "finish":
                 self.on_data_changed()
+
+    def _statuses(self, client: DaemonClient) -> wire.StatusReport | None:
+        """The daemon's statuses, or None when it has none to give (its project cannot be
+        read: the statuses are computed here meanwhile)."""
+        try:
+            return client.statuses()
+        except WeirError as exc:
+            log.debug("no statuses from the daemon of %s: %s", self.root, exc)
+            return None
 

@@ -4,7 +4,10 @@ Open documents are overlays over the disk, so diagnostics, completion and hover 
 user types, not what was last saved. Parsing goes through a long-lived parse cache, so a
 keystroke re-parses one file. What the data says (statuses, observed schemas, row counts) is
 read from the state store and kept until the store or the Flow's fingerprints change, so a
-hover or a CodeLens answers from memory.
+hover or a CodeLens answers from memory. While the project's daemon runs, the statuses are the
+daemon's (taken when its event stream connects, then changed by each `status` event), so the
+editor shows what the Flow page, the API and `weir status` show; only a dataset the open
+buffers make invalid shows that instead, as the editor knows it before any save.
 """
 
 from __future__ import annotations
@@ -17,11 +20,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from weir import wire
 from weir.build.state import DatasetRecord, StateStore
 from weir.errors import StateError
 from weir.assemble import read_flow
 from weir.flow.graph import Flow
-from weir.flow.status import Status
+from weir.flow.status import State, Status
 from weir.model.diagnostics import Diagnostic
 from weir.model.loader import find_project_root, is_project_file, read_project_files
 from weir.model.parse_cache import ParseCache
@@ -76,6 +80,10 @@ class OpenProject:
     _statuses: Statuses | None = None
     _source_schemas: dict[str, tuple[Any, list[ColumnSpec] | None]] = field(default_factory=dict)
     _lock: threading.RLock = field(default_factory=threading.RLock)
+    # The daemon's statuses while its event stream is followed (None: compute them here).
+    daemon_statuses: dict[str, wire.DatasetStatus] | None = None
+    _daemon_seq: int = 0  # bumped by every change of daemon_statuses
+    _daemon_view: tuple[tuple[int, int], dict[str, Status]] | None = None
 
     def reload(self) -> None:
         with self._lock:
@@ -184,10 +192,46 @@ class OpenProject:
                 self._records = Records(_store_key(self.root), records, commits)
             return self._records
 
-    def statuses(self) -> dict[str, Status] | None:
-        """Every dataset's status, as `weir status` computes it: kept while neither the
-        Flow's fingerprints nor the state store change, and for STATUS_TTL at most."""
+    def take_daemon_statuses(self, report: wire.StatusReport | None) -> None:
+        """The daemon's statuses (its event stream connected), or None: it went away, so
+        they are computed here again."""
         with self._lock:
+            self.daemon_statuses = ({d.name: d for d in report.datasets}
+                                    if report is not None else None)
+            self._daemon_seq += 1
+            self._statuses = None
+
+    def apply_status_change(self, change: wire.StatusChange) -> None:
+        """A `status` event of the daemon: what changed, as it is now."""
+        with self._lock:
+            if self.daemon_statuses is None:
+                return  # not connected yet: the statuses taken on connecting include it
+            for d in change.changed:
+                self.daemon_statuses[d.name] = d
+            for name in change.removed:
+                self.daemon_statuses.pop(name, None)
+            self._daemon_seq += 1
+
+    def _from_daemon(self, daemon: dict[str, wire.DatasetStatus]) -> dict[str, Status]:
+        key = (self.generation, self._daemon_seq)
+        if self._daemon_view is None or self._daemon_view[0] != key:
+            view: dict[str, Status] = {}
+            invalid = self.flow.invalid if self.flow is not None else {}
+            for name in self.project.datasets if self.project is not None else ():
+                if name in invalid:  # what the open buffers break, before any save
+                    view[name] = Status(State.INVALID, (invalid[name],))
+                elif (d := daemon.get(name)) is not None:
+                    view[name] = Status(d.status, d.reasons)
+            self._daemon_view = (key, view)
+        return self._daemon_view[1]
+
+    def statuses(self) -> dict[str, Status] | None:
+        """Every dataset's status: the daemon's while one is followed; else as `weir status`
+        computes it, kept while neither the Flow's fingerprints nor the state store change,
+        and for STATUS_TTL at most."""
+        with self._lock:
+            if self.daemon_statuses is not None:
+                return self._from_daemon(self.daemon_statuses)
             key = (self.generation, _store_key(self.root))
             cached = self._statuses
             if cached is not None and cached.key == key and (

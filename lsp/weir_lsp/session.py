@@ -160,13 +160,27 @@ class WeirLanguageServer(LanguageServer):
     def _follow(self, project: OpenProject) -> None:
         if project.root in self.followers:
             return
-        follower = EventFollower(project.root, lambda: self._data_changed(project))
+        follower = EventFollower(
+            project.root, lambda: self._data_changed(project),
+            on_statuses=lambda report: self._statuses_changed(
+                project, lambda: project.take_daemon_statuses(report)),
+            on_status=lambda change: self._statuses_changed(
+                project, lambda: project.apply_status_change(change)))
         self.followers[project.root] = follower
         follower.start()
 
     def _data_changed(self, project: OpenProject) -> None:
         """From a follower thread: a build ended — statuses and schemas are news."""
         project.invalidate_facts()
+        loop = self.event_loop
+        if loop is None or loop.is_closed():
+            return
+        loop.call_soon_threadsafe(self.refresh_lenses)
+
+    def _statuses_changed(self, project: OpenProject, apply: Any) -> None:
+        """From a follower thread: the daemon's statuses came, or changed — the CodeLens
+        titles are asked for again."""
+        apply()
         loop = self.event_loop
         if loop is None or loop.is_closed():
             return

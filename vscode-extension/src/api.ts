@@ -44,6 +44,10 @@ export type NodeKind = (typeof NODE_KINDS)[number];
 export const SEVERITIES = ["error", "warning"] as const;
 export type Severity = (typeof SEVERITIES)[number];
 
+/** Why the daemon's statuses changed: the Flow's files, a commit to the state store, the poll. */
+export const STATUS_CAUSES = ["edit", "commit", "poll"] as const;
+export type StatusCause = (typeof STATUS_CAUSES)[number];
+
 /** Whether a `job` event says a job started or finished (the event's, not a wire enum). */
 export const JOB_EVENTS = ["start", "finish"] as const;
 export type JobEventKind = (typeof JOB_EVENTS)[number];
@@ -86,6 +90,7 @@ export interface Vocabulary {
     Action: Record<string, Action>;
     NodeKind: Record<string, NodeKind>;
     Severity: Record<string, Severity>;
+    StatusCause: Record<string, StatusCause>;
   };
   final_build_states: BuildState[];
   ok_job_statuses: JobStatus[];
@@ -211,6 +216,30 @@ export interface FlowChange {
   changed: string[];
   errors: number;
   seconds: number;
+}
+
+/** One dataset's status in GET /api/status and a `status` event (rows, built_at: last success). */
+export interface DatasetStatus {
+  name: string;
+  status: DatasetState;
+  reasons: string[];
+  built_at: number | null;
+  rows: number | null;
+}
+
+/** GET /api/status: every dataset's status, in Flow order, from the daemon's kept snapshot. */
+export interface StatusReport {
+  project: string;
+  flow_version: number;
+  datasets: DatasetStatus[];
+}
+
+/** A `status` event: the datasets whose status changed, as they are now, and those gone. */
+export interface StatusChange {
+  flow_version: number;
+  cause: StatusCause;
+  changed: DatasetStatus[];
+  removed: string[];
 }
 
 /** The first event of GET /api/events. */
@@ -341,6 +370,7 @@ export type Announced<T> = T & { build: string };
 export interface DaemonEvents {
   hello: Hello;
   flow: FlowChange;
+  status: StatusChange;
   build: Announced<BuildChange>;
   wait: Announced<WaitEvent>;
   plan: Announced<PlanEvent>;

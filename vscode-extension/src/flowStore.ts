@@ -1,7 +1,9 @@
 /**
  * The Flow as the daemon last described it, kept current from the event stream: a new Flow
- * after file changes and finished builds, the datasets being built right now (from `job`
- * events) and the builds that are queued or running (for the status bar). Views read it; only
+ * after file changes and finished builds, each dataset's status as `status` events change it
+ * (the daemon's kept snapshot: a source changed on disk, a build beside the daemon), the
+ * datasets being built right now (from `job` events) and the builds that are queued or
+ * running (for the status bar). Views read it; only
  * the daemon's events change it.
  */
 import * as vscode from "vscode";
@@ -98,6 +100,18 @@ export class FlowStore implements vscode.Disposable {
         if (job.event === "start") this.buildingSet.add(o);
         else this.buildingSet.delete(o);
       }
+      this.changed.fire();
+    } else if (kind === "status") {
+      const change = data as DaemonEvents["status"];
+      if (!this.flowValue) return;
+      const now = new Map(change.changed.map((d) => [d.name, d]));
+      this.flowValue = {
+        ...this.flowValue,
+        nodes: this.flowValue.nodes.map((n) => {
+          const d = now.get(n.name);
+          return d ? { ...n, status: d.status, reasons: d.reasons } : n;
+        }),
+      };
       this.changed.fire();
     } else if (kind === "build") {
       const { id, state } = data as DaemonEvents["build"];

@@ -5,6 +5,7 @@
  */
 import {
   ACTIONS, BUILD_STATES, DATASET_STATES, JOB_EVENTS, JOB_STATUSES, MODES, NODE_KINDS, SEVERITIES,
+  STATUS_CAUSES, type DatasetStatus, type StatusChange, type StatusReport,
   type Announced, type ApiError, type BuildChange, type BuildEvents, type BuildLog,
   type BuildRequest, type BuildSummary, type Column, type DaemonEvents, type DaemonInfo,
   type DatasetDetail, type DatasetSummary, type Diagnostic, type ErrorReport, type Flow,
@@ -29,6 +30,7 @@ export const vocabulary = obj<Vocabulary>({
     DatasetState: rec(oneOf(DATASET_STATES)), BuildState: rec(oneOf(BUILD_STATES)),
     JobStatus: rec(oneOf(JOB_STATUSES)), Mode: rec(oneOf(MODES)), Action: rec(oneOf(ACTIONS)),
     NodeKind: rec(oneOf(NODE_KINDS)), Severity: rec(oneOf(SEVERITIES)),
+    StatusCause: rec(oneOf(STATUS_CAUSES)),
   }),
   final_build_states: arr(oneOf(BUILD_STATES)),
   ok_job_statuses: arr(oneOf(JOB_STATUSES)),
@@ -78,6 +80,16 @@ export const flowChange = obj<FlowChange>({
 });
 
 export const hello = obj<Hello>({ flow_version: int });
+
+export const datasetStatus = obj<DatasetStatus>({
+  name: str, status: oneOf(DATASET_STATES), reasons: strings, built_at: nullable(num), rows: nullable(int),
+});
+
+export const statusReport = obj<StatusReport>({ project: str, flow_version: int, datasets: arr(datasetStatus) });
+
+export const statusChange = obj<StatusChange>({
+  flow_version: int, cause: oneOf(STATUS_CAUSES), changed: arr(datasetStatus), removed: strings,
+});
 
 export const buildRequest = obj<BuildRequest>({
   targets: strings, mode: opt(oneOf(MODES)), all: opt(bool), stale: opt(bool), jobs: opt(int), fail_fast: opt(bool),
@@ -129,7 +141,8 @@ const announced = <T>(item: Check<T>): Check<Announced<T>> => both(item, obj<{ b
 
 /** GET /api/events, by kind. */
 export const daemonEvents: Shape<DaemonEvents> = {
-  hello, flow: flowChange, build: announced(buildChange), wait: announced(waitEvent), plan: announced(planEvent),
+  hello, flow: flowChange, status: statusChange, build: announced(buildChange), wait: announced(waitEvent),
+  plan: announced(planEvent),
   job: announced(jobEvent), log: announced(logEvent), result: announced(resultEvent),
 };
 

@@ -30,6 +30,24 @@ describe("FlowStore", () => {
     expect(client.builds).toHaveBeenCalledTimes(1); // once per connection, not per Flow
   });
 
+  it("takes each status event's changes into the Flow's nodes, without reading the Flow again", async () => {
+    const { daemon, events, client } = fakeDaemonObject([flow]);
+    const store = new FlowStore(daemon, quietLogger().log);
+    events.fire({ kind: "hello", data: daemonEvent("hello") });
+    await vi.waitFor(() => expect(store.flow).toBeDefined());
+    const name = flow.nodes[1].name;
+    const changes = vi.fn();
+    store.onDidChange(changes);
+    events.fire({ kind: "status", data: daemonEvent("status", {
+      cause: "poll", changed: [{ name, status: "stale", reasons: ["input orders changed"], built_at: 1, rows: 3 }],
+    }) });
+    expect(store.node(name)?.status).toBe("stale");
+    expect(store.node(name)?.reasons).toEqual(["input orders changed"]);
+    expect(store.node(flow.nodes[0].name)?.status).toBe(flow.nodes[0].status);
+    expect(changes).toHaveBeenCalledTimes(1);
+    expect(client.flow).toHaveBeenCalledTimes(1);
+  });
+
   it("marks datasets as building between their job's start and finish", () => {
     const { daemon, events } = fakeDaemonObject([]);
     const store = new FlowStore(daemon, quietLogger().log);

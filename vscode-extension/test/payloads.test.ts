@@ -8,7 +8,7 @@ import { describe, expect, it } from "vitest";
 
 import {
   ACTIONS, BUILD_STATES, DATASET_STATES, FINAL_STATES, JOB_STATUSES, MODES, NODE_KINDS, OK_JOB_STATUSES,
-  SEVERITIES, type Vocabulary,
+  SEVERITIES, STATUS_CAUSES, type Vocabulary,
 } from "../src/api";
 import { recorded, recordings } from "./answers";
 import * as checks from "./apiChecks";
@@ -44,6 +44,7 @@ const BY_NAME: Record<string, Problems> = {
   "http-error": answer(checks.apiError),
   flow: answer(checks.flow),
   datasets: answer(arr(checks.datasetSummary)),
+  status: answer(checks.statusReport),
   dataset: answer(checks.datasetDetail),
   "dataset-failed": answer(checks.datasetDetail),
   "dataset-log": answer(checks.buildLog),
@@ -88,8 +89,9 @@ describe("the enums", () => {
     expect(values("Action")).toEqual([...ACTIONS]);
     expect(values("NodeKind")).toEqual([...NODE_KINDS]);
     expect(values("Severity")).toEqual([...SEVERITIES]);
+    expect(values("StatusCause")).toEqual([...STATUS_CAUSES]);
     expect(Object.keys(wire.enums).sort()).toEqual(
-      ["Action", "BuildState", "DatasetState", "JobStatus", "Mode", "NodeKind", "Severity"]);
+      ["Action", "BuildState", "DatasetState", "JobStatus", "Mode", "NodeKind", "Severity", "StatusCause"]);
   });
 
   it("say which build states are final and which job statuses succeeded as the daemon does", () => {

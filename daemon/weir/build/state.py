@@ -4,7 +4,9 @@ SQLite in WAL mode so readers (``weir status``, the daemon) never block a runnin
 process running a build writes; every write is one short transaction. A job's row in ``builds``
 is written when it starts (``running``) and completed when it ends, so a build whose process is
 killed still says which datasets it was building. The daemon's build queue keeps its builds'
-summaries in ``daemon_builds``, so its history and build numbers outlive a restart. Tables added
+summaries in ``daemon_builds``, so its history and build numbers outlive a restart. Triggers count
+the writes to the tables a status depends on (``changes``), so a reader that keeps statuses (the
+daemon) knows what another connection changed without reading it all again. Tables added
 since a store was made are created when it is opened (``CREATE TABLE IF NOT EXISTS``).
 
 A store that cannot be used — damaged, not a database, locked, unreadable — is a
@@ -92,7 +94,43 @@ CREATE TABLE IF NOT EXISTS kept_outputs (
     used REAL,
     PRIMARY KEY (dataset, fingerprint)
 );
+-- How often each table a status depends on was written, kept by triggers: the daemon's status
+-- keeper reads these few rows to know what to read again after another process wrote.
+CREATE TABLE IF NOT EXISTS changes (
+    what TEXT PRIMARY KEY,
+    n INTEGER NOT NULL
+);
+CREATE TRIGGER IF NOT EXISTS datasets_insert AFTER INSERT ON datasets BEGIN
+    UPDATE changes SET n = n + 1 WHERE what = 'datasets';
+END;
+CREATE TRIGGER IF NOT EXISTS datasets_update AFTER UPDATE ON datasets BEGIN
+    UPDATE changes SET n = n + 1 WHERE what = 'datasets';
+END;
+CREATE TRIGGER IF NOT EXISTS datasets_delete AFTER DELETE ON datasets BEGIN
+    UPDATE changes SET n = n + 1 WHERE what = 'datasets';
+END;
+CREATE TRIGGER IF NOT EXISTS sources_insert AFTER INSERT ON sources BEGIN
+    UPDATE changes SET n = n + 1 WHERE what = 'sources';
+END;
+CREATE TRIGGER IF NOT EXISTS sources_update AFTER UPDATE ON sources BEGIN
+    UPDATE changes SET n = n + 1 WHERE what = 'sources';
+END;
+CREATE TRIGGER IF NOT EXISTS sources_delete AFTER DELETE ON sources BEGIN
+    UPDATE changes SET n = n + 1 WHERE what = 'sources';
+END;
+CREATE TRIGGER IF NOT EXISTS kept_outputs_insert AFTER INSERT ON kept_outputs BEGIN
+    UPDATE changes SET n = n + 1 WHERE what = 'kept_outputs';
+END;
+CREATE TRIGGER IF NOT EXISTS kept_outputs_update AFTER UPDATE ON kept_outputs BEGIN
+    UPDATE changes SET n = n + 1 WHERE what = 'kept_outputs';
+END;
+CREATE TRIGGER IF NOT EXISTS kept_outputs_delete AFTER DELETE ON kept_outputs BEGIN
+    UPDATE changes SET n = n + 1 WHERE what = 'kept_outputs';
+END;
 """
+
+
+COUNTED = ("datasets", "sources", "kept_outputs")  # the tables `changes` counts writes to
 
 
 @dataclass(frozen=True)
@@ -193,6 +231,9 @@ class StateStore:
         kept = {row[1] for row in self.db.execute("PRAGMA table_info(kept_outputs)")}
         if "used" not in kept:  # from before kept outputs recorded their last use
             self.db.execute("ALTER TABLE kept_outputs ADD COLUMN used REAL")
+        if len(self.change_counts()) < len(COUNTED):  # a new store, or one from before them
+            self.db.execute(f"INSERT OR IGNORE INTO changes (what, n) VALUES"
+                            f" {', '.join('(?, 0)' for _ in COUNTED)}", COUNTED)
 
     def close(self) -> None:
         self.db.close()
@@ -207,16 +248,27 @@ class StateStore:
             raise
         self.db.execute("COMMIT")
 
+    # -- what changed -----------------------------------------------------------------------
+    def data_version(self) -> int:
+        """SQLite's ``PRAGMA data_version``: it moves when *another* connection commits (this
+        connection's own writes leave it), in microseconds — the cheap "did anything change"."""
+        return int(self.db.execute("PRAGMA data_version").fetchone()[0])
+
+    def change_counts(self) -> dict[str, int]:
+        """How often ``datasets``, ``sources`` and ``kept_outputs`` were written (by anyone):
+        which of them a reader that keeps what they said must read again."""
+        return {r[0]: int(r[1]) for r in self.db.execute("SELECT what, n FROM changes")}
+
     # -- datasets -------------------------------------------------------------------------
     def records(self) -> dict[str, DatasetRecord]:
-        rows = self.db.execute("SELECT name, fingerprint, components, built_at, run_id, duration,"
-                               " schema, row_count, last_failed, error, log_path FROM datasets")
-        out = {}
-        for r in rows:
-            out[r[0]] = DatasetRecord(
-                r[0], r[1], Components.from_json(json.loads(r[2])) if r[2] else None, r[3], r[4],
-                r[5], json.loads(r[6]) if r[6] else None, r[7], bool(r[8]), r[9], r[10])
-        return out
+        return {r[0]: decode_record(r) for r in self.record_rows()}
+
+    def record_rows(self) -> list[tuple[Any, ...]]:
+        """The ``datasets`` rows undecoded (a third of the time of ``records``): a reader that
+        keeps records compares these and decodes only the rows that changed."""
+        return self.db.execute("SELECT name, fingerprint, components, built_at, run_id, duration,"
+                               " schema, row_count, last_failed, error, log_path FROM datasets"
+                               ).fetchall()
 
     def record_success(self, run_id: str, recipe: str, name: str, fingerprint: str,
                        components: Components, started: float, schema: list[list[Any]],
@@ -419,6 +471,13 @@ class StateStore:
         with self.transaction() as db:
             db.execute("DELETE FROM kept_outputs WHERE dataset=? AND fingerprint=?",
                        (dataset, fingerprint))
+
+
+def decode_record(r: Sequence[Any]) -> DatasetRecord:
+    """One row of :meth:`StateStore.record_rows` as a record."""
+    return DatasetRecord(r[0], r[1], Components.from_json(json.loads(r[2])) if r[2] else None,
+                         r[3], r[4], r[5], json.loads(r[6]) if r[6] else None, r[7], bool(r[8]),
+                         r[9], r[10])
 
 
 DIED = "interrupted: the build's process ended before this job finished (killed?)"

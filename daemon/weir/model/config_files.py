@@ -18,7 +18,15 @@ from weir.model.yamlfile import LineDict, check_keys, line_of, parse_yaml
 NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 PROJECT_NAME_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$")
 
-PROJECT_KEYS = ("name", "default_connection", "default_format", "variables", "environments")
+PROJECT_KEYS = ("name", "default_connection", "default_format", "variables", "environments",
+                "daemon")
+DAEMON_KEYS = ("poll_sources",)
+DEFAULT_POLL_SOURCES = 5.0  # seconds: a source edited by hand shows within a few seconds
+# A shorter period would make the daemon a busy loop over the storage; a longer one, a status
+# nobody can trust.
+POLL_RANGE = (0.05, 3600.0)
+DURATION_RE = re.compile(r"^\s*(\d+(?:\.\d+)?|\.\d+)\s*(ms|s|min|m|h)?\s*$")
+DURATION_UNITS = {"ms": 0.001, "s": 1.0, "min": 60.0, "m": 60.0, "h": 3600.0, None: 1.0}
 CONNECTION_FILE_KEYS = ("connections",)
 _COMMON = ("type", "description", "max_concurrent_jobs")
 CONNECTION_KEYS = {
@@ -117,6 +125,8 @@ def parse_project_config(file: str, text: str) -> tuple[ProjectConfig | None, li
         diags += _expect_mapping(file, environments, "`environments`", "key:environments",
                                  data.line_of("environments"))
         environments = {}
+    poll_sources, d = _daemon_settings(file, data)
+    diags += d
     config = ProjectConfig(name=name, default_connection=default_connection,
                            default_connection_line=data.line_of("default_connection")
                            if "default_connection" in data else 0,
@@ -125,8 +135,48 @@ def parse_project_config(file: str, text: str) -> tuple[ProjectConfig | None, li
                            default_format=default_format,
                            variables=frozen_map(_plain(variables)),
                            variable_lines=frozen_map(variable_lines),
-                           environments=frozen_map(_plain(environments)))
+                           environments=frozen_map(_plain(environments)),
+                           poll_sources=poll_sources)
     return config, diags
+
+
+def _daemon_settings(file: str, data: LineDict) -> tuple[float, list[Diagnostic]]:
+    """weir.yaml's `daemon:` section: the source poll period (the default when it is absent
+    or wrong — a wrong one is an error, so it is fixed, not silently ignored)."""
+    section = data.get("daemon")
+    if section is None:
+        return DEFAULT_POLL_SOURCES, []
+    if not isinstance(section, LineDict):
+        return DEFAULT_POLL_SOURCES, _expect_mapping(file, section, "`daemon`", "key:daemon",
+                                                     data.line_of("daemon"))
+    diags = check_keys(file, section, DAEMON_KEYS, "weir.yaml's `daemon:`")
+    if "poll_sources" not in section:
+        return DEFAULT_POLL_SOURCES, diags
+    value = section["poll_sources"]
+    seconds = parse_duration(value)
+    low, high = POLL_RANGE
+    if seconds is None or not low <= seconds <= high:
+        diags.append(Diagnostic(
+            file, message=f"`poll_sources` must be a duration between {low * 1000:g} ms and "
+            f"{high / 3600:g} h, not {value!r}" if seconds is not None else
+            f"`poll_sources` must be a duration such as 5s, 500ms or 2min, not {value!r}",
+            code="invalid-duration", subject="key:poll_sources",
+            hint="e.g. `poll_sources: 5s` (how often the daemon looks for changed source data)",
+            **section.value_span("poll_sources")))
+        return DEFAULT_POLL_SOURCES, diags
+    return seconds, diags
+
+
+def parse_duration(value: Any) -> float | None:
+    """Seconds in ``5``, ``2.5``, ``"5s"``, ``"500ms"``, ``"2min"``, ``"1h"``; None if it is no
+    duration."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        return float(value)
+    if not isinstance(value, str) or (m := DURATION_RE.match(value)) is None:
+        return None
+    return float(m[1]) * DURATION_UNITS[m[2]]
 
 
 def _plain(value: Any) -> Any:

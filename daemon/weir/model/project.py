@@ -175,6 +175,9 @@ class ProjectConfig:
     variable_lines: Mapping[str, int]
     environments: Mapping[str, Any]
     default_connection_span: Span = field(default_factory=lambda: whole_line(0))
+    # `daemon: {poll_sources: …}`: how often a running daemon looks for changed source data
+    # (and output data deleted underneath it), in seconds.
+    poll_sources: float = 5.0
 
 
 @dataclass(frozen=True)

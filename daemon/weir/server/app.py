@@ -286,6 +286,17 @@ def create_app(daemon: Daemon) -> FastAPI:
         return respond(request, replace(graph, flow_version=snap.version,
                                         diagnostics=snap.diagnostics).to_json())
 
+    @api.get("/status")
+    def status(request: Request) -> Response:
+        """Every dataset's status, reasons, rows and last build, in Flow order (what
+        `weir status --json` says), and the Flow version they are of; the `status` event
+        says each change since."""
+        snap = daemon.live.snapshot
+        if snap.flow is None or snap.project is None:
+            raise HTTPException(409, "the project cannot be read: see GET /api/flow's "
+                                "diagnostics")
+        return respond(request, daemon.status_report(snap).to_json())
+
     @api.get("/datasets")
     def datasets(request: Request) -> Response:
         snap = daemon.live.snapshot

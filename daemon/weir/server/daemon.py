@@ -2,7 +2,9 @@
 
 It binds 127.0.0.1 on a free port, writes the port and a fresh bearer token to
 ``.weir/daemon.json`` (mode 0600), watches the project and applies file changes to its
-LiveProject, and publishes each Flow change on the event stream.
+LiveProject, and publishes each Flow change on the event stream. Beside the Flow snapshot it
+keeps the data's status (weir.server.status), which every read, plan and build takes, and
+publishes each change of it as a `status` event.
 """
 
 from __future__ import annotations
@@ -14,7 +16,6 @@ import os
 import secrets
 import signal
 import socket
-import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -24,14 +25,17 @@ from weir.errors import WeirError
 from weir.flow.status import Status
 from weir.server.events import EventHub
 from weir.server.live import FlowSnapshot, LiveProject
+from weir.server.status import Clock, StatusKeeper
 from weir.workspace import DataStatus
 
 log = logging.getLogger("weir.daemon")
 DAEMON_FILE = Path(wire.DAEMON_FILE).name
+FINAL = tuple(s.value for s in wire.BuildState if s.final)
 
 
 class Daemon:
-    def __init__(self, root: Path, host: str = "127.0.0.1", port: int = 0) -> None:
+    def __init__(self, root: Path, host: str = "127.0.0.1", port: int = 0,
+                 clock: Clock | None = None) -> None:
         from weir.workspace import machine_connections_file
 
         self.root = root
@@ -42,7 +46,9 @@ class Daemon:
         self.token = secrets.token_urlsafe(32)
         self.hub = EventHub()
         self.live = LiveProject(root, machine_connections_file())
-        self.state_lock = threading.Lock()
+        self.keeper = StatusKeeper(root, clock, lambda change: self.hub.publish(
+            "status", change.to_json()))
+        self.hub.observe(self._observed)
         from weir.server.builds import BuildQueue
 
         self.builds = BuildQueue(self)
@@ -56,13 +62,21 @@ class Daemon:
 
     def data_status(self, snap: FlowSnapshot) -> DataStatus:
         """The data's status for this version of the Flow: what every API read, plan and
-        build of the daemon works from (the one status truth of the project)."""
-        with self.state_lock:
-            ws = self.workspace(snap)
-            try:
-                return ws.snapshot()
-            finally:
-                ws.close()
+        build of the daemon works from (the one status truth of the project), from the
+        keeper — it never probes storage for a read."""
+        return self.keeper.status(snap)
+
+    def status_report(self, snap: FlowSnapshot) -> wire.StatusReport:
+        """`GET /api/status`: what `weir status --json` says, from the kept snapshot."""
+        assert snap.project is not None
+        return wire.StatusReport(snap.project.name, self.keeper.report(snap), snap.version)
+
+    def _observed(self, kind: str, data: Any) -> None:
+        """Every event published: a job's end (its outputs committed) or a build's end is
+        news for the statuses — the keeper takes it in from its own thread."""
+        if kind in ("job", "result") or (kind == "build" and data.get("state") in FINAL):
+            if kind != "job" or data.get("event") == "finish":
+                self.keeper.nudge()
 
     def statuses(self, snap: FlowSnapshot) -> dict[str, Status]:
         return self.data_status(snap).statuses
@@ -107,6 +121,7 @@ class Daemon:
         if change is None:
             return
         self.hub.publish("flow", change.to_json())
+        self.keeper.nudge()
         errors = (f", {change.errors} error{'s' if change.errors != 1 else ''}"
                   if change.errors else "")
         log.info("flow v%d: %s (%.1f ms)%s", change.version, ", ".join(change.files[:3]),
@@ -142,6 +157,7 @@ class Daemon:
         self.port = sock.getsockname()[1]
         watcher = Watcher(self.root, self.on_files)
         watcher.start()
+        self.keeper.start(lambda: self.live.snapshot)
         self.builds.start()  # only now: the daemon lock says the saved builds are ours
         self._write_info(state_dir)
         log.info("weir daemon for %s on http://%s:%d (pid %d)", self.root, self.host, self.port,
@@ -168,6 +184,7 @@ class Daemon:
         finally:
             watcher.stop()
             self.builds.stop()
+            self.keeper.stop()
             self.live.save_cache()
             try:
                 mine = wire.DaemonInfo.read(self.root)

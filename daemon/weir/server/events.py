@@ -1,10 +1,13 @@
-"""The event stream's hub: threads publish, each Server-Sent-Events client has a queue."""
+"""The event stream's hub: threads publish, each Server-Sent-Events client has a queue, and
+parts of the daemon itself may observe what is published (the status keeper learns of a job's
+end from its `job` event, without the build queue knowing it exists)."""
 
 from __future__ import annotations
 
 import asyncio
 import json
 import threading
+from collections.abc import Callable
 from typing import Any
 
 
@@ -18,6 +21,12 @@ class EventHub:
         self._lock = threading.Lock()
         self.backlog = backlog
         self.closed = False
+        self._observers: list[Callable[[str, Any], None]] = []
+
+    def observe(self, observer: Callable[[str, Any], None]) -> None:
+        """Call ``observer(kind, data)`` on every publish, in the publishing thread: it must
+        return at once (hand the work to a thread of its own)."""
+        self._observers.append(observer)
 
     def close(self) -> None:
         """The daemon is stopping: end every stream now. An open stream would otherwise hold
@@ -40,6 +49,8 @@ class EventHub:
 
     def publish(self, kind: str, data: Any) -> None:
         """Safe from any thread; a client too slow to keep up loses its oldest events."""
+        for observer in self._observers:
+            observer(kind, data)
         loop = self.loop
         if loop is None:
             return

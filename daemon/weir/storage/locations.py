@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -104,19 +104,23 @@ def content_hash(path: Path) -> str:
 
 
 def source_versions(project: Project, known: Mapping[str, tuple[str, str]],
-                    backends: Any, problems: dict[str, WeirError] | None = None
+                    backends: Any, problems: dict[str, WeirError] | None = None,
+                    only: Collection[str] | None = None
                     ) -> tuple[dict[str, str | None], dict[str, tuple[str, str]]]:
     """Each source's data version (files: content hash, recomputed only when size or mtime
     moved; objects: ETag; tables: a change probe or the dataset's version_query).
 
     ``known`` maps a source to ``(probe, version)`` from the state store; the second value
-    returned is the entries that changed and should be stored. With ``problems``, a source
+    returned is the entries that changed and should be stored. ``only``: just these datasets
+    (the daemon probes what changed, not the whole Flow). With ``problems``, a source
     whose connection cannot be used (a missing credential, an unreachable server) gets no
     version and its error goes there, instead of stopping every other source.
     """
     versions: dict[str, str | None] = {}
     updates: dict[str, tuple[str, str]] = {}
     for name, ds in project.datasets.items():
+        if only is not None and name not in only:
+            continue
         if not ds.is_source or ds.connection not in project.connections:
             continue  # an unknown connection is the project's error, reported where it is
         try:
