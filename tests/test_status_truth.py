@@ -374,7 +374,20 @@ def test_the_language_server_takes_the_daemons_statuses_while_it_follows_one(
     project.apply_status_change(wire.StatusChange(2, wire.StatusCause.POLL, (
         said("orders_clean", wire.DatasetState.STALE, ("input orders changed",)),), ()))
     assert project.status("orders_clean").describe() == "stale: input orders changed"
-    project.overlays["recipes/clean.py"] = (root / "recipes/clean.py").read_text().replace(
+    project.apply_status_change(wire.StatusChange(3, wire.StatusCause.COMMIT, (
+        said("orders_clean", wire.DatasetState.UP_TO_DATE),), ()))
+    # An edit not saved yet: the daemon cannot know it, the editor shows it as the user types.
+    saved = (root / "recipes/clean.py").read_text()
+    project.overlays["recipes/clean.py"] = saved.replace(
+        "df.amount >= var", "df.amount > var")
+    project.reload()
+    assert project.status("orders_clean").describe() == "stale: changed in an unsaved edit"
+    assert project.status("customers").state is wire.DatasetState.UP_TO_DATE  # reads orders
+    assert project.status("orders").state is wire.DatasetState.SOURCE
+    project.overlays["recipes/clean.py"] = saved.replace('"""Orders above', '"""Orders over')
+    project.reload()  # a docstring is not code: the daemon's word stands
+    assert project.status("orders_clean").state is wire.DatasetState.UP_TO_DATE
+    project.overlays["recipes/clean.py"] = saved.replace(
         "def customers(orders)", "def customers(orders_clen)")
     project.reload()
     assert project.status("customers").state is wire.DatasetState.INVALID

@@ -6,8 +6,9 @@ keystroke re-parses one file. What the data says (statuses, observed schemas, ro
 read from the state store and kept until the store or the Flow's fingerprints change, so a
 hover or a CodeLens answers from memory. While the project's daemon runs, the statuses are the
 daemon's (taken when its event stream connects, then changed by each `status` event), so the
-editor shows what the Flow page, the API and `weir status` show; only a dataset the open
-buffers make invalid shows that instead, as the editor knows it before any save.
+editor shows what the Flow page, the API and `weir status` show of the saved files; what the
+open buffers change is shown on top, as the editor knows it before any save (a dataset they
+make invalid; one whose code they change, stale "changed in an unsaved edit").
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import gc
 import threading
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -217,13 +218,35 @@ class OpenProject:
         if self._daemon_view is None or self._daemon_view[0] != key:
             view: dict[str, Status] = {}
             invalid = self.flow.invalid if self.flow is not None else {}
+            unsaved = self._unsaved_changes()
             for name in self.project.datasets if self.project is not None else ():
                 if name in invalid:  # what the open buffers break, before any save
                     view[name] = Status(State.INVALID, (invalid[name],))
                 elif (d := daemon.get(name)) is not None:
-                    view[name] = Status(d.status, d.reasons)
+                    view[name] = _with_unsaved(Status(d.status, d.reasons), unsaved.get(name))
+                elif unsaved.get(name) == UNSAVED_NEW:  # only the open buffers define it
+                    view[name] = Status(State.NEVER_BUILT, (UNSAVED_NEW,))
             self._daemon_view = (key, view)
         return self._daemon_view[1]
+
+    def _unsaved_changes(self) -> dict[str, str]:
+        """The datasets whose definition the open buffers change from the saved files (the
+        daemon's Flow), each with why: the editor shows them stale as the user types, before
+        the save that makes the daemon say so. Found by comparing both Flows' fingerprints
+        over the same (unknown) source data, so it is pure and probes nothing."""
+        if self.flow is None or not any(
+                text != self._disk_text(rel) for rel, text in self.overlays.items()):
+            return {}
+        from weir.flow.fingerprint import expected_fingerprints
+
+        saved = read_flow(self.root, overlays={}, cache=self.cache,
+                          machine_connections=machine_connections_file(), files=self.disk)
+        if saved.flow is None:
+            return {}
+        now, _ = expected_fingerprints(self.flow, {})
+        before, _ = expected_fingerprints(saved.flow, {})
+        return {name: UNSAVED if name in before else UNSAVED_NEW
+                for name, fp in now.items() if before.get(name) != fp}
 
     def statuses(self) -> dict[str, Status] | None:
         """Every dataset's status: the daemon's while one is followed; else as `weir status`
@@ -296,6 +319,19 @@ class OpenProject:
             return None
         self._source_schemas[ds.name] = (key, columns)
         return columns
+
+
+UNSAVED = "changed in an unsaved edit"
+UNSAVED_NEW = "defined in an unsaved edit"
+
+
+def _with_unsaved(status: Status, why: str | None) -> Status:
+    """The daemon's status of the saved files, and what the open buffers change of it."""
+    if why is None or status.state in (State.NEVER_BUILT, State.SOURCE):
+        return status
+    if status.up_to_date:
+        return Status(State.STALE, (why,), status.data_present)
+    return replace(status, reasons=(*status.reasons, why))
 
 
 def _flow_key(project: Project | None) -> tuple[Any, ...]:
