@@ -66,14 +66,17 @@ def plan_build(flow: Flow, statuses: Mapping[str, Status], targets: Collection[s
     forced: set[str] = set()
     notes: list[str] = []
     cut = cut_off(flow, unavailable)
-    if mode is Mode.ONLY:
-        scope = set(targets)
-    elif mode is Mode.DOWNSTREAM:
-        scope = set(targets) | flow.descendants(targets)
-    else:
-        scope = set(targets) | flow.ancestors(targets)
-    blocked = tuple(n for n in flow.order
-                    if n in scope and n in cut and not project.datasets[n].is_source)
+    blocked: tuple[str, ...] = ()
+    if cut:  # what the targets need that cannot be built now (the closure only then: a
+        # no-op build of the whole Flow must not walk it)
+        if mode is Mode.ONLY:
+            scope = set(targets)
+        elif mode is Mode.DOWNSTREAM:
+            scope = set(targets) | flow.descendants(targets)
+        else:
+            scope = set(targets) | flow.ancestors(targets)
+        blocked = tuple(n for n in flow.order
+                        if n in scope and n in cut and not project.datasets[n].is_source)
 
     def build(name: str, why: list[str] | tuple[str, ...]) -> None:
         if name in reasons:
