@@ -385,7 +385,7 @@ def create_app(daemon: Daemon) -> FastAPI:
                 for kind, data in events:
                     yield sse(kind, data)
                 index += len(events)
-                if over and not events:
+                if over:  # a build records nothing once over: these were its last events
                     yield sse("end", build.summary().to_json())
                     return
                 if not events:

@@ -150,11 +150,44 @@ class BuildQueue:
             with self._store_lock:
                 self._store.forget_daemon_builds(build.seq - self.keep + 1, FINAL)
         self._publish(build, "build", wire.BuildChange(build.id, build.state).to_json())
+        if self._done_at_once(build):
+            return build
         thread = threading.Thread(target=self._run, args=(build,), name=f"weir-build-{build.id}",
                                   daemon=True)
         self._threads[build.id] = thread
         thread.start()
         return build
+
+    def _done_at_once(self, build: Build) -> bool:
+        """Finish a build that has nothing to do right here, in the request that asked for it:
+        its plan (against the kept status, no storage probed) has no job, so it needs no claim,
+        no thread and no worker. Anything else — work to do, an error to report — goes to the
+        build's own thread, which plans again under its claims."""
+        snap = self.daemon.live.snapshot
+        if snap.errors or snap.project is None or snap.flow is None or build.cancel.is_set():
+            return False
+        req = build.request
+        ws = self.daemon.workspace(snap)
+        try:
+            state = self.daemon.data_status(snap)
+            plan = ws.plan(ws.resolve_targets(req.targets, req.all, req.stale, state), req.mode,
+                           state)
+            if plan.jobs or plan.blocked:
+                return False
+            build.state = BuildState.RUNNING
+            build.started = time.time()
+            self._publish_plan(build, ws, plan)
+        except WeirError:
+            return False
+        finally:
+            ws.close()
+        self._finish(build, BuildState.SUCCEEDED)
+        return True
+
+    def _publish_plan(self, build: Build, ws: Workspace, plan: Any) -> None:
+        folders = [n for n in plan.outputs if ws.project.datasets[n].is_folder]
+        self._publish(build, "plan", {"id": build.id, "root": str(ws.root),
+                                      "folders": folders, **plan.to_wire().to_json()})
 
     def cancel(self, build_id: str) -> Build:
         build = self.builds[build_id]
@@ -322,9 +355,7 @@ class BuildQueue:
         from weir.server.logtail import LogTail
 
         req = build.request
-        folders = [n for n in plan.outputs if ws.project.datasets[n].is_folder]
-        self._publish(build, "plan", {"id": build.id, "root": str(ws.root),
-                                      "folders": folders, **plan.to_wire().to_json()})
+        self._publish_plan(build, ws, plan)
         if not plan.jobs and not plan.blocked:
             self._finish(build, BuildState.SUCCEEDED)
             return
