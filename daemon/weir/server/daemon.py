@@ -16,6 +16,7 @@ import os
 import secrets
 import signal
 import socket
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -132,6 +133,12 @@ class Daemon:
         import uvicorn
 
         from weir.server.app import create_app
+
+        # A request hops between threads (the event loop, the thread pool, a build's thread)
+        # while the status keeper's poll and the file watcher crunch in Python: with the
+        # interpreter's default 5 ms switch interval, each hop can wait that long for the
+        # lock they share. 1 ms keeps an API answer quick while those run.
+        sys.setswitchinterval(0.001)
         from weir.server.watcher import Watcher
 
         state_dir = self.root / ".weir"

@@ -118,8 +118,9 @@ def source_versions(project: Project, known: Mapping[str, tuple[str, str]],
     """
     versions: dict[str, str | None] = {}
     updates: dict[str, tuple[str, str]] = {}
+    asked = set(only) if only is not None else None  # a poll passes every dataset: no O(N²)
     for name, ds in project.datasets.items():
-        if only is not None and name not in only:
+        if asked is not None and name not in asked:
             continue
         if not ds.is_source or ds.connection not in project.connections:
             continue  # an unknown connection is the project's error, reported where it is
