@@ -173,6 +173,43 @@ def test_cancelling_one_build_leaves_the_other_running(served, gates) -> None:
     assert not (root / "data/small/one.parquet").exists()
 
 
+THREE_GATES = {"recipes/gated.py": "from weir import recipe\n" + "".join(f"""
+
+@recipe
+def g{i}(orders):
+    open("gate{i}").read()
+    return orders
+""" for i in (1, 2, 3))}
+
+
+def test_a_build_runs_as_many_jobs_at_once_as_a_connection_allows(served, gates) -> None:
+    """A connection's limit counts every build's jobs once: a build's own running jobs are not
+    also taken for other builds' (so a job may start beside one of its own build)."""
+    root, _ = served
+    gate1, gate2, gate3 = (gates(root / f"gate{i}") for i in (1, 2, 3))
+    events = Events(root)
+    write_files(root, {**THREE_GATES, "connections.yaml": """
+        connections:
+          landing:
+            type: filesystem
+            root: landing
+          narrow:
+            type: filesystem
+            root: narrow
+            max_concurrent_jobs: 2
+        """, **{f"datasets/g{i}.yaml": "connection: narrow\n" for i in (1, 2, 3)}})
+    events.flow_until(has("g1", "g2", "g3"), "the new recipes")
+    client = events.client
+    build = client.start_build(["g1", "g2", "g3"], jobs=2)
+    gate1.reached()
+    gate2.reached()  # two at once: the connection's limit
+    gate1.open()
+    gate3.reached()  # g1 over: g3 starts beside g2, which still holds one of the two
+    gate2.open()
+    gate3.open()
+    assert client.wait(build.id).state is BuildState.SUCCEEDED
+
+
 HELD = {"recipes/held.py": """
     from weir import recipe
 
