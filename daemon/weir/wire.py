@@ -780,6 +780,33 @@ class BuildReport:
 
 
 @dataclass(frozen=True)
+class CheckResult:
+    """What one data-quality check said of a dataset's data: in a build's job report, the
+    state store's history, `weir show` and the API. ``failing``: the rows (or values) that
+    broke it; ``examples``: up to five of them, as column → value."""
+
+    name: str
+    kind: str
+    severity: Severity
+    passed: bool
+    failing: int = 0
+    message: str = ""
+    examples: tuple[dict[str, Any], ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        return {"name": self.name, "kind": self.kind, "severity": self.severity.value,
+                "passed": self.passed, "failing": self.failing, "message": self.message,
+                "examples": [dict(e) for e in self.examples]}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> CheckResult:
+        return cls(str(data["name"]), str(data["kind"]), Severity(data["severity"]),
+                   bool(data["passed"]), int(data.get("failing") or 0),
+                   str(data.get("message") or ""),
+                   tuple(dict(e) for e in data.get("examples") or ()))
+
+
+@dataclass(frozen=True)
 class DatasetStatus:
     """One dataset's status: in `weir status --json`, `GET /api/status` and the `status`
     event. ``rows`` and ``built_at``: of its last successful build (None if never built)."""

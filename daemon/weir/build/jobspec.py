@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from weir.model.project import ColumnSpec, Interface, RecipeKind
+from weir.wire import CheckResult
 
 
 @dataclass(frozen=True)
@@ -47,6 +48,10 @@ class OutputSpec:
     token: str  # names the temporary file, object or table the worker stages into
     schema: tuple[ColumnSpec, ...] | None  # the declared schema the output must match
     schema_file: str  # where that schema is declared, for the mismatch message
+    # Its checks (weir.model.checks.Check), run on the staged data before it is handed back,
+    # and where a relationship's other dataset lives (read to check the values exist there).
+    checks: tuple[Any, ...] = ()
+    related: tuple[InputSpec, ...] = ()
 
     @property
     def is_folder(self) -> bool:
@@ -90,3 +95,4 @@ class JobResult:
     error: str | None = None
     traceback: str | None = None
     seconds: float = 0.0
+    checks: dict[str, tuple[CheckResult, ...]] | None = None  # by output, what its checks said

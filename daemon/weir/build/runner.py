@@ -30,7 +30,7 @@ from weir.errors import WeirError
 from weir.flow.fingerprint import components_for
 from weir.flow.plan import Action, BuildPlan, Job
 from weir.gitops.head import head_commit
-from weir.model.project import FORMATS, ColumnSpec, RecipeKind
+from weir.model.project import FORMATS, ColumnSpec, Interface, RecipeKind
 from weir.storage.locations import temp_path_for
 from weir.wire import JobStatus
 from weir.workspace import DataStatus, Workspace
@@ -49,6 +49,7 @@ class Outcome:
     traceback: str | None = None
     log_path: str | None = None
     reasons: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    warnings: tuple[str, ...] = ()  # the `warning` checks its outputs failed (published anyway)
 
 
 @dataclass
@@ -399,11 +400,21 @@ class Runner:
             ds = project.datasets[inp.name]
             inputs.append(InputSpec(inp.name, conn_of(inp.name), ds.path, ds.format,
                                     inp.interface, schema_of(inp.name) if ds.is_source else None))
+        def related(ds: Any) -> tuple[InputSpec, ...]:
+            """The datasets its relationship checks look values up in."""
+            names = {other for c in ds.checks if c.kind.value == "relationships"
+                     for other, _ in c.params["links"].values()}
+            return tuple(InputSpec(n, conn_of(n), project.datasets[n].path,
+                                   project.datasets[n].format, Interface.ARROW,
+                                   schema_of(n) if project.datasets[n].is_source else None)
+                         for n in sorted(names) if n in project.datasets)
+
         outputs = []
         for out in recipe.outputs:
             ds = project.datasets[out]
             outputs.append(OutputSpec(out, conn_of(out), ds.path, ds.format, token,
-                                      schema_of(out), ds.location.file))
+                                      schema_of(out), ds.location.file, tuple(ds.checks),
+                                      related(ds)))
         return WorkerJob(
             recipe=recipe.name, kind=recipe.kind, project_root=str(self.ws.root),
             file=str(self.ws.root / recipe.file), rel_file=recipe.file, line=recipe.line,
@@ -433,8 +444,12 @@ class Runner:
                                  written.schema, written.rows, run.job.log_path)
             self.current[name] = fp
             rows[name] = written.rows
+        warnings = tuple(f"check {r.name} failed on '{name}'" + (f": {r.message}" if r.message
+                                                                   else "")
+                         for name, results in (result.checks or {}).items()
+                         for r in results if not r.passed)
         return Outcome(job.recipe, job.outputs, JobStatus.BUILT, result.seconds, rows,
-                       log_path=run.job.log_path, reasons=dict(job.reasons))
+                       log_path=run.job.log_path, reasons=dict(job.reasons), warnings=warnings)
 
     def _keep(self, name: str, fp: str, final: Path, schema: list[list[Any]], rows: int) -> None:
         """Keep this output under its fingerprint (a hard link: no copy, no extra space until

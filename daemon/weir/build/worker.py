@@ -34,6 +34,7 @@ from weir.model.sql_recipes import engine_error
 from weir.recipe_api import job_variables
 from weir.storage.backends import Backend, backend_for
 from weir.storage.formats import schema_diff, schema_rows
+from weir.wire import CheckResult
 
 _FORKSERVER_PID = os.getpid()  # this module is preloaded in the forkserver: its pid
 _code = ProjectCode()  # this worker's compiled project code, by content
@@ -113,15 +114,17 @@ def run_job(job: WorkerJob) -> JobResult:
         print(f"weir: {job.kind.value} recipe {job.recipe} → {', '.join(job.output_names)}",
               flush=True)
         token = job_variables.set(job.variables)
+        checked: dict[str, tuple[CheckResult, ...]] = {}  # by output: what its checks said
         try:
-            if job.kind is RecipeKind.SQL and _in_database(job) and not job.outputs[0].schema:
+            if job.kind is RecipeKind.SQL and _in_database(job) and not job.outputs[0].schema \
+                    and not job.outputs[0].checks:
                 written = _sql_in_database(job)
             elif job.kind is RecipeKind.SQL:
-                written = _write_outputs(job, _sql(job))
+                written = _write_outputs(job, _sql(job), checked)
             else:
                 folders = _stage_folders(job)
                 try:
-                    written = _write_outputs(job, _python(job, folders))
+                    written = _write_outputs(job, _python(job, folders), checked)
                 except BaseException:
                     for spec in job.outputs:
                         if spec.name in folders:
@@ -130,8 +133,12 @@ def run_job(job: WorkerJob) -> JobResult:
                     raise
                 for name, (handle, folder) in folders.items():
                     written.append(WrittenOutput(name, handle, len(folder.list()), []))
-            result = JobResult(True, tuple(written))
+            result = JobResult(True, tuple(written), checks=dict(checked) or None)
             print(f"weir: done in {time.perf_counter() - started:.3f}s", flush=True)
+        except ChecksFailed as exc:
+            message = exc.message + (f"\nhint: {exc.hint}" if exc.hint else "")
+            result = JobResult(False, error=message, checks=dict(checked))
+            print(f"weir: rejected: {message}", flush=True)
         except WeirError as exc:
             message = _said_at(job, exc, exc.message, exc.hint)
             result = JobResult(False, error=message)
@@ -376,14 +383,22 @@ def _sql(job: WorkerJob) -> dict[str, Any]:
         con.close()
 
 
-def _write_outputs(job: WorkerJob, outputs: dict[str, Any]) -> list[WrittenOutput]:
-    """Stage every output; if one fails, discard those already staged (nothing half-done)."""
+class ChecksFailed(RecipeError):
+    """An output failed an ``error`` check: it is discarded, never handed back to commit."""
+
+
+def _write_outputs(job: WorkerJob, outputs: dict[str, Any],
+                   checked: dict[str, tuple[CheckResult, ...]]) -> list[WrittenOutput]:
+    """Stage every output and audit it (its checks, on the data in hand); if one fails or is
+    rejected, discard those already staged (nothing half-done)."""
     written: list[tuple[OutputSpec, WrittenOutput]] = []
     try:
         for spec in job.outputs:
             if spec.is_folder:
                 continue
             data = outputs[spec.name]
+            if spec.checks:
+                data = _audit(job, spec, data, checked)
             if spec.schema:
                 table = data if isinstance(data, pa.Table) else (
                     data.read_all() if isinstance(data, pa.RecordBatchReader)
@@ -404,3 +419,28 @@ def _write_outputs(job: WorkerJob, outputs: dict[str, Any]) -> list[WrittenOutpu
             _backend(job, spec.connection).discard(spec.loc, spec.format, w.handle)
         raise
     return [w for _, w in written]
+
+
+def _audit(job: WorkerJob, spec: OutputSpec, data: Any,
+           checked: dict[str, tuple[CheckResult, ...]]) -> pa.Table:
+    """Run ``spec``'s checks on its data (made one table for them); a failed ``error`` check
+    rejects the output before anything of it is staged."""
+    from weir.build.audit import describe, failed_errors, run_checks
+
+    table = data if isinstance(data, pa.Table) else (
+        data.read_all() if isinstance(data, pa.RecordBatchReader)
+        else pa.Table.from_batches(list(data)))
+    related = {r.name: r for r in spec.related}
+    results = run_checks(spec.name, table, spec.checks, spec.schema,
+                         lambda name: _read(job, related[name]), job.project_root)
+    checked[spec.name] = tuple(results)
+    for r in results:
+        mark = "ok" if r.passed else ("FAILED" if r.severity.value == "error" else "warning")
+        print(f"weir: check {r.name}: {mark}" + (f" ({r.message})" if r.message else ""),
+              flush=True)
+    failures = failed_errors(results)
+    if failures:
+        raise ChecksFailed(describe(spec.name, failures),
+                           hint=f"the previous version of '{spec.name}' stays live; fix the "
+                           "data or the recipe, or make the check a `severity: warning`")
+    return table

@@ -72,7 +72,8 @@ def _finished_lines(ws: _View, o: Outcome) -> list[str]:
         extra = ", ".join(counts) + (f"  {o.seconds:.2f}s" if o.status is JobStatus.BUILT else "")
         why = "; ".join(sorted({r for rs in o.reasons.values() for r in rs}))
         return [f"{mark} {names}  {output.style(o.status.value, 'dim')}  {output.style(extra, 'dim')}"
-                + (output.style(f"  ({why})", "dim") if why else "")]
+                + (output.style(f"  ({why})", "dim") if why else "")] + [
+            "    " + output.style(f"warning: {w}", "yellow") for w in o.warnings]
     if o.status is JobStatus.FAILED:
         lines = [f"{mark} {names}  {output.style('failed', 'red')}"]
         # The traceback ends with the error; an error said apart from it (a recipe that

@@ -55,7 +55,7 @@ def compute_status(flow: Flow, expected: Mapping[str, str], components: Mapping[
         record = stored.get(name)
         if record is None or record.fingerprint is None:
             state = State.FAILED if record is not None and record.last_failed else State.NEVER_BUILT
-            reason = ("last build failed",) if state is State.FAILED else ()
+            reason = (_failed(record),) if record is not None and state is State.FAILED else ()
             statuses[name] = Status(state, reason, present)
             continue
         reasons: list[str] = list(_why(flow, name, record, expected, components, stored))
@@ -70,10 +70,20 @@ def compute_status(flow: Flow, expected: Mapping[str, str], components: Mapping[
         elif not reasons:
             reasons = ["definition changed"]
         if record.last_failed and not current:
-            statuses[name] = Status(State.FAILED, ("last build failed", *reasons), present)
+            statuses[name] = Status(State.FAILED, (_failed(record), *reasons), present)
         else:
             statuses[name] = Status(State.STALE, tuple(reasons), present)
     return statuses
+
+
+def _failed(record: Stored) -> str:
+    """Why the last build failed, in a word: its output rejected by a check (the worker says
+    "check NAME failed on 'x': …") is ``check NAME failed``; anything else, "last build
+    failed" (`weir logs` has the rest)."""
+    error = record.error or ""
+    if error.startswith("check ") and " failed on " in error.split("\n", 1)[0]:
+        return error.split(" failed on ", 1)[0] + " failed"
+    return "last build failed"
 
 
 def _why(flow: Flow, name: str, record: Stored, expected: Mapping[str, str],

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from weir.model.diagnostics import Diagnostic, Severity, Span, whole_line
+from weir.model.durations import parse_duration
 from weir.model.project import (CONNECTION_TYPES, FORMATS, ColumnSpec, Connection, DatasetSpec,
                                 Location, ProjectConfig, frozen_map)
 from weir.model.suggest import closest, hint_for
@@ -25,8 +26,6 @@ DEFAULT_POLL_SOURCES = 5.0  # seconds: a source edited by hand shows within a fe
 # A shorter period would make the daemon a busy loop over the storage; a longer one, a status
 # nobody can trust.
 POLL_RANGE = (0.05, 3600.0)
-DURATION_RE = re.compile(r"^\s*(\d+(?:\.\d+)?|\.\d+)\s*(ms|s|min|m|h)?\s*$")
-DURATION_UNITS = {"ms": 0.001, "s": 1.0, "min": 60.0, "m": 60.0, "h": 3600.0, None: 1.0}
 CONNECTION_FILE_KEYS = ("connections",)
 _COMMON = ("type", "description", "max_concurrent_jobs")
 CONNECTION_KEYS = {
@@ -49,7 +48,7 @@ CONNECTION_EXAMPLES = {
     "duckdb": "e.g. `path: warehouse.duckdb` (relative to the project)",
 }
 DATASET_KEYS = ("description", "connection", "path", "table", "format", "tags", "zone", "keep",
-                "schema", "version_query")
+                "schema", "version_query", "checks")
 TABLE_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_$]*(\.[A-Za-z_][A-Za-z0-9_$]*)?$")
 COLUMN_KEYS = ("name", "type", "nullable", "description")
 
@@ -165,18 +164,6 @@ def _daemon_settings(file: str, data: LineDict) -> tuple[float, list[Diagnostic]
             **section.value_span("poll_sources")))
         return DEFAULT_POLL_SOURCES, diags
     return seconds, diags
-
-
-def parse_duration(value: Any) -> float | None:
-    """Seconds in ``5``, ``2.5``, ``"5s"``, ``"500ms"``, ``"2min"``, ``"1h"``; None if it is no
-    duration."""
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int | float):
-        return float(value)
-    if not isinstance(value, str) or (m := DURATION_RE.match(value)) is None:
-        return None
-    return float(m[1]) * DURATION_UNITS[m[2]]
 
 
 def _plain(value: Any) -> Any:
@@ -424,6 +411,12 @@ def parse_dataset_file(file: str, name: str, text: str, folder: bool = False
         keep = False
     schema, schema_diags = _parse_schema(file, data.get("schema"), data.key_span("schema"))
     diags += schema_diags
+    checks: tuple[Any, ...] = ()
+    if "checks" in data and not folder:
+        from weir.model.checks import parse_checks
+
+        checks, check_diags = parse_checks(file, data["checks"], data.key_span("checks"))
+        diags += check_diags
     spec = DatasetSpec(name=name, location=Location(file, 1), description=text_field("description"),
                        connection=text_field("connection"), path=path, table=table,
                        version_query=version_query, format=fmt,
@@ -431,7 +424,7 @@ def parse_dataset_file(file: str, name: str, text: str, folder: bool = False
                        key_lines=frozen_map(dict(data.key_lines)),
                        key_spans=frozen_map({k: data.key_span(k) for k in data}),
                        value_spans=frozen_map({k: data.value_span(k) for k in data}),
-                       folder=folder)
+                       folder=folder, checks=checks)
     return spec, diags
 
 

@@ -412,10 +412,12 @@ def _assemble(root: Path, config: ProjectConfig, parsed: ConnectionLayers,
             keep=spec.keep if spec else False, schema=spec.schema if spec else None,
             description=spec.description if spec else None,
             version_query=spec.version_query if spec else None,
-            location=spec.location if spec else producer.location)  # type: ignore[union-attr]
+            location=spec.location if spec else producer.location,  # type: ignore[union-attr]
+            checks=spec.checks if spec else ())
     for name, cause in lost.items():
         if name in datasets:  # e.g. a recipe's output whose YAML does not parse
             broken.setdefault(name, cause)
+    diags += _check_references(datasets)
 
     for recipe in kept_recipes.values():
         def invalid(cause: Diagnostic, recipe: Recipe = recipe) -> None:
@@ -504,3 +506,16 @@ def _once(diags: list[Diagnostic]) -> list[Diagnostic]:
 
 def errors(diags: list[Diagnostic]) -> list[Diagnostic]:
     return [d for d in diags if d.severity is Severity.ERROR]
+
+
+def _check_references(datasets: dict[str, Dataset]) -> list[Diagnostic]:
+    """The columns and datasets the checks name, now that every dataset is known (a column is
+    known where the dataset declares its schema)."""
+    from weir.model.checks import check_references
+
+    known = {n: [c.name for c in d.schema] if d.schema else None for n, d in datasets.items()}
+    diags: list[Diagnostic] = []
+    for name, ds in datasets.items():
+        if ds.checks:
+            diags += check_references(ds.location.file, name, ds.checks, known[name], known)
+    return diags

@@ -128,6 +128,7 @@ class DatasetSpec:
     key_spans: Mapping[str, Span] = field(default_factory=dict)
     value_spans: Mapping[str, Span] = field(default_factory=dict)
     folder: bool = False  # a managed folder (folders/NAME.yaml), not a dataset
+    checks: tuple[Any, ...] = ()  # weir.model.checks.Check, as declared
 
 
 @dataclass(frozen=True)
@@ -146,6 +147,8 @@ class Dataset:
     description: str | None
     location: Location  # the YAML file if any, else the producing recipe
     version_query: str | None = None  # a source table's own change probe
+    # Its data-quality checks (weir.model.checks.Check): run on each build's staged output.
+    checks: tuple[Any, ...] = ()
 
     @property
     def is_source(self) -> bool:

@@ -1,0 +1,205 @@
+"""Running a dataset's checks on its staged data, in the worker, while the data is at hand.
+
+Write, audit, publish: a worker stages an output, runs its checks here, and hands back what
+they said; an output that fails an ``error`` check is discarded instead of handed back, so the
+parent never commits it and the previous version stays live. Every kind but ``python`` and
+``schema`` is one DuckDB query over the Arrow table in memory (no copy): the rows that break
+the check, counted, and five of them as examples.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import importlib
+import sys
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import pyarrow as pa
+
+from weir.model.checks import Check, CheckKind
+from weir.model.project import ColumnSpec
+from weir.wire import CheckResult, Severity
+
+EXAMPLES = 5
+
+
+def _q(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def run_checks(dataset: str, table: pa.Table, checks: Sequence[Check],
+               schema: Sequence[ColumnSpec] | None, read: Callable[[str], pa.Table],
+               project_root: str, now: Callable[[], float] = time.time) -> list[CheckResult]:
+    """What each check says of ``table`` (the staged data of ``dataset``). ``read(name)``:
+    another dataset's data, for a relationship. A check that cannot run (a query with an
+    error, a python check that raises) fails with what went wrong, never the worker."""
+    import duckdb
+
+    con = duckdb.connect()
+    try:
+        con.register("_data", table)
+        con.register(dataset, table)
+        return [_one(con, dataset, table, c, schema, read, project_root, now) for c in checks]
+    finally:
+        con.close()
+
+
+def _one(con: Any, dataset: str, table: pa.Table, check: Check,
+         schema: Sequence[ColumnSpec] | None, read: Callable[[str], pa.Table],
+         project_root: str, now: Callable[[], float]) -> CheckResult:
+    def result(passed: bool, failing: int = 0, message: str = "",
+               examples: Sequence[dict[str, Any]] = ()) -> CheckResult:
+        return CheckResult(check.name, check.kind.value, check.severity, passed, failing,
+                           message, tuple(_plain(e) for e in examples))
+
+    p = check.params
+    try:
+        if check.kind is CheckKind.ROW_COUNT:
+            n = table.num_rows
+            low, high = p.get("min"), p.get("max")
+            ok = (low is None or n >= low) and (high is None or n <= high)
+            want = " and ".join(x for x in (f"at least {low}" if low is not None else "",
+                                            f"at most {high}" if high is not None else "") if x)
+            return result(ok, 0 if ok else 1,
+                          _count(n, "rows") + ("" if ok else f" (wanted {want})"))
+        if check.kind is CheckKind.SCHEMA:
+            from weir.storage.formats import schema_diff
+
+            if not schema:
+                return result(False, 1, "the dataset declares no schema to compare with")
+            problems = schema_diff(list(schema), table)
+            return result(not problems, len(problems), "; ".join(problems))
+        if check.kind is CheckKind.PYTHON:
+            return _python(check, table, project_root, result)
+        if check.kind is CheckKind.FRESHNESS:
+            newest = con.execute(f"SELECT max({_q(p['column'])}) FROM _data").fetchall()[0][0]
+            if newest is None:
+                return result(False, 1, f"'{p['column']}' has no values")
+            if isinstance(newest, dt.datetime):
+                stamp = newest.timestamp() if newest.tzinfo else newest.replace(
+                    tzinfo=dt.UTC).timestamp()
+            elif isinstance(newest, dt.date):
+                stamp = dt.datetime(newest.year, newest.month, newest.day,
+                                    tzinfo=dt.UTC).timestamp()
+            else:
+                return result(False, 1, f"'{p['column']}' is not a date or a timestamp")
+            age = now() - stamp
+            ok = age <= p["max_age"]
+            return result(ok, 0 if ok else 1, f"newest {p['column']} is {newest} "
+                          f"({_duration(age)} old{'' if ok else ', more than ' + _duration(p['max_age'])})")
+        query, params, what = _failing_rows(con, check, read)
+        failing = con.execute(f"SELECT count(*) FROM ({query})", params).fetchall()[0][0]
+        examples: list[dict[str, Any]] = []
+        if failing:
+            rel = con.execute(f"SELECT * FROM ({query}) LIMIT {EXAMPLES}", params)
+            names = [d[0] for d in rel.description]
+            examples = [dict(zip(names, row, strict=True)) for row in rel.fetchall()]
+        return result(not failing, int(failing), _count(int(failing), what) if failing else "",
+                      examples)
+    except Exception as exc:  # noqa: BLE001 - a check that cannot run fails, the build goes on
+        message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        return result(False, 1, f"the check could not run: {message}")
+
+
+def _failing_rows(con: Any, check: Check, read: Callable[[str], pa.Table]
+                  ) -> tuple[str, list[Any], str]:
+    """The query of the rows breaking ``check``, its parameters, and what one row is."""
+    p = check.params
+    if check.kind is CheckKind.NOT_NULL:
+        cond = " OR ".join(f"{_q(c)} IS NULL" for c in p["columns"])
+        return f"SELECT * FROM _data WHERE {cond}", [], "rows with a null"
+    if check.kind is CheckKind.UNIQUE:
+        parts = []
+        for cols in p["sets"]:
+            keys = ", ".join(_q(c) for c in cols)
+            parts.append(f"SELECT {keys}, count(*) AS times FROM _data GROUP BY {keys} "
+                         "HAVING count(*) > 1")
+        if len(parts) == 1:
+            return parts[0], [], "values found more than once"
+        return " UNION ALL BY NAME ".join(f"({q})" for q in parts), [], \
+            "values found more than once"
+    if check.kind is CheckKind.ACCEPTED_VALUES:
+        conds, params = [], []
+        for column, values in p["values"].items():
+            conds.append(f"({_q(column)} IS NOT NULL AND {_q(column)} NOT IN "
+                         f"({', '.join('?' for _ in values)}))")
+            params += values
+        return f"SELECT * FROM _data WHERE {' OR '.join(conds)}", params, \
+            "rows with a value not accepted"
+    if check.kind is CheckKind.RANGE:
+        conds, params = [], []
+        for column, (low, high) in p["bounds"].items():
+            if low is not None:
+                conds.append(f"{_q(column)} < ?")
+                params.append(low)
+            if high is not None:
+                conds.append(f"{_q(column)} > ?")
+                params.append(high)
+        return f"SELECT * FROM _data WHERE {' OR '.join(conds)}", params, "rows out of range"
+    if check.kind is CheckKind.RELATIONSHIPS:
+        conds = []
+        for i, (column, (other, their)) in enumerate(p["links"].items()):
+            con.register(f"_other{i}", read(other).select([their]))
+            conds.append(f"({_q(column)} IS NOT NULL AND NOT EXISTS (SELECT 1 FROM _other{i} o "
+                         f"WHERE o.{_q(their)} = _data.{_q(column)}))")
+        return f"SELECT * FROM _data WHERE {' OR '.join(conds)}", [], \
+            "rows whose value is not in the other dataset"
+    assert check.kind is CheckKind.SQL
+    return p["query"].strip().rstrip(";"), [], "rows returned by the query"
+
+
+def _python(check: Check, table: pa.Table, project_root: str,
+            result: Callable[..., CheckResult]) -> CheckResult:
+    """``module:function`` of the project, given the data as a pandas DataFrame; it returns
+    True/False, or ``(passed, message)``."""
+    module_name, _, function = check.params["function"].partition(":")
+    for where in (project_root, f"{project_root}/recipes"):
+        if where not in sys.path:
+            sys.path.insert(0, where)
+    module = importlib.import_module(module_name)
+    fn = getattr(module, function, None)
+    if not callable(fn):
+        return result(False, 1, f"{module_name} has no function '{function}'")
+    said = fn(table.to_pandas())
+    passed, message = (said if isinstance(said, tuple) and len(said) == 2 else (said, ""))
+    return result(bool(passed), 0 if passed else 1, str(message or ""))
+
+
+def _count(n: int, what: str) -> str:
+    """``3 rows with a null``, ``1 row with a null``, ``1 value found more than once``."""
+    head, _, rest = what.partition(" ")
+    if n == 1 and head.endswith("s"):
+        head = head[:-1]
+    return f"{n} {head}" + (f" {rest}" if rest else "")
+
+
+def _plain(row: dict[str, Any]) -> dict[str, Any]:
+    """A row as JSON can say it (dates and decimals as text)."""
+    out = {}
+    for k, v in row.items():
+        out[str(k)] = v if v is None or isinstance(v, (bool, int, float, str)) else str(v)
+    return out
+
+
+def _duration(seconds: float) -> str:
+    for unit, size in (("d", 86400), ("h", 3600), ("min", 60)):
+        if seconds >= size:
+            return f"{seconds / size:.1f}{unit}".replace(".0", "")
+    return f"{seconds:.0f}s"
+
+
+def failed_errors(results: Sequence[CheckResult]) -> list[CheckResult]:
+    return [r for r in results if not r.passed and r.severity is Severity.ERROR]
+
+
+def describe(dataset: str, failures: Sequence[CheckResult]) -> str:
+    """The error of an output its checks rejected: each failed check, with examples."""
+    lines = []
+    for r in failures:
+        lines.append(f"check {r.name} failed on '{dataset}'" + (f": {r.message}" if r.message
+                                                                 else ""))
+        for e in r.examples:
+            lines.append("    " + ", ".join(f"{k}={v!r}" for k, v in e.items()))
+    return "\n".join(lines)

@@ -1,0 +1,205 @@
+"""Data-quality checks (issue 13, first part): declared in a dataset's YAML, read with every
+mistake said at its line, run by the worker on the staged output, and an output failing an
+`error` check never published — the previous version stays live, what reads it is not built."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from conftest import SMALL, run_weir, write_files
+from weir.build.audit import run_checks
+from weir.model.checks import CheckKind, parse_checks
+from weir.model.project import ColumnSpec
+from weir.model.yamlfile import parse_yaml
+
+ORDERS = pa.table({"id": [1, 2, 3, 3], "customer": ["a", "b", None, "a"],
+                   "amount": [1.5, 3.0, -10.0, 7.25],
+                   "status": ["placed", "shipped", "lost", "placed"],
+                   "day": [dt.date(2026, 11, 28), dt.date(2026, 11, 29), dt.date(2026, 11, 30),
+                           dt.date(2026, 12, 1)]})
+CUSTOMERS = pa.table({"customer": ["a", "c"]})
+NOW = dt.datetime(2026, 12, 2, tzinfo=dt.UTC).timestamp()
+
+
+def declared(text: str):
+    data, diags = parse_yaml("datasets/orders.yaml", text)
+    assert not diags
+    return parse_checks("datasets/orders.yaml", data["checks"], data.key_span("checks"))
+
+
+def verdicts(text: str, table: pa.Table = ORDERS, schema=None) -> dict[str, tuple[bool, int]]:
+    checks, diags = declared(text)
+    assert not diags, diags
+    results = run_checks("orders", table, checks, schema, {"customers": CUSTOMERS}.__getitem__,
+                         "/nonexistent", now=lambda: NOW)
+    return {r.name: (r.passed, r.failing) for r in results}
+
+
+@pytest.mark.parametrize("check, passes, fails", [
+    ("not_null", "not_null: [id, status]", "not_null: [id, customer]"),
+    ("unique", "unique: [[id, customer]]", "unique: [id]"),
+    ("accepted_values", "accepted_values: {status: [placed, shipped, lost]}",
+     "accepted_values: {status: [placed, shipped]}"),
+    ("range", "range: {amount: {max: 10}}", "range: {amount: {min: 0}}"),
+    ("relationships", "relationships: {id: orders.id}", "relationships: {customer: customers.customer}"),
+    ("row_count", "row_count: {min: 1, max: 4}", "row_count: {min: 5}"),
+    ("freshness", "freshness: {column: day, max_age: 2d}", "freshness: {column: day, max_age: 12h}"),
+    ("sql", "sql: SELECT * FROM orders WHERE amount > 100",
+     "sql: SELECT * FROM orders WHERE amount < 0"),
+])
+def test_every_check_kind_passes_on_good_data_and_fails_on_bad(check: str, passes: str,
+                                                                fails: str) -> None:
+    read = {"customers": CUSTOMERS, "orders": ORDERS}.__getitem__
+    for text, ok in ((passes, True), (fails, False)):
+        checks, diags = declared(f"checks:\n  - {text}\n")
+        assert not diags, diags
+        assert checks[0].kind is CheckKind(check)
+        [result] = run_checks("orders", ORDERS, checks, None, read, "/x", now=lambda: NOW)
+        assert result.passed is ok, (text, result)
+        if not ok:
+            assert result.failing >= 1 and result.message, result
+            if check not in ("row_count", "freshness"):
+                assert 1 <= len(result.examples) <= 5  # the rows that broke it
+
+
+def test_a_failing_check_names_its_rows_and_counts_them() -> None:
+    checks, _ = declared("checks:\n  - not_null: [customer]\n  - unique: [id]\n")
+    not_null, unique = run_checks("orders", ORDERS, checks, None, {}.__getitem__, "/x")
+    assert (not_null.failing, not_null.message) == (1, "1 row with a null")
+    assert not_null.examples == ({"id": 3, "customer": None, "amount": -10.0, "status": "lost",
+                                  "day": "2026-11-30"},)
+    assert (unique.failing, unique.examples) == (1, ({"id": 3, "times": 2},))
+
+
+def test_the_schema_check_compares_with_the_declared_schema() -> None:
+    good = [ColumnSpec("id", "int64", False), ColumnSpec("customer", "string", True),
+            ColumnSpec("amount", "double", True), ColumnSpec("status", "string", True),
+            ColumnSpec("day", "date32", True)]
+    assert verdicts("checks:\n  - schema\n", schema=good) == {"schema": (True, 0)}
+    wrong = [*good[:2], ColumnSpec("amount", "int64", True), *good[3:]]
+    assert verdicts("checks:\n  - schema\n", schema=wrong)["schema"][0] is False
+
+
+def test_a_check_that_cannot_run_fails_clearly_and_the_rest_still_run() -> None:
+    result = verdicts("checks:\n  - sql: SELECT * FROM nowhere\n  - not_null: [id]\n")
+    assert result == {"sql": (False, 1), "not_null(id)": (True, 0)}
+
+
+@pytest.mark.parametrize("text, code, line, message", [
+    ("checks:\n  - not_nul: [id]\n", "unknown-check", 2, "unknown check kind 'not_nul'"),
+    ("checks:\n  - range: {amount: 3}\n", "invalid-check", 2, "`range` needs `min` and/or"),
+    ("checks:\n  - unique: [id]\n    severity: fatal\n", "invalid-severity", 3,
+     "severity must be error or warning"),
+    ("checks:\n  - unique: [id]\n  - unique: [id]\n", "duplicate-check", 3,
+     "two checks are named 'unique(id)'"),
+    ("checks:\n  - freshness: {column: day, max_age: soon}\n", "invalid-check", 2,
+     "`freshness` has a `max_age` weir cannot read"),
+    ("checks: not_null\n", "invalid-checks", 1, "`checks` must be a list of checks"),
+])
+def test_a_bad_check_declaration_is_said_at_its_line(text: str, code: str, line: int,
+                                                     message: str) -> None:
+    _, diags = declared(text) if text.startswith("checks:\n") else (None, parse_checks(
+        "datasets/orders.yaml", "not_null", {"line": 1, "col": 0, "end_line": None,
+                                              "end_col": None})[1])
+    assert [(d.code, d.line) for d in diags] == [(code, line)], diags
+    assert diags[0].message.startswith(message), diags[0].message
+    if code == "unknown-check":
+        assert diags[0].suggestion == "not_null"
+
+
+CHECKED = {
+    **SMALL,
+    "recipes/report.py": """
+        from weir import recipe
+
+
+        @recipe
+        def report(orders_clean):
+            return orders_clean
+        """,
+    "datasets/orders_clean.yaml": """
+        checks:
+          - not_null: [customer]
+          - range: {amount: {min: 0, max: 100}}
+          - name: few
+            row_count: {max: 2}
+            severity: warning
+          - relationships: {customer: orders.customer}
+        """,
+}
+
+
+def test_a_build_publishes_data_that_passes_and_keeps_the_last_good_data_when_a_check_fails(
+        make_project: Callable[..., Path]) -> None:
+    root = make_project(CHECKED, name="small")
+    first = run_weir("build", "report", cwd=root)
+    assert first.code == 0, first.text  # `few` fails, but it is a warning: published
+    assert "warning: check few failed on 'orders_clean': 3 rows (wanted at most 2)" in first.out
+    good = pq.read_table(root / "data/small/orders_clean.parquet")
+    logs = list((root / ".weir/logs/orders_clean").iterdir())
+    assert "weir: check few: warning" in logs[0].read_text()
+
+    # New data breaks an error check: nothing of it is published, nothing reads it.
+    with (root / "landing/orders.csv").open("a") as f:
+        f.write("5,d,500.0\n")
+    second = run_weir("build", "report", cwd=root)
+    assert second.code == 1, second.text
+    assert "check range(amount) failed on 'orders_clean': 1 row out of range" in second.out
+    assert "id=5, customer='d', amount=500.0" in second.out
+    assert "previous version of 'orders_clean' stays live" in second.out
+    assert "report  skipped: upstream orders_clean did not build" in second.out
+    assert "Traceback" not in second.text
+    assert pq.read_table(root / "data/small/orders_clean.parquet").equals(good)
+    assert not [p for p in (root / "data/small").iterdir() if ".weir-tmp-" in p.name]
+    status = run_weir("status", "orders_clean", cwd=root)
+    assert "failed  check range(amount) failed" in status.out, status.out
+
+
+def test_unknown_columns_and_datasets_in_checks_are_errors_at_their_line(
+        make_project: Callable[..., Path]) -> None:
+    root = make_project({**SMALL, "datasets/orders.yaml": """
+        connection: landing
+        path: orders.csv
+        schema:
+          - {name: id, type: int64}
+          - {name: customer, type: string}
+          - {name: amount, type: double}
+        checks:
+          - not_null: [custmer]
+          - relationships: {customer: clients.customer}
+        """}, name="small")
+    r = run_weir("status", cwd=root)
+    assert r.code == 2, r.text
+    assert "datasets/orders.yaml:8: error: check not_null(custmer): 'orders' has no column " \
+           "'custmer'" in r.err, r.err
+    assert "did you mean 'customer'" in r.err
+    assert "datasets/orders.yaml:9: error: check relationships(customer): no dataset " \
+           "'clients'" in r.err, r.err
+
+
+def test_a_python_check_that_raises_fails_that_check_not_the_build_machinery(
+        make_project: Callable[..., Path]) -> None:
+    files = {**CHECKED, "datasets/orders_clean.yaml": """
+        checks:
+          - python: quality:explode
+        """, "quality.py": """
+        def explode(df):
+            raise ValueError("no good")
+        """}
+    root = make_project(files, name="small")
+    r = run_weir("build", "orders_clean", cwd=root)
+    assert r.code == 1, r.text
+    assert "check quality:explode failed on 'orders_clean': the check could not run: no good" \
+        in r.out, r.out
+    assert "Traceback" not in r.text
+    write_files(root, {"quality.py": """
+        def explode(df):
+            return len(df) > 0, f"{len(df)} orders"
+        """})
+    assert run_weir("build", "orders_clean", cwd=root).code == 0
