@@ -5,6 +5,7 @@ mistake said at its line, run by the worker on the staged output, and an output 
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Callable
 from pathlib import Path
 
@@ -203,3 +204,48 @@ def test_a_python_check_that_raises_fails_that_check_not_the_build_machinery(
             return len(df) > 0, f"{len(df)} orders"
         """})
     assert run_weir("build", "orders_clean", cwd=root).code == 0
+
+
+def test_weir_check_runs_checks_on_the_live_data_and_show_has_the_last_results(
+        make_project: Callable[..., Path]) -> None:
+    files = {**CHECKED, "datasets/orders.yaml": """
+        description: raw orders
+        connection: landing
+        path: orders.csv
+        checks:
+          - range: {amount: {max: 9}}
+            severity: warning
+        """}
+    root = make_project(files, name="small")
+    r = run_weir("check", cwd=root)
+    assert r.code == 0, r.text  # a warning, and a dataset with no data yet: not failures
+    assert "! orders  range(amount)  warning: 1 row out of range" in r.out, r.out
+    assert "id=3, customer='a', amount=10.0" in r.out
+    assert "– orders_clean  not checked: no data at" in r.out
+    assert r.out.strip().splitlines()[-1] == "1 check run, 1 warning, 1 not checked"
+
+    assert run_weir("build", "orders_clean", cwd=root).code == 0
+    # The live data, checked again (a build is not needed): the warning still fires.
+    r = run_weir("check", "orders_clean", "--json", cwd=root)
+    assert r.code == 0, r.text
+    report = json.loads(r.out)
+    assert report["ok"] is True
+    [checked] = report["datasets"]
+    assert checked["name"] == "orders_clean" and checked["error"] is None
+    assert {c["name"]: (c["passed"], c["severity"]) for c in checked["checks"]} == {
+        "not_null(customer)": (True, "error"), "range(amount)": (True, "error"),
+        "few": (False, "warning"), "relationships(customer)": (True, "error")}
+    shown = run_weir("show", "orders_clean", cwd=root)
+    assert "checks (" in shown.out and "few  warning: 3 rows (wanted at most 2)" in shown.out, \
+        shown.out
+
+    # An error check failing on the live data: exit 1, said with its rows.
+    write_files(root, {"datasets/orders_clean.yaml": """
+        checks:
+          - range: {amount: {max: 5}}
+        """})
+    r = run_weir("check", "orders_clean", cwd=root)
+    assert r.code == 1, r.text
+    assert "✗ orders_clean  range(amount)  failed: 2 rows out of range" in r.out, r.out
+    assert json.loads(run_weir("show", "orders_clean", "--json", cwd=root).out)["checks"][0][
+        "failing"] == 2

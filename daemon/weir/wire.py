@@ -625,6 +625,8 @@ class DatasetDetail:
     rows: int | None
     built_at: float | None
     builds: tuple[HistoryEntry, ...]
+    checks: tuple[CheckResult, ...] = ()  # what its checks said when they last ran
+    checked_at: float | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -639,7 +641,8 @@ class DatasetDetail:
             "declared_schema": [list(c) for c in self.declared_schema]
             if self.declared_schema is not None else None,
             "rows": self.rows, "built_at": self.built_at,
-            "builds": [b.to_json() for b in self.builds]}
+            "builds": [b.to_json() for b in self.builds],
+            "checks": [c.to_json() for c in self.checks], "checked_at": self.checked_at}
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> DatasetDetail:
@@ -657,7 +660,9 @@ class DatasetDetail:
                    bool(data.get("building")), columns(data.get("schema")),
                    columns(data.get("declared_schema")), data.get("rows"),
                    data.get("built_at"),
-                   tuple(HistoryEntry.from_json(b) for b in data.get("builds") or ()))
+                   tuple(HistoryEntry.from_json(b) for b in data.get("builds") or ()),
+                   tuple(CheckResult.from_json(c) for c in data.get("checks") or ()),
+                   data.get("checked_at"))
 
 
 @dataclass(frozen=True)
@@ -804,6 +809,43 @@ class CheckResult:
                    bool(data["passed"]), int(data.get("failing") or 0),
                    str(data.get("message") or ""),
                    tuple(dict(e) for e in data.get("examples") or ()))
+
+
+@dataclass(frozen=True)
+class DatasetChecks:
+    """One dataset in `weir check --json`: what its checks said of its data now, or why they
+    could not run (``error``: no data yet, its storage cannot be used)."""
+
+    name: str
+    checks: tuple[CheckResult, ...] = ()
+    error: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {"name": self.name, "checks": [c.to_json() for c in self.checks],
+                "error": self.error}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> DatasetChecks:
+        return cls(str(data["name"]), tuple(CheckResult.from_json(c)
+                                            for c in data.get("checks") or ()),
+                   data.get("error"))
+
+
+@dataclass(frozen=True)
+class CheckReport:
+    """`weir check --json`. ``ok``: no `error` check failed (a dataset without data yet is
+    reported, not failed)."""
+
+    ok: bool
+    datasets: tuple[DatasetChecks, ...]
+
+    def to_json(self) -> dict[str, Any]:
+        return {"ok": self.ok, "datasets": [d.to_json() for d in self.datasets]}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> CheckReport:
+        return cls(bool(data["ok"]), tuple(DatasetChecks.from_json(d)
+                                           for d in data.get("datasets") or ()))
 
 
 @dataclass(frozen=True)

@@ -115,6 +115,7 @@ class Workspace:
             except WeirError:
                 observed = None  # e.g. no table there: the status says the data is missing
         state = status.statuses[name]
+        checked_at, checks = self.state.last_checks(name)
         return wire.DatasetDetail(
             name=name, description=ds.description,
             kind=wire.NodeKind.SOURCE if ds.is_source else (
@@ -132,7 +133,8 @@ class Workspace:
             rows=record.row_count if record else None,
             built_at=record.built_at if record else None,
             builds=tuple(wire.HistoryEntry.from_json(h)
-                         for h in self.state.history(name, history)))
+                         for h in self.state.history(name, history)),
+            checks=checks, checked_at=checked_at)
 
     def source_columns(self, name: str) -> list[list[Any]] | None:
         """A source's columns as its data has them — a file's first rows, a table's

@@ -197,6 +197,22 @@ export interface DatasetDetail {
   rows: number | null;
   built_at: number | null;
   builds: HistoryEntry[]; // newest first
+  /** What its data-quality checks said when they last ran (a build, or `weir check`). */
+  checks: CheckResult[];
+  checked_at: number | null;
+}
+
+/** One data-quality check's verdict on a dataset's data. */
+export interface CheckResult {
+  name: string;
+  kind: string;
+  severity: Severity;
+  passed: boolean;
+  /** The rows (or values) that broke it. */
+  failing: number;
+  message: string;
+  /** Up to five of them, column → value. */
+  examples: Record<string, unknown>[];
 }
 
 /** GET /api/datasets/{name}/log: the last build's log. */

@@ -35,6 +35,11 @@ export function datasetMarkdown(d: DatasetDetail): string {
   const schema = d.schema ?? d.declared_schema;
   out.push(`## Schema${d.schema ? " (observed)" : d.declared_schema ? " (declared)" : ""}`, "");
   out.push(...(schema?.length ? schemaTable(schema) : ["No schema yet: build the dataset."]), "");
+  if (d.checks.length) {
+    out.push(`## Checks${d.checked_at ? ` (${when(d.checked_at)})` : ""}`, "");
+    out.push("| check | | |", "|---|---|---|", ...d.checks.map((c) =>
+      `| ${cell(c.name)} | ${c.passed ? "passed" : c.severity === "error" ? "**failed**" : "warning"} | ${cell(c.message)} |`), "");
+  }
   out.push("## Last builds", "");
   if (d.builds.length) {
     out.push("| finished | status | rows |", "|---|---|---|",

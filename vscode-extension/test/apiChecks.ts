@@ -8,12 +8,12 @@ import {
   STATUS_CAUSES, type DatasetStatus, type StatusChange, type StatusReport,
   type Announced, type ApiError, type BuildChange, type BuildEvents, type BuildLog,
   type BuildRequest, type BuildSummary, type Column, type DaemonEvents, type DaemonInfo,
-  type DatasetDetail, type DatasetSummary, type Diagnostic, type ErrorReport, type Flow,
+  type CheckResult, type DatasetDetail, type DatasetSummary, type Diagnostic, type ErrorReport, type Flow,
   type FlowChange, type FlowNode, type Health, type Hello, type HistoryEntry, type JobEvent,
   type LogEvent, type WaitEvent, type Plan, type PlanEvent, type PlannedJob, type RecipeRef, type ResultEvent,
   type Vocabulary,
 } from "../src/api";
-import { arr, both, bool, int, nullable, num, obj, oneOf, opt, rec, str, tuple, type Check, type Shape } from "./check";
+import { arr, both, bool, int, json, nullable, num, obj, oneOf, opt, rec, str, tuple, type Check, type Shape } from "./check";
 
 const strings = arr(str);
 
@@ -66,11 +66,17 @@ export const historyEntry = obj<HistoryEntry>({
   run_id: str, status: str, started: nullable(num), finished: nullable(num), rows: nullable(int), error: nullable(str),
 });
 
+export const checkResult = obj<CheckResult>({
+  name: str, kind: str, severity: oneOf(SEVERITIES), passed: bool, failing: int, message: str,
+  examples: arr(rec(json)),
+});
+
 export const datasetDetail = obj<DatasetDetail>({
   name: str, description: nullable(str), kind: oneOf(NODE_KINDS), connection: str, path: str, format: str,
   tags: strings, recipe: nullable(recipeRef), inputs: strings, consumers: strings,
   status: oneOf(DATASET_STATES), reasons: strings, building: bool, schema: nullable(arr(column)),
   declared_schema: nullable(arr(column)), rows: nullable(int), built_at: nullable(num), builds: arr(historyEntry),
+  checks: arr(checkResult), checked_at: nullable(num),
 });
 
 export const buildLog = obj<BuildLog>({ name: str, status: str, path: str, log: str });

@@ -41,6 +41,9 @@ export const int: Check<number> = check((v, p) => (Number.isInteger(v) ? [] : ex
 export const bool: Check<boolean> = check((v, p) => (typeof v === "boolean" ? [] : expected("true or false")(v, p)));
 
 /** One of these strings (pass the `as const` array a union is made from). */
+/** Any JSON value (a check's example row holds the dataset's own values). */
+export const json: Check<unknown> = check((v, p) => (v === undefined ? expected("a value")(v, p) : []));
+
 export function oneOf<const V extends readonly string[]>(values: V): Check<V[number]> {
   return check((v, p) => (typeof v === "string" && values.includes(v) ? []
     : [`${p}: ${show(v)} is not one of ${values.map((x) => JSON.stringify(x)).join(", ")}`]));

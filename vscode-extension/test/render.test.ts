@@ -9,10 +9,19 @@ const detail = datasetDetail({
   recipe: { name: "orders_clean", id: "recipes/clean.py:orders_clean", file: "recipes/clean.py", line: 24, kind: "python" },
   schema: [["order_id", "int64", false], ["note|x", "string", true]], declared_schema: null, rows: 3580, built_at: 1_700_000_000,
   builds: [historyEntry({ status: "built", finished: 1_700_000_000, rows: 3580 })],
+  checks: [{ name: "unique(order_id)", kind: "unique", severity: "error", passed: true, failing: 0, message: "", examples: [] },
+    { name: "big", kind: "sql", severity: "warning", passed: false, failing: 2, message: "2 rows returned by the query", examples: [] }],
+  checked_at: 1_700_000_000,
 });
 
 describe("datasetMarkdown", () => {
   const md = datasetMarkdown(detail);
+
+  it("shows the last checks, a failed warning as a warning", () => {
+    expect(md).toContain("## Checks");
+    expect(md).toContain("| unique(order_id) | passed |  |");
+    expect(md).toContain("| big | warning | 2 rows returned by the query |");
+  });
 
   it("shows status and why, the recipe, rows and the observed schema", () => {
     expect(md).toContain("**stale** — recipe changed");

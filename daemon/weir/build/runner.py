@@ -427,8 +427,13 @@ class Runner:
         """The fingerprints of the data ``job`` reads, as of now."""
         return {i: self.current.get(i, "") for i in self.project.recipes[job.recipe].input_names}
 
+    def _record_checks(self, result: JobResult) -> None:
+        for name, results in (result.checks or {}).items():
+            self.ws.state.record_checks(self.run_id, name, results)
+
     def _commit(self, job: Job, run: _Running, result: JobResult) -> Outcome:
         state = self.ws.state
+        self._record_checks(result)
         rows = {}
         for written in result.outputs:
             name = written.name
@@ -508,6 +513,7 @@ class Runner:
                        reasons=dict(job.reasons))
 
     def _fail(self, job: Job, run: _Running, result: JobResult) -> Outcome:
+        self._record_checks(result)
         for name in job.outputs:
             self.ws.state.record_failure(self.run_id, job.recipe, name, run.started,
                                          result.error or "failed", run.job.log_path)

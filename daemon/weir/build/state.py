@@ -31,6 +31,7 @@ from typing import Any, TypeVar
 from weir.errors import StateError
 from weir.flow.fingerprint import Components
 from weir.flow.status import Stored
+from weir.wire import CheckResult, Severity
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS datasets (
@@ -94,6 +95,21 @@ CREATE TABLE IF NOT EXISTS kept_outputs (
     used REAL,
     PRIMARY KEY (dataset, fingerprint)
 );
+-- What each check said of a dataset's data, at each build (or `weir check`) that ran it.
+CREATE TABLE IF NOT EXISTS check_results (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    run_id TEXT NOT NULL,
+    dataset TEXT NOT NULL,
+    at REAL NOT NULL,
+    name TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    severity TEXT NOT NULL,
+    passed INTEGER NOT NULL,
+    failing INTEGER NOT NULL,
+    message TEXT,
+    examples TEXT
+);
+CREATE INDEX IF NOT EXISTS check_results_dataset ON check_results(dataset, id);
 -- How often each table a status depends on was written, kept by triggers: the daemon's status
 -- keeper reads these few rows to know what to read again after another process wrote.
 CREATE TABLE IF NOT EXISTS changes (
@@ -339,6 +355,32 @@ class StateStore:
         keys = ("run_id", "status", "started", "finished", "rows", "error", "fingerprint",
                 "commit")
         return [dict(zip(keys, r, strict=True)) for r in rows]
+
+    # -- checks ---------------------------------------------------------------------------
+    def record_checks(self, run_id: str, dataset: str, results: Sequence[CheckResult],
+                      at: float | None = None) -> None:
+        at = time.time() if at is None else at
+        with self.transaction() as db:
+            db.executemany(
+                "INSERT INTO check_results (run_id, dataset, at, name, kind, severity, passed,"
+                " failing, message, examples) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [(run_id, dataset, at, r.name, r.kind, r.severity.value, int(r.passed),
+                  r.failing, r.message, json.dumps([dict(e) for e in r.examples]))
+                 for r in results])
+
+    def last_checks(self, dataset: str) -> tuple[float | None, tuple[CheckResult, ...]]:
+        """When the dataset's checks last ran, and what each said then."""
+        row = self.db.execute("SELECT run_id, at FROM check_results WHERE dataset=? ORDER BY id"
+                              " DESC LIMIT 1", (dataset,)).fetchone()
+        if row is None:
+            return None, ()
+        rows = self.db.execute("SELECT name, kind, severity, passed, failing, message, examples"
+                               " FROM check_results WHERE dataset=? AND run_id=? ORDER BY id",
+                               (dataset, row[0]))
+        return float(row[1]), tuple(
+            CheckResult(name, kind, Severity(severity), bool(passed), int(failing),
+                        message or "", tuple(json.loads(examples or "[]")))
+            for name, kind, severity, passed, failing, message, examples in rows)
 
     # -- sources --------------------------------------------------------------------------
     def source_stats(self) -> dict[str, tuple[str, str]]:

@@ -27,6 +27,7 @@ COMMANDS = [
     ("build", "build datasets: run exactly the out-of-date recipes they need, in parallel"),
     ("show", "show one dataset: definition, status, schema and recent builds"),
     ("logs", "print the log of a dataset's last build"),
+    ("check", "run datasets' checks on their current data, without building"),
     ("schema", "print a dataset's observed schema, or write it into its YAML as a contract"),
     ("clean", "drop built data: intermediate datasets, or the ones you name"),
     ("connections", "list the project's connections, or test that they can be reached"),

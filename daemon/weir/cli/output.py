@@ -55,7 +55,7 @@ STATUS_MARKS = {"up to date": ("✓", "green"), "stale": ("●", "yellow"),
                 "invalid": ("⊘", "red"),
                 "built": ("✓", "green"), "restored": ("↺", "cyan"), "skipped": ("–", "dim"),
                 "interrupted": ("!", "magenta"), "running": ("▶", "blue"),
-                "restoring": ("↺", "blue")}
+                "restoring": ("↺", "blue"), "warning": ("!", "yellow")}
 
 
 def mark(status: str, stream: TextIO = sys.stdout) -> str:

@@ -50,6 +50,15 @@ def run(args: argparse.Namespace) -> int:
         width = max(len(c[0]) for c in schema)
         for col, typ, nullable in schema:
             output.out(f"    {col:<{width}}  {typ}{'' if nullable else '  not null'}")
+    if detail.checks:
+        when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(detail.checked_at or 0))
+        output.out(f"  checks ({when}):")
+        for c in detail.checks:
+            mark = output.mark("built" if c.passed else (
+                "failed" if c.severity.value == "error" else "warning"))
+            said = "passed" if c.passed else ("failed" if c.severity.value == "error"
+                                              else "warning")
+            output.out(f"    {mark} {c.name}  {said}" + (f": {c.message}" if c.message else ""))
     if detail.builds:
         output.out("  recent builds:")
         for h in detail.builds:
