@@ -161,6 +161,29 @@ def test_a_build_publishes_data_that_passes_and_keeps_the_last_good_data_when_a_
     status = run_weir("status", "orders_clean", cwd=root)
     assert "failed  check range(amount) failed" in status.out, status.out
 
+    # What was rejected is kept aside, readable, never published.
+    shown = run_weir("show", "orders_clean", "--rejected", cwd=root)
+    assert shown.code == 0, shown.text
+    assert "orders_clean (rejected) — 4 rows" in shown.out and "never published" in shown.out
+    assert "✗ range(amount): 1 row out of range" in shown.out
+    import weir
+
+    rejected = weir.Dataset("orders_clean", project=root).rejected().to_pandas()
+    assert rejected["id"].tolist() == [2, 3, 4, 5] and rejected["amount"].max() == 500.0
+    assert 5 not in pq.read_table(root / "data/small/orders_clean.parquet")["id"].to_pylist()
+
+
+def test_a_dataset_without_rejected_data_says_so(make_project: Callable[..., Path]) -> None:
+    root = make_project(CHECKED, name="small")
+    r = run_weir("show", "orders_clean", "--rejected", cwd=root)
+    assert r.code == 2 and "Traceback" not in r.text
+    assert "error: 'orders_clean' has no rejected data" in r.err, r.err
+    import weir
+    from weir.errors import WeirError
+
+    with pytest.raises(WeirError, match="has no rejected data"):
+        weir.Dataset("orders_clean", project=root).rejected()
+
 
 def test_unknown_columns_and_datasets_in_checks_are_errors_at_their_line(
         make_project: Callable[..., Path]) -> None:

@@ -58,6 +58,22 @@ class Dataset:
                 ws.close()
         return self._target
 
+    def rejected(self) -> Dataset:
+        """The last output of this dataset its checks rejected (never published), to read
+        like the dataset itself: ``weir.Dataset("orders").rejected().to_pandas()``."""
+        from weir.storage.backends import FilesystemBackend
+        from weir.storage.locations import rejected_path
+        from weir.workspace import project_root
+
+        root = project_root(self._project)
+        path = rejected_path(root, self.name)
+        if not path.is_file():
+            raise WeirError(f"'{self.name}' has no rejected data",
+                            hint="a build whose `error` checks fail keeps the output it did not "
+                            "publish there (`weir show NAME --rejected`)")
+        backend = FilesystemBackend(root, "rejected", "filesystem", {"root": str(path.parent)})
+        return Dataset._bound(f"{self.name} (rejected)", backend, path.name, "parquet", None)
+
     # -- reading --------------------------------------------------------------------------------
     def to_arrow(self, columns: list[str] | None = None) -> pa.Table:
         backend, loc, fmt, schema = self._resolve()

@@ -440,7 +440,25 @@ def _audit(job: WorkerJob, spec: OutputSpec, data: Any,
               flush=True)
     failures = failed_errors(results)
     if failures:
+        _keep_rejected(job, spec.name, table)
         raise ChecksFailed(describe(spec.name, failures),
                            hint=f"the previous version of '{spec.name}' stays live; fix the "
                            "data or the recipe, or make the check a `severity: warning`")
     return table
+
+
+def _keep_rejected(job: WorkerJob, name: str, table: pa.Table) -> None:
+    """Keep what the checks rejected aside, to look at (`weir show x --rejected`,
+    ``weir.Dataset("x").rejected()``): written whole, then renamed into place."""
+    import pyarrow.parquet as pq
+
+    from weir.storage.locations import rejected_path
+
+    path = rejected_path(job.project_root, name)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        pq.write_table(table, tmp)
+        os.replace(tmp, path)
+    except OSError as exc:
+        print(f"weir: could not keep the rejected data of {name}: {exc}", flush=True)

@@ -137,3 +137,10 @@ def source_versions(project: Project, known: Mapping[str, tuple[str, str]],
         if update is not None:
             updates[name] = update
     return versions, updates
+
+
+def rejected_path(project_root: str | Path, dataset: str) -> Path:
+    """Where the last output of ``dataset`` that its checks rejected is kept to look at (a
+    Parquet file under ``.weir/``, whatever storage the dataset lives on): never published,
+    replaced by the next one rejected."""
+    return Path(project_root) / ".weir" / "rejected" / f"{dataset}.parquet"

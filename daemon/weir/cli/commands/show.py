@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import time
+from typing import Any
 
 from weir.cli import output
 from weir.errors import WeirError
@@ -13,6 +14,9 @@ from weir.model.suggest import did_you_mean
 def add_parser(p: argparse.ArgumentParser) -> None:
     p.add_argument("dataset")
     p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.add_argument("--rejected", action="store_true",
+                   help="the last output its checks rejected (never published): the checks it "
+                   "failed and its first rows")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -22,6 +26,8 @@ def run(args: argparse.Namespace) -> int:
         raise WeirError(f"unknown dataset '{name}'", hint=did_you_mean(name, ws.project.datasets)
                         or "`weir flow` lists every dataset")
     ds = ws.project.datasets[name]
+    if args.rejected:
+        return _rejected(ws, name, args.json)
     detail = ws.dataset_detail(name, ws.snapshot(), history=5)
     if args.json:
         output.print_json(detail.to_json())  # what GET /api/datasets/{name} answers
@@ -70,4 +76,38 @@ def run(args: argparse.Namespace) -> int:
             commit = f"  at {h.commit[:10]}{'+' if h.commit.endswith('+') else ''}" \
                 if h.commit else ""
             output.out(f"    {when}  {h.status:<11} {rows}{commit}".rstrip())
+    return 0
+
+
+def _rejected(ws: Any, name: str, as_json: bool, head: int = 10) -> int:
+    """What a build of ``name`` wrote and its checks would not publish."""
+    import pyarrow.parquet as pq
+
+    from weir.storage.locations import rejected_path
+
+    path = rejected_path(ws.root, name)
+    if not path.is_file():
+        raise WeirError(f"'{name}' has no rejected data",
+                        hint="a build whose `error` checks fail keeps the output it did not "
+                        "publish; none has yet")
+    table = pq.read_table(path)
+    _, checks = ws.state.last_checks(name)
+    failed = [c for c in checks if not c.passed]
+    when = path.stat().st_mtime
+    if as_json:
+        output.print_json({"name": name, "path": str(path), "rows": table.num_rows,
+                           "rejected_at": when, "checks": [c.to_json() for c in failed],
+                           "head": table.slice(0, head).to_pylist()})
+        return 0
+    output.out(output.style(f"{name} (rejected)", "bold") + f" — {output.count(table.num_rows, 'row')}"
+               f", {time.strftime('%Y-%m-%d %H:%M:%S', time.localtime(when))}, never published")
+    output.out(f"  {'file:':<11}{output.rel(str(path), str(ws.root))}")
+    for c in failed:
+        output.out(f"  {output.mark('failed')} {c.name}" + (f": {c.message}" if c.message else ""))
+    frame = table.slice(0, head).to_pandas()
+    output.out("")
+    output.out(frame.to_string(index=False))
+    if table.num_rows > head:
+        output.out(f"… {output.count(table.num_rows - head, 'more row')}; read it all with "
+                   f"weir.Dataset({name!r}).rejected().to_pandas()")
     return 0
