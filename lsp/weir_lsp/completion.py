@@ -1,4 +1,6 @@
-"""Completion: dataset, folder, column, connection and variable names where one is expected."""
+"""Completion: dataset, folder, column, connection and variable names where one is expected,
+and in a dataset's ``checks:`` the check kinds, severities, its columns and relationship
+targets (check_yaml.py says which)."""
 
 from __future__ import annotations
 
@@ -8,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from lsprotocol import types as t
 
+from weir_lsp import check_yaml
 from weir_lsp.context import Slot, SlotKind, completion_slot, def_params_above, sql_tables
 from weir.model.project import ColumnSpec
 from weir_lsp.conversion import language_of
@@ -27,7 +30,10 @@ def complete_at(ls: WeirLanguageServer, uri: str, position: t.Position
     if found is None:
         return None
     project, rel = found
-    return complete(project, language_of(rel), ls.lines(uri), position)
+    caps = ls.client_capabilities.text_document
+    item_caps = caps.completion.completion_item if caps and caps.completion else None
+    snippets = bool(item_caps and item_caps.snippet_support)
+    return complete(project, language_of(rel), ls.lines(uri), position, rel, snippets)
 
 
 def resolve(ls: WeirLanguageServer, item: t.CompletionItem) -> t.CompletionItem:
@@ -39,7 +45,14 @@ def resolve(ls: WeirLanguageServer, item: t.CompletionItem) -> t.CompletionItem:
 
 
 def complete(project: OpenProject, language: str, lines: list[str],
-             position: t.Position) -> t.CompletionList | None:
+             position: t.Position, rel: str = "", snippets: bool = False
+             ) -> t.CompletionList | None:
+    dataset = check_yaml.dataset_of(rel) if language == "yaml" else None
+    if dataset is not None and project.project is not None:
+        slot = check_yaml.check_slot(lines, position.line, position.character)
+        if slot is not None:
+            return t.CompletionList(is_incomplete=False,
+                                    items=_in_checks(project, dataset, slot, snippets))
     items = _complete(project, language, lines, position)
     if items is None:
         return None
@@ -76,6 +89,50 @@ def _complete(project: OpenProject, language: str, lines: list[str],
                 continue
             items[col.name] = _column_item(col, dataset)
     return list(items.values())
+
+
+def _in_checks(project: OpenProject, dataset: str, slot: check_yaml.CheckSlot,
+               snippets: bool) -> list[t.CompletionItem]:
+    """What goes at ``slot`` of ``dataset``'s ``checks:``."""
+    assert project.project is not None
+    if slot.what == "item":
+        has_kind = any(k in check_yaml.KINDS for k in slot.present)
+        words = [w for w in (*([] if has_kind else check_yaml.KINDS), "name", "severity")
+                 if w not in slot.present and w.startswith(slot.prefix)]
+        return [_check_key_item(w, dataset, snippets) for w in words]
+    if slot.what == "severity":
+        return [t.CompletionItem(label=s, kind=t.CompletionItemKind.EnumMember, detail=why)
+                for s, why in check_yaml.SEVERITY_DOCS.items() if s.startswith(slot.prefix)]
+    if slot.what == "setting":
+        keys = ("min", "max") if slot.kind == "range" else check_yaml.SETTING_KEYS[
+            str(slot.kind)]
+        return [t.CompletionItem(label=k, kind=t.CompletionItemKind.Property,
+                                 insert_text=f"{k}: ") for k in keys if k.startswith(slot.prefix)]
+    if slot.what == "dataset":
+        root = str(project.root)
+        return [t.CompletionItem(label=name, kind=t.CompletionItemKind.Variable,
+                                 detail=f"{'source' if ds.is_source else 'dataset'} · "
+                                 f"{ds.connection}:{ds.path}", insert_text=f"{name}.",
+                                 data=root)
+                for name, ds in sorted(project.project.datasets.items())
+                if name.startswith(slot.prefix) and not ds.is_folder][:MAX_ITEMS]
+    owner = slot.other if slot.what == "target-column" else dataset
+    if owner is None:
+        return []
+    return [_column_item(col, owner) for col in project.schema(owner) or ()
+            if col.name.startswith(slot.prefix)]
+
+
+def _check_key_item(word: str, dataset: str, snippets: bool) -> t.CompletionItem:
+    doc = check_yaml.kind_markdown(word)
+    return t.CompletionItem(
+        label=word, kind=t.CompletionItemKind.Keyword if word in check_yaml.KINDS
+        else t.CompletionItemKind.Property,
+        detail="check" if word in check_yaml.KINDS else "of a check",
+        documentation=t.MarkupContent(kind=t.MarkupKind.Markdown, value=doc),
+        insert_text=check_yaml.snippet(word, dataset) if snippets else check_yaml.plain(word),
+        insert_text_format=t.InsertTextFormat.Snippet if snippets
+        else t.InsertTextFormat.PlainText)
 
 
 def _datasets(project: OpenProject, slot: Slot, folders: bool = True

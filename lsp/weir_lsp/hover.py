@@ -1,4 +1,5 @@
-"""Hover: what a dataset is — schema, rows, status and why, last build, producer, consumers."""
+"""Hover: what a dataset is — schema, rows, status and why, last build, producer, consumers;
+in a dataset's ``checks:``, what a check kind does."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from lsprotocol import types as t
 
+from weir_lsp import check_yaml
 from weir_lsp.navigation import name_at
 from weir_lsp.projects import OpenProject
 
@@ -15,7 +17,11 @@ if TYPE_CHECKING:
 
 
 def hover_at(ls: WeirLanguageServer, uri: str, position: t.Position) -> t.Hover | None:
-    """On a dataset or connection name, in any project file: what it is, as Markdown."""
+    """On a dataset or connection name, in any project file: what it is, as Markdown; on a
+    check kind in a dataset's ``checks:``, what it checks and an example."""
+    kind = _check_kind_at(ls, uri, position)
+    if kind is not None:
+        return kind
     found = name_at(ls, uri, position, ("dataset", "connection"))
     if found is None:
         return None
@@ -23,6 +29,20 @@ def hover_at(ls: WeirLanguageServer, uri: str, position: t.Position) -> t.Hover 
             else connection_markdown(found.project, found.name))
     return t.Hover(contents=t.MarkupContent(kind=t.MarkupKind.Markdown, value=text),
                    range=found.range)
+
+
+def _check_kind_at(ls: WeirLanguageServer, uri: str, position: t.Position) -> t.Hover | None:
+    found = ls.project_of(uri)
+    if found is None or check_yaml.dataset_of(found[1]) is None:
+        return None
+    at = check_yaml.kind_at(ls.lines(uri), position.line, position.character)
+    if at is None:
+        return None
+    word, start, end = at
+    return t.Hover(contents=t.MarkupContent(kind=t.MarkupKind.Markdown,
+                                            value=check_yaml.kind_markdown(word)),
+                   range=t.Range(start=t.Position(line=position.line, character=start),
+                                 end=t.Position(line=position.line, character=end)))
 
 
 def dataset_markdown(project: OpenProject, name: str, now: float | None = None) -> str:

@@ -19,6 +19,7 @@ from pygls.lsp.server import LanguageServer
 from pygls.uris import from_fs_path
 
 from weir._version import __version__
+from weir_lsp.check_yaml import narrowed
 from weir_lsp.checks import column_diagnostics
 from weir_lsp.conversion import path_of, to_lsp
 from weir_lsp.daemon_link import EventFollower
@@ -90,6 +91,8 @@ class WeirLanguageServer(LanguageServer):
         by_file: dict[str, list[t.Diagnostic]] = {}
         codec = self.workspace.position_codec
         for d in diags:
+            if project.project is not None:  # a wrong column in a check: on its name
+                d = narrowed(project.project, d, project.file_text(d.file))
             by_file.setdefault(d.file, []).append(to_lsp(
                 d, partial(project.line_text, d.file), codec))
         for rel in set(by_file) | set(project.overlays) | project.published:
