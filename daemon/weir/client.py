@@ -167,6 +167,11 @@ class DaemonClient:
         """Recent builds, newest first."""
         return [wire.BuildSummary.from_json(b) for b in self._request("GET", "/api/builds")]
 
+    def metrics(self, name: str, last: int = 20) -> wire.MetricsHistory:
+        """A dataset's metrics at its last builds, newest first."""
+        return wire.MetricsHistory.from_json(
+            self._request("GET", f"/api/datasets/{name}/metrics?last={last}"))
+
     def build(self, build_id: str) -> wire.BuildSummary:
         return wire.BuildSummary.from_json(self._request("GET", f"/api/builds/{build_id}"))
 

@@ -812,6 +812,64 @@ class CheckResult:
 
 
 @dataclass(frozen=True)
+class ColumnMetrics:
+    """One column of a dataset at one build: its nulls, min, max, distinct values (exact on a
+    small table, estimated on a big one) and mean (numbers only)."""
+
+    name: str
+    nulls: int
+    min: Any = None
+    max: Any = None
+    distinct: int | None = None
+    mean: float | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {"name": self.name, "nulls": self.nulls, "min": self.min, "max": self.max,
+                "distinct": self.distinct, "mean": self.mean}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> ColumnMetrics:
+        return cls(str(data["name"]), int(data.get("nulls") or 0), data.get("min"),
+                   data.get("max"), data.get("distinct"), data.get("mean"))
+
+
+@dataclass(frozen=True)
+class Metrics:
+    """A dataset's metrics at one build (``at``, ``run_id``: when it was built)."""
+
+    rows: int
+    columns: tuple[ColumnMetrics, ...] = ()
+    at: float | None = None
+    run_id: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {"rows": self.rows, "columns": [c.to_json() for c in self.columns],
+                "at": self.at, "run_id": self.run_id}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Metrics:
+        return cls(int(data["rows"]), tuple(ColumnMetrics.from_json(c)
+                                            for c in data.get("columns") or ()),
+                   data.get("at"), data.get("run_id"))
+
+
+@dataclass(frozen=True)
+class MetricsHistory:
+    """`weir metrics x --json` and `GET /api/datasets/{name}/metrics`: newest first."""
+
+    name: str
+    builds: tuple[Metrics, ...]
+
+    def to_json(self) -> dict[str, Any]:
+        return {"name": self.name, "builds": [m.to_json() for m in self.builds]}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> MetricsHistory:
+        return cls(str(data["name"]), tuple(Metrics.from_json(m)
+                                            for m in data.get("builds") or ()))
+
+
+@dataclass(frozen=True)
 class DatasetChecks:
     """One dataset in `weir check --json`: what its checks said of its data now, or why they
     could not run (``error``: no data yet, its storage cannot be used)."""

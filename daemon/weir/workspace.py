@@ -115,7 +115,7 @@ class Workspace:
             except WeirError:
                 observed = None  # e.g. no table there: the status says the data is missing
         state = status.statuses[name]
-        checked_at, checks = self.state.last_checks(name)
+        checked_at, checks = self.state.last_checks(name) if ds.checks else (None, ())
         return wire.DatasetDetail(
             name=name, description=ds.description,
             kind=wire.NodeKind.SOURCE if ds.is_source else (

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from weir.model.project import ColumnSpec, Interface, RecipeKind
-from weir.wire import CheckResult
+from weir.wire import CheckResult, Metrics
 
 
 @dataclass(frozen=True)
@@ -96,3 +96,4 @@ class JobResult:
     traceback: str | None = None
     seconds: float = 0.0
     checks: dict[str, tuple[CheckResult, ...]] | None = None  # by output, what its checks said
+    metrics: dict[str, Metrics] | None = None  # by output, measured from the data staged

@@ -431,9 +431,14 @@ class Runner:
         for name, results in (result.checks or {}).items():
             self.ws.state.record_checks(self.run_id, name, results)
 
+    def _record_metrics(self, result: JobResult) -> None:
+        for name, metrics in (result.metrics or {}).items():
+            self.ws.state.record_metrics(self.run_id, name, metrics)
+
     def _commit(self, job: Job, run: _Running, result: JobResult) -> Outcome:
         state = self.ws.state
         self._record_checks(result)
+        self._record_metrics(result)
         rows = {}
         for written in result.outputs:
             name = written.name

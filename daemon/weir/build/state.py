@@ -31,7 +31,7 @@ from typing import Any, TypeVar
 from weir.errors import StateError
 from weir.flow.fingerprint import Components
 from weir.flow.status import Stored
-from weir.wire import CheckResult, Severity
+from weir.wire import CheckResult, ColumnMetrics, Metrics, Severity
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS datasets (
@@ -110,6 +110,16 @@ CREATE TABLE IF NOT EXISTS check_results (
     examples TEXT
 );
 CREATE INDEX IF NOT EXISTS check_results_dataset ON check_results(dataset, id);
+-- A dataset's metrics at each build that wrote it (rows; per column nulls, min, max, …).
+CREATE TABLE IF NOT EXISTS metrics (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    run_id TEXT NOT NULL,
+    dataset TEXT NOT NULL,
+    at REAL NOT NULL,
+    row_count INTEGER NOT NULL,
+    columns TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS metrics_dataset ON metrics(dataset, id);
 -- How often each table a status depends on was written, kept by triggers: the daemon's status
 -- keeper reads these few rows to know what to read again after another process wrote.
 CREATE TABLE IF NOT EXISTS changes (
@@ -381,6 +391,22 @@ class StateStore:
             CheckResult(name, kind, Severity(severity), bool(passed), int(failing),
                         message or "", tuple(json.loads(examples or "[]")))
             for name, kind, severity, passed, failing, message, examples in rows)
+
+    # -- metrics --------------------------------------------------------------------------
+    def record_metrics(self, run_id: str, dataset: str, metrics: Metrics,
+                       at: float | None = None) -> None:
+        with self.transaction() as db:
+            db.execute("INSERT INTO metrics (run_id, dataset, at, row_count, columns) VALUES"
+                       " (?, ?, ?, ?, ?)", (run_id, dataset, time.time() if at is None else at,
+                                            metrics.rows,
+                                            json.dumps([c.to_json() for c in metrics.columns])))
+
+    def metrics_history(self, dataset: str, limit: int = 20) -> list[Metrics]:
+        """The dataset's metrics at its last ``limit`` builds, newest first."""
+        rows = self.db.execute("SELECT run_id, at, row_count, columns FROM metrics WHERE"
+                               " dataset=? ORDER BY id DESC LIMIT ?", (dataset, limit))
+        return [Metrics(int(n), tuple(ColumnMetrics.from_json(c) for c in json.loads(cols)),
+                        float(at), run_id) for run_id, at, n, cols in rows]
 
     # -- sources --------------------------------------------------------------------------
     def source_stats(self) -> dict[str, tuple[str, str]]:

@@ -26,6 +26,7 @@ import pyarrow as pa
 
 from weir.build.jobspec import (ConnectionSpec, InputSpec, JobResult, OutputSpec, WorkerJob,
                                 WrittenOutput)
+from weir.build.metrics import measure
 from weir.build.project_code import ProjectCode
 from weir.build.returns import RecipeError, as_writable
 from weir.errors import WeirError
@@ -34,7 +35,7 @@ from weir.model.sql_recipes import engine_error
 from weir.recipe_api import job_variables
 from weir.storage.backends import Backend, backend_for
 from weir.storage.formats import schema_diff, schema_rows
-from weir.wire import CheckResult
+from weir.wire import CheckResult, Metrics
 
 _FORKSERVER_PID = os.getpid()  # this module is preloaded in the forkserver: its pid
 _code = ProjectCode()  # this worker's compiled project code, by content
@@ -115,16 +116,17 @@ def run_job(job: WorkerJob) -> JobResult:
               flush=True)
         token = job_variables.set(job.variables)
         checked: dict[str, tuple[CheckResult, ...]] = {}  # by output: what its checks said
+        measured: dict[str, Metrics] = {}  # by output: its metrics
         try:
             if job.kind is RecipeKind.SQL and _in_database(job) and not job.outputs[0].schema \
                     and not job.outputs[0].checks:
                 written = _sql_in_database(job)
             elif job.kind is RecipeKind.SQL:
-                written = _write_outputs(job, _sql(job), checked)
+                written = _write_outputs(job, _sql(job), checked, measured)
             else:
                 folders = _stage_folders(job)
                 try:
-                    written = _write_outputs(job, _python(job, folders), checked)
+                    written = _write_outputs(job, _python(job, folders), checked, measured)
                 except BaseException:
                     for spec in job.outputs:
                         if spec.name in folders:
@@ -133,7 +135,8 @@ def run_job(job: WorkerJob) -> JobResult:
                     raise
                 for name, (handle, folder) in folders.items():
                     written.append(WrittenOutput(name, handle, len(folder.list()), []))
-            result = JobResult(True, tuple(written), checks=dict(checked) or None)
+            result = JobResult(True, tuple(written), checks=dict(checked) or None,
+                               metrics=dict(measured) or None)
             print(f"weir: done in {time.perf_counter() - started:.3f}s", flush=True)
         except ChecksFailed as exc:
             message = exc.message + (f"\nhint: {exc.hint}" if exc.hint else "")
@@ -388,7 +391,8 @@ class ChecksFailed(RecipeError):
 
 
 def _write_outputs(job: WorkerJob, outputs: dict[str, Any],
-                   checked: dict[str, tuple[CheckResult, ...]]) -> list[WrittenOutput]:
+                   checked: dict[str, tuple[CheckResult, ...]],
+                   measured: dict[str, Metrics]) -> list[WrittenOutput]:
     """Stage every output and audit it (its checks, on the data in hand); if one fails or is
     rejected, discard those already staged (nothing half-done)."""
     written: list[tuple[OutputSpec, WrittenOutput]] = []
@@ -409,6 +413,8 @@ def _write_outputs(job: WorkerJob, outputs: dict[str, Any],
                                       f"schema ({spec.schema_file}):\n    "
                                       + "\n    ".join(problems))
                 data = table
+            if isinstance(data, pa.Table):
+                measured[spec.name] = measure(data)
             backend = _backend(job, spec.connection)
             handle, schema, rows = backend.stage(spec.loc, spec.format, data, spec.token)
             written.append((spec, WrittenOutput(

@@ -28,6 +28,7 @@ COMMANDS = [
     ("show", "show one dataset: definition, status, schema and recent builds"),
     ("logs", "print the log of a dataset's last build"),
     ("check", "run datasets' checks on their current data, without building"),
+    ("metrics", "show a dataset's metrics over its builds: rows; nulls, min, max per column"),
     ("schema", "print a dataset's observed schema, or write it into its YAML as a contract"),
     ("clean", "drop built data: intermediate datasets, or the ones you name"),
     ("connections", "list the project's connections, or test that they can be reached"),

@@ -83,3 +83,16 @@ def open_workspace(project_dir: Any) -> Any:
     for d in ws.diagnostics:
         diagnostic(d)
     return ws
+
+
+BARS = "▁▂▃▄▅▆▇█"
+
+
+def trend(values: list[float]) -> str:
+    """A sparkline, oldest first: how a figure moved over the builds."""
+    if not values:
+        return ""
+    lo, hi = min(values), max(values)
+    if hi == lo:
+        return BARS[3] * len(values)
+    return "".join(BARS[round((v - lo) / (hi - lo) * (len(BARS) - 1))] for v in values)

@@ -409,6 +409,14 @@ def create_app(daemon: Daemon) -> FastAPI:
         return respond(request, wire.BuildLog(name, str(status), path,
                                                text[-200_000:]).to_json())
 
+    @api.get("/datasets/{name}/metrics")
+    def dataset_metrics(name: str, request: Request, last: int = 20) -> Response:
+        """The dataset's metrics at its last builds, newest first (`weir metrics x --json`)."""
+        snap = daemon.live.snapshot
+        if snap.project is None or name not in snap.project.datasets:
+            raise HTTPException(404, f"unknown dataset '{name}'")
+        return respond(request, daemon.metrics(name, max(1, min(last, 500))).to_json())
+
     @api.get("/events")
     async def events() -> StreamingResponse:
         queue = daemon.hub.subscribe()

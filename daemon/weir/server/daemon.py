@@ -104,6 +104,15 @@ class Daemon:
         finally:
             ws.close()
 
+    def metrics(self, name: str, last: int) -> wire.MetricsHistory:
+        from weir.build.state import StateStore
+
+        store = StateStore(self.root / ".weir" / "state.db")
+        try:
+            return wire.MetricsHistory(name, tuple(store.metrics_history(name, last)))
+        finally:
+            store.close()
+
     def last_log(self, name: str) -> tuple[str | None, str | None]:
         from weir.build.state import StateStore
 

@@ -56,6 +56,11 @@ def run(args: argparse.Namespace) -> int:
         width = max(len(c[0]) for c in schema)
         for col, typ, nullable in schema:
             output.out(f"    {col:<{width}}  {typ}{'' if nullable else '  not null'}")
+    history = ws.state.metrics_history(name, 10)
+    if history:
+        output.out(f"  {'metrics:':<11}rows "
+                   f"{output.trend([float(m.rows) for m in reversed(history)])}"
+                   f" over the last {output.count(len(history), 'build')} (`weir metrics {name}`)")
     if detail.checks:
         when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(detail.checked_at or 0))
         output.out(f"  checks ({when}):")
