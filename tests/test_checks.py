@@ -272,3 +272,23 @@ def test_weir_check_runs_checks_on_the_live_data_and_show_has_the_last_results(
     assert "✗ orders_clean  range(amount)  failed: 2 rows out of range" in r.out, r.out
     assert json.loads(run_weir("show", "orders_clean", "--json", cwd=root).out)["checks"][0][
         "failing"] == 2
+
+
+def test_a_build_through_the_daemon_says_its_warnings_too(make_project: Callable[..., Path]
+                                                          ) -> None:
+    root = make_project(CHECKED, name="small")
+    assert run_weir("daemon", "start", cwd=root).code == 0
+    try:
+        r = run_weir("build", "orders_clean", cwd=root)
+        assert r.code == 0, r.text
+        assert "warning: check few failed on 'orders_clean': 3 rows (wanted at most 2)" in r.out
+        from weir.client import DaemonClient
+
+        client = DaemonClient.for_project(root)
+        [last] = [b for b in client.builds()][:1]
+        finished = [d for k, d in client.build_events(last.id)
+                    if k == "job" and d["event"] == "finish"]
+        assert finished[0]["warnings"] == [
+            "check few failed on 'orders_clean': 3 rows (wanted at most 2)"]
+    finally:
+        run_weir("daemon", "stop", "--now", cwd=root)

@@ -267,20 +267,23 @@ class JobReport:
     traceback: str | None = None
     log_path: str | None = None
     reasons: dict[str, tuple[str, ...]] | None = None
+    warnings: tuple[str, ...] = ()  # the `warning` checks its outputs failed (published)
 
     def to_json(self) -> dict[str, Any]:
         return {"recipe": self.recipe, "outputs": list(self.outputs),
                 "status": self.status.value, "seconds": round(self.seconds, 4),
                 "rows": dict(self.rows or {}), "error": self.error,
                 "traceback": self.traceback, "log_path": self.log_path,
-                "reasons": {k: list(v) for k, v in (self.reasons or {}).items()}}
+                "reasons": {k: list(v) for k, v in (self.reasons or {}).items()},
+                "warnings": list(self.warnings)}
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> JobReport:
         return cls(str(data["recipe"]), tuple(data["outputs"]), JobStatus(data["status"]),
                    float(data.get("seconds") or 0.0), dict(data.get("rows") or {}),
                    data.get("error"), data.get("traceback"), data.get("log_path"),
-                   {k: tuple(v) for k, v in (data.get("reasons") or {}).items()})
+                   {k: tuple(v) for k, v in (data.get("reasons") or {}).items()},
+                   tuple(data.get("warnings") or ()))
 
 
 @dataclass(frozen=True)

@@ -335,6 +335,8 @@ export interface JobEvent extends OfBuild {
   error: string | null;
   traceback: string | null;
   log_path: string | null;
+  /** The `warning` checks its outputs failed (they were published all the same). */
+  warnings: string[];
 }
 
 /** Lines a running recipe printed (the daemon follows its log file). */

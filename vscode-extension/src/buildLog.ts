@@ -43,7 +43,7 @@ export function jobLine(job: JobEvent): string {
   const total = counts.reduce((a, b) => a + b, 0);
   const rows = counts.length ? `, ${total.toLocaleString("en-US")} row${total === 1 ? "" : "s"}` : "";
   switch (job.status) {
-    case "built": return `✓ ${outputs} built${rows}${seconds}`;
+    case "built": return `✓ ${outputs} built${rows}${seconds}` + job.warnings.map((w) => `\n    warning: ${w}`).join("");
     case "restored": return `↺ ${outputs} restored from an earlier build${rows}`;
     case "failed": return `✗ ${job.recipe} failed${seconds}: ${job.error ?? "error"}`;
     case "skipped": return `– ${outputs} skipped (an input failed)`;

@@ -123,7 +123,7 @@ export const planEvent = obj<PlanEvent>({ ...planShape, id: str, root: str, fold
 
 export const jobEvent = obj<JobEvent>({
   id: str, event: oneOf(JOB_EVENTS), recipe: str, outputs: strings, status: oneOf(JOB_STATUSES), seconds: num,
-  rows: rec(int), error: nullable(str), traceback: nullable(str), log_path: nullable(str),
+  rows: rec(int), error: nullable(str), traceback: nullable(str), log_path: nullable(str), warnings: strings,
 });
 
 export const logEvent = obj<LogEvent>({ id: str, recipe: str, outputs: strings, lines: strings });

@@ -50,6 +50,12 @@ describe("jobLine", () => {
     expect(jobLine(job({ event: "finish", recipe: "r", outputs: ["a"], status: "skipped" }))).toBe("– a skipped (an input failed)");
     expect(jobLine(job({ event: "finish", recipe: "r", outputs: ["a"], status: "interrupted" }))).toBe("■ a interrupted");
   });
+
+  it("shows the warning checks a built output failed under it", () => {
+    expect(jobLine(job({ event: "finish", recipe: "r", outputs: ["a"], status: "built", seconds: 0.5, rows: { a: 3 },
+      warnings: ["check few failed on 'a': 3 rows (wanted at most 2)"] })))
+      .toBe("✓ a built, 3 rows in 0.50 s\n    warning: check few failed on 'a': 3 rows (wanted at most 2)");
+  });
 });
 
 describe("endLine", () => {

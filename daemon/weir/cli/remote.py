@@ -80,7 +80,7 @@ class _Follower:
             job = wire.JobReport.from_json(data)
             outcome = Outcome(job.recipe, job.outputs, job.status, job.seconds,
                               dict(job.rows or {}), job.error, job.traceback, job.log_path,
-                              dict(job.reasons or {}))
+                              dict(job.reasons or {}), job.warnings)
             if data["event"] == "start":
                 self.running[outcome.recipe] = (time.monotonic(), outcome)
             else:

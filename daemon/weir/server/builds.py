@@ -73,7 +73,7 @@ class Build:
 
 def job_report(o: Outcome) -> wire.JobReport:
     return wire.JobReport(o.recipe, o.outputs, wire.JobStatus(o.status), o.seconds, o.rows,
-                          o.error, o.traceback, o.log_path, dict(o.reasons))
+                          o.error, o.traceback, o.log_path, dict(o.reasons), o.warnings)
 
 
 class BuildQueue:
