@@ -42,16 +42,11 @@ class Dataset:
 
     def _resolve(self) -> tuple[Backend, str, str, list[ColumnSpec] | None]:
         if self._target is None:
-            from weir.model.suggest import did_you_mean
             from weir.workspace import Workspace
 
             ws = Workspace.open(self._project)
             try:
-                ds = ws.project.datasets.get(self.name)
-                if ds is None:
-                    raise WeirError(f"unknown dataset '{self.name}'",
-                                    hint=did_you_mean(self.name, ws.project.datasets)
-                                    or "`weir flow` lists every dataset")
+                ds = ws.dataset(self.name)
                 schema = list(ds.schema) if ds.schema and ds.is_source else None
                 self._target = (ws.backends[ds.connection], ds.path, ds.format, schema)
             finally:
@@ -62,15 +57,11 @@ class Dataset:
         """The last output of this dataset its checks rejected (never published), to read
         like the dataset itself: ``weir.Dataset("orders").rejected().to_pandas()``."""
         from weir.storage.backends import FilesystemBackend
-        from weir.storage.locations import rejected_path
+        from weir.storage.locations import rejected_file
         from weir.workspace import project_root
 
         root = project_root(self._project)
-        path = rejected_path(root, self.name)
-        if not path.is_file():
-            raise WeirError(f"'{self.name}' has no rejected data",
-                            hint="a build whose `error` checks fail keeps the output it did not "
-                            "publish there (`weir show NAME --rejected`)")
+        path = rejected_file(root, self.name)
         backend = FilesystemBackend(root, "rejected", "filesystem", {"root": str(path.parent)})
         return Dataset._bound(f"{self.name} (rejected)", backend, path.name, "parquet", None)
 

@@ -150,6 +150,18 @@ class Workspace:
             return None
         return None if schema is None else [[f.name, str(f.type), f.nullable] for f in schema]
 
+    def dataset(self, name: str) -> Any:
+        """The dataset called ``name``; an unknown name is the user's mistake, said once for
+        every command that takes a dataset (with the closest name)."""
+        from weir.model.suggest import did_you_mean
+
+        ds = self.project.datasets.get(name)
+        if ds is None:
+            raise WeirError(f"unknown dataset '{name}'",
+                            hint=did_you_mean(name, self.project.datasets)
+                            or "`weir flow` lists every dataset")
+        return ds
+
     def located(self, connection: str, cause: WeirError) -> WeirError:
         """``cause`` said where the connection is defined (its file and line)."""
         return located(self.project, connection, cause)

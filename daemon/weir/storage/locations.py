@@ -144,3 +144,13 @@ def rejected_path(project_root: str | Path, dataset: str) -> Path:
     Parquet file under ``.weir/``, whatever storage the dataset lives on): never published,
     replaced by the next one rejected."""
     return Path(project_root) / ".weir" / "rejected" / f"{dataset}.parquet"
+
+
+def rejected_file(project_root: str | Path, dataset: str) -> Path:
+    """``rejected_path`` of a dataset that has rejected data; none is the user's error."""
+    path = rejected_path(project_root, dataset)
+    if not path.is_file():
+        raise WeirError(f"'{dataset}' has no rejected data",
+                        hint="a build whose `error` checks fail keeps the output it did not "
+                        "publish (`weir show NAME --rejected`); none has yet")
+    return path

@@ -9,7 +9,6 @@ import time
 from weir import wire
 from weir.cli import output
 from weir.errors import WeirError
-from weir.model.suggest import did_you_mean
 
 def add_parser(p: argparse.ArgumentParser) -> None:
     p.add_argument("dataset")
@@ -26,9 +25,7 @@ def _cell(value: object) -> str:
 def run(args: argparse.Namespace) -> int:
     ws = output.open_workspace(args.project)
     name = args.dataset
-    if name not in ws.project.datasets:
-        raise WeirError(f"unknown dataset '{name}'", hint=did_you_mean(name, ws.project.datasets)
-                        or "`weir flow` lists every dataset")
+    ws.dataset(name)  # an unknown name is said with the closest one
     if args.last < 1:
         raise WeirError("--last must be at least 1")
     history = ws.state.metrics_history(name, args.last)

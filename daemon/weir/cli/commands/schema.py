@@ -10,7 +10,6 @@ from pathlib import Path
 
 from weir.cli import output
 from weir.errors import WeirError
-from weir.model.suggest import did_you_mean
 
 
 def add_parser(p: argparse.ArgumentParser) -> None:
@@ -48,9 +47,7 @@ def replace_schema_block(text: str, block: str) -> str:
 def run(args: argparse.Namespace) -> int:
     ws = output.open_workspace(args.project)
     name = args.dataset
-    ds = ws.project.datasets.get(name)
-    if ds is None:
-        raise WeirError(f"unknown dataset '{name}'", hint=did_you_mean(name, ws.project.datasets))
+    ds = ws.dataset(name)
     if ds.is_folder:
         raise WeirError(f"'{name}' is a managed folder: it holds files, not a table with a schema",
                         hint=f"list its files with `weir show {name}`")

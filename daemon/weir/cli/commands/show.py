@@ -7,8 +7,6 @@ import time
 from typing import Any
 
 from weir.cli import output
-from weir.errors import WeirError
-from weir.model.suggest import did_you_mean
 
 
 def add_parser(p: argparse.ArgumentParser) -> None:
@@ -22,10 +20,7 @@ def add_parser(p: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     ws = output.open_workspace(args.project)
     name = args.dataset
-    if name not in ws.project.datasets:
-        raise WeirError(f"unknown dataset '{name}'", hint=did_you_mean(name, ws.project.datasets)
-                        or "`weir flow` lists every dataset")
-    ds = ws.project.datasets[name]
+    ds = ws.dataset(name)
     if args.rejected:
         return _rejected(ws, name, args.json)
     detail = ws.dataset_detail(name, ws.snapshot(), history=5)
@@ -88,13 +83,9 @@ def _rejected(ws: Any, name: str, as_json: bool, head: int = 10) -> int:
     """What a build of ``name`` wrote and its checks would not publish."""
     import pyarrow.parquet as pq
 
-    from weir.storage.locations import rejected_path
+    from weir.storage.locations import rejected_file
 
-    path = rejected_path(ws.root, name)
-    if not path.is_file():
-        raise WeirError(f"'{name}' has no rejected data",
-                        hint="a build whose `error` checks fail keeps the output it did not "
-                        "publish; none has yet")
+    path = rejected_file(ws.root, name)
     table = pq.read_table(path)
     _, checks = ws.state.last_checks(name)
     failed = [c for c in checks if not c.passed]
