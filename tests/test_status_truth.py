@@ -213,16 +213,35 @@ def described(status: tuple[str, tuple[str, ...]]) -> str:
     return f"status: **{state}{': ' + ', '.join(reasons) if reasons else ''}**"
 
 
-async def eventually(check: Callable[[], Awaitable[T]], what: str, timeout: float = 20) -> T:
-    """``check()`` once it returns something true (the language server is told by events;
-    the test asks again as wait_until does, without blocking the client's loop)."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not (value := await check()):
-        if loop.time() > deadline:
-            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
-        await asyncio.sleep(0.02)
-    return value
+class Refreshes:
+    """The `workspace/codeLens/refresh` requests the server sends: it sends one whenever the
+    statuses it shows changed (a daemon `status` event applied, a build ended), so a test that
+    waits for the editor to catch up waits for the next one, not for a clock."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.changed = asyncio.Event()
+
+    def seen(self) -> None:
+        self.count += 1
+        self.changed.set()
+
+    async def until(self, check: Callable[[], Awaitable[T]], what: str,
+                    timeout: float = 20) -> T:
+        """``check()`` now, and again after each refresh, until it returns something true."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while True:
+            before = self.count
+            self.changed.clear()
+            if value := await check():
+                return value
+            if self.count == before:  # nothing new came while it checked: wait for it
+                try:
+                    await asyncio.wait_for(self.changed.wait(), deadline - loop.time())
+                except TimeoutError:
+                    raise AssertionError(f"timed out after {timeout} s waiting for "
+                                         f"{what}") from None
 
 
 @pytest.fixture
@@ -233,11 +252,17 @@ def shop(make_project: Callable[..., Path]) -> Any:
     run_weir("daemon", "stop", "--now", cwd=root)
 
 
+REFRESHES = "weir_refreshes"  # the client's Refreshes, as an attribute
+
+
 @pytest_lsp.fixture(config=SERVER)
 async def editor(lsp_client: LanguageClient, shop: Path):
+    refreshes = Refreshes()
+    setattr(lsp_client, REFRESHES, refreshes)
+
     @lsp_client.feature(t.WORKSPACE_CODE_LENS_REFRESH)
     def on_refresh(params: None) -> None:  # as VS Code would, it asks again when it next shows
-        pass
+        refreshes.seen()
 
     await start(lsp_client, shop)
     yield
@@ -290,7 +315,8 @@ async def test_the_api_the_cli_and_the_language_server_agree(editor: LanguageCli
                 and last["lenses"] == titles(api)
 
         try:
-            await eventually(same, f"the API, the CLI and the editor to agree {what}")
+            await getattr(editor, REFRESHES).until(
+                same, f"the API, the CLI and the editor to agree {what}")
         except AssertionError as exc:
             raise AssertionError(f"{exc}: {last}") from None
 
