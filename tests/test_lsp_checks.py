@@ -216,3 +216,24 @@ def test_the_slot_in_checks(line: str, slot: tuple[str, str] | None) -> None:
     lines = ["connection: x\n", "checks:\n", line + "\n"]
     got = check_slot(lines, 2, len(line))
     assert (None if got is None else (got.what, got.prefix)) == slot
+
+
+def test_a_datasets_hover_card_has_its_last_check_results(
+        make_project: Callable[..., Path]) -> None:
+    from conftest import run_weir
+    from weir_lsp.hover import dataset_markdown
+    from weir_lsp.projects import Projects
+
+    root = make_project({**SMALL, "datasets/orders_clean.yaml": """
+        checks:
+          - not_null: [id]
+          - name: few
+            row_count: {max: 2}
+            severity: warning
+        """}, name="checked")
+    assert run_weir("build", "orders_clean", cwd=root).code == 0
+    project = Projects().for_path(root)
+    assert project is not None
+    card = dataset_markdown(project, "orders_clean")
+    assert "checks: ✓ 1 passed · ! `few` warning (3 rows (wanted at most 2))" in card, card
+    assert "checks:" not in dataset_markdown(project, "orders")  # no checks declared

@@ -70,6 +70,15 @@ def dataset_markdown(project: OpenProject, name: str, now: float | None = None) 
         lines.append(f"\nlast build **failed**: {record.error.splitlines()[0]}")
     if record is not None and record.row_count is not None:
         lines.append(f"\n{record.row_count:,} row{'s' if record.row_count != 1 else ''}")
+    checks = project.last_checks(name) if ds.checks else ()
+    if checks:
+        passed = sum(1 for c in checks if c.passed)
+        said = [f"✓ {passed} passed"] if passed else []
+        said += [f"✗ `{c.name}` failed" + (f" ({c.message})" if c.message else "")
+                 for c in checks if not c.passed and c.severity.value == "error"]
+        said += [f"! `{c.name}` warning" + (f" ({c.message})" if c.message else "")
+                 for c in checks if not c.passed and c.severity.value == "warning"]
+        lines.append("\nchecks: " + " · ".join(said))
     columns = None if ds.is_folder else project.schema(name)
     if columns:
         lines.append("\n| column | type | nullable |\n|---|---|---|")

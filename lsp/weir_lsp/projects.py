@@ -193,6 +193,20 @@ class OpenProject:
                 self._records = Records(_store_key(self.root), records, commits)
             return self._records
 
+    def last_checks(self, name: str) -> tuple[wire.CheckResult, ...]:
+        """What the dataset's checks said when they last ran (a build, or `weir check`)."""
+        db = self.root / STATE_DIR / "state.db"
+        if not db.exists():
+            return ()
+        try:
+            store = StateStore(db)
+            try:
+                return store.last_checks(name)[1]
+            finally:
+                store.close()
+        except StateError:
+            return ()  # said once by records(); the hover goes on without them
+
     def take_daemon_statuses(self, report: wire.StatusReport | None) -> None:
         """The daemon's statuses (its event stream connected), or None: it went away, so
         they are computed here again."""
