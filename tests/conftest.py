@@ -323,3 +323,72 @@ def s3_server():
     server = start_s3()
     yield server
     server.stop()
+
+
+PG_SECRET = "s3cret-Pg-pw"  # the fixture server's password (servers.py)
+S3_SECRET = "moto-Secret-Key-123"
+
+
+@pytest.fixture
+def mixed(make_project, postgres, s3_server, monkeypatch):
+    """A project over real storage: a PostgreSQL source table, an S3 bucket, SQLite, DuckDB."""
+    import boto3
+    import psycopg
+
+    postgres.create_database("mixed")
+    with psycopg.connect(host=postgres.host, port=postgres.port, user=postgres.user,
+                         password=postgres.password, dbname="mixed", autocommit=True) as con:
+        con.execute("CREATE TABLE orders (id bigint, customer text, amount double precision)")
+        con.execute("INSERT INTO orders VALUES (1, 'a', 10.5), (2, 'b', 3), (3, 'a', 7)")
+    boto3.client("s3", endpoint_url=s3_server.endpoint, region_name="us-east-1",
+                 aws_access_key_id="testing",
+                 aws_secret_access_key="testing").create_bucket(Bucket="lake")
+    monkeypatch.setenv("PG_PASSWORD", PG_SECRET)
+    monkeypatch.setenv("S3_SECRET", S3_SECRET)
+    root = make_project({
+        "weir.yaml": "name: mixed\n",
+        "connections.yaml": f"""
+            connections:
+              warehouse:
+                type: postgresql
+                host: {postgres.host}
+                port: {postgres.port}
+                database: mixed
+                user: {postgres.user}
+                password: ${{env:PG_PASSWORD}}
+              lake:
+                type: s3
+                bucket: lake
+                prefix: shop
+                endpoint_url: {s3_server.endpoint}
+                region: us-east-1
+                access_key_id: testing
+                secret_access_key: ${{env:S3_SECRET}}
+              lite:
+                type: sqlite
+                path: marts.sqlite
+              duck:
+                type: duckdb
+                path: marts.duckdb
+            """,
+        "datasets/pg_orders.yaml": "connection: warehouse\ntable: orders\n",
+        "datasets/orders_copy.yaml": "connection: lake\npath: orders.parquet\n",
+        "datasets/totals.yaml": "connection: lite\n",
+        "datasets/big_customers.yaml": "connection: duck\n",
+        "recipes/move.py": """
+            import pandas as pd
+            from weir import recipe
+
+            @recipe
+            def orders_copy(pg_orders: pd.DataFrame) -> pd.DataFrame:
+                return pg_orders.sort_values("id")
+
+            @recipe
+            def big_customers(totals):
+                return totals[totals.total > 5]
+            """,
+        "recipes/totals.sql": """
+            SELECT customer, sum(amount) AS total FROM orders_copy GROUP BY 1 ORDER BY 1
+            """,
+    }, name="mixed")
+    return root

@@ -2,9 +2,10 @@
 
 Write, audit, publish: a worker stages an output, runs its checks here, and hands back what
 they said; an output that fails an ``error`` check is discarded instead of handed back, so the
-parent never commits it and the previous version stays live. Every kind but ``python`` and
-``schema`` is one DuckDB query over the Arrow table in memory (no copy): the rows that break
-the check, counted, and five of them as examples.
+parent never commits it and the previous version stays live. Every kind but ``python`` is SQL
+over the data where it lies (``weir.build.scans``: the Arrow table in memory, a staged Parquet
+file, a PostgreSQL table): the rows that break the check, counted, and five of them as
+examples.
 """
 
 from __future__ import annotations
@@ -19,36 +20,29 @@ from typing import Any
 import pyarrow as pa
 
 from weir.model.checks import Check, CheckKind
+from weir.build.scans import Scan, arrow_scan, q
 from weir.model.project import ColumnSpec
 from weir.wire import CheckResult, Severity
 
 EXAMPLES = 5
 
 
-def _q(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
-def run_checks(dataset: str, table: pa.Table, checks: Sequence[Check],
+def run_checks(dataset: str, data: pa.Table | Scan, checks: Sequence[Check],
                schema: Sequence[ColumnSpec] | None, read: Callable[[str], pa.Table],
                project_root: str, now: Callable[[], float] = time.time) -> list[CheckResult]:
-    """What each check says of ``table`` (the staged data of ``dataset``). ``read(name)``:
-    another dataset's data, for a relationship. A check that cannot run (a query with an
-    error, a python check that raises) fails with what went wrong, never the worker."""
-    import duckdb
-
-    con = duckdb.connect()
-    try:
-        con.register("_data", table)
-        con.register(dataset, table)
-        return [_one(con, dataset, table, c, schema, read, project_root, now) for c in checks]
-    finally:
-        con.close()
+    """What each check says of ``data``: a table in hand, or a ``Scan`` of data where it lies
+    (``weir.build.scans``). ``read(name)``: another dataset's data, for a relationship. A
+    check that cannot run (a query with an error, a python check that raises) fails with what
+    went wrong, never the worker."""
+    if isinstance(data, pa.Table):
+        with arrow_scan(dataset, data) as scan:
+            return [_one(scan, c, schema, read, project_root, now) for c in checks]
+    return [_one(data, c, schema, read, project_root, now) for c in checks]
 
 
-def _one(con: Any, dataset: str, table: pa.Table, check: Check,
-         schema: Sequence[ColumnSpec] | None, read: Callable[[str], pa.Table],
-         project_root: str, now: Callable[[], float]) -> CheckResult:
+def _one(scan: Scan, check: Check, schema: Sequence[ColumnSpec] | None,
+         read: Callable[[str], pa.Table], project_root: str,
+         now: Callable[[], float]) -> CheckResult:
     def result(passed: bool, failing: int = 0, message: str = "",
                examples: Sequence[dict[str, Any]] = ()) -> CheckResult:
         return CheckResult(check.name, check.kind.value, check.severity, passed, failing,
@@ -57,7 +51,7 @@ def _one(con: Any, dataset: str, table: pa.Table, check: Check,
     p = check.params
     try:
         if check.kind is CheckKind.ROW_COUNT:
-            n = table.num_rows
+            n = scan.count()
             low, high = p.get("min"), p.get("max")
             ok = (low is None or n >= low) and (high is None or n <= high)
             want = " and ".join(x for x in (f"at least {low}" if low is not None else "",
@@ -65,16 +59,17 @@ def _one(con: Any, dataset: str, table: pa.Table, check: Check,
             return result(ok, 0 if ok else 1,
                           _count(n, "rows") + ("" if ok else f" (wanted {want})"))
         if check.kind is CheckKind.SCHEMA:
-            from weir.storage.formats import schema_diff
+            from weir.storage.formats import schema_diff_of
 
             if not schema:
                 return result(False, 1, "the dataset declares no schema to compare with")
-            problems = schema_diff(list(schema), table)
+            problems = schema_diff_of(list(schema), scan.schema(), lambda c: int(scan.scalar(
+                f"SELECT count(*) - count({q(c)}) FROM _data")))
             return result(not problems, len(problems), "; ".join(problems))
         if check.kind is CheckKind.PYTHON:
-            return _python(check, table, project_root, result)
+            return _python(check, scan.table(), project_root, result)
         if check.kind is CheckKind.FRESHNESS:
-            newest = con.execute(f"SELECT max({_q(p['column'])}) FROM _data").fetchall()[0][0]
+            newest = scan.scalar(f"SELECT max({q(p['column'])}) FROM _data")
             if newest is None:
                 return result(False, 1, f"'{p['column']}' has no values")
             if isinstance(newest, dt.datetime):
@@ -89,65 +84,67 @@ def _one(con: Any, dataset: str, table: pa.Table, check: Check,
             ok = age <= p["max_age"]
             return result(ok, 0 if ok else 1, f"newest {p['column']} is {newest} "
                           f"({_duration(age)} old{'' if ok else ', more than ' + _duration(p['max_age'])})")
-        query, params, what = _failing_rows(con, check, read)
-        failing = con.execute(f"SELECT count(*) FROM ({query})", params).fetchall()[0][0]
+        queries, what = _failing_rows(scan, check, read)
+        failing = 0
         examples: list[dict[str, Any]] = []
-        if failing:
-            rel = con.execute(f"SELECT * FROM ({query}) LIMIT {EXAMPLES}", params)
-            names = [d[0] for d in rel.description]
-            examples = [dict(zip(names, row, strict=True)) for row in rel.fetchall()]
-        return result(not failing, int(failing), _count(int(failing), what) if failing else "",
-                      examples)
+        for query, params in queries:
+            n = int(scan.scalar(f"SELECT count(*) FROM ({query}) AS failing", params))
+            failing += n
+            if n and len(examples) < EXAMPLES:
+                names, rows = scan.rows(f"SELECT * FROM ({query}) AS failing "
+                                        f"LIMIT {EXAMPLES - len(examples)}", params)
+                examples += [dict(zip(names, row, strict=True)) for row in rows]
+        return result(not failing, failing, _count(failing, what) if failing else "", examples)
     except Exception as exc:  # noqa: BLE001 - a check that cannot run fails, the build goes on
         message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        scan.after_error()
         return result(False, 1, f"the check could not run: {message}")
 
 
-def _failing_rows(con: Any, check: Check, read: Callable[[str], pa.Table]
-                  ) -> tuple[str, list[Any], str]:
-    """The query of the rows breaking ``check``, its parameters, and what one row is."""
-    p = check.params
+def _failing_rows(scan: Scan, check: Check, read: Callable[[str], pa.Table]
+                  ) -> tuple[list[tuple[str, list[Any]]], str]:
+    """The queries of the rows breaking ``check`` (one per part: a unique check's each set of
+    columns), each with its parameters, and what one row is."""
+    p, ph = check.params, scan.placeholder
     if check.kind is CheckKind.NOT_NULL:
-        cond = " OR ".join(f"{_q(c)} IS NULL" for c in p["columns"])
-        return f"SELECT * FROM _data WHERE {cond}", [], "rows with a null"
+        cond = " OR ".join(f"{q(c)} IS NULL" for c in p["columns"])
+        return [(f"SELECT * FROM _data WHERE {cond}", [])], "rows with a null"
     if check.kind is CheckKind.UNIQUE:
-        parts = []
+        parts: list[tuple[str, list[Any]]] = []
         for cols in p["sets"]:
-            keys = ", ".join(_q(c) for c in cols)
-            parts.append(f"SELECT {keys}, count(*) AS times FROM _data GROUP BY {keys} "
-                         "HAVING count(*) > 1")
-        if len(parts) == 1:
-            return parts[0], [], "values found more than once"
-        return " UNION ALL BY NAME ".join(f"({q})" for q in parts), [], \
-            "values found more than once"
+            keys = ", ".join(q(c) for c in cols)
+            parts.append((f"SELECT {keys}, count(*) AS times FROM _data GROUP BY {keys} "
+                          "HAVING count(*) > 1", []))
+        return parts, "values found more than once"
     if check.kind is CheckKind.ACCEPTED_VALUES:
         conds, params = [], []
         for column, values in p["values"].items():
-            conds.append(f"({_q(column)} IS NOT NULL AND {_q(column)} NOT IN "
-                         f"({', '.join('?' for _ in values)}))")
+            conds.append(f"({q(column)} IS NOT NULL AND {q(column)} NOT IN "
+                         f"({', '.join(ph for _ in values)}))")
             params += values
-        return f"SELECT * FROM _data WHERE {' OR '.join(conds)}", params, \
+        return [(f"SELECT * FROM _data WHERE {' OR '.join(conds)}", params)], \
             "rows with a value not accepted"
     if check.kind is CheckKind.RANGE:
         conds, params = [], []
         for column, (low, high) in p["bounds"].items():
             if low is not None:
-                conds.append(f"{_q(column)} < ?")
+                conds.append(f"{q(column)} < {ph}")
                 params.append(low)
             if high is not None:
-                conds.append(f"{_q(column)} > ?")
+                conds.append(f"{q(column)} > {ph}")
                 params.append(high)
-        return f"SELECT * FROM _data WHERE {' OR '.join(conds)}", params, "rows out of range"
+        return [(f"SELECT * FROM _data WHERE {' OR '.join(conds)}", params)], \
+            "rows out of range"
     if check.kind is CheckKind.RELATIONSHIPS:
         conds = []
         for i, (column, (other, their)) in enumerate(p["links"].items()):
-            con.register(f"_other{i}", read(other).select([their]))
-            conds.append(f"({_q(column)} IS NOT NULL AND NOT EXISTS (SELECT 1 FROM _other{i} o "
-                         f"WHERE o.{_q(their)} = _data.{_q(column)}))")
-        return f"SELECT * FROM _data WHERE {' OR '.join(conds)}", [], \
+            where = scan.other(i, other, their, read)
+            conds.append(f"({q(column)} IS NOT NULL AND NOT EXISTS (SELECT 1 FROM {where} o "
+                         f"WHERE o.{q(their)} = _data.{q(column)}))")
+        return [(f"SELECT * FROM _data WHERE {' OR '.join(conds)}", [])], \
             "rows whose value is not in the other dataset"
     assert check.kind is CheckKind.SQL
-    return p["query"].strip().rstrip(";"), [], "rows returned by the query"
+    return [(p["query"].strip().rstrip(";"), [])], "rows returned by the query"
 
 
 def _python(check: Check, table: pa.Table, project_root: str,

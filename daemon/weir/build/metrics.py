@@ -1,8 +1,10 @@
 """A dataset's metrics, measured at every build from the data in the worker's hands: its row
 count and, per column, nulls, min, max, an estimate of distinct values and the mean of a
 number. Cheap by design: Arrow's kernels on a small table (a fraction of a millisecond),
-DuckDB's one-pass aggregates (HyperLogLog for distinct values) on a big one, so measuring never
-costs a build more than a small part of writing its output."""
+DuckDB's one-pass aggregates (HyperLogLog for distinct values) on a big one, and the same
+aggregates where data lies when it is not in memory (a streamed output's staged file, a table
+PostgreSQL computed), so measuring never costs a build more than a small part of writing its
+output."""
 
 from __future__ import annotations
 
@@ -11,6 +13,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from weir.build.scans import Scan, q
 from weir.wire import ColumnMetrics, Metrics
 
 SMALL = 100_000  # rows: below, Arrow's kernels (exact distinct); above, DuckDB's estimates
@@ -47,32 +50,47 @@ def measure(table: pa.Table) -> Metrics:
 
 
 def _measure_big(table: pa.Table) -> Metrics:
-    import duckdb
+    from weir.build.scans import arrow_scan
 
-    def q(name: str) -> str:
-        return '"' + name.replace('"', '""') + '"'
+    with arrow_scan("_measured", table) as scan:
+        return measure_scan(scan, {c: table.column(c).null_count for c in table.column_names},
+                            table.num_rows)
 
-    parts, which = [], []
-    for name, col in zip(table.column_names, table.columns, strict=True):
-        if not _measurable(col.type):
-            continue
-        c = q(name)
-        parts += [f"min({c})", f"max({c})", f"approx_count_distinct({c})",
-                  f"avg({c})" if _number(col.type) else "NULL"]
-        which.append(name)
-    values: list[Any] = []
-    if parts:
-        con = duckdb.connect()
-        try:
-            con.register("_data", table)
-            values = list(con.execute(f"SELECT {', '.join(parts)} FROM _data").fetchall()[0])
-        finally:
-            con.close()
-    got = {n: values[i * 4:i * 4 + 4] for i, n in enumerate(which)}
+
+def measure_scan(scan: Scan, nulls: dict[str, int] | None = None,
+                 rows: int | None = None) -> Metrics:
+    """The metrics of data where it lies (a staged Parquet file, a PostgreSQL table): one
+    aggregate query, one pass over the columns it names. ``nulls`` and ``rows``, when the
+    caller knows them (an Arrow table does), are not asked of the engine."""
+    schema = scan.schema()
+    parts: list[str] = [] if rows is not None else ["count(*)"]
+    which = []
+    for field in schema:
+        c = q(field.name)
+        if nulls is None:
+            parts.append(f"count(*) - count({c})")
+        if _measurable(field.type):
+            lo, hi = scan.min_max(field.name, field.type)
+            parts += [lo, hi, scan.distinct(field.name),
+                      f"avg({c})" if _number(field.type) else "NULL"]
+            which.append(field.name)
+    values = list(scan.rows(f"SELECT {', '.join(parts)} FROM _data")[1][0]) if parts else []
+    if rows is None:
+        rows = int(values.pop(0))
+    counted = {}
+    if nulls is None:
+        nulls = {}
+        for field in schema:
+            nulls[field.name] = int(values.pop(0))
+            counted[field.name] = values[:4] if field.name in which else None
+            if field.name in which:
+                del values[:4]
+    else:
+        counted = {n: values[i * 4:i * 4 + 4] for i, n in enumerate(which)}
     columns = []
-    for name, col in zip(table.column_names, table.columns, strict=True):
-        lo, hi, distinct, mean = got.get(name, [None] * 4)
-        columns.append(ColumnMetrics(name, col.null_count, _plain(lo), _plain(hi),
+    for field in schema:
+        lo, hi, distinct, mean = counted.get(field.name) or [None] * 4
+        columns.append(ColumnMetrics(field.name, nulls[field.name], _plain(lo), _plain(hi),
                                      int(distinct) if distinct is not None else None,
-                                     _plain(mean)))
-    return Metrics(table.num_rows, tuple(columns))
+                                     float(mean) if mean is not None else None))
+    return Metrics(rows, tuple(columns))

@@ -28,6 +28,7 @@ from weir.build.jobspec import (ConnectionSpec, InputSpec, JobResult, OutputSpec
                                 WrittenOutput)
 from weir.build.metrics import measure
 from weir.build.project_code import ProjectCode
+from weir.build.scans import Scan
 from weir.build.returns import RecipeError, as_writable
 from weir.errors import WeirError
 from weir.model.project import Interface, RecipeKind
@@ -118,9 +119,8 @@ def run_job(job: WorkerJob) -> JobResult:
         checked: dict[str, tuple[CheckResult, ...]] = {}  # by output: what its checks said
         measured: dict[str, Metrics] = {}  # by output: its metrics
         try:
-            if job.kind is RecipeKind.SQL and _in_database(job) and not job.outputs[0].schema \
-                    and not job.outputs[0].checks:
-                written = _sql_in_database(job)
+            if job.kind is RecipeKind.SQL and _in_database(job) and not job.outputs[0].schema:
+                written = _sql_in_database(job, checked, measured)
             elif job.kind is RecipeKind.SQL:
                 written = _write_outputs(job, _sql(job), checked, measured)
             else:
@@ -345,7 +345,10 @@ def _in_database(job: WorkerJob) -> bool:
     return out.type == "postgresql" and all(i.connection.name == out.name for i in job.inputs)
 
 
-def _sql_in_database(job: WorkerJob) -> list[WrittenOutput]:
+def _sql_in_database(job: WorkerJob, checked: dict[str, tuple[CheckResult, ...]],
+                     measured: dict[str, Metrics]) -> list[WrittenOutput]:
+    """The query runs inside PostgreSQL into a staged table; its checks and metrics are
+    queries there too, so the rows never come through weir."""
     spec = job.outputs[0]
     backend = _backend(job, spec.connection)
     text = Path(job.file).read_text(encoding="utf-8")
@@ -353,6 +356,11 @@ def _sql_in_database(job: WorkerJob) -> list[WrittenOutput]:
     print(f"weir: running inside PostgreSQL (connection '{spec.connection.name}')", flush=True)
     handle, schema, rows = backend.stage_query(  # type: ignore[attr-defined]
         spec.loc, text, params, {i.name: i.loc for i in job.inputs}, spec.token)
+    try:
+        _audit_staged(job, spec, backend, handle, rows, None, checked, measured)
+    except BaseException:
+        backend.discard(spec.loc, spec.format, handle)
+        raise
     return [WrittenOutput(spec.name, handle, rows, schema_rows(schema))]
 
 
@@ -401,21 +409,25 @@ def _write_outputs(job: WorkerJob, outputs: dict[str, Any],
             if spec.is_folder:
                 continue
             data = outputs[spec.name]
+            backend = _backend(job, spec.connection)
+            if _audited_where_staged(backend, spec, data):
+                handle, schema, rows = backend.stage(spec.loc, spec.format, data, spec.token)
+                written.append((spec, WrittenOutput(
+                    spec.name, handle, rows,
+                    schema_rows(schema, data if isinstance(data, pa.Table) else None))))
+                _audit_staged(job, spec, backend, handle, rows,
+                              data if isinstance(data, pa.Table) else None, checked, measured)
+                continue
             if spec.checks:
                 data = _audit(job, spec, data, checked)
             if spec.schema:
-                table = data if isinstance(data, pa.Table) else (
-                    data.read_all() if isinstance(data, pa.RecordBatchReader)
-                    else pa.Table.from_batches(list(data)))
+                table = _whole(data)
                 problems = schema_diff(list(spec.schema), table)
                 if problems:
-                    raise RecipeError(f"output '{spec.name}' does not match its declared "
-                                      f"schema ({spec.schema_file}):\n    "
-                                      + "\n    ".join(problems))
+                    raise _mismatch(spec, problems)
                 data = table
             if isinstance(data, pa.Table):
                 measured[spec.name] = measure(data)
-            backend = _backend(job, spec.connection)
             handle, schema, rows = backend.stage(spec.loc, spec.format, data, spec.token)
             written.append((spec, WrittenOutput(
                 spec.name, handle, rows,
@@ -427,17 +439,71 @@ def _write_outputs(job: WorkerJob, outputs: dict[str, Any],
     return [w for _, w in written]
 
 
-def _audit(job: WorkerJob, spec: OutputSpec, data: Any,
-           checked: dict[str, tuple[CheckResult, ...]]) -> pa.Table:
-    """Run ``spec``'s checks on its data (made one table for them); a failed ``error`` check
-    rejects the output before anything of it is staged."""
-    from weir.build.audit import describe, failed_errors, run_checks
-
-    table = data if isinstance(data, pa.Table) else (
+def _whole(data: Any) -> pa.Table:
+    return data if isinstance(data, pa.Table) else (
         data.read_all() if isinstance(data, pa.RecordBatchReader)
         else pa.Table.from_batches(list(data)))
+
+
+def _mismatch(spec: OutputSpec, problems: list[str]) -> RecipeError:
+    return RecipeError(f"output '{spec.name}' does not match its declared schema "
+                       f"({spec.schema_file}):\n    " + "\n    ".join(problems))
+
+
+def _audited_where_staged(backend: Backend, spec: OutputSpec, data: Any) -> bool:
+    """Whether ``spec`` is audited after staging, where it is staged, rather than in memory
+    before: a PostgreSQL dataset (its checks are PostgreSQL's SQL, as for `weir check`), and a
+    stream staged as a local Parquet file (DuckDB scans it; the stream is never held whole)."""
+    if backend.type == "postgresql":
+        return bool(spec.checks)
+    return not isinstance(data, pa.Table) and spec.format == "parquet" \
+        and backend.local_path(spec.loc) is not None
+
+
+def _audit_staged(job: WorkerJob, spec: OutputSpec, backend: Backend, handle: str, rows: int,
+                  table: pa.Table | None, checked: dict[str, tuple[CheckResult, ...]],
+                  measured: dict[str, Metrics]) -> None:
+    """Audit a staged output where it lies (``weir.build.scans``): its declared schema, its
+    checks, its metrics; raises to have it discarded."""
+    from weir.build.metrics import measure_scan
+    from weir.build.scans import q, stored_scan
+    from weir.storage.formats import schema_diff_of
+
+    same_place = {r.name: r.loc for r in (*spec.related, *job.inputs)
+                  if r.connection.name == spec.connection.name}
+    with stored_scan(backend, spec.name, handle, spec.format,
+                     lambda: backend.read(handle, spec.format), same_place) as scan:
+        if spec.schema:
+            problems = schema_diff_of(list(spec.schema), scan.schema(), lambda c: int(
+                scan.scalar(f"SELECT count(*) - count({q(c)}) FROM _data")))
+            if problems:
+                raise _mismatch(spec, problems)
+        if spec.checks:
+            _judge(job, spec, scan, checked)
+        measured[spec.name] = measure(table) if table is not None \
+            else measure_scan(scan, rows=rows)
+
+
+def _audit(job: WorkerJob, spec: OutputSpec, data: Any,
+           checked: dict[str, tuple[CheckResult, ...]]) -> pa.Table:
+    """Run ``spec``'s checks on its data in hand (made one table for them); a failed
+    ``error`` check rejects the output before anything of it is staged."""
+    from weir.build.scans import arrow_scan
+
+    table = _whole(data)
+    with arrow_scan(spec.name, table) as scan:
+        _judge(job, spec, scan, checked)
+    return table
+
+
+def _judge(job: WorkerJob, spec: OutputSpec, scan: Scan,
+           checked: dict[str, tuple[CheckResult, ...]]) -> None:
+    """Run the checks, say what each found, and reject the output (kept aside to look at)
+    if an ``error`` check failed."""
+    from weir.build.audit import describe, failed_errors, run_checks
+
     related = {r.name: r for r in spec.related}
-    results = run_checks(spec.name, table, spec.checks, spec.schema,
+    results = run_checks(spec.name, scan, spec.checks, spec.schema,
                          lambda name: _read(job, related[name]), job.project_root)
     checked[spec.name] = tuple(results)
     for r in results:
@@ -446,25 +512,22 @@ def _audit(job: WorkerJob, spec: OutputSpec, data: Any,
               flush=True)
     failures = failed_errors(results)
     if failures:
-        _keep_rejected(job, spec.name, table)
+        _keep_rejected(job, spec.name, scan)
         raise ChecksFailed(describe(spec.name, failures),
                            hint=f"the previous version of '{spec.name}' stays live; fix the "
                            "data or the recipe, or make the check a `severity: warning`")
-    return table
 
 
-def _keep_rejected(job: WorkerJob, name: str, table: pa.Table) -> None:
+def _keep_rejected(job: WorkerJob, name: str, scan: Scan) -> None:
     """Keep what the checks rejected aside, to look at (`weir show x --rejected`,
     ``weir.Dataset("x").rejected()``): written whole, then renamed into place."""
-    import pyarrow.parquet as pq
-
     from weir.storage.locations import rejected_path
 
     path = rejected_path(job.project_root, name)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        pq.write_table(table, tmp)
+        scan.write_parquet(str(tmp))
         os.replace(tmp, path)
-    except OSError as exc:
+    except Exception as exc:  # noqa: BLE001 - the rejection stands without its copy
         print(f"weir: could not keep the rejected data of {name}: {exc}", flush=True)

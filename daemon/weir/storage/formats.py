@@ -6,7 +6,7 @@ build never leaves half a file where the data should be.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -158,8 +158,15 @@ def schema_rows(schema: pa.Schema, table: pa.Table | None = None) -> list[list[A
 
 def schema_diff(declared: Sequence[ColumnSpec], table: pa.Table) -> list[str]:
     """Column-by-column differences between a declared schema and data; empty if it conforms."""
+    return schema_diff_of(declared, table.schema, lambda name: table.column(name).null_count)
+
+
+def schema_diff_of(declared: Sequence[ColumnSpec], schema: pa.Schema,
+                   nulls: Callable[[str], int]) -> list[str]:
+    """``schema_diff`` of data known by its schema and a count of a column's nulls (asked only
+    of the columns declared not nullable): data not in memory is audited where it lies."""
     problems = []
-    actual = {f.name: f for f in table.schema}
+    actual = {f.name: f for f in schema}
     wanted = {c.name: c for c in declared}
     for col in declared:
         field = actual.get(col.name)
@@ -169,9 +176,8 @@ def schema_diff(declared: Sequence[ColumnSpec], table: pa.Table) -> list[str]:
         got = normalise_type(str(field.type))
         if got != normalise_type(col.type):
             problems.append(f"~ {col.name}: declared {normalise_type(col.type)}, got {got}")
-        if not col.nullable and table.column(col.name).null_count:
-            problems.append(f"~ {col.name}: declared not nullable, has "
-                            f"{table.column(col.name).null_count} nulls")
+        if not col.nullable and (n := nulls(col.name)):
+            problems.append(f"~ {col.name}: declared not nullable, has {n} nulls")
     for name, field in actual.items():
         if name not in wanted:
             problems.append(f"+ {name}: {normalise_type(str(field.type))}, not in the declared "
