@@ -226,7 +226,8 @@ class Placeholders:
         value = value.replace(self.root, "<root>").replace(self.token, "<token>")
         value = value.replace(self.weir, "<weir>")
         value = value.replace(f"127.0.0.1:{self.port}", "127.0.0.1:40285")
-        value = re.sub(r"done in \d+\.\d+s", "done in 0.250s", value)
+        value = re.sub(r"done in \d+\.\d+s \(checks and metrics \d+\.\d+s\), peak memory \d+ MiB",
+                       "done in 0.250s (checks and metrics 0.001s), peak memory 200 MiB", value)
         return RUN_ID.sub(lambda m: self.runs.setdefault(m[0], f"<run-{len(self.runs) + 1}>"),
                           value)
 

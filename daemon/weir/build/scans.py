@@ -71,6 +71,16 @@ class Scan(ABC):
               read: Callable[[str], pa.Table]) -> str:
         """A relation holding ``column`` of another dataset (a relationship's other side)."""
 
+    def known(self) -> dict[str, tuple[int, Any, Any]]:
+        """What is known of columns without reading rows: ``name -> (nulls, min, max)``."""
+        return {}
+
+    def integers(self, column: str) -> Any:
+        """An integer or temporal column as a NumPy array of int64 with its null count, when
+        the engine can give it cheaply (a sort finds duplicates many times faster than a
+        hash aggregate); None otherwise."""
+        return None
+
     def after_error(self) -> None:  # noqa: B027 - most engines need nothing
         """A query failed (a check that cannot run): make the session usable again."""
 
@@ -86,12 +96,19 @@ class DuckScan(Scan):
     """An Arrow table or a Parquet file, read by an in-process DuckDB."""
 
     def __init__(self, dataset: str, table: pa.Table | None = None,
-                 parquet: str | None = None) -> None:
+                 parquet: str | None = None,
+                 kept: Mapping[str, pa.ChunkedArray] | None = None,
+                 reader: pa.RecordBatchReader | None = None) -> None:
+        """``kept``: columns of a streamed output held while it was staged (a unique key),
+        so they need not be read back. ``reader``: a stream, read once (by one query)."""
         import duckdb
 
-        self._table, self._parquet = table, parquet
+        self._table, self._parquet, self._kept = table, parquet, dict(kept or {})
+        self._reader = reader
         self.con = duckdb.connect(config={"memory_limit": DUCKDB_MEMORY})
-        if table is not None:
+        if reader is not None:
+            self.con.register("_data", reader)
+        elif table is not None:
             self.con.register("_data", table)
             self.con.register(dataset, table)
         else:
@@ -105,6 +122,8 @@ class DuckScan(Scan):
         return [d[0] for d in rel.description], rel.fetchall()
 
     def schema(self) -> pa.Schema:
+        if self._reader is not None:
+            return self._reader.schema
         if self._table is not None:
             return self._table.schema
         import pyarrow.parquet as pq
@@ -113,7 +132,68 @@ class DuckScan(Scan):
         return pq.read_schema(self._parquet)
 
     def count(self) -> int:
-        return self._table.num_rows if self._table is not None else super().count()
+        if self._table is not None:
+            return self._table.num_rows
+        if self._parquet is not None:
+            import pyarrow.parquet as pq
+
+            return int(pq.ParquetFile(self._parquet).metadata.num_rows)
+        return super().count()
+
+    def known(self) -> dict[str, tuple[int, Any, Any]]:
+        """A Parquet file's footer has each row group's nulls, min and max (of numbers,
+        strings and booleans here: a temporal value's text would differ from a query's)."""
+        if self._parquet is None:
+            return {}
+        import pyarrow.parquet as pq
+
+        md = pq.ParquetFile(self._parquet).metadata
+        schema = md.schema.to_arrow_schema()
+        out: dict[str, tuple[int, Any, Any]] = {}
+        for j, field in enumerate(schema):
+            t = field.type
+            if not (pa.types.is_integer(t) or pa.types.is_floating(t) or pa.types.is_boolean(t)
+                    or pa.types.is_string(t) or pa.types.is_large_string(t)):
+                continue
+            if md.schema.column(j).path != field.name:
+                continue  # a nested column: its leaves are not the column
+            nulls, lo, hi, ok = 0, None, None, True
+            for i in range(md.num_row_groups):
+                st = md.row_group(i).column(j).statistics
+                if st is None or not st.has_null_count:
+                    ok = False
+                    break
+                nulls += st.null_count
+                if st.has_min_max:
+                    lo = st.min if lo is None else min(lo, st.min)
+                    hi = st.max if hi is None else max(hi, st.max)
+                elif md.row_group(i).column(j).num_values > st.null_count:
+                    ok = False  # values, but no min and max said: not known
+                    break
+            if ok and not (pa.types.is_floating(t) and _nan(lo, hi)):
+                out[field.name] = (nulls, lo, hi)
+        return out
+
+    def integers(self, column: str) -> Any:
+        if column in self._kept:
+            col = self._kept[column]
+        elif self._table is not None:
+            col = self._table.column(column)
+        else:
+            import pyarrow.parquet as pq
+
+            assert self._parquet is not None
+            col = pq.read_table(self._parquet, columns=[column]).column(0)
+        t = col.type
+        if not (pa.types.is_integer(t) or pa.types.is_temporal(t)) or pa.types.is_time(t):
+            return None
+        nulls = col.null_count
+        values = col.drop_null() if nulls else col
+        import numpy as np
+
+        arr = values.cast(pa.int64()).to_numpy() if not pa.types.is_int64(t) else \
+            values.to_numpy()
+        return np.asarray(arr, dtype=np.int64), nulls
 
     def table(self) -> pa.Table:
         if self._table is not None:
@@ -196,6 +276,10 @@ class PostgresScan(Scan):
         return super().min_max(column, type_)
 
 
+def _nan(*values: Any) -> bool:
+    return any(isinstance(v, float) and v != v for v in values)
+
+
 @contextmanager
 def arrow_scan(dataset: str, table: pa.Table) -> Iterator[Scan]:
     scan = DuckScan(dataset, table=table)
@@ -207,8 +291,8 @@ def arrow_scan(dataset: str, table: pa.Table) -> Iterator[Scan]:
 
 @contextmanager
 def stored_scan(backend: Backend, dataset: str, loc: str, fmt: str,
-                read: Callable[[], pa.Table],
-                tables: Mapping[str, str] | None = None) -> Iterator[Scan]:
+                read: Callable[[], pa.Table], tables: Mapping[str, str] | None = None,
+                kept: Mapping[str, pa.ChunkedArray] | None = None) -> Iterator[Scan]:
     """The data at ``loc`` of ``backend`` (a dataset's table or file, or a staged one), read
     where it lies: a PostgreSQL table in PostgreSQL, a local Parquet file by DuckDB; anything
     else is ``read()`` into memory first."""
@@ -220,7 +304,7 @@ def stored_scan(backend: Backend, dataset: str, loc: str, fmt: str,
                 con.rollback()  # the temporary views and tables go with the session
         return
     local = backend.local_path(loc) if fmt == "parquet" else None
-    scan = DuckScan(dataset, parquet=str(local)) if local is not None \
+    scan = DuckScan(dataset, parquet=str(local), kept=kept) if local is not None \
         else DuckScan(dataset, table=read())
     try:
         yield scan

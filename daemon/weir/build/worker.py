@@ -15,7 +15,9 @@ import sys
 import threading
 import time
 import traceback
-from dataclasses import replace
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
 from multiprocessing.connection import Connection
 from pathlib import Path
 from types import ModuleType
@@ -26,7 +28,7 @@ import pyarrow as pa
 
 from weir.build.jobspec import (ConnectionSpec, InputSpec, JobResult, OutputSpec, WorkerJob,
                                 WrittenOutput)
-from weir.build.metrics import measure
+from weir.build.metrics import StreamMeasure, measure
 from weir.build.project_code import ProjectCode
 from weir.build.scans import Scan
 from weir.build.returns import RecipeError, as_writable
@@ -116,17 +118,16 @@ def run_job(job: WorkerJob) -> JobResult:
         print(f"weir: {job.kind.value} recipe {job.recipe} → {', '.join(job.output_names)}",
               flush=True)
         token = job_variables.set(job.variables)
-        checked: dict[str, tuple[CheckResult, ...]] = {}  # by output: what its checks said
-        measured: dict[str, Metrics] = {}  # by output: its metrics
+        audited = _Audited()
         try:
             if job.kind is RecipeKind.SQL and _in_database(job) and not job.outputs[0].schema:
-                written = _sql_in_database(job, checked, measured)
+                written = _sql_in_database(job, audited)
             elif job.kind is RecipeKind.SQL:
-                written = _write_outputs(job, _sql(job), checked, measured)
+                written = _write_outputs(job, _sql(job), audited)
             else:
                 folders = _stage_folders(job)
                 try:
-                    written = _write_outputs(job, _python(job, folders), checked, measured)
+                    written = _write_outputs(job, _python(job, folders), audited)
                 except BaseException:
                     for spec in job.outputs:
                         if spec.name in folders:
@@ -135,12 +136,14 @@ def run_job(job: WorkerJob) -> JobResult:
                     raise
                 for name, (handle, folder) in folders.items():
                     written.append(WrittenOutput(name, handle, len(folder.list()), []))
-            result = JobResult(True, tuple(written), checks=dict(checked) or None,
-                               metrics=dict(measured) or None)
-            print(f"weir: done in {time.perf_counter() - started:.3f}s", flush=True)
+            result = JobResult(True, tuple(written), checks=audited.checks or None,
+                               metrics=audited.metrics or None)
+            print(f"weir: done in {time.perf_counter() - started:.3f}s "
+                  f"(checks and metrics {audited.seconds:.3f}s), peak memory {_peak_mib()} MiB",
+                  flush=True)
         except ChecksFailed as exc:
             message = exc.message + (f"\nhint: {exc.hint}" if exc.hint else "")
-            result = JobResult(False, error=message, checks=dict(checked))
+            result = JobResult(False, error=message, checks=audited.checks)
             print(f"weir: rejected: {message}", flush=True)
         except WeirError as exc:
             message = _said_at(job, exc, exc.message, exc.hint)
@@ -345,8 +348,7 @@ def _in_database(job: WorkerJob) -> bool:
     return out.type == "postgresql" and all(i.connection.name == out.name for i in job.inputs)
 
 
-def _sql_in_database(job: WorkerJob, checked: dict[str, tuple[CheckResult, ...]],
-                     measured: dict[str, Metrics]) -> list[WrittenOutput]:
+def _sql_in_database(job: WorkerJob, audited: _Audited) -> list[WrittenOutput]:
     """The query runs inside PostgreSQL into a staged table; its checks and metrics are
     queries there too, so the rows never come through weir."""
     spec = job.outputs[0]
@@ -357,7 +359,7 @@ def _sql_in_database(job: WorkerJob, checked: dict[str, tuple[CheckResult, ...]]
     handle, schema, rows = backend.stage_query(  # type: ignore[attr-defined]
         spec.loc, text, params, {i.name: i.loc for i in job.inputs}, spec.token)
     try:
-        _audit_staged(job, spec, backend, handle, rows, None, checked, measured)
+        _audit_staged(job, spec, backend, handle, rows, None, audited)
     except BaseException:
         backend.discard(spec.loc, spec.format, handle)
         raise
@@ -394,13 +396,37 @@ def _sql(job: WorkerJob) -> dict[str, Any]:
         con.close()
 
 
+@dataclass
+class _Audited:
+    """What a job's audit found (by output: its checks' verdicts, its metrics) and the time it
+    took, which the log says beside the job's (what checks cost a build is seen, not guessed)."""
+
+    checks: dict[str, tuple[CheckResult, ...]] = field(default_factory=dict)
+    metrics: dict[str, Metrics] = field(default_factory=dict)
+    seconds: float = 0.0
+
+    @contextmanager
+    def timed(self) -> Iterator[None]:
+        started = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.seconds += time.perf_counter() - started
+
+
+def _peak_mib() -> int:
+    """This worker's peak resident memory so far (its high-water mark, over its jobs)."""
+    import resource
+
+    return int(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+
+
 class ChecksFailed(RecipeError):
     """An output failed an ``error`` check: it is discarded, never handed back to commit."""
 
 
 def _write_outputs(job: WorkerJob, outputs: dict[str, Any],
-                   checked: dict[str, tuple[CheckResult, ...]],
-                   measured: dict[str, Metrics]) -> list[WrittenOutput]:
+                   audited: _Audited) -> list[WrittenOutput]:
     """Stage every output and audit it (its checks, on the data in hand); if one fails or is
     rejected, discard those already staged (nothing half-done)."""
     written: list[tuple[OutputSpec, WrittenOutput]] = []
@@ -411,27 +437,42 @@ def _write_outputs(job: WorkerJob, outputs: dict[str, Any],
             data = outputs[spec.name]
             backend = _backend(job, spec.connection)
             if _audited_where_staged(backend, spec, data):
+                kept: dict[str, list[pa.Array]] = {}
+                meter = StreamMeasure()
+                if not isinstance(data, pa.Table):
+                    data = meter.tee(_keeping(data, _unique_keys(spec), kept))
                 handle, schema, rows = backend.stage(spec.loc, spec.format, data, spec.token)
                 written.append((spec, WrittenOutput(
                     spec.name, handle, rows,
                     schema_rows(schema, data if isinstance(data, pa.Table) else None))))
+                with audited.timed():
+                    metered = meter.result()  # what the writer did not wait for is not here
                 _audit_staged(job, spec, backend, handle, rows,
-                              data if isinstance(data, pa.Table) else None, checked, measured)
+                              data if isinstance(data, pa.Table) else None, audited,
+                              {k: pa.chunked_array(v, schema.field(k).type)
+                               for k, v in kept.items() if k in schema.names}, metered)
                 continue
             if spec.checks:
-                data = _audit(job, spec, data, checked)
+                data = _audit(job, spec, data, audited)
             if spec.schema:
                 table = _whole(data)
                 problems = schema_diff(list(spec.schema), table)
                 if problems:
                     raise _mismatch(spec, problems)
                 data = table
+            meter = StreamMeasure()
             if isinstance(data, pa.Table):
-                measured[spec.name] = measure(data)
+                with audited.timed():
+                    audited.metrics[spec.name] = measure(data)
+            else:
+                data = meter.tee(data)
             handle, schema, rows = backend.stage(spec.loc, spec.format, data, spec.token)
             written.append((spec, WrittenOutput(
                 spec.name, handle, rows,
                 schema_rows(schema, data if isinstance(data, pa.Table) else None))))
+            with audited.timed():
+                if (metered := meter.result()) is not None:
+                    audited.metrics[spec.name] = metered
     except BaseException:
         for spec, w in written:
             _backend(job, spec.connection).discard(spec.loc, spec.format, w.handle)
@@ -460,9 +501,36 @@ def _audited_where_staged(backend: Backend, spec: OutputSpec, data: Any) -> bool
         and backend.local_path(spec.loc) is not None
 
 
+def _unique_keys(spec: OutputSpec) -> set[str]:
+    """The columns a unique check finds duplicates in by sorting (one column per set)."""
+    from weir.model.checks import CheckKind
+
+    return {cols[0] for c in spec.checks if c.kind is CheckKind.UNIQUE
+            for cols in c.params["sets"] if len(cols) == 1}
+
+
+def _keeping(data: Any, columns: set[str], kept: dict[str, list[pa.Array]]) -> Any:
+    """The stream as it is, keeping aside the given columns of each batch as it goes by:
+    a unique key is checked from them, without reading the staged file back."""
+    if not columns:
+        return data
+
+    def batches() -> Iterator[pa.RecordBatch]:
+        for batch in data:
+            for c in columns:
+                if c in batch.schema.names:
+                    kept.setdefault(c, []).append(batch.column(c))
+            yield batch
+
+    if isinstance(data, pa.RecordBatchReader):
+        return pa.RecordBatchReader.from_batches(data.schema, batches())
+    return batches()
+
+
 def _audit_staged(job: WorkerJob, spec: OutputSpec, backend: Backend, handle: str, rows: int,
-                  table: pa.Table | None, checked: dict[str, tuple[CheckResult, ...]],
-                  measured: dict[str, Metrics]) -> None:
+                  table: pa.Table | None, audited: _Audited,
+                  kept: dict[str, pa.ChunkedArray] | None = None,
+                  metered: Metrics | None = None) -> None:
     """Audit a staged output where it lies (``weir.build.scans``): its declared schema, its
     checks, its metrics; raises to have it discarded."""
     from weir.build.metrics import measure_scan
@@ -471,33 +539,32 @@ def _audit_staged(job: WorkerJob, spec: OutputSpec, backend: Backend, handle: st
 
     same_place = {r.name: r.loc for r in (*spec.related, *job.inputs)
                   if r.connection.name == spec.connection.name}
-    with stored_scan(backend, spec.name, handle, spec.format,
-                     lambda: backend.read(handle, spec.format), same_place) as scan:
+    with audited.timed(), stored_scan(backend, spec.name, handle, spec.format,
+                                      lambda: backend.read(handle, spec.format),
+                                      same_place, kept) as scan:
         if spec.schema:
             problems = schema_diff_of(list(spec.schema), scan.schema(), lambda c: int(
                 scan.scalar(f"SELECT count(*) - count({q(c)}) FROM _data")))
             if problems:
                 raise _mismatch(spec, problems)
         if spec.checks:
-            _judge(job, spec, scan, checked)
-        measured[spec.name] = measure(table) if table is not None \
-            else measure_scan(scan, rows=rows)
+            _judge(job, spec, scan, audited)
+        audited.metrics[spec.name] = metered or (measure(table) if table is not None
+                                                 else measure_scan(scan, rows=rows))
 
 
-def _audit(job: WorkerJob, spec: OutputSpec, data: Any,
-           checked: dict[str, tuple[CheckResult, ...]]) -> pa.Table:
+def _audit(job: WorkerJob, spec: OutputSpec, data: Any, audited: _Audited) -> pa.Table:
     """Run ``spec``'s checks on its data in hand (made one table for them); a failed
     ``error`` check rejects the output before anything of it is staged."""
     from weir.build.scans import arrow_scan
 
     table = _whole(data)
-    with arrow_scan(spec.name, table) as scan:
-        _judge(job, spec, scan, checked)
+    with audited.timed(), arrow_scan(spec.name, table) as scan:
+        _judge(job, spec, scan, audited)
     return table
 
 
-def _judge(job: WorkerJob, spec: OutputSpec, scan: Scan,
-           checked: dict[str, tuple[CheckResult, ...]]) -> None:
+def _judge(job: WorkerJob, spec: OutputSpec, scan: Scan, audited: _Audited) -> None:
     """Run the checks, say what each found, and reject the output (kept aside to look at)
     if an ``error`` check failed."""
     from weir.build.audit import describe, failed_errors, run_checks
@@ -505,7 +572,7 @@ def _judge(job: WorkerJob, spec: OutputSpec, scan: Scan,
     related = {r.name: r for r in spec.related}
     results = run_checks(spec.name, scan, spec.checks, spec.schema,
                          lambda name: _read(job, related[name]), job.project_root)
-    checked[spec.name] = tuple(results)
+    audited.checks[spec.name] = tuple(results)
     for r in results:
         mark = "ok" if r.passed else ("FAILED" if r.severity.value == "error" else "warning")
         print(f"weir: check {r.name}: {mark}" + (f" ({r.message})" if r.message else ""),
