@@ -3,7 +3,8 @@
 Workers are forked from a server that has already imported pandas and pyarrow, so a job pays
 only for its own work. Output goes to temporary paths; the parent renames it into place. The
 recipe's stdout and stderr (also from C libraries: file descriptors are redirected) go to the
-job's log, and a failure is reported with the traceback of the user's code only.
+job's log, and a failure is reported with the traceback of the user's code only. A source's
+checks run here too (``check_source``), on its data as it is, before the jobs that read it.
 """
 
 from __future__ import annotations
@@ -24,8 +25,8 @@ from typing import Any
 import pandas  # noqa: F401  - preloaded so every job starts warm
 import pyarrow as pa
 
-from weir.build.jobspec import (ConnectionSpec, InputSpec, JobResult, OutputSpec, WorkerJob,
-                                WrittenOutput)
+from weir.build.jobspec import (ConnectionSpec, InputSpec, JobResult, OutputSpec,
+                                SourceCheckJob, WorkerJob, WrittenOutput)
 from weir.build.metrics import measure
 from weir.build.project_code import ProjectCode
 from weir.build.returns import RecipeError, as_writable
@@ -42,7 +43,7 @@ _code = ProjectCode()  # this worker's compiled project code, by content
 _backends: dict[str, Backend] = {}
 
 
-def _backend(job: WorkerJob, conn: ConnectionSpec) -> Backend:
+def _backend(job: WorkerJob | SourceCheckJob, conn: ConnectionSpec) -> Backend:
     """This worker's backend for a connection (made once; secrets resolved on first use)."""
     key = f"{job.project_root}|{conn.name}|{sorted(conn.params.items())}"
     if key not in _backends:
@@ -107,7 +108,9 @@ def _exit_when_hung_up(fd: int) -> None:
     os._exit(1)
 
 
-def run_job(job: WorkerJob) -> JobResult:
+def run_job(job: WorkerJob | SourceCheckJob) -> JobResult:
+    if isinstance(job, SourceCheckJob):
+        return check_source(job)
     started = time.perf_counter()
     log_path = Path(job.log_path)
     log_path.parent.mkdir(parents=True, exist_ok=True)
@@ -161,6 +164,47 @@ def run_job(job: WorkerJob) -> JobResult:
             print(tb, flush=True)
         finally:
             job_variables.reset(token)
+    return replace(result, seconds=time.perf_counter() - started)
+
+
+def check_source(job: SourceCheckJob) -> JobResult:
+    """Run a source's checks on its data as it is now (``audit.run_checks``, as for an
+    output). Nothing of the source is changed, whatever they say: a failed `error` check
+    fails this job, so the jobs reading the source are skipped."""
+    from weir.build.audit import describe, failed_errors, run_checks
+
+    started = time.perf_counter()
+    name = job.source.name
+    log_path = Path(job.log_path)
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    with open(log_path, "w", encoding="utf-8") as log, _redirected(log):
+        print(f"weir: checks of source {name}", flush=True)
+        try:
+            table = _read(job, job.source)
+            related = {r.name: r for r in job.related}
+            results = run_checks(name, table, job.checks, job.schema,
+                                 lambda other: table if other == name
+                                 else _read(job, related[other]), job.project_root)
+            for r in results:
+                mark = "ok" if r.passed else ("FAILED" if r.severity.value == "error"
+                                              else "warning")
+                print(f"weir: check {r.name}: {mark}" + (f" ({r.message})" if r.message
+                                                         else ""), flush=True)
+            failures = failed_errors(results)
+            error = (describe(name, failures) + f"\nhint: {job.hint}") if failures else None
+            result = JobResult(not failures, error=error, checks={name: tuple(results)},
+                               checked_rows=table.num_rows)
+            print(f"weir: rejected: {error}" if error else
+                  f"weir: done in {time.perf_counter() - started:.3f}s", flush=True)
+        except WeirError as exc:
+            message = exc.message + (f"\n  hint: {exc.hint}" if exc.hint else "")
+            result = JobResult(False, error=message)
+            print(f"weir: failed: {message}", flush=True)
+        except Exception as exc:  # noqa: BLE001 - a check's own failure is said per check;
+            # this is reading the data (a file that does not parse)
+            result = JobResult(False, error=f"cannot read source '{name}': "
+                               f"{type(exc).__name__}: {exc}")
+            print(f"weir: failed: {result.error}", flush=True)
     return replace(result, seconds=time.perf_counter() - started)
 
 
@@ -247,7 +291,7 @@ def _load_module(job: WorkerJob) -> ModuleType:
                               "weir_recipes." + Path(job.file).stem)
 
 
-def _read(job: WorkerJob, inp: InputSpec) -> pa.Table:
+def _read(job: WorkerJob | SourceCheckJob, inp: InputSpec) -> pa.Table:
     schema = list(inp.schema) if inp.schema else None
     return _backend(job, inp.connection).read(inp.loc, inp.format, schema)
 
