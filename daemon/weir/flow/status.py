@@ -91,9 +91,9 @@ def _source(flow: Flow, name: str, expected: Mapping[str, str], record: Stored |
             present: bool) -> Status:
     """A source: ``failed`` when its checks failed on the data it holds now, else ``source``;
     and whether its checks are due."""
-    comps = check_components(flow, name, expected)
     if not present:
         return Status(State.SOURCE, ("data missing",), False)
+    comps = check_components(flow, name, expected)
     if comps is None:
         return Status(State.SOURCE, (), True)
     fp = comps.fingerprint(name)
