@@ -292,3 +292,146 @@ def test_a_build_through_the_daemon_says_its_warnings_too(make_project: Callable
             "check few failed on 'orders_clean': 3 rows (wanted at most 2)"]
     finally:
         run_weir("daemon", "stop", "--now", cwd=root)
+
+
+# -- a source's checks: run when its data changes, before anything reads it ---------------------
+
+SOURCE_CHECKED = {
+    **SMALL,
+    "datasets/orders.yaml": """
+        description: raw orders
+        connection: landing
+        path: orders.csv
+        checks:
+          - range: {amount: {min: 0}}
+          - name: few
+            row_count: {max: 3}
+            severity: warning
+        """,
+}
+BAD_ORDERS = "id,customer,amount\n1,a,1.5\n2,b,-3.0\n3,a,10.0\n4,c,7.25\n"
+GOOD_ORDERS = "id,customer,amount\n1,a,1.5\n2,b,3.0\n3,a,10.0\n4,c,8.5\n"
+
+
+def source_checks_run(root: Path) -> int:
+    """How many builds ran the checks of source `orders` (its history, as `weir show` has
+    it): what tells a build that checked it from one that did not."""
+    shown = json.loads(run_weir("show", "orders", "--json", cwd=root).out)
+    return sum(1 for b in shown["builds"] if b["status"] in ("checked", "failed"))
+
+
+def test_a_failing_source_check_stops_its_downstream_until_the_data_is_fixed(
+        make_project: Callable[..., Path]) -> None:
+    root = make_project(SOURCE_CHECKED, name="small")
+    plan = run_weir("plan", "per_customer", cwd=root)
+    assert "after the checks of 1 source" in plan.out, plan.out
+    assert "  check   orders        never checked" in plan.out, plan.out
+    first = run_weir("build", "per_customer", "--no-daemon", cwd=root)
+    assert first.code == 0, first.text  # `few` fails, but it is a warning: the build goes on
+    assert "✓ orders  checked  4 rows" in first.out, first.out
+    assert "warning: check few failed on 'orders': 4 rows (wanted at most 3)" in first.out
+    assert "1 checked, 2 built" in first.out
+    good = pq.read_table(root / "data/small/per_customer.parquet")
+    assert source_checks_run(root) == 1
+
+    # Unchanged source data: its checks do not run again, even for a recipe that reads it.
+    forced = run_weir("build", "orders_clean", "--force", "--no-daemon", cwd=root)
+    assert forced.code == 0 and "orders  checked" not in forced.out, forced.text
+    assert "run     orders_clean" in run_weir("plan", "orders_clean", "--force", cwd=root).out
+    assert "check" not in run_weir("plan", "orders_clean", "--force", cwd=root).out
+    assert source_checks_run(root) == 1
+
+    # New data breaks an error check: nothing reads it, and nothing of it is changed.
+    (root / "landing/orders.csv").write_text(BAD_ORDERS)
+    assert "  check   orders        data changed" in run_weir("plan", "per_customer",
+                                                             cwd=root).out
+    second = run_weir("build", "per_customer", "--no-daemon", cwd=root)
+    assert second.code == 1, second.text
+    assert "✗ orders  failed" in second.out, second.out
+    assert "check range(amount) failed on 'orders': 1 row out of range" in second.out
+    assert "id=2, customer='b', amount=-3.0" in second.out
+    assert "weir never changes a source" in second.out
+    assert "orders_clean  skipped: source orders failed check range(amount)" in second.out
+    assert "per_customer  skipped: source orders failed check range(amount)" in second.out
+    assert "1 failed, 2 skipped" in second.out
+    assert "Traceback" not in second.text
+    assert (root / "landing/orders.csv").read_text() == BAD_ORDERS
+    assert pq.read_table(root / "data/small/per_customer.parquet").equals(good)
+    status = run_weir("status", cwd=root)
+    assert "✗ orders        failed  check range(amount) failed" in status.out, status.out
+    assert "per_customer  stale" in status.out
+    shown = json.loads(run_weir("show", "orders", "--json", cwd=root).out)
+    assert shown["status"] == "failed" and shown["reasons"] == ["check range(amount) failed"]
+    assert {c["name"]: c["passed"] for c in shown["checks"]} == {"range(amount)": False,
+                                                                 "few": False}
+    assert "weir: check range(amount): FAILED" in run_weir("logs", "orders", cwd=root).out
+
+    # The same data again: its checks run again, and fail again.
+    again = run_weir("build", "per_customer", "--no-daemon", cwd=root)
+    assert again.code == 1 and "check range(amount) failed on 'orders'" in again.out, again.text
+    assert source_checks_run(root) == 3
+
+    # Fixed data: checked again, passed, and what reads it is built.
+    (root / "landing/orders.csv").write_text(GOOD_ORDERS)
+    fixed = run_weir("build", "per_customer", "--no-daemon", cwd=root)
+    assert fixed.code == 0, fixed.text
+    assert "✓ orders  checked  4 rows" in fixed.out and "(data changed)" in fixed.out
+    assert "✓ per_customer  built" in fixed.out
+    assert pq.read_table(root / "data/small/per_customer.parquet")["revenue"].to_pylist() == [
+        10.0, 3.0, 8.5]
+    assert "◆ orders        source" in run_weir("status", cwd=root).out
+    assert run_weir("build", "per_customer", "--no-daemon", cwd=root).out.startswith(
+        "Nothing to do")
+    assert source_checks_run(root) == 4
+
+
+def test_editing_a_sources_checks_runs_them_again(make_project: Callable[..., Path]) -> None:
+    root = make_project(SOURCE_CHECKED, name="small")
+    assert run_weir("build", "orders_clean", "--no-daemon", cwd=root).code == 0
+    write_files(root, {"datasets/orders.yaml": """
+        connection: landing
+        path: orders.csv
+        checks:
+          - range: {amount: {max: 5}}
+            severity: warning
+        """})
+    # Only the checks changed: the downstream is up to date, so nothing reads the source.
+    assert run_weir("build", "orders_clean", "--no-daemon", cwd=root).out.startswith(
+        "Nothing to do")
+    r = run_weir("build", "orders_clean", "--force", "--no-daemon", cwd=root)
+    assert r.code == 0, r.text
+    assert "✓ orders  checked  4 rows" in r.out and "(checks changed)" in r.out, r.out
+    assert "warning: check range(amount) failed on 'orders': 2 rows out of range" in r.out
+
+
+def test_a_source_check_through_the_daemon(make_project: Callable[..., Path]) -> None:
+    from test_daemon import Events
+
+    root = make_project(SOURCE_CHECKED, name="small")
+    (root / "landing/orders.csv").write_text(BAD_ORDERS)
+    assert run_weir("daemon", "start", cwd=root).code == 0
+    try:
+        r = run_weir("build", "per_customer", cwd=root)
+        assert r.code == 1, r.text
+        assert "Through the project's daemon" in r.out
+        assert "check range(amount) failed on 'orders': 1 row out of range" in r.out
+        assert "per_customer  skipped: source orders failed check range(amount)" in r.out
+        events = Events(root)
+        status = {s.name: s for s in events.client.statuses().datasets}
+        assert (status["orders"].status.value, status["orders"].reasons) == (
+            "failed", ("check range(amount) failed",))
+        node = next(n for n in events.client.flow().nodes if n.name == "orders")
+        assert node.status.value == "failed"  # the Flow page and the tree mark it
+
+        # The daemon sees the data fixed (its poll), and its next build checks and builds.
+        (root / "landing/orders.csv").write_text(GOOD_ORDERS)
+        events.next("status", lambda d: any(s["name"] == "orders" and s["status"] == "source"
+                                            for s in d["changed"]), timeout=30)
+        r = run_weir("build", "per_customer", cwd=root)
+        assert r.code == 0, r.text
+        assert "✓ orders  checked  4 rows" in r.out and "✓ per_customer  built" in r.out
+    finally:
+        from test_daemon import Events as Opened
+
+        Opened.close_all()
+        run_weir("daemon", "stop", "--now", cwd=root)

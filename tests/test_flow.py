@@ -7,9 +7,10 @@ from pathlib import Path
 import pytest
 
 from weir.errors import PlanError, SelectionError
-from weir.flow.fingerprint import expected_fingerprints
+from weir.flow.fingerprint import check_components, expected_fingerprints
+from weir.flow.fingerprint import Components
 from weir.flow.graph import Flow, build_flow
-from weir.flow.plan import Action, Mode, plan_build
+from weir.flow.plan import Action, Mode, SourceCheck, plan_build
 from weir.flow.selection import select
 from weir.flow.status import State, Status, Stored, compute_status
 from weir.model.loader import load_project
@@ -208,6 +209,64 @@ def test_status_reasons(tmp_path: Path) -> None:
     assert st["c"].state is State.STALE and st["c"].reasons == ("data missing",)
     st = compute_status(flow, fps, comps, {k: v for k, v in stored.items() if k != "d"}, present)
     assert st["d"].state is State.NEVER_BUILT
+
+
+def test_a_sources_checks_are_due_when_what_their_verdict_depends_on_changes(
+        tmp_path: Path) -> None:
+    flow = flow_of(tmp_path, GRAPH)
+    write_files(tmp_path, {"datasets/s1.yaml": """
+        path: s1.csv
+        checks:
+          - not_null: [id]
+          - relationships: {id: s2.id}
+        """})
+    project, diags = load_project(tmp_path)
+    assert project is not None and diags == [], diags
+    flow = Flow(project, flow.upstream, flow.downstream, flow.order)
+    fps, comps = expected_fingerprints(flow, {"s1": "v1", "s2": "v1"})
+    present = {n: True for n in flow.order}
+    built = {n: Stored(fps[n], comps[n]) for n in comps}
+    checked = check_components(flow, "s1", fps)
+    assert checked is not None and check_components(flow, "s2", fps) is None
+    passed = Stored(checked.fingerprint("s1"), checked)
+    failed = Stored(checked.fingerprint("s1"), checked, True,
+                    "check not_null(id) failed on 's1': 1 row with a null\n    id=None")
+
+    def statuses_with(stored: Stored | None, versions: dict[str, str] | None = None
+                      ) -> dict[str, Status]:
+        f, c = expected_fingerprints(flow, versions or {"s1": "v1", "s2": "v1"})
+        return compute_status(flow, f, c, {**built, **({"s1": stored} if stored else {})},
+                              present)
+
+    def source(stored: Stored | None, versions: dict[str, str] | None = None) -> Status:
+        return statuses_with(stored, versions)["s1"]
+
+    assert source(None) == Status(State.SOURCE, (), True, ("never checked",))
+    assert source(passed) == Status(State.SOURCE, (), True, ())
+    assert source(failed) == Status(State.FAILED, ("check not_null(id) failed",), True,
+                                    ("failed last time",))
+    # What they depend on changed: due again, and a failure on other data says nothing now.
+    assert source(passed, {"s1": "v2", "s2": "v1"}).checks == ("data changed",)
+    assert source(failed, {"s1": "v2", "s2": "v1"}) == Status(State.SOURCE, (), True,
+                                                              ("data changed",))
+    assert source(passed, {"s1": "v1", "s2": "v2"}).checks == ("s2 changed",)
+    before = Components(checked.code, "other checks", {}, dict(checked.inputs))
+    assert source(Stored(before.fingerprint("s1"), before)).checks == ("checks changed",)
+    st = compute_status(flow, fps, comps, built, {**present, "s1": False})
+    assert st["s1"] == Status(State.SOURCE, ("data missing",), False)
+
+    # The plan checks a source first where a job reads it (a restore too), and only then.
+    st = statuses_with(passed, {"s1": "v2", "s2": "v1"})
+    plan = plan_build(flow, st, ["a"])
+    assert plan.checks == (SourceCheck("s1", ("data changed",)),)
+    assert plan.checks_before(flow, plan.jobs[0]) == plan.checks
+    assert plan.checks[0].task == "check:s1"
+    restore = plan_build(flow, st, ["a"], restorable={"a"})
+    assert restore.jobs[0].action is Action.RESTORE and restore.checks == plan.checks
+    assert plan_build(flow, st, ["b"], Mode.ONLY).checks == ()  # b reads a, not s1
+    assert plan_build(flow, statuses_with(passed), ["a"], Mode.FORCE).checks == ()  # passed
+    assert plan.to_wire().checks[0].source == "s1"
+    assert plan.from_wire(plan.to_wire()) == plan
 
 
 def test_cycle_is_reported_with_its_path(tmp_path: Path) -> None:

@@ -237,3 +237,25 @@ def test_a_datasets_hover_card_has_its_last_check_results(
     card = dataset_markdown(project, "orders_clean")
     assert "checks: ✓ 1 passed · ! `few` warning (3 rows (wanted at most 2))" in card, card
     assert "checks:" not in dataset_markdown(project, "orders")  # no checks declared
+
+
+def test_a_sources_hover_card_says_its_checks_failed_on_its_data(
+        make_project: Callable[..., Path]) -> None:
+    from conftest import run_weir
+    from weir_lsp.hover import dataset_markdown
+    from weir_lsp.projects import Projects
+
+    root = make_project({**SMALL, "datasets/orders.yaml": """
+        connection: landing
+        path: orders.csv
+        checks:
+          - range: {amount: {max: 5}}
+        """}, name="checked")
+    assert run_weir("build", "orders_clean", "--no-daemon", cwd=root).code == 1
+    project = Projects().for_path(root)
+    assert project is not None
+    card = dataset_markdown(project, "orders")
+    assert "status: **failed: check range(amount) failed**" in card, card
+    assert "its last checks **failed**: check range(amount) failed on 'orders': 2 rows out " \
+           "of range" in card
+    assert "checks: ✗ `range(amount)` failed (2 rows out of range)" in card

@@ -1,7 +1,7 @@
 """The wire format as a real daemon sends it, recorded for the VS Code extension's tests.
 
-A real daemon runs a project made to show every shape of its API (a source, a managed folder,
-a declared schema, a recipe that fails, one whose output is skipped, a typo that makes a
+A real daemon runs a project made to show every shape of its API (a source with a check, a
+managed folder, a declared schema, a recipe that fails, one whose output is skipped, a typo that makes a
 dataset invalid, a build that cannot start), and each answer and event is captured over real
 HTTP. Every payload must round-trip through its type in ``weir.wire``, and must have the shape
 of the recording committed in ``vscode-extension/test/payloads/`` — the files the extension's
@@ -39,6 +39,11 @@ RE_RECORD = ("re-record them: WEIR_RECORD_PAYLOADS=1 pytest tests/test_wire_payl
 
 PROJECT = {
     **SMALL,
+    # A source with a check: the plan checks it first, and the build reports its `checked` job.
+    "datasets/orders.yaml": SMALL["datasets/orders.yaml"] + """
+        checks:
+          - not_null: [id]
+        """,
     "datasets/customers.yaml": """
         description: one row per customer
         zone: sales

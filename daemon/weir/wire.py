@@ -112,19 +112,22 @@ class BuildState(str, Enum):
 
 
 class JobStatus(str, Enum):
-    """What became of one recipe's job in a build (`job` events, results, the history)."""
+    """What became of one recipe's job in a build (`job` events, results, the history).
+    ``checked``: a source's checks passed (warnings allowed) before its readers ran; a
+    source whose checks fail is ``failed``."""
 
     RUNNING = "running"
     RESTORING = "restoring"
     BUILT = "built"
     RESTORED = "restored"
+    CHECKED = "checked"
     FAILED = "failed"
     SKIPPED = "skipped"
     INTERRUPTED = "interrupted"
 
     @property
     def ok(self) -> bool:
-        return self in (JobStatus.BUILT, JobStatus.RESTORED)
+        return self in (JobStatus.BUILT, JobStatus.RESTORED, JobStatus.CHECKED)
 
 
 # -- the daemon's info file ---------------------------------------------------------------------
@@ -231,26 +234,44 @@ class PlannedJob:
 
 
 @dataclass(frozen=True)
+class PlannedCheck:
+    """A source's checks, run before the jobs that read it (their job is ``check:SOURCE``)."""
+
+    source: str
+    reasons: tuple[str, ...]  # why they are due: "data changed", "checks changed"…
+
+    def to_json(self) -> dict[str, Any]:
+        return {"source": self.source, "reasons": list(self.reasons)}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> PlannedCheck:
+        return cls(str(data["source"]), tuple(data.get("reasons") or ()))
+
+
+@dataclass(frozen=True)
 class Plan:
     """What a build does and why (`weir plan --json`, `POST /api/plan`, a build's `plan`
-    event). ``blocked``: datasets that need a connection that cannot be used now."""
+    event). ``blocked``: datasets that need a connection that cannot be used now;
+    ``checks``: the sources whose checks run first."""
 
     targets: tuple[str, ...]
     up_to_date: tuple[str, ...]
     jobs: tuple[PlannedJob, ...]
     notes: tuple[str, ...] = ()
     blocked: tuple[str, ...] = ()
+    checks: tuple[PlannedCheck, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         return {"targets": list(self.targets), "up_to_date": list(self.up_to_date),
                 "jobs": [j.to_json() for j in self.jobs], "notes": list(self.notes),
-                "blocked": list(self.blocked)}
+                "blocked": list(self.blocked), "checks": [c.to_json() for c in self.checks]}
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Plan:
         return cls(tuple(data["targets"]), tuple(data["up_to_date"]),
                    tuple(PlannedJob.from_json(j) for j in data["jobs"]),
-                   tuple(data.get("notes") or ()), tuple(data.get("blocked") or ()))
+                   tuple(data.get("notes") or ()), tuple(data.get("blocked") or ()),
+                   tuple(PlannedCheck.from_json(c) for c in data.get("checks") or ()))
 
 
 @dataclass(frozen=True)

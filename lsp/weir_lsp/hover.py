@@ -67,7 +67,9 @@ def dataset_markdown(project: OpenProject, name: str, now: float | None = None) 
             when += f" in {record.duration:.2f} s"
         lines.append(when)
     if record is not None and record.last_failed and record.error:
-        lines.append(f"\nlast build **failed**: {record.error.splitlines()[0]}")
+        # A source's record is of the last build that ran its checks.
+        lines.append(f"\n{'its last checks' if ds.is_source else 'last build'} **failed**: "
+                     f"{record.error.splitlines()[0]}")
     if record is not None and record.row_count is not None:
         lines.append(f"\n{record.row_count:,} row{'s' if record.row_count != 1 else ''}")
     checks = project.last_checks(name) if ds.checks else ()

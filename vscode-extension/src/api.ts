@@ -26,10 +26,11 @@ export const BUILD_STATES = ["queued", "running", "succeeded", "failed", "cancel
 export type BuildState = (typeof BUILD_STATES)[number];
 export const FINAL_STATES: readonly BuildState[] = ["succeeded", "failed", "cancelled", "error", "interrupted"];
 
-/** What became of one recipe's job in a build (`running`/`restoring` while it runs). */
-export const JOB_STATUSES = ["running", "restoring", "built", "restored", "failed", "skipped", "interrupted"] as const;
+/** What became of one recipe's job in a build (`running`/`restoring` while it runs);
+ * `checked`: a source's checks passed, before the jobs that read it. */
+export const JOB_STATUSES = ["running", "restoring", "built", "restored", "checked", "failed", "skipped", "interrupted"] as const;
 export type JobStatus = (typeof JOB_STATUSES)[number];
-export const OK_JOB_STATUSES: readonly JobStatus[] = ["built", "restored"];
+export const OK_JOB_STATUSES: readonly JobStatus[] = ["built", "restored", "checked"];
 
 /** What a build builds, in Dataiku's names. */
 export const MODES = ["required", "only", "force", "missing", "downstream"] as const;
@@ -302,6 +303,12 @@ export interface PlannedJob {
   after: string[]; // recipe ids that must finish first
 }
 
+/** A source's checks, run before the jobs that read it (their job's recipe is `check:SOURCE`). */
+export interface PlannedCheck {
+  source: string;
+  reasons: string[]; // why they are due: "data changed", "checks changed"…
+}
+
 /** POST /api/plan, and a build's `plan` event. */
 export interface Plan {
   targets: string[];
@@ -310,6 +317,8 @@ export interface Plan {
   notes: string[];
   /** Datasets that need a connection that cannot be used now (reported failed by the build). */
   blocked: string[];
+  /** The sources whose checks run first. */
+  checks: PlannedCheck[];
 }
 
 /** What every event of a build's stream says besides its own shape: the build's id. */

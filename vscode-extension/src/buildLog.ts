@@ -25,6 +25,8 @@ export function planLines(plan: Plan): string[] {
   if (plan.jobs.length === 0) return [nothingToDo(plan)];
   const outputs = plan.jobs.flatMap((j) => j.outputs);
   const lines = [`${outputs.length} dataset${outputs.length === 1 ? "" : "s"} to build:`];
+  // First: what reads these sources waits for their checks.
+  for (const check of plan.checks) lines.push(`  ${"check".padEnd(7)} ${check.source}  — ${check.reasons.join(", ")}`);
   for (const job of plan.jobs) {
     for (const o of job.outputs) {
       const why = (job.reasons[o] ?? []).join(", ");
@@ -45,6 +47,7 @@ export function jobLine(job: JobEvent): string {
   switch (job.status) {
     case "built": return `✓ ${outputs} built${rows}${seconds}` + job.warnings.map((w) => `\n    warning: ${w}`).join("");
     case "restored": return `↺ ${outputs} restored from an earlier build${rows}`;
+    case "checked": return `✓ ${outputs} checked${rows}${seconds}` + job.warnings.map((w) => `\n    warning: ${w}`).join("");
     case "failed": return `✗ ${job.recipe} failed${seconds}: ${job.error ?? "error"}`;
     case "skipped": return `– ${outputs} skipped (an input failed)`;
     case "interrupted": return `■ ${outputs} interrupted`;

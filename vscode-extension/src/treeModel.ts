@@ -51,7 +51,8 @@ export type DisplayStatus = "building" | DatasetState;
 
 export function displayStatus(node: FlowNode, building: boolean): DisplayStatus {
   if (building) return "building";
-  if (node.kind === "source" || node.status === "source") return "source";
+  // A source whose checks failed on the data it holds is marked failed, like an output.
+  if (node.status === "source" || (node.kind === "source" && node.status !== "failed")) return "source";
   return node.status;
 }
 

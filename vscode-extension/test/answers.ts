@@ -8,7 +8,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import * as path from "node:path";
 
 import type {
-  BuildEvents, BuildSummary, DaemonEvents, DatasetDetail, Flow, Health, HistoryEntry, Plan, PlannedJob,
+  BuildEvents, BuildSummary, DaemonEvents, DatasetDetail, Flow, Health, HistoryEntry, Plan, PlannedCheck, PlannedJob,
 } from "../src/api";
 import * as checks from "./apiChecks";
 import { valid, type Check, type Shape } from "./check";
@@ -75,6 +75,9 @@ export const plan = (o: Partial<Plan> = {}): Plan => made(checks.plan, recorded(
 
 export const plannedJob = (o: Partial<PlannedJob> = {}): PlannedJob =>
   made(checks.plannedJob, (recorded("plan") as Plan).jobs[0], o, "$(planned job)");
+
+export const plannedCheck = (o: Partial<PlannedCheck> = {}): PlannedCheck =>
+  made(checks.plannedCheck, (recorded("plan") as Plan).checks[0], o, "$(planned check)");
 
 export const health = (o: Partial<Health> = {}): Health => made(checks.health, recorded("health"), o, "$(health)");
 

@@ -10,7 +10,7 @@ import {
   type BuildRequest, type BuildSummary, type Column, type DaemonEvents, type DaemonInfo,
   type CheckResult, type DatasetDetail, type DatasetSummary, type Diagnostic, type ErrorReport, type Flow,
   type FlowChange, type FlowNode, type Health, type Hello, type HistoryEntry, type JobEvent,
-  type LogEvent, type WaitEvent, type Plan, type PlanEvent, type PlannedJob, type RecipeRef, type ResultEvent,
+  type LogEvent, type WaitEvent, type Plan, type PlanEvent, type PlannedCheck, type PlannedJob, type RecipeRef, type ResultEvent,
   type Vocabulary,
 } from "../src/api";
 import { arr, both, bool, int, json, nullable, num, obj, oneOf, opt, rec, str, tuple, type Check, type Shape } from "./check";
@@ -116,7 +116,11 @@ const reasons = rec(strings);
 
 export const plannedJob = obj<PlannedJob>({ recipe: str, action: oneOf(ACTIONS), outputs: strings, reasons, after: strings });
 
-const planShape: Shape<Plan> = { targets: strings, up_to_date: strings, jobs: arr(plannedJob), notes: strings, blocked: strings };
+export const plannedCheck = obj<PlannedCheck>({ source: str, reasons: strings });
+
+const planShape: Shape<Plan> = {
+  targets: strings, up_to_date: strings, jobs: arr(plannedJob), notes: strings, blocked: strings, checks: arr(plannedCheck),
+};
 export const plan = obj<Plan>(planShape);
 
 export const planEvent = obj<PlanEvent>({ ...planShape, id: str, root: str, folders: strings });

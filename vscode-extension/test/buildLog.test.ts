@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 
 import type { JobEvent, WaitEvent } from "../src/api";
 import { describeRequest, endLine, jobLine, planLines, progressMessage, waitLine } from "../src/buildLog";
-import { buildEvent, buildSummary, plan as recordedPlan, plannedJob } from "./answers";
+import { buildEvent, buildSummary, plan as recordedPlan, plannedCheck, plannedJob } from "./answers";
 
 const job = (o: Partial<JobEvent>): JobEvent => buildEvent("job", o);
 
@@ -28,10 +28,17 @@ describe("waitLine", () => {
 
 describe("planLines", () => {
   it("lists each dataset with its action and why", () => {
-    const plan = recordedPlan({ targets: ["top"], up_to_date: [], notes: [],
+    const plan = recordedPlan({ targets: ["top"], up_to_date: [], notes: [], checks: [],
       jobs: [plannedJob({ recipe: "r:a", action: "run", outputs: ["a"], reasons: { a: ["recipe changed"] } }),
         plannedJob({ recipe: "r:top", action: "restore", outputs: ["top"], reasons: { top: ["input a changed"] } })] });
     expect(planLines(plan)).toEqual(["2 datasets to build:", "  run     a  — recipe changed", "  restore top  — input a changed"]);
+  });
+
+  it("lists the sources whose checks run first, with why", () => {
+    const plan = recordedPlan({ targets: ["a"], up_to_date: [], notes: [],
+      checks: [plannedCheck({ source: "raw", reasons: ["data changed"] })],
+      jobs: [plannedJob({ recipe: "r:a", action: "run", outputs: ["a"], reasons: { a: ["input raw changed"] } })] });
+    expect(planLines(plan)).toEqual(["1 dataset to build:", "  check   raw  — data changed", "  run     a  — input raw changed"]);
   });
 
   it("says when there is nothing to do", () => {
@@ -55,6 +62,12 @@ describe("jobLine", () => {
     expect(jobLine(job({ event: "finish", recipe: "r", outputs: ["a"], status: "built", seconds: 0.5, rows: { a: 3 },
       warnings: ["check few failed on 'a': 3 rows (wanted at most 2)"] })))
       .toBe("✓ a built, 3 rows in 0.50 s\n    warning: check few failed on 'a': 3 rows (wanted at most 2)");
+  });
+
+  it("shows a source whose checks passed, with their warnings", () => {
+    expect(jobLine(job({ event: "finish", recipe: "check:raw", outputs: ["raw"], status: "checked", seconds: 0.25,
+      rows: { raw: 4 }, warnings: ["check few failed on 'raw': 4 rows (wanted at most 2)"] })))
+      .toBe("✓ raw checked, 4 rows in 0.25 s\n    warning: check few failed on 'raw': 4 rows (wanted at most 2)");
   });
 });
 

@@ -46,6 +46,12 @@ describe("statuses", () => {
     expect(displayStatus(node("x", { status: "invalid" }), false)).toBe("invalid");
   });
 
+  it("marks a source whose checks failed on its data as failed, with the check", () => {
+    const failed = node("raw", { kind: "source", status: "failed", reasons: ["check range(amount) failed"] });
+    expect(displayStatus(failed, false)).toBe("failed");
+    expect(statusDescription(failed, false)).toBe("failed · check range(amount) failed");
+  });
+
   it("gives each status its own icon and a theme colour", () => {
     const ids = (["building", "up to date", "stale", "never built", "failed", "invalid"] as const)
       .map((s) => statusIcon(s, "dataset").id);

@@ -79,6 +79,21 @@ class WorkerJob:
 
 
 @dataclass(frozen=True)
+class SourceCheckJob:
+    """A source's checks, run in a worker on the data it holds now, before the jobs that read
+    it: the data is read where the recipes read it, never in the build's own process (which
+    may be the daemon)."""
+
+    source: InputSpec  # read with its declared schema, as its readers read it
+    checks: tuple[Any, ...]  # weir.model.checks.Check
+    schema: tuple[ColumnSpec, ...] | None  # what a `schema` check compares with
+    related: tuple[InputSpec, ...]  # where a relationship check looks values up
+    project_root: str
+    log_path: str
+    hint: str  # said under a failed `error` check
+
+
+@dataclass(frozen=True)
 class WrittenOutput:
     """One output a worker staged; the parent commits it by ``handle``."""
 
@@ -97,3 +112,4 @@ class JobResult:
     seconds: float = 0.0
     checks: dict[str, tuple[CheckResult, ...]] | None = None  # by output, what its checks said
     metrics: dict[str, Metrics] | None = None  # by output, measured from the data staged
+    checked_rows: int | None = None  # a source check: the rows of the data it checked

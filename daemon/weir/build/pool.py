@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from multiprocessing.connection import Connection, wait
 from typing import Any
 
-from weir.build.jobspec import JobResult, WorkerJob
+from weir.build.jobspec import JobResult, SourceCheckJob, WorkerJob
 
 MAX_JOBS = 200  # jobs one worker process runs before it is replaced
 
@@ -193,7 +193,7 @@ class WorkerPool:
     def has_capacity(self) -> bool:
         return self.busy < self.size
 
-    def submit(self, job_id: str, job: WorkerJob) -> None:
+    def submit(self, job_id: str, job: WorkerJob | SourceCheckJob) -> None:
         assert self.workers is not None
         while True:
             worker = self.workers.take()

@@ -5,6 +5,12 @@ the ``Scheduler``'s to say (``weir.build.schedule``, pure and tested on literal 
 does what it says and owns every side effect of a build: temporary files renamed into place,
 kept outputs (by fingerprint) linked and restored, the state store updated, workers killed
 cleanly on a stop or Ctrl-C. It reports progress as events and never prints.
+
+A source's checks that the plan says are due (``BuildPlan.checks``) are a task of their own,
+``check:SOURCE``, run in a worker like a recipe, which the jobs reading the source come after:
+when an `error` check fails, they are skipped as below any failure, and the source is recorded
+failed at its check fingerprint (weir never changes a source); when they pass, that
+fingerprint is recorded, so the next build runs them again only if it changes.
 """
 
 from __future__ import annotations
@@ -21,18 +27,18 @@ from pathlib import Path
 from typing import Any
 
 from weir.build.claims import run_alive, run_claim
-from weir.build.jobspec import (ConnectionSpec, InputSpec, JobResult, OutputSpec, WorkerJob,
-                                WrittenOutput)
+from weir.build.jobspec import (ConnectionSpec, InputSpec, JobResult, OutputSpec,
+                                SourceCheckJob, WorkerJob, WrittenOutput)
 from weir.build.pool import Workers, WorkerPool
 from weir.build.schedule import Scheduler, Stop, Task
 from weir.build.slots import Slots
 from weir.errors import WeirError
-from weir.flow.fingerprint import components_for
-from weir.flow.plan import Action, BuildPlan, Job
+from weir.flow.fingerprint import check_components, components_for
+from weir.flow.plan import Action, BuildPlan, Job, SourceCheck
 from weir.gitops.head import head_commit
 from weir.model.project import FORMATS, ColumnSpec, Interface, RecipeKind
 from weir.storage.locations import temp_path_for
-from weir.wire import JobStatus
+from weir.wire import JobStatus, Severity
 from weir.workspace import DataStatus, Workspace
 
 KEEP_VERSIONS = 3  # outputs kept per dataset for instant restores (least recently used go)
@@ -77,7 +83,7 @@ class _Running:
     """A job in a worker: what it was sent, and what the parent needs to commit it."""
 
     started: float
-    job: WorkerJob
+    job: WorkerJob | SourceCheckJob
     input_fps: dict[str, str]  # fingerprints of the data it reads, fixed at dispatch
 
 
@@ -116,6 +122,8 @@ class Runner:
         self.slots = slots
         self._holding: dict[str, frozenset[str]] = {}  # recipe -> connections, in slots
         self._committing: set[str] = set()  # of those, the ones whose slot is given back
+        self._checks = {c.task: c for c in plan.checks}  # the source checks, by task id
+        self._check_said: dict[str, str] = {}  # a failed source check: how its readers say it
         # The fingerprint of the data each dataset holds right now (updated as jobs commit).
         self.current = {n: r.fingerprint for n, r in snapshot.records.items() if r.fingerprint}
         for name, ds in self.project.datasets.items():
@@ -135,8 +143,11 @@ class Runner:
         state = self.ws.state
         state.mark_dead_runs_interrupted(lambda r: run_alive(self.ws.state_dir, r))
         state.start_run(self.run_id, self.command, head_commit(self.ws.root))
-        jobs = {j.recipe: j for j in self.plan.jobs}
-        schedule = Scheduler([self._task(j) for j in self.plan.jobs], self.jobs,
+        # A source check is a job of its own (its one "output" the source it checks), first.
+        jobs = {c.task: Job(c.task, (c.source,), {c.source: c.reasons}, Action.RUN, ())
+                for c in self.plan.checks}
+        jobs.update((j.recipe, j) for j in self.plan.jobs)
+        schedule = Scheduler([self._task(j) for j in jobs.values()], self.jobs,
                              self._limits(), self.fail_fast)
         outcomes: dict[str, Outcome] = {}
         running: dict[str, _Running] = {}
@@ -150,7 +161,9 @@ class Runner:
             self.listener("finish", outcome)
 
         def skip_below(failed: str, skipped: tuple[str, ...]) -> None:
-            error = f"skipped: upstream {jobs[failed].outputs[0]} did not build"
+            error = (f"skipped: source {jobs[failed].outputs[0]} {self._check_said[failed]}"
+                     if failed in self._checks
+                     else f"skipped: upstream {jobs[failed].outputs[0]} did not build")
             for r in skipped:
                 for name in jobs[r].outputs:
                     state.record_failure(self.run_id, r, name, None, error, None,
@@ -219,7 +232,8 @@ class Runner:
                     self._release(done.job)
                     job, result = jobs[done.job], done.result
                     if result.ok:
-                        finish(self._commit(job, run, result))
+                        finish(self._checked(job, run, result) if done.job in self._checks
+                               else self._commit(job, run, result))
                         schedule.succeeded(done.job)
                         continue
                     failure = schedule.failed(done.job)
@@ -227,7 +241,8 @@ class Runner:
                         self._discard_temps(run.job, result)
                         continue
                     self._discard_temps(run.job)
-                    finish(self._fail(job, run, result))
+                    finish(self._check_failed(job, run, result) if done.job in self._checks
+                           else self._fail(job, run, result))
                     skip_below(done.job, failure.skipped)
                     if failure.stop is not None:
                         stop(failure.stop, "not started (--fail-fast)")
@@ -247,7 +262,7 @@ class Runner:
         for recipe in jobs:
             outcomes.setdefault(recipe, Outcome(recipe, jobs[recipe].outputs, JobStatus.SKIPPED,
                                                 error="not started"))
-        ordered = [outcomes[j.recipe] for j in self.plan.jobs]
+        ordered = [outcomes[r] for r in jobs]
         ordered += blocked.values()
         build = BuildResult(self.run_id, ordered, interrupted or cancelled,
                             time.perf_counter() - started, cancelled)
@@ -296,7 +311,13 @@ class Runner:
         self.slots.give_back(self._holding.pop(recipe), slot=slot)
 
     def _dispatch(self, pool: WorkerPool, job: Job) -> _Running:
-        run = _Running(time.time(), self.worker_job(job), self._input_fps(job))
+        if job.recipe in self._checks:
+            check = self._checks[job.recipe]
+            comps = check_components(self.ws.flow, check.source, self.current)
+            assert comps is not None  # planned: it declares checks
+            run = _Running(time.time(), self.check_job(check), dict(comps.inputs))
+        else:
+            run = _Running(time.time(), self.worker_job(job), self._input_fps(job))
         self.ws.state.start_job(self.run_id, job.recipe, job.outputs, run.started,
                                 run.job.log_path)
         self.listener("start", Outcome(job.recipe, job.outputs, JobStatus.RUNNING,
@@ -320,15 +341,27 @@ class Runner:
                 pass  # remembered as down: the jobs that need it fail with its error
 
     def _task(self, job: Job) -> Task:
-        """The job as the scheduler sees it. A restore is done in this process at once."""
+        """The job as the scheduler sees it. A restore is done in this process at once. A job
+        comes after the checks of the sources it reads; a check is not retried (the data it
+        reads is what it is)."""
+        if job.recipe in self._checks:
+            return Task(job.recipe, (), self._connections(job))
         recipe = self.project.recipes[job.recipe]
-        return Task(job.recipe, job.depends_on, self._connections(job), recipe.retries,
+        after = job.depends_on + tuple(c.task for c in self.plan.checks_before(self.ws.flow, job))
+        return Task(job.recipe, after, self._connections(job), recipe.retries,
                     in_worker=job.action is Action.RUN)
 
-    def _connections(self, job: Job) -> frozenset[str]:
+    def _reads_writes(self, job: Job) -> tuple[str, ...]:
+        """The datasets ``job`` reads and writes (a source check: the source and the datasets
+        its relationship checks look values up in)."""
+        if job.recipe in self._checks:
+            name = self._checks[job.recipe].source
+            return (name, *self._related(name))
         recipe = self.project.recipes[job.recipe]
-        return frozenset(self.project.datasets[n].connection
-                         for n in (*recipe.outputs, *recipe.input_names))
+        return (*recipe.outputs, *recipe.input_names)
+
+    def _connections(self, job: Job) -> frozenset[str]:
+        return frozenset(self.project.datasets[n].connection for n in self._reads_writes(job))
 
     def _limits(self) -> dict[str, int]:
         return {name: int(c.params["max_concurrent_jobs"])
@@ -367,8 +400,7 @@ class Runner:
 
     def _down(self, job: Job) -> WeirError | None:
         """The error of a connection the job needs that failed since planning, if any."""
-        recipe = self.project.recipes[job.recipe]
-        for name in (*recipe.outputs, *recipe.input_names):
+        for name in self._reads_writes(job):
             conn = self.project.datasets[name].connection
             if conn in self.ws.backends.down:
                 return self.ws.located(conn, self.ws.backends.down[conn])
@@ -376,6 +408,7 @@ class Runner:
 
     def _unusable(self, job: Job, error: WeirError) -> Outcome:
         text = error.message + (f"\nhint: {error.hint}" if error.hint else "")
+        self._check_said.setdefault(job.recipe, "could not be checked")
         for name in job.outputs:
             self.ws.state.record_failure(self.run_id, job.recipe, name, None, text, None)
         return Outcome(job.recipe, job.outputs, JobStatus.FAILED, error=text, reasons=dict(job.reasons))
@@ -390,30 +423,20 @@ class Runner:
         def schema_of(name: str) -> tuple[ColumnSpec, ...] | None:
             return tuple(project.datasets[name].schema or ()) or None
 
-        def conn_of(name: str) -> ConnectionSpec:
-            # Raw settings: secret references are resolved by the worker, never sent resolved.
-            c = project.connections[project.datasets[name].connection]
-            return ConnectionSpec(c.name, c.type, dict(c.params))
+        inputs = [self._input_spec(inp.name, inp.interface) for inp in recipe.inputs]
 
-        inputs = []
-        for inp in recipe.inputs:
-            ds = project.datasets[inp.name]
-            inputs.append(InputSpec(inp.name, conn_of(inp.name), ds.path, ds.format,
-                                    inp.interface, schema_of(inp.name) if ds.is_source else None))
         def related(ds: Any) -> tuple[InputSpec, ...]:
             """The datasets its relationship checks look values up in."""
             names = {other for c in ds.checks if c.kind.value == "relationships"
                      for other, _ in c.params["links"].values()}
-            return tuple(InputSpec(n, conn_of(n), project.datasets[n].path,
-                                   project.datasets[n].format, Interface.ARROW,
-                                   schema_of(n) if project.datasets[n].is_source else None)
+            return tuple(self._input_spec(n, Interface.ARROW)
                          for n in sorted(names) if n in project.datasets)
 
         outputs = []
         for out in recipe.outputs:
             ds = project.datasets[out]
-            outputs.append(OutputSpec(out, conn_of(out), ds.path, ds.format, token,
-                                      schema_of(out), ds.location.file, tuple(ds.checks),
+            outputs.append(OutputSpec(out, self._connection_spec(out), ds.path, ds.format,
+                                      token, schema_of(out), ds.location.file, tuple(ds.checks),
                                       related(ds)))
         return WorkerJob(
             recipe=recipe.name, kind=recipe.kind, project_root=str(self.ws.root),
@@ -422,6 +445,39 @@ class Runner:
             outputs=tuple(outputs), variables=dict(project.config.variables),
             sql_variables=tuple(recipe.variables) if recipe.kind is RecipeKind.SQL else (),
             log_path=str(log_path))
+
+    def check_job(self, check: SourceCheck) -> SourceCheckJob:
+        """What a worker needs to run a source's checks, as plain values."""
+        name = check.source
+        ds = self.project.datasets[name]
+        log_path = self.ws.state_dir / "logs" / "checks" / name / f"{self.run_id}.log"
+        return SourceCheckJob(
+            self._input_spec(name, Interface.ARROW), tuple(ds.checks),
+            tuple(ds.schema) if ds.schema else None,
+            tuple(self._input_spec(n, Interface.ARROW) for n in self._related(name)),
+            str(self.ws.root), str(log_path),
+            hint=f"weir never changes a source: fix its data ({ds.connection}:{ds.path}) or "
+            f"the check in {ds.location.file} (or make it `severity: warning`); what reads "
+            f"'{name}' is not built until its checks pass")
+
+    def _related(self, source: str) -> tuple[str, ...]:
+        """The other datasets a source's relationship checks look values up in."""
+        return tuple(sorted({other for c in self.project.datasets[source].checks
+                             if c.kind.value == "relationships"
+                             for other, _ in c.params["links"].values()
+                             if other in self.project.datasets} - {source}))
+
+    def _connection_spec(self, name: str) -> ConnectionSpec:
+        """Dataset ``name``'s connection with its raw settings: secret references are
+        resolved by the worker, never sent resolved."""
+        c = self.project.connections[self.project.datasets[name].connection]
+        return ConnectionSpec(c.name, c.type, dict(c.params))
+
+    def _input_spec(self, name: str, interface: Interface) -> InputSpec:
+        """Dataset ``name`` as a worker reads it (a source with its declared schema)."""
+        ds = self.project.datasets[name]
+        return InputSpec(name, self._connection_spec(name), ds.path, ds.format, interface,
+                         tuple(ds.schema or ()) or None if ds.is_source else None)
 
     def _input_fps(self, job: Job) -> dict[str, str]:
         """The fingerprints of the data ``job`` reads, as of now."""
@@ -434,6 +490,37 @@ class Runner:
     def _record_metrics(self, result: JobResult) -> None:
         for name, metrics in (result.metrics or {}).items():
             self.ws.state.record_metrics(self.run_id, name, metrics)
+
+    def _checked(self, job: Job, run: _Running, result: JobResult) -> Outcome:
+        """A source's checks passed (warnings allowed): recorded at their fingerprint."""
+        name = job.outputs[0]
+        self._record_source_checks(job, run, result, None)
+        return Outcome(job.recipe, job.outputs, JobStatus.CHECKED, result.seconds,
+                       {name: result.checked_rows or 0}, log_path=run.job.log_path,
+                       reasons=dict(job.reasons), warnings=_warnings(result))
+
+    def _check_failed(self, job: Job, run: _Running, result: JobResult) -> Outcome:
+        """A source's `error` check failed (or its checks could not run): the source is
+        recorded failed at their fingerprint; its readers are skipped."""
+        self._record_source_checks(job, run, result, result.error or "failed")
+        failed = [r.name for rs in (result.checks or {}).values() for r in rs
+                  if not r.passed and r.severity is Severity.ERROR]
+        self._check_said[job.recipe] = (
+            f"failed check{'s' if len(failed) > 1 else ''} {', '.join(failed)}" if failed
+            else "could not be checked")
+        return Outcome(job.recipe, job.outputs, JobStatus.FAILED, result.seconds,
+                       error=result.error, traceback=result.traceback,
+                       log_path=run.job.log_path, reasons=dict(job.reasons))
+
+    def _record_source_checks(self, job: Job, run: _Running, result: JobResult,
+                              error: str | None) -> None:
+        name = job.outputs[0]
+        self._record_checks(result)
+        comps = check_components(self.ws.flow, name, run.input_fps)
+        assert comps is not None
+        self.ws.state.record_source_checked(self.run_id, job.recipe, name,
+                                            comps.fingerprint(name), comps, run.started,
+                                            run.job.log_path, error)
 
     def _commit(self, job: Job, run: _Running, result: JobResult) -> Outcome:
         state = self.ws.state
@@ -454,12 +541,9 @@ class Runner:
                                  written.schema, written.rows, run.job.log_path)
             self.current[name] = fp
             rows[name] = written.rows
-        warnings = tuple(f"check {r.name} failed on '{name}'" + (f": {r.message}" if r.message
-                                                                   else "")
-                         for name, results in (result.checks or {}).items()
-                         for r in results if not r.passed)
         return Outcome(job.recipe, job.outputs, JobStatus.BUILT, result.seconds, rows,
-                       log_path=run.job.log_path, reasons=dict(job.reasons), warnings=warnings)
+                       log_path=run.job.log_path, reasons=dict(job.reasons),
+                       warnings=_warnings(result))
 
     def _keep(self, name: str, fp: str, final: Path, schema: list[list[Any]], rows: int) -> None:
         """Keep this output under its fingerprint (a hard link: no copy, no extra space until
@@ -533,9 +617,13 @@ class Runner:
         return Outcome(job.recipe, job.outputs, JobStatus.INTERRUPTED, time.time() - run.started,
                        error="interrupted", log_path=run.job.log_path)
 
-    def _discard_temps(self, job: WorkerJob, result: JobResult | None = None) -> None:
+    def _discard_temps(self, job: WorkerJob | SourceCheckJob,
+                       result: JobResult | None = None) -> None:
         """Remove what a job staged: by handle when it reported them, else by name pattern
-        (a killed worker never says what it had started writing)."""
+        (a killed worker never says what it had started writing). A source check stages
+        nothing."""
+        if isinstance(job, SourceCheckJob):
+            return
         by_name: dict[str, WrittenOutput] = {w.name: w for w in result.outputs} if result else {}
         for spec in job.outputs:
             ds = self.project.datasets[spec.name]
@@ -547,3 +635,11 @@ class Runner:
                     backend.cleanup_stale(ds.path, ds.format)
             except WeirError:
                 pass
+
+
+def _warnings(result: JobResult) -> tuple[str, ...]:
+    """The `warning` checks a job's data failed (published, or read on, anyway)."""
+    return tuple(f"check {r.name} failed on '{name}'" + (f": {r.message}" if r.message else "")
+                 for name, results in (result.checks or {}).items()
+                 for r in results if not r.passed)
+

@@ -335,6 +335,29 @@ class StateStore:
                                              "started": started, "finished": now,
                                              "error": error, "log_path": log_path})
 
+    def record_source_checked(self, run_id: str, task: str, name: str, fingerprint: str,
+                              components: Components, started: float, log_path: str | None,
+                              error: str | None) -> None:
+        """A source's checks ran (``error`` None: they passed) at the check fingerprint
+        ``fingerprint``: the status says a source ``failed`` while its data is the data they
+        failed on, and a build runs them again only when that fingerprint changes. The
+        source's row holds no build time, schema or row count: weir never wrote it."""
+        now = time.time()
+        failed = error is not None
+        with self.transaction() as db:
+            db.execute("INSERT INTO datasets (name, fingerprint, components, run_id, duration,"
+                       " last_failed, error, log_path) VALUES (?,?,?,?,?,?,?,?) ON"
+                       " CONFLICT(name) DO UPDATE SET fingerprint=excluded.fingerprint,"
+                       " components=excluded.components, run_id=excluded.run_id,"
+                       " duration=excluded.duration, last_failed=excluded.last_failed,"
+                       " error=excluded.error, log_path=excluded.log_path",
+                       (name, fingerprint, json.dumps(components.to_json()), run_id,
+                        now - started, int(failed), error, log_path))
+            _end_job_row(db, run_id, name, {"recipe": task, "fingerprint": fingerprint,
+                                             "status": "failed" if failed else "checked",
+                                             "started": started, "finished": now,
+                                             "error": error, "log_path": log_path})
+
     def start_job(self, run_id: str, recipe: str, outputs: Sequence[str], started: float,
                   log_path: str) -> None:
         """Say that ``outputs`` are being built (a ``running`` row each, completed when the job

@@ -3,11 +3,13 @@
 Workers are forked from a server that has already imported pandas and pyarrow, so a job pays
 only for its own work. Output goes to temporary paths; the parent renames it into place. The
 recipe's stdout and stderr (also from C libraries: file descriptors are redirected) go to the
-job's log, and a failure is reported with the traceback of the user's code only.
+job's log, and a failure is reported with the traceback of the user's code only. A source's
+checks run here too (``check_source``), on its data as it is, before the jobs that read it.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import select
 import signal
@@ -26,8 +28,8 @@ from typing import Any
 import pandas  # noqa: F401  - preloaded so every job starts warm
 import pyarrow as pa
 
-from weir.build.jobspec import (ConnectionSpec, InputSpec, JobResult, OutputSpec, WorkerJob,
-                                WrittenOutput)
+from weir.build.jobspec import (ConnectionSpec, InputSpec, JobResult, OutputSpec,
+                                SourceCheckJob, WorkerJob, WrittenOutput)
 from weir.build.metrics import StreamMeasure, measure
 from weir.build.project_code import ProjectCode
 from weir.build.scans import Scan
@@ -45,7 +47,7 @@ _code = ProjectCode()  # this worker's compiled project code, by content
 _backends: dict[str, Backend] = {}
 
 
-def _backend(job: WorkerJob, conn: ConnectionSpec) -> Backend:
+def _backend(job: WorkerJob | SourceCheckJob, conn: ConnectionSpec) -> Backend:
     """This worker's backend for a connection (made once; secrets resolved on first use)."""
     key = f"{job.project_root}|{conn.name}|{sorted(conn.params.items())}"
     if key not in _backends:
@@ -110,7 +112,9 @@ def _exit_when_hung_up(fd: int) -> None:
     os._exit(1)
 
 
-def run_job(job: WorkerJob) -> JobResult:
+def run_job(job: WorkerJob | SourceCheckJob) -> JobResult:
+    if isinstance(job, SourceCheckJob):
+        return check_source(job)
     started = time.perf_counter()
     log_path = Path(job.log_path)
     log_path.parent.mkdir(parents=True, exist_ok=True)
@@ -164,6 +168,66 @@ def run_job(job: WorkerJob) -> JobResult:
             print(tb, flush=True)
         finally:
             job_variables.reset(token)
+    return replace(result, seconds=time.perf_counter() - started)
+
+
+def check_source(job: SourceCheckJob) -> JobResult:
+    """Run a source's checks on its data as it is now (``audit.run_checks``, as for an
+    output). Nothing of the source is changed, whatever they say: a failed `error` check
+    fails this job, so the jobs reading the source are skipped."""
+    from weir.build.audit import describe, failed_errors, run_checks
+
+    started = time.perf_counter()
+    name = job.source.name
+    log_path = Path(job.log_path)
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    with open(log_path, "w", encoding="utf-8") as log, _redirected(log):
+        print(f"weir: checks of source {name}", flush=True)
+        try:
+            src = job.source
+            backend = _backend(job, src.connection)
+            related = {r.name: r for r in job.related}
+            same_place = {r.name: r.loc for r in (src, *job.related)
+                          if r.connection.name == src.connection.name}
+            scanned: contextlib.AbstractContextManager[Any]
+            if src.schema is not None and backend.type != "postgresql":
+                # Typed by its declared schema as a read gives it to its readers.
+                scanned = contextlib.nullcontext(_read(job, src))
+            else:  # where it lies: in PostgreSQL, a Parquet file scanned, not loaded
+                from weir.build.scans import stored_scan
+
+                if not backend.exists(src.loc, src.format):
+                    _read(job, src)  # says how it is missing, as a read would
+                scanned = stored_scan(backend, name, src.loc, src.format,
+                                      lambda: _read(job, src), same_place)
+            with scanned as data:
+                results = run_checks(name, data, job.checks, job.schema,
+                                     lambda other: _read(job, src if other == name
+                                                         else related[other]),
+                                     job.project_root)
+                rows = data.num_rows if isinstance(data, pa.Table) else data.count()
+            for r in results:
+                mark = "ok" if r.passed else ("FAILED" if r.severity.value == "error"
+                                              else "warning")
+                print(f"weir: check {r.name}: {mark}" + (f" ({r.message})" if r.message
+                                                         else ""), flush=True)
+            failures = failed_errors(results)
+            error = (describe(name, failures) + f"\nhint: {job.hint}") if failures else None
+            result = JobResult(not failures, error=error, checks={name: tuple(results)},
+                               checked_rows=rows)
+            spent = time.perf_counter() - started
+            print(f"weir: rejected: {error}" if error else
+                  f"weir: done in {spent:.3f}s (checks and metrics {spent:.3f}s), "
+                  f"peak memory {_peak_mib()} MiB", flush=True)
+        except WeirError as exc:
+            message = exc.message + (f"\n  hint: {exc.hint}" if exc.hint else "")
+            result = JobResult(False, error=message)
+            print(f"weir: failed: {message}", flush=True)
+        except Exception as exc:  # noqa: BLE001 - a check's own failure is said per check;
+            # this is reading the data (a file that does not parse)
+            result = JobResult(False, error=f"cannot read source '{name}': "
+                               f"{type(exc).__name__}: {exc}")
+            print(f"weir: failed: {result.error}", flush=True)
     return replace(result, seconds=time.perf_counter() - started)
 
 
@@ -250,7 +314,7 @@ def _load_module(job: WorkerJob) -> ModuleType:
                               "weir_recipes." + Path(job.file).stem)
 
 
-def _read(job: WorkerJob, inp: InputSpec) -> pa.Table:
+def _read(job: WorkerJob | SourceCheckJob, inp: InputSpec) -> pa.Table:
     schema = list(inp.schema) if inp.schema else None
     return _backend(job, inp.connection).read(inp.loc, inp.format, schema)
 

@@ -53,7 +53,8 @@ def diagnostic(d: Diagnostic) -> None:
 STATUS_MARKS = {"up to date": ("✓", "green"), "stale": ("●", "yellow"),
                 "never built": ("○", "dim"), "failed": ("✗", "red"), "source": ("◆", "blue"),
                 "invalid": ("⊘", "red"),
-                "built": ("✓", "green"), "restored": ("↺", "cyan"), "skipped": ("–", "dim"),
+                "built": ("✓", "green"), "checked": ("✓", "green"),
+                "restored": ("↺", "cyan"), "skipped": ("–", "dim"),
                 "interrupted": ("!", "magenta"), "running": ("▶", "blue"),
                 "restoring": ("↺", "blue"), "warning": ("!", "yellow")}
 

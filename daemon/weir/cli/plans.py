@@ -51,12 +51,17 @@ def print_plan(plan: BuildPlan) -> None:
         else:
             output.out("Nothing to do: every dataset is up to date.")
         return
-    width = max(len(o) for j in plan.jobs for o in j.outputs)
+    width = max(len(o) for o in (*plan.outputs, *(c.source for c in plan.checks)))
     runs = sum(1 for j in plan.jobs if j.action is Action.RUN)
     restores = len(plan.jobs) - runs
     output.out(f"{len(plan.outputs)} dataset{'s' if len(plan.outputs) != 1 else ''} to build: "
                f"{runs} recipe{'s' if runs != 1 else ''} to run"
-               + (f", {restores} to restore from earlier builds" if restores else ""))
+               + (f", {restores} to restore from earlier builds" if restores else "")
+               + (f", after the checks of {output.count(len(plan.checks), 'source')}"
+                  if plan.checks else ""))
+    for check in plan.checks:  # first: what reads these sources waits for their checks
+        output.out(f"  {output.style('check'.ljust(7), 'cyan')} {check.source:<{width}}  "
+                   f"{output.style(', '.join(check.reasons), 'dim')}")
     for job in plan.jobs:
         verb = "restore" if job.action is Action.RESTORE else "run"
         for o in job.outputs:

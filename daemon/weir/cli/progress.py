@@ -50,10 +50,13 @@ def _header(plan: BuildPlan, jobs: int) -> str:
     if not plan.jobs:
         return (f"{blocked} dataset{'s' if blocked != 1 else ''} cannot be built now; "
                 "nothing else to do")
+    workers = min(jobs, max(runs + len(plan.checks), 1))
     return (f"Building {n} dataset{'s' if n != 1 else ''}: {runs} recipe"
             f"{'s' if runs != 1 else ''} to run"
             + (f", {restores} to restore" if restores else "")
-            + f" ({min(jobs, max(runs, 1))} worker{'s' if min(jobs, max(runs, 1)) != 1 else ''})"
+            + (f", after the checks of {output.count(len(plan.checks), 'source')}"
+               if plan.checks else "")
+            + f" ({workers} worker{'s' if workers != 1 else ''})"
             + (f"; {blocked} more cannot be built now" if blocked else ""))
 
 
@@ -69,7 +72,8 @@ def _finished_lines(ws: _View, o: Outcome) -> list[str]:
         if folders:
             counts.append(output.count(sum(v for n, v in o.rows.items() if n in folders),
                                        "file"))
-        extra = ", ".join(counts) + (f"  {o.seconds:.2f}s" if o.status is JobStatus.BUILT else "")
+        extra = ", ".join(counts) + (f"  {o.seconds:.2f}s" if o.status in (
+            JobStatus.BUILT, JobStatus.CHECKED) else "")
         why = "; ".join(sorted({r for rs in o.reasons.values() for r in rs}))
         return [f"{mark} {names}  {output.style(o.status.value, 'dim')}  {output.style(extra, 'dim')}"
                 + (output.style(f"  ({why})", "dim") if why else "")] + [
@@ -91,8 +95,8 @@ def _finished_lines(ws: _View, o: Outcome) -> list[str]:
 
 def _summary(result: BuildResult) -> str:
     parts = [f"{result.count(s)} {s.value}" for s in (
-        JobStatus.BUILT, JobStatus.RESTORED, JobStatus.FAILED, JobStatus.SKIPPED,
-        JobStatus.INTERRUPTED) if result.count(s)]
+        JobStatus.CHECKED, JobStatus.BUILT, JobStatus.RESTORED, JobStatus.FAILED,
+        JobStatus.SKIPPED, JobStatus.INTERRUPTED) if result.count(s)]
     text = ", ".join(parts) + f" in {result.seconds:.1f}s"
     return output.style(text, "green" if result.ok else "red")
 
@@ -122,7 +126,8 @@ class _Live:
         self.ws = ws
         self.console = Console(highlight=False)
         self.running: dict[str, tuple[float, str]] = {}
-        self.total = len(plan.jobs)
+        self.total = len(plan.jobs) + len(plan.checks)
+        self.checks = bool(plan.checks)  # counted with the recipes: "jobs done"
         self.done = 0
         self.console.print(_header(plan, jobs))
         self.live = Live(self._render(), console=self.console, refresh_per_second=8,
@@ -137,7 +142,8 @@ class _Live:
         now = time.time()
         for _, (t0, label) in list(self.running.items()):
             table.add_row(Spinner("dots", style="blue"), label, f"[dim]{now - t0:.1f}s[/dim]")
-        table.add_row("", f"[dim]{self.done}/{self.total} recipes done[/dim]", "")
+        table.add_row("", f"[dim]{self.done}/{self.total} "
+                      f"{'jobs' if self.checks else 'recipes'} done[/dim]", "")
         return table
 
     def __call__(self, kind: str, outcome: Outcome) -> None:

@@ -3,7 +3,8 @@
 A source's fingerprint is its data version. A recipe output's fingerprint hashes the recipe's
 normalised code, the dataset's definition, the values of the variables the recipe reads and the
 fingerprints of its inputs — so it is known before anything runs, and equal fingerprints mean
-equal data.
+equal data. A source's checks have a fingerprint of their own (``check_components``): what
+their verdict depends on, so a build runs them again only when that changed.
 """
 
 from __future__ import annotations
@@ -58,6 +59,23 @@ def components_for(flow: Flow, name: str, input_fps: Mapping[str, str]) -> Compo
     return Components(code=f"{recipe.kind.value}:{recipe.code_hash}",
                       definition=_h(ds.definition()), variables=variables,
                       inputs={i: input_fps[i] for i in recipe.input_names})
+
+
+def check_components(flow: Flow, name: str, fps: Mapping[str, str]) -> Components | None:
+    """What the verdict of source ``name``'s checks depends on, given the datasets' current
+    fingerprints: its data version, the checks as declared (kind, name, severity, parameters —
+    not their line, so moving one changes nothing) with the definition its data is read by,
+    and the data of the datasets its relationship checks look values up in. None when it
+    declares no checks. (A python check's function body is not part of it, nor the clock a
+    freshness check reads: `weir check` runs them on demand.)"""
+    ds = flow.project.datasets[name]
+    if not ds.checks:
+        return None
+    related = sorted({other for c in ds.checks if c.kind.value == "relationships"
+                      for other, _ in c.params["links"].values()} - {name})
+    declared = [[c.kind.value, c.name, c.severity.value, dict(c.params)] for c in ds.checks]
+    return Components(code="checks", definition=_h([ds.definition(), declared]), variables={},
+                      inputs={name: fps.get(name, ""), **{r: fps.get(r, "") for r in related}})
 
 
 def expected_fingerprints(flow: Flow, source_versions: Mapping[str, str | None]

@@ -2,7 +2,9 @@
 
 Modes follow Dataiku's names: *required* (the default smart reconstruction), *only*, *force*,
 *missing* and *downstream*. Jobs are recipes, not datasets: a recipe with several outputs always
-writes them together.
+writes them together. A source read by a job, whose checks are due on the data it holds now
+(``Status.checks``), is checked first: the plan lists it in ``checks``, and the jobs reading it
+wait for it (``BuildPlan.checks_before``).
 """
 
 from __future__ import annotations
@@ -28,6 +30,20 @@ class Job:
 
 
 @dataclass(frozen=True)
+class SourceCheck:
+    """A source's checks, run before any job of the plan reads it."""
+
+    source: str
+    reasons: tuple[str, ...]  # why they are due: "data changed", "checks changed"…
+
+    @property
+    def task(self) -> str:
+        """Its id beside the recipes' ids in a build (no recipe id starts so: theirs are
+        files under recipes/)."""
+        return f"check:{self.source}"
+
+
+@dataclass(frozen=True)
 class BuildPlan:
     jobs: tuple[Job, ...]  # in a valid topological order
     targets: tuple[str, ...]
@@ -36,21 +52,30 @@ class BuildPlan:
     # Datasets the build needs but cannot make now (their storage, or their inputs' storage,
     # cannot be used), in Flow order; the runner reports them failed, the rest still builds.
     blocked: tuple[str, ...] = field(default_factory=tuple)
+    # The sources whose checks run first (in Flow order): read by a job, checks due.
+    checks: tuple[SourceCheck, ...] = field(default_factory=tuple)
 
     @property
     def outputs(self) -> list[str]:
         return [o for j in self.jobs for o in j.outputs]
 
+    def checks_before(self, flow: Flow, job: Job) -> tuple[SourceCheck, ...]:
+        """The source checks of this plan that ``job`` waits for: those of the sources its
+        recipe reads."""
+        reads = set(flow.project.recipes[job.recipe].input_names)
+        return tuple(c for c in self.checks if c.source in reads)
+
     def to_wire(self) -> wire.Plan:
         return wire.Plan(self.targets, self.up_to_date, tuple(
             wire.PlannedJob(j.recipe, j.action, j.outputs, dict(j.reasons), j.depends_on)
-            for j in self.jobs), self.notes, self.blocked)
+            for j in self.jobs), self.notes, self.blocked,
+            tuple(wire.PlannedCheck(c.source, c.reasons) for c in self.checks))
 
     @classmethod
     def from_wire(cls, plan: wire.Plan) -> BuildPlan:
         return cls(tuple(Job(j.recipe, j.outputs, j.reasons, j.action, j.after)
                          for j in plan.jobs), plan.targets, plan.up_to_date, plan.notes,
-                   plan.blocked)
+                   plan.blocked, tuple(SourceCheck(c.source, c.reasons) for c in plan.checks))
 
 
 def plan_build(flow: Flow, statuses: Mapping[str, Status], targets: Collection[str],
@@ -187,7 +212,12 @@ def plan_build(flow: Flow, statuses: Mapping[str, Status], targets: Collection[s
     for t in targets:
         if project.datasets[t].is_source and mode is not Mode.DOWNSTREAM:
             notes.append(f"{t} is a source: weir reads it but never builds it")
-    return BuildPlan(tuple(jobs), tuple(targets), up_to_date, tuple(notes), blocked)
+    # A restore reads no source, but publishes what was made from it: it waits for the
+    # source's checks too.
+    read = {i for j in jobs for i in project.recipes[j.recipe].input_names}
+    checks = tuple(SourceCheck(n, statuses[n].checks) for n in flow.order
+                   if n in read and statuses[n].checks and project.datasets[n].is_source)
+    return BuildPlan(tuple(jobs), tuple(targets), up_to_date, tuple(notes), blocked, checks)
 
 
 def cut_off(flow: Flow, unavailable: Collection[str]) -> set[str]:

@@ -3,6 +3,12 @@
 A pure function of the Flow, the expected fingerprints and what the state store remembers of the
 last builds; the reasons ("recipe changed", "input raw_orders changed", "variable x changed") are
 what ``weir status`` and ``weir plan`` print.
+
+A source is never built, but its checks run before anything reads new data of it: the state
+store remembers, for a source with checks, the check fingerprint they last ran at
+(``fingerprint.check_components``) and whether they failed there. A source whose checks failed
+on the data it holds now is ``failed``; ``Status.checks`` says why its checks are due (none:
+they passed on this data), which is what the planner schedules.
 """
 
 from __future__ import annotations
@@ -10,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from weir.flow.fingerprint import Components
+from weir.flow.fingerprint import Components, check_components
 from weir.flow.graph import Flow
 from weir.wire import DatasetState as State
 
@@ -19,7 +25,9 @@ from weir.wire import DatasetState as State
 class Stored:
     """What the state store remembers of a dataset's builds."""
 
-    fingerprint: str | None  # of the last successful build
+    # Of the last successful build; of a source, the check fingerprint its checks last ran at
+    # (passed, or failed when ``last_failed``).
+    fingerprint: str | None
     components: Components | None
     last_failed: bool = False
     error: str | None = None
@@ -30,6 +38,9 @@ class Status:
     state: State
     reasons: tuple[str, ...] = field(default_factory=tuple)
     data_present: bool = False
+    # A source's checks are due before anything reads it: why ("data changed", "checks
+    # changed"…). Empty when they passed on this data, or it declares none.
+    checks: tuple[str, ...] = ()
 
     @property
     def up_to_date(self) -> bool:
@@ -50,7 +61,7 @@ def compute_status(flow: Flow, expected: Mapping[str, str], components: Mapping[
             continue
         ds = flow.project.datasets[name]
         if ds.is_source:
-            statuses[name] = Status(State.SOURCE, () if present else ("data missing",), present)
+            statuses[name] = _source(flow, name, expected, stored.get(name), present)
             continue
         record = stored.get(name)
         if record is None or record.fingerprint is None:
@@ -74,6 +85,34 @@ def compute_status(flow: Flow, expected: Mapping[str, str], components: Mapping[
         else:
             statuses[name] = Status(State.STALE, tuple(reasons), present)
     return statuses
+
+
+def _source(flow: Flow, name: str, expected: Mapping[str, str], record: Stored | None,
+            present: bool) -> Status:
+    """A source: ``failed`` when its checks failed on the data it holds now, else ``source``;
+    and whether its checks are due."""
+    if not present:
+        return Status(State.SOURCE, ("data missing",), False)
+    comps = check_components(flow, name, expected)
+    if comps is None:
+        return Status(State.SOURCE, (), True)
+    fp = comps.fingerprint(name)
+    if record is None or record.fingerprint is None or record.components is None:
+        return Status(State.SOURCE, (), True, ("never checked",))
+    if record.fingerprint == fp:
+        if not record.last_failed:
+            return Status(State.SOURCE, (), True)
+        said = _failed(record)
+        return Status(State.FAILED, (said if said.startswith("check ")
+                                     else "its checks could not run",), True,
+                      ("failed last time",))
+    old, new = record.components, comps
+    due = ["data changed"] if old.inputs.get(name) != new.inputs[name] else []
+    if old.definition != new.definition:
+        due.append("checks changed")
+    due += [f"{other} changed" for other, fp_ in new.inputs.items()
+            if other != name and other in old.inputs and old.inputs[other] != fp_]
+    return Status(State.SOURCE, (), True, tuple(due) or ("checks changed",))
 
 
 def _failed(record: Stored) -> str:

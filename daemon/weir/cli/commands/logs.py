@@ -1,4 +1,5 @@
-"""``weir logs x``: the log of the last build of dataset x (its recipe's output and traceback)."""
+"""``weir logs x``: the log of the last build of dataset x (its recipe's output and traceback;
+for a source, of the last build that ran its checks)."""
 
 from __future__ import annotations
 
@@ -20,9 +21,12 @@ def run(args: argparse.Namespace) -> int:
     if args.dataset not in ws.project.datasets:
         raise WeirError(f"unknown dataset '{args.dataset}'",
                         hint=did_you_mean(args.dataset, ws.project.datasets))
-    if ws.project.datasets[args.dataset].is_source:
-        raise WeirError(f"'{args.dataset}' is a source: no recipe builds it, so it has no logs")
+    ds = ws.project.datasets[args.dataset]
     path, status = ws.state.last_log(args.dataset)
+    if ds.is_source and (path is None or not Path(path).exists()):
+        # A source's log is that of the last build that ran its checks.
+        raise WeirError(f"'{args.dataset}' is a source: no recipe builds it, so it has no logs"
+                        + (", and no build has run its checks yet" if ds.checks else ""))
     if path is None or not Path(path).exists():
         raise WeirError(f"'{args.dataset}' has no build log yet",
                         hint=f"build it: weir build {args.dataset}")
