@@ -494,6 +494,8 @@ def _write_outputs(job: WorkerJob, outputs: dict[str, Any],
     """Stage every output and audit it (its checks, on the data in hand); if one fails or is
     rejected, discard those already staged (nothing half-done)."""
     written: list[tuple[OutputSpec, WrittenOutput]] = []
+    # Only bench/bench_checks.py sets it: to measure what metrics cost a build, against none.
+    measuring = not os.environ.get("WEIR_BENCH_NO_METRICS")
     try:
         for spec in job.outputs:
             if spec.is_folder:
@@ -504,7 +506,8 @@ def _write_outputs(job: WorkerJob, outputs: dict[str, Any],
                 kept: dict[str, list[pa.Array]] = {}
                 meter = StreamMeasure()
                 if not isinstance(data, pa.Table):
-                    data = meter.tee(_keeping(data, _unique_keys(spec), kept))
+                    data = _keeping(data, _unique_keys(spec), kept)
+                    data = meter.tee(data) if measuring else data
                 handle, schema, rows = backend.stage(spec.loc, spec.format, data, spec.token)
                 written.append((spec, WrittenOutput(
                     spec.name, handle, rows,
@@ -514,7 +517,8 @@ def _write_outputs(job: WorkerJob, outputs: dict[str, Any],
                 _audit_staged(job, spec, backend, handle, rows,
                               data if isinstance(data, pa.Table) else None, audited,
                               {k: pa.chunked_array(v, schema.field(k).type)
-                               for k, v in kept.items() if k in schema.names}, metered)
+                               for k, v in kept.items() if k in schema.names}, metered,
+                              measuring)
                 continue
             if spec.checks:
                 data = _audit(job, spec, data, audited)
@@ -525,10 +529,10 @@ def _write_outputs(job: WorkerJob, outputs: dict[str, Any],
                     raise _mismatch(spec, problems)
                 data = table
             meter = StreamMeasure()
-            if isinstance(data, pa.Table):
+            if isinstance(data, pa.Table) and measuring:
                 with audited.timed():
                     audited.metrics[spec.name] = measure(data)
-            else:
+            elif measuring:
                 data = meter.tee(data)
             handle, schema, rows = backend.stage(spec.loc, spec.format, data, spec.token)
             written.append((spec, WrittenOutput(
@@ -594,7 +598,7 @@ def _keeping(data: Any, columns: set[str], kept: dict[str, list[pa.Array]]) -> A
 def _audit_staged(job: WorkerJob, spec: OutputSpec, backend: Backend, handle: str, rows: int,
                   table: pa.Table | None, audited: _Audited,
                   kept: dict[str, pa.ChunkedArray] | None = None,
-                  metered: Metrics | None = None) -> None:
+                  metered: Metrics | None = None, measuring: bool = True) -> None:
     """Audit a staged output where it lies (``weir.build.scans``): its declared schema, its
     checks, its metrics; raises to have it discarded."""
     from weir.build.metrics import measure_scan
@@ -613,8 +617,9 @@ def _audit_staged(job: WorkerJob, spec: OutputSpec, backend: Backend, handle: st
                 raise _mismatch(spec, problems)
         if spec.checks:
             _judge(job, spec, scan, audited)
-        audited.metrics[spec.name] = metered or (measure(table) if table is not None
-                                                 else measure_scan(scan, rows=rows))
+        if measuring:
+            audited.metrics[spec.name] = metered or (measure(table) if table is not None
+                                                     else measure_scan(scan, rows=rows))
 
 
 def _audit(job: WorkerJob, spec: OutputSpec, data: Any, audited: _Audited) -> pa.Table:
