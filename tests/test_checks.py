@@ -435,3 +435,51 @@ def test_a_source_check_through_the_daemon(make_project: Callable[..., Path]) ->
 
         Opened.close_all()
         run_weir("daemon", "stop", "--now", cwd=root)
+
+
+def test_weir_check_on_a_source_keeps_its_verdict_for_the_next_build(
+        make_project: Callable[..., Path]) -> None:
+    """Checks `weir check` ran on a source's data count as run on it: the next build does not
+    run them again on the same data, and a source they failed on is failed until it changes."""
+    root = make_project(SOURCE_CHECKED, name="small")
+    (root / "landing/orders.csv").write_text(BAD_ORDERS)
+    r = run_weir("check", "orders", "--no-daemon", cwd=root)
+    assert r.code == 1 and "✗ orders  range(amount)  failed: 1 row out of range" in r.out, r.text
+    status = json.loads(run_weir("status", "orders", "--json", "--no-daemon", cwd=root).out)
+    assert status["datasets"][0]["status"] == "failed", status
+    assert "check range(amount) failed" in status["datasets"][0]["reasons"]
+    assert run_weir("build", "per_customer", "--no-daemon", cwd=root).code == 1
+
+    (root / "landing/orders.csv").write_text(GOOD_ORDERS)
+    r = run_weir("check", "orders", "--no-daemon", cwd=root)
+    assert r.code == 0, r.text
+    runs = source_checks_run(root)
+    built = run_weir("build", "per_customer", "--no-daemon", cwd=root)
+    assert built.code == 0 and "✓ per_customer  built" in built.out, built.text
+    assert "orders  checked" not in built.out  # passed on this data already
+    assert source_checks_run(root) == runs
+
+
+def test_weir_check_through_the_daemon_runs_in_its_workers(
+        make_project: Callable[..., Path]) -> None:
+    from weir.client import DaemonClient
+
+    root = make_project(CHECKED, name="small")
+    assert run_weir("build", "report", "--no-daemon", cwd=root).code == 0
+    assert run_weir("daemon", "start", cwd=root).code == 0
+    try:
+        client = DaemonClient.running(root)
+        assert client is not None
+        before = json.loads(run_weir("show", "orders_clean", "--json", cwd=root).out)
+        report = client.check(["orders_clean"])
+        assert [d.name for d in report.datasets] == ["orders_clean"]
+        assert {c.name: c.passed for c in report.datasets[0].checks}["few"] is False
+        assert report.ok  # `few` is a warning
+        r = run_weir("check", "--json", cwd=root)  # the CLI goes through the daemon
+        assert r.code == 0 and json.loads(r.out)["datasets"][0]["name"] == "orders_clean"
+        with pytest.raises(Exception, match="unknown dataset|no dataset|nope"):
+            client.check(["nope"])
+        after = json.loads(run_weir("show", "orders_clean", "--json", cwd=root).out)
+        assert after["checked_at"] > before["checked_at"]  # recorded: what show and hover have
+    finally:
+        run_weir("daemon", "stop", "--now", cwd=root)

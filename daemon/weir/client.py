@@ -13,7 +13,7 @@ import http.client
 import json
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -171,6 +171,12 @@ class DaemonClient:
         """A dataset's metrics at its last builds, newest first."""
         return wire.MetricsHistory.from_json(
             self._request("GET", f"/api/datasets/{name}/metrics?last={last}"))
+
+    def check(self, targets: Sequence[str] = ()) -> wire.CheckReport:
+        """Run these datasets' checks (all that have checks, without targets) on their data
+        now, without building (as `weir check --json`)."""
+        return wire.CheckReport.from_json(
+            self._request("POST", "/api/checks", {"targets": list(targets)}))
 
     def build(self, build_id: str) -> wire.BuildSummary:
         return wire.BuildSummary.from_json(self._request("GET", f"/api/builds/{build_id}"))

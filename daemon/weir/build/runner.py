@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from weir.build.claims import run_alive, run_claim
+from weir.build import specs
 from weir.build.jobspec import (ConnectionSpec, InputSpec, JobResult, OutputSpec,
                                 SourceCheckJob, WorkerJob, WrittenOutput)
 from weir.build.pool import Workers, WorkerPool
@@ -450,34 +451,21 @@ class Runner:
         """What a worker needs to run a source's checks, as plain values."""
         name = check.source
         ds = self.project.datasets[name]
-        log_path = self.ws.state_dir / "logs" / "checks" / name / f"{self.run_id}.log"
-        return SourceCheckJob(
-            self._input_spec(name, Interface.ARROW), tuple(ds.checks),
-            tuple(ds.schema) if ds.schema else None,
-            tuple(self._input_spec(n, Interface.ARROW) for n in self._related(name)),
-            str(self.ws.root), str(log_path),
+        return specs.check_job(
+            self.project, self.ws.root,
+            self.ws.state_dir / "logs" / "checks" / name / f"{self.run_id}.log", name,
             hint=f"weir never changes a source: fix its data ({ds.connection}:{ds.path}) or "
             f"the check in {ds.location.file} (or make it `severity: warning`); what reads "
             f"'{name}' is not built until its checks pass")
 
     def _related(self, source: str) -> tuple[str, ...]:
-        """The other datasets a source's relationship checks look values up in."""
-        return tuple(sorted({other for c in self.project.datasets[source].checks
-                             if c.kind.value == "relationships"
-                             for other, _ in c.params["links"].values()
-                             if other in self.project.datasets} - {source}))
+        return specs.related(self.project, source)
 
     def _connection_spec(self, name: str) -> ConnectionSpec:
-        """Dataset ``name``'s connection with its raw settings: secret references are
-        resolved by the worker, never sent resolved."""
-        c = self.project.connections[self.project.datasets[name].connection]
-        return ConnectionSpec(c.name, c.type, dict(c.params))
+        return specs.connection_spec(self.project, name)
 
     def _input_spec(self, name: str, interface: Interface) -> InputSpec:
-        """Dataset ``name`` as a worker reads it (a source with its declared schema)."""
-        ds = self.project.datasets[name]
-        return InputSpec(name, self._connection_spec(name), ds.path, ds.format, interface,
-                         tuple(ds.schema or ()) or None if ds.is_source else None)
+        return specs.input_spec(self.project, name, interface)
 
     def _input_fps(self, job: Job) -> dict[str, str]:
         """The fingerprints of the data ``job`` reads, as of now."""

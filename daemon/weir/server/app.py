@@ -47,6 +47,15 @@ UNAUTHORISED = ("missing or wrong token: send `Authorization: Bearer <token>` wi
                 "from .weir/daemon.json")
 
 
+class ChecksBody(BaseModel):
+    """Whose checks to run: names and selectors as on the command line; none: every dataset
+    that has checks."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    targets: list[str] = Field(default_factory=list, max_length=10_000)
+
+
 class BuildBody(BaseModel):
     """What to build: targets and selectors as on the command line (`orders_clean`, `+x`,
     `x+`, `tag:t`, `zone:z`), a mode, or `all` / `stale`.
@@ -335,6 +344,17 @@ def create_app(daemon: Daemon) -> FastAPI:
         check_body(body)
         try:
             data = daemon.plan(daemon.live.snapshot, body.request()).to_json()
+        except WeirError as exc:
+            raise HTTPException(422, exc.message + (f" ({exc.hint})" if exc.hint else "")
+                                ) from None
+        return respond(request, data)
+
+    @api.post("/checks")
+    def run_checks(body: ChecksBody, request: Request) -> Response:
+        """Run datasets' checks on the data they hold now, without building (as `weir check
+        --json`): in the daemon's workers; answered when they are done."""
+        try:
+            data = daemon.check(daemon.live.snapshot, body.targets).to_json()
         except WeirError as exc:
             raise HTTPException(422, exc.message + (f" ({exc.hint})" if exc.hint else "")
                                 ) from None

@@ -18,6 +18,7 @@ import signal
 import socket
 import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -95,6 +96,25 @@ class Daemon:
             return ws.plan(chosen, request.mode, state).to_wire()
         finally:
             ws.close()
+
+    def check(self, snap: FlowSnapshot, targets: Sequence[str]) -> wire.CheckReport:
+        """`weir check` through the daemon: the datasets' checks on their data now, in its warm
+        workers (never in this process); what they said is recorded, and a source's verdict
+        is news for the statuses."""
+        from weir.build.checking import check_now
+        from weir.errors import ProjectInvalid
+
+        if snap.errors or snap.project is None or snap.flow is None:
+            raise ProjectInvalid(snap.errors)
+        ws = self.workspace(snap)
+        try:
+            names = ws.resolve_targets(list(targets)) if targets else list(ws.flow.order)
+            names = [n for n in names if ws.project.datasets[n].checks]
+            report = check_now(ws, names, self.data_status(snap), self.builds.workers)
+        finally:
+            ws.close()
+        self.keeper.nudge()
+        return report
 
     def dataset_detail(self, snap: FlowSnapshot, name: str) -> wire.DatasetDetail:
         state = self.data_status(snap)

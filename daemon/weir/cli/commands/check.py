@@ -1,22 +1,18 @@
 """``weir check``: run datasets' checks on the data they hold now, without building anything.
 
 The same checks a build runs on its staged output (``weir.build.audit``), here on the live
-data, where it lies (a PostgreSQL table in PostgreSQL, a Parquet file scanned, not loaded):
-to audit a source before building from it, or after a check was added. What they say
+data, in workers (``weir.build.checking``), where it lies (a PostgreSQL table in PostgreSQL, a
+Parquet file scanned, not loaded): to audit a source before building from it, or after a check
+was added. While the project's daemon runs, its warm workers run them (``POST /api/checks``). What they say
 is recorded like a build's (``weir show`` has the last results); a failed `error` check exits
 1."""
 
 from __future__ import annotations
 
 import argparse
-import functools
-import secrets
-import time
-from typing import Any
 
 from weir import wire
 from weir.cli import output
-from weir.errors import WeirError
 
 
 def add_parser(p: argparse.ArgumentParser) -> None:
@@ -24,12 +20,12 @@ def add_parser(p: argparse.ArgumentParser) -> None:
                    help="these datasets (names, +x, x+, tag:t, zone:z); default: every dataset "
                    "with checks")
     p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.add_argument("--no-daemon", action="store_true",
+                   help="run the checks from this process even if the project's daemon runs "
+                   "(in workers either way: no data is loaded into the daemon or the CLI)")
 
 
 def run(args: argparse.Namespace) -> int:
-    from weir.build.audit import run_checks
-    from weir.build.scans import stored_scan
-
     ws = output.open_workspace(args.project)
     names = ws.resolve_targets(args.selectors) if args.selectors else list(ws.flow.order)
     names = [n for n in names if ws.project.datasets[n].checks]
@@ -40,36 +36,22 @@ def run(args: argparse.Namespace) -> int:
             output.out("no dataset " + ("of those " if args.selectors else "")
                        + "has checks (add `checks:` to its YAML: docs/project-format.md)")
         return 0
-    run_id = time.strftime("check-%Y%m%d-%H%M%S-") + secrets.token_hex(3)
+    checked: wire.CheckReport | None = None
+    if not args.no_daemon:
+        from weir.client import DaemonClient, DaemonNotRunning
 
-    def read(name: str) -> Any:
-        ds = ws.project.datasets[name]
-        with ws.backends.using(ds.connection) as backend:
-            return backend.read(ds.path, ds.format,
-                                list(ds.schema) if ds.schema and ds.is_source else None)
-
-    report: list[wire.DatasetChecks] = []
-    for name in names:
-        ds = ws.project.datasets[name]
-        # On the same connection, a relationship's other side is joined where it lies.
-        same_place = {n: d.path for n, d in ws.project.datasets.items()
-                      if d.connection == ds.connection}
+        client = DaemonClient.running(ws.root)
         try:
-            with ws.backends.using(ds.connection) as backend:
-                if not backend.exists(ds.path, ds.format):
-                    read(name)  # says how it is missing, as a read would
-                with stored_scan(backend, name, ds.path, ds.format, functools.partial(read, name),
-                                 same_place) as scan:
-                    results = tuple(run_checks(name, scan, ds.checks, ds.schema, read,
-                                               str(ws.root)))
-        except WeirError as exc:
-            report.append(wire.DatasetChecks(name, error=exc.message))
-            continue
-        ws.state.record_checks(run_id, name, results)
-        report.append(wire.DatasetChecks(name, results))
-    ok = all(c.passed or c.severity is wire.Severity.WARNING for d in report for c in d.checks)
+            checked = client.check(names) if client is not None else None
+        except DaemonNotRunning:
+            checked = None  # it stopped just now: checked here
+    if checked is None:
+        from weir.build.checking import check_now
+
+        checked = check_now(ws, names, ws.snapshot())
+    report, ok = list(checked.datasets), checked.ok
     if args.json:
-        output.print_json(wire.CheckReport(ok, tuple(report)).to_json())
+        output.print_json(checked.to_json())
         return 0 if ok else 1
     for d in report:
         if d.error is not None:
@@ -89,8 +71,8 @@ def run(args: argparse.Namespace) -> int:
                  if not c.passed and c.severity is wire.Severity.ERROR)
     warned = sum(1 for d in report for c in d.checks
                  if not c.passed and c.severity is wire.Severity.WARNING)
-    checked = sum(len(d.checks) for d in report)
-    output.out(", ".join(x for x in (output.count(checked, "check") + " run",
+    ran = sum(len(d.checks) for d in report)
+    output.out(", ".join(x for x in (output.count(ran, "check") + " run",
                                      f"{failed} failed" if failed else "",
                                      output.count(warned, "warning") if warned else "",
                                      f"{sum(1 for d in report if d.error)} not checked"
