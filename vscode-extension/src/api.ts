@@ -216,6 +216,19 @@ export interface CheckResult {
   examples: Record<string, unknown>[];
 }
 
+/** POST /api/checks: datasets' checks run on their data now, without building. */
+export interface CheckReport {
+  ok: boolean;
+  datasets: DatasetChecks[];
+}
+
+export interface DatasetChecks {
+  name: string;
+  checks: CheckResult[];
+  /** Why they could not run (no data yet, its storage cannot be used); null when they ran. */
+  error: string | null;
+}
+
 /** GET /api/datasets/{name}/log: the last build's log. */
 export interface BuildLog {
   name: string;

@@ -16,7 +16,7 @@ import { open, openDataset } from "./files";
 import type { FlowPanel } from "./flowPanel";
 import type { FlowStore } from "./flowStore";
 import { errorText, type Logger } from "./log";
-import { datasetMarkdown, planMarkdown } from "./render";
+import { checksMarkdown, datasetMarkdown, planMarkdown } from "./render";
 import { statusMenu } from "./statusBar";
 import { chooseDatasets } from "./targets";
 import { DatasetItem, RecipeItem } from "./trees";
@@ -89,6 +89,19 @@ export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
       const name = chosen?.names[0];
       if (!chosen || !name) return;
       await deps.documents.show(name, datasetMarkdown(await chosen.client.dataset(name)));
+    }),
+
+    command("weir.runChecks", async (arg?: unknown) => {
+      const chosen = await choose(arg, "Run the checks of… (on their data now, without building)");
+      if (!chosen) return;
+      const label = chosen.names.join(" ");
+      const report = await vscode.window.withProgress(
+        { location: vscode.ProgressLocation.Notification, title: `weir: checking ${label}…` },
+        () => chosen.client.check(chosen.names).catch((err: unknown) => {
+          throw new Error(`weir check failed: ${errorText(err)}`);
+        }));
+      await deps.documents.show(`checks ${label}`, checksMarkdown(label, report));
+      if (!report.ok) void vscode.window.showWarningMessage(`weir: checks of ${label} failed (the document has what they found).`);
     }),
 
     command("weir.openLogs", async (arg?: unknown) => {

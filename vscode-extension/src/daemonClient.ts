@@ -6,7 +6,8 @@
 import * as http from "node:http";
 
 import type {
-  BuildLog, BuildRequest, BuildSummary, DaemonInfo, DatasetDetail, Flow, Health, Plan,
+  BuildLog, BuildRequest, BuildSummary, CheckReport, DaemonInfo, DatasetDetail, Flow, Health,
+  Plan,
 } from "./api";
 import { SseParser } from "./sse";
 
@@ -55,6 +56,12 @@ export class DaemonClient {
   /** What that build would run now, and why; runs nothing. */
   plan(request: BuildRequest): Promise<Plan> {
     return this.json("POST", "/api/plan", request);
+  }
+
+  /** Run these datasets' checks on their data now (answered when they have run: a check
+   *  over big data takes what it takes, so the wait is long). */
+  check(targets: string[]): Promise<CheckReport> {
+    return this.json("POST", "/api/checks", { targets }, 600_000);
   }
 
   cancelBuild(id: string): Promise<BuildSummary> {

@@ -1,8 +1,8 @@
 /**
  * Markdown for the read-only documents the extension opens: a dataset's card (schema, status,
- * last builds) and a build plan (what would run and why). Pure functions.
+ * last builds), a build plan (what would run and why) and what checks said. Pure functions.
  */
-import type { Column, DatasetDetail, Plan } from "./api";
+import type { CheckReport, Column, DatasetDetail, Plan } from "./api";
 import { nothingToDo } from "./buildLog";
 
 function cell(text: unknown): string {
@@ -69,5 +69,33 @@ export function planMarkdown(label: string, plan: Plan): string {
     }
   }
   if (plan.up_to_date.length) out.push("", `Up to date, not rebuilt: ${plan.up_to_date.join(", ")}.`);
+  return out.join("\n") + "\n";
+}
+
+/** What `weir: Run Checks…` found: each dataset's checks, the failing ones with examples. */
+export function checksMarkdown(label: string, report: CheckReport): string {
+  const failed = report.datasets.flatMap((d) => d.checks).filter((c) => !c.passed && c.severity === "error").length;
+  const warned = report.datasets.flatMap((d) => d.checks).filter((c) => !c.passed && c.severity === "warning").length;
+  const out = [`# Checks: ${label}`, ""];
+  if (!report.datasets.length) {
+    out.push("None of these datasets has checks (add `checks:` to its YAML).");
+    return out.join("\n") + "\n";
+  }
+  out.push(report.ok ? `**passed**${warned ? ` — ${warned} warning${warned === 1 ? "" : "s"}` : ""}`
+    : `**${failed} failed**${warned ? `, ${warned} warning${warned === 1 ? "" : "s"}` : ""}`, "");
+  for (const d of report.datasets) {
+    out.push(`## ${d.name}`, "");
+    if (d.error !== null) {
+      out.push(`Not checked: ${d.error}`, "");
+      continue;
+    }
+    out.push("| check | | |", "|---|---|---|", ...d.checks.map((c) =>
+      `| ${cell(c.name)} | ${c.passed ? "passed" : c.severity === "error" ? "**failed**" : "warning"} | ${cell(c.message)} |`), "");
+    for (const c of d.checks.filter((x) => !x.passed && x.examples.length)) {
+      const columns = Object.keys(c.examples[0] ?? {});
+      out.push(`${c.name}, for example:`, "", `| ${columns.map(cell).join(" | ")} |`, `|${columns.map(() => "---").join("|")}|`,
+        ...c.examples.map((e) => `| ${columns.map((k) => cell(e[k])).join(" | ")} |`), "");
+    }
+  }
   return out.join("\n") + "\n";
 }

@@ -111,6 +111,18 @@ describe("DaemonClient", () => {
     expect(fake.requests.some((r) => r.url === "/api/builds")).toBe(false);
   });
 
+  it("asks the daemon to run checks and waits for what they found", async () => {
+    const report = { ok: true, datasets: [{ name: "orders", error: null, checks: [] }] };
+    fake = await fakeDaemon([(req, _body, res) => {
+      if (req.method !== "POST" || req.url !== "/api/checks") return false;
+      res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(report));
+      return true;
+    }]);
+    const client = new DaemonClient((await readDaemonInfo(fake.root))!);
+    expect(await client.check(["orders"])).toEqual(report);
+    expect(JSON.parse(fake.requests.find((r) => r.url === "/api/checks")!.body)).toEqual({ targets: ["orders"] });
+  });
+
   it("relays only API paths", async () => {
     fake = await fakeDaemon();
     const client = new DaemonClient((await readDaemonInfo(fake.root))!);

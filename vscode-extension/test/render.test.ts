@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 
-import { datasetMarkdown, planMarkdown } from "../src/render";
+import { checksMarkdown, datasetMarkdown, planMarkdown } from "../src/render";
 import { datasetDetail, historyEntry, plan, plannedJob } from "./answers";
 
 const detail = datasetDetail({
@@ -51,5 +51,29 @@ describe("planMarkdown", () => {
     expect(md).toContain("| 2 | restore | top | input a changed | r:a |");
     expect(md).toContain("> a note");
     expect(md).toContain("Up to date, not rebuilt: raw.");
+  });
+});
+
+describe("checksMarkdown", () => {
+  it("says what failed, with the rows that broke it, and what could not be checked", () => {
+    const md = checksMarkdown("orders orders_clean", { ok: false, datasets: [
+      { name: "orders", error: null, checks: [
+        { name: "range(amount)", kind: "range", severity: "error", passed: false, failing: 1, message: "1 row out of range",
+          examples: [{ id: 2, "note|x": "-3.0" }] },
+        { name: "few", kind: "row_count", severity: "warning", passed: false, failing: 1, message: "4 rows (wanted at most 3)", examples: [] }] },
+      { name: "orders_clean", error: "no data at shop/orders_clean.parquet", checks: [] }] });
+    expect(md).toContain("**1 failed**, 1 warning");
+    expect(md).toContain("| range(amount) | **failed** | 1 row out of range |");
+    expect(md).toContain("| few | warning | 4 rows (wanted at most 3) |");
+    expect(md).toContain("| id | note\\|x |");
+    expect(md).toContain("| 2 | -3.0 |");
+    expect(md).toContain("Not checked: no data at shop/orders_clean.parquet");
+  });
+
+  it("says passed, and that there is nothing to check", () => {
+    expect(checksMarkdown("a", { ok: true, datasets: [{ name: "a", error: null, checks: [
+      { name: "unique(id)", kind: "unique", severity: "error", passed: true, failing: 0, message: "", examples: [] }] }] }))
+      .toContain("**passed**");
+    expect(checksMarkdown("b", { ok: true, datasets: [] })).toContain("None of these datasets has checks");
   });
 });
