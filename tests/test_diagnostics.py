@@ -34,6 +34,15 @@ def codes_in_source() -> set[str]:
                 given = [k.value for k in node.keywords if k.arg == "code"] + node.args[3:4]
                 found |= {c.value for value in given for c in ast.walk(value)
                           if isinstance(c, ast.Constant) and isinstance(c.value, str)}
+            # A helper passing a code on (``code="…"``), or a file's reader saying a mistake
+            # (``r.error(message, "code", where…)``).
+            if isinstance(node, ast.Call):
+                given = [k.value for k in node.keywords if k.arg == "code"]
+                if isinstance(node.func, ast.Attribute) and node.func.attr == "error":
+                    given += node.args[1:2]
+                found |= {v.value for v in given if isinstance(v, ast.Constant)
+                          and isinstance(v.value, str) and re.fullmatch(r"[a-z]+(-[a-z]+)+",
+                                                                        v.value)}
     found.discard("")  # what a diagnostic from an older daemon, without a code, reads as
     return found
 

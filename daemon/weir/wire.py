@@ -878,6 +878,29 @@ class Metrics:
 
 
 @dataclass(frozen=True)
+class ScenarioSummary:
+    """One scenario as `weir scenario list --json` says it: what starts it (each trigger in
+    words), its steps by name, and when its time triggers next start it (epoch seconds)."""
+
+    name: str
+    file: str
+    description: str
+    triggers: tuple[str, ...]
+    steps: tuple[str, ...]
+    next_run: float | None
+
+    def to_json(self) -> dict[str, Any]:
+        return {"name": self.name, "file": self.file, "description": self.description,
+                "triggers": list(self.triggers), "steps": list(self.steps),
+                "next_run": self.next_run}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> ScenarioSummary:
+        return cls(data["name"], data["file"], data.get("description", ""),
+                   tuple(data["triggers"]), tuple(data["steps"]), data.get("next_run"))
+
+
+@dataclass(frozen=True)
 class MetricsHistory:
     """`weir metrics x --json` and `GET /api/datasets/{name}/metrics`: newest first."""
 

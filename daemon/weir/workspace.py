@@ -22,7 +22,7 @@ from weir.flow.graph import Flow
 from weir.flow.plan import BuildPlan, Mode, plan_build
 from weir.flow.selection import select
 from weir.flow.status import Status, Stored, compute_status
-from weir.model.diagnostics import Diagnostic, Severity
+from weir.model.diagnostics import Diagnostic
 from weir.model.loader import find_project_root
 from weir.model.parse_cache import ParseCache
 from weir.model.project import Project
@@ -318,4 +318,6 @@ def machine_connections_file() -> tuple[str, str] | None:
 
 
 def _errors(diags: list[Diagnostic]) -> list[Diagnostic]:
-    return [d for d in diags if d.severity is Severity.ERROR]
+    from weir.model.diagnostics import blocks_builds
+
+    return [d for d in diags if blocks_builds(d)]

@@ -30,6 +30,7 @@ COMMANDS = [
     ("check", "run datasets' checks on their current data, without building"),
     ("metrics", "show a dataset's metrics over its builds: rows; nulls, min, max per column"),
     ("schema", "print a dataset's observed schema, or write it into its YAML as a contract"),
+    ("scenario", "list the project's scenarios: their triggers, steps and next run"),
     ("clean", "drop built data: intermediate datasets, or the ones you name"),
     ("connections", "list the project's connections, or test that they can be reached"),
     ("state", "check the state store (.weir/state.db), or repair a damaged one"),

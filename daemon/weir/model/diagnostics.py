@@ -15,7 +15,14 @@ from typing import TypedDict
 
 from weir.wire import Diagnostic, Severity
 
-__all__ = ["Diagnostic", "Severity", "Span", "name_on_line", "span", "whole_line"]
+__all__ = ["Diagnostic", "Severity", "Span", "blocks_builds", "name_on_line", "span",
+           "whole_line"]
+
+
+def blocks_builds(d: Diagnostic) -> bool:
+    """An error that stops builds: any, but one in a scenario file — a broken scenario stops
+    that scenario only (it is not loaded), never the Flow the others and the user build."""
+    return d.severity is Severity.ERROR and not d.file.startswith("scenarios/")
 
 
 class Span(TypedDict):

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Mapping
+from typing import Any
 from dataclasses import replace
 from pathlib import Path
 
@@ -23,6 +24,7 @@ from weir.model.project import (EXTENSION_FORMATS, FILE_CONNECTION_TYPES, FORMAT
                                 DatasetSpec, Interface, Project, ProjectConfig, Recipe,
                                 RecipeKind, frozen_map)
 from weir.model.python_recipes import PythonFile, _digest, parse_python_file
+from weir.model.scenarios import Scenario, parse_scenario_file, scenario_references
 from weir.model.sql_recipes import parse_sql_file, variable_span
 from weir.model.suggest import closest, hint_for
 
@@ -68,6 +70,7 @@ def project_files(root: Path) -> list[str]:
     files += _walk(root, "datasets", (".yaml", ".yml"))
     files += _walk(root, "folders", (".yaml", ".yml"))
     files += _walk(root, "recipes", (".py", ".sql"))
+    files += _walk(root, "scenarios", (".yaml", ".yml"))
     return files
 
 
@@ -90,7 +93,7 @@ def is_project_file(rel: str) -> bool:
         return False
     if rel in (PROJECT_FILE, "connections.yaml"):
         return True
-    if parts[0] in ("datasets", "folders") and len(parts) > 1:
+    if parts[0] in ("datasets", "folders", "scenarios") and len(parts) > 1:
         return rel.endswith((".yaml", ".yml"))
     return parts[0] == "recipes" and len(parts) > 1 and rel.endswith((".py", ".sql"))
 
@@ -218,7 +221,34 @@ def load_project(root: Path, overlays: Mapping[str, str] | None = None,
 
     recipes = _link_project_modules(python_files) + sql_recipes
     project = _assemble(root, config, parsed, specs, recipes, texts, diags, lost)
+    if project is not None:
+        scenarios = _scenarios(files_list, text_of, diags)
+        diags += scenario_references(scenarios, project.datasets)
+        project = replace(project, scenarios=frozen_map(scenarios))
     return project, _once(diags)
+
+
+def _scenarios(files: list[str], text_of: Any, diags: list[Diagnostic]) -> dict[str, Scenario]:
+    """Every scenario file that reads: a broken one is its diagnostics, the others run."""
+    scenarios: dict[str, Scenario] = {}
+    for f in files:
+        if not f.startswith("scenarios/") or not f.endswith((".yaml", ".yml")):
+            continue
+        text = text_of(f)
+        if text is None:
+            continue
+        name = Path(f).stem
+        scenario, d = parse_scenario_file(f, name, text)
+        diags += d
+        if scenario is None:
+            continue
+        if name in scenarios:
+            diags.append(Diagnostic(f, 0, f"scenario '{name}' is also defined in "
+                                    f"{scenarios[name].file}", code="duplicate-definition",
+                                    subject=f"scenario:{name}", hint="one file per scenario"))
+            continue
+        scenarios[name] = scenario
+    return scenarios
 
 
 def _link_project_modules(python_files: dict[str, PythonFile]) -> list[Recipe]:
@@ -505,7 +535,9 @@ def _once(diags: list[Diagnostic]) -> list[Diagnostic]:
 
 
 def errors(diags: list[Diagnostic]) -> list[Diagnostic]:
-    return [d for d in diags if d.severity is Severity.ERROR]
+    from weir.model.diagnostics import blocks_builds
+
+    return [d for d in diags if blocks_builds(d)]
 
 
 def _check_references(datasets: dict[str, Dataset]) -> list[Diagnostic]:

@@ -196,6 +196,8 @@ class Project:
     # input that cannot be read), each with that error: the Flow marks them and their
     # downstream invalid, and every other dataset keeps its status.
     broken: Mapping[str, Diagnostic] = field(default_factory=lambda: frozen_map({}))
+    # scenarios/<name>.yaml that read (weir.model.scenarios.Scenario), by name.
+    scenarios: Mapping[str, Any] = field(default_factory=lambda: frozen_map({}))
 
     @property
     def name(self) -> str:

@@ -18,7 +18,7 @@ from pathlib import Path
 from weir.assemble import read_flow
 from weir.flow.graph import Flow
 from weir.wire import FlowChange
-from weir.model.diagnostics import Diagnostic, Severity
+from weir.model.diagnostics import Diagnostic
 from weir.model.loader import is_project_file, read_project_files
 from weir.model.parse_cache import ParseCache
 from weir.model.project import Project
@@ -37,7 +37,10 @@ class FlowSnapshot:
 
     @property
     def errors(self) -> list[Diagnostic]:
-        return [d for d in self.diagnostics if d.severity is Severity.ERROR]
+        """What stops builds (a broken scenario file does not: ``blocks_builds``)."""
+        from weir.model.diagnostics import blocks_builds
+
+        return [d for d in self.diagnostics if blocks_builds(d)]
 
 
 class LiveProject:

@@ -1,0 +1,1 @@
+"""Scenarios at run time: when they are due (``timing``); the daemon runs them."""
