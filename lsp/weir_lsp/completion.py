@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 from lsprotocol import types as t
 
-from weir_lsp import check_yaml
+from weir_lsp import check_yaml, scenario_yaml
 from weir_lsp.context import Slot, SlotKind, completion_slot, def_params_above, sql_tables
 from weir.model.project import ColumnSpec
 from weir_lsp.conversion import language_of
@@ -53,6 +53,11 @@ def complete(project: OpenProject, language: str, lines: list[str],
         if slot is not None:
             return t.CompletionList(is_incomplete=False,
                                     items=_in_checks(project, dataset, slot, snippets))
+    if language == "yaml" and scenario_yaml.is_scenario_file(rel) \
+            and project.project is not None:
+        sslot = scenario_yaml.scenario_slot(lines, position.line, position.character)
+        return None if sslot is None else t.CompletionList(
+            is_incomplete=False, items=_in_scenario(project, sslot)[:MAX_ITEMS])
     items = _complete(project, language, lines, position)
     if items is None:
         return None
@@ -89,6 +94,30 @@ def _complete(project: OpenProject, language: str, lines: list[str],
                 continue
             items[col.name] = _column_item(col, dataset)
     return list(items.values())
+
+
+def _in_scenario(project: OpenProject, slot: scenario_yaml.ScenarioSlot
+                 ) -> list[t.CompletionItem]:
+    """What goes at ``slot`` of a scenario file."""
+    assert project.project is not None
+    if slot.what == "dataset":
+        return [t.CompletionItem(label=n, kind=t.CompletionItemKind.Reference,
+                                 detail="source" if d.is_source else "dataset")
+                for n, d in sorted(project.project.datasets.items())
+                if n.startswith(slot.prefix)]
+    if slot.what == "scenario":
+        return [t.CompletionItem(label=n, kind=t.CompletionItemKind.Reference,
+                                 detail=f"scenario ({s.file})")
+                for n, s in sorted(project.project.scenarios.items())
+                if n.startswith(slot.prefix)]
+    if slot.what == "if":
+        return [t.CompletionItem(label=w, kind=t.CompletionItemKind.EnumMember, detail=why)
+                for w, why in scenario_yaml.RUN_IF.items() if w.startswith(slot.prefix)]
+    words = scenario_yaml.SCENARIO_KEYS if slot.what == "section" else \
+        scenario_yaml.SECTION_ITEMS[slot.section]
+    return [t.CompletionItem(label=w, kind=t.CompletionItemKind.Property, insert_text=f"{w}: ",
+                             detail=scenario_yaml.kind_doc(w))
+            for w in words if w.startswith(slot.prefix)]
 
 
 def _in_checks(project: OpenProject, dataset: str, slot: check_yaml.CheckSlot,
