@@ -221,3 +221,29 @@ def test_cron_due_times_increase_and_never_repeat(minute: int, hour: str, start:
     assert times[0] > start and all(next_fire(trigger, t, 0) == n
                                     for t, n in zip(times, times[1:], strict=False))
     assert all(dt.datetime.fromtimestamp(t, ZoneInfo(tz)).minute == minute for t in times)
+
+
+def test_the_daemon_lists_scenarios_as_their_files_change(
+        make_project: Callable[..., Path]) -> None:
+    from conftest import wait_until
+    from weir.client import DaemonClient
+
+    root = make_project({**SMALL, "scenarios/nightly.yaml": "steps:\n  - build: [customers]\n"
+                         "triggers:\n  - interval: 1h\n"}, name="small")
+    assert run_weir("daemon", "start", cwd=root).code == 0
+    try:
+        client = DaemonClient.running(root)
+        assert client is not None
+        listed = client.scenarios()
+        assert [(s.name, s.triggers, s.steps) for s in listed] == [
+            ("nightly", ("every 1h",), ("build customers",))]
+        assert listed[0].next_run is not None
+        (root / "scenarios/hourly.yaml").write_text("steps:\n  - check: [orders]\n")
+        wait_until(lambda: [s.name for s in client.scenarios()] == ["hourly", "nightly"],
+                   what="the daemon to read the new scenario file")
+        (root / "scenarios/hourly.yaml").write_text("steps:\n  - chek: [orders]\n")
+        wait_until(lambda: [s.name for s in client.scenarios()] == ["nightly"],
+                   what="the broken scenario to drop out, the other kept")
+        assert any(d.code == "unknown-step" for d in client.flow().diagnostics)
+    finally:
+        run_weir("daemon", "stop", "--now", cwd=root)

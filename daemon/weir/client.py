@@ -140,6 +140,11 @@ class DaemonClient:
         """Every dataset's status, from the daemon's kept snapshot (`GET /api/status`)."""
         return wire.StatusReport.from_json(self._request("GET", "/api/status"))
 
+    def scenarios(self) -> list[wire.ScenarioSummary]:
+        """The project's scenarios with their triggers, steps and next run."""
+        return [wire.ScenarioSummary.from_json(s)
+                for s in self._request("GET", "/api/scenarios")["scenarios"]]
+
     def datasets(self) -> list[wire.DatasetSummary]:
         return [wire.DatasetSummary.from_json(d) for d in self._request("GET", "/api/datasets")]
 

@@ -10,10 +10,11 @@ moment it exists; a time it repeats fires once.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from weir.model.scenarios import CatchUp, Scenario, Trigger, TriggerKind
+from weir.wire import ScenarioSummary
 
 TIMED = (TriggerKind.CRON, TriggerKind.INTERVAL)
 # A due time found this late is still on time (a busy machine, a slow loop), not missed.
@@ -140,6 +141,9 @@ class Concurrency:
         self.running.discard(scenario)
 
 
-def describe_next(scenarios: Sequence[Scenario], now: float, anchor: float
-                  ) -> dict[str, float | None]:
-    return {s.name: next_due(s, now, anchor) for s in scenarios}
+def summaries(scenarios: Mapping[str, Scenario], now: float) -> list[ScenarioSummary]:
+    """Every scenario as `weir scenario list` and `GET /api/scenarios` say it, by name."""
+    return [ScenarioSummary(s.name, s.file, s.description,
+                            tuple(t.describe() for t in s.triggers),
+                            tuple(step.name for step in s.steps), next_due(s, now, now))
+            for s in sorted(scenarios.values(), key=lambda s: s.name)]

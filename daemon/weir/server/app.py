@@ -16,6 +16,7 @@ import asyncio
 import json
 import math
 import secrets
+import time
 from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -294,6 +295,17 @@ def create_app(daemon: Daemon) -> FastAPI:
             snap.flow, daemon.statuses(snap), daemon.builds.writing())
         return respond(request, replace(graph, flow_version=snap.version,
                                         diagnostics=snap.diagnostics).to_json())
+
+    @api.get("/scenarios")
+    def scenarios(request: Request) -> Response:
+        """The project's scenarios — triggers in words, steps, next run — as `weir scenario
+        list --json` says them; a scenario file with a mistake is not among them (its
+        diagnostics are in GET /api/flow)."""
+        from weir.scenarios.timing import summaries
+
+        snap = daemon.live.snapshot
+        listed = summaries(snap.project.scenarios, time.time()) if snap.project else []
+        return respond(request, {"scenarios": [s.to_json() for s in listed]})
 
     @api.get("/status")
     def status(request: Request) -> Response:

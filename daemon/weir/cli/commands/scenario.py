@@ -8,13 +8,8 @@ from __future__ import annotations
 
 import argparse
 import time
-from typing import TYPE_CHECKING
 
-from weir import wire
 from weir.cli import output
-
-if TYPE_CHECKING:
-    from weir.workspace import Workspace
 
 
 def add_parser(p: argparse.ArgumentParser) -> None:
@@ -23,19 +18,11 @@ def add_parser(p: argparse.ArgumentParser) -> None:
     listing.add_argument("--json", action="store_true", help="machine-readable output")
 
 
-def summaries(ws: Workspace, now: float) -> list[wire.ScenarioSummary]:
-    from weir.scenarios.timing import next_due
-
-    scenarios = ws.project.scenarios
-    return [wire.ScenarioSummary(s.name, s.file, s.description,
-                                 tuple(t.describe() for t in s.triggers),
-                                 tuple(step.name for step in s.steps), next_due(s, now, now))
-            for s in sorted(scenarios.values(), key=lambda s: s.name)]
-
-
 def run(args: argparse.Namespace) -> int:
+    from weir.scenarios.timing import summaries
+
     ws = output.open_workspace(args.project)
-    listed = summaries(ws, time.time())
+    listed = summaries(ws.project.scenarios, time.time())
     if args.json:
         output.print_json({"scenarios": [s.to_json() for s in listed]})
         return 0
