@@ -878,6 +878,69 @@ class Metrics:
 
 
 @dataclass(frozen=True)
+class StepOutcome:
+    """One step of a scenario run: ``status`` succeeded, failed or skipped (its `if:` said
+    not to run); what it built (dataset, rows) and what its checks said."""
+
+    name: str
+    kind: str
+    status: str
+    started: float | None = None
+    finished: float | None = None
+    message: str = ""
+    attempts: int = 0
+    built: tuple[tuple[str, int | None], ...] = ()
+    checks: tuple[DatasetChecks, ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        return {"name": self.name, "kind": self.kind, "status": self.status,
+                "started": self.started, "finished": self.finished, "message": self.message,
+                "attempts": self.attempts, "built": [list(b) for b in self.built],
+                "checks": [c.to_json() for c in self.checks]}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> StepOutcome:
+        return cls(data["name"], data["kind"], data["status"], data.get("started"),
+                   data.get("finished"), data.get("message", ""), data.get("attempts", 0),
+                   tuple((b[0], b[1]) for b in data.get("built", ())),
+                   tuple(DatasetChecks.from_json(c) for c in data.get("checks", ())))
+
+
+@dataclass(frozen=True)
+class ScenarioRunReport:
+    """A scenario run, as `weir scenario run --json` and its JSON report file say it."""
+
+    scenario: str
+    run_id: str
+    cause: str
+    status: str  # succeeded or failed
+    started: float
+    finished: float
+    commit: str | None
+    variables: dict[str, Any]
+    steps: tuple[StepOutcome, ...]
+    reports: tuple[str, ...] = ()  # the report files written, project-relative
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "succeeded"
+
+    def to_json(self) -> dict[str, Any]:
+        return {"scenario": self.scenario, "run_id": self.run_id, "cause": self.cause,
+                "status": self.status, "started": self.started, "finished": self.finished,
+                "commit": self.commit, "variables": self.variables,
+                "steps": [s.to_json() for s in self.steps], "reports": list(self.reports)}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> ScenarioRunReport:
+        return cls(data["scenario"], data["run_id"], data["cause"], data["status"],
+                   data["started"], data["finished"], data.get("commit"),
+                   dict(data.get("variables") or {}),
+                   tuple(StepOutcome.from_json(s) for s in data["steps"]),
+                   tuple(data.get("reports", ())))
+
+
+@dataclass(frozen=True)
 class ScenarioSummary:
     """One scenario as `weir scenario list --json` says it: what starts it (each trigger in
     words), its steps by name, and when its time triggers next start it (epoch seconds)."""
