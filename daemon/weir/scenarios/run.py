@@ -29,6 +29,7 @@ from typing import Any
 from weir import wire
 from weir.errors import WeirError
 from weir.model.scenarios import ReporterKind, RunIf, Scenario, Step, StepKind
+from weir.scenarios import reporters
 from weir.workspace import Workspace
 
 SUCCEEDED, FAILED, SKIPPED = "succeeded", "failed", "skipped"
@@ -68,6 +69,7 @@ def run_scenario(ws: Workspace, name: str, cause: str = "manual", say: Say = lam
     outcomes: list[wire.StepOutcome] = []
     variables: dict[str, Any] = {}
     say(f"scenario {name} ({cause}): {len(scenario.steps)} steps")
+    reporters.send(scenario, run_id, "start", None, "", say)
     for step in scenario.steps:
         failed = any(o.status == FAILED for o in outcomes)
         if (step.run_if is RunIf.SUCCESS and failed) or (step.run_if is RunIf.FAILURE
@@ -89,10 +91,7 @@ def run_scenario(ws: Workspace, name: str, cause: str = "manual", say: Say = lam
     report = wire.ScenarioRunReport(name, run_id, cause, status, started, clock(),
                                     head_commit(ws.root), variables, tuple(outcomes))
     written = write_reports(ws.root, scenario, report)
-    for r in scenario.reporters:
-        if r.kind is not ReporterKind.REPORT and _sent(r.on, status):
-            say(f"! the {r.kind.value} reporter (line {r.line}) is not sent: webhook and e-mail "
-                "reporters are not built yet")
+    reporters.send(scenario, run_id, "end", report, _markdown(report), say)
     return replace(report, reports=tuple(written))
 
 
