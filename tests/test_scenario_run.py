@@ -149,3 +149,31 @@ def test_an_unknown_scenario_is_said_with_the_closest(make_project: Callable[...
     write_files(root, {"scenarios/nightly.yaml": "steps:\n  - biuld: [customers]\n"})
     r = run_weir("scenario", "run", "nightly", cwd=root)
     assert r.code != 0 and "no scenario 'nightly'" in r.err and "weir flow" in r.err, r.text
+
+
+def test_runs_are_kept_for_history_and_show(make_project: Callable[..., Path]) -> None:
+    root = project(make_project, """
+        steps:
+          - build: [customers]
+          - name: tell
+            python: lib.alerts:notify
+        """)
+    assert run_weir("scenario", "history", "nightly", cwd=root).out.startswith(
+        "nightly has not run yet")
+    first = json.loads(run_weir("scenario", "run", "nightly", "--json", cwd=root).out)
+    write_files(root, {"lib/alerts.py": "def notify(context):\n    raise ValueError('down')\n"})
+    second = json.loads(run_weir("scenario", "run", "nightly", "--json", cwd=root).out)
+    runs = json.loads(run_weir("scenario", "history", "nightly", "--json", cwd=root).out)["runs"]
+    assert [(r["run_id"], r["status"]) for r in runs] == [
+        (second["run_id"], "failed"), (first["run_id"], "succeeded")]
+    text = run_weir("scenario", "history", "nightly", cwd=root).out
+    assert f"{second['run_id']}" in text and "failed: tell" in text
+    shown = run_weir("scenario", "show", first["run_id"], cwd=root)
+    assert shown.code == 0 and "build customers  succeeded" in shown.out
+    assert "built customers  3 rows" in shown.out
+    failed = run_weir("scenario", "show", second["run_id"], cwd=root).out
+    assert "tell  failed: ValueError: down" in failed
+    r = run_weir("scenario", "show", "nope", cwd=root)
+    assert r.code != 0 and "no scenario run 'nope'" in r.err and "Traceback" not in r.text
+    r = run_weir("scenario", "history", "nigthly", cwd=root)
+    assert r.code != 0 and "did you mean 'nightly'" in r.err

@@ -31,7 +31,7 @@ from typing import Any, TypeVar
 from weir.errors import StateError
 from weir.flow.fingerprint import Components
 from weir.flow.status import Stored
-from weir.wire import CheckResult, ColumnMetrics, Metrics, Severity
+from weir.wire import CheckResult, ColumnMetrics, Metrics, ScenarioRunReport, Severity
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS datasets (
@@ -120,6 +120,15 @@ CREATE TABLE IF NOT EXISTS metrics (
     columns TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS metrics_dataset ON metrics(dataset, id);
+-- Each scenario run, whole (wire.ScenarioRunReport as JSON): `weir scenario history`/`show`.
+CREATE TABLE IF NOT EXISTS scenario_runs (
+    run_id TEXT PRIMARY KEY,
+    scenario TEXT NOT NULL,
+    status TEXT NOT NULL,
+    started REAL NOT NULL,
+    report TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS scenario_runs_scenario ON scenario_runs(scenario, started);
 -- How often each table a status depends on was written, kept by triggers: the daemon's status
 -- keeper reads these few rows to know what to read again after another process wrote.
 CREATE TABLE IF NOT EXISTS changes (
@@ -430,6 +439,25 @@ class StateStore:
                                " dataset=? ORDER BY id DESC LIMIT ?", (dataset, limit))
         return [Metrics(int(n), tuple(ColumnMetrics.from_json(c) for c in json.loads(cols)),
                         float(at), run_id) for run_id, at, n, cols in rows]
+
+    # -- scenario runs ----------------------------------------------------------------------
+    def record_scenario_run(self, report: ScenarioRunReport) -> None:
+        with self.transaction() as db:
+            db.execute("INSERT OR REPLACE INTO scenario_runs (run_id, scenario, status, started,"
+                       " report) VALUES (?, ?, ?, ?, ?)",
+                       (report.run_id, report.scenario, report.status, report.started,
+                        json.dumps(report.to_json())))
+
+    def scenario_runs(self, scenario: str, limit: int = 20) -> list[ScenarioRunReport]:
+        """The scenario's last ``limit`` runs, newest first."""
+        rows = self.db.execute("SELECT report FROM scenario_runs WHERE scenario=? ORDER BY"
+                               " started DESC LIMIT ?", (scenario, limit))
+        return [ScenarioRunReport.from_json(json.loads(r[0])) for r in rows]
+
+    def scenario_run(self, run_id: str) -> ScenarioRunReport | None:
+        row = self.db.execute("SELECT report FROM scenario_runs WHERE run_id=?",
+                              (run_id,)).fetchone()
+        return ScenarioRunReport.from_json(json.loads(row[0])) if row else None
 
     # -- sources --------------------------------------------------------------------------
     def source_stats(self) -> dict[str, tuple[str, str]]:

@@ -91,8 +91,10 @@ def run_scenario(ws: Workspace, name: str, cause: str = "manual", say: Say = lam
     report = wire.ScenarioRunReport(name, run_id, cause, status, started, clock(),
                                     head_commit(ws.root), variables, tuple(outcomes))
     written = write_reports(ws.root, scenario, report)
+    report = replace(report, reports=tuple(written))
+    ws.state.record_scenario_run(report)
     reporters.send(scenario, run_id, "end", report, _markdown(report), say)
-    return replace(report, reports=tuple(written))
+    return report
 
 
 def _attempts(ws: Workspace, scenario: Scenario, step: Step, variables: dict[str, Any],

@@ -1,4 +1,4 @@
-"""``weir scenario list|run``: the project's scenarios (``scenarios/<name>.yaml``) — what
+"""``weir scenario list|run|history|show``: the project's scenarios (``scenarios/<name>.yaml``) — what
 starts each, its steps, when its schedule next starts it — and running one now, here.
 
 The daemon running them on their triggers is still to come (issue 14)."""
@@ -18,11 +18,22 @@ def add_parser(p: argparse.ArgumentParser) -> None:
     running = subs.add_parser("run", help="run a scenario now, here, step by step")
     running.add_argument("name", help="the scenario (scenarios/NAME.yaml)")
     running.add_argument("--json", action="store_true", help="machine-readable output")
+    history = subs.add_parser("history", help="a scenario's last runs, newest first")
+    history.add_argument("name", help="the scenario")
+    history.add_argument("--last", type=int, default=20, metavar="N", help="runs (default 20)")
+    history.add_argument("--json", action="store_true", help="machine-readable output")
+    show = subs.add_parser("show", help="one run: each step, its outcome and what it did")
+    show.add_argument("run_id", metavar="RUN", help="a run id (from `weir scenario history`)")
+    show.add_argument("--json", action="store_true", help="machine-readable output")
 
 
 def run(args: argparse.Namespace) -> int:
     if args.action == "run":
         return run_now(args)
+    if args.action == "history":
+        return history_of(args)
+    if args.action == "show":
+        return show_run(args)
     from weir.scenarios.timing import summaries
 
     ws = output.open_workspace(args.project)
@@ -59,3 +70,61 @@ def run_now(args: argparse.Namespace) -> int:
             f"{report.finished - report.started:.1f}s"
         output.out(said + (f"; report: {', '.join(report.reports)}" if report.reports else ""))
     return 0 if report.ok else 1
+
+
+def _when(t: float) -> str:
+    return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(t))
+
+
+def history_of(args: argparse.Namespace) -> int:
+    from weir.errors import WeirError
+
+    ws = output.open_workspace(args.project)
+    if args.last < 1:
+        raise WeirError("--last must be at least 1")
+    runs = ws.state.scenario_runs(args.name, args.last)
+    if not runs and args.name not in ws.project.scenarios:
+        from weir.model.suggest import did_you_mean
+
+        best = did_you_mean(args.name, ws.project.scenarios)
+        raise WeirError(f"no scenario '{args.name}'" + (f" ({best})" if best else ""),
+                        hint="`weir scenario list` lists them")
+    if args.json:
+        output.print_json({"scenario": args.name, "runs": [r.to_json() for r in runs]})
+        return 0
+    if not runs:
+        output.out(f"{args.name} has not run yet (`weir scenario run {args.name}`)")
+        return 0
+    for r in runs:
+        mark = "built" if r.ok else "failed"
+        failed = [s.name for s in r.steps if s.status == "failed"]
+        output.out(f"{output.mark(mark)} {r.run_id}  {_when(r.started)}  {r.status}"
+                   f"  {r.finished - r.started:.1f}s  ({r.cause})"
+                   + (f"  failed: {', '.join(failed)}" if failed else ""))
+    return 0
+
+
+def show_run(args: argparse.Namespace) -> int:
+    from weir.errors import WeirError
+
+    ws = output.open_workspace(args.project)
+    r = ws.state.scenario_run(args.run_id)
+    if r is None:
+        raise WeirError(f"no scenario run '{args.run_id}'",
+                        hint="`weir scenario history NAME` lists a scenario's runs")
+    if args.json:
+        output.print_json(r.to_json())
+        return 0
+    output.out(f"{output.style(r.scenario, 'bold')} {r.run_id}: {r.status} ({r.cause}), "
+               f"{_when(r.started)}, {r.finished - r.started:.1f}s"
+               + (f", commit {r.commit[:12]}" if r.commit else ""))
+    for s in r.steps:
+        mark = {"succeeded": "built", "failed": "failed", "skipped": "skipped"}[s.status]
+        output.out(f"{output.mark(mark)} {s.name}  {s.status}"
+                   + (f" after {s.attempts} attempts" if s.attempts > 1 else "")
+                   + (f": {s.message}" if s.message else ""))
+        for name, rows in s.built:
+            output.out(f"    built {name}" + (f"  {rows:,} rows" if rows is not None else ""))
+    for f in r.reports:
+        output.out(f"report: {f}")
+    return 0
