@@ -106,6 +106,29 @@ async function palette(title) {
   await pick(title, `>${title}`);
 }
 
+/**
+ * A command that asks for a dataset, then the dataset. An editor the step before opened may
+ * still take the focus as the command's quick pick opens, which closes the pick (VS Code does
+ * that to a user too, who runs the command again): so do the same, a few times at most.
+ */
+async function paletteThenPick(title, name) {
+  for (let attempt = 1; ; attempt++) {
+    await palette(title);
+    const input = page.locator(".quick-input-widget input");
+    try {
+      await input.waitFor({ state: "visible", timeout: 10_000 });
+      await input.fill(name, { timeout: 10_000 });
+    } catch (err) {
+      if (attempt >= 3) throw err;
+      await page.keyboard.press("Escape");
+      continue;
+    }
+    await page.locator(".quick-input-widget .monaco-list-row", { hasText: name }).first().waitFor({ state: "visible" });
+    await page.keyboard.press("Enter");
+    return;
+  }
+}
+
 /** Types lines into the editor; Escape before each Enter so no open suggestion is accepted. */
 async function typeLines(lines) {
   for (const [i, line] of lines.entries()) {
@@ -352,8 +375,7 @@ async function main() {
   });
 
   await step("command-show-dataset", async () => {
-    await palette("weir: Show Dataset…");
-    await pick("revenue_by_month");
+    await paletteThenPick("weir: Show Dataset…", "revenue_by_month");
     // "Last builds" is the dataset page's own heading (the Flow page's side panel, open in
     // another webview, shows a schema too).
     const text = await webviewText(/revenue_by_month[\s\S]*Schema \(observed\)[\s\S]*Last builds/);
@@ -361,8 +383,7 @@ async function main() {
   });
 
   await step("command-plan", async () => {
-    await palette("weir: Plan…");
-    await pick("monthly_report");
+    await paletteThenPick("weir: Plan…", "monthly_report");
     const text = await webviewText(/Plan: monthly_report/);
     if (!/monthly_report/.test(text) || !/never built/.test(text)) throw new Error(`the plan lacks what and why: ${text.slice(0, 300)}`);
   });
