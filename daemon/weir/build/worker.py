@@ -39,7 +39,7 @@ from weir.model.project import Interface, RecipeKind
 from weir.model.sql_recipes import engine_error
 from weir.recipe_api import job_variables
 from weir.storage.backends import Backend, backend_for
-from weir.storage.formats import schema_diff, schema_rows
+from weir.storage.formats import as_table, schema_diff, schema_rows
 from weir.wire import CheckResult, Metrics
 
 _FORKSERVER_PID = os.getpid()  # this module is preloaded in the forkserver: its pid
@@ -504,7 +504,7 @@ def _write_outputs(job: WorkerJob, outputs: dict[str, Any],
             backend = _backend(job, spec.connection)
             if _audited_where_staged(backend, spec, data):
                 kept: dict[str, list[pa.Array]] = {}
-                meter = StreamMeasure()
+                meter = StreamMeasure()  # measures nothing unless a stream goes through it
                 if not isinstance(data, pa.Table):
                     data = _keeping(data, _unique_keys(spec), kept)
                     data = meter.tee(data) if measuring else data
@@ -523,7 +523,7 @@ def _write_outputs(job: WorkerJob, outputs: dict[str, Any],
             if spec.checks:
                 data = _audit(job, spec, data, audited)
             if spec.schema:
-                table = _whole(data)
+                table = as_table(data)
                 problems = schema_diff(list(spec.schema), table)
                 if problems:
                     raise _mismatch(spec, problems)
@@ -546,12 +546,6 @@ def _write_outputs(job: WorkerJob, outputs: dict[str, Any],
             _backend(job, spec.connection).discard(spec.loc, spec.format, w.handle)
         raise
     return [w for _, w in written]
-
-
-def _whole(data: Any) -> pa.Table:
-    return data if isinstance(data, pa.Table) else (
-        data.read_all() if isinstance(data, pa.RecordBatchReader)
-        else pa.Table.from_batches(list(data)))
 
 
 def _mismatch(spec: OutputSpec, problems: list[str]) -> RecipeError:
@@ -627,7 +621,7 @@ def _audit(job: WorkerJob, spec: OutputSpec, data: Any, audited: _Audited) -> pa
     ``error`` check rejects the output before anything of it is staged."""
     from weir.build.scans import arrow_scan
 
-    table = _whole(data)
+    table = as_table(data)
     with audited.timed(), arrow_scan(spec.name, table) as scan:
         _judge(job, spec, scan, audited)
     return table

@@ -258,7 +258,7 @@ def write_reports(root: Path, scenario: Scenario, report: wire.ScenarioRunReport
     """The run's report files, for each `report:` reporter whose `on` matches."""
     written: list[str] = []
     for r in scenario.reporters:
-        if r.kind is not ReporterKind.REPORT or not _sent(r.on, report.status):
+        if r.kind is not ReporterKind.REPORT or not reporters.due(r, "end", report.status):
             continue
         base = root / ".weir" / "reports" / scenario.name
         base.mkdir(parents=True, exist_ok=True)
@@ -272,11 +272,6 @@ def write_reports(root: Path, scenario: Scenario, report: wire.ScenarioRunReport
             os.replace(tmp, path)
             written.append(path.relative_to(root).as_posix())
     return written
-
-
-def _sent(on: tuple[str, ...], status: str) -> bool:
-    return "end" in on or (status == SUCCEEDED and "success" in on) or (
-        status == FAILED and "failure" in on)
 
 
 def _when(t: float | None) -> str:

@@ -156,6 +156,15 @@ def schema_rows(schema: pa.Schema, table: pa.Table | None = None) -> list[list[A
     return out
 
 
+def as_table(data: pa.Table | pa.RecordBatchReader | Iterable[pa.RecordBatch]) -> pa.Table:
+    """What a recipe returned (a table, a reader, batches) as one table in memory."""
+    if isinstance(data, pa.Table):
+        return data
+    if isinstance(data, pa.RecordBatchReader):
+        return data.read_all()
+    return pa.Table.from_batches(list(data))
+
+
 def schema_diff(declared: Sequence[ColumnSpec], table: pa.Table) -> list[str]:
     """Column-by-column differences between a declared schema and data; empty if it conforms."""
     return schema_diff_of(declared, table.schema, lambda name: table.column(name).null_count)

@@ -43,16 +43,6 @@ def _token(token: str) -> str:
     return re.sub(r"[^A-Za-z0-9_]", "_", token)
 
 
-def _arrow_table(data: Any) -> pa.Table:
-    import pyarrow as pa
-
-    if isinstance(data, pa.Table):
-        return data
-    if isinstance(data, pa.RecordBatchReader):
-        return data.read_all()
-    return pa.Table.from_batches(list(data))
-
-
 def _digest(rows: Any) -> str:
     return hashlib.blake2b(repr(rows).encode(), digest_size=16).hexdigest()
 
@@ -139,7 +129,9 @@ class SQLBackend(Backend):
         return pa.schema(fields)
 
     def stage(self, loc: str, fmt: str, data: Any, token: str) -> tuple[str, pa.Schema, int]:
-        table = _arrow_table(data)
+        from weir.storage.formats import as_table
+
+        table = as_table(data)
         tmp = self.tmp_name(loc, token)
         columns = ", ".join(f"{quote(f.name)} {self.sql_type(f.type)}" for f in table.schema)
         with self.connect() as con:
