@@ -145,6 +145,44 @@ class DaemonClient:
         return [wire.ScenarioSummary.from_json(s)
                 for s in self._request("GET", "/api/scenarios")["scenarios"]]
 
+    def run_scenario(self, name: str, cause: str = "API") -> wire.ScenarioRunReport:
+        """Start the scenario now; its run so far (``status`` running — ``run_id`` is what
+        to wait for), or ``skipped`` when it was running already (``skipped_for`` says which
+        run). ``cause`` is said in its history (e.g. "airflow dag nightly")."""
+        return wire.ScenarioRunReport.from_json(self._request(
+            "POST", f"/api/scenarios/{name}/runs", {"cause": cause}))
+
+    def scenario_run(self, run_id: str) -> wire.ScenarioRunReport:
+        """A run: its steps so far, or its report once over."""
+        return wire.ScenarioRunReport.from_json(
+            self._request("GET", f"/api/scenario-runs/{run_id}"))
+
+    def scenario_runs(self, name: str, last: int = 20) -> list[wire.ScenarioRunReport]:
+        """The scenario's last runs, newest first."""
+        return [wire.ScenarioRunReport.from_json(r) for r in self._request(
+            "GET", f"/api/scenarios/{name}/runs?last={last}")["runs"]]
+
+    def cancel_scenario(self, run_id: str) -> wire.ScenarioRunReport:
+        return wire.ScenarioRunReport.from_json(
+            self._request("POST", f"/api/scenario-runs/{run_id}/cancel"))
+
+    def scenario_events(self, run_id: str, start: int = 0) -> Iterator[tuple[str, Any]]:
+        """A run's events from number ``start`` until it is over (the last is ``end``, with
+        its report)."""
+        yield from self._follow(f"/api/scenario-runs/{run_id}/events", start, "scenario run's")
+
+    def wait_scenario(self, run_id: str) -> wire.ScenarioRunReport:
+        """Block until the run is over; its report (``ok`` says whether it succeeded). For an
+        outside scheduler: ``client.wait_scenario(client.run_scenario("nightly").run_id)``.
+        Raises DaemonGone if the daemon goes away first."""
+        report = self.scenario_run(run_id)
+        if report.status not in ("running",):
+            return report
+        for kind, data in self.scenario_events(run_id):
+            if kind == "end":
+                return wire.ScenarioRunReport.from_json(data)
+        return self.scenario_run(run_id)
+
     def datasets(self) -> list[wire.DatasetSummary]:
         return [wire.DatasetSummary.from_json(d) for d in self._request("GET", "/api/datasets")]
 
@@ -194,13 +232,16 @@ class DaemonClient:
         """A build's events from number ``start`` (0: its beginning) until it is over (the
         last is ``end``). A stream that breaks while the daemon still answers is opened again
         where it broke; if the daemon went away, this raises DaemonGone."""
+        yield from self._follow(f"/api/builds/{build_id}/events", start, "build's")
+
+    def _follow(self, path: str, start: int, whose: str) -> Iterator[tuple[str, Any]]:
         if self.pid is None:
             self.health()
         seen = start
         breaks = 0  # in a row, without an event in between (a silence is not one)
         while True:
             try:
-                stream = self.events(f"/api/builds/{build_id}/events", self.stream_timeout)
+                stream = self.events(path, self.stream_timeout)
                 for index, event in enumerate(stream):
                     if index < seen:
                         continue
@@ -218,7 +259,7 @@ class DaemonClient:
                 raise gone
             breaks += not silent
             if breaks >= 3:
-                raise DaemonGone("keeps breaking the build's event stream", ended=False)
+                raise DaemonGone(f"keeps breaking the {whose} event stream", ended=False)
 
     def went_away(self, silent: bool = False) -> DaemonGone | None:
         """Why the daemon this client last talked to no longer answers it — None if that same

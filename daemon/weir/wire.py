@@ -13,7 +13,7 @@ the daemon.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
 from typing import Any
@@ -201,16 +201,26 @@ class BuildRequest:
     stale: bool = False
     jobs: int = 0  # 0: the number of cores
     fail_fast: bool = False
+    # Project variables given other values for this build only (a scenario's set_variables).
+    variables: dict[str, Any] = field(default_factory=dict)
+    by: str = ""  # who asked, in words ("scenario nightly"); empty: a client of the API
 
     def to_json(self) -> dict[str, Any]:
-        return {"targets": list(self.targets), "mode": self.mode.value, "all": self.all,
-                "stale": self.stale, "jobs": self.jobs, "fail_fast": self.fail_fast}
+        data: dict[str, Any] = {"targets": list(self.targets), "mode": self.mode.value,
+                                "all": self.all, "stale": self.stale, "jobs": self.jobs,
+                                "fail_fast": self.fail_fast}
+        if self.variables:
+            data["variables"] = self.variables
+        if self.by:
+            data["by"] = self.by
+        return data
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> BuildRequest:
         return cls(tuple(data.get("targets") or ()), Mode(data.get("mode") or "required"),
                    bool(data.get("all")), bool(data.get("stale")), int(data.get("jobs") or 0),
-                   bool(data.get("fail_fast")))
+                   bool(data.get("fail_fast")), dict(data.get("variables") or {}),
+                   str(data.get("by") or ""))
 
 
 @dataclass(frozen=True)
@@ -891,19 +901,21 @@ class StepOutcome:
     attempts: int = 0
     built: tuple[tuple[str, int | None], ...] = ()
     checks: tuple[DatasetChecks, ...] = ()
+    log: str = ""  # a failure's log excerpt: the recipe's error and traceback, what it printed
 
     def to_json(self) -> dict[str, Any]:
         return {"name": self.name, "kind": self.kind, "status": self.status,
                 "started": self.started, "finished": self.finished, "message": self.message,
                 "attempts": self.attempts, "built": [list(b) for b in self.built],
-                "checks": [c.to_json() for c in self.checks]}
+                "checks": [c.to_json() for c in self.checks], "log": self.log}
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> StepOutcome:
         return cls(data["name"], data["kind"], data["status"], data.get("started"),
                    data.get("finished"), data.get("message", ""), data.get("attempts", 0),
                    tuple((b[0], b[1]) for b in data.get("built", ())),
-                   tuple(DatasetChecks.from_json(c) for c in data.get("checks", ())))
+                   tuple(DatasetChecks.from_json(c) for c in data.get("checks", ())),
+                   data.get("log", ""))
 
 
 @dataclass(frozen=True)
@@ -913,23 +925,32 @@ class ScenarioRunReport:
     scenario: str
     run_id: str
     cause: str
-    status: str  # succeeded or failed
+    # succeeded, failed, cancelled; running (a run in progress, through the daemon); skipped
+    # (a start while the scenario was running: not run, recorded)
+    status: str
     started: float
     finished: float
     commit: str | None
     variables: dict[str, Any]
     steps: tuple[StepOutcome, ...]
     reports: tuple[str, ...] = ()  # the report files written, project-relative
+    skipped_for: str | None = None  # a skipped start: the run that was running
+    error: str | None = None  # a run that could not go on (weir's own error)
 
     @property
     def ok(self) -> bool:
         return self.status == "succeeded"
 
     def to_json(self) -> dict[str, Any]:
-        return {"scenario": self.scenario, "run_id": self.run_id, "cause": self.cause,
+        data = {"scenario": self.scenario, "run_id": self.run_id, "cause": self.cause,
                 "status": self.status, "started": self.started, "finished": self.finished,
                 "commit": self.commit, "variables": self.variables,
                 "steps": [s.to_json() for s in self.steps], "reports": list(self.reports)}
+        if self.skipped_for:
+            data["skipped_for"] = self.skipped_for
+        if self.error:
+            data["error"] = self.error
+        return data
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> ScenarioRunReport:
@@ -937,7 +958,7 @@ class ScenarioRunReport:
                    data["started"], data["finished"], data.get("commit"),
                    dict(data.get("variables") or {}),
                    tuple(StepOutcome.from_json(s) for s in data["steps"]),
-                   tuple(data.get("reports", ())))
+                   tuple(data.get("reports", ())), data.get("skipped_for"), data.get("error"))
 
 
 @dataclass(frozen=True)
@@ -951,16 +972,64 @@ class ScenarioSummary:
     triggers: tuple[str, ...]
     steps: tuple[str, ...]
     next_run: float | None
+    last_run: str | None = None  # the last run's id, its outcome and when it ended
+    last_status: str | None = None
+    last_finished: float | None = None
+    running: str | None = None  # the run id while it runs (through the daemon)
 
     def to_json(self) -> dict[str, Any]:
         return {"name": self.name, "file": self.file, "description": self.description,
                 "triggers": list(self.triggers), "steps": list(self.steps),
-                "next_run": self.next_run}
+                "next_run": self.next_run, "last_run": self.last_run,
+                "last_status": self.last_status, "last_finished": self.last_finished,
+                "running": self.running}
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> ScenarioSummary:
         return cls(data["name"], data["file"], data.get("description", ""),
-                   tuple(data["triggers"]), tuple(data["steps"]), data.get("next_run"))
+                   tuple(data["triggers"]), tuple(data["steps"]), data.get("next_run"),
+                   data.get("last_run"), data.get("last_status"), data.get("last_finished"),
+                   data.get("running"))
+
+
+class ScenarioEventKind(str, Enum):
+    START = "start"  # a run began (with its cause)
+    LINE = "line"  # a line of its live output (what `weir scenario run` prints)
+    STEP = "step"  # a step ended (with its outcome)
+    END = "end"  # the run ended (with its status)
+    SKIPPED = "skipped"  # a start while the scenario ran: not run, recorded
+
+
+@dataclass(frozen=True)
+class ScenarioEvent:
+    """A `scenario` event on the event stream and a run's own stream
+    (GET /api/scenario-runs/{id}/events): what a run is doing as it does it."""
+
+    event: ScenarioEventKind
+    scenario: str
+    run_id: str
+    cause: str = ""
+    line: str = ""
+    step: StepOutcome | None = None
+    status: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"event": self.event.value, "scenario": self.scenario,
+                                "run_id": self.run_id, "cause": self.cause}
+        if self.line:
+            data["line"] = self.line
+        if self.step is not None:
+            data["step"] = self.step.to_json()
+        if self.status:
+            data["status"] = self.status
+        return data
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> ScenarioEvent:
+        return cls(ScenarioEventKind(data["event"]), data["scenario"], data["run_id"],
+                   data.get("cause", ""), data.get("line", ""),
+                   StepOutcome.from_json(data["step"]) if data.get("step") else None,
+                   data.get("status", ""))
 
 
 @dataclass(frozen=True)

@@ -129,6 +129,13 @@ CREATE TABLE IF NOT EXISTS scenario_runs (
     report TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS scenario_runs_scenario ON scenario_runs(scenario, started);
+-- What the daemon's scenario scheduler must remember across restarts: when it last looked
+-- (what was missed while it was down), when an interval was first scheduled (its rhythm), the
+-- data version, commit or answer a trigger last saw. Values are JSON.
+CREATE TABLE IF NOT EXISTS scheduler (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
 -- How often each table a status depends on was written, kept by triggers: the daemon's status
 -- keeper reads these few rows to know what to read again after another process wrote.
 CREATE TABLE IF NOT EXISTS changes (
@@ -458,6 +465,26 @@ class StateStore:
         row = self.db.execute("SELECT report FROM scenario_runs WHERE run_id=?",
                               (run_id,)).fetchone()
         return ScenarioRunReport.from_json(json.loads(row[0])) if row else None
+
+    def last_scenario_runs(self) -> dict[str, ScenarioRunReport]:
+        """Each scenario's latest run that was run (a skipped start is not one)."""
+        rows = self.db.execute(
+            "SELECT r.report FROM scenario_runs r JOIN (SELECT scenario, MAX(started) AS s"
+            " FROM scenario_runs WHERE status != 'skipped' GROUP BY scenario) m"
+            " ON r.scenario = m.scenario AND r.started = m.s")
+        runs = [ScenarioRunReport.from_json(json.loads(r[0])) for r in rows]
+        return {r.scenario: r for r in runs}
+
+    def scheduler_memory(self) -> dict[str, Any]:
+        return {k: json.loads(v) for k, v in self.db.execute("SELECT key, value FROM scheduler")}
+
+    def remember(self, values: Mapping[str, Any]) -> None:
+        """Keep these scheduler values (None forgets one)."""
+        with self.transaction() as db:
+            db.executemany("INSERT OR REPLACE INTO scheduler (key, value) VALUES (?, ?)",
+                           [(k, json.dumps(v)) for k, v in values.items() if v is not None])
+            db.executemany("DELETE FROM scheduler WHERE key=?",
+                           [(k,) for k, v in values.items() if v is None])
 
     # -- sources --------------------------------------------------------------------------
     def source_stats(self) -> dict[str, tuple[str, str]]:

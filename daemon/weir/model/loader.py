@@ -223,8 +223,12 @@ def load_project(root: Path, overlays: Mapping[str, str] | None = None,
     project = _assemble(root, config, parsed, specs, recipes, texts, diags, lost)
     if project is not None:
         scenarios = _scenarios(files_list, text_of, diags)
-        diags += scenario_references(scenarios, project.datasets)
-        project = replace(project, scenarios=frozen_map(scenarios))
+        wrong = scenario_references(scenarios, project.datasets)
+        diags += wrong
+        # A scenario naming what is not there (or in a cycle) does not run until it is fixed.
+        broken = {d.file for d in wrong}
+        project = replace(project, scenarios=frozen_map(
+            {n: s for n, s in scenarios.items() if s.file not in broken}))
     return project, _once(diags)
 
 

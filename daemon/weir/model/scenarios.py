@@ -72,6 +72,8 @@ REPORT_FORMATS = ("markdown", "html", "json")
 WHEN = ("start", "end", "success", "failure")  # a reporter's `on`: end = success or failure
 OUTCOMES = ("success", "failure", "any")
 DEFAULT_POLL = 60.0  # seconds between two looks of a dataset_changed, commit or python trigger
+# An event trigger's run starts once its events have been quiet this long (a storm is one run).
+DEFAULT_DEBOUNCE = 5.0
 EXAMPLES = {
     StepKind.BUILD: "build: [monthly_report]  (or {targets: [monthly_report], mode: force})",
     StepKind.CHECK: "check: [orders_clean]",
@@ -111,7 +113,7 @@ class Trigger:
     """One trigger. ``params`` by kind: cron ``{"expression", "timezone"}``; interval
     ``{"seconds"}``; dataset_changed ``{"dataset", "every"}``; commit ``{"branch", "remote",
     "every"}``; after ``{"scenario", "outcome"}``; python ``{"function", "every",
-    "timeout"}``."""
+    "timeout"}``; every event trigger (not cron, not interval) also ``{"debounce"}``."""
 
     kind: TriggerKind
     line: int
@@ -381,7 +383,8 @@ def _default_name(kind: StepKind, params: Mapping[str, Any]) -> str:
 
 def _trigger(r: _Reader, item: Any, where: Span) -> Trigger | None:
     kind_key = _one_kind(r, item, where, TRIGGER_KINDS, ("timezone", "every", "timeout",
-                                                         "outcome", "branch", "remote"),
+                                                         "outcome", "branch", "remote",
+                                                         "debounce"),
                          "trigger", code="unknown-trigger")
     if kind_key is None:
         return None
@@ -404,8 +407,16 @@ def _trigger(r: _Reader, item: Any, where: Span) -> Trigger | None:
         seconds = r.duration(item, kind_key, None, minimum=1.0)
         return None if seconds is None else Trigger(kind, item.line, {"seconds": seconds})
     every = r.duration(item, "every", DEFAULT_POLL, minimum=1.0)
-    if every is None:
+    debounce = r.duration(item, "debounce", DEFAULT_DEBOUNCE, minimum=0.0)
+    if every is None or debounce is None:
         return None
+    trigger = _event_trigger(r, item, kind, kind_key, value, every)
+    return None if trigger is None else Trigger(kind, trigger.line, {**trigger.params,
+                                                                     "debounce": debounce})
+
+
+def _event_trigger(r: _Reader, item: LineDict, kind: TriggerKind, kind_key: str, value: Any,
+                   every: float) -> Trigger | None:
     if kind is TriggerKind.DATASET_CHANGED:
         if not isinstance(value, str) or not value:
             r.error("`dataset_changed` takes a dataset's name", "invalid-trigger",

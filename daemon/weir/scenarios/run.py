@@ -1,11 +1,13 @@
-"""Running a scenario's steps, in order, in this process: `weir scenario run NAME` without a
-daemon (the daemon's scheduler will start the same runs on their triggers).
+"""Running a scenario's steps, in order: `weir scenario run NAME` without a daemon runs them
+here (``LocalSteps``); the daemon runs the same function with its own ``Steps``, whose builds go
+through its build queue (``weir.server.scenarios``).
 
 A build step is a build like `weir build` (planned, claimed beside other builds, run by a
 ``Runner`` in workers); a check step runs checks in workers (``weir.build.checking``); a clear
 step drops data as `weir clean`; a python step calls ``module:function`` of the project with
-the run's context; set_variables changes the variables the rest of the run builds with; a
-run_scenario step runs another scenario and waits for it. Each step runs or is skipped by its
+the run's context, in a process of its own (``weir.scenarios.calling``); set_variables
+changes the variables the rest of the run builds with; a run_scenario step runs another
+scenario and waits for it. Each step runs or is skipped by its
 `if:`, is tried again up to `retries` times, and a build or python step longer than its
 `timeout` fails (a build is cancelled). The run ends with its report files.
 """
@@ -14,17 +16,15 @@ from __future__ import annotations
 
 import datetime as dt
 import html
-import importlib
 import json
 import os
 import secrets
-import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from weir import wire
 from weir.errors import WeirError
@@ -32,12 +32,44 @@ from weir.model.scenarios import ReporterKind, RunIf, Scenario, Step, StepKind
 from weir.scenarios import reporters
 from weir.workspace import Workspace
 
-SUCCEEDED, FAILED, SKIPPED = "succeeded", "failed", "skipped"
+SUCCEEDED, FAILED, SKIPPED, CANCELLED = "succeeded", "failed", "skipped", "cancelled"
 Say = Callable[[str], None]
+Built = tuple[tuple[str, int | None], ...]
 
 
 class StepFailed(WeirError):
-    """A step did not do what it was asked: the run goes on to the steps its `if:` allows."""
+    """A step did not do what it was asked: the run goes on to the steps its `if:` allows.
+    ``log``: the excerpt of what failed (a recipe's error and traceback) for the report."""
+
+    def __init__(self, message: str, log: str = "") -> None:
+        super().__init__(message)
+        self.log = log
+
+
+class Steps(Protocol):
+    """Where a run's build and check steps run: here (`weir scenario run` without a daemon),
+    or through the daemon's build queue and warm workers."""
+
+    def build(self, ws: Workspace, params: Mapping[str, Any], variables: dict[str, Any],
+              timeout: float | None, by: str, cancel: threading.Event) -> Built: ...
+
+    def check(self, ws: Workspace, names: list[str],
+              variables: dict[str, Any]) -> wire.CheckReport: ...
+
+
+class LocalSteps:
+    """Builds and checks in this process's workers, as `weir build` and `weir check` do."""
+
+    def build(self, ws: Workspace, params: Mapping[str, Any], variables: dict[str, Any],
+              timeout: float | None, by: str, cancel: threading.Event) -> Built:
+        return _build(with_variables(ws, variables) if variables else ws, params, timeout, by,
+                      cancel)
+
+    def check(self, ws: Workspace, names: list[str],
+              variables: dict[str, Any]) -> wire.CheckReport:
+        from weir.build.checking import check_now
+
+        return check_now(ws, names, ws.snapshot())
 
 
 def with_variables(ws: Workspace, variables: dict[str, Any]) -> Workspace:
@@ -51,91 +83,117 @@ def with_variables(ws: Workspace, variables: dict[str, Any]) -> Workspace:
     return Workspace(ws.root, project, flow, [])
 
 
+def new_run_id(clock: Callable[[], float] = time.time) -> str:
+    return time.strftime("%Y%m%d-%H%M%S-", time.localtime(clock())) + secrets.token_hex(3)
+
+
+def unknown_scenario(ws: Workspace, name: str) -> WeirError:
+    from weir.model.suggest import did_you_mean
+
+    best = did_you_mean(name, ws.project.scenarios)
+    return WeirError(f"no scenario '{name}'" + (f" ({best})" if best else ""),
+                     hint="`weir scenario list` lists them; a scenario file with a mistake "
+                     "is not one (`weir flow` says the mistake)")
+
+
 def run_scenario(ws: Workspace, name: str, cause: str = "manual", say: Say = lambda s: None,
-                 clock: Callable[[], float] = time.time,
-                 calling: tuple[str, ...] = ()) -> wire.ScenarioRunReport:
+                 clock: Callable[[], float] = time.time, calling: tuple[str, ...] = (),
+                 steps: Steps | None = None, cancel: threading.Event | None = None,
+                 on_event: Callable[[wire.ScenarioEvent], None] | None = None,
+                 run_id: str | None = None) -> wire.ScenarioRunReport:
+    """Run the scenario's steps in order; its report, recorded in the state store (and in
+    report files, and sent to its reporters). ``cancel`` stops it between steps (and a build
+    or python step it is in); ``on_event`` hears each start, line, step and end."""
     scenario = ws.project.scenarios.get(name)
     if scenario is None:
-        from weir.model.suggest import did_you_mean
-
-        best = did_you_mean(name, ws.project.scenarios)
-        raise WeirError(f"no scenario '{name}'" + (f" ({best})" if best else ""),
-                        hint="`weir scenario list` lists them; a scenario file with a mistake "
-                        "is not one (`weir flow` says the mistake)")
-    run_id = time.strftime("%Y%m%d-%H%M%S-") + secrets.token_hex(3)
+        raise unknown_scenario(ws, name)
+    steps = steps or LocalSteps()
+    cancel = cancel or threading.Event()
+    run_id = run_id or new_run_id(clock)
     started = clock()
     from weir.gitops.head import head_commit
 
+    def event(kind: wire.ScenarioEventKind, **more: Any) -> None:
+        if on_event is not None:
+            on_event(wire.ScenarioEvent(kind, name, run_id, cause, **more))
+
+    def tell(line: str) -> None:
+        say(line)
+        event(wire.ScenarioEventKind.LINE, line=line)
+
     outcomes: list[wire.StepOutcome] = []
     variables: dict[str, Any] = {}
-    say(f"scenario {name} ({cause}): {len(scenario.steps)} steps")
-    reporters.send(scenario, run_id, "start", None, "", say)
+    event(wire.ScenarioEventKind.START)
+    tell(f"scenario {name} ({cause}): {len(scenario.steps)} steps")
+    reporters.send(scenario, run_id, "start", None, "", tell)
     for step in scenario.steps:
         failed = any(o.status == FAILED for o in outcomes)
-        if (step.run_if is RunIf.SUCCESS and failed) or (step.run_if is RunIf.FAILURE
-                                                         and not failed):
-            outcomes.append(wire.StepOutcome(step.name, step.kind.value, SKIPPED,
-                                             message=f"if: {step.run_if.value}"))
-            say(f"– {step.name}  skipped (if: {step.run_if.value})")
-            continue
-        context = {"scenario": name, "run_id": run_id, "cause": cause,
-                   "variables": {**ws.project.config.variables, **variables},
-                   "steps": [o.to_json() for o in outcomes]}
-        outcome = _attempts(ws, scenario, step, variables, context, say, clock,
-                            (*calling, name))
+        if cancel.is_set():
+            outcome = wire.StepOutcome(step.name, step.kind.value, SKIPPED, message="cancelled")
+        elif (step.run_if is RunIf.SUCCESS and failed) or (step.run_if is RunIf.FAILURE
+                                                           and not failed):
+            outcome = wire.StepOutcome(step.name, step.kind.value, SKIPPED,
+                                       message=f"if: {step.run_if.value}")
+        else:
+            context = {"scenario": name, "run_id": run_id, "cause": cause,
+                       "variables": {**ws.project.config.variables, **variables},
+                       "steps": [o.to_json() for o in outcomes]}
+            outcome = _attempts(ws, step, variables, context, tell, clock,
+                                (*calling, name), steps, cancel)
         outcomes.append(outcome)
-        mark = "✓" if outcome.status == SUCCEEDED else "✗"
-        say(f"{mark} {step.name}  {outcome.status}" + (f": {outcome.message}"
-                                                      if outcome.message else ""))
-    status = FAILED if any(o.status == FAILED for o in outcomes) else SUCCEEDED
+        mark = {SUCCEEDED: "✓", SKIPPED: "–"}.get(outcome.status, "✗")
+        tell(f"{mark} {step.name}  {outcome.status}" + (f": {outcome.message}"
+                                                       if outcome.message else ""))
+        event(wire.ScenarioEventKind.STEP, step=outcome)
+    status = (CANCELLED if cancel.is_set() else FAILED
+              if any(o.status == FAILED for o in outcomes) else SUCCEEDED)
     report = wire.ScenarioRunReport(name, run_id, cause, status, started, clock(),
                                     head_commit(ws.root), variables, tuple(outcomes))
     written = write_reports(ws.root, scenario, report)
     report = replace(report, reports=tuple(written))
     ws.state.record_scenario_run(report)
-    reporters.send(scenario, run_id, "end", report, _markdown(report), say)
+    reporters.send(scenario, run_id, "end", report, _markdown(report), tell)
+    event(wire.ScenarioEventKind.END, status=status)
     return report
 
 
-def _attempts(ws: Workspace, scenario: Scenario, step: Step, variables: dict[str, Any],
-              context: dict[str, Any], say: Say, clock: Callable[[], float],
-              calling: tuple[str, ...]) -> wire.StepOutcome:
+def _attempts(ws: Workspace, step: Step, variables: dict[str, Any], context: dict[str, Any],
+              say: Say, clock: Callable[[], float], calling: tuple[str, ...], steps: Steps,
+              cancel: threading.Event) -> wire.StepOutcome:
     started = clock()
-    message = ""
-    built: tuple[tuple[str, int | None], ...] = ()
-    checks: tuple[wire.DatasetChecks, ...] = ()
+    message = log = ""
     for attempt in range(1, step.retries + 2):
         try:
             built, checks, message = _run_step(ws, step, variables, context, say, clock,
-                                               calling)
+                                               calling, steps, cancel)
             return wire.StepOutcome(step.name, step.kind.value, SUCCEEDED, started, clock(),
                                     message, attempt, built, checks)
         except WeirError as exc:
-            message = exc.message
-            if attempt <= step.retries:
-                say(f"  {step.name}: {message} — trying again ({attempt}/{step.retries})")
-        except Exception as exc:  # noqa: BLE001 - a python step's function may raise anything
+            message, log = exc.message, getattr(exc, "log", "")
+        except Exception as exc:  # noqa: BLE001 - a bug in a step fails it, not the run
             message = f"{type(exc).__name__}: {exc}"
-            if attempt <= step.retries:
-                say(f"  {step.name}: {message} — trying again ({attempt}/{step.retries})")
+        if cancel.is_set():
+            break
+        if attempt <= step.retries:
+            say(f"  {step.name}: {message} — trying again ({attempt}/{step.retries})")
     return wire.StepOutcome(step.name, step.kind.value, FAILED, started, clock(), message,
-                            step.retries + 1, built, checks)
+                            attempt, log=log)
 
 
 def _run_step(ws: Workspace, step: Step, variables: dict[str, Any], context: dict[str, Any],
-              say: Say, clock: Callable[[], float], calling: tuple[str, ...]
-              ) -> tuple[tuple[tuple[str, int | None], ...], tuple[wire.DatasetChecks, ...], str]:
+              say: Say, clock: Callable[[], float], calling: tuple[str, ...], steps: Steps,
+              cancel: threading.Event
+              ) -> tuple[Built, tuple[wire.DatasetChecks, ...], str]:
     p = step.params
-    here = with_variables(ws, variables) if variables else ws
     if step.kind is StepKind.BUILD:
-        return _build(here, p, step.timeout, f"scenario {context['scenario']}"), (), ""
+        return steps.build(ws, p, dict(variables), step.timeout,
+                           f"scenario {context['scenario']}", cancel), (), ""
+    here = with_variables(ws, variables) if variables else ws
     if step.kind is StepKind.CHECK:
-        from weir.build.checking import check_now
-
         names = here.resolve_targets(list(p["targets"])) if p["targets"] else list(
             here.flow.order)
         names = [n for n in names if here.project.datasets[n].checks]
-        report = check_now(here, names, here.snapshot())
+        report = steps.check(here, names, dict(variables))
         failed = [f"{d.name}: {c.name}" for d in report.datasets for c in d.checks
                   if not c.passed and c.severity is wire.Severity.ERROR]
         failed += [f"{d.name} not checked ({d.error})" for d in report.datasets if d.error]
@@ -146,7 +204,11 @@ def _run_step(ws: Workspace, step: Step, variables: dict[str, Any], context: dic
         dropped = _clear(here, list(p["targets"]))
         return (), (), f"dropped {', '.join(dropped)}" if dropped else "nothing to drop"
     if step.kind is StepKind.PYTHON:
-        said = _call(here.root, p["function"], context, step.timeout)
+        from weir.scenarios.calling import call_function
+
+        said = call_function(here.root, p["function"], context, step.timeout, cancel, say)
+        if said is False:
+            raise StepFailed(f"{p['function']} returned False")
         return (), (), "" if said is None else str(said)
     if step.kind is StepKind.SET_VARIABLES:
         unknown = sorted(set(p["variables"]) - set(ws.project.config.variables))
@@ -158,20 +220,30 @@ def _run_step(ws: Workspace, step: Step, variables: dict[str, Any], context: dic
     if other in calling:
         raise StepFailed(f"scenario {other} is already running in this run")
     sub = run_scenario(ws, other, f"run by {context['scenario']}", lambda s: say("    " + s),
-                       clock, calling)
+                       clock, calling, steps, cancel)
     if not sub.ok:
-        raise StepFailed(f"scenario {other} failed (run {sub.run_id})")
+        raise StepFailed(f"scenario {other} {sub.status} (run {sub.run_id})")
     return (), (), f"run {sub.run_id}"
 
 
-def _build(ws: Workspace, p: dict[str, Any] | Any, timeout: float | None,
-           command: str) -> tuple[tuple[str, int | None], ...]:
+def failure_log(error: str | None, traceback: str | None) -> str:
+    """A failed job's excerpt for a report: its error and the end of its traceback."""
+    lines = (traceback or "").strip().splitlines()[-12:]
+    return "\n".join(([error] if error and (not lines or error not in lines[-1]) else []) + lines)
+
+
+def _build(ws: Workspace, p: Mapping[str, Any], timeout: float | None, command: str,
+           cancel: threading.Event) -> Built:
     """A build as `weir build` does it here: planned, claimed beside other builds, run."""
     from weir.build.claims import Claims, Holder, claim_plan
     from weir.build.runner import Runner, plan_writes
     from weir.wire import Mode
 
-    cancel = threading.Event()
+    timed_out = threading.Event()
+
+    def stop() -> None:
+        timed_out.set()
+        cancel.set()
 
     def make_plan() -> tuple[Any, frozenset[str]]:
         snap = ws.snapshot()
@@ -184,7 +256,7 @@ def _build(ws: Workspace, p: dict[str, Any] | Any, timeout: float | None,
     if claimed is None:
         raise StepFailed("the build was cancelled while it waited for another one")
     (plan, snap), claim = claimed
-    timer = threading.Timer(timeout, cancel.set) if timeout else None
+    timer = threading.Timer(timeout, stop) if timeout else None
     with claim:
         if not plan.jobs and not plan.blocked:
             return ()
@@ -198,11 +270,15 @@ def _build(ws: Workspace, p: dict[str, Any] | Any, timeout: float | None,
                 timer.cancel()
     built = tuple((n, o.rows.get(n)) for o in result.outcomes if o.status.ok
                   for n in o.outputs)
-    if cancel.is_set():
+    if timed_out.is_set():
+        cancel.clear()  # the step's time ran out, not the run's
         raise StepFailed(f"the build took longer than its timeout ({timeout:g}s): cancelled")
     if not result.ok:
-        failed = [n for o in result.outcomes if not o.status.ok for n in o.outputs]
-        raise StepFailed(f"the build failed: {', '.join(failed)} (weir logs NAME)")
+        bad = [o for o in result.outcomes if not o.status.ok]
+        failed = [n for o in bad for n in o.outputs]
+        log = "\n\n".join(f"{o.recipe}:\n{failure_log(o.error, o.traceback)}" for o in bad
+                           if o.error or o.traceback)
+        raise StepFailed(f"the build failed: {', '.join(failed)} (weir logs NAME)", log)
     return built
 
 
@@ -217,41 +293,6 @@ def _clear(ws: Workspace, selectors: list[str]) -> list[str]:
                 backend.drop(ds.path, ds.format)
                 dropped.append(n)
     return dropped
-
-
-def _call(root: Path, function: str, context: dict[str, Any], timeout: float | None) -> Any:
-    """The project's ``module:function``, called with the run's context; a thread so a
-    timeout can fail the step (the function itself cannot be stopped from outside)."""
-    module_name, _, name = function.partition(":")
-    for where in (str(root), str(root / "recipes")):
-        if where not in sys.path:
-            sys.path.insert(0, where)
-    try:
-        module = importlib.import_module(module_name)
-    except ImportError as exc:
-        raise StepFailed(f"cannot import {module_name}: {exc}") from None
-    fn = getattr(module, name, None)
-    if not callable(fn):
-        raise StepFailed(f"{module_name} has no function '{name}'")
-    got: list[Any] = []
-    error: list[BaseException] = []
-
-    def call() -> None:
-        try:
-            got.append(fn(context))
-        except BaseException as exc:  # noqa: BLE001 - said as the step's failure
-            error.append(exc)
-
-    thread = threading.Thread(target=call, name=f"weir-step-{name}", daemon=True)
-    thread.start()
-    thread.join(timeout)
-    if thread.is_alive():
-        raise StepFailed(f"{function} took longer than its timeout ({timeout:g}s)")
-    if error:
-        raise error[0]
-    if got and got[0] is False:
-        raise StepFailed(f"{function} returned False")
-    return got[0] if got else None
 
 
 def write_reports(root: Path, scenario: Scenario, report: wire.ScenarioRunReport) -> list[str]:
@@ -295,6 +336,9 @@ def _markdown(r: wire.ScenarioRunReport) -> str:
         lines += ["", "## Checks", ""] + [
             f"- {n} {c.name}: {'passed' if c.passed else c.severity.value + ' failed'}"
             + (f" ({c.message})" if c.message else "") for n, c in checks]
+    for s in r.steps:
+        if s.log:
+            lines += ["", f"## {s.name}: what failed", "", "```", s.log, "```"]
     return "\n".join(lines) + "\n"
 
 
@@ -308,4 +352,6 @@ def _html(r: wire.ScenarioRunReport) -> str:
             f"<h1>Scenario {html.escape(r.scenario)}: {r.status}</h1>"
             f"<p>Run {r.run_id} ({html.escape(r.cause)}), {_when(r.started)} – "
             f"{_when(r.finished)}</p><table><tr><th>step</th><th>outcome</th><th></th></tr>"
-            f"{rows}</table>")
+            f"{rows}</table>" + "".join(
+                f"<h2>{html.escape(s.name)}: what failed</h2><pre>{html.escape(s.log)}</pre>"
+                for s in r.steps if s.log))

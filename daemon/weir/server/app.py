@@ -16,7 +16,6 @@ import asyncio
 import json
 import math
 import secrets
-import time
 from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -72,11 +71,20 @@ class BuildBody(BaseModel):
     stale: bool = False
     jobs: int = 0
     fail_fast: bool = False
+    variables: dict[str, Any] = Field(default_factory=dict)  # other values, for this build
 
     def request(self) -> wire.BuildRequest:
         """The request in the wire's own type (once the body has passed ``check_body``)."""
         return wire.BuildRequest(tuple(self.targets), wire.Mode(self.mode), self.all, self.stale,
-                                 self.jobs, self.fail_fast)
+                                 self.jobs, self.fail_fast, dict(self.variables))
+
+
+class ScenarioRunBody(BaseModel):
+    """Who starts the run, in words for its history (e.g. "airflow dag nightly")."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    cause: str = Field(default="API", max_length=200)
 
 
 def flow_page_html() -> str:
@@ -240,6 +248,31 @@ def validation_detail(errors: Sequence[Any]) -> str:
     return "; ".join(dict.fromkeys(parts)) or "invalid request"
 
 
+def replay(follow: Callable[[int], tuple[list[tuple[str, Any]], bool]],
+           end: Callable[[], Any]) -> StreamingResponse:
+    """A build's or a scenario run's events from its start, then live, as Server-Sent
+    Events; once it is over (it records nothing more), an `end` event with ``end()``.
+    ``follow(index)`` gives the events from ``index`` on, waiting up to 5 s for one."""
+
+    async def stream() -> AsyncIterator[bytes]:
+        index = 0
+        while True:
+            events, over = await asyncio.to_thread(follow, index)
+            for kind, data in events:
+                yield sse(kind, data)
+            index += len(events)
+            if over:
+                yield sse("end", end())
+                return
+            if not events:
+                # At least every 5 s, so a client can tell a silent recipe from a daemon
+                # that stopped answering.
+                yield b": keep-alive\n\n"
+
+    return StreamingResponse(stream(), media_type="text/event-stream",
+                             headers={"Cache-Control": "no-cache"})
+
+
 def create_app(daemon: Daemon) -> FastAPI:
     app = FastAPI(title="weir daemon", version=__version__,
                   description="The public API of one weir project: its Flow, datasets and "
@@ -301,11 +334,59 @@ def create_app(daemon: Daemon) -> FastAPI:
         """The project's scenarios — triggers in words, steps, next run — as `weir scenario
         list --json` says them; a scenario file with a mistake is not among them (its
         diagnostics are in GET /api/flow)."""
-        from weir.scenarios.timing import summaries
-
-        snap = daemon.live.snapshot
-        listed = summaries(snap.project.scenarios, time.time()) if snap.project else []
+        listed = daemon.scenarios.summaries(daemon.live.snapshot)
         return respond(request, {"scenarios": [s.to_json() for s in listed]})
+
+    @api.post("/scenarios/{name}/runs", status_code=202)
+    def run_scenario(name: str, request: Request,
+                     body: ScenarioRunBody | None = None) -> Response:
+        """Start the scenario now: the run (status `running`; follow it with
+        GET /api/scenario-runs/{run_id}/events), or — it is running already — the start,
+        skipped and recorded (status `skipped`, `skipped_for` the run in progress)."""
+        try:
+            got = daemon.scenarios.run(name, body.cause if body else "API")
+        except WeirError as exc:
+            raise HTTPException(404 if name not in (daemon.live.snapshot.project.scenarios
+                                                    if daemon.live.snapshot.project else ())
+                                else 422, exc.message) from None
+        report = got if isinstance(got, wire.ScenarioRunReport) else got.detail()
+        response = respond(request, report.to_json())
+        response.status_code = 202
+        return response
+
+    @api.get("/scenarios/{name}/runs")
+    def scenario_runs(name: str, request: Request, last: int = 20) -> Response:
+        """The scenario's last runs, newest first (a run in progress first of all)."""
+        runs = daemon.scenarios.history(name, max(1, min(last, 500)))
+        return respond(request, {"scenario": name, "runs": [r.to_json() for r in runs]})
+
+    def _scenario_run(run_id: str) -> Any:
+        run = daemon.scenarios.runs.get(run_id)
+        if run is None:
+            raise HTTPException(404, f"no scenario run '{run_id}' in progress or recent")
+        return run
+
+    @api.get("/scenario-runs/{run_id}")
+    def scenario_run(run_id: str, request: Request) -> Response:
+        """A run: its steps so far (status `running`) or its report."""
+        report = daemon.scenarios.detail(run_id)
+        if report is None:
+            raise HTTPException(404, f"no scenario run '{run_id}'")
+        return respond(request, report.to_json())
+
+    @api.post("/scenario-runs/{run_id}/cancel")
+    def cancel_scenario_run(run_id: str, request: Request) -> Response:
+        """Stop the run: the step it is in is stopped (a build cancelled, a python step's
+        process killed), the steps after it are skipped; the run ends `cancelled`."""
+        return respond(request, daemon.scenarios.cancel(_scenario_run(run_id).run_id
+                                                        ).detail().to_json())
+
+    @api.get("/scenario-runs/{run_id}/events")
+    async def follow_scenario_run(run_id: str) -> StreamingResponse:
+        """The run's `scenario` events from its start, then live; the stream ends with an
+        `end` event carrying its report."""
+        run = _scenario_run(run_id)
+        return replay(lambda index: run.follow(index, 5.0), lambda: run.detail().to_json())
 
     @api.get("/status")
     def status(request: Request) -> Response:
@@ -409,24 +490,8 @@ def create_app(daemon: Daemon) -> FastAPI:
     async def follow_build(build_id: str) -> StreamingResponse:
         """The build's events from its start, then live; the stream ends with the build."""
         build = _build(build_id)
-
-        async def stream() -> AsyncIterator[bytes]:
-            index = 0
-            while True:
-                events, over = await asyncio.to_thread(daemon.builds.follow, build, index, 5.0)
-                for kind, data in events:
-                    yield sse(kind, data)
-                index += len(events)
-                if over:  # a build records nothing once over: these were its last events
-                    yield sse("end", build.summary().to_json())
-                    return
-                if not events:
-                    # At least every 5 s, so a client can tell a silent recipe from a
-                    # daemon that stopped answering.
-                    yield b": keep-alive\n\n"
-
-        return StreamingResponse(stream(), media_type="text/event-stream",
-                                 headers={"Cache-Control": "no-cache"})
+        return replay(lambda index: daemon.builds.follow(build, index, 5.0),
+                      lambda: build.summary().to_json())
 
     @api.get("/datasets/{name}/log")
     def dataset_log(name: str, request: Request) -> Response:

@@ -164,7 +164,8 @@ class BuildQueue:
         no thread and no worker. Anything else — work to do, an error to report — goes to the
         build's own thread, which plans again under its claims."""
         snap = self.daemon.live.snapshot
-        if snap.errors or snap.project is None or snap.flow is None or build.cancel.is_set():
+        if snap.errors or snap.project is None or snap.flow is None or build.cancel.is_set() \
+                or build.request.variables:
             return False
         req = build.request
         ws = self.daemon.workspace(snap)
@@ -325,11 +326,23 @@ class BuildQueue:
             raise ProjectInvalid(snap.errors)
         req = build.request
         ws = self.daemon.workspace(snap)
+        if req.variables:
+            unknown = sorted(set(req.variables) - set(ws.project.config.variables))
+            ws.close()
+            if unknown:
+                raise WeirError(f"no variable {', '.join(unknown)} in weir.yaml",
+                                hint="a build can give other values to the project's "
+                                "variables, not new ones")
+            from weir.scenarios.run import with_variables
+
+            ws = with_variables(self.daemon.workspace(snap), req.variables)
         try:
             self._clean_up_after_dead_builds(ws)  # if the project could not be read at start
 
             def make_plan() -> tuple[tuple[Any, Any], frozenset[str]]:
-                state = self.daemon.data_status(snap)
+                # Other variable values fingerprint the Flow anew: its status is looked at
+                # afresh rather than read from the keeper's (which is of the files' values).
+                state = ws.snapshot() if req.variables else self.daemon.data_status(snap)
                 targets = ws.resolve_targets(req.targets, req.all, req.stale, state)
                 plan = ws.plan(targets, req.mode, state)
                 return (plan, state), plan_writes(ws, plan)

@@ -4,7 +4,8 @@ It binds 127.0.0.1 on a free port, writes the port and a fresh bearer token to
 ``.weir/daemon.json`` (mode 0600), watches the project and applies file changes to its
 LiveProject, and publishes each Flow change on the event stream. Beside the Flow snapshot it
 keeps the data's status (weir.server.status), which every read, plan and build takes, and
-publishes each change of it as a `status` event.
+publishes each change of it as a `status` event. Its scenarios run on their triggers
+(weir.server.scenarios).
 """
 
 from __future__ import annotations
@@ -54,6 +55,9 @@ class Daemon:
         from weir.server.builds import BuildQueue
 
         self.builds = BuildQueue(self)
+        from weir.server.scenarios import ScenarioService
+
+        self.scenarios = ScenarioService(self)
 
     # -- what the API asks ----------------------------------------------------------------------
     def workspace(self, snap: FlowSnapshot) -> Any:
@@ -152,6 +156,7 @@ class Daemon:
             return
         self.hub.publish("flow", change.to_json())
         self.keeper.nudge()
+        self.scenarios.sync(self.live.snapshot)
         errors = (f", {change.errors} error{'s' if change.errors != 1 else ''}"
                   if change.errors else "")
         log.info("flow v%d: %s (%.1f ms)%s", change.version, ", ".join(change.files[:3]),
@@ -195,6 +200,7 @@ class Daemon:
         watcher.start()
         self.keeper.start(lambda: self.live.snapshot)
         self.builds.start()  # only now: the daemon lock says the saved builds are ours
+        self.scenarios.start()
         self._write_info(state_dir)
         log.info("weir daemon for %s on http://%s:%d (pid %d)", self.root, self.host, self.port,
                  self.pid)
@@ -219,6 +225,7 @@ class Daemon:
             server.run(sockets=[sock])
         finally:
             watcher.stop()
+            self.scenarios.stop()
             self.builds.stop()
             self.keeper.stop()
             self.live.save_cache()

@@ -1,0 +1,202 @@
+"""The daemon runs scenarios: on their triggers (an interval, a real git commit, a source's data
+changing, another scenario ending), on request from another process through the API (and
+cancelled from it), from `weir scenario run` with live output — its builds in the daemon's
+build queue — and a broken scenario file is a diagnostic while the others keep running."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from conftest import SMALL, git, run_weir, wait_until, weir_env, write_files
+from test_daemon import Events
+from weir.client import DaemonClient
+
+SLOW = '''
+from pathlib import Path
+
+from weir import recipe
+
+
+@recipe
+def held(orders):
+    Path("gate").read_text()  # a FIFO: waits here until the test opens it
+    return orders
+'''
+
+
+@pytest.fixture
+def served(make_project: Callable[..., Path]):
+    """A project with scenarios, served by a running daemon; its client and event stream."""
+    made: list[Path] = []
+
+    def serve(files: dict[str, str]) -> tuple[Path, DaemonClient, Events]:
+        root = make_project({**SMALL, **files}, name="small")
+        made.append(root)
+        r = run_weir("daemon", "start", cwd=root)
+        assert r.code == 0, r.text
+        client = DaemonClient.running(root)
+        assert client is not None
+        return root, client, Events(root)
+
+    yield serve
+    Events.close_all()
+    for root in made:
+        run_weir("daemon", "stop", cwd=root)
+
+
+def in_another_process(root: Path, code: str) -> dict:
+    """Run ``code`` (which ends by printing JSON) in a fresh Python, as an outside scheduler
+    would: only weir.client, talking HTTP to the daemon."""
+    out = subprocess.run([sys.executable, "-c", textwrap.dedent(code)], cwd=root,
+                         env=weir_env(), capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def test_another_process_runs_a_scenario_through_the_api_waits_for_it_and_cancels_one(
+        served, gates) -> None:
+    root, client, events = served({
+        "recipes/held.py": SLOW,
+        "scenarios/quick.yaml": "steps:\n  - build: [per_customer]\n  - check: [orders]\n",
+        "scenarios/slow.yaml": "steps:\n  - build: [held]\n  - build: [customers]\n",
+        "datasets/orders.yaml": "connection: landing\npath: orders.csv\n"
+                                "checks:\n  - not_null: [id]\n"})
+    gate = gates(root / "gate")
+    done = in_another_process(root, """
+        import json
+        from weir.client import DaemonClient
+
+        client = DaemonClient.for_project(".")
+        run = client.run_scenario("quick", cause="airflow dag nightly")
+        report = client.wait_scenario(run.run_id)
+        print(json.dumps({**report.to_json(), "first": run.status}))
+        """)
+    assert (done["first"], done["status"], done["cause"]) == (
+        "running", "succeeded", "airflow dag nightly")
+    assert [s["status"] for s in done["steps"]] == ["succeeded", "succeeded"]
+    assert dict(map(tuple, done["steps"][0]["built"]))["per_customer"] == 3
+    # Its build was one of the daemon's builds, said to be the scenario's.
+    assert any(b.request.by == "scenario quick" and b.request.targets == ("per_customer",)
+               for b in client.builds())
+
+    slow = client.run_scenario("slow")
+    gate.reached()  # its first build's job runs
+    again = client.run_scenario("slow", cause="a second start")
+    assert (again.status, again.skipped_for) == ("skipped", slow.run_id)
+    events.next("scenario", lambda d: d["event"] == "skipped")
+    cancelled = in_another_process(root, f"""
+        import json
+        from weir.client import DaemonClient
+
+        client = DaemonClient.for_project(".")
+        client.cancel_scenario("{slow.run_id}")
+        print(json.dumps(client.wait_scenario("{slow.run_id}").to_json()))
+        """)
+    gate.forget()  # its job was killed with the build
+    assert cancelled["status"] == "cancelled"
+    assert [(s["status"], s["message"]) for s in cancelled["steps"]][1] == ("skipped",
+                                                                           "cancelled")
+    history = client.scenario_runs("slow")
+    assert [r.status for r in history] == ["skipped", "cancelled"]  # newest first
+    listed = {s.name: s for s in client.scenarios()}
+    assert (listed["slow"].last_status, listed["slow"].running) == ("cancelled", None)
+    assert listed["quick"].last_run == done["run_id"]
+
+
+def test_the_cli_runs_a_scenario_through_the_daemon_with_live_output(served) -> None:
+    root, client, _ = served({"scenarios/nightly.yaml": """
+        steps:
+          - build: [customers]
+          - name: fails
+            python: lib.ops:fail
+        reporters:
+          - report: [markdown]
+        """, "lib/ops.py": "def fail(context):\n    print('looking at', context['scenario'])\n"
+                           "    raise ValueError('the data is late')\n"})
+    r = run_weir("scenario", "run", "nightly", cwd=root)
+    assert r.code == 1, r.text
+    assert "✓ build customers  succeeded" in r.out
+    assert "| looking at nightly" in r.out  # what the function printed, as it printed it
+    assert "✗ fails  failed: ValueError: the data is late" in r.out
+    assert any(b.request.by == "scenario nightly" for b in client.builds())
+    run_id = client.scenario_runs("nightly")[0].run_id
+    md = (root / f".weir/reports/nightly/{run_id}.md").read_text()
+    assert "## fails: what failed" in md and "raise ValueError('the data is late')" in md
+    shown = run_weir("scenario", "show", run_id, "--json", cwd=root)
+    assert json.loads(shown.out)["status"] == "failed"
+    listed = run_weir("scenario", "list", cwd=root)
+    assert "last: failed" in listed.out, listed.text
+
+
+def test_a_commit_trigger_fires_on_a_real_git_commit(served) -> None:
+    root, client, events = served({"scenarios/on_push.yaml": """
+        triggers:
+          - commit: main
+            every: 1s
+            debounce: 0s
+        steps:
+          - build: [customers]
+        """})
+    # The first look is where watching starts: no run for the commit already there.
+    wait_until(lambda: _remembered(root, "seen:commit:main"), what="the first look at main")
+    assert client.scenario_runs("on_push") == []
+    write_files(root, {"notes.md": "a change\n"})
+    git(root, "add", "notes.md")
+    git(root, "commit", "-qm", "a change")
+    head = git(root, "rev-parse", "HEAD").strip()
+    end = events.next("scenario", lambda d: d["event"] == "end" and d["scenario"] == "on_push",
+                      timeout=30)
+    assert end["status"] == "succeeded" and f"a new commit on main ({head[:10]})" in end["cause"]
+
+
+def test_a_source_changing_starts_a_scenario_and_its_end_starts_the_next(served) -> None:
+    root, client, events = served({
+        "scenarios/landed.yaml": "triggers:\n  - dataset_changed: orders\n    every: 1s\n"
+                                 "    debounce: 0s\nsteps:\n  - build: [orders_clean]\n",
+        "scenarios/after.yaml": "triggers:\n  - after: landed\n    outcome: success\n"
+                                "    debounce: 0s\nsteps:\n  - build: [per_customer]\n"})
+    wait_until(lambda: _remembered(root, "seen:dataset:orders"), what="the first look at orders")
+    with open(root / "landing/orders.csv", "a") as f:
+        f.write("5,d,99.0\n")
+    first = events.next("scenario", lambda d: d["event"] == "end", timeout=30)
+    assert (first["scenario"], first["status"], first["cause"]) == (
+        "landed", "succeeded", "orders changed")
+    second = events.next("scenario", lambda d: d["event"] == "end", timeout=30)
+    assert (second["scenario"], second["cause"]) == ("after", "after landed (succeeded)")
+    assert second["status"] == "succeeded"
+
+
+def test_a_broken_scenario_file_is_a_diagnostic_and_the_others_keep_running(served) -> None:
+    root, client, events = served({
+        "scenarios/tick.yaml": "triggers:\n  - interval: 1s\nsteps:\n  - build: [customers]\n",
+        "scenarios/other.yaml": "steps:\n  - build: [customers]\n"})
+    events.next("scenario", lambda d: d["event"] == "end" and d["scenario"] == "tick",
+                timeout=30)
+    write_files(root, {"scenarios/other.yaml": "steps:\n  - bild: [customers]\n",
+                       "scenarios/loop.yaml": "steps:\n  - run_scenario: loop\n"})
+    flow = events.flow_until(lambda f: len(f.diagnostics) >= 2, "the broken scenario files")
+    said = {(d.file, d.line, d.code) for d in flow.diagnostics}
+    assert ("scenarios/other.yaml", 2, "unknown-step") in said
+    assert any(d.code == "scenario-cycle" for d in flow.diagnostics)
+    assert [s.name for s in client.scenarios()] == ["tick"]
+    events.next("scenario", lambda d: d["event"] == "end" and d["scenario"] == "tick",
+                timeout=30)  # still on its schedule
+    r = run_weir("scenario", "run", "other", cwd=root)
+    assert r.code == 2 and "no scenario 'other'" in r.err
+
+
+def _remembered(root: Path, key: str) -> bool:
+    import sqlite3
+
+    with sqlite3.connect(root / ".weir/state.db") as db:
+        try:
+            return db.execute("SELECT 1 FROM scheduler WHERE key=?", (key,)).fetchone() is not None
+        except sqlite3.OperationalError:
+            return False
