@@ -17,7 +17,7 @@ from weir.model.scenarios import (EXAMPLES, REPORTER_KINDS, SCENARIO_KEYS, STEP_
 
 SECTION_ITEMS = {
     "steps": (*STEP_KINDS, "name", "if", "retries", "timeout"),
-    "triggers": (*TRIGGER_KINDS, "timezone", "every", "timeout"),
+    "triggers": (*TRIGGER_KINDS, "timezone", "every", "timeout", "debounce", "outcome"),
     "reporters": (*REPORTER_KINDS, "on"),
 }
 RUN_IF = {"success": "the default: when every step before it succeeded",

@@ -100,18 +100,27 @@ def run_scenario(ws: Workspace, name: str, cause: str = "manual", say: Say = lam
                  clock: Callable[[], float] = time.time, calling: tuple[str, ...] = (),
                  steps: Steps | None = None, cancel: threading.Event | None = None,
                  on_event: Callable[[wire.ScenarioEvent], None] | None = None,
-                 run_id: str | None = None) -> wire.ScenarioRunReport:
+                 run_id: str | None = None, started: float | None = None,
+                 commit: Callable[[], str | None] | None = None,
+                 record: Callable[[wire.ScenarioRunReport], None] | None = None
+                 ) -> wire.ScenarioRunReport:
     """Run the scenario's steps in order; its report, recorded in the state store (and in
     report files, and sent to its reporters). ``cancel`` stops it between steps (and a build
-    or python step it is in); ``on_event`` hears each start, line, step and end."""
+    or python step it is in); ``on_event`` hears each start, line, step and end. The daemon
+    passes when it started the run, the commit (it keeps it, rather than asking git for each
+    run) and its own state store connection."""
     scenario = ws.project.scenarios.get(name)
     if scenario is None:
         raise unknown_scenario(ws, name)
     steps = steps or LocalSteps()
     cancel = cancel or threading.Event()
     run_id = run_id or new_run_id(clock)
-    started = clock()
-    from weir.gitops.head import head_commit
+    started = clock() if started is None else started
+    if commit is None:
+        from weir.gitops.head import head_commit
+
+        def commit() -> str | None:
+            return head_commit(ws.root)
 
     def event(kind: wire.ScenarioEventKind, **more: Any) -> None:
         if on_event is not None:
@@ -120,6 +129,11 @@ def run_scenario(ws: Workspace, name: str, cause: str = "manual", say: Say = lam
     def tell(line: str) -> None:
         say(line)
         event(wire.ScenarioEventKind.LINE, line=line)
+
+    def run_other(other: str, say_other: Say) -> wire.ScenarioRunReport:
+        """A run_scenario step: the other scenario's run, by the same means as this one."""
+        return run_scenario(ws, other, f"run by {name}", say_other, clock, (*calling, name),
+                            steps, cancel, commit=commit, record=record)
 
     outcomes: list[wire.StepOutcome] = []
     variables: dict[str, Any] = {}
@@ -139,7 +153,7 @@ def run_scenario(ws: Workspace, name: str, cause: str = "manual", say: Say = lam
                        "variables": {**ws.project.config.variables, **variables},
                        "steps": [o.to_json() for o in outcomes]}
             outcome = _attempts(ws, step, variables, context, tell, clock,
-                                (*calling, name), steps, cancel)
+                                (*calling, name), steps, cancel, run_other)
         outcomes.append(outcome)
         mark = {SUCCEEDED: "✓", SKIPPED: "–"}.get(outcome.status, "✗")
         tell(f"{mark} {step.name}  {outcome.status}" + (f": {outcome.message}"
@@ -148,10 +162,10 @@ def run_scenario(ws: Workspace, name: str, cause: str = "manual", say: Say = lam
     status = (CANCELLED if cancel.is_set() else FAILED
               if any(o.status == FAILED for o in outcomes) else SUCCEEDED)
     report = wire.ScenarioRunReport(name, run_id, cause, status, started, clock(),
-                                    head_commit(ws.root), variables, tuple(outcomes))
+                                    commit(), variables, tuple(outcomes))
     written = write_reports(ws.root, scenario, report)
     report = replace(report, reports=tuple(written))
-    ws.state.record_scenario_run(report)
+    (record or ws.state.record_scenario_run)(report)
     reporters.send(scenario, run_id, "end", report, _markdown(report), tell)
     event(wire.ScenarioEventKind.END, status=status)
     return report
@@ -159,13 +173,14 @@ def run_scenario(ws: Workspace, name: str, cause: str = "manual", say: Say = lam
 
 def _attempts(ws: Workspace, step: Step, variables: dict[str, Any], context: dict[str, Any],
               say: Say, clock: Callable[[], float], calling: tuple[str, ...], steps: Steps,
-              cancel: threading.Event) -> wire.StepOutcome:
+              cancel: threading.Event, run_other: Callable[[str, Say], wire.ScenarioRunReport]
+              ) -> wire.StepOutcome:
     started = clock()
     message = log = ""
     for attempt in range(1, step.retries + 2):
         try:
-            built, checks, message = _run_step(ws, step, variables, context, say, clock,
-                                               calling, steps, cancel)
+            built, checks, message = _run_step(ws, step, variables, context, say, calling,
+                                               steps, cancel, run_other)
             return wire.StepOutcome(step.name, step.kind.value, SUCCEEDED, started, clock(),
                                     message, attempt, built, checks)
         except WeirError as exc:
@@ -181,8 +196,8 @@ def _attempts(ws: Workspace, step: Step, variables: dict[str, Any], context: dic
 
 
 def _run_step(ws: Workspace, step: Step, variables: dict[str, Any], context: dict[str, Any],
-              say: Say, clock: Callable[[], float], calling: tuple[str, ...], steps: Steps,
-              cancel: threading.Event
+              say: Say, calling: tuple[str, ...], steps: Steps, cancel: threading.Event,
+              run_other: Callable[[str, Say], wire.ScenarioRunReport]
               ) -> tuple[Built, tuple[wire.DatasetChecks, ...], str]:
     p = step.params
     if step.kind is StepKind.BUILD:
@@ -219,8 +234,7 @@ def _run_step(ws: Workspace, step: Step, variables: dict[str, Any], context: dic
     other = p["scenario"]
     if other in calling:
         raise StepFailed(f"scenario {other} is already running in this run")
-    sub = run_scenario(ws, other, f"run by {context['scenario']}", lambda s: say("    " + s),
-                       clock, calling, steps, cancel)
+    sub = run_other(other, lambda s: say("    " + s))
     if not sub.ok:
         raise StepFailed(f"scenario {other} {sub.status} (run {sub.run_id})")
     return (), (), f"run {sub.run_id}"

@@ -10,8 +10,10 @@ moment it exists; a time it repeats fires once.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from weir.model.scenarios import CatchUp, Scenario, Trigger, TriggerKind
 from weir.wire import ScenarioSummary
@@ -25,6 +27,17 @@ def _utc(seconds: float) -> dt.datetime:
     return dt.datetime.fromtimestamp(seconds, tz=dt.UTC)
 
 
+@functools.lru_cache(maxsize=1024)
+def _cron(expression: str, timezone: str) -> tuple[Any, Any]:
+    """The expression read once (not at each of the many times a scheduler asks)."""
+    from zoneinfo import ZoneInfo
+
+    from apscheduler.triggers.cron import CronTrigger
+
+    tz = ZoneInfo(timezone)
+    return tz, CronTrigger.from_crontab(expression, timezone=tz)
+
+
 def next_fire(trigger: Trigger, after: float, anchor: float) -> float | None:
     """The first due time of a cron or interval trigger strictly after ``after`` (epoch
     seconds). An interval counts from ``anchor`` (when the daemon first scheduled it), so its
@@ -35,12 +48,7 @@ def next_fire(trigger: Trigger, after: float, anchor: float) -> float | None:
             return anchor
         return anchor + (int((after - anchor) // every) + 1) * every
     if trigger.kind is TriggerKind.CRON:
-        from apscheduler.triggers.cron import CronTrigger
-
-        from zoneinfo import ZoneInfo
-
-        tz = ZoneInfo(trigger.params["timezone"])
-        cron = CronTrigger.from_crontab(trigger.params["expression"], timezone=tz)
+        tz, cron = _cron(trigger.params["expression"], trigger.params["timezone"])
         wall = _utc(after).astimezone(tz).replace(tzinfo=None)
         t = after
         for _ in range(4):

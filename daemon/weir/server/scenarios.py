@@ -20,9 +20,11 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from apscheduler.triggers.base import BaseTrigger
@@ -34,6 +36,7 @@ from weir.scenarios.timing import Concurrency
 from weir.scenarios.triggers import Poll, Start, TriggerBook
 
 if TYPE_CHECKING:
+    from weir.build.state import StateStore
     from weir.server.daemon import Daemon
     from weir.server.live import FlowSnapshot
     from weir.workspace import Workspace
@@ -180,6 +183,10 @@ class ScenarioService:
         self._versions: Any = None
         self._loaded_version: int | None = None
         self._stopping = False
+        self._db: StateStore | None = None  # the service's one connection, under _db_lock
+        self._db_lock = threading.Lock()
+        self._commit: tuple[Any, str | None] | None = None  # (what it depends on, the commit)
+        self._git_dir: Path | None = None
 
     # -- the scheduler ------------------------------------------------------------------------
     def start(self) -> None:
@@ -208,6 +215,10 @@ class ScenarioService:
         for thread in list(self._threads):
             thread.join(max(0.0, deadline - time.monotonic()))
         self._save_memory()
+        with self._db_lock:
+            if self._db is not None:
+                self._db.close()
+                self._db = None
 
     def sync(self, snap: FlowSnapshot, first: bool = False) -> None:
         """The scenarios as this Flow version has them: jobs added, changed and removed; at
@@ -258,9 +269,10 @@ class ScenarioService:
             self._begin(start)
 
     def _timed(self, name: str) -> None:
+        """A schedule came due: as little as can be done here (many are due at once); what
+        the book now remembers is saved by the run's thread."""
         with self.lock:
             starts = self.book.timed(name, self.clock())
-        self._save_memory()
         for start in starts:
             self._begin(start)
 
@@ -307,12 +319,49 @@ class ScenarioService:
             with self._store() as store:
                 store.remember(values)
 
-    def _store(self) -> Any:
-        from contextlib import closing
-
+    @contextmanager
+    def _store(self) -> Iterator[StateStore]:
+        """The service's connection to the state store (opened once: 200 runs a minute must
+        not each open, and create the schema of, a store of their own)."""
         from weir.build.state import StateStore
 
-        return closing(StateStore(self.daemon.root / ".weir" / "state.db"))
+        with self._db_lock:
+            if self._db is None:
+                self._db = StateStore(self.daemon.root / ".weir" / "state.db")
+            yield self._db
+
+    def _record(self, report: wire.ScenarioRunReport) -> None:
+        with self._store() as store:
+            store.record_scenario_run(report)
+
+    def commit(self) -> str | None:
+        """The commit runs are at (with ``+`` when the work tree differs), asked of git again
+        only when HEAD, the branch it is on, the index or the Flow's files changed — not for
+        each of 200 runs due the same minute."""
+        from weir.gitops.head import head_commit
+
+        if self._git_dir is None:
+            self._git_dir = _git_dir(self.daemon.root)
+        git = self._git_dir
+        key: list[Any] = [self.daemon.live.snapshot.version]
+        for f in ("HEAD", "index"):
+            try:
+                key.append((git / f).stat().st_mtime_ns)
+            except OSError:
+                key.append(None)
+        try:
+            head = (git / "HEAD").read_text().strip()
+            if head.startswith("ref: "):
+                key.append((git / head[5:]).stat().st_mtime_ns)
+        except OSError:
+            key.append(None)
+        with self.lock:
+            if self._commit is not None and self._commit[0] == key:
+                return self._commit[1]
+        sha = head_commit(self.daemon.root)
+        with self.lock:
+            self._commit = (key, sha)
+        return sha
 
     # -- runs ---------------------------------------------------------------------------------
     def run(self, name: str, cause: str) -> Run | wire.ScenarioRunReport:
@@ -346,8 +395,7 @@ class ScenarioService:
         if skipped is not None:
             log.info("scenario %s (%s) not started: it is running (run %s)", start.scenario,
                      start.cause, skipped.skipped_for)
-            with self._store() as store:
-                store.record_scenario_run(skipped)
+            self._record(skipped)
             self.daemon.hub.publish("scenario", wire.ScenarioEvent(
                 wire.ScenarioEventKind.SKIPPED, start.scenario, run_id, start.cause).to_json())
             return skipped
@@ -370,9 +418,12 @@ class ScenarioService:
             ws = self.daemon.workspace(snap)
             try:
                 log.info("scenario %s started (%s): run %s", run.scenario, run.cause, run.run_id)
+                self._save_memory()
                 report = run_scenario(ws, run.scenario, run.cause, lambda s: None, self.clock,
                                       steps=DaemonSteps(self.daemon), cancel=run.cancel,
-                                      on_event=on_event, run_id=run.run_id)
+                                      on_event=on_event, run_id=run.run_id,
+                                      started=run.started, commit=self.commit,
+                                      record=self._record)
             finally:
                 ws.close()
         except Exception as exc:  # noqa: BLE001 - a bug in a run must not stop the daemon
@@ -380,8 +431,7 @@ class ScenarioService:
             report = wire.ScenarioRunReport(run.scenario, run.run_id, run.cause, "failed",
                                             run.started, self.clock(), None, {},
                                             tuple(run.steps), error=f"internal error: {exc!r}")
-            with self._store() as store:
-                store.record_scenario_run(report)
+            self._record(report)
             on_event(wire.ScenarioEvent(wire.ScenarioEventKind.END, run.scenario, run.run_id,
                                         run.cause, status="failed"))
         finally:
@@ -437,3 +487,16 @@ class ScenarioService:
                                running=live.run_id if live else None))
         return out
 
+
+def _git_dir(root: Path) -> Path:
+    """The project's git directory (the project may be a folder of a larger repository)."""
+    try:
+        import git
+
+        repo = git.Repo(root, search_parent_directories=True)
+        try:
+            return Path(repo.git_dir)
+        finally:
+            repo.close()
+    except Exception:  # noqa: BLE001 - no repository: nothing to watch, no commit to say
+        return root / ".git"
