@@ -164,6 +164,7 @@ def main() -> None:
             time.sleep(10)
         late: list[float] = []
         missed = doubled = 0
+        gaps: list[str] = []
         for i in range(args.scenarios):
             runs = [r for r in client.scenario_runs(f"s{i:03}", last=args.minutes + 10)
                     if first - 1 <= r.started < last + 59]
@@ -172,7 +173,9 @@ def main() -> None:
                 by_minute.setdefault(int(r.started // 60) * 60, []).append(r.started)
             for minute in range(first, last + 1, 60):
                 starts = by_minute.get(minute, [])
-                missed += not starts
+                if not starts:
+                    missed += 1
+                    gaps.append(f"s{i:03} at {time.strftime('%H:%M', time.gmtime(minute))} UTC")
                 doubled += max(0, len(starts) - 1)
                 late += [s - minute for s in starts]
             skipped = [r for r in runs if r.status == "skipped"]
@@ -193,7 +196,7 @@ def main() -> None:
         "late_max": late[-1] if late else None,
         "memory_mib_second_minute": statistics.median(second) if second else None,
         "memory_mib_last_minute": statistics.median(final) if final else None,
-        "memory_samples": memory, "daemon_cpu_seconds": cpu,
+        "memory_samples": memory, "daemon_cpu_seconds": cpu, "missed_runs": gaps,
     }
     print(f"load: {len(late)} runs of {args.scenarios * args.minutes} expected, {missed} missed, "
           f"{doubled} doubled; started after their due time: median "
@@ -202,6 +205,9 @@ def main() -> None:
           f"the second minute, {result['memory_mib_last_minute']:.0f} MiB in the last")
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=2))
+    if gaps:  # what the daemon said is what to look at
+        print("missed:", ", ".join(gaps[:20]))
+        shutil.copy(root / ".weir/logs/daemon.log", args.out.with_suffix(".daemon.log"))
     shutil.rmtree(root, ignore_errors=True)
 
 

@@ -118,6 +118,7 @@ def test_the_cli_runs_a_scenario_through_the_daemon_with_live_output(served) -> 
             python: lib.ops:fail
         reporters:
           - report: [markdown]
+          - webhook: {url: "http://127.0.0.1:9/nobody-listens", on: end}
         """, "lib/ops.py": "def fail(context):\n    print('looking at', context['scenario'])\n"
                            "    raise ValueError('the data is late')\n"})
     r = run_weir("scenario", "run", "nightly", cwd=root)
@@ -126,6 +127,10 @@ def test_the_cli_runs_a_scenario_through_the_daemon_with_live_output(served) -> 
     assert "| looking at nightly" in r.out  # what the function printed, as it printed it
     assert "✗ fails  failed: ValueError: the data is late" in r.out
     assert any(b.request.by == "scenario nightly" for b in client.builds())
+    # A reporter that cannot send is said, and logged by the daemon; the run went on.
+    assert "! the webhook reporter (line 7) could not send" in r.out
+    assert "the webhook reporter (line 7) could not send" in (
+        root / ".weir/logs/daemon.log").read_text()
     run_id = client.scenario_runs("nightly")[0].run_id
     md = (root / f".weir/reports/nightly/{run_id}.md").read_text()
     assert "## fails: what failed" in md and "raise ValueError('the data is late')" in md
@@ -135,25 +140,69 @@ def test_the_cli_runs_a_scenario_through_the_daemon_with_live_output(served) -> 
     assert "last: failed" in listed.out, listed.text
 
 
-def test_a_commit_trigger_fires_on_a_real_git_commit(served) -> None:
-    root, client, events = served({"scenarios/on_push.yaml": """
+def test_a_commit_trigger_fires_on_a_real_git_commit_here_and_on_the_remote(
+        served, tmp_path: Path) -> None:
+    root, client, events = served({"scenarios/on_commit.yaml": """
         triggers:
           - commit: main
             every: 1s
             debounce: 0s
         steps:
           - build: [customers]
+        """, "scenarios/on_push.yaml": """
+        triggers:
+          - commit: {branch: main, remote: true}
+            every: 1s
+            debounce: 0s
+        steps:
+          - build: [customers]
         """})
+    remote = tmp_path / "remote.git"
+    subprocess.run(["git", "init", "-q", "--bare", "-b", "main", str(remote)], check=True)
+    git(root, "remote", "add", "origin", str(remote))
+    git(root, "push", "-q", "origin", "main")
     # The first look is where watching starts: no run for the commit already there.
     wait_until(lambda: _remembered(root, "seen:commit:main"), what="the first look at main")
-    assert client.scenario_runs("on_push") == []
+    wait_until(lambda: _remembered(root, "seen:remote:main"), what="the first look at origin")
+    assert client.scenario_runs("on_commit") == [] and client.scenario_runs("on_push") == []
     write_files(root, {"notes.md": "a change\n"})
     git(root, "add", "notes.md")
     git(root, "commit", "-qm", "a change")
     head = git(root, "rev-parse", "HEAD").strip()
-    end = events.next("scenario", lambda d: d["event"] == "end" and d["scenario"] == "on_push",
+    end = events.next("scenario", lambda d: d["event"] == "end" and d["scenario"] == "on_commit",
                       timeout=30)
     assert end["status"] == "succeeded" and f"a new commit on main ({head[:10]})" in end["cause"]
+    assert client.scenario_runs("on_push") == []  # not pushed yet
+    # Someone else pushes to the remote: the project's own branch does not move.
+    other = tmp_path / "other"
+    subprocess.run(["git", "clone", "-q", str(remote), str(other)], check=True)
+    write_files(other, {"more.md": "pushed\n"})
+    git(other, "add", "more.md")
+    git(other, "commit", "-qm", "pushed from elsewhere")
+    git(other, "push", "-q", "origin", "main")
+    pushed = git(other, "rev-parse", "HEAD").strip()
+    end = events.next("scenario", lambda d: d["event"] == "end" and d["scenario"] == "on_push",
+                      timeout=30)
+    assert f"a new commit on origin/main ({pushed[:10]})" in end["cause"]
+
+
+def test_a_python_trigger_starts_a_run_when_its_function_says_so(served) -> None:
+    root, client, events = served({
+        "lib/ready.py": "from pathlib import Path\n\n\ndef landed(context):\n"
+                        "    return Path('landing/READY').exists()\n\n\n"
+                        "def hangs(context):\n    import time\n    time.sleep(3600)\n",
+        "scenarios/when_ready.yaml": "triggers:\n  - python: lib.ready:landed\n    every: 1s\n"
+                                     "    debounce: 0s\nsteps:\n  - build: [customers]\n",
+        "scenarios/never.yaml": "triggers:\n  - python: lib.ready:hangs\n    every: 1s\n"
+                                "    timeout: 1s\nsteps:\n  - build: [customers]\n"})
+    log = root / ".weir/logs/daemon.log"
+    wait_until(lambda: "lib.ready:hangs failed: lib.ready:hangs took longer than its "
+               "timeout (1s)" in log.read_text(), what="the hanging condition's time limit")
+    assert client.scenario_runs("when_ready") == []
+    (root / "landing/READY").write_text("")
+    end = events.next("scenario", lambda d: d["event"] == "end", timeout=30)
+    assert (end["scenario"], end["cause"]) == ("when_ready", "its python condition said so")
+    assert client.scenario_runs("never") == []
 
 
 def test_a_source_changing_starts_a_scenario_and_its_end_starts_the_next(served) -> None:
@@ -180,10 +229,14 @@ def test_a_broken_scenario_file_is_a_diagnostic_and_the_others_keep_running(serv
     events.next("scenario", lambda d: d["event"] == "end" and d["scenario"] == "tick",
                 timeout=30)
     write_files(root, {"scenarios/other.yaml": "steps:\n  - bild: [customers]\n",
-                       "scenarios/loop.yaml": "steps:\n  - run_scenario: loop\n"})
-    flow = events.flow_until(lambda f: len(f.diagnostics) >= 2, "the broken scenario files")
+                       "scenarios/loop.yaml": "steps:\n  - run_scenario: loop\n",
+                       "scenarios/cron.yaml": 'triggers:\n  - cron: "61 * * * *"\n'
+                                              "steps:\n  - build: [customers]\n",
+                       "scenarios/typo.yaml": "steps:\n  - build: [custmers]\n"})
+    flow = events.flow_until(lambda f: len(f.diagnostics) >= 4, "the broken scenario files")
     said = {(d.file, d.line, d.code) for d in flow.diagnostics}
-    assert ("scenarios/other.yaml", 2, "unknown-step") in said
+    assert {("scenarios/other.yaml", 2, "unknown-step"), ("scenarios/cron.yaml", 2, "invalid-cron"),
+            ("scenarios/typo.yaml", 2, "unknown-dataset")} <= said
     assert any(d.code == "scenario-cycle" for d in flow.diagnostics)
     assert [s.name for s in client.scenarios()] == ["tick"]
     events.next("scenario", lambda d: d["event"] == "end" and d["scenario"] == "tick",
@@ -200,3 +253,24 @@ def _remembered(root: Path, key: str) -> bool:
             return db.execute("SELECT 1 FROM scheduler WHERE key=?", (key,)).fetchone() is not None
         except sqlite3.OperationalError:
             return False
+
+
+def test_a_run_whose_daemon_was_killed_is_interrupted_in_its_history(served, gates) -> None:
+    import os
+    import signal
+
+    root, client, _ = served({"recipes/held.py": SLOW,
+                              "scenarios/slow.yaml": "steps:\n  - build: [held]\n"})
+    gate = gates(root / "gate")
+    run = client.run_scenario("slow")
+    gate.reached()
+    assert client.scenario_runs("slow")[0].status == "running"
+    os.kill(client.health().pid, signal.SIGKILL)
+    wait_until(lambda: DaemonClient.running(root) is None, what="the daemon to be gone")
+    gate.forget()
+    assert run_weir("daemon", "start", cwd=root).code == 0
+    again = DaemonClient.running(root)
+    assert again is not None
+    history = again.scenario_runs("slow")
+    assert (history[0].run_id, history[0].status) == (run.run_id, "interrupted")
+    assert "the daemon stopped" in (history[0].error or "")

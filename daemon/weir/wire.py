@@ -926,7 +926,8 @@ class ScenarioRunReport:
     run_id: str
     cause: str
     # succeeded, failed, cancelled; running (a run in progress, through the daemon); skipped
-    # (a start while the scenario was running: not run, recorded)
+    # (a start while the scenario was running: not run, recorded); interrupted (its daemon
+    # died while it ran)
     status: str
     started: float
     finished: float

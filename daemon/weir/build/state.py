@@ -17,6 +17,7 @@ and the kept outputs (``weir state repair``, :mod:`weir.build.recovery`).
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import json
 import os
@@ -466,11 +467,24 @@ class StateStore:
                               (run_id,)).fetchone()
         return ScenarioRunReport.from_json(json.loads(row[0])) if row else None
 
+    def interrupt_scenario_runs(self, at: float) -> list[str]:
+        """Runs recorded ``running`` whose daemon died (called by the next daemon at start):
+        now ``interrupted``, ended at ``at``."""
+        rows = list(self.db.execute("SELECT report FROM scenario_runs WHERE status='running'"))
+        done = []
+        for (text,) in rows:
+            report = ScenarioRunReport.from_json(json.loads(text))
+            self.record_scenario_run(dataclasses.replace(
+                report, status="interrupted", finished=at,
+                error="the daemon stopped while this run ran (it was killed or crashed)"))
+            done.append(report.run_id)
+        return done
+
     def last_scenario_runs(self) -> dict[str, ScenarioRunReport]:
         """Each scenario's latest run that was run (a skipped start is not one)."""
         rows = self.db.execute(
             "SELECT r.report FROM scenario_runs r JOIN (SELECT scenario, MAX(started) AS s"
-            " FROM scenario_runs WHERE status != 'skipped' GROUP BY scenario) m"
+            " FROM scenario_runs WHERE status NOT IN ('skipped', 'running') GROUP BY scenario) m"
             " ON r.scenario = m.scenario AND r.started = m.s")
         runs = [ScenarioRunReport.from_json(json.loads(r[0])) for r in rows]
         return {r.scenario: r for r in runs}

@@ -84,7 +84,9 @@ def with_variables(ws: Workspace, variables: dict[str, Any]) -> Workspace:
 
 
 def new_run_id(clock: Callable[[], float] = time.time) -> str:
-    return time.strftime("%Y%m%d-%H%M%S-", time.localtime(clock())) + secrets.token_hex(3)
+    # Hundreds of runs can start in one second (every scenario due at the same minute): the
+    # random part must not collide among them, or one run's record would replace another's.
+    return time.strftime("%Y%m%d-%H%M%S-", time.localtime(clock())) + secrets.token_hex(5)
 
 
 def unknown_scenario(ws: Workspace, name: str) -> WeirError:

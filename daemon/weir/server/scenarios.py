@@ -185,6 +185,7 @@ class ScenarioService:
         self._stopping = False
         self._db: StateStore | None = None  # the service's one connection, under _db_lock
         self._db_lock = threading.Lock()
+        self._sync_lock = threading.Lock()
         self._commit: tuple[Any, str | None] | None = None  # (what it depends on, the commit)
         self._git_dir: Path | None = None
 
@@ -196,11 +197,17 @@ class ScenarioService:
         from weir.scenarios.probes import DatasetVersions
 
         with self._store() as store:
+            for run_id in store.interrupt_scenario_runs(self.clock()):
+                log.info("scenario run %s was running when the daemon stopped: now "
+                         "interrupted", run_id)
             self.book.memory = store.scheduler_memory()
             self._last = store.last_scenario_runs()
         self._versions = DatasetVersions(self.daemon.root)
         self._scheduler = BackgroundScheduler(
-            timezone=UTC, executors={"default": ThreadPoolExecutor(4)},
+            # Polls (a python condition may take its whole time limit, a remote a while to
+            # answer) have threads of their own, so a slow one never delays a schedule.
+            timezone=UTC, executors={"default": ThreadPoolExecutor(4),
+                                     "polls": ThreadPoolExecutor(4)},
             job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None})
         self._scheduler.start()
         self.sync(self.daemon.live.snapshot, first=True)
@@ -223,11 +230,19 @@ class ScenarioService:
     def sync(self, snap: FlowSnapshot, first: bool = False) -> None:
         """The scenarios as this Flow version has them: jobs added, changed and removed; at
         the daemon's start, what was missed while it was down is caught up."""
+        with self._sync_lock:  # the watcher's thread and the daemon's start
+            self._sync(snap, first)
+
+    def _sync(self, snap: FlowSnapshot, first: bool) -> None:
         if self._scheduler is None or snap.project is None:
             return
         if snap.version == self._loaded_version:
             return
         now = self.clock()
+        # The book is changed under the lock; APScheduler is called outside it: its thread
+        # holds its own lock while it asks a _Schedule (which takes ours) for a next time.
+        removed: list[str] = []
+        added: list[tuple[str, Any]] = []
         with self.lock:
             self._loaded_version = snap.version
             scenarios = dict(snap.project.scenarios)
@@ -242,28 +257,38 @@ class ScenarioService:
                 wanted[f"poll:{key}"] = ("poll", key, p.every, p.trigger)
             for job_id in list(self._jobs):
                 if job_id not in wanted or wanted[job_id] != self._jobs[job_id]:
-                    self._scheduler.remove_job(job_id)
+                    removed.append(job_id)
                     del self._jobs[job_id]
             for job_id, what in wanted.items():
                 if job_id in self._jobs:
                     continue
                 self._jobs[job_id] = what
+                added.append((job_id, what))
                 if what[0] == "time":
                     name = what[1]
                     if not first and before.get(name) is not None and \
                             before[name].triggers != scenarios[name].triggers:
                         self.book.memory[f"looked:{name}"] = now  # a new schedule starts now
-                    self._scheduler.add_job(self._timed, _Schedule(self, name), args=(name,),
-                                            id=job_id, name=job_id)
-                else:
-                    poll = polls[what[1]]
-                    self._scheduler.add_job(self._poll, "interval", args=(poll,), id=job_id,
-                                            name=job_id, seconds=poll.every,
-                                            next_run_time=datetime.now(UTC))
             starts = []
             if first:
                 for name in scenarios:
                     starts += self.book.timed(name, now)
+        from apscheduler.jobstores.base import JobLookupError
+
+        for job_id in removed:
+            try:
+                self._scheduler.remove_job(job_id)
+            except JobLookupError:
+                pass  # a schedule with no time left was removed by APScheduler itself
+        for job_id, what in added:
+            if what[0] == "time":
+                self._scheduler.add_job(self._timed, _Schedule(self, what[1]), args=(what[1],),
+                                        id=job_id, name=job_id, replace_existing=True)
+            else:
+                poll = polls[what[1]]
+                self._scheduler.add_job(self._poll, "interval", args=(poll,), id=job_id,
+                                        name=job_id, seconds=poll.every, executor="polls",
+                                        next_run_time=datetime.now(UTC), replace_existing=True)
         self._save_memory()
         for start in starts:
             self._begin(start)
@@ -412,6 +437,12 @@ class ScenarioService:
             run.add(event)
             self.daemon.hub.publish("scenario", event.to_json())
 
+        def said(line: str) -> None:
+            """The run's lines are its events; a reporter that could not send is also the
+            daemon log's news."""
+            if line.startswith("! "):
+                log.warning("scenario %s run %s: %s", run.scenario, run.run_id, line[2:])
+
         snap = self.daemon.live.snapshot
         report: wire.ScenarioRunReport | None = None
         try:
@@ -419,7 +450,8 @@ class ScenarioService:
             try:
                 log.info("scenario %s started (%s): run %s", run.scenario, run.cause, run.run_id)
                 self._save_memory()
-                report = run_scenario(ws, run.scenario, run.cause, lambda s: None, self.clock,
+                self._record(run.detail())  # `running`, until it ends (or the daemon dies)
+                report = run_scenario(ws, run.scenario, run.cause, said, self.clock,
                                       steps=DaemonSteps(self.daemon), cancel=run.cancel,
                                       on_event=on_event, run_id=run.run_id,
                                       started=run.started, commit=self.commit,
@@ -465,7 +497,9 @@ class ScenarioService:
         with self._store() as store:
             runs = store.scenario_runs(name, last)
         live = self.running.get(name)
-        return ([live.detail()] if live is not None else []) + runs[:last - (live is not None)]
+        if live is None:
+            return runs
+        return [live.detail()] + [r for r in runs if r.run_id != live.run_id][:last - 1]
 
     def summaries(self, snap: FlowSnapshot) -> list[wire.ScenarioSummary]:
         from weir.scenarios.timing import summaries
