@@ -59,6 +59,12 @@ async def complete(client: LanguageClient, uri: str, line: int, char: int) -> li
     return sorted(i.label for i in items)
 
 
+async def code_lenses(client: LanguageClient, path: Path) -> list[t.CodeLens]:
+    found = await client.text_document_code_lens_async(t.CodeLensParams(
+        text_document=t.TextDocumentIdentifier(uri=path.as_uri())))
+    return list(found or [])
+
+
 async def hover_text(client: LanguageClient, uri: str, line: int, char: int) -> str | None:
     result = await client.text_document_hover_async(t.HoverParams(
         text_document=t.TextDocumentIdentifier(uri=uri),

@@ -145,3 +145,35 @@ def test_the_flow_page_names_every_state_through_the_wire() -> None:
     quoted = sorted(v for v in values if re.search(rf'(?<![=\w])(["\'`]){re.escape(v)}\1',
                                                    script))
     assert not quoted, f"the Flow page names {quoted} itself: use WIRE (wire.vocabulary())"
+
+
+def test_the_page_follows_scenario_runs(page, gates) -> None:
+    """A scenario file saved while the page is open is listed with its next run; a run started
+    through the API shows running while its build's recipe runs, then succeeded."""
+    from conftest import write_files
+    from weir.client import DaemonClient
+
+    root, info, pg = page
+    gate = gates(root / "gate")  # the recipe waits there: the page is seen mid-run
+    pg.goto(f"{info['url']}/?token={info['token']}")
+    pg.wait_for_selector("#conn:has-text('live')")
+    assert pg.locator(".scenario").count() == 0
+    write_files(root, {"recipes/slow.py": "from weir import recipe\n\n@recipe\n"
+                       "def slow(orders):\n    open('gate').read()\n    return orders\n",
+                       "scenarios/nightly.yaml": "description: the slow one\ntriggers:\n"
+                       "  - cron: \"0 3 * * *\"\nsteps:\n  - build: [slow]\n"})
+    row = '#scenarios [data-scenario="nightly"]'
+    pg.wait_for_selector(f'{row}[data-last=""]', timeout=10_000)
+    assert "never run" in pg.locator(row).inner_text()
+    assert "next " in pg.locator(row).inner_text()  # its cron's next time, in local time
+
+    client = DaemonClient.for_project(root)
+    run = client.run_scenario("nightly", cause="a test")
+    gate.reached()  # its build's recipe runs
+    pg.wait_for_selector(f'{row}[data-running="yes"]', timeout=10_000)
+    assert "running…" in pg.locator(row).inner_text()
+    gate.open()
+    assert client.wait_scenario(run.run_id).status == "succeeded"
+    pg.wait_for_selector(f'{row}[data-running=""][data-last="succeeded"]', timeout=10_000)
+    assert "succeeded" in pg.locator(f"{row} .badge").inner_text()
+    assert "last " in pg.locator(row).inner_text()

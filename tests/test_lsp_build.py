@@ -14,7 +14,8 @@ from pygls.exceptions import JsonRpcException
 from pytest_lsp import LanguageClient
 
 from conftest import SMALL, git, run_weir
-from lsp_support import SERVER, hover_text, message_containing, open_doc, position_of, start
+from lsp_support import (SERVER, code_lenses, hover_text, message_containing, open_doc,
+                         position_of, start)
 
 
 @pytest.fixture
@@ -41,13 +42,6 @@ async def client(lsp_client: LanguageClient, project: Path):
     await lsp_client.shutdown_session()
 
 
-async def lenses(client: LanguageClient, path: Path) -> list[t.CodeLens]:
-    found = await client.text_document_code_lens_async(t.CodeLensParams(
-        text_document=t.TextDocumentIdentifier(uri=path.as_uri())))
-    assert found is not None
-    return list(found)
-
-
 def refreshes(client: LanguageClient) -> asyncio.Queue[None]:
     """Each workspace/codeLens/refresh the server sends puts an item in the queue."""
     return REFRESHES[id(client)]
@@ -57,7 +51,7 @@ async def test_codelens_builds_through_a_daemon_it_starts(client: LanguageClient
                                                           project: Path) -> None:
     clean = project / "recipes/clean.py"
     open_doc(client, clean)
-    found = await lenses(client, clean)
+    found = await code_lenses(client, clean)
     assert [lens.command.title for lens in found if lens.command] == [
         "▶ Build · ○ never built", "Build upstream", "Build downstream",
         "▶ Build · ○ never built", "Build upstream", "Build downstream"]
@@ -83,7 +77,7 @@ async def test_codelens_builds_through_a_daemon_it_starts(client: LanguageClient
     assert isinstance(reports[-1], t.WorkDoneProgressEnd)
     assert reports[-1].message == "build succeeded"
 
-    found = await lenses(client, clean)
+    found = await code_lenses(client, clean)
     assert [lens.command.title for lens in found if lens.command][::3] == [
         "▶ Build · ✓ up to date", "▶ Build · ○ never built"]
     sql = open_doc(client, project / "recipes/per_customer.sql", language="sql")
@@ -116,14 +110,14 @@ async def test_a_failing_build_says_so(client: LanguageClient, project: Path) ->
     bad.write_text("from weir import recipe\n\n@recipe\ndef boom(orders):\n"
                    "    raise ValueError('no good')\n")
     open_doc(client, bad)
-    found = await lenses(client, bad)
+    found = await code_lenses(client, bad)
     assert found[0].command is not None
     result = await client.workspace_execute_command_async(t.ExecuteCommandParams(
         command="weir.build", arguments=found[0].command.arguments))
     assert result["state"] == "failed"
     shown = await message_containing(client, "build failed")
     assert shown.type == t.MessageType.Error
-    found = await lenses(client, bad)
+    found = await code_lenses(client, bad)
     assert found[0].command is not None
     assert found[0].command.title == "▶ Build · ✗ failed"
     result = await client.workspace_execute_command_async(t.ExecuteCommandParams(

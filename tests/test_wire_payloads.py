@@ -2,8 +2,8 @@
 
 A real daemon runs a project made to show every shape of its API (a source with a check, a
 managed folder, a declared schema, a recipe that fails, one whose output is skipped, a typo that makes a
-dataset invalid, a build that cannot start), and each answer and event is captured over real
-HTTP. Every payload must round-trip through its type in ``weir.wire``, and must have the shape
+dataset invalid, a build that cannot start, a scenario run), and each answer and event is captured
+over real HTTP. Every payload must round-trip through its type in ``weir.wire``, and must have the shape
 of the recording committed in ``vscode-extension/test/payloads/`` — the files the extension's
 types (``src/api.ts``) are checked against, and its unit tests' fakes are built from. So the
 Python wire, the recordings and the TypeScript cannot disagree unnoticed.
@@ -19,7 +19,7 @@ import json
 import os
 import re
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -77,7 +77,19 @@ PROJECT = {
         def after_bad(bad):
             return bad
         ''',
+    # A scheduled scenario (so it has a next run) that writes a report: run once through the API.
+    "scenarios/nightly.yaml": """
+        description: the customers, every night
+        triggers:
+          - cron: "0 3 * * *"
+        steps:
+          - build: {targets: [orders_clean], mode: force}
+          - check: [orders]
+        reporters:
+          - report: [json]
+        """,
 }
+SCENARIO_CAUSE = {"cause": "airflow dag shop_nightly"}
 TYPO = {"recipes/stats.py": "from weir import recipe\n\n\n@recipe\n"
                             "def customer_stats(orders_clen):\n    return orders_clen\n"}
 BUILD = {"targets": ["per_customer", "charts", "customers"], "jobs": 1}  # one job at a time:
@@ -88,11 +100,11 @@ FAILING = {"targets": ["after_bad"], "jobs": 1}  # the events come in one order
 # /api/events adds to every build's event. Anything else a payload holds must be its type's.
 ENVELOPE = {"plan": {"id", "root", "folders"}, "job": {"id", "event"}, "log": {"id"}, "wait": {"id"},
             "result": {"id"}, "build": set(), "end": set(), "hello": set(), "flow": set(),
-            "status": set()}
+            "status": set(), "scenario": set()}
 EVENT_TYPES: dict[str, Any] = {
     "build": wire.BuildChange, "wait": wire.BuildWait, "plan": wire.Plan, "job": wire.JobReport, "log": wire.LogLines,
     "result": wire.BuildEnd, "end": wire.BuildSummary, "hello": wire.Hello,
-    "flow": wire.FlowChange, "status": wire.StatusChange}
+    "flow": wire.FlowChange, "status": wire.StatusChange, "scenario": wire.ScenarioEvent}
 
 
 # -- capturing ---------------------------------------------------------------------------------
@@ -203,15 +215,44 @@ def capture(root: Path) -> dict[str, Any]:
         out["wait-build-events"] = [{"event": kind, "data": data}
                                     for kind, data in api.client.build_events(queued["id"])]
         out["events"] += [e for e in stream.events if e["event"] == "wait"]
+
+        # A scenario run, started as an outside scheduler starts one, followed on its own
+        # stream to its end; then its detail, its history and the list that says how it went.
+        # Its first build waits for a claim held here until the start is answered, so the
+        # answer is the run before any step ended, every time.
+        claim, _ = Claims(root / ".weir").try_claim(
+            ["orders_clean"], Holder(4242, None, "build orders_clean --no-daemon"))
+        assert claim is not None
+        started = api.post("/api/scenarios/nightly/runs", SCENARIO_CAUSE, 202)
+        claim.release()
+        out["scenario-run-started"] = started
+        out["scenario-events"] = [{"event": kind, "data": data} for kind, data
+                                  in api.client.scenario_events(started["run_id"])]
+        out["scenario-run"] = api.get(f"/api/scenario-runs/{started['run_id']}")
+        out["scenario-runs"] = api.get("/api/scenarios/nightly/runs?last=5")
+        out["scenarios"] = api.get("/api/scenarios")
+        stream.wait(lambda e: e["event"] == "scenario" and e["data"]["event"] == "end",
+                    "the scenario run's end")
+        out["events"] += first_of_each_kind(e for e in stream.events if e["event"] == "scenario")
         return out
     finally:
         assert run_weir("daemon", "stop", cwd=root).code == 0
 
 
+def first_of_each_kind(events: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    """A run's `scenario` events, one of each kind (start, line, step, end): how many lines
+    a run says is not the API's shape."""
+    seen: dict[str, dict[str, Any]] = {}
+    for e in events:
+        seen.setdefault(e["data"]["event"], e)
+    return list(seen.values())
+
+
 # -- placeholders -------------------------------------------------------------------------------
 
 TIMES = {"created": 1_800_000_000.0, "started": 1_800_000_001.0, "finished": 1_800_000_002.0,
-         "built_at": 1_800_000_002.0, "seconds": 0.25}
+         "built_at": 1_800_000_002.0, "seconds": 0.25, "last_finished": 1_800_000_002.0,
+         "next_run": 1_800_003_600.0}
 RUN_ID = re.compile(r"\b\d{8}-\d{6}-[0-9a-f]{6}\b")
 FINGERPRINT_KEYS = {"fingerprint"}
 
@@ -375,8 +416,11 @@ def round_trip(cls: Any, payload: dict[str, Any], envelope: set[str] = frozenset
 
 def round_trip_event(kind: str, data: dict[str, Any], stream: str) -> None:
     """An event of ``stream``: a build's own (``build-events``…), the global one (``events``:
-    a build's events say which build), or a build's list of them (``build``: each says its
-    kind)."""
+    a build's events say which build), a build's list of them (``build``: each says its
+    kind), or a scenario run's own (``scenario-events``: its `end` is the run's report)."""
+    if stream == "scenario-events" and kind == "end":
+        round_trip(wire.ScenarioRunReport, data)
+        return
     envelope = ENVELOPE[kind] | ({"build"} if stream == "events" and kind in
                                  ("build", "wait", "plan", "job", "log", "result") else set())
     round_trip(EVENT_TYPES[kind], data, envelope | ({"kind"} if stream == "build" else set()))
@@ -399,6 +443,10 @@ def check_round_trips(payloads: dict[str, Any]) -> None:
         "builds": lambda p: [round_trip(wire.BuildSummary, b) for b in p],
         "build": lambda p: (round_trip(wire.BuildSummary, p, {"events"}),
                             [round_trip_event(e["kind"], e, "build") for e in p["events"]]),
+        "scenarios": lambda p: [round_trip(wire.ScenarioSummary, x) for x in p["scenarios"]],
+        "scenario-run-started": lambda p: round_trip(wire.ScenarioRunReport, p),
+        "scenario-run": lambda p: round_trip(wire.ScenarioRunReport, p),
+        "scenario-runs": lambda p: [round_trip(wire.ScenarioRunReport, r) for r in p["runs"]],
         "http-error": lambda p: (set(p) == {"detail"} and isinstance(p["detail"], str)) or
         pytest.fail(f"an error answer is FastAPI's {{detail}}, not {p}"),
         "wire": lambda p: p == json.loads(json.dumps(wire.vocabulary())) or

@@ -1,5 +1,6 @@
-"""The language server's side of the daemon: builds go through it (one queue per project, the
-same one the CLI and the Flow page use), and its events tell the editor when data changed.
+"""The language server's side of the daemon: builds and scenario runs go through it (one queue
+per project, the same one the CLI and the Flow page use), and its events tell the editor when
+data changed.
 
 Everything here blocks (the daemon client is the standard library's HTTP), so the server calls
 it from worker threads and hands results back to its event loop.
@@ -25,12 +26,15 @@ FINAL_STATES = ("succeeded", "failed", "cancelled", "error", "interrupted")
 
 
 def ensure_daemon(root: Path) -> DaemonClient:
-    """The project's daemon, started in the background (as `weir daemon start`) if none runs."""
+    """The project's daemon, started in the background (as `weir daemon start`) if none runs.
+    It starts in the project's root, as from a terminal there (and the VS Code extension): its
+    builds run where the daemon runs, and a recipe's relative paths are the project's."""
     client = DaemonClient.running(root)
     if client is not None:
         return client
     done = subprocess.run([sys.executable, "-m", "weir", "--project", str(root), "daemon",
-                           "start"], capture_output=True, text=True, timeout=60)
+                           "start"], cwd=root if root.is_dir() else None,
+                          capture_output=True, text=True, timeout=60)
     if done.returncode != 0:
         said = (done.stderr or done.stdout).strip().splitlines()
         raise WeirError("could not start the weir daemon" + (f": {said[0]}" if said else ""),
@@ -50,6 +54,16 @@ def follow_build(client: DaemonClient, build_id: str,
         if kind == "end":
             break
     return client.build(build_id)
+
+
+def follow_scenario(client: DaemonClient, run_id: str,
+                    on_event: Callable[[wire.ScenarioEvent], None]) -> wire.ScenarioRunReport:
+    """Feed the scenario run's events to ``on_event`` until it ends; its report."""
+    for kind, data in client.scenario_events(run_id):
+        if kind == "end":
+            return wire.ScenarioRunReport.from_json(data)
+        on_event(wire.ScenarioEvent.from_json(data))
+    return client.scenario_run(run_id)
 
 
 class EventFollower:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -23,12 +23,21 @@ if TYPE_CHECKING:
 
 
 async def build_command(ls: WeirLanguageServer, *args: Any) -> dict[str, Any]:
-    """`weir.build` as the editor sends it: one argument ``{root, targets, mode}``. A build
-    that cannot start is an error the editor shows in words."""
+    """`weir.build` as the editor sends it: one argument ``{root, targets, mode}``."""
+    return await editor_command(args, "weir.build takes one argument: {root, targets, mode}",
+                                lambda given: build(ls, given))
+
+
+async def editor_command(args: tuple[Any, ...], usage: str,
+                         run: Callable[[dict[str, Any]], Awaitable[dict[str, Any]]],
+                         ) -> dict[str, Any]:
+    """A lens's command as the editor sends it, one object argument handed to ``run``; a
+    command that cannot start is an error the editor shows in words (``usage`` when the
+    argument is not an object)."""
     try:
         if not args or not isinstance(args[0], dict):
-            raise WeirError("weir.build takes one argument: {root, targets, mode}")
-        return await build(ls, args[0])
+            raise WeirError(usage)
+        return await run(args[0])
     except WeirError as exc:
         raise failed(exc) from None
 
@@ -42,35 +51,20 @@ async def build(ls: WeirLanguageServer, args: dict[str, Any]) -> dict[str, Any]:
     if not targets:
         raise WeirError("weir.build needs targets", hint="e.g. {targets: ['orders_clean']}")
     loop = asyncio.get_running_loop()
-    progress = ls.work_done_progress
-    token: str | None = None
-    caps = ls.client_capabilities.window
-    if caps is not None and caps.work_done_progress:
-        token = f"weir-build-{uuid.uuid4().hex[:8]}"
-        await progress.create_async(token)
-        progress.begin(token, t.WorkDoneProgressBegin(
-            title=f"weir: {args.get('label') or 'build ' + ' '.join(targets)}",
-            cancellable=True, message="starting…"))
+    token = await begin_progress(
+        ls, "build", f"weir: {args.get('label') or 'build ' + ' '.join(targets)}")
     try:
         client = await asyncio.to_thread(ensure_daemon, root)
         build = await asyncio.to_thread(client.start_build, targets, mode)
         build_id = build.id
-
-        def cancel(future: concurrent.futures.Future[Any]) -> None:
-            if future.cancelled():  # the user pressed Cancel on the progress
-                loop.run_in_executor(None, client.cancel_build, build_id)
-
-        if token is not None and token in progress.tokens:
-            progress.tokens[token].add_done_callback(cancel)
+        on_cancel(ls, loop, token, lambda: client.cancel_build(build_id))
         final = await asyncio.to_thread(follow_build, client, build_id,
                                         _progress_reporter(ls, loop, token))
         summary = _summary(final)
     except WeirError as exc:
-        if token is not None:
-            progress.end(token, t.WorkDoneProgressEnd(message=exc.message))
+        end_progress(ls, token, exc.message)
         raise
-    if token is not None:
-        progress.end(token, t.WorkDoneProgressEnd(message=summary))
+    end_progress(ls, token, summary)
     project = ls.projects.by_root.get(root.resolve())
     if project is not None:
         project.invalidate_facts()
@@ -80,6 +74,38 @@ async def build(ls: WeirLanguageServer, args: dict[str, Any]) -> dict[str, Any]:
             type=t.MessageType.Error, message=f"weir: {summary}"))
     return {"id": build_id, "state": final.state.value,
             "error": final.error.to_json() if final.error else None, "summary": summary}
+
+
+async def begin_progress(ls: WeirLanguageServer, kind: str, title: str) -> str | None:
+    """A cancellable `$/progress` titled ``title``, when the client shows them; its token."""
+    caps = ls.client_capabilities.window
+    if caps is None or not caps.work_done_progress:
+        return None
+    token = f"weir-{kind}-{uuid.uuid4().hex[:8]}"
+    await ls.work_done_progress.create_async(token)
+    ls.work_done_progress.begin(token, t.WorkDoneProgressBegin(
+        title=title, cancellable=True, message="starting…"))
+    return token
+
+
+def on_cancel(ls: WeirLanguageServer, loop: asyncio.AbstractEventLoop, token: str | None,
+              cancel: Callable[[], object]) -> None:
+    """Run ``cancel`` (it blocks: on a worker thread) when the user presses Cancel on the
+    progress ``token``."""
+    if token is None or token not in ls.work_done_progress.tokens:
+        return
+
+    def cancelled(future: concurrent.futures.Future[Any]) -> None:
+        if future.cancelled():
+            loop.run_in_executor(None, cancel)
+
+    ls.work_done_progress.tokens[token].add_done_callback(cancelled)
+
+
+def end_progress(ls: WeirLanguageServer, token: str | None, message: str) -> None:
+    if token is not None:
+        ls.work_done_progress.end(token, t.WorkDoneProgressEnd(message=message))
+
 
 def _progress_reporter(ls: WeirLanguageServer, loop: asyncio.AbstractEventLoop,
                        token: str | None) -> Callable[[str, dict[str, Any]], None]:

@@ -14,7 +14,8 @@ from typing import Any
 
 from lsprotocol import types as t
 
-from weir_lsp import code_actions, completion, editor_builds, hover, lenses, navigation, rename
+from weir_lsp import (code_actions, completion, editor_builds, editor_scenarios, hover, lenses,
+                      navigation, rename)
 from weir_lsp.session import WeirLanguageServer
 
 
@@ -101,6 +102,10 @@ def create_server() -> WeirLanguageServer:
     @ls.command(lenses.BUILD_COMMAND)
     async def build_command(*args: Any) -> dict[str, Any]:
         return await editor_builds.build_command(ls, *args)
+
+    @ls.command(lenses.RUN_SCENARIO_COMMAND)
+    async def run_scenario_command(*args: Any) -> dict[str, Any]:
+        return await editor_scenarios.run_command(ls, *args)
 
     return ls
 

@@ -53,6 +53,19 @@ export type StatusCause = (typeof STATUS_CAUSES)[number];
 export const JOB_EVENTS = ["start", "finish"] as const;
 export type JobEventKind = (typeof JOB_EVENTS)[number];
 
+/** Where a scenario run is (weir.wire.ScenarioRunReport's `status`, a string there):
+ * `running` while it runs; `skipped` a start while it ran already (not run, recorded). */
+export const SCENARIO_RUN_STATUSES = ["running", "succeeded", "failed", "cancelled", "skipped"] as const;
+export type ScenarioRunStatus = (typeof SCENARIO_RUN_STATUSES)[number];
+
+/** What became of one step of a scenario run (`skipped`: its `if:` said no, or a cancel). */
+export const STEP_STATUSES = ["succeeded", "failed", "skipped"] as const;
+export type StepStatus = (typeof STEP_STATUSES)[number];
+
+/** What a `scenario` event says (weir.wire.ScenarioEventKind, which GET /api/wire does not list). */
+export const SCENARIO_EVENT_KINDS = ["start", "line", "step", "end", "skipped"] as const;
+export type ScenarioEventKind = (typeof SCENARIO_EVENT_KINDS)[number];
+
 // -- the daemon ---------------------------------------------------------------------------------
 
 /** What .weir/daemon.json says about a running daemon (wire.DaemonInfo). */
@@ -403,6 +416,89 @@ export interface BuildEvents {
   end: BuildSummary;
 }
 
+// -- scenarios ----------------------------------------------------------------------------------
+
+/** One scenario of GET /api/scenarios (wire.ScenarioSummary): its triggers and steps in words,
+ * when its time triggers next start it, how its last run went and the run in progress. */
+export interface ScenarioSummary {
+  name: string;
+  file: string; // relative to the project root
+  description: string;
+  triggers: string[];
+  steps: string[];
+  next_run: number | null; // epoch seconds; null: no time trigger
+  last_run: string | null;
+  last_status: ScenarioRunStatus | null;
+  last_finished: number | null;
+  running: string | null; // the run id while it runs
+}
+
+/** GET /api/scenarios (a scenario file with a mistake is not listed). */
+export interface ScenarioList {
+  scenarios: ScenarioSummary[];
+}
+
+/** The body of POST /api/scenarios/{name}/runs: what started it, said in its history. */
+export interface ScenarioStart {
+  cause?: string;
+}
+
+/** One step of a run (wire.StepOutcome): what it built (dataset, rows) and what its checks said. */
+export interface StepOutcome {
+  name: string;
+  kind: string; // build, check, clear, python, set_variables, run_scenario
+  status: StepStatus;
+  started: number | null;
+  finished: number | null;
+  message: string;
+  attempts: number;
+  built: [string, number | null][];
+  checks: DatasetChecks[];
+  /** A failure's log excerpt: the recipe's error and traceback, what it printed. */
+  log: string;
+}
+
+/** A scenario run (wire.ScenarioRunReport): the POST's answer (`running`, or `skipped` with
+ * `skipped_for`), GET /api/scenario-runs/{id}, a run's `end` event. */
+export interface ScenarioRunReport {
+  scenario: string;
+  run_id: string;
+  cause: string;
+  status: ScenarioRunStatus;
+  started: number;
+  finished: number;
+  commit: string | null;
+  variables: Record<string, unknown>;
+  steps: StepOutcome[];
+  reports: string[]; // the report files written, project-relative
+  skipped_for?: string;
+  error?: string;
+}
+
+/** GET /api/scenarios/{name}/runs: newest first, a run in progress first of all. */
+export interface ScenarioRuns {
+  scenario: string;
+  runs: ScenarioRunReport[];
+}
+
+/** A `scenario` event (wire.ScenarioEvent), on a run's own stream and on GET /api/events:
+ * `line` a line of its output, `step` a step's outcome, `status` its end's. */
+export interface ScenarioEvent {
+  event: ScenarioEventKind;
+  scenario: string;
+  run_id: string;
+  cause: string;
+  line?: string;
+  step?: StepOutcome;
+  status?: ScenarioRunStatus;
+}
+
+/** GET /api/scenario-runs/{id}/events: each event's data, by its kind; it ends with `end`. */
+export interface ScenarioRunEvents {
+  scenario: ScenarioEvent;
+  end: ScenarioRunReport;
+}
+
 /** On GET /api/events, a build's events also say which build they are about. */
 export type Announced<T> = T & { build: string };
 
@@ -417,4 +513,5 @@ export interface DaemonEvents {
   job: Announced<JobEvent>;
   log: Announced<LogEvent>;
   result: Announced<ResultEvent>;
+  scenario: ScenarioEvent;
 }

@@ -17,8 +17,10 @@ import type { FlowPanel } from "./flowPanel";
 import type { FlowStore } from "./flowStore";
 import { errorText, type Logger } from "./log";
 import { checksMarkdown, datasetMarkdown, planMarkdown } from "./render";
+import type { ScenarioRunner } from "./scenarioRuns";
+import type { ScenariosTree } from "./scenarioTree";
 import { statusMenu } from "./statusBar";
-import { chooseDatasets } from "./targets";
+import { chooseDatasets, chooseScenario } from "./targets";
 import { DatasetItem, RecipeItem } from "./trees";
 
 export interface CommandDeps {
@@ -26,6 +28,8 @@ export interface CommandDeps {
   daemon: Daemon;
   store: FlowStore;
   runner: BuildRunner;
+  scenarioRunner: ScenarioRunner;
+  scenarios: ScenariosTree;
   flowPanel: FlowPanel;
   documents: Documents;
   log: Logger;
@@ -48,6 +52,14 @@ export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
     if (!store.flow) throw new Error("the daemon did not send the Flow");
     const names = await chooseDatasets(arg, store.flow, deps.root, { title, filter, isBuilding: (n) => store.isBuilding(n) });
     return names ? { names, client } : undefined;
+  };
+
+  /** The scenario a command is about (its argument's, else the user's pick from the daemon's
+   * list), starting the daemon if needed; undefined if the user cancels. */
+  const scenario = async (arg: unknown, title: string) => {
+    const client = await daemon.ensureWithProgress();
+    const listed = deps.scenarios.scenarios.length ? deps.scenarios.scenarios : await client.scenarios();
+    return chooseScenario(arg, listed, deps.root, title);
   };
 
   const build = (title: string, mode: Mode, plus = false) => async (arg?: unknown): Promise<void> => {
@@ -117,13 +129,23 @@ export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
       }
     }),
 
+    command("weir.runScenario", async (arg?: unknown) => {
+      const chosen = await scenario(arg, "Run scenario (now, through the daemon)");
+      if (chosen) await deps.scenarioRunner.run(chosen.name);
+    }),
+
+    command("weir.openScenario", async (arg?: unknown) => {
+      const chosen = await scenario(arg, "Open scenario file");
+      if (chosen) await open({ file: path.join(deps.root, chosen.file), line: 1 });
+    }),
+
     command("weir.showFlow", () => deps.flowPanel.show()),
 
     command("weir.startDaemon", withProgress("weir: starting the daemon…", () => daemon.start())),
     command("weir.stopDaemon", withProgress("weir: stopping the daemon (running builds finish first)…", () => daemon.stop())),
     command("weir.restartDaemon", withProgress("weir: restarting the daemon…", () => daemon.restart())),
 
-    command("weir.refresh", () => store.refresh()),
+    command("weir.refresh", () => Promise.all([store.refresh(), deps.scenarios.refresh()])),
     command("weir.showOutput", () => log.channel.show()),
     command("weir.statusMenu", () => statusMenu(daemon)),
 

@@ -7,7 +7,7 @@ import * as http from "node:http";
 
 import type {
   BuildLog, BuildRequest, BuildSummary, CheckReport, DaemonInfo, DatasetDetail, Flow, Health,
-  Plan,
+  Plan, ScenarioList, ScenarioRunReport, ScenarioStart, ScenarioSummary,
 } from "./api";
 import { SseParser } from "./sse";
 
@@ -66,6 +66,25 @@ export class DaemonClient {
 
   cancelBuild(id: string): Promise<BuildSummary> {
     return this.json("POST", `/api/builds/${encodeURIComponent(id)}/cancel`);
+  }
+
+  /** The project's scenarios, with how each last ran, whether it runs and its next run. */
+  async scenarios(): Promise<ScenarioSummary[]> {
+    return (await this.json<ScenarioList>("GET", "/api/scenarios")).scenarios;
+  }
+
+  /** Starts a scenario now: its run (`running`), or `skipped` when it runs already. */
+  runScenario(name: string, cause: string): Promise<ScenarioRunReport> {
+    const body: ScenarioStart = { cause };
+    return this.json("POST", `/api/scenarios/${encodeURIComponent(name)}/runs`, body);
+  }
+
+  scenarioRun(runId: string): Promise<ScenarioRunReport> {
+    return this.json("GET", `/api/scenario-runs/${encodeURIComponent(runId)}`);
+  }
+
+  cancelScenario(runId: string): Promise<ScenarioRunReport> {
+    return this.json("POST", `/api/scenario-runs/${encodeURIComponent(runId)}/cancel`);
   }
 
   /** The Flow page's HTML, as the daemon serves it to a browser. */

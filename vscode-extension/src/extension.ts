@@ -19,6 +19,8 @@ import { findProjectRoot } from "./project";
 import {
   checkWeir, explain, resolveInterpreter, type Interpreter, type PythonExtensionApi,
 } from "./python";
+import { ScenarioRunner } from "./scenarioRuns";
+import { ScenariosTree } from "./scenarioTree";
 import { readSettings } from "./settings";
 import { StatusBar } from "./statusBar";
 import { DatasetsTree, RecipesTree } from "./trees";
@@ -44,17 +46,20 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   const daemon = new Daemon(root, () => interpreter.path, log);
   const store = new FlowStore(daemon, log);
   const runner = new BuildRunner(daemon, store, log);
+  const scenarioRunner = new ScenarioRunner(daemon, log);
   const documents = new Documents();
   const flowPanel = new FlowPanel(context.extensionUri, daemon, store, runner, log);
   const datasets = new DatasetsTree(store, daemon);
   const recipes = new RecipesTree(store, daemon);
+  const scenarios = new ScenariosTree(daemon, log);
   const statusBar = new StatusBar(daemon, store);
   const rootUri = vscode.Uri.file(root);
   let recipeFilesOf: Flow | undefined;
-  context.subscriptions.push(daemon, store, documents, flowPanel, datasets, recipes, statusBar,
+  context.subscriptions.push(daemon, store, documents, flowPanel, datasets, recipes, scenarios, statusBar,
     vscode.workspace.registerTextDocumentContentProvider(Documents.scheme, documents),
     vscode.window.createTreeView("weir.datasets", { treeDataProvider: datasets, showCollapseAll: true }),
     vscode.window.createTreeView("weir.recipes", { treeDataProvider: recipes, showCollapseAll: true }),
+    vscode.window.createTreeView("weir.scenarios", { treeDataProvider: scenarios }),
     daemon.onDidChangeState((state) => {
       void vscode.commands.executeCommand("setContext", "weir.daemonRunning", state === "running");
     }),
@@ -66,7 +71,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
       void vscode.commands.executeCommand("setContext", "weir.recipeFiles", [...files]);
     }),
     ...registerCommands({
-      root, daemon, store, runner, flowPanel, documents, log,
+      root, daemon, store, runner, scenarioRunner, scenarios, flowPanel, documents, log,
     }),
   );
 
@@ -91,6 +96,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     client = createClient({
       python: interpreter.path, root, debug: settings.logLevel === "debug",
       runBuild: (request, label) => runner.build(request, label),
+      runScenario: (name, label) => scenarioRunner.run(name, label),
     });
     try {
       await client.start();

@@ -9,6 +9,7 @@
 import * as vscode from "vscode";
 
 import { FINAL_STATES, type BuildState, type DaemonEvents, type Flow, type FlowNode } from "./api";
+import { coalesced } from "./coalesce";
 import type { Daemon } from "./daemon";
 import type { Logger } from "./log";
 
@@ -18,8 +19,6 @@ export class FlowStore implements vscode.Disposable {
   private readonly builds = new Map<string, BuildState>();
   private readonly changed = new vscode.EventEmitter<void>();
   private readonly subscriptions: vscode.Disposable[] = [];
-  private refreshing: Promise<void> | undefined;
-  private again = false;
   /** Whether `builds` was seeded from GET /api/builds since the daemon connected. */
   private seeded = false;
 
@@ -60,35 +59,23 @@ export class FlowStore implements vscode.Disposable {
   }
 
   /** Fetches the Flow again; concurrent calls share one request and one follow-up. */
-  refresh(): Promise<void> {
-    if (this.refreshing) {
-      this.again = true;
-      return this.refreshing;
+  readonly refresh = coalesced(async () => {
+    const client = this.daemon.client;
+    if (!client) return;
+    try {
+      this.flowValue = await client.flow();
+      // What a build is writing right now (a view opened mid-build); events bring the rest.
+      for (const n of this.flowValue.nodes) if (n.building) this.buildingSet.add(n.name);
+      if (!this.seeded) {
+        // Builds already queued or running when we connected; events bring the rest.
+        for (const b of await client.builds()) if (!this.builds.has(b.id)) this.builds.set(b.id, b.state);
+        this.seeded = true;
+      }
+      this.changed.fire();
+    } catch (err) {
+      this.log.warn(`could not read the Flow from the daemon: ${String(err)}`);
     }
-    this.refreshing = (async () => {
-      do {
-        this.again = false;
-        const client = this.daemon.client;
-        if (!client) return;
-        try {
-          this.flowValue = await client.flow();
-          // What a build is writing right now (a view opened mid-build); events bring the rest.
-          for (const n of this.flowValue.nodes) if (n.building) this.buildingSet.add(n.name);
-          if (!this.seeded) {
-            // Builds already queued or running when we connected; events bring the rest.
-            for (const b of await client.builds()) if (!this.builds.has(b.id)) this.builds.set(b.id, b.state);
-            this.seeded = true;
-          }
-          this.changed.fire();
-        } catch (err) {
-          this.log.warn(`could not read the Flow from the daemon: ${String(err)}`);
-        }
-      } while (this.again);
-    })().finally(() => {
-      this.refreshing = undefined;
-    });
-    return this.refreshing;
-  }
+  });
 
   /** Applies one event of the daemon's stream (`kind` a key of DaemonEvents). */
   apply(kind: string, data: unknown): void {

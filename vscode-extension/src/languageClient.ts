@@ -1,21 +1,23 @@
 /**
  * Starts `weir lsp` over stdio with vscode-languageclient. The server brings completion, hover,
  * diagnostics, definition, references, rename and the CodeLenses; the client adds one thing:
- * the CodeLenses' `weir.build` command is run by the extension (progress notification, log in
- * the output channel, cancel) instead of inside the server, for builds of this window's project.
+ * the CodeLenses' `weir.build` and `weir.scenario.run` commands are run by the extension
+ * (progress notification, log in the output channel, cancel) instead of inside the server, for
+ * this window's project.
  */
 import {
   LanguageClient, type LanguageClientOptions, type ServerOptions,
 } from "vscode-languageclient/node";
 
 import type { BuildRequest } from "./api";
-import { buildFromCommand } from "./serverCommands";
+import { buildFromCommand, scenarioFromCommand } from "./serverCommands";
 
 export function createClient(options: {
   python: string;
   root: string;
   debug: boolean;
   runBuild: (request: BuildRequest, label?: string) => Promise<unknown>;
+  runScenario: (name: string, label?: string) => Promise<unknown>;
 }): LanguageClient {
   const server: ServerOptions = {
     command: options.python,
@@ -34,6 +36,9 @@ export function createClient(options: {
         if (command === "weir.build") {
           const build = buildFromCommand(options.root, args);
           if (build) return options.runBuild(build.request, build.label);
+        } else if (command === "weir.scenario.run") {
+          const run = scenarioFromCommand(options.root, args);
+          if (run) return options.runScenario(run.name, run.label);
         }
         return next(command, args);
       },

@@ -1,12 +1,15 @@
 /**
  * What a command is about: the argument VS Code passes (a tree item, a file's URI, a dataset
- * name, nothing) turned into dataset names, asking with a quick pick when it is not clear.
+ * or scenario name, nothing) turned into dataset names or a scenario, asking with a quick pick
+ * when it is not clear.
  */
 import * as path from "node:path";
 
 import * as vscode from "vscode";
 
-import type { Flow, FlowNode } from "./api";
+import type { Flow, FlowNode, ScenarioSummary } from "./api";
+import { scenarioDescription, scenarioIcon } from "./scenarioModel";
+import { ScenarioItem } from "./scenarioTree";
 import { displayStatus, outputsOfFile, statusDescription, statusIcon } from "./treeModel";
 import { DatasetItem, RecipeItem } from "./trees";
 
@@ -64,4 +67,31 @@ export async function chooseDatasets(arg: unknown, flow: Flow, root: string, opt
     title: options.title, matchOnDescription: true, placeHolder: "A dataset (status · why)",
   });
   return chosen ? [chosen.name] : undefined;
+}
+
+/** The scenario the argument names (a tree item, its name, its file's URI), else undefined. */
+export function scenarioFromArgument(arg: unknown, listed: readonly ScenarioSummary[], root: string):
+ScenarioSummary | undefined {
+  if (arg instanceof ScenarioItem) return listed.find((s) => s.name === arg.scenario.name) ?? arg.scenario;
+  if (typeof arg === "string") return listed.find((s) => s.name === arg);
+  if (arg instanceof vscode.Uri) return listed.find((s) => s.file === relative(root, arg.fsPath));
+  return undefined;
+}
+
+/** The argument's scenario, or the one the user picks from those listed (undefined: none). */
+export async function chooseScenario(arg: unknown, listed: readonly ScenarioSummary[], root: string,
+  title: string): Promise<ScenarioSummary | undefined> {
+  const named = scenarioFromArgument(arg, listed, root);
+  if (named) return named;
+  if (listed.length === 0) {
+    void vscode.window.showInformationMessage("weir: the project has no scenario that reads (scenarios/NAME.yaml; see the Problems panel).");
+    return undefined;
+  }
+  const chosen = await vscode.window.showQuickPick(listed.map((s) => ({
+    scenario: s,
+    label: `$(${scenarioIcon(s).id}) ${s.name}`,
+    description: scenarioDescription(s),
+    detail: s.description || undefined,
+  })), { title, matchOnDescription: true, placeHolder: "A scenario (last outcome · next run)" });
+  return chosen?.scenario;
 }

@@ -9,6 +9,7 @@ import * as path from "node:path";
 
 import type {
   BuildEvents, BuildSummary, DaemonEvents, DatasetDetail, Flow, Health, HistoryEntry, Plan, PlannedCheck, PlannedJob,
+  ScenarioList, ScenarioRunEvents, ScenarioRunReport, ScenarioSummary, StepOutcome,
 } from "../src/api";
 import * as checks from "./apiChecks";
 import { valid, type Check, type Shape } from "./check";
@@ -88,3 +89,19 @@ export const datasetDetail = (o: Partial<DatasetDetail> = {}): DatasetDetail =>
 
 export const historyEntry = (o: Partial<HistoryEntry> = {}): HistoryEntry =>
   made(checks.historyEntry, (recorded("dataset") as DatasetDetail).builds[0], o, "$(history entry)");
+
+export const scenarioSummary = (o: Partial<ScenarioSummary> = {}): ScenarioSummary =>
+  made(checks.scenarioSummary, (recorded("scenarios") as ScenarioList).scenarios[0], o, "$(scenario)");
+
+export const scenarioRunReport = (o: Partial<ScenarioRunReport> = {}): ScenarioRunReport =>
+  made(checks.scenarioRunReport, recorded("scenario-run"), o, "$(scenario run)");
+
+export const stepOutcome = (o: Partial<StepOutcome> = {}): StepOutcome =>
+  made(checks.stepOutcome, (recorded("scenario-run") as ScenarioRunReport).steps[0], o, "$(step outcome)");
+
+/** An event of a scenario run's stream (GET /api/scenario-runs/{id}/events). */
+export function scenarioRunEvent<K extends keyof ScenarioRunEvents>(kind: K,
+  overrides: Partial<ScenarioRunEvents[K]> = {}): ScenarioRunEvents[K] {
+  const check = (checks.scenarioRunEvents as Shape<ScenarioRunEvents>)[kind];
+  return made(check, recordedEvent(["scenario-events"], kind, overrides), overrides, `$(${kind} event)`);
+}

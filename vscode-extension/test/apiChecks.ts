@@ -4,8 +4,10 @@
  * fakes (answers.ts) are checked with these, so the types, the fakes and the real API agree.
  */
 import {
-  ACTIONS, BUILD_STATES, DATASET_STATES, JOB_EVENTS, JOB_STATUSES, MODES, NODE_KINDS, SEVERITIES,
-  STATUS_CAUSES, type DatasetStatus, type StatusChange, type StatusReport,
+  ACTIONS, BUILD_STATES, DATASET_STATES, JOB_EVENTS, JOB_STATUSES, MODES, NODE_KINDS, SCENARIO_EVENT_KINDS,
+  SCENARIO_RUN_STATUSES, SEVERITIES, STATUS_CAUSES, STEP_STATUSES, type DatasetChecks, type DatasetStatus,
+  type ScenarioEvent, type ScenarioList, type ScenarioRunEvents, type ScenarioRunReport, type ScenarioRuns,
+  type ScenarioSummary, type StepOutcome, type StatusChange, type StatusReport,
   type Announced, type ApiError, type BuildChange, type BuildEvents, type BuildLog,
   type BuildRequest, type BuildSummary, type Column, type DaemonEvents, type DaemonInfo,
   type CheckResult, type DatasetDetail, type DatasetSummary, type Diagnostic, type ErrorReport, type Flow,
@@ -79,6 +81,8 @@ export const datasetDetail = obj<DatasetDetail>({
   checks: arr(checkResult), checked_at: nullable(num),
 });
 
+export const datasetChecks = obj<DatasetChecks>({ name: str, checks: arr(checkResult), error: nullable(str) });
+
 export const buildLog = obj<BuildLog>({ name: str, status: str, path: str, log: str });
 
 export const flowChange = obj<FlowChange>({
@@ -146,6 +150,35 @@ export const buildEvents: Shape<BuildEvents> = {
   end: buildSummary,
 };
 
+const runStatus = oneOf(SCENARIO_RUN_STATUSES);
+
+export const scenarioSummary = obj<ScenarioSummary>({
+  name: str, file: str, description: str, triggers: strings, steps: strings, next_run: nullable(num),
+  last_run: nullable(str), last_status: nullable(runStatus), last_finished: nullable(num), running: nullable(str),
+});
+
+export const scenarioList = obj<ScenarioList>({ scenarios: arr(scenarioSummary) });
+
+export const stepOutcome = obj<StepOutcome>({
+  name: str, kind: str, status: oneOf(STEP_STATUSES), started: nullable(num), finished: nullable(num),
+  message: str, attempts: int, built: arr(tuple(str, nullable(int))), checks: arr(datasetChecks), log: str,
+});
+
+export const scenarioRunReport = obj<ScenarioRunReport>({
+  scenario: str, run_id: str, cause: str, status: runStatus, started: num, finished: num, commit: nullable(str),
+  variables: rec(json), steps: arr(stepOutcome), reports: strings, skipped_for: opt(str), error: opt(str),
+});
+
+export const scenarioRuns = obj<ScenarioRuns>({ scenario: str, runs: arr(scenarioRunReport) });
+
+export const scenarioEvent = obj<ScenarioEvent>({
+  event: oneOf(SCENARIO_EVENT_KINDS), scenario: str, run_id: str, cause: str, line: opt(str),
+  step: opt(stepOutcome), status: opt(runStatus),
+});
+
+/** A scenario run's own event stream, by kind. */
+export const scenarioRunEvents: Shape<ScenarioRunEvents> = { scenario: scenarioEvent, end: scenarioRunReport };
+
 /** As a build's event on /api/events: also which build it is about. */
 const announced = <T>(item: Check<T>): Check<Announced<T>> => both(item, obj<{ build: string }>({ build: str }));
 
@@ -153,7 +186,7 @@ const announced = <T>(item: Check<T>): Check<Announced<T>> => both(item, obj<{ b
 export const daemonEvents: Shape<DaemonEvents> = {
   hello, flow: flowChange, status: statusChange, build: announced(buildChange), wait: announced(waitEvent),
   plan: announced(planEvent),
-  job: announced(jobEvent), log: announced(logEvent), result: announced(resultEvent),
+  job: announced(jobEvent), log: announced(logEvent), result: announced(resultEvent), scenario: scenarioEvent,
 };
 
 /** An event of a stream whose events are validated by `checks`: its kind must be one of them. */

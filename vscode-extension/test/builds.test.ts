@@ -1,35 +1,22 @@
-import { rmSync, writeFileSync } from "node:fs";
+import { writeFileSync } from "node:fs";
 import * as path from "node:path";
 
-import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import * as vscode from "vscode";
 
 import type { BuildEvents } from "../src/api";
 import { BuildRunner } from "../src/builds";
-import { Daemon } from "../src/daemon";
 import type { FlowStore } from "../src/flowStore";
 import { buildEvent, buildSummary, checkedEvent, plannedJob } from "./answers";
 import { buildEvents } from "./apiChecks";
-import { fakeDaemon, quietLogger, type FakeDaemon, type Route } from "./fakeDaemon";
+import { fakeDaemons, progressNotifications, type FakeDaemon, type Route } from "./fakeDaemon";
 
 const mock = vscode as unknown as typeof import("./vscode");
 
+const serve = fakeDaemons();
+const notifications = progressNotifications();
+const { progress } = notifications; // the same object in every test
 let fake: FakeDaemon | undefined;
-let daemon: Daemon | undefined;
-afterEach(async () => {
-  daemon?.dispose();
-  await fake?.close();
-  if (fake) rmSync(fake.root, { recursive: true, force: true });
-  fake = undefined;
-});
-
-let source: InstanceType<typeof mock.CancellationTokenSource>;
-const progress = { report: vi.fn() };
-beforeEach(() => {
-  vi.clearAllMocks();
-  source = new mock.CancellationTokenSource();
-  mock.window.withProgress.mockImplementation((_options: unknown, task: (p: unknown, t: unknown) => unknown) => task(progress, source.token));
-});
 
 /** An event of a build's stream, as the daemon writes it (checked: the daemon could send it). */
 function sse<K extends keyof BuildEvents>(res: import("node:http").ServerResponse, kind: K, data: BuildEvents[K]): void {
@@ -52,11 +39,10 @@ const jobStart = (id: string, recipe = RECIPE) => buildEvent("job", { id, event:
 const end = (id: string, state: BuildEvents["end"]["state"]) => buildEvent("end", { id, state });
 
 async function setup(routes: Route[]): Promise<{ runner: BuildRunner; lines: string[] }> {
-  fake = await fakeDaemon(routes);
-  const { lines, log } = quietLogger();
-  daemon = new Daemon(fake.root, () => "python3", log, async () => ({ code: 1, stdout: "", stderr: "" }));
-  expect(await daemon.connect()).toBe(true);
-  return { runner: new BuildRunner(daemon, { flow: undefined } as unknown as FlowStore, log), lines };
+  const served = await serve(routes);
+  fake = served.fake;
+  expect(await served.daemon.connect()).toBe(true);
+  return { runner: new BuildRunner(served.daemon, { flow: undefined } as unknown as FlowStore, served.log), lines: served.lines };
 }
 
 describe("BuildRunner", () => {
@@ -131,7 +117,7 @@ describe("BuildRunner", () => {
     }]);
     const building = runner.build({ targets: ["orders_clean"] });
     await vi.waitFor(() => expect(progress.report).toHaveBeenCalledWith(expect.objectContaining({ message: "orders_clean (0/1)" })));
-    source.cancel();
+    notifications.source.cancel();
     const final = await building;
 
     expect(final?.state).toBe("cancelled");

@@ -4,13 +4,17 @@
  * answers by itself is made from the payloads recorded from a real daemon (answers.ts), and what
  * it writes and broadcasts is checked against the API's validators (fakes.test.ts checks it all).
  */
-import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import * as http from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 
+import { afterEach, beforeEach, vi } from "vitest";
+import * as vscode from "vscode";
+
 import type { ApiError, DaemonEvents, DaemonInfo } from "../src/api";
+import { Daemon } from "../src/daemon";
 import { Logger, type Level } from "../src/log";
 import { checkedEvent, daemonEvent, flow, health } from "./answers";
 import * as checks from "./apiChecks";
@@ -98,3 +102,47 @@ export const quietLogger = (level: Level = "info") => {
   const channel = { appendLine: (l: string) => lines.push(l), show: () => undefined } as unknown as import("vscode").OutputChannel;
   return { lines, channel, log: new Logger(channel, () => level) };
 };
+
+export interface Served {
+  fake: FakeDaemon;
+  /** The extension's Daemon for the fake's project (not connected yet: `daemon.connect()`). */
+  daemon: Daemon;
+  log: Logger;
+  /** What went to the "weir" output channel. */
+  lines: string[];
+}
+
+/** For a test file: `serve(routes)` starts a fake daemon and the extension's Daemon for its
+ * project; after each test both are closed and the project's folder removed. */
+export function fakeDaemons(): (routes?: Route[]) => Promise<Served> {
+  let served: Served | undefined;
+  afterEach(async () => {
+    served?.daemon.dispose();
+    await served?.fake.close();
+    if (served) rmSync(served.fake.root, { recursive: true, force: true });
+    served = undefined;
+  });
+  return async (routes = []) => {
+    const fake = await fakeDaemon(routes);
+    const { lines, log } = quietLogger();
+    const daemon = new Daemon(fake.root, () => "python3", log, async () => ({ code: 1, stdout: "", stderr: "" }));
+    served = { fake, daemon, log, lines };
+    return served;
+  };
+}
+
+const mock = vscode as unknown as typeof import("./vscode");
+
+/** For a test file: each progress notification the code opens runs its task at once, with
+ * `progress` (whose `report` is a mock) and `source.token` (`source.cancel()` presses its
+ * Cancel); mocks are cleared before each test. */
+export function progressNotifications(): { progress: { report: ReturnType<typeof vi.fn> }; source: InstanceType<typeof mock.CancellationTokenSource> } {
+  const state = { progress: { report: vi.fn() }, source: new mock.CancellationTokenSource() };
+  beforeEach(() => {
+    vi.clearAllMocks();
+    state.source = new mock.CancellationTokenSource();
+    mock.window.withProgress.mockImplementation((_options: unknown, task: (p: unknown, t: unknown) => unknown) =>
+      task(state.progress, state.source.token));
+  });
+  return state;
+}

@@ -57,6 +57,11 @@ const BY_NAME: Record<string, Problems> = {
   "error-build-events": eventStream(checks.buildEvents),
   "wait-build-events": eventStream(checks.buildEvents),
   events: eventStream(checks.daemonEvents),
+  scenarios: answer(checks.scenarioList),
+  "scenario-run-started": answer(checks.scenarioRunReport),
+  "scenario-run": answer(checks.scenarioRunReport),
+  "scenario-runs": answer(checks.scenarioRuns),
+  "scenario-events": eventStream(checks.scenarioRunEvents),
 };
 
 describe("the recorded payloads", () => {
@@ -74,6 +79,7 @@ describe("the recorded payloads", () => {
     const ofBuilds = new Set([...kinds("build-events"), ...kinds("wait-build-events")]);
     expect([...ofBuilds].sort()).toEqual(Object.keys(checks.buildEvents).sort());
     expect([...kinds("events")].sort()).toEqual(Object.keys(checks.daemonEvents).sort());
+    expect([...kinds("scenario-events")].sort()).toEqual(Object.keys(checks.scenarioRunEvents).sort());
   });
 });
 

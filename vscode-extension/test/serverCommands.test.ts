@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 
-import { buildFromCommand } from "../src/serverCommands";
+import { buildFromCommand, scenarioFromCommand } from "../src/serverCommands";
 
 describe("buildFromCommand", () => {
   it("turns a CodeLens's weir.build arguments into a build request", () => {
@@ -17,5 +17,16 @@ describe("buildFromCommand", () => {
     expect(buildFromCommand("/p/shop", [])).toBeUndefined();
     expect(buildFromCommand("/p/shop", ["orders_clean"])).toBeUndefined();
     expect(buildFromCommand("/p/shop", [{ root: "/p/shop", targets: "a" }])).toBeUndefined();
+  });
+});
+
+describe("scenarioFromCommand", () => {
+  it("turns a CodeLens's weir.scenario.run arguments into the scenario to run, for this project only", () => {
+    expect(scenarioFromCommand("/p/shop", [{ root: "/p/shop/", scenario: "nightly", label: "Run scenario nightly" }]))
+      .toEqual({ name: "nightly", label: "Run scenario nightly" });
+    expect(scenarioFromCommand("/p/shop", [{ root: "/p/shop", scenario: "nightly" }])).toEqual({ name: "nightly", label: undefined });
+    expect(scenarioFromCommand("/p/shop", [{ root: "/p/other", scenario: "nightly" }])).toBeUndefined();
+    expect(scenarioFromCommand("/p/shop", [{ root: "/p/shop" }])).toBeUndefined();
+    expect(scenarioFromCommand("/p/shop", ["nightly"])).toBeUndefined();
   });
 });
