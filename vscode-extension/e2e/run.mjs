@@ -388,6 +388,16 @@ async function main() {
     if (!/monthly_report/.test(text) || !/never built/.test(text)) throw new Error(`the plan lacks what and why: ${text.slice(0, 300)}`);
   });
 
+  await step("scenarios-view-and-run-scenario", async () => {
+    // The example project's nightly scenario, in the weir view's Scenarios section.
+    const nightly = () => page.locator(".pane-body .monaco-list-row", { hasText: "nightly" });
+    await nightly().filter({ hasText: "never run" }).first().waitFor();
+    await paletteThenPick("weir: Run Scenario…", "nightly");
+    await page.locator(".notifications-toasts .notification-list-item",
+      { hasText: "weir: scenario nightly succeeded" }).first().waitFor({ timeout: 60_000 });
+    await nightly().filter({ hasText: "succeeded" }).first().waitFor();
+  });
+
   await step("failed-build-says-so-and-opens-the-recipe", async () => {
     await buildNewRecipe("broken",
       "from weir import recipe\n\n\n@recipe\ndef broken(orders_clean):\n    raise ValueError('boom: no such column')\n");

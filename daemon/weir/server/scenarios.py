@@ -203,6 +203,8 @@ class ScenarioService:
             self.book.memory = store.scheduler_memory()
             self._last = store.last_scenario_runs()
         self._versions = DatasetVersions(self.daemon.root)
+        # Its jobs run hundreds of times a minute: their every start is no news for the log.
+        logging.getLogger("apscheduler").setLevel(logging.WARNING)
         self._scheduler = BackgroundScheduler(
             # Polls (a python condition may take its whole time limit, a remote a while to
             # answer) have threads of their own, so a slow one never delays a schedule.
