@@ -389,13 +389,17 @@ async function main() {
   });
 
   await step("scenarios-view-and-run-scenario", async () => {
-    // The example project's nightly scenario, in the weir view's Scenarios section.
+    // The example project's nightly scenario, in the weir view's Scenarios section (collapsed
+    // at first, so the Datasets tree keeps its room: opened here, closed again after).
+    const header = page.locator(".pane-header", { hasText: "Scenarios" }).first();
+    await header.click();
     const nightly = () => page.locator(".pane-body .monaco-list-row", { hasText: "nightly" });
     await nightly().filter({ hasText: "never run" }).first().waitFor();
     await paletteThenPick("weir: Run Scenario…", "nightly");
     await page.locator(".notifications-toasts .notification-list-item",
       { hasText: "weir: scenario nightly succeeded" }).first().waitFor({ timeout: 60_000 });
     await nightly().filter({ hasText: "succeeded" }).first().waitFor();
+    await header.click();
   });
 
   await step("failed-build-says-so-and-opens-the-recipe", async () => {

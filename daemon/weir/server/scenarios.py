@@ -435,7 +435,12 @@ class ScenarioService:
     def _execute(self, run: Run) -> None:
         from weir.scenarios.run import run_scenario
 
+        ended: list[wire.ScenarioEvent] = []
+
         def on_event(event: wire.ScenarioEvent) -> None:
+            if event.event is wire.ScenarioEventKind.END:
+                ended.append(event)  # told once the service itself knows the run is over
+                return
             run.add(event)
             self.daemon.hub.publish("scenario", event.to_json())
 
@@ -466,13 +471,10 @@ class ScenarioService:
                                             run.started, self.clock(), None, {},
                                             tuple(run.steps), error=f"internal error: {exc!r}")
             self._record(report)
-            on_event(wire.ScenarioEvent(wire.ScenarioEventKind.END, run.scenario, run.run_id,
-                                        run.cause, status="failed"))
         finally:
             assert report is not None
             log.info("scenario %s run %s %s in %.1f s", run.scenario, run.run_id, report.status,
                      report.finished - report.started)
-            run.finish(report)
             with self.lock:
                 self.concurrency.end(run.scenario)
                 self.running.pop(run.scenario, None)
@@ -480,6 +482,13 @@ class ScenarioService:
                 self.book.ended(run.scenario, report.status, self.clock())
                 for old in [r for r in self.runs if self.runs[r].report is not None][:-KEEP]:
                     del self.runs[old]
+            # Only now: whoever hears of the end and asks (GET /api/scenarios) hears it over.
+            end = ended[0] if ended else wire.ScenarioEvent(
+                wire.ScenarioEventKind.END, run.scenario, run.run_id, run.cause,
+                status=report.status)
+            run.add(end)
+            run.finish(report)
+            self.daemon.hub.publish("scenario", end.to_json())
             self._threads.discard(threading.current_thread())
             self._wake_for_debounce()
 
