@@ -35,13 +35,12 @@ from weir._version import __version__
 from weir.errors import WeirError
 from weir.flow.export import flow_graph
 from weir.server.events import CLOSED, sse
+from weir.server.page import flow_page_html
 
 if TYPE_CHECKING:
     from weir.server.daemon import Daemon
 
 COOKIE = "weir_token"
-FLOW_PAGE = Path(__file__).resolve().parent / "static" / "flow.html"
-WIRE_SLOT = "{{WIRE}}"  # where the Flow page gets the wire's vocabulary
 MAX_BODY = 1 << 20  # 10,000 targets fit many times over; more is a mistake or an attack
 UNAUTHORISED = ("missing or wrong token: send `Authorization: Bearer <token>` with the token "
                 "from .weir/daemon.json")
@@ -85,17 +84,6 @@ class ScenarioRunBody(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
 
     cause: str = Field(default="API", max_length=200)
-
-
-def flow_page_html() -> str:
-    """The Flow page, with the wire's vocabulary (``wire.vocabulary()``) embedded as a JSON data
-    block it reads first: the page names states, statuses and modes as weir/wire.py does,
-    without a request of its own or a build step, in a browser as in an editor's webview."""
-    vocabulary = json.dumps(wire.vocabulary()).replace("<", "\\u003c")
-    page = FLOW_PAGE.read_text(encoding="utf-8")
-    if WIRE_SLOT not in page:
-        raise RuntimeError(f"{FLOW_PAGE} has no {WIRE_SLOT} for the wire's vocabulary")
-    return page.replace(WIRE_SLOT, vocabulary, 1)
 
 
 def respond(request: Request, data: Any) -> Response:

@@ -1,4 +1,5 @@
-"""``weir flow``: the DAG as a tree (sources at the left), or dot / mermaid / json for tools."""
+"""``weir flow``: the DAG as a tree (sources at the left), dot / mermaid / json for tools, or
+the Flow page as one self-contained HTML file (statuses and schemas as of now, no daemon)."""
 
 from __future__ import annotations
 
@@ -10,8 +11,11 @@ from weir.flow.graph import Flow
 
 
 def add_parser(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--format", choices=["tree", "dot", "mermaid", "json"], default="tree",
-                   help="tree for people (default), dot/mermaid/json for tools")
+    p.add_argument("--format", choices=["tree", "dot", "mermaid", "json", "html"],
+                   default="tree", help="tree for people (default), dot/mermaid/json for "
+                   "tools, html: the Flow page as a file to attach or publish")
+    p.add_argument("-o", "--output", metavar="FILE",
+                   help="write to FILE instead of standard output")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -23,13 +27,70 @@ def run(args: argparse.Namespace) -> int:
         if args.format == "tree":
             _draw_what_can_be_read(args.project)
         raise  # the errors, file:line each, and exit 2
-    render = {"tree": tree, "dot": dot, "mermaid": mermaid, "json": as_json}[args.format]
-    result = render(ws.flow)
-    if isinstance(result, str):
+    if args.format == "html":
+        result: Any = html_page(ws)
+    else:
+        result = {"tree": tree, "dot": dot, "mermaid": mermaid, "json": as_json}[
+            args.format](ws.flow)
+    if args.output:
+        import json
+        import os
+        from pathlib import Path
+
+        target = Path(args.output)
+        tmp = target.with_name(f".{target.name}.tmp")
+        text = result if isinstance(result, str) else json.dumps(result, indent=2)
+        try:
+            tmp.write_text(text + ("" if text.endswith("\n") else "\n"), encoding="utf-8")
+            os.replace(tmp, target)
+        except OSError as exc:
+            from weir.errors import WeirError
+
+            if tmp.parent.is_dir():
+                tmp.unlink(missing_ok=True)
+            raise WeirError(f"cannot write {target}: {exc.strerror}",
+                            hint="give -o a file in a directory that exists and you can "
+                            "write to") from None
+        if args.format == "html":
+            output.out(f"wrote {target} ({output.count(len(ws.flow.order), 'dataset')}, as of "
+                       "now: open it in a browser, no daemon needed)")
+    elif isinstance(result, str):
         output.out(result)
     else:
         output.print_json(result)
     return 0
+
+
+def html_page(ws: Any) -> str:
+    """The Flow page with what the daemon would answer now embedded: the Flow with every
+    dataset's status, each dataset's detail (schema, rows, builds, checks), the scenarios."""
+    import time
+    from dataclasses import replace
+
+    from weir.flow.export import flow_graph
+    from weir.gitops.head import head_commit
+    from weir.scenarios.timing import summaries
+    from weir.server.page import flow_page_html
+
+    state = ws.snapshot()
+    graph = replace(flow_graph(ws.flow, state.statuses), diagnostics=tuple(ws.diagnostics))
+    answers: dict[str, Any] = {"/api/flow": graph.to_json()}
+    for name in ws.flow.order:
+        answers[f"/api/datasets/{quote(name)}"] = ws.dataset_detail(name, state).to_json()
+    last = ws.state.last_scenario_runs()
+    answers["/api/scenarios"] = {"scenarios": [
+        replace(s, last_run=last[s.name].run_id, last_status=last[s.name].status,
+                last_finished=last[s.name].finished).to_json() if s.name in last
+        else s.to_json() for s in summaries(ws.project.scenarios, time.time())]}
+    return flow_page_html({"at": time.time(), "project": ws.project.name,
+                           "commit": head_commit(ws.root), "answers": answers})
+
+
+def quote(name: str) -> str:
+    """As the page's encodeURIComponent writes a dataset's name into a path."""
+    from urllib.parse import quote as q
+
+    return q(name, safe="-_.!~*'()")
 
 
 def _draw_what_can_be_read(project_dir: Any) -> None:
