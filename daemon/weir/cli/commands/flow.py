@@ -1,5 +1,6 @@
 """``weir flow``: the DAG as a tree (sources at the left), dot / mermaid / json for tools, or
-the Flow page as one self-contained HTML file (statuses and schemas as of now, no daemon)."""
+the Flow page as one self-contained HTML file (statuses and schemas as of now, no daemon), or
+an SVG drawing for documents."""
 
 from __future__ import annotations
 
@@ -11,9 +12,10 @@ from weir.flow.graph import Flow
 
 
 def add_parser(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--format", choices=["tree", "dot", "mermaid", "json", "html"],
+    p.add_argument("--format", choices=["tree", "dot", "mermaid", "json", "html", "svg"],
                    default="tree", help="tree for people (default), dot/mermaid/json for "
-                   "tools, html: the Flow page as a file to attach or publish")
+                   "tools, html: the Flow page as a file to attach or publish, svg: a drawing "
+                   "for documents (both with the statuses as of now)")
     p.add_argument("-o", "--output", metavar="FILE",
                    help="write to FILE instead of standard output")
 
@@ -29,6 +31,11 @@ def run(args: argparse.Namespace) -> int:
         raise  # the errors, file:line each, and exit 2
     if args.format == "html":
         result: Any = html_page(ws)
+    elif args.format == "svg":
+        from weir.flow.export import flow_graph
+        from weir.flow.svg import flow_svg
+
+        result = flow_svg(flow_graph(ws.flow, ws.snapshot().statuses))
     else:
         result = {"tree": tree, "dot": dot, "mermaid": mermaid, "json": as_json}[
             args.format](ws.flow)
@@ -51,7 +58,7 @@ def run(args: argparse.Namespace) -> int:
             raise WeirError(f"cannot write {target}: {exc.strerror}",
                             hint="give -o a file in a directory that exists and you can "
                             "write to") from None
-        if args.format == "html":
+        if args.format in ("html", "svg"):
             output.out(f"wrote {target} ({output.count(len(ws.flow.order), 'dataset')}, as of "
                        "now: open it in a browser, no daemon needed)")
     elif isinstance(result, str):
