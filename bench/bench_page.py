@@ -46,6 +46,7 @@ def main() -> None:
     ap.add_argument("--n", type=int, default=1000)
     ap.add_argument("--repeats", type=int, default=5)
     ap.add_argument("--out", type=Path, default=REPO / "bench/results/page.json")
+    ap.add_argument("--screenshot", type=Path, help="save the laid-out Flow here (PNG)")
     args = ap.parse_args()
     env = {**os.environ, "PYTHONPATH": str(REPO / "daemon") + os.pathsep
            + os.environ.get("PYTHONPATH", "")}
@@ -73,6 +74,8 @@ def main() -> None:
                 layouts.append(timings["layout"] / 1000)
                 draws.append(timings["draw"] / 1000)
                 repaints.append(page.evaluate(REPAINT) / 1000)
+                if args.screenshot:
+                    page.screenshot(path=str(args.screenshot))
                 page.close()
             browser.close()
         times, layouts, draws, repaints = times[1:], layouts[1:], draws[1:], repaints[1:]

@@ -331,7 +331,7 @@ def test_the_demo_flow_is_laid_out_and_shows_lineage(tmp_path: Path) -> None:
         assert_laid_out(pg)
         pg.screenshot(path=str(artifacts / "demo-flow-narrow.png"))
         # The plain layering the page falls back on when ELK fails (a very large Flow).
-        pg.evaluate("draw(graph, plainLayout(graph)); fit()")
+        pg.evaluate("draw(graph, plainLayout(graph)); fit(true)")  # all of it, however small
         assert_laid_out(pg)
     for png in artifacts.iterdir():
         assert png.stat().st_size > 1000
