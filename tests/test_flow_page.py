@@ -324,6 +324,16 @@ def test_the_demo_flow_is_laid_out_and_shows_lineage(tmp_path: Path) -> None:
         pg.mouse.click(*corner_of_canvas(pg))
         pg.wait_for_function("!document.querySelector('#viewport .faded')")
 
+        # The keyboard: an arrow selects the first dataset, then the nearest one to its right.
+        first = pg.evaluate("flow.nodes[0].name")
+        pg.keyboard.press("ArrowRight")
+        pg.wait_for_selector(f"#panel-name:has-text('{first}')")
+        pg.keyboard.press("ArrowRight")
+        pg.wait_for_function(f"selected !== {json.dumps(first)}")
+        assert pg.evaluate(f"positions[selected].x > positions[{json.dumps(first)}].x")
+        pg.mouse.click(*corner_of_canvas(pg))
+        pg.wait_for_function("!document.querySelector('#viewport .faded')")
+
         pg.set_viewport_size({"width": 800, "height": 600})  # fitted again
         pg.wait_for_function("document.querySelector('#viewport').getBoundingClientRect()"
                              ".right <= document.querySelector('#canvas')"
