@@ -1,12 +1,17 @@
 """The Flow page in a real browser (Debian's chromium, driven by Playwright): it draws the
-graph, a click shows a dataset's schema, a build button builds and the colour changes, and the
-page follows builds made elsewhere."""
+graph (laid out by elkjs: every box in view, none overlapping, recipes between their inputs and
+outputs, arrowheads), a click shows a dataset's schema and its lineage, a build button builds
+and the colour changes, and the page follows builds made elsewhere. Screenshots are kept under
+each test's tmp dir (``screenshots/``)."""
 
 from __future__ import annotations
 
+import contextlib
+import itertools
 import json
 import re
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -19,19 +24,74 @@ ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-f
         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
 
-@pytest.fixture
-def page(small_project: Path, tmp_path: Path):
+@contextlib.contextmanager
+def daemon_and_browser(root: Path) -> Iterator[tuple[dict, object]]:
+    """A daemon on ``root`` and a chromium page (not yet opened on it)."""
     from playwright.sync_api import sync_playwright
 
     assert CHROMIUM, "chromium is not installed (make test installs it)"
-    assert run_weir("daemon", "start", cwd=small_project).code == 0
-    info = json.loads((small_project / ".weir/daemon.json").read_text())
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
-        pg = browser.new_page(viewport={"width": 1300, "height": 800})
+    assert run_weir("daemon", "start", cwd=root).code == 0
+    info = json.loads((root / ".weir/daemon.json").read_text())
+    try:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+            yield info, browser.new_page(viewport={"width": 1300, "height": 800})
+            browser.close()
+    finally:
+        run_weir("daemon", "stop", "--now", cwd=root)
+
+
+@pytest.fixture
+def page(small_project: Path, tmp_path: Path):
+    with daemon_and_browser(small_project) as (info, pg):
         yield small_project, info, pg
-        browser.close()
-    run_weir("daemon", "stop", "--now", cwd=small_project)
+
+
+BOXES = """sel => [...document.querySelectorAll(sel)].map(e => {
+  const r = e.getBoundingClientRect();
+  return [e.dataset.name ? "d:" + e.dataset.name : "r:" + e.dataset.recipe,
+          r.left, r.top, r.right, r.bottom]; })"""
+
+
+def assert_laid_out(pg) -> dict[str, tuple[float, float, float, float]]:
+    """Every dataset and recipe box inside the canvas, no two overlapping, each recipe right
+    of its inputs and left of its outputs, and every edge ending in an arrowhead; the boxes
+    by id ("d:NAME", "r:RECIPE")."""
+    canvas = pg.locator("#canvas").bounding_box()
+    boxes = {b[0]: tuple(b[1:]) for b in pg.evaluate(BOXES, "#viewport .node, #viewport .recipe")}
+    right, bottom = canvas["x"] + canvas["width"], canvas["y"] + canvas["height"]
+    for name, (x1, y1, x2, y2) in boxes.items():
+        assert canvas["x"] <= x1 and x2 <= right and canvas["y"] <= y1 and y2 <= bottom, name
+    for (a, (ax1, ay1, ax2, ay2)), (b, (bx1, by1, bx2, by2)) in itertools.combinations(
+            boxes.items(), 2):
+        assert ax2 <= bx1 or bx2 <= ax1 or ay2 <= by1 or by2 <= ay1, f"{a} overlaps {b}"
+    edges = pg.evaluate("[...document.querySelectorAll('#viewport .edge')].map(e => "
+                        "[e.dataset.from, e.dataset.to, e.getAttribute('marker-end')])")
+    assert edges and pg.locator("#graph defs marker#arrow path").count() == 1
+    for a, b, marker in edges:
+        assert marker == "url(#arrow)", (a, b, marker)
+        assert boxes[a][2] <= boxes[b][0], f"{a} is not left of {b}"  # left to right
+        assert a.startswith("r:") or b.startswith("r:") or not pg.evaluate(
+            "n => flow.nodes.find(x => x.name === n).recipe", b[2:])
+    return boxes
+
+
+def lineage(flow: dict, name: str) -> set[str]:
+    """NAME, all it reads from (transitively) and all that reads from it."""
+    inputs = {n["name"]: n["inputs"] for n in flow["nodes"]}
+    readers: dict[str, list[str]] = {}
+    for reader, ins in inputs.items():
+        for i in ins:
+            readers.setdefault(i, []).append(reader)
+    seen = {name}
+    for step in (lambda m: inputs.get(m, []), lambda m: readers.get(m, [])):
+        todo = [name]
+        while todo:
+            for m in step(todo.pop()):
+                if m not in seen:
+                    seen.add(m)
+                    todo.append(m)
+    return seen
 
 
 def node_status(pg, name: str) -> str:
@@ -46,7 +106,12 @@ def test_flow_page_draws_selects_and_builds(page, tmp_path: Path) -> None:
     pg.goto(f"{info['url']}/?token={info['token']}")
     pg.wait_for_selector(".node")
     assert pg.locator(".node").count() == 4
-    assert pg.locator(".edge").count() == 3
+    # A recipe box between each dataset and its inputs: 3 recipes, each with 1 input.
+    assert pg.locator(".recipe").count() == 3
+    assert pg.locator(".edge").count() == 6
+    assert pg.locator('.recipe[data-lang="python"]').count() >= 1
+    assert_laid_out(pg)
+    assert pg.locator("#legend").inner_text().count("\n") >= 8  # colours and shapes
     assert node_status(pg, "orders") == "source"
     assert node_status(pg, "per_customer") == "never built"
     pg.wait_for_selector("#conn:has-text('live')")
@@ -71,6 +136,7 @@ def test_flow_page_draws_selects_and_builds(page, tmp_path: Path) -> None:
     # The build button builds it, and its colour changes from grey to green.
     pg.click('.node[data-name="per_customer"]')
     pg.wait_for_selector("#panel-name:has-text('per_customer')")
+    assert_lineage_shown(pg, info, "per_customer")
     pg.click("button[data-build='upstream']")
     pg.wait_for_function("document.querySelector('.node[data-name=\"per_customer\"]')"
                          ".dataset.status === 'up to date'", timeout=15_000)
@@ -199,7 +265,8 @@ def test_weir_flow_html_writes_a_page_that_works_from_a_file_with_no_daemon(
         pg.on("request", lambda req: asked.append(req.url))
         pg.goto((tmp_path / "flow.html").as_uri())
         pg.wait_for_selector(".node")
-        assert pg.locator(".node").count() == 4 and pg.locator(".edge").count() == 3
+        assert pg.locator(".node").count() == 4 and pg.locator(".edge").count() == 6
+        assert_laid_out(pg)  # the vendored layout, inlined: no network
         assert node_status(pg, "orders_clean") == "up to date"
         assert node_status(pg, "per_customer") == "never built"
         pg.wait_for_selector("#conn:has-text('snapshot of')")
@@ -218,3 +285,69 @@ def test_weir_flow_html_to_a_place_it_cannot_write_says_so(small_project: Path,
                  cwd=small_project)
     assert r.code == 2 and "cannot write" in r.err and "Traceback" not in r.err, r.text
     assert "hint:" in r.err
+
+
+def assert_lineage_shown(pg, info: dict, name: str) -> None:
+    """Exactly the datasets outside NAME's lineage are dimmed, and so are their recipes."""
+    flow = httpx.get(info["url"] + "/api/flow",
+                     headers={"Authorization": f"Bearer {info['token']}"}).json()
+    outside = {n["name"] for n in flow["nodes"]} - lineage(flow, name)
+    dimmed = set(pg.evaluate("[...document.querySelectorAll('#viewport .node.faded')]"
+                             ".map(n => n.dataset.name)"))
+    assert dimmed == outside
+    recipes = {n["recipe"]["id"]: n["name"] for n in flow["nodes"] if n["recipe"]}
+    dimmed_recipes = set(pg.evaluate("[...document.querySelectorAll('#viewport .recipe.faded')]"
+                                     ".map(n => n.dataset.recipe)"))
+    assert dimmed_recipes == {r for r, out in recipes.items() if out in outside}
+
+
+def test_the_demo_flow_is_laid_out_and_shows_lineage(tmp_path: Path) -> None:
+    """The example project of `weir init`: laid out in view with nothing overlapping, fitted
+    again when the window is resized; selecting a dataset dims what is outside its lineage and
+    a click on the background brings it back. Screenshots in tmp_path/screenshots."""
+    root, artifacts = tmp_path / "demo", tmp_path / "screenshots"
+    artifacts.mkdir()
+    assert run_weir("init", str(root), cwd=tmp_path).code == 0
+    with daemon_and_browser(root) as (info, pg):
+        pg.goto(f"{info['url']}/?token={info['token']}")
+        pg.wait_for_selector("#conn:has-text('live')")
+        pg.wait_for_selector("#viewport .recipe")
+        assert pg.locator(".node").count() >= 10
+        assert_laid_out(pg)
+        pg.screenshot(path=str(artifacts / "demo-flow.png"))
+
+        middle = pg.evaluate("flow.nodes[Math.floor(flow.nodes.length / 2)].name")
+        pg.click(f'.node[data-name="{middle}"]')
+        pg.wait_for_selector(f"#panel-name:has-text('{middle}')")
+        assert_lineage_shown(pg, info, middle)
+        pg.screenshot(path=str(artifacts / "demo-lineage.png"))
+        pg.mouse.click(*corner_of_canvas(pg))
+        pg.wait_for_function("!document.querySelector('#viewport .faded')")
+
+        # The keyboard: an arrow selects the first dataset, then the nearest one to its right.
+        first = pg.evaluate("flow.nodes[0].name")
+        pg.keyboard.press("ArrowRight")
+        pg.wait_for_selector(f"#panel-name:has-text('{first}')")
+        pg.keyboard.press("ArrowRight")
+        pg.wait_for_function(f"selected !== {json.dumps(first)}")
+        assert pg.evaluate(f"positions[selected].x > positions[{json.dumps(first)}].x")
+        pg.mouse.click(*corner_of_canvas(pg))
+        pg.wait_for_function("!document.querySelector('#viewport .faded')")
+
+        pg.set_viewport_size({"width": 800, "height": 600})  # fitted again
+        pg.wait_for_function("document.querySelector('#viewport').getBoundingClientRect()"
+                             ".right <= document.querySelector('#canvas')"
+                             ".getBoundingClientRect().right")
+        assert_laid_out(pg)
+        pg.screenshot(path=str(artifacts / "demo-flow-narrow.png"))
+        # The plain layering the page falls back on when ELK fails (a very large Flow).
+        pg.evaluate("draw(graph, plainLayout(graph)); fit(true)")  # all of it, however small
+        assert_laid_out(pg)
+    for png in artifacts.iterdir():
+        assert png.stat().st_size > 1000
+
+
+def corner_of_canvas(pg) -> tuple[float, float]:
+    """A point on the canvas's background (top right: the legend is at the bottom left)."""
+    box = pg.locator("#canvas").bounding_box()
+    return box["x"] + box["width"] - 5, box["y"] + 5

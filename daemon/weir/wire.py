@@ -498,10 +498,13 @@ class FlowNode:
     status: DatasetState | None = None
     reasons: tuple[str, ...] = ()
     building: bool | None = None
+    keep: bool = False  # `keep: true`: `weir clean` leaves it
+    storage: str | None = None  # its connection's type (filesystem, sqlite, s3…), if known
 
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {
             "name": self.name, "kind": self.kind.value, "connection": self.connection,
+            "storage": self.storage, "keep": self.keep,
             "path": self.path, "format": self.format, "tags": list(self.tags), "zone": self.zone,
             "description": self.description,
             "recipe": self.recipe.to_json() if self.recipe else None,
@@ -524,7 +527,8 @@ class FlowNode:
                    (str(where.get("file", "")), int(where.get("line", 0))),
                    tuple(data.get("inputs") or ()),
                    DatasetState(data["status"]) if data.get("status") else None,
-                   tuple(data.get("reasons") or ()), data.get("building"))
+                   tuple(data.get("reasons") or ()), data.get("building"),
+                   bool(data.get("keep")), data.get("storage"))
 
 
 @dataclass(frozen=True)

@@ -143,6 +143,10 @@ export interface FlowNode {
   name: string;
   kind: NodeKind;
   connection: string;
+  /** The connection's type (filesystem, sqlite, s3…); null when the connection is not declared. */
+  storage: string | null;
+  /** `keep: true`: `weir clean` leaves it. */
+  keep: boolean;
   path: string;
   format: string;
   tags: string[];

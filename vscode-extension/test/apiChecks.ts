@@ -47,7 +47,8 @@ export const diagnostic = obj<Diagnostic>({
 export const recipeRef = obj<RecipeRef>({ name: str, id: str, kind: str, file: str, line: int });
 
 export const flowNode = obj<FlowNode>({
-  name: str, kind: oneOf(NODE_KINDS), connection: str, path: str, format: str, tags: strings,
+  name: str, kind: oneOf(NODE_KINDS), connection: str, storage: nullable(str), keep: bool,
+  path: str, format: str, tags: strings,
   zone: nullable(str), description: nullable(str), recipe: nullable(recipeRef),
   definition: obj<FlowNode["definition"]>({ file: str, line: int }), inputs: strings,
   status: oneOf(DATASET_STATES), reasons: strings, building: bool,

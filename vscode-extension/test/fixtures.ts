@@ -9,7 +9,8 @@ import { valid } from "./check";
 
 export function node(name: string, extra: Partial<FlowNode> = {}): FlowNode {
   return valid(flowNode, {
-    name, kind: "dataset", connection: "local", path: `shop/${name}.parquet`, format: "parquet", tags: [],
+    name, kind: "dataset", connection: "local", storage: "filesystem", keep: false, path: `shop/${name}.parquet`,
+    format: "parquet", tags: [],
     zone: null, description: null, recipe: null, definition: { file: `datasets/${name}.yaml`, line: 1 },
     inputs: [], status: "never built", reasons: [], building: false, ...extra,
   }, `$(node ${name})`);

@@ -8,6 +8,7 @@ from typing import Any
 from weir import wire
 from weir.flow.graph import Flow
 from weir.flow.status import Status
+from weir.model.project import Project
 
 
 def flow_graph(flow: Flow, statuses: Mapping[str, Status] | None = None,
@@ -30,9 +31,16 @@ def flow_graph(flow: Flow, statuses: Mapping[str, Status] | None = None,
             definition=(ds.location.file, ds.location.line), inputs=flow.upstream[name],
             status=status.state if status else None,
             reasons=status.reasons if status else (),
-            building=None if building is None else name in building))
+            building=None if building is None else name in building,
+            keep=ds.keep, storage=_storage(project, ds.connection)))
     edges = tuple((i, n) for n in flow.order for i in flow.upstream[n])
     return wire.FlowGraph(project.name, tuple(nodes), edges)
+
+
+def _storage(project: Project, connection: str) -> str | None:
+    """The connection's type, for the Flow page's storage badge (None: not declared)."""
+    conn = project.connections.get(connection)
+    return conn.type if conn else None
 
 
 def flow_json(flow: Flow, statuses: Mapping[str, Status] | None = None,

@@ -10,15 +10,21 @@ it opens from a file, an attachment or a static web server, with no daemon.
 
 from __future__ import annotations
 
+import functools
 import json
 from pathlib import Path
 from typing import Any
 
 from weir import wire
 
-FLOW_PAGE = Path(__file__).resolve().parent / "static" / "flow.html"
+STATIC = Path(__file__).resolve().parent / "static"
+FLOW_PAGE = STATIC / "flow.html"
+# The layout library (elkjs, static/vendor/README.md), inlined into the page as it is made: the
+# page stays one file (a snapshot works offline) and a webview's nonce-only policy lets it run.
+ELK = STATIC / "vendor" / "elk.bundled.js"
 WIRE_SLOT = "{{WIRE}}"
 SNAPSHOT_SLOT = "{{SNAPSHOT}}"
+ELK_SLOT = "/*{{ELK}}*/"
 
 
 def _embedded(data: Any) -> str:
@@ -30,8 +36,15 @@ def flow_page_html(snapshot: dict[str, Any] | None = None) -> str:
     """The page; with ``snapshot`` (``{at, project, commit, answers: {path: answer}}``) a
     static one."""
     page = FLOW_PAGE.read_text(encoding="utf-8")
-    for slot in (WIRE_SLOT, SNAPSHOT_SLOT):
+    for slot in (WIRE_SLOT, SNAPSHOT_SLOT, ELK_SLOT):
         if slot not in page:
             raise RuntimeError(f"{FLOW_PAGE} has no {slot}")
     return (page.replace(WIRE_SLOT, _embedded(wire.vocabulary()), 1)
-            .replace(SNAPSHOT_SLOT, _embedded(snapshot), 1))
+            .replace(SNAPSHOT_SLOT, _embedded(snapshot), 1)
+            .replace(ELK_SLOT, _elk(), 1))
+
+
+@functools.cache
+def _elk() -> str:
+    """The vendored library's text, read once; it cannot end its <script> block early."""
+    return ELK.read_text(encoding="utf-8").replace("</script", "<\\/script")
