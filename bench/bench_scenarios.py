@@ -74,6 +74,17 @@ def rss_mib(pids: list[int]) -> float:
     return total * PAGE / 2**20
 
 
+def _remembered(root: Path) -> set[str]:
+    """What the daemon's scheduler has saved (its `scheduler` table in the state store)."""
+    import sqlite3
+
+    with sqlite3.connect(root / ".weir/state.db") as db:
+        try:
+            return {k for (k,) in db.execute("SELECT key FROM scheduler")}
+        except sqlite3.OperationalError:
+            return set()
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--scenarios", type=int, default=200)
@@ -138,7 +149,13 @@ def main() -> None:
             if time.time() > deadline:
                 sys.exit("the daemon did not list every scenario within 60 s")
             time.sleep(0.5)
-        time.sleep(5)  # the first polls (a baseline each) and the workers' warm-up are done
+        # Idle means after the first poll of each watched source (its baseline) is done.
+        wanted = {f"seen:dataset:src{i:03}" for i in range(args.watched)}
+        deadline = time.time() + 120
+        while not wanted <= _remembered(root):
+            if time.time() > deadline:
+                sys.exit("the daemon did not look at every watched source within 120 s")
+            time.sleep(0.5)
         # 1. Idle.
         pids = family(pid)
         c0, t0 = cpu_seconds(pids), time.monotonic()

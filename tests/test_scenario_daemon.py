@@ -190,7 +190,8 @@ def test_a_python_trigger_starts_a_run_when_its_function_says_so(served) -> None
     root, client, events = served({
         "lib/ready.py": "from pathlib import Path\n\n\ndef landed(context):\n"
                         "    return Path('landing/READY').exists()\n\n\n"
-                        "def hangs(context):\n    import time\n    time.sleep(3600)\n",
+                        "def hangs(context):\n    import threading\n"
+                        "    threading.Event().wait()  # never set: only the time limit ends it\n",
         "scenarios/when_ready.yaml": "triggers:\n  - python: lib.ready:landed\n    every: 1s\n"
                                      "    debounce: 0s\nsteps:\n  - build: [customers]\n",
         "scenarios/never.yaml": "triggers:\n  - python: lib.ready:hangs\n    every: 1s\n"

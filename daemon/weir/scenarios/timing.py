@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from weir.model.scenarios import CatchUp, Scenario, Trigger, TriggerKind
-from weir.wire import ScenarioSummary
+from weir.wire import ScenarioRunReport, ScenarioSummary
 
 TIMED = (TriggerKind.CRON, TriggerKind.INTERVAL)
 # A due time found this late is still on time (a busy machine, a slow loop), not missed.
@@ -149,9 +149,22 @@ class Concurrency:
         self.running.discard(scenario)
 
 
-def summaries(scenarios: Mapping[str, Scenario], now: float) -> list[ScenarioSummary]:
-    """Every scenario as `weir scenario list` and `GET /api/scenarios` say it, by name."""
-    return [ScenarioSummary(s.name, s.file, s.description,
-                            tuple(t.describe() for t in s.triggers),
-                            tuple(step.name for step in s.steps), next_due(s, now, now))
-            for s in sorted(scenarios.values(), key=lambda s: s.name)]
+def summaries(scenarios: Mapping[str, Scenario], now: float,
+              last: Mapping[str, ScenarioRunReport] | None = None,
+              running: Mapping[str, str] | None = None,
+              next_time: Callable[[str], float | None] | None = None
+              ) -> list[ScenarioSummary]:
+    """Every scenario as `weir scenario list` and `GET /api/scenarios` say it, by name: with
+    each one's ``last`` run and the run id ``running`` now when known, and its next time as
+    ``next_time`` says (the daemon's scheduler, which knows each interval's rhythm)."""
+    last, running = last or {}, running or {}
+    out = []
+    for s in sorted(scenarios.values(), key=lambda s: s.name):
+        run = last.get(s.name)
+        out.append(ScenarioSummary(
+            s.name, s.file, s.description, tuple(t.describe() for t in s.triggers),
+            tuple(step.name for step in s.steps),
+            next_time(s.name) if next_time else next_due(s, now, now),
+            run.run_id if run else None, run.status if run else None,
+            run.finished if run else None, running.get(s.name)))
+    return out

@@ -331,12 +331,12 @@ def create_app(daemon: Daemon) -> FastAPI:
         """Start the scenario now: the run (status `running`; follow it with
         GET /api/scenario-runs/{run_id}/events), or — it is running already — the start,
         skipped and recorded (status `skipped`, `skipped_for` the run in progress)."""
+        snap = daemon.live.snapshot
+        known = snap.project.scenarios if snap.project else {}
         try:
             got = daemon.scenarios.run(name, body.cause if body else "API")
-        except WeirError as exc:
-            raise HTTPException(404 if name not in (daemon.live.snapshot.project.scenarios
-                                                    if daemon.live.snapshot.project else ())
-                                else 422, exc.message) from None
+        except WeirError as exc:  # an unknown scenario, or a project that cannot be read
+            raise HTTPException(404 if name not in known else 422, exc.message) from None
         report = got if isinstance(got, wire.ScenarioRunReport) else got.detail()
         response = respond(request, report.to_json())
         response.status_code = 202

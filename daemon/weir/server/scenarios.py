@@ -22,7 +22,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -162,9 +162,6 @@ class _Schedule(BaseTrigger):
         with self.service.lock:
             t = self.service.book.next_time(self.name, after)
         return None if t is None else datetime.fromtimestamp(t, UTC)
-
-    def __getstate__(self) -> dict[str, Any]:  # APScheduler asks; jobs stay in memory
-        return {"name": self.name}
 
 
 class ScenarioService:
@@ -410,6 +407,7 @@ class ScenarioService:
         run_id = new_run_id(self.clock)
         with self.lock:
             if not self.concurrency.start(start.scenario, start.cause, now):
+                self.concurrency.skipped.clear()  # recorded in the state store just below
                 running = self.running.get(start.scenario)
                 skipped = wire.ScenarioRunReport(
                     start.scenario, run_id, start.cause, "skipped", now, now, None, {}, (),
@@ -513,24 +511,23 @@ class ScenarioService:
         return [live.detail()] + [r for r in runs if r.run_id != live.run_id][:last - 1]
 
     def summaries(self, snap: FlowSnapshot) -> list[wire.ScenarioSummary]:
-        from weir.scenarios.timing import summaries
+        from weir.scenarios.timing import next_due, summaries
 
         if snap.project is None:
             return []
         now = self.clock()
-        out = []
-        for s in summaries(snap.project.scenarios, now):
+        scenarios = snap.project.scenarios
+
+        def next_time(name: str) -> float | None:
             with self.lock:
-                next_run = self.book.next_time(s.name, now) \
-                    if s.name in self.book.scenarios else s.next_run
-            last = self._last.get(s.name)
-            live = self.running.get(s.name)
-            out.append(replace(s, next_run=next_run,
-                               last_run=last.run_id if last else None,
-                               last_status=last.status if last else None,
-                               last_finished=last.finished if last else None,
-                               running=live.run_id if live else None))
-        return out
+                if name in self.book.scenarios:
+                    return self.book.next_time(name, now)
+            return next_due(scenarios[name], now, now)  # its file changed a moment ago
+
+        with self.lock:
+            last = dict(self._last)
+            running = {name: run.run_id for name, run in self.running.items()}
+        return summaries(scenarios, now, last, running, next_time)
 
 
 def _git_dir(root: Path) -> Path:

@@ -84,11 +84,8 @@ def html_page(ws: Any) -> str:
     answers: dict[str, Any] = {"/api/flow": graph.to_json()}
     for name in ws.flow.order:
         answers[f"/api/datasets/{quote(name)}"] = ws.dataset_detail(name, state).to_json()
-    last = ws.state.last_scenario_runs()
-    answers["/api/scenarios"] = {"scenarios": [
-        replace(s, last_run=last[s.name].run_id, last_status=last[s.name].status,
-                last_finished=last[s.name].finished).to_json() if s.name in last
-        else s.to_json() for s in summaries(ws.project.scenarios, time.time())]}
+    answers["/api/scenarios"] = {"scenarios": [s.to_json() for s in summaries(
+        ws.project.scenarios, time.time(), ws.state.last_scenario_runs())]}
     return flow_page_html({"at": time.time(), "project": ws.project.name,
                            "commit": head_commit(ws.root), "answers": answers})
 

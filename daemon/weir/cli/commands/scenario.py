@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import argparse
 import time
-from dataclasses import replace
 from typing import Any
 
 from weir import wire
@@ -43,14 +42,16 @@ def run(args: argparse.Namespace) -> int:
     from weir.scenarios.timing import summaries
 
     ws = output.open_workspace(args.project)
-    listed = summaries(ws.project.scenarios, time.time())
     from weir.client import DaemonClient, DaemonNotRunning
 
     client = DaemonClient.running(ws.root)
+    listed = None
     try:  # the daemon knows what runs now and when its scheduler starts each next
-        listed = client.scenarios() if client is not None else _with_last(ws, listed)
+        listed = client.scenarios() if client is not None else None
     except DaemonNotRunning:
-        listed = _with_last(ws, listed)
+        pass
+    if listed is None:
+        listed = summaries(ws.project.scenarios, time.time(), ws.state.last_scenario_runs())
     if args.json:
         output.print_json({"scenarios": [s.to_json() for s in listed]})
         return 0
@@ -69,13 +70,6 @@ def run(args: argparse.Namespace) -> int:
         for i, step in enumerate(s.steps, 1):
             output.out(f"    {i:>2}.  {step}")
     return 0
-
-
-def _with_last(ws: Any, listed: list[wire.ScenarioSummary]) -> list[wire.ScenarioSummary]:
-    last = ws.state.last_scenario_runs()
-    return [replace(s, last_run=last[s.name].run_id, last_status=last[s.name].status,
-                    last_finished=last[s.name].finished) if s.name in last else s
-            for s in listed]
 
 
 def run_now(args: argparse.Namespace) -> int:
