@@ -215,11 +215,15 @@ def main() -> None:
         "memory_mib_last_minute": statistics.median(final) if final else None,
         "memory_samples": memory, "daemon_cpu_seconds": cpu, "missed_runs": gaps,
     }
+    def said(key: str, unit: str, digits: int) -> str:
+        value = result[key]
+        return "–" if value is None else f"{value:.{digits}f} {unit}"
+
     print(f"load: {len(late)} runs of {args.scenarios * args.minutes} expected, {missed} missed, "
           f"{doubled} doubled; started after their due time: median "
-          f"{result['late_median']:.3f} s, p99 {result['late_p99']:.3f} s, max "
-          f"{result['late_max']:.3f} s; memory {result['memory_mib_second_minute']:.0f} MiB in "
-          f"the second minute, {result['memory_mib_last_minute']:.0f} MiB in the last")
+          f"{said('late_median', 's', 3)}, p99 {said('late_p99', 's', 3)}, max "
+          f"{said('late_max', 's', 3)}; memory {said('memory_mib_second_minute', 'MiB', 0)} in "
+          f"the second minute, {said('memory_mib_last_minute', 'MiB', 0)} in the last")
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=2))
     if gaps:  # what the daemon said is what to look at
