@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import itertools
 import json
+import os
 import re
 import shutil
 from collections.abc import Iterator
@@ -41,24 +42,37 @@ def daemon_and_browser(root: Path) -> Iterator[tuple[dict, object]]:
         run_weir("daemon", "stop", "--now", cwd=root)
 
 
+@pytest.fixture(scope="session")
+def artifacts() -> Path:
+    """Where the screenshots are kept after the run (test-artifacts/flow-page/, or under
+    $WEIR_TEST_ARTIFACTS): the pictures docs/flow-page.md describes."""
+    base = Path(os.environ.get("WEIR_TEST_ARTIFACTS") or Path(__file__).parent.parent / "test-artifacts")
+    where = base / "flow-page"
+    where.mkdir(parents=True, exist_ok=True)
+    return where
+
+
 @pytest.fixture
 def page(small_project: Path, tmp_path: Path):
     with daemon_and_browser(small_project) as (info, pg):
         yield small_project, info, pg
 
 
+# Each box's own rectangle (its text, at a small scale, can round to more than the box).
 BOXES = """sel => [...document.querySelectorAll(sel)].map(e => {
-  const r = e.getBoundingClientRect();
-  return [e.dataset.name ? "d:" + e.dataset.name : "r:" + e.dataset.recipe,
+  const r = (e.querySelector("rect.box") || e.querySelector("rect")).getBoundingClientRect();
+  return [e.dataset.name ? "d:" + e.dataset.name : e.dataset.group ? "g:" + e.dataset.group
+          : "r:" + e.dataset.recipe,
           r.left, r.top, r.right, r.bottom]; })"""
 
 
 def assert_laid_out(pg) -> dict[str, tuple[float, float, float, float]]:
     """Every dataset and recipe box inside the canvas, no two overlapping, each recipe right
     of its inputs and left of its outputs, and every edge ending in an arrowhead; the boxes
-    by id ("d:NAME", "r:RECIPE")."""
+    by id ("d:NAME", "r:RECIPE", "g:GROUP" for a folded group)."""
     canvas = pg.locator("#canvas").bounding_box()
     boxes = {b[0]: tuple(b[1:]) for b in pg.evaluate(BOXES, "#viewport .node, #viewport .recipe")}
+    assert boxes
     right, bottom = canvas["x"] + canvas["width"], canvas["y"] + canvas["height"]
     for name, (x1, y1, x2, y2) in boxes.items():
         assert canvas["x"] <= x1 and x2 <= right and canvas["y"] <= y1 and y2 <= bottom, name
@@ -71,7 +85,7 @@ def assert_laid_out(pg) -> dict[str, tuple[float, float, float, float]]:
     for a, b, marker in edges:
         assert marker == "url(#arrow)", (a, b, marker)
         assert boxes[a][2] <= boxes[b][0], f"{a} is not left of {b}"  # left to right
-        assert a.startswith("r:") or b.startswith("r:") or not pg.evaluate(
+        assert a[0] in "rg" or b[0] in "rg" or not pg.evaluate(
             "n => flow.nodes.find(x => x.name === n).recipe", b[2:])
     return boxes
 
@@ -301,12 +315,11 @@ def assert_lineage_shown(pg, info: dict, name: str) -> None:
     assert dimmed_recipes == {r for r, out in recipes.items() if out in outside}
 
 
-def test_the_demo_flow_is_laid_out_and_shows_lineage(tmp_path: Path) -> None:
+def test_the_demo_flow_is_laid_out_and_shows_lineage(tmp_path: Path, artifacts: Path) -> None:
     """The example project of `weir init`: laid out in view with nothing overlapping, fitted
     again when the window is resized; selecting a dataset dims what is outside its lineage and
-    a click on the background brings it back. Screenshots in tmp_path/screenshots."""
-    root, artifacts = tmp_path / "demo", tmp_path / "screenshots"
-    artifacts.mkdir()
+    a click on the background brings it back. Screenshots kept (the artifacts fixture)."""
+    root = tmp_path / "demo"
     assert run_weir("init", str(root), cwd=tmp_path).code == 0
     with daemon_and_browser(root) as (info, pg):
         pg.goto(f"{info['url']}/?token={info['token']}")
@@ -334,6 +347,7 @@ def test_the_demo_flow_is_laid_out_and_shows_lineage(tmp_path: Path) -> None:
         pg.mouse.click(*corner_of_canvas(pg))
         pg.wait_for_function("!document.querySelector('#viewport .faded')")
 
+        assert not pg.evaluate("userMoved"), "clicks and arrow keys within view are not moves"
         pg.set_viewport_size({"width": 800, "height": 600})  # fitted again
         pg.wait_for_function("document.querySelector('#viewport').getBoundingClientRect()"
                              ".right <= document.querySelector('#canvas')"
@@ -343,8 +357,8 @@ def test_the_demo_flow_is_laid_out_and_shows_lineage(tmp_path: Path) -> None:
         # The plain layering the page falls back on when ELK fails (a very large Flow).
         pg.evaluate("draw(graph, plainLayout(graph)); fit(true)")  # all of it, however small
         assert_laid_out(pg)
-    for png in artifacts.iterdir():
-        assert png.stat().st_size > 1000
+    for png in ("demo-flow.png", "demo-lineage.png", "demo-flow-narrow.png"):
+        assert (artifacts / png).stat().st_size > 1000
 
 
 def corner_of_canvas(pg) -> tuple[float, float]:

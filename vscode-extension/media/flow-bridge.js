@@ -1,7 +1,7 @@
 // Runs inside the Flow webview before the daemon's Flow page. The webview has no network access
 // (its content-security policy has no connect-src), so the page's fetch() and EventSource go
 // through the extension, which holds the daemon's token and relays the calls. A click on a
-// node also tells the extension, which opens the node's recipe or YAML file.
+// node (or a recipe) also tells the extension, which opens the node's recipe or YAML file.
 (function () {
   "use strict";
   const vscode = acquireVsCodeApi();
@@ -45,8 +45,9 @@
   // Capture phase: the page's own node handler stops propagation in the bubble phase.
   document.addEventListener("click", function (ev) {
     const target = ev.target;
-    const node = target && target.closest ? target.closest(".node[data-name]") : null;
-    if (node) vscode.postMessage({ type: "open", name: node.getAttribute("data-name") });
+    // A dataset opens its definition; a recipe (data-output: its first output) its file.
+    const node = target && target.closest ? target.closest(".node[data-name], .recipe[data-output]") : null;
+    if (node) vscode.postMessage({ type: "open", name: node.getAttribute("data-name") || node.getAttribute("data-output") });
   }, true);
 
   window.addEventListener("message", function (ev) {
