@@ -18,7 +18,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from conftest import run_weir
+from conftest import SMALL, run_weir
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -277,6 +277,8 @@ def test_weir_flow_html_writes_a_page_that_works_from_a_file_with_no_daemon(
         browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
         pg = browser.new_page(viewport={"width": 1300, "height": 800})
         pg.on("request", lambda req: asked.append(req.url))
+        errors: list[str] = []
+        pg.on("pageerror", lambda e: errors.append(str(e)))
         pg.goto((tmp_path / "flow.html").as_uri())
         pg.wait_for_selector(".node")
         assert pg.locator(".node").count() == 4 and pg.locator(".edge").count() == 6
@@ -288,9 +290,17 @@ def test_weir_flow_html_writes_a_page_that_works_from_a_file_with_no_daemon(
         pg.wait_for_selector("#schema")
         assert "amount" in pg.locator("#schema").inner_text()
         assert pg.locator("button[data-build]").count() == 0  # nothing to build with
+        # Its build and metrics, as they were: the charts work from the file too.
+        assert pg.locator("#chart-rows circle.pt").count() == 1
+        pg.wait_for_selector("#chart-nulls circle.pt")
         pg.screenshot(path=str(tmp_path / "static-flow.png"))
+        # Never built: no metrics in the file either, and the panel says so without an error.
+        pg.click('.node[data-name="per_customer"]')
+        pg.wait_for_selector("#no-trend")
+        assert pg.locator("#nulls-chart").inner_text() == ""
         browser.close()
     assert [u for u in asked if not u.startswith("file:")] == []
+    assert errors == []
 
 
 def test_weir_flow_html_to_a_place_it_cannot_write_says_so(small_project: Path,
@@ -365,3 +375,118 @@ def corner_of_canvas(pg) -> tuple[float, float]:
     """A point on the canvas's background (top right: the legend is at the bottom left)."""
     box = pg.locator("#canvas").bounding_box()
     return box["x"] + box["width"] - 5, box["y"] + 5
+
+
+CHECKED_FLAKY = {
+    "datasets/orders_clean.yaml": """
+        checks:
+          - not_null: [customer]
+          - name: few
+            row_count: {max: 2}
+            severity: warning
+        """,
+    # Fails while a file named `fail` is there: a failed build among its recent ones.
+    "recipes/flaky.py": '''
+        from pathlib import Path
+
+        from weir import recipe
+
+
+        @recipe
+        def flaky(orders):
+            if Path("fail").exists():
+                raise RuntimeError("told to fail")
+            return orders
+        ''',
+    "scenarios/nightly.yaml": """
+        steps:
+          - build: {targets: [orders_clean], mode: force}
+          - check: [orders_clean]
+        """,
+}
+
+
+def test_the_details_panel_charts_builds_lists_checks_and_scenario_runs(
+        make_project, tmp_path: Path) -> None:
+    """The details panel of a dataset built three times (twice as builds, once by a scenario):
+    a point per build on its rows and build-time lines, its checks with their outcome, the
+    scenario run that built and checked it, its columns' nulls (latest in the schema, one
+    column's over the builds, picked from a select). A failed build is marked; a dataset never
+    built says so and draws no chart — and no script error anywhere."""
+    from weir.client import DaemonClient
+
+    root = make_project({**SMALL, **CHECKED_FLAKY}, name="small")
+    artifacts = tmp_path / "screenshots"
+    artifacts.mkdir()
+    with daemon_and_browser(root) as (info, pg):
+        errors: list[str] = []
+        pg.on("pageerror", lambda e: errors.append(str(e)))
+        client = DaemonClient.for_project(root)
+        assert client.wait(client.start_build(["orders_clean"]).id).state.value == "succeeded"
+        with (root / "landing/orders.csv").open("a") as f:
+            f.write("5,d,99.0\n")  # 4 rows from now on
+        assert client.wait(client.start_build(["orders_clean"], mode="force").id) \
+            .state.value == "succeeded"
+        run = client.run_scenario("nightly", cause="a test")
+        assert client.wait_scenario(run.run_id).status == "succeeded"
+        assert client.wait(client.start_build(["flaky"]).id).state.value == "succeeded"
+        (root / "fail").write_text("")
+        assert client.wait(client.start_build(["flaky"], mode="force").id) \
+            .state.value == "failed"
+        detail = client.dataset("orders_clean")
+        with_rows = [b for b in detail.builds if b.rows is not None]
+        assert len(with_rows) == 3 and [r.run_id for r in detail.scenario_runs] == [run.run_id]
+
+        pg.goto(f"{info['url']}/?token={info['token']}")
+        pg.wait_for_selector("#conn:has-text('live')")
+        pg.click('.node[data-name="orders_clean"]')
+        pg.wait_for_selector("#panel-name:has-text('orders_clean')")
+        assert pg.locator("#chart-rows circle.pt").count() == len(with_rows)
+        assert pg.locator("#chart-time circle.pt").count() == len(with_rows)
+        titles = pg.locator("#chart-rows circle.pt title").all_text_contents()
+        assert all(t.endswith(f"— {b.rows} rows (built)") for t, b in
+                   zip(titles, reversed(with_rows), strict=True)), titles  # oldest left
+        assert [b.rows for b in with_rows] == [4, 4, 3]  # newest first
+        head = " ".join(pg.locator("#trends .spark-head").first.inner_text().split())
+        assert head == "rows 4 min 3 · max 4", head  # the latest, and the range
+        # Its checks, as they said when the scenario's check step ran them.
+        outcomes = {c.get_attribute("data-check"): c.get_attribute("data-outcome")
+                    for c in pg.locator("#checks .check").all()}
+        assert outcomes == {"not_null(customer)": "pass", "few": "warn"}
+        assert "wanted at most 2" in pg.locator('#checks [data-check="few"]').inner_text()
+        row = pg.locator(f'#ds-runs .ds-run[data-run="{run.run_id}"]')
+        assert row.get_attribute("data-scenario") == "nightly"
+        assert row.get_attribute("data-status") == "succeeded"
+        assert "built it, checked it" in row.inner_text()
+        # The metrics: each column's nulls at the last build, and one column's over the builds.
+        pg.wait_for_selector("#chart-nulls")
+        assert pg.locator("#schema td.nulls").all_text_contents() == ["0", "0", "0"]
+        assert pg.locator("#chart-nulls circle.pt").count() == 3
+        assert "at every build" in pg.locator("#nulls-chart").inner_text()  # 0% each time
+        pg.select_option("#null-col", "amount")
+        pg.wait_for_function("document.querySelector('#chart-nulls title').textContent"
+                             ".includes('0 nulls of 3 rows')")
+        assert pg.locator("#null-col").input_value() == "amount"
+        pg.screenshot(path=str(artifacts / "panel.png"))
+        pg.emulate_media(color_scheme="dark")
+        pg.screenshot(path=str(artifacts / "panel-dark.png"))
+        pg.emulate_media(color_scheme="light")
+
+        # A failed build: a red point on the build-time line and a tick under the rows.
+        pg.click('.node[data-name="flaky"]')
+        pg.wait_for_selector("#panel-name:has-text('flaky')")
+        pg.wait_for_selector("#chart-time")
+        assert pg.locator("#chart-rows circle.pt").count() == 1
+        assert pg.locator("#chart-rows .tick").count() == 1
+        assert pg.locator("#chart-time circle.pt.bad").count() == 1
+        assert "1 failed" in pg.locator("#trends").inner_text()
+        assert pg.locator("#chart-rows .tick title").text_content().endswith("— failed, no rows")
+
+        # Never built: no chart, and it says so.
+        pg.click('.node[data-name="per_customer"]')
+        pg.wait_for_selector("#panel-name:has-text('per_customer')")
+        pg.wait_for_selector("#no-trend")
+        assert pg.locator("svg.spark").count() == 0
+        assert pg.locator("#ds-runs, #checks").count() == 0
+        pg.screenshot(path=str(artifacts / "panel-never-built.png"))
+    assert errors == []

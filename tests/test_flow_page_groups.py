@@ -98,7 +98,9 @@ def test_zones_are_groups_that_fold_and_tags_by_the_toggle(tmp_path: Path,
         # The toggle: groups by each dataset's first tag, or none at all.
         tags = {n["tags"][0] for n in flow["nodes"] if n["tags"]}
         pg.select_option("#groupby", "tag")
-        pg.wait_for_function(f"document.querySelectorAll('#viewport .zone').length === {len(tags)}")
+        pg.wait_for_function("(n => { const z = [...document.querySelectorAll('#viewport .zone')];"
+                             " return z.length === n && z.every(e => e.dataset.group.startsWith"
+                             f"('tag:')); }})({len(tags)})")
         assert shown(pg, "#viewport .zone", "data-group") == {f"tag:{t}" for t in tags}
         assert_laid_out(pg)
         pg.select_option("#groupby", "none")

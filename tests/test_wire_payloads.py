@@ -234,6 +234,10 @@ def capture(root: Path) -> dict[str, Any]:
         stream.wait(lambda e: e["event"] == "scenario" and e["data"]["event"] == "end",
                     "the scenario run's end")
         out["events"] += first_of_each_kind(e for e in stream.events if e["event"] == "scenario")
+        # A dataset the run built, whose detail now lists the run.
+        out["dataset-scenario"] = api.get("/api/datasets/orders_clean")
+        assert [r["run_id"] for r in out["dataset-scenario"]["scenario_runs"]] == [
+            started["run_id"]]
         return out
     finally:
         assert run_weir("daemon", "stop", cwd=root).code == 0
@@ -253,7 +257,7 @@ def first_of_each_kind(events: Iterable[dict[str, Any]]) -> list[dict[str, Any]]
 TIMES = {"created": 1_800_000_000.0, "started": 1_800_000_001.0, "finished": 1_800_000_002.0,
          "built_at": 1_800_000_002.0, "seconds": 0.25, "last_finished": 1_800_000_002.0,
          "next_run": 1_800_003_600.0}
-RUN_ID = re.compile(r"\b\d{8}-\d{6}-[0-9a-f]{6}\b")
+RUN_ID = re.compile(r"\b\d{8}-\d{6}-[0-9a-f]{6}(?:[0-9a-f]{4})?\b")  # a build's, a scenario run's
 FINGERPRINT_KEYS = {"fingerprint"}
 
 
@@ -437,6 +441,7 @@ def check_round_trips(payloads: dict[str, Any]) -> None:
         "status": lambda p: round_trip(wire.StatusReport, p),
         "dataset": lambda p: round_trip(wire.DatasetDetail, p),
         "dataset-failed": lambda p: round_trip(wire.DatasetDetail, p),
+        "dataset-scenario": lambda p: round_trip(wire.DatasetDetail, p),
         "dataset-log": lambda p: round_trip(wire.BuildLog, p),
         "plan": lambda p: round_trip(wire.Plan, p),
         "build-queued": lambda p: round_trip(wire.BuildSummary, p),

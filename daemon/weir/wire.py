@@ -636,6 +636,34 @@ class HistoryEntry:
                    data.get("fingerprint"), data.get("commit"))
 
 
+@dataclass(frozen=True)
+class DatasetScenarioRun:
+    """A scenario run that built or checked a dataset, as its detail lists it: enough to say
+    which scenario touched the data last and how that run went, without its whole report
+    (`GET /api/scenario-runs/{run_id}` has that). ``built``: a step of it built the dataset;
+    ``checked``: a step ran its checks. ``status`` as in ScenarioRunReport (a run still going
+    is ``running``, its ``finished`` None)."""
+
+    scenario: str
+    run_id: str
+    status: str
+    started: float
+    finished: float | None
+    built: bool = False
+    checked: bool = False
+
+    def to_json(self) -> dict[str, Any]:
+        return {"scenario": self.scenario, "run_id": self.run_id, "status": self.status,
+                "started": self.started, "finished": self.finished, "built": self.built,
+                "checked": self.checked}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> DatasetScenarioRun:
+        return cls(str(data["scenario"]), str(data["run_id"]), str(data["status"]),
+                   float(data["started"]), data.get("finished"), bool(data.get("built")),
+                   bool(data.get("checked")))
+
+
 Column = tuple[str, str, bool]  # name, type, nullable
 
 
@@ -665,6 +693,8 @@ class DatasetDetail:
     builds: tuple[HistoryEntry, ...]
     checks: tuple[CheckResult, ...] = ()  # what its checks said when they last ran
     checked_at: float | None = None
+    # the scenario runs that built or checked it, newest first (a run going on included)
+    scenario_runs: tuple[DatasetScenarioRun, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -680,7 +710,8 @@ class DatasetDetail:
             if self.declared_schema is not None else None,
             "rows": self.rows, "built_at": self.built_at,
             "builds": [b.to_json() for b in self.builds],
-            "checks": [c.to_json() for c in self.checks], "checked_at": self.checked_at}
+            "checks": [c.to_json() for c in self.checks], "checked_at": self.checked_at,
+            "scenario_runs": [r.to_json() for r in self.scenario_runs]}
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> DatasetDetail:
@@ -700,7 +731,9 @@ class DatasetDetail:
                    data.get("built_at"),
                    tuple(HistoryEntry.from_json(b) for b in data.get("builds") or ()),
                    tuple(CheckResult.from_json(c) for c in data.get("checks") or ()),
-                   data.get("checked_at"))
+                   data.get("checked_at"),
+                   tuple(DatasetScenarioRun.from_json(r)
+                         for r in data.get("scenario_runs") or ()))
 
 
 @dataclass(frozen=True)

@@ -101,7 +101,8 @@ class Workspace:
 
     def dataset_detail(self, name: str, status: DataStatus, building: bool = False,
                        history: int = 10) -> wire.DatasetDetail:
-        """One dataset as `weir show` and `GET /api/datasets/{name}` describe it. A source
+        """One dataset as `weir show` and `GET /api/datasets/{name}` describe it: its last
+        ``history`` builds, and as many of the scenario runs that built or checked it. A source
         never built by weir gets the schema its data has (read cheaply: a file's first rows, a
         table's catalogue), unless its connection is down."""
         ds = self.project.datasets[name]
@@ -134,7 +135,8 @@ class Workspace:
             built_at=record.built_at if record else None,
             builds=tuple(wire.HistoryEntry.from_json(h)
                          for h in self.state.history(name, history)),
-            checks=checks, checked_at=checked_at)
+            checks=checks, checked_at=checked_at,
+            scenario_runs=tuple(self.state.dataset_scenario_runs(name, history)))
 
     def source_columns(self, name: str) -> list[list[Any]] | None:
         """A source's columns as its data has them — a file's first rows, a table's

@@ -218,6 +218,22 @@ export interface DatasetDetail {
   /** What its data-quality checks said when they last ran (a build, or `weir check`). */
   checks: CheckResult[];
   checked_at: number | null;
+  /** The scenario runs that built or checked it, newest first (a run going on included). */
+  scenario_runs: DatasetScenarioRun[];
+}
+
+/** A scenario run that built or checked a dataset (weir.wire.DatasetScenarioRun). */
+export interface DatasetScenarioRun {
+  scenario: string;
+  run_id: string;
+  status: ScenarioRunStatus;
+  started: number;
+  /** null while it runs. */
+  finished: number | null;
+  /** A step of it built the dataset. */
+  built: boolean;
+  /** A step of it ran the dataset's checks. */
+  checked: boolean;
 }
 
 /** One data-quality check's verdict on a dataset's data. */

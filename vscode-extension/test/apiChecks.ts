@@ -10,7 +10,7 @@ import {
   type ScenarioSummary, type StepOutcome, type StatusChange, type StatusReport,
   type Announced, type ApiError, type BuildChange, type BuildEvents, type BuildLog,
   type BuildRequest, type BuildSummary, type Column, type DaemonEvents, type DaemonInfo,
-  type CheckResult, type DatasetDetail, type DatasetSummary, type Diagnostic, type ErrorReport, type Flow,
+  type CheckResult, type DatasetDetail, type DatasetScenarioRun, type DatasetSummary, type Diagnostic, type ErrorReport, type Flow,
   type FlowChange, type FlowNode, type Health, type Hello, type HistoryEntry, type JobEvent,
   type LogEvent, type WaitEvent, type Plan, type PlanEvent, type PlannedCheck, type PlannedJob, type RecipeRef, type ResultEvent,
   type Vocabulary,
@@ -74,12 +74,17 @@ export const checkResult = obj<CheckResult>({
   examples: arr(rec(json)),
 });
 
+export const datasetScenarioRun = obj<DatasetScenarioRun>({
+  scenario: str, run_id: str, status: oneOf(SCENARIO_RUN_STATUSES), started: num, finished: nullable(num), built: bool,
+  checked: bool,
+});
+
 export const datasetDetail = obj<DatasetDetail>({
   name: str, description: nullable(str), kind: oneOf(NODE_KINDS), connection: str, path: str, format: str,
   tags: strings, recipe: nullable(recipeRef), inputs: strings, consumers: strings,
   status: oneOf(DATASET_STATES), reasons: strings, building: bool, schema: nullable(arr(column)),
   declared_schema: nullable(arr(column)), rows: nullable(int), built_at: nullable(num), builds: arr(historyEntry),
-  checks: arr(checkResult), checked_at: nullable(num),
+  checks: arr(checkResult), checked_at: nullable(num), scenario_runs: arr(datasetScenarioRun),
 });
 
 export const datasetChecks = obj<DatasetChecks>({ name: str, checks: arr(checkResult), error: nullable(str) });

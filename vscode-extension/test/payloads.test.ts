@@ -47,6 +47,7 @@ const BY_NAME: Record<string, Problems> = {
   status: answer(checks.statusReport),
   dataset: answer(checks.datasetDetail),
   "dataset-failed": answer(checks.datasetDetail),
+  "dataset-scenario": answer(checks.datasetDetail),
   "dataset-log": answer(checks.buildLog),
   plan: answer(checks.plan),
   "build-queued": answer(checks.buildSummary),

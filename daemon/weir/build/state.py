@@ -32,7 +32,8 @@ from typing import Any, TypeVar
 from weir.errors import StateError
 from weir.flow.fingerprint import Components
 from weir.flow.status import Stored
-from weir.wire import CheckResult, ColumnMetrics, Metrics, ScenarioRunReport, Severity
+from weir.wire import (CheckResult, ColumnMetrics, DatasetScenarioRun, Metrics, ScenarioRunReport,
+                       Severity)
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS datasets (
@@ -461,6 +462,33 @@ class StateStore:
         rows = self.db.execute("SELECT report FROM scenario_runs WHERE scenario=? ORDER BY"
                                " started DESC LIMIT ?", (scenario, limit))
         return [ScenarioRunReport.from_json(json.loads(r[0])) for r in rows]
+
+    def dataset_scenario_runs(self, dataset: str, limit: int = 10,
+                              within: int = 500) -> list[DatasetScenarioRun]:
+        """Of the last ``within`` scenario runs, the last ``limit`` with a step that built
+        ``dataset`` or ran its checks, newest first: what a dataset's detail says touched its
+        data (asked at every look at it, so it reads a bounded window, not years of a
+        minutely scenario). The reports are JSON, so SQL only narrows them to those naming
+        the dataset somewhere (a step's name or message may too); each is then read to see
+        what its steps did to it. A skipped start has no steps and is never one; a failed
+        step says nothing of what it built, so it is not one either."""
+        quoted = json.dumps(dataset)  # as the report spells it, quotes and escapes included
+        like = "%" + quoted.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        rows = self.db.execute(
+            "SELECT report FROM (SELECT report, started FROM scenario_runs ORDER BY started DESC"
+            " LIMIT ?) WHERE report LIKE ? ESCAPE '\\' ORDER BY started DESC", (within, like))
+        found: list[DatasetScenarioRun] = []
+        for (text,) in rows:
+            report = ScenarioRunReport.from_json(json.loads(text))
+            built = any(name == dataset for s in report.steps for name, _ in s.built)
+            checked = any(c.name == dataset for s in report.steps for c in s.checks)
+            if built or checked:
+                found.append(DatasetScenarioRun(
+                    report.scenario, report.run_id, report.status, report.started,
+                    None if report.status == "running" else report.finished, built, checked))
+                if len(found) >= limit:
+                    break
+        return found
 
     def scenario_run(self, run_id: str) -> ScenarioRunReport | None:
         row = self.db.execute("SELECT report FROM scenario_runs WHERE run_id=?",

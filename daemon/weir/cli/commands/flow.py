@@ -70,7 +70,8 @@ def run(args: argparse.Namespace) -> int:
 
 def html_page(ws: Any) -> str:
     """The Flow page with what the daemon would answer now embedded: the Flow with every
-    dataset's status, each dataset's detail (schema, rows, builds, checks), the scenarios."""
+    dataset's status, each dataset's detail (schema, rows, builds, checks, scenario runs) and
+    metrics (the last 20 builds', as the daemon's route answers by default), the scenarios."""
     import time
     from dataclasses import replace
 
@@ -78,12 +79,19 @@ def html_page(ws: Any) -> str:
     from weir.gitops.head import head_commit
     from weir.scenarios.timing import summaries
     from weir.server.page import flow_page_html
+    from weir.wire import MetricsHistory
 
     state = ws.snapshot()
     graph = replace(flow_graph(ws.flow, state.statuses), diagnostics=tuple(ws.diagnostics))
     answers: dict[str, Any] = {"/api/flow": graph.to_json()}
     for name in ws.flow.order:
         answers[f"/api/datasets/{quote(name)}"] = ws.dataset_detail(name, state).to_json()
+        # its details panel's chart of nulls; a dataset never measured asks for what is not
+        # there, and the page leaves that chart out (as a daemon's empty answer would)
+        metrics = ws.state.metrics_history(name, 20)
+        if metrics:
+            answers[f"/api/datasets/{quote(name)}/metrics"] = MetricsHistory(
+                name, tuple(metrics)).to_json()
     answers["/api/scenarios"] = {"scenarios": [s.to_json() for s in summaries(
         ws.project.scenarios, time.time(), ws.state.last_scenario_runs())]}
     return flow_page_html({"at": time.time(), "project": ws.project.name,

@@ -76,6 +76,14 @@ def run(args: argparse.Namespace) -> int:
             commit = f"  at {h.commit[:10]}{'+' if h.commit.endswith('+') else ''}" \
                 if h.commit else ""
             output.out(f"    {when}  {h.status:<11} {rows}{commit}".rstrip())
+    if detail.scenario_runs:
+        # which scenario last touched the data, and how that run went (`weir scenario show ID`)
+        output.out("  scenario runs:")
+        width = max(len(r.scenario) for r in detail.scenario_runs)
+        for r in detail.scenario_runs:
+            when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(r.finished or r.started))
+            did = ", ".join(w for w, yes in (("built", r.built), ("checked", r.checked)) if yes)
+            output.out(f"    {when}  {r.scenario:<{width}}  {r.status:<11} {did}  {r.run_id}")
     return 0
 
 
