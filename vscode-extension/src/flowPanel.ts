@@ -107,6 +107,10 @@ export class FlowPanel implements vscode.Disposable {
         const answer = await client.request("POST", message.path, message.body ?? "{}");
         reply(answer.status, answer.body);
         if (answer.status === 202) void this.runner.follow(client, JSON.parse(answer.body) as BuildSummary);
+      } else if (message.method === "PUT" && message.path === "/api/flow/layout") {
+        // The layout the page made, kept by the daemon for the next page on the same shape.
+        const answer = await client.request("PUT", message.path, message.body ?? "{}");
+        reply(answer.status, answer.body);
       } else if (message.method === "GET") {
         const answer = await client.relay(message.path);
         reply(answer.status, answer.body);

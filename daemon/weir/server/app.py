@@ -35,6 +35,7 @@ from weir._version import __version__
 from weir.errors import WeirError
 from weir.flow.export import flow_graph
 from weir.server.events import CLOSED, sse
+from weir.server.layouts import MAX_SHAPE
 from weir.server.page import flow_page_html
 
 if TYPE_CHECKING:
@@ -53,6 +54,15 @@ class ChecksBody(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
 
     targets: list[str] = Field(default_factory=list, max_length=10_000)
+
+
+class LayoutBody(BaseModel):
+    """A layout the Flow page made (wire.FlowLayout): its shape's digest and the layout."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    shape: str = Field(min_length=1, max_length=MAX_SHAPE)
+    layout: dict[str, Any]
 
 
 class BuildBody(BaseModel):
@@ -316,6 +326,19 @@ def create_app(daemon: Daemon) -> FastAPI:
             snap.flow, daemon.statuses(snap), daemon.builds.writing())
         return respond(request, replace(graph, flow_version=snap.version,
                                         diagnostics=snap.diagnostics).to_json())
+
+    @api.get("/flow/layout")
+    def flow_layout(request: Request, shape: str = "") -> Response:
+        """The layout a page made of this shape, if the daemon keeps one (server/layouts.py)."""
+        kept = daemon.layouts.get(shape)
+        if kept is None:
+            raise HTTPException(404, "no layout kept for this shape of the Flow")
+        return respond(request, kept.to_json())
+
+    @api.put("/flow/layout", status_code=204)
+    def keep_flow_layout(body: LayoutBody) -> Response:
+        daemon.layouts.put(wire.FlowLayout(body.shape, body.layout))
+        return Response(status_code=204)
 
     @api.get("/scenarios")
     def scenarios(request: Request) -> Response:

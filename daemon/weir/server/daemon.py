@@ -27,6 +27,7 @@ from weir import wire
 from weir.errors import WeirError
 from weir.flow.status import Status
 from weir.server.events import EventHub
+from weir.server.layouts import LayoutMemory
 from weir.server.live import FlowSnapshot, LiveProject
 from weir.server.status import Clock, StatusKeeper
 from weir.workspace import DataStatus
@@ -58,6 +59,7 @@ class Daemon:
         from weir.server.scenarios import ScenarioService
 
         self.scenarios = ScenarioService(self)
+        self.layouts = LayoutMemory()  # the Flow page's, by shape
 
     # -- what the API asks ----------------------------------------------------------------------
     def workspace(self, snap: FlowSnapshot) -> Any:
