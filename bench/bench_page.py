@@ -85,6 +85,8 @@ def main() -> None:
                     timings = page.evaluate("window.weirTimings")
                     assert timings["by"] == by, (by, timings)
                     repaint = page.evaluate(REPAINT) / 1000
+                    if by == "elk":  # the layout handed to the daemon, for the next page
+                        page.wait_for_function("window.weirTimings.kept", timeout=60_000)
                     if args.screenshot and by == "elk":
                         page.screenshot(path=str(args.screenshot))
                     page.close()

@@ -62,6 +62,8 @@ def test_a_page_draws_the_layout_another_page_made(small_project: Path) -> None:
     with daemon_and_browser(small_project) as (info, pg):
         auth = {"Authorization": f"Bearer {info['token']}"}
         url = f"{info['url']}/?token={info['token']}"
+        errors: list[str] = []
+        pg.on("pageerror", lambda e: errors.append(str(e)))
         pg.goto(url)
         pg.wait_for_function("window.weirTimings.nodes === 4")
         assert pg.evaluate("window.weirTimings.by") == "elk"  # nobody had laid it out
@@ -78,14 +80,35 @@ def test_a_page_draws_the_layout_another_page_made(small_project: Path) -> None:
         assert pg.evaluate("typeof ELK") == "undefined"  # elkjs was not even run
         assert json.loads(pg.evaluate("JSON.stringify(positions)")) == to_a_tenth(placed)
 
-        # A kept layout that leaves a box out is not drawn: the page lays the Flow out again.
-        broken = {**kept["layout"], "at": dict(list(kept["layout"]["at"].items())[1:])}
-        assert httpx.put(info["url"] + "/api/flow/layout", json={"shape": digest,
-                         "layout": broken}, headers=auth).status_code == 204
-        pg.goto(url)
-        pg.wait_for_function("window.weirTimings.nodes === 4")
-        assert pg.evaluate("window.weirTimings.by") == "elk"
-        assert pg.locator("#viewport .node").count() == 4
+        # A kept layout that does not fit the graph, or is not a layout at all, is not drawn:
+        # the page lays the Flow out again, with no error (what the daemon keeps is any token
+        # holder's, so nothing from it but finite numbers reaches the drawing).
+        good = kept["layout"]
+        a_box = next(k for k in good["at"] if k.startswith("d:"))
+        bad = {
+            "a box left out": {**good, "at": {k: v for k, v in good["at"].items() if k != a_box}},
+            "a box of another size": {**good, "at": {**good["at"], a_box: [0, 0, 999, 38]}},
+            "a coordinate as markup": {**good, "at": {**good["at"], a_box: [
+                '0"><image href=x onerror="window.hacked=1">', 0, 200, 38]}},
+            "an edge left out": {**good, "edges": good["edges"][1:]},
+            "an edge of one point": {**good, "edges": [[e[0], [[1, 2]]] for e in good["edges"]]},
+            "edges not a list": {**good, "edges": {}},
+            "a section of null": {**good, "edges": [[e[0], [None]] for e in good["edges"]]},
+            "no size": {k: v for k, v in good.items() if k != "width"},
+            "boxes of null": {**good, "at": {k: None for k in good["at"]}},
+        }
+        for said, layout in bad.items():
+            assert httpx.put(info["url"] + "/api/flow/layout", json={"shape": digest,
+                             "layout": layout}, headers=auth).status_code == 204
+            pg.goto(url)
+            pg.wait_for_function("window.weirTimings.nodes === 4")
+            assert pg.evaluate("window.weirTimings.by") == "elk", said
+            assert pg.locator("#viewport .node").count() == 4, said
+            assert not pg.evaluate("window.hacked"), said
+            assert not errors, (said, errors)
+            # and the page hands a good layout back, which the next page draws
+            wait_until(lambda: httpx.get(info["url"] + "/api/flow/layout", params={
+                "shape": digest}, headers=auth).json()["layout"] == good, what="a good layout")
 
 
 def to_a_tenth(placed: str) -> object:
