@@ -54,8 +54,9 @@ export const JOB_EVENTS = ["start", "finish"] as const;
 export type JobEventKind = (typeof JOB_EVENTS)[number];
 
 /** Where a scenario run is (weir.wire.ScenarioRunReport's `status`, a string there):
- * `running` while it runs; `skipped` a start while it ran already (not run, recorded). */
-export const SCENARIO_RUN_STATUSES = ["running", "succeeded", "failed", "cancelled", "skipped"] as const;
+ * `running` while it runs; `skipped` a start while it ran already (not run, recorded);
+ * `interrupted` its daemon died while it ran. */
+export const SCENARIO_RUN_STATUSES = ["running", "succeeded", "failed", "cancelled", "skipped", "interrupted"] as const;
 export type ScenarioRunStatus = (typeof SCENARIO_RUN_STATUSES)[number];
 
 /** What became of one step of a scenario run (`skipped`: its `if:` said no, or a cancel). */

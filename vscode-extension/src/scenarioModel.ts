@@ -15,6 +15,7 @@ export function scenarioIcon(s: ScenarioSummary): { id: string; color?: string }
     case "failed": return { id: "error", color: "testing.iconFailed" };
     case "cancelled": return { id: "circle-slash", color: "disabledForeground" };
     case "skipped": return { id: "debug-step-over", color: "disabledForeground" };
+    case "interrupted": return { id: "debug-disconnect", color: "testing.iconErrored" };
     default: return { id: "question" }; // a status newer than this extension
   }
 }

@@ -12,6 +12,8 @@ describe("a scenario in the Scenarios view", () => {
     expect(scenarioIcon(scenarioSummary({ last_status: "succeeded", running: null }))).toEqual({ id: "pass-filled", color: "testing.iconPassed" });
     expect(scenarioIcon(scenarioSummary({ last_status: "failed", running: null }))).toEqual({ id: "error", color: "testing.iconFailed" });
     expect(scenarioIcon(scenarioSummary({ last_status: null, last_run: null, running: null })).id).toBe("circle-large-outline");
+    // its daemon died while it ran: not a failure of the scenario's, but not a success either
+    expect(scenarioIcon(scenarioSummary({ last_status: "interrupted", running: null }))).toEqual({ id: "debug-disconnect", color: "testing.iconErrored" });
     expect(scenarioIcon(scenarioSummary({ last_status: "failed", running: "r2" })).id).toBe("sync~spin");
   });
 
