@@ -31,8 +31,11 @@ def daemon_and_browser(root: Path) -> Iterator[tuple[dict, object]]:
     from playwright.sync_api import sync_playwright
 
     assert CHROMIUM, "chromium is not installed (make test installs it)"
-    assert run_weir("daemon", "start", cwd=root).code == 0
-    info = json.loads((root / ".weir/daemon.json").read_text())
+    from weir import wire
+
+    assert run_weir("daemon", "start", cwd=root).code == 0  # in $WEIR_ENV's environment, if set
+    info = json.loads((wire.state_dir(root, os.environ.get("WEIR_ENV")) / "daemon.json")
+                      .read_text())
     try:
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)

@@ -93,7 +93,7 @@ def kept(make_project: Callable[..., Path]) -> Any:
     live = LiveProject(root)
     clock = FakeClock()
     changes = Changes()
-    keeper = StatusKeeper(root, clock, changes)
+    keeper = StatusKeeper(root, root / ".weir", clock, changes)
     yield root, live, clock, changes, keeper
     keeper.stop()
 

@@ -537,7 +537,7 @@ def test_the_shape_comparison_sees_a_renamed_key_a_new_type_and_a_new_enum_value
 
 def test_a_payload_with_a_key_its_type_does_not_know_does_not_round_trip() -> None:
     health = {"project": "shop", "root": "<root>", "version": "<version>", "pid": 4242,
-              "flow_version": 1, "errors": 0, "started": 1_800_000_000.0}
+              "flow_version": 1, "errors": 0, "started": 1_800_000_000.0, "environment": None}
     round_trip(wire.Health, health)
     with pytest.raises(AssertionError, match="Health does not round-trip"):
         round_trip(wire.Health, {**health, "uptime": 3.0})

@@ -28,11 +28,14 @@ class ReadFlow:
 
 def read_flow(root: Path, *, files: Mapping[str, bytes] | None = None,
               overlays: Mapping[str, str] | None = None, cache: ParseCache | None = None,
-              machine_connections: tuple[str, str] | None = None) -> ReadFlow:
+              machine_connections: tuple[str, str] | None = None,
+              environment: str | None = None) -> ReadFlow:
     """``files``: every project file's bytes (None: read the disk); ``overlays``: unsaved
-    buffers over them; ``cache``: the parse cache (saved by the caller, when it chooses)."""
+    buffers over them; ``cache``: the parse cache (saved by the caller, when it chooses);
+    ``environment``: one of weir.yaml's, whose connections and variables apply."""
     project, diags = load_project(root, overlays=overlays, cache=cache,
-                                  machine_connections=machine_connections, files=files)
+                                  machine_connections=machine_connections, files=files,
+                                  environment=environment)
     flow = None
     if project is not None:
         flow, flow_diags = build_flow(project)

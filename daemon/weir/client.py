@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import http.client
 import json
+import os
 import urllib.error
 import urllib.request
 from collections.abc import Iterator, Sequence
@@ -88,18 +89,24 @@ class DaemonClient:
         self.pid: int | None = None
 
     @classmethod
-    def for_project(cls, root: str | Path) -> DaemonClient:
-        info = wire.DaemonInfo.read(Path(root))
+    def for_project(cls, root: str | Path, environment: str | None = None) -> DaemonClient:
+        """The client of the daemon that serves the project in ``environment`` (default:
+        ``$WEIR_ENV``, else the project with no environment)."""
+        environment = environment or os.environ.get("WEIR_ENV") or None
+        info = wire.DaemonInfo.read(Path(root), environment)
         if info is None:
-            raise DaemonNotRunning(f"no weir daemon runs for {root}",
-                                   hint="start one with `weir daemon start`")
+            where = f" in environment {environment}" if environment else ""
+            raise DaemonNotRunning(f"no weir daemon runs for {root}{where}",
+                                   hint="start one with `weir daemon start`"
+                                   + (f" (with WEIR_ENV={environment}, or `weir --env "
+                                      f"{environment} daemon start`)" if environment else ""))
         return cls(info.url, info.token)
 
     @classmethod
-    def running(cls, root: Path) -> DaemonClient | None:
-        """A client for the project's daemon if one runs and answers, else None (also for a
-        daemon.json left behind by a killed daemon)."""
-        info = wire.DaemonInfo.read(root)
+    def running(cls, root: Path, environment: str | None = None) -> DaemonClient | None:
+        """A client for the project's daemon (in ``environment``, default ``$WEIR_ENV``) if one
+        runs and answers, else None (also for a daemon.json left behind by a killed daemon)."""
+        info = wire.DaemonInfo.read(root, environment or os.environ.get("WEIR_ENV") or None)
         if info is None:
             return None
         client = cls(info.url, info.token, timeout=5)

@@ -132,7 +132,15 @@ class JobStatus(str, Enum):
 
 # -- the daemon's info file ---------------------------------------------------------------------
 
-DAEMON_FILE = ".weir/daemon.json"  # relative to the project root
+DAEMON_FILE = ".weir/daemon.json"  # relative to the project root, with no environment
+
+
+def state_dir(root: Path, environment: str | None) -> Path:
+    """Where weir keeps what it knows of the project's data in an environment: ``.weir`` with
+    none, ``.weir/env/NAME`` in one (its own state store, daemon, logs and claims). Here
+    because a client finds an environment's daemon by it."""
+    base = root / Path(DAEMON_FILE).parent
+    return base / "env" / environment if environment else base
 
 
 @dataclass(frozen=True)
@@ -164,11 +172,13 @@ class DaemonInfo:
                    float(data.get("started") or 0.0))
 
     @classmethod
-    def read(cls, root: Path) -> DaemonInfo | None:
-        """The info of the project's daemon, or None (none runs, or the file is unreadable —
-        the daemon rewrites it whole, by rename, so a half-written file is never seen)."""
+    def read(cls, root: Path, environment: str | None = None) -> DaemonInfo | None:
+        """The info of the project's daemon in ``environment``, or None (none runs, or the
+        file is unreadable — the daemon rewrites it whole, by rename, so a half-written file
+        is never seen)."""
         try:
-            return cls.from_json(json.loads((root / DAEMON_FILE).read_text()))
+            path = state_dir(root, environment) / Path(DAEMON_FILE).name
+            return cls.from_json(json.loads(path.read_text()))
         except (OSError, ValueError, KeyError, TypeError):
             return None
 
@@ -541,9 +551,10 @@ class FlowGraph:
     edges: tuple[tuple[str, str], ...]  # (from, to): data flows from an input to its reader
     flow_version: int | None = None
     diagnostics: tuple[Diagnostic, ...] | None = None
+    environment: str | None = None  # weir.yaml's environment the Flow was read in, if any
 
     def to_json(self) -> dict[str, Any]:
-        data: dict[str, Any] = {"project": self.project,
+        data: dict[str, Any] = {"project": self.project, "environment": self.environment,
                                 "nodes": [n.to_json() for n in self.nodes],
                                 "edges": [{"from": a, "to": b} for a, b in self.edges]}
         if self.flow_version is not None:
@@ -558,7 +569,8 @@ class FlowGraph:
         return cls(data.get("project"), tuple(FlowNode.from_json(n) for n in data["nodes"]),
                    tuple((str(e["from"]), str(e["to"])) for e in data["edges"]),
                    data.get("flow_version"),
-                   None if diags is None else tuple(Diagnostic.from_json(d) for d in diags))
+                   None if diags is None else tuple(Diagnostic.from_json(d) for d in diags),
+                   data.get("environment"))
 
 
 @dataclass(frozen=True)
@@ -738,7 +750,8 @@ class DatasetDetail:
 
 @dataclass(frozen=True)
 class Health:
-    """`GET /api/health`: which daemon answers, for which project, and the Flow's version."""
+    """`GET /api/health`: which daemon answers, for which project in which environment, and
+    the Flow's version."""
 
     project: str | None
     root: str
@@ -747,17 +760,18 @@ class Health:
     flow_version: int
     errors: int
     started: float
+    environment: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {"project": self.project, "root": self.root, "version": self.version,
                 "pid": self.pid, "flow_version": self.flow_version, "errors": self.errors,
-                "started": self.started}
+                "started": self.started, "environment": self.environment}
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Health:
         return cls(data.get("project"), str(data["root"]), str(data["version"]),
                    int(data["pid"]), int(data["flow_version"]), int(data["errors"]),
-                   float(data["started"]))
+                   float(data["started"]), data.get("environment"))
 
 
 @dataclass(frozen=True)

@@ -30,6 +30,21 @@ from weir.storage.backends import Backends
 from weir.storage.locations import source_versions
 
 STATE_DIR = ".weir"
+ENV_VARIABLE = "WEIR_ENV"  # the environment a command runs in, when --env does not say
+
+
+def active_environment() -> str | None:
+    """The environment this process runs in: ``WEIR_ENV`` (which ``weir --env NAME`` sets for
+    the command and everything it starts: workers, a daemon), else none (the project as its
+    files say, with no environment's overrides)."""
+    return os.environ.get(ENV_VARIABLE) or None
+
+
+def state_dir_for(root: Path, environment: str | None) -> Path:
+    """Where weir keeps what it knows of the project's data in an environment (wire.state_dir):
+    each has its own state store, daemon, logs and claims, so a build in one environment never
+    makes another look up to date."""
+    return wire.state_dir(root, environment)
 
 
 @dataclass(frozen=True)
@@ -49,6 +64,7 @@ class Workspace:
     def __init__(self, root: Path, project: Project, flow: Flow,
                  diagnostics: list[Diagnostic]) -> None:
         self.root = root
+        self.environment: str | None = project.config.environment
         self.project = project
         self.flow = flow
         self.diagnostics = diagnostics
@@ -56,11 +72,15 @@ class Workspace:
         self.backends = Backends(root, project.connections)
 
     @classmethod
-    def open(cls, project_dir: Path | None = None, use_cache: bool = True) -> Workspace:
-        """Find and load the project; raise ProjectInvalid listing every error in its files."""
+    def open(cls, project_dir: Path | None = None, use_cache: bool = True,
+             environment: str | None = None) -> Workspace:
+        """Find and load the project, in ``environment`` (default: the active one); raise
+        ProjectInvalid listing every error in its files."""
         root = project_root(project_dir)
+        environment = environment or active_environment()
         cache = ParseCache(root / STATE_DIR / "cache" / "flow.msgpack") if use_cache else None
-        read = read_flow(root, cache=cache, machine_connections=machine_connections_file())
+        read = read_flow(root, cache=cache, machine_connections=machine_connections_file(),
+                         environment=environment)
         if cache is not None:
             cache.save()
         diags = list(read.diagnostics)
@@ -70,7 +90,7 @@ class Workspace:
 
     @property
     def state_dir(self) -> Path:
-        return self.root / STATE_DIR
+        return state_dir_for(self.root, self.environment)
 
     @property
     def state(self) -> StateStore:

@@ -19,6 +19,7 @@ from typing import Any
 from weir import wire
 from weir.client import DaemonClient
 from weir.errors import WeirError
+from weir.workspace import active_environment, state_dir_for
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +43,7 @@ def ensure_daemon(root: Path) -> DaemonClient:
     client = DaemonClient.running(root)
     if client is None:
         raise WeirError("the weir daemon started but does not answer",
-                        hint=f"see {root / '.weir' / 'logs' / 'daemon.log'}")
+                        hint=f"see {state_dir_for(root, active_environment()) / 'logs' / 'daemon.log'}")
     return client
 
 

@@ -31,7 +31,8 @@ from weir.model.diagnostics import Diagnostic
 from weir.model.loader import find_project_root, is_project_file, read_project_files
 from weir.model.parse_cache import ParseCache
 from weir.model.project import ColumnSpec, Dataset, Project
-from weir.workspace import STATE_DIR, Workspace, machine_connections_file
+from weir.workspace import (STATE_DIR, Workspace, active_environment, machine_connections_file,
+                            state_dir_for)
 
 # Source data can change on disk without any event reaching us: statuses older than this are
 # recomputed on the next question.
@@ -75,6 +76,13 @@ class OpenProject:
     _flow_key: tuple[Any, ...] = ()
     datasets_key: int = 0  # changes when any dataset's definition (a declared schema) does
     checks: dict[str, tuple[Any, list[Diagnostic]]] = field(default_factory=dict)
+    # The environment the editor runs in (WEIR_ENV, as the editor's weir does): its variables
+    # and connections apply, and the statuses are its own state's.
+    environment: str | None = field(default_factory=active_environment)
+
+    @property
+    def state_dir(self) -> Path:
+        return state_dir_for(self.root, self.environment)
     last_good: dict[str, str] = field(default_factory=dict)  # open files' last parsing text
     _records: Records | None = None
     state_problem: StateError | None = None  # why the state store cannot be read, if it cannot
@@ -94,7 +102,8 @@ class OpenProject:
                 self.disk_read = time.monotonic()
             machine = machine_connections_file()
             read = read_flow(self.root, overlays=self.overlays, cache=self.cache,
-                             machine_connections=machine, files=self.disk)
+                             machine_connections=machine, files=self.disk,
+                             environment=self.environment)
             diags = list(read.diagnostics)
             # A file being typed is often half-written. Rather than let its datasets vanish
             # (no completion of them, "unknown input" everywhere they are read), take its last
@@ -107,7 +116,8 @@ class OpenProject:
                     stand_ins[rel] = text
             if stand_ins:
                 good = read_flow(self.root, overlays={**self.overlays, **stand_ins},
-                                 cache=self.cache, machine_connections=machine, files=self.disk)
+                                 cache=self.cache, machine_connections=machine, files=self.disk,
+                                 environment=self.environment)
                 if good.project is not None:
                     read = good
                     diags = [d for d in diags if d.file in stand_ins] + [
@@ -173,11 +183,11 @@ class OpenProject:
     def records(self) -> Records:
         """The state store's records; read again only when the store's files changed."""
         with self._lock:
-            key = _store_key(self.root)
+            key = _store_key(self.state_dir)
             if self._records is None or self._records.key != key:
                 records: dict[str, DatasetRecord] = {}
                 commits: dict[str, str] = {}
-                db = self.root / STATE_DIR / "state.db"
+                db = self.state_dir / "state.db"
                 self.state_problem = None
                 if db.exists():
                     try:
@@ -190,12 +200,12 @@ class OpenProject:
                         # A damaged store costs the editor its statuses and observed schemas,
                         # not its completion, hover or diagnostics; the server says why once.
                         self.state_problem = exc
-                self._records = Records(_store_key(self.root), records, commits)
+                self._records = Records(_store_key(self.state_dir), records, commits)
             return self._records
 
     def last_checks(self, name: str) -> tuple[wire.CheckResult, ...]:
         """What the dataset's checks said when they last ran (a build, or `weir check`)."""
-        db = self.root / STATE_DIR / "state.db"
+        db = self.state_dir / "state.db"
         if not db.exists():
             return ()
         try:
@@ -254,7 +264,8 @@ class OpenProject:
         from weir.flow.fingerprint import expected_fingerprints
 
         saved = read_flow(self.root, overlays={}, cache=self.cache,
-                          machine_connections=machine_connections_file(), files=self.disk)
+                          machine_connections=machine_connections_file(), files=self.disk,
+                          environment=self.environment)
         if saved.flow is None:
             return {}
         now, _ = expected_fingerprints(self.flow, {})
@@ -269,7 +280,7 @@ class OpenProject:
         with self._lock:
             if self.daemon_statuses is not None:
                 return self._from_daemon(self.daemon_statuses)
-            key = (self.generation, _store_key(self.root))
+            key = (self.generation, _store_key(self.state_dir))
             cached = self._statuses
             if cached is not None and cached.key == key and (
                     time.monotonic() - cached.taken < STATUS_TTL):
@@ -286,7 +297,7 @@ class OpenProject:
                 finally:
                     ws.close()
             # The snapshot may have written (source stats): key on the store as it is now.
-            self._statuses = Statuses((self.generation, _store_key(self.root)),
+            self._statuses = Statuses((self.generation, _store_key(self.state_dir)),
                                       time.monotonic(), by_name)
             return by_name
 
@@ -359,11 +370,11 @@ def _flow_key(project: Project | None) -> tuple[Any, ...]:
             repr(sorted(project.config.variables.items())))
 
 
-def _store_key(root: Path) -> tuple[int, ...]:
+def _store_key(state_dir: Path) -> tuple[int, ...]:
     out = []
     for suffix in ("", "-wal"):
         try:
-            st = (root / STATE_DIR / f"state.db{suffix}").stat()
+            st = (state_dir / f"state.db{suffix}").stat()
             out += [st.st_mtime_ns, st.st_size]
         except OSError:
             out += [0, 0]

@@ -88,6 +88,7 @@ export interface Health {
   flow_version: number;
   errors: number;
   started: number;
+  environment: string | null; // weir.yaml's environment the daemon serves (weir --env), if any
 }
 
 /** The body of an error answer (4xx, 5xx): the daemon's own words. */
@@ -166,6 +167,7 @@ export interface FlowNode {
 /** GET /api/flow: the datasets in topological order. */
 export interface Flow {
   project: string | null; // null: weir.yaml cannot be read
+  environment: string | null; // the environment the Flow was read in, if any
   nodes: FlowNode[];
   edges: { from: string; to: string }[];
   flow_version: number;

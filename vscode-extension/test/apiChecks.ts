@@ -23,6 +23,7 @@ export const daemonInfo = obj<DaemonInfo>({ pid: int, host: str, port: int, url:
 
 export const health = obj<Health>({
   project: nullable(str), root: str, version: str, pid: int, flow_version: int, errors: int, started: num,
+  environment: nullable(str),
 });
 
 export const apiError = obj<ApiError>({ detail: str });
@@ -55,7 +56,8 @@ export const flowNode = obj<FlowNode>({
 });
 
 export const flow = obj<Flow>({
-  project: nullable(str), nodes: arr(flowNode), edges: arr(obj<Flow["edges"][number]>({ from: str, to: str })),
+  project: nullable(str), environment: nullable(str), nodes: arr(flowNode),
+  edges: arr(obj<Flow["edges"][number]>({ from: str, to: str })),
   flow_version: int, diagnostics: arr(diagnostic),
 });
 

@@ -21,6 +21,7 @@ const recipe = (name: string, kind: string, file: string, line: number, fn = nam
 
 export const flow: Flow = {
   project: "shop",
+  environment: null,
   nodes: [
     node("raw_orders", { kind: "source", tags: ["raw"], status: "source", connection: "landing", path: "orders.csv", format: "csv" }),
     node("customers", { ...recipe("customers", "python", "recipes/clean.py", 17), status: "up to date" }),

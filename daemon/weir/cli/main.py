@@ -55,6 +55,9 @@ def make_parser(argv: list[str] | None = None, chosen: str | None = None
     parser.add_argument("--version", action="version", version=f"weir {__version__}")
     parser.add_argument("--project", "-C", metavar="DIR", type=Path,
                         help="the project directory (default: found from the current directory)")
+    parser.add_argument("--env", metavar="NAME", dest="environment",
+                        help="run in this environment of weir.yaml's (its connections, "
+                        "variables and state); default: $WEIR_ENV, else none")
     parser.add_argument("--debug", action="store_true",
                         help="show weir's own tracebacks when something unexpected happens")
     subs = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
@@ -83,6 +86,10 @@ def main(argv: list[str] | None = None) -> int:
         if not getattr(args, "command", None):
             parser.print_help()
             return 0
+        if args.environment:
+            # WEIR_ENV for this command and all it starts (workers, a daemon): one place says
+            # which environment runs (weir.workspace.active_environment)
+            os.environ["WEIR_ENV"] = args.environment
         return int(args.run(args))
     except ProjectInvalid as exc:
         _json_error(args, argv, exc.to_json())

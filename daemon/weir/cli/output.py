@@ -83,6 +83,9 @@ def open_workspace(project_dir: Any) -> Any:
     ws = Workspace.open(project_dir)
     for d in ws.diagnostics:
         diagnostic(d)
+    if ws.environment:  # the header of every command in an environment (on stderr: --json
+        env = ws.project.config.environments[ws.environment]  # output stays as it is)
+        err(style(f"{ws.project.config.name} · environment {env.describe()}", "cyan", sys.stderr))
     return ws
 
 

@@ -34,7 +34,8 @@ def flow_graph(flow: Flow, statuses: Mapping[str, Status] | None = None,
             building=None if building is None else name in building,
             keep=ds.keep, storage=_storage(project, ds.connection)))
     edges = tuple((i, n) for n in flow.order for i in flow.upstream[n])
-    return wire.FlowGraph(project.name, tuple(nodes), edges)
+    return wire.FlowGraph(project.name, tuple(nodes), edges,
+                          environment=project.config.environment)
 
 
 def _storage(project: Project, connection: str) -> str | None:

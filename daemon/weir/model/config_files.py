@@ -11,6 +11,7 @@ from typing import Any
 
 from weir.model.diagnostics import Diagnostic, Severity, Span, whole_line
 from weir.model.durations import parse_duration
+from weir.model.environments import parse_environments
 from weir.model.project import (CONNECTION_TYPES, FORMATS, ColumnSpec, Connection, DatasetSpec,
                                 Location, ProjectConfig, frozen_map)
 from weir.model.suggest import closest, hint_for
@@ -119,11 +120,10 @@ def parse_project_config(file: str, text: str) -> tuple[ProjectConfig | None, li
                                         code="invalid-name", subject=f"variable:{key}",
                                         hint="use letters, digits and _ so SQL can bind $name",
                                         **where))
-    environments = data.get("environments") or {}
-    if not isinstance(environments, dict):
-        diags += _expect_mapping(file, environments, "`environments`", "key:environments",
-                                 data.line_of("environments"))
-        environments = {}
+    environments, d = parse_environments(file, data.get("environments"),
+                                         data.line_of("environments"),
+                                         variables if isinstance(variables, dict) else {})
+    diags += d
     poll_sources, d = _daemon_settings(file, data)
     diags += d
     config = ProjectConfig(name=name, default_connection=default_connection,
@@ -134,7 +134,9 @@ def parse_project_config(file: str, text: str) -> tuple[ProjectConfig | None, li
                            default_format=default_format,
                            variables=frozen_map(_plain(variables)),
                            variable_lines=frozen_map(variable_lines),
-                           environments=frozen_map(_plain(environments)),
+                           environments=frozen_map(environments),
+                           environments_line=data.line_of("environments")
+                           if "environments" in data else 0,
                            poll_sources=poll_sources)
     return config, diags
 
@@ -178,6 +180,14 @@ def _plain(value: Any) -> Any:
 def builtin_local_connection() -> Connection:
     return Connection(DEFAULT_CONNECTION, "filesystem", frozen_map({"root": DEFAULT_ROOT}),
                       Location("connections.yaml", 0))
+
+
+def builtin_local_layer() -> dict[str, tuple[int, LineDict]]:
+    """The built-in `local` connection as a layer of its own, for an environment that
+    overrides a key of it when no connections file defines it."""
+    keys = LineDict(0)
+    keys.update({"type": "filesystem", "root": DEFAULT_ROOT})
+    return {DEFAULT_CONNECTION: (0, keys)}
 
 
 SECRET_REF_RE = re.compile(r"\$\{([a-z]+):([^}]*)\}")
@@ -231,16 +241,21 @@ class ConnectionLayers:
     unreadable: Diagnostic | None = None
 
 
-def parse_connection_layers(layers: list[tuple[str, str]]) -> ConnectionLayers:
+ConnectionSpecs = dict[str, tuple[int, LineDict]]  # by name: its line, its keys
+
+
+def parse_connection_layers(layers: list[tuple[str, str | ConnectionSpecs]]
+                            ) -> ConnectionLayers:
     """Merge connection definitions key by key, later layers winning: the project's
     connections.yaml (committed development defaults), then the machine's file (kept by whoever
-    runs the environment). Each key remembers the file and line it came from."""
+    runs the environment), then the chosen environment's overrides (already read, from
+    weir.yaml). Each key remembers the file and line it came from."""
     diags: list[Diagnostic] = []
     unreadable: Diagnostic | None = None
     merged: dict[str, dict[str, _Key]] = {}
     defined_at: dict[str, Location] = {}
     for file, text in layers:
-        specs, d = _connection_specs(file, text)
+        specs, d = _connection_specs(file, text) if isinstance(text, str) else (text, [])
         diags += d
         if not specs and unreadable is None:
             unreadable = next((x for x in d if x.severity is Severity.ERROR), None)

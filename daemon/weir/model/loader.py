@@ -14,10 +14,12 @@ from typing import Any
 from dataclasses import replace
 from pathlib import Path
 
-from weir.model.config_files import (ConnectionLayers, builtin_local_connection,
+from weir.model.config_files import (ConnectionLayers, ConnectionSpecs, builtin_local_connection,
+                                     builtin_local_layer,
                                      parse_connection_layers, parse_dataset_file,
                                      parse_project_config)
 from weir.model.diagnostics import Diagnostic, Severity, Span, name_on_line, span, whole_line
+from weir.model.environments import unknown_environment
 from weir.model.parse_cache import (ParseCache, content_hash, decode_python, decode_sql,
                                     encode_python, encode_sql)
 from weir.model.project import (EXTENSION_FORMATS, FILE_CONNECTION_TYPES, FORMATS, Dataset,
@@ -101,14 +103,17 @@ def is_project_file(rel: str) -> bool:
 def load_project(root: Path, overlays: Mapping[str, str] | None = None,
                  cache: ParseCache | None = None,
                  machine_connections: tuple[str, str] | None = None,
-                 files: Mapping[str, bytes] | None = None
+                 files: Mapping[str, bytes] | None = None,
+                 environment: str | None = None,
                  ) -> tuple[Project | None, list[Diagnostic]]:
     """Read and check every project file. The Project is None only if weir.yaml is unusable.
 
     ``machine_connections`` is ``(path, text)`` of the machine's connections file, merged over
     the project's connections.yaml key by key. ``files`` gives every file's bytes instead of
     reading the disk (the daemon keeps them in memory and re-reads only what changed);
-    ``overlays`` replace single files (an editor's unsaved buffers).
+    ``overlays`` replace single files (an editor's unsaved buffers). ``environment``: read the
+    project in this environment of weir.yaml's (its connection keys merged over the others,
+    its variables over the project's); one weir.yaml does not declare is an error.
     """
     overlays = overlays or {}
     diags: list[Diagnostic] = []
@@ -137,13 +142,32 @@ def load_project(root: Path, overlays: Mapping[str, str] | None = None,
     if config is None:
         return None, diags
 
-    layers: list[tuple[str, str]] = []
+    env = None
+    if environment is not None:
+        env = config.environments.get(environment)
+        if env is None:
+            diags.append(unknown_environment(PROJECT_FILE, environment, config.environments,
+                                             config.environments_line or 1))
+        else:
+            config = replace(config, environment=environment, variables=frozen_map(
+                {**config.variables, **(env.variables or {})}))
+
+    layers: list[tuple[str, str | ConnectionSpecs]] = []
     if "connections.yaml" in texts:
         layers.append(("connections.yaml", text_of("connections.yaml") or ""))
     if machine_connections is not None:
         layers.append(machine_connections)
     parsed = parse_connection_layers(layers)
     diags += parsed.diagnostics
+    known = set(parsed.connections) | set(parsed.unusable) | {"local"}
+    diags += _unknown_overrides(config, known)
+    overrides = {name: spec for name, spec in (env.connections or {}).items()
+                 if name in known or "type" in spec[1]} if env is not None else {}
+    if overrides:  # (an override of an unknown connection is diagnosed above, once)
+        if "local" not in parsed.connections and "local" not in parsed.unusable:
+            layers.insert(0, ("connections.yaml", builtin_local_layer()))  # the built-in one
+        parsed = parse_connection_layers(layers + [(PROJECT_FILE, overrides)])
+        diags += [d for d in parsed.diagnostics if d.file == PROJECT_FILE]
     connections = parsed.connections
     connections.setdefault("local", builtin_local_connection())
 
@@ -555,3 +579,21 @@ def _check_references(datasets: dict[str, Dataset]) -> list[Diagnostic]:
         if ds.checks:
             diags += check_references(ds.location.file, name, ds.checks, known[name], known)
     return diags
+
+
+def _unknown_overrides(config: ProjectConfig, known: set[str]) -> list[Diagnostic]:
+    """An environment's override of a connection no connections file defines (a typo, most
+    likely): unless it defines the whole connection itself (it has a `type`), it is an error in
+    weir.yaml, whichever environment is chosen."""
+    out = []
+    for env in config.environments.values():
+        for name, (line, keys) in (env.connections or {}).items():
+            if name in known or "type" in keys:
+                continue
+            best = closest(name, known)
+            out.append(Diagnostic(PROJECT_FILE, line, f"environment '{env.name}' overrides "
+                                  f"connection '{name}', which no connections file defines",
+                                  code="unknown-connection", subject=f"connection:{name}",
+                                  suggestion=best, hint=hint_for(best) or "define it in "
+                                  "connections.yaml, or give it a `type` and all its keys here"))
+    return out

@@ -176,11 +176,14 @@ class ProjectConfig:
     default_format: str
     variables: Mapping[str, Any]
     variable_lines: Mapping[str, int]
-    environments: Mapping[str, Any]
+    environments: Mapping[str, Any]  # weir.model.environments.Environment, by name
     default_connection_span: Span = field(default_factory=lambda: whole_line(0))
     # `daemon: {poll_sources: …}`: how often a running daemon looks for changed source data
     # (and output data deleted underneath it), in seconds.
     poll_sources: float = 5.0
+    environments_line: int = 0
+    # The environment the project was read in (its connections and variables applied), if any.
+    environment: str | None = None
 
 
 @dataclass(frozen=True)

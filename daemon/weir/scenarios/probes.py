@@ -24,8 +24,9 @@ class DatasetVersions:
     probe), with a stat cache of its own so an unchanged file is not hashed again; an
     output's version is its last committed build."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, state_dir: Path | None = None) -> None:
         self.root = root
+        self.state_dir = state_dir or root / ".weir"  # the environment's
         self.known: dict[str, tuple[str, str]] = {}
 
     def version(self, project: Project, name: str) -> str | None:
@@ -37,7 +38,7 @@ class DatasetVersions:
         if ds is None:
             return None
         if not ds.is_source:
-            store = StateStore(self.root / ".weir" / "state.db")
+            store = StateStore(self.state_dir / "state.db")
             try:
                 record = store.records().get(name)
             finally:

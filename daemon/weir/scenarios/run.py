@@ -165,7 +165,7 @@ def run_scenario(ws: Workspace, name: str, cause: str = "manual", say: Say = lam
               if any(o.status == FAILED for o in outcomes) else SUCCEEDED)
     report = wire.ScenarioRunReport(name, run_id, cause, status, started, clock(),
                                     commit(), variables, tuple(outcomes))
-    written = write_reports(ws.root, scenario, report)
+    written = write_reports(ws.root, scenario, report, ws.state_dir)
     report = replace(report, reports=tuple(written))
     (record or ws.state.record_scenario_run)(report)
     reporters.send(scenario, run_id, "end", report, _markdown(report), tell)
@@ -311,13 +311,15 @@ def _clear(ws: Workspace, selectors: list[str]) -> list[str]:
     return dropped
 
 
-def write_reports(root: Path, scenario: Scenario, report: wire.ScenarioRunReport) -> list[str]:
-    """The run's report files, for each `report:` reporter whose `on` matches."""
+def write_reports(root: Path, scenario: Scenario, report: wire.ScenarioRunReport,
+                  state_dir: Path | None = None) -> list[str]:
+    """The run's report files, for each `report:` reporter whose `on` matches, under the
+    environment's state directory (default ``.weir``)."""
     written: list[str] = []
     for r in scenario.reporters:
         if r.kind is not ReporterKind.REPORT or not reporters.due(r, "end", report.status):
             continue
-        base = root / ".weir" / "reports" / scenario.name
+        base = (state_dir or root / ".weir") / "reports" / scenario.name
         base.mkdir(parents=True, exist_ok=True)
         for fmt in r.params["formats"]:
             ext = {"markdown": "md", "html": "html", "json": "json"}[fmt]

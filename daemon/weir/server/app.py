@@ -311,7 +311,7 @@ def create_app(daemon: Daemon) -> FastAPI:
         return respond(request, wire.Health(snap.project.name if snap.project else None,
                                             str(daemon.root), __version__, daemon.pid,
                                             snap.version, len(snap.errors),
-                                            daemon.started).to_json())
+                                            daemon.started, daemon.environment).to_json())
 
     @api.get("/wire")
     def wire_vocabulary(request: Request) -> Response:
@@ -325,7 +325,8 @@ def create_app(daemon: Daemon) -> FastAPI:
         graph = wire.FlowGraph(None, (), ()) if snap.flow is None else flow_graph(
             snap.flow, daemon.statuses(snap), daemon.builds.writing())
         return respond(request, replace(graph, flow_version=snap.version,
-                                        diagnostics=snap.diagnostics).to_json())
+                                        diagnostics=snap.diagnostics,
+                                        environment=daemon.environment).to_json())
 
     @api.get("/flow/layout")
     def flow_layout(request: Request, shape: str = "") -> Response:

@@ -98,14 +98,14 @@ class BuildQueue:
         self._recovery_lock = threading.Lock()
         self._stopping = False
         self.slots = Slots(slots or os.cpu_count() or 1)
-        self.claims = Claims(daemon.root / ".weir")
+        self.claims = Claims(daemon.state_dir)
         self.workers: Workers | None = None
 
     def start(self) -> None:
         from weir.build.pool import Workers
         from weir.build.state import StateStore
 
-        self._store = StateStore(self.daemon.root / ".weir" / "state.db")
+        self._store = StateStore(self.daemon.state_dir / "state.db")
         log = logging.getLogger("weir.daemon")
         for saved in self._store.daemon_builds(self.keep):
             error = saved["error"]

@@ -39,18 +39,22 @@ FINAL = tuple(s.value for s in wire.BuildState if s.final)
 
 class Daemon:
     def __init__(self, root: Path, host: str = "127.0.0.1", port: int = 0,
-                 clock: Clock | None = None) -> None:
-        from weir.workspace import machine_connections_file
+                 clock: Clock | None = None, environment: str | None = None) -> None:
+        from weir.workspace import active_environment, machine_connections_file
 
         self.root = root
+        # The environment it serves (default: the active one, WEIR_ENV): its connections and
+        # variables, its own state under state_dir, its own daemon.json there.
+        self.environment = environment or active_environment()
+        self.state_dir = wire.state_dir(root, self.environment)
         self.host = host
         self.port = port
         self.pid = os.getpid()
         self.started = time.time()
         self.token = secrets.token_urlsafe(32)
         self.hub = EventHub()
-        self.live = LiveProject(root, machine_connections_file())
-        self.keeper = StatusKeeper(root, clock, lambda change: self.hub.publish(
+        self.live = LiveProject(root, machine_connections_file(), self.environment)
+        self.keeper = StatusKeeper(root, self.state_dir, clock, lambda change: self.hub.publish(
             "status", change.to_json()))
         self.hub.observe(self._observed)
         from weir.server.builds import BuildQueue
@@ -133,7 +137,7 @@ class Daemon:
     def metrics(self, name: str, last: int) -> wire.MetricsHistory:
         from weir.build.state import StateStore
 
-        store = StateStore(self.root / ".weir" / "state.db")
+        store = StateStore(self.state_dir / "state.db")
         try:
             return wire.MetricsHistory(name, tuple(store.metrics_history(name, last)))
         finally:
@@ -142,7 +146,7 @@ class Daemon:
     def last_log(self, name: str) -> tuple[str | None, str | None]:
         from weir.build.state import StateStore
 
-        store = StateStore(self.root / ".weir" / "state.db")
+        store = StateStore(self.state_dir / "state.db")
         try:
             path, status = store.last_log(name)
         finally:
@@ -177,15 +181,16 @@ class Daemon:
         sys.setswitchinterval(0.001)
         from weir.server.watcher import Watcher
 
-        state_dir = self.root / ".weir"
+        state_dir = self.state_dir
         state_dir.mkdir(parents=True, exist_ok=True)
         lock_fd = os.open(state_dir / "daemon.lock", os.O_RDWR | os.O_CREAT, 0o600)
         try:
             fcntl.flock(lock_fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             os.close(lock_fd)
-            info = wire.DaemonInfo.read(self.root)
+            info = wire.DaemonInfo.read(self.root, self.environment)
             raise WeirError("a daemon already runs for this project"
+                            + (f" in {self.environment}" if self.environment else "")
                             + (f" (pid {info.pid}, port {info.port})" if info else ""),
                             hint="`weir daemon status` shows it; `weir daemon stop` stops it"
                             ) from None
@@ -232,7 +237,7 @@ class Daemon:
             self.keeper.stop()
             self.live.save_cache()
             try:
-                mine = wire.DaemonInfo.read(self.root)
+                mine = wire.DaemonInfo.read(self.root, self.environment)
                 if mine and mine.pid == self.pid:
                     (state_dir / DAEMON_FILE).unlink()
             except OSError:

@@ -44,9 +44,11 @@ class FlowSnapshot:
 
 
 class LiveProject:
-    def __init__(self, root: Path, machine_connections: tuple[str, str] | None = None) -> None:
+    def __init__(self, root: Path, machine_connections: tuple[str, str] | None = None,
+                 environment: str | None = None) -> None:
         self.root = root
         self.machine_connections = machine_connections
+        self.environment = environment  # weir.yaml's, whose connections and variables apply
         self.cache = ParseCache(root / ".weir" / "cache" / "flow.msgpack")
         self._lock = threading.Lock()
         self.texts, _ = read_project_files(root)
@@ -55,7 +57,8 @@ class LiveProject:
 
     def _assemble(self, version: int, previous: FlowSnapshot | None) -> FlowSnapshot:
         read = read_flow(self.root, cache=self.cache, files=self.texts,
-                         machine_connections=self.machine_connections)
+                         machine_connections=self.machine_connections,
+                         environment=self.environment)
         if read.flow is None and previous is not None and previous.flow is not None:
             # An unusable weir.yaml: keep serving the last good Flow.
             return FlowSnapshot(version, previous.project, previous.flow, read.diagnostics)

@@ -199,7 +199,7 @@ class ScenarioService:
                          "interrupted", run_id)
             self.book.memory = store.scheduler_memory()
             self._last = store.last_scenario_runs()
-        self._versions = DatasetVersions(self.daemon.root)
+        self._versions = DatasetVersions(self.daemon.root, self.daemon.state_dir)
         # Its jobs run hundreds of times a minute: their every start is no news for the log.
         logging.getLogger("apscheduler").setLevel(logging.WARNING)
         self._scheduler = BackgroundScheduler(
@@ -351,7 +351,7 @@ class ScenarioService:
 
         with self._db_lock:
             if self._db is None:
-                self._db = StateStore(self.daemon.root / ".weir" / "state.db")
+                self._db = StateStore(self.daemon.state_dir / "state.db")
             yield self._db
 
     def _record(self, report: wire.ScenarioRunReport) -> None:

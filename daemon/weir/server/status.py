@@ -105,9 +105,10 @@ class StatusKeeper:
     nothing changed); ``poll`` looks at the data; ``start`` runs both from a thread of its
     own, woken by ``nudge`` (a Flow change, a job's end) and by the poll period."""
 
-    def __init__(self, root: Path, clock: Clock | None = None,
+    def __init__(self, root: Path, state_dir: Path, clock: Clock | None = None,
                  publish: Callable[[wire.StatusChange], None] | None = None) -> None:
         self.root = root
+        self.state_dir = state_dir  # the environment's (wire.state_dir)
         self.clock: Clock = clock or SystemClock()
         self.publish = publish
         self._lock = threading.Lock()
@@ -163,7 +164,7 @@ class StatusKeeper:
 
     def _open(self) -> StateStore:
         if self._store is None:
-            self._store = StateStore(self.root / ".weir" / "state.db")
+            self._store = StateStore(self.state_dir / "state.db")
         return self._store
 
     def _sync_state(self) -> None:

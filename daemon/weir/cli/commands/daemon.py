@@ -72,9 +72,13 @@ def _wait_for_builds(info: wire.DaemonInfo) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from weir.workspace import active_environment
+
     root = _root(args)
-    log_path = root / ".weir" / "logs" / "daemon.log"
-    info = wire.DaemonInfo.read(root)
+    env = active_environment()  # each environment has its own daemon (wire.state_dir)
+    log_path = wire.state_dir(root, env) / "logs" / "daemon.log"
+    info = wire.DaemonInfo.read(root, env)
+    where = f" in {env}" if env else ""
     running = info is not None and _alive(info.pid)
     if args.action == "run":
         from weir.server.daemon import Daemon
@@ -86,7 +90,8 @@ def run(args: argparse.Namespace) -> int:
     if args.action == "start":
         if running:
             assert info is not None
-            output.out(f"A daemon already runs for this project: pid {info.pid}, {info.url}")
+            output.out(f"A daemon already runs for this project{where}: pid {info.pid}, "
+                       f"{info.url}")
             output.out(f"Flow page: {info.page}")
             return 0
         log_path.parent.mkdir(parents=True, exist_ok=True)
@@ -97,9 +102,9 @@ def run(args: argparse.Namespace) -> int:
                                     stdin=subprocess.DEVNULL, start_new_session=True)
         deadline = time.time() + 30
         while time.time() < deadline:
-            info = wire.DaemonInfo.read(root)
+            info = wire.DaemonInfo.read(root, env)
             if info and info.pid == proc.pid and _answers(info):
-                output.out(f"Started the weir daemon: pid {proc.pid}, {info.url} "
+                output.out(f"Started the weir daemon{where}: pid {proc.pid}, {info.url} "
                            f"(logs: {output.rel(str(log_path), os.getcwd())})")
                 output.out(f"Flow page: {info.page}")
                 return 0
@@ -109,7 +114,7 @@ def run(args: argparse.Namespace) -> int:
         raise WeirError("the daemon did not start within 30 s", hint=f"see {log_path}")
     if args.action == "stop":
         if not running:
-            output.out("No daemon runs for this project.")
+            output.out(f"No daemon runs for this project{where}.")
             return 0
         assert info is not None
         pid = info.pid
@@ -121,18 +126,20 @@ def run(args: argparse.Namespace) -> int:
             time.sleep(0.05)
         if _alive(pid):
             os.kill(pid, signal.SIGKILL)
-        output.out(f"Stopped the weir daemon (pid {pid}).")
+        output.out(f"Stopped the weir daemon{where} (pid {pid}).")
         return 0
     if args.action == "status":
         if not running:
-            output.out("No daemon runs for this project.")
+            output.out(f"No daemon runs for this project{where}.")
             return 1
         from weir.client import DaemonClient
 
         assert info is not None
         health = DaemonClient(info.url, info.token).health()
         up = time.time() - health.started
-        output.out(f"weir daemon for {health.project}: pid {health.pid}, {info.url}, "
+        output.out(f"weir daemon for {health.project}"
+                   + (f" in {health.environment}" if health.environment else "")
+                   + f": pid {health.pid}, {info.url}, "
                    f"up {up:.0f}s, Flow version {health.flow_version}, "
                    f"{output.count(health.errors, 'error')} in the project")
         output.out(f"Flow page: {info.page}")

@@ -20,10 +20,10 @@ def add_parser(p: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from weir.build.recovery import check_state
     from weir.build.state import display_path
-    from weir.workspace import STATE_DIR, project_root
+    from weir.workspace import active_environment, project_root, state_dir_for
 
     if args.action == "check":
-        path = project_root(args.project) / STATE_DIR / "state.db"
+        path = state_dir_for(project_root(args.project), active_environment()) / "state.db"
         problem = check_state(path)
         if problem is not None:
             raise problem
