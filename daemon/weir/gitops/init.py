@@ -7,7 +7,7 @@ from pathlib import Path
 
 from weir.errors import WeirError
 
-GITIGNORE = ".weir/\ndata/\n__pycache__/\n"
+GITIGNORE = ".weir/\ndata/\nprod-data/\n__pycache__/\n"
 
 
 def template_dir() -> Path:
