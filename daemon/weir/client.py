@@ -198,10 +198,11 @@ class DaemonClient:
 
     def start_build(self, targets: list[str] | None = None, mode: str = "required",
                     all: bool = False, stale: bool = False, jobs: int = 0,
-                    fail_fast: bool = False) -> wire.BuildSummary:
-        """Queue a build; returns its summary with its ``id``."""
+                    fail_fast: bool = False, by: str = "") -> wire.BuildSummary:
+        """Queue a build; returns its summary with its ``id``. ``by``: who asks, in words (the
+        build's trigger in `weir log`; default "API")."""
         request = wire.BuildRequest(tuple(targets or ()), wire.Mode(mode), all, stale, jobs,
-                                    fail_fast)
+                                    fail_fast, by=by)
         return wire.BuildSummary.from_json(
             self._request("POST", "/api/builds", request.to_json()))
 

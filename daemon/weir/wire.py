@@ -1105,6 +1105,64 @@ class FlowLayout:
 
 
 @dataclass(frozen=True)
+class DatasetVersion:
+    """One build of a dataset as `weir log` lists it: where (``environment``, None: the project
+    with none), the git commit it was built at (``dirty``: the work tree differed from it), who
+    started it (``trigger``: CLI, editor, Flow page, scenario NAME, API, or a client's own
+    words), and what it made."""
+
+    environment: str | None
+    run_id: str
+    status: str
+    started: float | None
+    finished: float | None
+    rows: int | None
+    fingerprint: str | None
+    commit: str | None
+    dirty: bool
+    trigger: str
+    error: str | None = None
+
+    @property
+    def duration(self) -> float | None:
+        return self.finished - self.started if self.started and self.finished else None
+
+    def to_json(self) -> dict[str, Any]:
+        return {"environment": self.environment, "run_id": self.run_id, "status": self.status,
+                "started": self.started, "finished": self.finished, "duration": self.duration,
+                "rows": self.rows, "fingerprint": self.fingerprint, "commit": self.commit,
+                "dirty": self.dirty, "trigger": self.trigger, "error": self.error}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> DatasetVersion:
+        return cls(data.get("environment"), str(data["run_id"]), str(data["status"]),
+                   data.get("started"), data.get("finished"), data.get("rows"),
+                   data.get("fingerprint"), data.get("commit"), bool(data.get("dirty")),
+                   str(data.get("trigger") or "unknown"), data.get("error"))
+
+
+@dataclass(frozen=True)
+class DatasetLog:
+    """`weir log NAME --json`: the dataset's versions, newest first, in every environment with
+    state (or the one chosen); with ``--commit REF``, ``commit`` is REF resolved and the versions
+    are those built at it."""
+
+    name: str
+    versions: tuple[DatasetVersion, ...]
+    commit: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {"name": self.name, "commit": self.commit,
+                "versions": [v.to_json() for v in self.versions]}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> DatasetLog:
+        return cls(str(data["name"]), tuple(DatasetVersion.from_json(v)
+                                            for v in data.get("versions") or ()),
+                   data.get("commit"))
+
+
+@dataclass(frozen=True)
 class MetricsHistory:
     """`weir metrics x --json` and `GET /api/datasets/{name}/metrics`: newest first."""
 

@@ -7,6 +7,7 @@ build do" without importing any data library.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
@@ -343,3 +344,24 @@ def _errors(diags: list[Diagnostic]) -> list[Diagnostic]:
     from weir.model.diagnostics import blocks_builds
 
     return [d for d in diags if blocks_builds(d)]
+
+
+def versions_everywhere(ws: Workspace, name: str, limit: int) -> list[wire.DatasetVersion]:
+    """The dataset's builds in every environment that has state — the project with none, and
+    each of weir.yaml's — newest first; only the active one's when one is chosen. Each store is
+    read as it is (one not made yet is skipped), and each version says its environment."""
+    places: list[str | None] = [ws.environment] if ws.environment else \
+        [None, *sorted(ws.project.config.environments)]
+    found: list[wire.DatasetVersion] = []
+    for env in places:
+        db = state_dir_for(ws.root, env) / "state.db"
+        if not db.exists():
+            continue
+        store = ws.state if env == ws.environment else StateStore(db)
+        try:
+            found += [dataclasses.replace(v, environment=env)
+                      for v in store.versions(name, limit)]
+        finally:
+            if store is not ws.state:
+                store.close()
+    return sorted(found, key=lambda v: v.started or 0.0, reverse=True)

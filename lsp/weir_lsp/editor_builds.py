@@ -55,7 +55,7 @@ async def build(ls: WeirLanguageServer, args: dict[str, Any]) -> dict[str, Any]:
         ls, "build", f"weir: {args.get('label') or 'build ' + ' '.join(targets)}")
     try:
         client = await asyncio.to_thread(ensure_daemon, root)
-        build = await asyncio.to_thread(client.start_build, targets, mode)
+        build = await asyncio.to_thread(client.start_build, targets, mode, by="editor")
         build_id = build.id
         on_cancel(ls, loop, token, lambda: client.cancel_build(build_id))
         final = await asyncio.to_thread(follow_build, client, build_id,

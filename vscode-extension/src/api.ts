@@ -323,6 +323,7 @@ export interface BuildRequest {
   stale?: boolean;
   jobs?: number;
   fail_fast?: boolean;
+  by?: string; // who asks, in words (the build's trigger in `weir log`)
 }
 
 /** A user error: why a build could not start. `diagnostics`: a broken project's errors. */
@@ -336,7 +337,7 @@ export interface ErrorReport {
 export interface BuildSummary {
   id: string;
   state: BuildState;
-  request: Required<BuildRequest>;
+  request: Required<Omit<BuildRequest, "by">> & Pick<BuildRequest, "by">; // `by` when said
   created: number;
   started: number | null;
   finished: number | null;

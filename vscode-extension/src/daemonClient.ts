@@ -50,7 +50,7 @@ export class DaemonClient {
   }
 
   startBuild(request: BuildRequest): Promise<BuildSummary> {
-    return this.json("POST", "/api/builds", request);
+    return this.json("POST", "/api/builds", { by: "editor", ...request });
   }
 
   /** What that build would run now, and why; runs nothing. */

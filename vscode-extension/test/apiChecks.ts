@@ -111,10 +111,13 @@ export const statusChange = obj<StatusChange>({
 
 export const buildRequest = obj<BuildRequest>({
   targets: strings, mode: opt(oneOf(MODES)), all: opt(bool), stale: opt(bool), jobs: opt(int), fail_fast: opt(bool),
+  by: opt(str),
 });
 
-const fullRequest = obj<Required<BuildRequest>>({
+// as the daemon echoes it: every field, `by` when someone said who asked
+const fullRequest = obj<Required<Omit<BuildRequest, "by">> & Pick<BuildRequest, "by">>({
   targets: strings, mode: oneOf(MODES), all: bool, stale: bool, jobs: int, fail_fast: bool,
+  by: opt(str),
 });
 
 export const errorReport = obj<ErrorReport>({ message: str, hint: nullable(str), diagnostics: opt(arr(diagnostic)) });

@@ -64,7 +64,7 @@ describe("BuildRunner", () => {
     const final = await runner.build({ targets: ["orders_clean"], mode: "required" });
 
     expect(final?.state).toBe("failed");
-    expect(JSON.parse(fake!.requests.find((r) => r.method === "POST")!.body)).toEqual({ targets: ["orders_clean"], mode: "required" });
+    expect(JSON.parse(fake!.requests.find((r) => r.method === "POST")!.body)).toEqual({ by: "editor", targets: ["orders_clean"], mode: "required" });
     expect(mock.window.withProgress).toHaveBeenCalledWith(expect.objectContaining({ title: "weir: Build orders_clean", cancellable: true }), expect.any(Function));
     expect(lines.join("\n")).toContain("  run     orders_clean  — recipe changed");
     expect(lines.join("\n")).toContain("✗ recipes/clean.py:orders_clean failed in 0.20 s: KeyError: 'amount'");

@@ -106,7 +106,8 @@ class Runner:
     def __init__(self, ws: Workspace, plan: BuildPlan, snapshot: DataStatus, jobs: int,
                  fail_fast: bool = False, listener: Listener | None = None,
                  command: str = "build", cancel: threading.Event | None = None,
-                 workers: Workers | None = None, slots: Slots | None = None) -> None:
+                 workers: Workers | None = None, slots: Slots | None = None,
+                 trigger: str = "CLI") -> None:
         """``workers`` and ``slots``: the daemon's warm workers and the slots its builds
         share (without them the build has workers of its own, ``jobs`` of them)."""
         self.ws = ws
@@ -118,6 +119,7 @@ class Runner:
         self.cancel = cancel or threading.Event()  # set from another thread to cancel
         self.listener = listener or (lambda kind, outcome: None)
         self.command = command
+        self.trigger = trigger  # who started it, for `weir log`
         self.run_id = new_run_id()
         self.workers = workers
         self.slots = slots
@@ -143,7 +145,8 @@ class Runner:
         started = time.perf_counter()
         state = self.ws.state
         state.mark_dead_runs_interrupted(lambda r: run_alive(self.ws.state_dir, r))
-        state.start_run(self.run_id, self.command, head_commit(self.ws.root))
+        state.start_run(self.run_id, self.command, head_commit(self.ws.root), self.trigger,
+                        self.ws.environment)
         # A source check is a job of its own (its one "output" the source it checks), first.
         jobs = {c.task: Job(c.task, (c.source,), {c.source: c.reasons}, Action.RUN, ())
                 for c in self.plan.checks}

@@ -32,7 +32,8 @@ from typing import Any, TypeVar
 from weir.errors import StateError
 from weir.flow.fingerprint import Components
 from weir.flow.status import Stored
-from weir.wire import (CheckResult, ColumnMetrics, DatasetScenarioRun, Metrics, ScenarioRunReport,
+from weir.wire import (CheckResult, ColumnMetrics, DatasetScenarioRun, DatasetVersion, Metrics,
+                       ScenarioRunReport,
                        Severity)
 
 SCHEMA = """
@@ -70,7 +71,9 @@ CREATE TABLE IF NOT EXISTS runs (
     finished REAL,
     status TEXT,
     command TEXT,
-    git_commit TEXT
+    git_commit TEXT,
+    trigger TEXT,
+    environment TEXT
 );
 CREATE TABLE IF NOT EXISTS sources (
     name TEXT PRIMARY KEY,
@@ -272,6 +275,13 @@ class StateStore:
         columns = {row[1] for row in self.db.execute("PRAGMA table_info(runs)")}
         if "git_commit" not in columns:  # a state store from before builds recorded commits
             self.db.execute("ALTER TABLE runs ADD COLUMN git_commit TEXT")
+        for added in ("trigger", "environment"):  # from before builds recorded who and where
+            if added not in columns:
+                try:
+                    self.db.execute(f"ALTER TABLE runs ADD COLUMN {added} TEXT")
+                except sqlite3.OperationalError as exc:  # another process added it first
+                    if "duplicate column" not in str(exc):
+                        raise
         kept = {row[1] for row in self.db.execute("PRAGMA table_info(kept_outputs)")}
         if "used" not in kept:  # from before kept outputs recorded their last use
             self.db.execute("ALTER TABLE kept_outputs ADD COLUMN used REAL")
@@ -407,6 +417,22 @@ class StateStore:
                 "commit")
         return [dict(zip(keys, r, strict=True)) for r in rows]
 
+    def versions(self, name: str, limit: int = 20) -> list[DatasetVersion]:
+        """The dataset's builds, newest first, with the commit, trigger and environment of
+        the run that made each (`weir log`)."""
+        rows = self.db.execute("SELECT b.run_id, b.status, b.started, b.finished, b.row_count,"
+                               " b.error, b.fingerprint, r.git_commit, r.trigger, r.command,"
+                               " r.environment FROM builds b LEFT JOIN runs r ON r.run_id ="
+                               " b.run_id WHERE b.dataset=? ORDER BY b.id DESC LIMIT ?",
+                               (name, limit))
+        out = []
+        for run_id, status, started, finished, n, error, fp, commit, trigger, command, env in rows:
+            out.append(DatasetVersion(env, run_id, status, started, finished, n, fp,
+                                      commit.rstrip("+") if commit else None,
+                                      bool(commit and commit.endswith("+")),
+                                      trigger or _trigger_of(command), error))
+        return out
+
     # -- checks ---------------------------------------------------------------------------
     def record_checks(self, run_id: str, dataset: str, results: Sequence[CheckResult],
                       at: float | None = None) -> None:
@@ -541,11 +567,15 @@ class StateStore:
                            [(n, k, h) for n, (k, h) in updates.items()])
 
     # -- runs -----------------------------------------------------------------------------
-    def start_run(self, run_id: str, command: str, git_commit: str | None = None) -> None:
+    def start_run(self, run_id: str, command: str, git_commit: str | None = None,
+                  trigger: str | None = None, environment: str | None = None) -> None:
+        """``trigger``: who started it (CLI, editor, Flow page, scenario NAME, API…);
+        ``environment``: the one of weir.yaml's it ran in, if any."""
         with self.transaction() as db:
-            db.execute("INSERT INTO runs (run_id, pid, started, status, command, git_commit)"
-                       " VALUES (?,?,?,?,?,?)", (run_id, os.getpid(), time.time(), "running",
-                                                 command, git_commit))
+            db.execute("INSERT INTO runs (run_id, pid, started, status, command, git_commit,"
+                       " trigger, environment) VALUES (?,?,?,?,?,?,?,?)",
+                       (run_id, os.getpid(), time.time(), "running", command, git_commit,
+                        trigger, environment))
 
     def run_commits(self) -> dict[str, str]:
         """``run_id -> git commit`` the project was at when each build ran (where known)."""
@@ -681,3 +711,12 @@ def _end_job_row(db: sqlite3.Connection, run_id: str, name: str, values: dict[st
         cols = ("run_id", "dataset", *values)
         db.execute(f"INSERT INTO builds ({', '.join(cols)}) VALUES"
                    f" ({', '.join('?' * len(cols))})", (run_id, name, *values.values()))
+
+
+def _trigger_of(command: str | None) -> str:
+    """Who started a run recorded before runs said so, from its command line."""
+    if not command:
+        return "unknown"
+    if command.startswith("daemon build"):
+        return "API"
+    return "scenario" if command.startswith("scenario") else "CLI"

@@ -26,6 +26,7 @@ COMMANDS = [
     ("plan", "show what `weir build` would run, and why, without running it"),
     ("build", "build datasets: run exactly the out-of-date recipes they need, in parallel"),
     ("show", "show one dataset: definition, status, schema and recent builds"),
+    ("log", "list a dataset's versions: commit, time, duration, rows, environment, who built it"),
     ("logs", "print the log of a dataset's last build"),
     ("check", "run datasets' checks on their current data, without building"),
     ("metrics", "show a dataset's metrics over its builds: rows; nulls, min, max per column"),

@@ -89,6 +89,18 @@ def open_workspace(project_dir: Any) -> Any:
     return ws
 
 
+def open_for_history(args: Any) -> Any:
+    """The workspace for a command about one dataset's past builds (``args.dataset``,
+    ``--last N``): an unknown name is said with the closest one, and N must be at least 1."""
+    from weir.errors import WeirError
+
+    ws = open_workspace(args.project)
+    ws.dataset(args.dataset)
+    if args.last < 1:
+        raise WeirError("--last must be at least 1")
+    return ws
+
+
 BARS = "▁▂▃▄▅▆▇█"
 
 

@@ -159,7 +159,7 @@ def build_through_daemon(client: DaemonClient, args: argparse.Namespace) -> int:
     from weir.client import DaemonGone, DaemonNotRunning
 
     summary = client.start_build(list(args.selectors), args.mode.value, args.all_, args.stale,
-                                 args.jobs, args.fail_fast)
+                                 args.jobs, args.fail_fast, by="CLI")
     build_id = summary.id
     follower = _Follower(args)
     follower.banner = f"Through the project's daemon (pid {client.pid}) as build {build_id}"

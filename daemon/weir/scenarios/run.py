@@ -279,7 +279,7 @@ def _build(ws: Workspace, p: Mapping[str, Any], timeout: float | None, command: 
         if timer is not None:
             timer.start()
         try:
-            result = Runner(ws, plan, snap, os.cpu_count() or 1, command=command,
+            result = Runner(ws, plan, snap, os.cpu_count() or 1, command=command, trigger=command,
                             cancel=cancel).run()
         finally:
             if timer is not None:

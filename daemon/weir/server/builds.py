@@ -396,7 +396,7 @@ class BuildQueue:
 
         runner = Runner(ws, plan, state, req.jobs or self.slots.size, req.fail_fast, listener,
                         command=f"daemon build {build.id}", cancel=build.cancel,
-                        workers=self.workers, slots=self.slots)
+                        workers=self.workers, slots=self.slots, trigger=req.by or "API")
         build.run_id = runner.run_id
         self._save(build)
         try:

@@ -8,7 +8,6 @@ import time
 
 from weir import wire
 from weir.cli import output
-from weir.errors import WeirError
 
 def add_parser(p: argparse.ArgumentParser) -> None:
     p.add_argument("dataset")
@@ -23,11 +22,8 @@ def _cell(value: object) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    ws = output.open_workspace(args.project)
+    ws = output.open_for_history(args)
     name = args.dataset
-    ws.dataset(name)  # an unknown name is said with the closest one
-    if args.last < 1:
-        raise WeirError("--last must be at least 1")
     history = ws.state.metrics_history(name, args.last)
     if args.json:
         output.print_json(wire.MetricsHistory(name, tuple(history)).to_json())
