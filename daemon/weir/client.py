@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import http.client
 import json
-import os
 import urllib.error
 import urllib.request
 from collections.abc import Iterator, Sequence
@@ -92,7 +91,7 @@ class DaemonClient:
     def for_project(cls, root: str | Path, environment: str | None = None) -> DaemonClient:
         """The client of the daemon that serves the project in ``environment`` (default:
         ``$WEIR_ENV``, else the project with no environment)."""
-        environment = environment or os.environ.get("WEIR_ENV") or None
+        environment = environment or wire.active_environment()
         info = wire.DaemonInfo.read(Path(root), environment)
         if info is None:
             where = f" in environment {environment}" if environment else ""
@@ -106,7 +105,7 @@ class DaemonClient:
     def running(cls, root: Path, environment: str | None = None) -> DaemonClient | None:
         """A client for the project's daemon (in ``environment``, default ``$WEIR_ENV``) if one
         runs and answers, else None (also for a daemon.json left behind by a killed daemon)."""
-        info = wire.DaemonInfo.read(root, environment or os.environ.get("WEIR_ENV") or None)
+        info = wire.DaemonInfo.read(root, environment or wire.active_environment())
         if info is None:
             return None
         client = cls(info.url, info.token, timeout=5)

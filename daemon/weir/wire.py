@@ -13,6 +13,7 @@ the daemon.
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
@@ -133,6 +134,16 @@ class JobStatus(str, Enum):
 # -- the daemon's info file ---------------------------------------------------------------------
 
 DAEMON_FILE = ".weir/daemon.json"  # relative to the project root, with no environment
+
+
+ENV_VARIABLE = "WEIR_ENV"  # the environment a process runs in (`weir --env NAME` sets it)
+
+
+def active_environment() -> str | None:
+    """The environment this process runs in: ``WEIR_ENV``, which ``weir --env NAME`` sets for
+    the command and everything it starts (workers, a daemon), else none (the project as its
+    files say). Here because the CLI, the daemon, the client and the editor all read it."""
+    return os.environ.get(ENV_VARIABLE) or None
 
 
 def state_dir(root: Path, environment: str | None) -> Path:

@@ -31,14 +31,7 @@ from weir.storage.backends import Backends
 from weir.storage.locations import source_versions
 
 STATE_DIR = ".weir"
-ENV_VARIABLE = "WEIR_ENV"  # the environment a command runs in, when --env does not say
-
-
-def active_environment() -> str | None:
-    """The environment this process runs in: ``WEIR_ENV`` (which ``weir --env NAME`` sets for
-    the command and everything it starts: workers, a daemon), else none (the project as its
-    files say, with no environment's overrides)."""
-    return os.environ.get(ENV_VARIABLE) or None
+active_environment = wire.active_environment  # for the library's users: `weir.workspace`
 
 
 def state_dir_for(root: Path, environment: str | None) -> Path:

@@ -90,7 +90,9 @@ def main(argv: list[str] | None = None) -> int:
         if args.environment:
             # WEIR_ENV for this command and all it starts (workers, a daemon): one place says
             # which environment runs (weir.workspace.active_environment)
-            os.environ["WEIR_ENV"] = args.environment
+            from weir.wire import ENV_VARIABLE
+
+            os.environ[ENV_VARIABLE] = args.environment
         return int(args.run(args))
     except ProjectInvalid as exc:
         _json_error(args, argv, exc.to_json())

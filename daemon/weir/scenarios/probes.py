@@ -12,6 +12,7 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
+from weir import wire
 from weir.errors import WeirError
 from weir.model.project import Project
 from weir.model.scenarios import Trigger
@@ -26,7 +27,7 @@ class DatasetVersions:
 
     def __init__(self, root: Path, state_dir: Path | None = None) -> None:
         self.root = root
-        self.state_dir = state_dir or root / ".weir"  # the environment's
+        self.state_dir = state_dir or wire.state_dir(root, None)  # the environment's
         self.known: dict[str, tuple[str, str]] = {}
 
     def version(self, project: Project, name: str) -> str | None:

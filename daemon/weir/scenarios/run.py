@@ -312,14 +312,14 @@ def _clear(ws: Workspace, selectors: list[str]) -> list[str]:
 
 
 def write_reports(root: Path, scenario: Scenario, report: wire.ScenarioRunReport,
-                  state_dir: Path | None = None) -> list[str]:
+                  state_dir: Path) -> list[str]:
     """The run's report files, for each `report:` reporter whose `on` matches, under the
-    environment's state directory (default ``.weir``)."""
+    environment's state directory (``Workspace.state_dir``)."""
     written: list[str] = []
     for r in scenario.reporters:
         if r.kind is not ReporterKind.REPORT or not reporters.due(r, "end", report.status):
             continue
-        base = (state_dir or root / ".weir") / "reports" / scenario.name
+        base = state_dir / "reports" / scenario.name
         base.mkdir(parents=True, exist_ok=True)
         for fmt in r.params["formats"]:
             ext = {"markdown": "md", "html": "html", "json": "json"}[fmt]
