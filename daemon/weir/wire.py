@@ -251,17 +251,20 @@ class PlannedJob:
     outputs: tuple[str, ...]
     reasons: dict[str, tuple[str, ...]]  # output -> why it is built
     after: tuple[str, ...]  # recipe ids in the plan that must finish first
+    # A restore's outputs copied from another environment's data (output -> environment;
+    # "default" for the state kept without one), not from this one's kept outputs.
+    reused_from: dict[str, str] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         return {"recipe": self.recipe, "action": self.action.value, "outputs": list(self.outputs),
                 "reasons": {o: list(r) for o, r in self.reasons.items()},
-                "after": list(self.after)}
+                "after": list(self.after), "reused_from": dict(self.reused_from)}
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> PlannedJob:
         return cls(str(data["recipe"]), Action(data["action"]), tuple(data["outputs"]),
                    {o: tuple(r) for o, r in data["reasons"].items()},
-                   tuple(data.get("after") or ()))
+                   tuple(data.get("after") or ()), dict(data.get("reused_from") or {}))
 
 
 @dataclass(frozen=True)
@@ -1336,3 +1339,134 @@ class ConnectionCheck:
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> ConnectionCheck:
         return cls(str(data["name"]), bool(data["ok"]), str(data["message"]), data.get("hint"))
+
+
+# -- environments and promotion ----------------------------------------------------------------
+
+class ChangeKind(str, Enum):
+    """What became of a dataset or recipe between two revisions of the project."""
+
+    ADDED = "added"
+    REMOVED = "removed"
+    MODIFIED = "modified"  # its own code, definition or variables changed
+    STALE = "stale"  # unchanged itself, but something upstream changed: its data will differ
+
+
+@dataclass(frozen=True)
+class DiffEntry:
+    """One dataset or recipe in a `weir diff`; ``what`` says which parts changed ("code",
+    "definition", "variable min_order_value", "inputs") or, for a stale one, which inputs."""
+
+    name: str
+    change: ChangeKind
+    what: tuple[str, ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        return {"name": self.name, "change": self.change.value, "what": list(self.what)}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> DiffEntry:
+        return cls(str(data["name"]), ChangeKind(data["change"]), tuple(data.get("what") or ()))
+
+
+@dataclass(frozen=True)
+class FlowDiff:
+    """`weir diff --json`: what changed in the Flow from ``base`` to ``head`` (a revision as
+    given, "work tree" for the checkout), each with the commit it resolved to (None for the
+    work tree); datasets in the head's Flow order, removed ones last."""
+
+    base: str
+    base_commit: str | None
+    head: str
+    head_commit: str | None
+    datasets: tuple[DiffEntry, ...]
+    recipes: tuple[DiffEntry, ...]
+    environment: str | None = None
+
+    def to_build(self) -> tuple[str, ...]:
+        """What `weir build --changed-since` builds: what the head has that changed or went
+        stale (sources are read, never built; the caller leaves them out)."""
+        return tuple(c.name for c in self.datasets if c.change is not ChangeKind.REMOVED)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"base": self.base, "base_commit": self.base_commit, "head": self.head,
+                "head_commit": self.head_commit, "environment": self.environment,
+                "datasets": [c.to_json() for c in self.datasets],
+                "recipes": [c.to_json() for c in self.recipes]}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> FlowDiff:
+        return cls(str(data["base"]), data.get("base_commit"), str(data["head"]),
+                   data.get("head_commit"),
+                   tuple(DiffEntry.from_json(c) for c in data.get("datasets") or ()),
+                   tuple(DiffEntry.from_json(c) for c in data.get("recipes") or ()),
+                   data.get("environment"))
+
+
+class Fate(str, Enum):
+    """What a promotion means for one dataset in the target environment."""
+
+    UP_TO_DATE = "up to date"  # the target already has it
+    REUSE = "reuse"  # copied from another environment's data: no recipe runs
+    RESTORE = "restore"  # the target's own kept output of it comes back
+    REBUILD = "rebuild"  # its recipe runs in the target
+
+
+@dataclass(frozen=True)
+class PromotedDataset:
+    """One dataset of the promoted commit, in the target environment: its ``fate``, where a
+    reuse copies from, and why it is rebuilt (or what changed, for a reuse)."""
+
+    name: str
+    fate: Fate
+    reused_from: str | None = None
+    why: tuple[str, ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        return {"name": self.name, "fate": self.fate.value, "reused_from": self.reused_from,
+                "why": list(self.why)}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> PromotedDataset:
+        return cls(str(data["name"]), Fate(data["fate"]), data.get("reused_from"),
+                   tuple(data.get("why") or ()))
+
+
+@dataclass(frozen=True)
+class Promotion:
+    """`weir promote SOURCE TARGET --json` (and each entry of `--history`): the target
+    branch moved from ``before`` to ``after`` (``how``: created, fast-forward, merge,
+    unchanged; "dry run" when nothing moved), the source's commit, whether it was pushed and
+    where, what changed in the Flow, and each dataset's fate in the target."""
+
+    source: str
+    target: str
+    source_branch: str
+    target_branch: str
+    source_commit: str
+    before: str | None
+    after: str | None
+    how: str
+    at: float
+    pushed_to: str | None = None
+    by: str | None = None
+    diff: FlowDiff | None = None
+    datasets: tuple[PromotedDataset, ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        return {"source": self.source, "target": self.target,
+                "source_branch": self.source_branch, "target_branch": self.target_branch,
+                "source_commit": self.source_commit, "before": self.before,
+                "after": self.after, "how": self.how, "at": self.at,
+                "pushed_to": self.pushed_to, "by": self.by,
+                "diff": self.diff.to_json() if self.diff else None,
+                "datasets": [d.to_json() for d in self.datasets]}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Promotion:
+        return cls(str(data["source"]), str(data["target"]), str(data["source_branch"]),
+                   str(data["target_branch"]), str(data["source_commit"]), data.get("before"),
+                   data.get("after"), str(data["how"]), float(data.get("at") or 0.0),
+                   data.get("pushed_to"), data.get("by"),
+                   FlowDiff.from_json(data["diff"]) if data.get("diff") else None,
+                   tuple(PromotedDataset.from_json(d) for d in data.get("datasets") or ()))

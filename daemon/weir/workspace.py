@@ -203,6 +203,15 @@ class Workspace:
         its file and line) is raised instead, as there is nothing to build."""
         plan = plan_build(self.flow, snapshot.statuses, targets, mode, snapshot.restorable,
                           unavailable=snapshot.problems.keys())
+        runs = [o for j in plan.jobs if j.action is wire.Action.RUN for o in j.outputs]
+        if runs and self.project.config.environments:
+            from weir.build.reuse import find_reusable
+
+            reusable = find_reusable(self, snapshot.expected, runs)
+            if reusable:  # what another environment built at these fingerprints is copied
+                plan = plan_build(self.flow, snapshot.statuses, targets, mode,
+                                  snapshot.restorable, unavailable=snapshot.problems.keys(),
+                                  reusable={n: r.environment for n, r in reusable.items()})
         if not plan.blocked and not (set(targets) & snapshot.problems.keys()):
             return plan
         if not plan.jobs and not plan.up_to_date:

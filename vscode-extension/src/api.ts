@@ -351,6 +351,8 @@ export interface PlannedJob {
   outputs: string[];
   reasons: Record<string, string[]>; // output -> why it is built
   after: string[]; // recipe ids that must finish first
+  /** A restore's outputs copied from another environment's data (output -> environment). */
+  reused_from: Record<string, string>;
 }
 
 /** A source's checks, run before the jobs that read it (their job's recipe is `check:SOURCE`). */

@@ -129,7 +129,9 @@ export const buildSummary = obj<BuildSummary>({
 
 const reasons = rec(strings);
 
-export const plannedJob = obj<PlannedJob>({ recipe: str, action: oneOf(ACTIONS), outputs: strings, reasons, after: strings });
+export const plannedJob = obj<PlannedJob>({
+  recipe: str, action: oneOf(ACTIONS), outputs: strings, reasons, after: strings, reused_from: rec(str),
+});
 
 export const plannedCheck = obj<PlannedCheck>({ source: str, reasons: strings });
 

@@ -38,7 +38,6 @@ from weir.flow.fingerprint import check_components, components_for
 from weir.flow.plan import Action, BuildPlan, Job, SourceCheck
 from weir.gitops.head import head_commit
 from weir.model.project import FORMATS, ColumnSpec, Interface, RecipeKind
-from weir.storage.locations import temp_path_for
 from weir.wire import JobStatus, Severity
 from weir.workspace import DataStatus, Workspace
 
@@ -189,6 +188,7 @@ class Runner:
         def launch(wait: bool) -> list[str]:
             """Start what the scheduler says may start now (see ``_start`` for ``wait``)."""
             starting = self._start(schedule, jobs, wait)
+            restores = []
             for recipe in starting:
                 job = jobs[recipe]
                 down = self._down(job)
@@ -197,11 +197,17 @@ class Runner:
                     finish(self._unusable(job, down))
                     skip_below(recipe, schedule.cannot_run(recipe))
                 elif job.action is Action.RESTORE:
-                    finish(self._restore(job))
-                    schedule.succeeded(recipe)
+                    restores.append(job)
                 else:
                     assert pool is not None
                     running[recipe] = self._dispatch(pool, job)
+            for outcome in self._restore(restores):  # together: one transaction a database
+                self._release(outcome.recipe)
+                finish(outcome)
+                if outcome.status.ok:
+                    schedule.succeeded(outcome.recipe)
+                else:  # a copy that could not be made: no retry, nor the recipe's failure
+                    skip_below(outcome.recipe, schedule.cannot_run(outcome.recipe))
             return starting
 
         blocked = self._blocked()
@@ -351,7 +357,10 @@ class Runner:
         if job.recipe in self._checks:
             return Task(job.recipe, (), self._connections(job))
         recipe = self.project.recipes[job.recipe]
-        after = job.depends_on + tuple(c.task for c in self.plan.checks_before(self.ws.flow, job))
+        checks = tuple(c.task for c in self.plan.checks_before(self.ws.flow, job))
+        # A restore reads nothing of this build's (its data is the one its fingerprint names):
+        # it waits only for its sources' checks, so every restore of a build goes at once.
+        after = checks if job.action is Action.RESTORE else job.depends_on + checks
         return Task(job.recipe, after, self._connections(job), recipe.retries,
                     in_worker=job.action is Action.RUN)
 
@@ -529,7 +538,8 @@ class Runner:
             if final is not None and not ds.is_folder:
                 self._keep(name, fp, final, written.schema, written.rows)
             state.record_success(self.run_id, job.recipe, name, fp, comps, run.started,
-                                 written.schema, written.rows, run.job.log_path)
+                                 written.schema, written.rows, run.job.log_path,
+                                 place=backend.place(ds.path))
             self.current[name] = fp
             rows[name] = written.rows
         return Outcome(job.recipe, job.outputs, JobStatus.BUILT, result.seconds, rows,
@@ -563,34 +573,86 @@ class Runner:
                 pass
             state.drop_kept(name, old_fp)
 
-    def _restore(self, job: Job) -> Outcome:
-        self.listener("start", Outcome(job.recipe, job.outputs, JobStatus.RESTORING,
-                                       reasons=dict(job.reasons)))
+    def _restore(self, jobs: list[Job]) -> list[Outcome]:
+        """Publish what needs no recipe: this environment's kept outputs (a hard link back)
+        and copies of another environment's data at the same fingerprint, made by the storage
+        itself, each connection's copies at once (one transaction in a database: restoring
+        hundreds of tables costs one connection, not hundreds). A restore reads no input, so
+        its fingerprint is the one expected, whatever upstream still builds."""
+        if not jobs:
+            return []
+        from weir.build.reuse import find_reusable
+
         started = time.time()
+        for job in jobs:
+            self.listener("start", Outcome(job.recipe, job.outputs, JobStatus.RESTORING,
+                                           reasons=dict(job.reasons)))
         kept = self.ws.state.kept()
-        rows = {}
-        input_fps = self._input_fps(job)
-        for name in job.outputs:
-            fp = self.snapshot.expected[name]
-            path, schema, n = kept[(name, fp)]
-            ds = self.project.datasets[name]
-            final = self.ws.backends[ds.connection].local_path(ds.path)
-            assert final is not None  # only local files are kept, so only they are restorable
-            final.parent.mkdir(parents=True, exist_ok=True)
-            tmp = temp_path_for(final, f"{self.run_id}-restore")
+        expected = self.snapshot.expected
+        reused = [o for j in jobs for o in j.reused_from]
+        found = find_reusable(self.ws, expected, reused) if reused else {}
+        copies: dict[str, list[tuple[str, str, str]]] = {}
+        for name in reused:
+            if name in found:
+                ds = self.project.datasets[name]
+                copies.setdefault(ds.connection, []).append((found[name].place, ds.path,
+                                                             ds.format))
+        failed: dict[str, str] = {}
+        for conn, batch in copies.items():
             try:
-                os.link(path, tmp)
-            except OSError:
-                shutil.copy2(path, tmp)
-            os.replace(tmp, final)
-            comps = components_for(self.ws.flow, name, input_fps)
-            self.ws.state.record_success(self.run_id, job.recipe, name, comps.fingerprint(name),
-                                         comps, started, schema, n, None, status="restored")
-            self.ws.state.use_kept(name, fp)
-            self.current[name] = comps.fingerprint(name)
-            rows[name] = n
-        return Outcome(job.recipe, job.outputs, JobStatus.RESTORED, time.time() - started, rows,
-                       reasons=dict(job.reasons))
+                with self.ws.backends.using(conn) as backend:
+                    backend.copy_in(batch)
+            except WeirError as exc:
+                failed.update((self._named(loc, conn), exc.message) for _, loc, _ in batch)
+            except Exception as exc:  # noqa: BLE001 - a driver's error: the copy's failure
+                failed.update((self._named(loc, conn), str(exc).strip().splitlines()[0])
+                              for _, loc, _ in batch)
+        outcomes = []
+        for job in jobs:
+            missing = [o for o in job.reused_from if o not in found]
+            broken = [o for o in job.outputs if o in failed]
+            if missing or broken:
+                error = (f"cannot copy {broken[0]} from {job.reused_from[broken[0]]}: "
+                         f"{failed[broken[0]]}" if broken else
+                         f"{job.reused_from[missing[0]]}'s copy of {missing[0]} is gone")
+                for name in job.outputs:
+                    self.ws.state.record_failure(self.run_id, job.recipe, name, started, error,
+                                                 None)
+                outcomes.append(Outcome(job.recipe, job.outputs, JobStatus.FAILED,
+                                        time.time() - started, error=error,
+                                        reasons=dict(job.reasons)))
+                continue
+            rows = {}
+            reasons = dict(job.reasons)
+            for name in job.outputs:
+                ds = self.project.datasets[name]
+                backend = self.ws.backends[ds.connection]
+                fp = expected[name]
+                if name in job.reused_from:
+                    copy = found[name]
+                    schema, n = copy.schema, copy.rows
+                    reasons[name] = (*reasons.get(name, ()), f"reused from {copy.environment}")
+                else:
+                    path, schema, n = kept[(name, fp)]
+                    backend.copy_in([(Path(path).resolve().as_uri(), ds.path, ds.format)])
+                    self.ws.state.use_kept(name, fp)
+                comps = self.snapshot.components[name]
+                self.ws.state.record_success(self.run_id, job.recipe, name, fp, comps, started,
+                                             schema, n, None, status="restored",
+                                             place=backend.place(ds.path))
+                final = backend.local_path(ds.path)
+                if name in job.reused_from and final is not None:
+                    self._keep(name, fp, final, schema, n)
+                self.current[name] = fp
+                rows[name] = n
+            outcomes.append(Outcome(job.recipe, job.outputs, JobStatus.RESTORED,
+                                    time.time() - started, rows, reasons=reasons))
+        return outcomes
+
+    def _named(self, loc: str, connection: str) -> str:
+        """The dataset stored at ``loc`` on ``connection``."""
+        return next(n for n, d in self.project.datasets.items()
+                    if d.path == loc and d.connection == connection)
 
     def _fail(self, job: Job, run: _Running, result: JobResult) -> Outcome:
         self._record_checks(result)

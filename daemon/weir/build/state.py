@@ -33,6 +33,7 @@ from weir.errors import StateError
 from weir.flow.fingerprint import Components
 from weir.flow.status import Stored
 from weir.wire import (CheckResult, ColumnMetrics, DatasetScenarioRun, DatasetVersion, Metrics,
+                       Promotion,
                        ScenarioRunReport,
                        Severity)
 
@@ -140,6 +141,12 @@ CREATE INDEX IF NOT EXISTS scenario_runs_scenario ON scenario_runs(scenario, sta
 CREATE TABLE IF NOT EXISTS scheduler (
     key TEXT PRIMARY KEY,
     value TEXT NOT NULL
+);
+-- Each `weir promote` into this environment (wire.Promotion as JSON): `weir promote --history`.
+CREATE TABLE IF NOT EXISTS promotions (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    at REAL NOT NULL,
+    promotion TEXT NOT NULL
 );
 -- How often each table a status depends on was written, kept by triggers: the daemon's status
 -- keeper reads these few rows to know what to read again after another process wrote.
@@ -282,6 +289,12 @@ class StateStore:
                 except sqlite3.OperationalError as exc:  # another process added it first
                     if "duplicate column" not in str(exc):
                         raise
+        if "place" not in {row[1] for row in self.db.execute("PRAGMA table_info(datasets)")}:
+            try:  # from before builds recorded where their data went (see `places`)
+                self.db.execute("ALTER TABLE datasets ADD COLUMN place TEXT")
+            except sqlite3.OperationalError as exc:  # another process added it first
+                if "duplicate column" not in str(exc):
+                    raise
         kept = {row[1] for row in self.db.execute("PRAGMA table_info(kept_outputs)")}
         if "used" not in kept:  # from before kept outputs recorded their last use
             self.db.execute("ALTER TABLE kept_outputs ADD COLUMN used REAL")
@@ -326,7 +339,10 @@ class StateStore:
 
     def record_success(self, run_id: str, recipe: str, name: str, fingerprint: str,
                        components: Components, started: float, schema: list[list[Any]],
-                       rows: int, log_path: str | None, status: str = "built") -> None:
+                       rows: int, log_path: str | None, status: str = "built",
+                       place: str | None = None) -> None:
+        """``place``: where the data went, as its storage says it (`Backend.place`), so
+        another environment can copy it instead of building it again."""
         now = time.time()
         with self.transaction() as db:
             if log_path is None and status == "restored":
@@ -336,19 +352,29 @@ class StateStore:
                                  " LIMIT 1", (name, fingerprint)).fetchone()
                 log_path = row[0] if row else None
             db.execute("INSERT INTO datasets (name, fingerprint, components, built_at, run_id,"
-                       " duration, schema, row_count, last_failed, error, log_path)"
-                       " VALUES (?,?,?,?,?,?,?,?,0,NULL,?) ON CONFLICT(name) DO UPDATE SET"
+                       " duration, schema, row_count, last_failed, error, log_path, place)"
+                       " VALUES (?,?,?,?,?,?,?,?,0,NULL,?,?) ON CONFLICT(name) DO UPDATE SET"
                        " fingerprint=excluded.fingerprint, components=excluded.components,"
                        " built_at=excluded.built_at, run_id=excluded.run_id,"
                        " duration=excluded.duration, schema=excluded.schema,"
                        " row_count=excluded.row_count, last_failed=0, error=NULL,"
-                       " log_path=COALESCE(excluded.log_path, datasets.log_path)",
+                       " log_path=COALESCE(excluded.log_path, datasets.log_path),"
+                       " place=excluded.place",
                        (name, fingerprint, json.dumps(components.to_json()), now, run_id,
-                        now - started, json.dumps(schema), rows, log_path))
+                        now - started, json.dumps(schema), rows, log_path, place))
             _end_job_row(db, run_id, name, {"recipe": recipe, "fingerprint": fingerprint,
                                              "status": status, "started": started,
                                              "finished": now, "row_count": rows,
                                              "log_path": log_path})
+
+    def places(self) -> dict[str, tuple[str, str, list[list[Any]], int]]:
+        """``name -> (fingerprint, place, schema, rows)`` of every dataset whose live data's
+        place is known: what another environment may copy (the data stays at its fingerprint
+        until a success records another, a failed build leaving it as it was)."""
+        return {r[0]: (r[1], r[2], json.loads(r[3] or "[]"), r[4] or 0)
+                for r in self.db.execute("SELECT name, fingerprint, place, schema, row_count"
+                                         " FROM datasets WHERE place IS NOT NULL"
+                                         " AND fingerprint IS NOT NULL")}
 
     def record_failure(self, run_id: str, recipe: str, name: str, started: float | None,
                        error: str, log_path: str | None, status: str = "failed") -> None:
@@ -648,6 +674,16 @@ class StateStore:
                        f" ({','.join('?' * len(states))})", (below, *states))
 
     # -- kept outputs (outputs by fingerprint) --------------------------------------------
+    def record_promotion(self, promotion: Promotion) -> None:
+        with self.transaction() as db:
+            db.execute("INSERT INTO promotions (at, promotion) VALUES (?, ?)",
+                       (promotion.at, json.dumps(promotion.to_json())))
+
+    def promotions(self, limit: int = 20) -> list[Promotion]:
+        """The promotions into this environment, newest first."""
+        return [Promotion.from_json(json.loads(r[0])) for r in self.db.execute(
+            "SELECT promotion FROM promotions ORDER BY id DESC LIMIT ?", (limit,))]
+
     def kept_paths(self) -> dict[tuple[str, str], str]:
         """``(dataset, fingerprint) -> path`` of every kept output (cheap: no schema decoding)."""
         return {(r[0], r[1]): r[2] for r in self.db.execute(

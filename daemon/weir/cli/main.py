@@ -25,6 +25,8 @@ COMMANDS = [
     ("status", "list every dataset as up to date, stale, never built or failed, and why"),
     ("plan", "show what `weir build` would run, and why, without running it"),
     ("build", "build datasets: run exactly the out-of-date recipes they need, in parallel"),
+    ("diff", "show what changed in the Flow since a commit, and what goes stale with it"),
+    ("promote", "promote an environment's built and checked commit to another's branch"),
     ("show", "show one dataset: definition, status, schema and recent builds"),
     ("log", "list a dataset's versions: commit, time, duration, rows, environment, who built it"),
     ("logs", "print the log of a dataset's last build"),

@@ -23,6 +23,9 @@ def add_selection_args(p: argparse.ArgumentParser) -> None:
                    "downstream), tag:t, zone:z")
     p.add_argument("--all", action="store_true", dest="all_", help="every dataset")
     p.add_argument("--stale", action="store_true", help="every dataset that is not up to date")
+    p.add_argument("--changed-since", metavar="REF",
+                   help="the datasets whose code, definition or variables changed since the "
+                   "git revision REF, and their downstream (see `weir diff REF`)")
     group = p.add_mutually_exclusive_group()
     for name, text in MODES:
         group.add_argument(f"--{name}", action="store_const", dest="mode", const=Mode(name),
@@ -30,8 +33,29 @@ def add_selection_args(p: argparse.ArgumentParser) -> None:
     p.set_defaults(mode=Mode.REQUIRED)
 
 
-def prepare(args: argparse.Namespace) -> tuple[Any, BuildPlan, Any]:
+def add_changed_since(args: argparse.Namespace) -> tuple[Any, str | None]:
+    """Turn ``--changed-since REF`` into the datasets it names, added to the selectors (so a
+    build through the daemon asks for them by name). When no recipe output changed since REF,
+    the sentence saying so (there is nothing to build). With the workspace it opened for
+    that, if it did (`prepare` takes it, so the project is read once)."""
+    if not getattr(args, "changed_since", None):
+        return None, None
+    from weir.revisions import changed_since
+
     ws = output.open_workspace(args.project)
+    changes = changed_since(ws, args.changed_since)
+    names = [n for n in changes.to_build() if not ws.project.datasets[n].is_source]
+    if not names:
+        sources = [n for n in changes.to_build() if ws.project.datasets[n].is_source]
+        return ws, (f"Nothing to build: no recipe output changed since {args.changed_since}"
+                + (f" (sources {_names(tuple(sources))} did; weir reads them, never builds "
+                   "them)" if sources else "") + ".")
+    args.selectors = list(args.selectors) + names
+    return ws, None
+
+
+def prepare(args: argparse.Namespace, ws: Any = None) -> tuple[Any, BuildPlan, Any]:
+    ws = ws or output.open_workspace(args.project)
     snapshot = ws.snapshot()
     targets = ws.resolve_targets(args.selectors, args.all_, args.stale, snapshot)
     return ws, ws.plan(targets, args.mode, snapshot), snapshot
@@ -53,19 +77,27 @@ def print_plan(plan: BuildPlan) -> None:
         return
     width = max(len(o) for o in (*plan.outputs, *(c.source for c in plan.checks)))
     runs = sum(1 for j in plan.jobs if j.action is Action.RUN)
-    restores = len(plan.jobs) - runs
+    reused: dict[str, int] = {}
+    for j in plan.jobs:
+        for env in j.reused_from.values():
+            reused[env] = reused.get(env, 0) + 1
+    restores = sum(len(j.outputs) - len(j.reused_from) for j in plan.jobs
+                   if j.action is Action.RESTORE)
     output.out(f"{len(plan.outputs)} dataset{'s' if len(plan.outputs) != 1 else ''} to build: "
                f"{runs} recipe{'s' if runs != 1 else ''} to run"
                + (f", {restores} to restore from earlier builds" if restores else "")
+               + "".join(f", {n} to reuse from {env}" for env, n in reused.items())
                + (f", after the checks of {output.count(len(plan.checks), 'source')}"
                   if plan.checks else ""))
     for check in plan.checks:  # first: what reads these sources waits for their checks
         output.out(f"  {output.style('check'.ljust(7), 'cyan')} {check.source:<{width}}  "
                    f"{output.style(', '.join(check.reasons), 'dim')}")
     for job in plan.jobs:
-        verb = "restore" if job.action is Action.RESTORE else "run"
         for o in job.outputs:
-            why = ", ".join(job.reasons[o])
+            verb = ("reuse" if o in job.reused_from else "restore") \
+                if job.action is Action.RESTORE else "run"
+            why = ", ".join(job.reasons[o]) + (f"; copied from {job.reused_from[o]}"
+                                               if o in job.reused_from else "")
             output.out(f"  {output.style(verb.ljust(7), 'cyan')} {o:<{width}}  "
                        f"{output.style(why, 'dim')}")
 

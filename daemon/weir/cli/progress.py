@@ -44,7 +44,8 @@ class _Quiet:
 
 def _header(plan: BuildPlan, jobs: int) -> str:
     runs = sum(1 for j in plan.jobs if j.action is Action.RUN)
-    restores = len(plan.jobs) - runs
+    reused = sum(len(j.reused_from) for j in plan.jobs)
+    restores = len(plan.jobs) - runs - sum(1 for j in plan.jobs if j.reused_from)
     n = len(plan.outputs)
     blocked = len(plan.blocked)
     if not plan.jobs:
@@ -54,6 +55,7 @@ def _header(plan: BuildPlan, jobs: int) -> str:
     return (f"Building {n} dataset{'s' if n != 1 else ''}: {runs} recipe"
             f"{'s' if runs != 1 else ''} to run"
             + (f", {restores} to restore" if restores else "")
+            + (f", {reused} to copy from other environments" if reused else "")
             + (f", after the checks of {output.count(len(plan.checks), 'source')}"
                if plan.checks else "")
             + f" ({workers} worker{'s' if workers != 1 else ''})"
@@ -97,6 +99,12 @@ def _summary(result: BuildResult) -> str:
     parts = [f"{result.count(s)} {s.value}" for s in (
         JobStatus.CHECKED, JobStatus.BUILT, JobStatus.RESTORED, JobStatus.FAILED,
         JobStatus.SKIPPED, JobStatus.INTERRUPTED) if result.count(s)]
+    reused = sum(1 for o in result.outcomes if o.status is JobStatus.RESTORED
+                 for name in o.outputs
+                 if any(r.startswith("reused from ") for r in o.reasons.get(name, ())))
+    if reused:  # of the restored, those copied from another environment
+        parts = [p + f" ({reused} reused from other environments)" if p.endswith(" restored")
+                 else p for p in parts]
     text = ", ".join(parts) + f" in {result.seconds:.1f}s"
     return output.style(text, "green" if result.ok else "red")
 

@@ -50,6 +50,13 @@ def source_fingerprint(version: str | None) -> str:
     return f"source:{version}" if version else "source:missing"
 
 
+def definition_version(definition: Mapping[str, Any]) -> str:
+    """A stand-in for a source's data version when two revisions of a Flow are compared
+    without probing any data (`weir diff`): a source is then the same exactly when its
+    definition is."""
+    return "definition:" + _h(dict(definition))
+
+
 def components_for(flow: Flow, name: str, input_fps: Mapping[str, str]) -> Components:
     """The components of recipe output ``name``, given its inputs' fingerprints."""
     project = flow.project

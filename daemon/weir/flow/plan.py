@@ -27,6 +27,8 @@ class Job:
     reasons: Mapping[str, tuple[str, ...]]  # output -> why it is built
     action: Action
     depends_on: tuple[str, ...]  # recipe ids in this plan that must finish first
+    # Outputs a restore copies from another environment's data (output -> environment).
+    reused_from: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -67,22 +69,26 @@ class BuildPlan:
 
     def to_wire(self) -> wire.Plan:
         return wire.Plan(self.targets, self.up_to_date, tuple(
-            wire.PlannedJob(j.recipe, j.action, j.outputs, dict(j.reasons), j.depends_on)
+            wire.PlannedJob(j.recipe, j.action, j.outputs, dict(j.reasons), j.depends_on,
+                            dict(j.reused_from))
             for j in self.jobs), self.notes, self.blocked,
             tuple(wire.PlannedCheck(c.source, c.reasons) for c in self.checks))
 
     @classmethod
     def from_wire(cls, plan: wire.Plan) -> BuildPlan:
-        return cls(tuple(Job(j.recipe, j.outputs, j.reasons, j.action, j.after)
+        return cls(tuple(Job(j.recipe, j.outputs, j.reasons, j.action, j.after, j.reused_from)
                          for j in plan.jobs), plan.targets, plan.up_to_date, plan.notes,
                    plan.blocked, tuple(SourceCheck(c.source, c.reasons) for c in plan.checks))
 
 
 def plan_build(flow: Flow, statuses: Mapping[str, Status], targets: Collection[str],
                mode: Mode = Mode.REQUIRED, restorable: Collection[str] = (),
-               unavailable: Collection[str] = ()) -> BuildPlan:
+               unavailable: Collection[str] = (),
+               reusable: Mapping[str, str] | None = None) -> BuildPlan:
     """Plan the build of ``targets``. ``restorable``: datasets whose expected fingerprint has a
-    kept output (restored instead of run when every output of the recipe has one).
+    kept output (restored instead of run when every output of the recipe has one);
+    ``reusable``: those another environment holds at that fingerprint where this one's
+    storage can copy it (dataset -> environment), restored from there when not kept here.
     ``unavailable``: datasets whose storage cannot be used now (a server down, a credential
     not set); what needs them is left out of the jobs and listed in ``blocked`` instead, so
     one broken connection does not stop the rest of the build."""
@@ -201,13 +207,17 @@ def plan_build(flow: Flow, statuses: Mapping[str, Status], targets: Collection[s
              for r, outs in by_recipe.items()}
     order = list(graphlib.TopologicalSorter(graph).static_order())
     restorable_set = set(restorable)
+    reusable = reusable or {}
     jobs = []
     for r in order:
         outs = by_recipe[r]
         ordered = tuple(o for o in project.recipes[r].outputs if o in outs)
-        can_restore = not (forced & set(ordered)) and all(o in restorable_set for o in ordered)
+        can_restore = not (forced & set(ordered)) and all(
+            o in restorable_set or o in reusable for o in ordered)
+        reused = {o: reusable[o] for o in ordered if o not in restorable_set} \
+            if can_restore else {}
         jobs.append(Job(r, ordered, {o: outs[o] for o in ordered},
-                        Action.RESTORE if can_restore else Action.RUN, tuple(graph[r])))
+                        Action.RESTORE if can_restore else Action.RUN, tuple(graph[r]), reused))
     up_to_date = tuple(t for t in targets if t not in reasons and t not in cut)
     for t in targets:
         if project.datasets[t].is_source and mode is not Mode.DOWNSTREAM:

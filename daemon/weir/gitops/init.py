@@ -40,7 +40,7 @@ def _git_init(target: Path) -> None:
     except ImportError as exc:  # pragma: no cover - GitPython is a dependency
         raise WeirError("GitPython is not installed", hint="pip install GitPython") from exc
     try:
-        repo = git.Repo.init(target)
+        repo = git.Repo.init(target, initial_branch="main")  # the example's prod branch
         repo.git.add(A=True)
         reader = repo.config_reader()
         has_identity = reader.has_option("user", "name") and reader.has_option("user", "email")

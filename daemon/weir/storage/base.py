@@ -60,6 +60,24 @@ class Backend(ABC):
         """A local file holding the data, when there is one (fast paths, kept outputs)."""
         return None
 
+    # -- copying data another environment built (zero-recompute promotion) ------------------
+    def place(self, loc: str) -> str | None:
+        """Where ``loc``'s data lives, said so that another environment's backend can tell
+        whether it can copy it exactly without weir reading a row (`can_copy_from`): the kind
+        of storage, the server or file, and the table or key — never a credential. None: this
+        storage says nothing of the kind."""
+        return None
+
+    def can_copy_from(self, place: str) -> bool:
+        """Can this storage make an exact copy of the data at ``place`` by itself (a link, a
+        server-side copy, a table copy in the same database)?"""
+        return False
+
+    def copy_in(self, copies: list[tuple[str, str, str]]) -> None:
+        """Make each ``(place, loc, fmt)``'s ``loc`` an exact copy of the data at ``place``,
+        each published whole, as a commit publishes (only places `can_copy_from` accepts)."""
+        raise WeirError(f"connection '{self.name}' cannot copy data in")
+
     @abstractmethod
     def exists(self, loc: str, fmt: str) -> bool:
         ...

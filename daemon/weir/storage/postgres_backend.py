@@ -24,6 +24,10 @@ class PostgresBackend(SQLBackend):
     def default_schema(self) -> str | None:
         return str(self.params.get("schema") or "public")
 
+    def database(self) -> str:
+        p = self.raw_params  # unresolved: a place is written to the state store
+        return f"{p.get('host')}:{p.get('port') or 5432}/{p.get('database')}"
+
     def conninfo(self) -> dict[str, Any]:
         p = self.params
         info = {"host": p["host"], "port": int(p.get("port") or 5432), "dbname": p["database"],

@@ -58,6 +58,32 @@ class SQLBackend(Backend):
     def default_schema(self) -> str | None:
         return None
 
+    def database(self) -> str:
+        """The database this connection reaches (a server and its database, or a file): two
+        connections with the same one can copy each other's tables in SQL."""
+        raise NotImplementedError
+
+    def place(self, loc: str) -> str:
+        schema, table = split_loc(loc)
+        return f"{self.type}://{self.database()}#{schema or self.default_schema() or ''}.{table}"
+
+    def can_copy_from(self, place: str) -> bool:
+        return place.startswith(f"{self.type}://{self.database()}#")
+
+    def copy_in(self, copies: list[tuple[str, str, str]]) -> None:
+        """Every table copied inside the database in one transaction: readers see the old
+        tables or all the new ones (SQLite, DuckDB and PostgreSQL all have transactional DDL),
+        and no row travels through weir."""
+        with self.connect() as con:
+            cur = con.cursor()
+            self.begin(cur)
+            for place, loc, _ in copies:
+                schema, _, table = place.partition("#")[2].partition(".")
+                source = f"{quote(schema)}.{quote(table)}" if schema else quote(table)
+                cur.execute(f"DROP TABLE IF EXISTS {self.qualified(loc)}")
+                cur.execute(f"CREATE TABLE {self.qualified(loc)} AS SELECT * FROM {source}")
+            con.commit()
+
     def tmp_name(self, loc: str, token: str) -> str:
         schema, table = split_loc(loc)
         name = f"{table}{TMP_MARK}{_token(token)}"
@@ -265,6 +291,9 @@ class FileDatabase(SQLBackend):
 
         p = Path(str(self.params["path"])).expanduser()
         return str(p if p.is_absolute() else self.project_root / p)
+
+    def database(self) -> str:
+        return os.path.realpath(self.path())
 
     def created(self) -> bool:
         return os.path.exists(self.path())

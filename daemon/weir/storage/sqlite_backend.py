@@ -8,6 +8,7 @@ from contextlib import contextmanager
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
+from weir.errors import DataError
 from weir.storage.sql_base import (FileDatabase, arrow_for_decl, decl_type, quote, split_loc,
                                    to_array)
 
@@ -48,6 +49,26 @@ class SQLiteBackend(FileDatabase):
 
     def begin(self, cur: Any) -> None:
         cur.execute("BEGIN IMMEDIATE")
+
+    def copy_in(self, copies: list[tuple[str, str, str]]) -> None:
+        """SQLite's CREATE TABLE AS would keep only type affinities (a TIMESTAMP column comes
+        back NUM): each copy is made with its source's own CREATE statement instead."""
+        with self.connect() as con:
+            cur = con.cursor()
+            self.begin(cur)
+            for place, loc, _ in copies:
+                source = place.partition("#")[2].partition(".")[2]
+                row = cur.execute("SELECT sql FROM sqlite_master WHERE type='table' AND name=?",
+                                  (source,)).fetchone()
+                if row is None:
+                    con.rollback()
+                    raise DataError(f"no table {source} in {self.path()} to copy",
+                                    hint="build it here instead (`weir build NAME --only`)")
+                columns = row[0][row[0].index("("):]
+                cur.execute(f"DROP TABLE IF EXISTS {self.qualified(loc)}")
+                cur.execute(f"CREATE TABLE {self.qualified(loc)} {columns}")
+                cur.execute(f"INSERT INTO {self.qualified(loc)} SELECT * FROM {quote(source)}")
+            con.commit()
 
     def sql_type(self, t: pa.DataType) -> str:
         return decl_type(t)

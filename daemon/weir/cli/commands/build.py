@@ -29,6 +29,13 @@ def add_parser(p: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     if args.jobs < 1:
         raise WeirError("--jobs must be at least 1")
+    opened, unchanged = plans.add_changed_since(args)
+    if unchanged:
+        if args.json:
+            output.print_json(wire.BuildReport(True, None, 0.0, False, ()).to_json())
+        else:
+            output.out(unchanged)
+        return 0
     if not (args.selectors or args.all_ or args.stale):
         from weir.workspace import nothing_to_build
 
@@ -45,7 +52,7 @@ def run(args: argparse.Namespace) -> int:
         from weir.build.pool import prestart
 
         prestart()  # warms up while the Flow is read
-    ws, plan, snapshot = plans.prepare(args)
+    ws, plan, snapshot = plans.prepare(args, opened)
     if args.dry_run:
         output.print_json(plan.to_wire().to_json()) if args.json else plans.print_plan(plan)
         return 0

@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import argparse
 import time
+from pathlib import Path
 
 from weir import wire
 from weir.cli import output
-from weir.errors import WeirError
 
 
 def add_parser(p: argparse.ArgumentParser) -> None:
@@ -56,18 +56,9 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _resolve(root: object, ref: str) -> str:
+def _resolve(root: Path, ref: str) -> str:
     """REF as a full commit sha, or one clear error."""
-    try:
-        import git
+    from weir.gitops.tree import open_repo, resolve
 
-        repo = git.Repo(str(root), search_parent_directories=True)
-    except Exception:  # noqa: BLE001 - not a repository, no git: one answer
-        raise WeirError("--commit needs the project to be in a git repository") from None
-    try:
-        return str(repo.commit(ref).hexsha)
-    except Exception:  # noqa: BLE001 - gitdb's BadName, ValueError…: the ref does not resolve
-        raise WeirError(f"unknown git revision '{ref}'",
-                        hint="give a commit sha, a branch or a tag (`git log --oneline`)") from None
-    finally:
-        repo.close()
+    with open_repo(root, "--commit") as repo:
+        return resolve(repo, ref)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from weir import wire
 from weir.cli import output, plans
 
 
@@ -13,7 +14,14 @@ def add_parser(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    ws, plan, _ = plans.prepare(args)
+    opened, unchanged = plans.add_changed_since(args)
+    if unchanged:
+        if args.json:
+            output.print_json(wire.Plan((), (), (), (unchanged,)).to_json())
+        else:
+            output.out(unchanged)
+        return 0
+    ws, plan, _ = plans.prepare(args, opened)
     if args.json:
         output.print_json(plan.to_wire().to_json())
     else:

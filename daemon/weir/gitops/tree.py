@@ -1,0 +1,67 @@
+"""A project as a commit holds it: its files read from git's objects, never from a checkout, so
+`weir diff` and `weir promote` can compare commits without touching the user's work tree."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from weir.errors import WeirError
+from weir.model.loader import is_project_file
+
+
+@contextmanager
+def open_repo(root: Path, why: str = "this") -> Iterator[Any]:
+    """The git repository holding the project at ``root``; ``why`` says, in the error, what
+    needed one ("weir diff", "--commit")."""
+    try:
+        import git
+
+        repo = git.Repo(str(root), search_parent_directories=True)
+    except Exception:  # noqa: BLE001 - not a repository, no git binary: one answer
+        raise WeirError(f"{why} needs the project to be in a git repository",
+                        hint="`git init` it, or `weir init DIR` makes a project that is") from None
+    try:
+        yield repo
+    finally:
+        repo.close()
+
+
+def resolve(repo: Any, ref: str) -> str:
+    """REF (a sha, branch, tag, ``HEAD~2``…) as a full commit sha, or one clear error."""
+    try:
+        return str(repo.commit(ref).hexsha)
+    except Exception:  # noqa: BLE001 - gitdb's BadName, ValueError…: the ref does not resolve
+        raise WeirError(f"unknown git revision '{ref}'",
+                        hint="give a commit sha, a branch or a tag (`git log --oneline`)"
+                        ) from None
+
+
+def project_prefix(repo: Any, root: Path) -> str:
+    """Where the project stands in the repository ('' at its top, else 'sub/dir/')."""
+    top = Path(repo.working_tree_dir).resolve()
+    rel = root.resolve().relative_to(top).as_posix()
+    return "" if rel == "." else rel + "/"
+
+
+def files_at(repo: Any, root: Path, sha: str) -> dict[str, bytes]:
+    """Every file defining the Flow at commit ``sha``, by project-relative path, as
+    ``read_flow(files=…)`` takes them. A commit without the project has no files: the reader
+    then says weir.yaml is missing."""
+    prefix = project_prefix(repo, root)
+    tree = repo.commit(sha).tree
+    if prefix:
+        try:
+            tree = tree / prefix.rstrip("/")
+        except KeyError:
+            return {}
+    files: dict[str, bytes] = {}
+    for item in tree.traverse():
+        if item.type != "blob":
+            continue
+        rel = item.path[len(prefix):]
+        if is_project_file(rel):
+            files[rel] = item.data_stream.read()
+    return files
