@@ -23,7 +23,7 @@ from weir.model.diagnostics import Diagnostic
 from weir.model.environments import Environment, unknown_environment
 from weir.model.parse_cache import ParseCache
 from weir.revisions import Revision, at_commit, diff
-from weir.workspace import STATE_DIR, Workspace, machine_connections_file
+from weir.workspace import Workspace, machine_connections_file, parse_cache
 
 
 @dataclass(frozen=True)
@@ -56,12 +56,12 @@ def environments(ws: Workspace, source: str, target: str) -> tuple[Environment, 
     return found[0], found[1]
 
 
-def read_in(repo: Any, root: Path, sha: str, environment: str) -> Workspace:
+def read_in(repo: Any, root: Path, sha: str, environment: str, cache: ParseCache,
+            files: dict[str, dict[str, bytes]]) -> Workspace:
     """The project at commit ``sha``, read in ``environment``, as a workspace over that
-    environment's state (its status is the commit's in that environment)."""
-    cache = ParseCache(root / STATE_DIR / "cache" / "flow.msgpack")
-    rev = at_commit(repo, root, sha, environment, machine_connections_file(), cache)
-    cache.save()
+    environment's state (its status is the commit's in that environment). ``files``: each
+    commit's files, read once for every environment it is read in."""
+    rev = at_commit(repo, root, sha, environment, machine_connections_file(), cache, files)
     if rev.errors:
         raise WeirError(f"{sha[:10]} has {_count(len(rev.errors), 'error')} in the project: "
                         f"{_where(rev.errors[0])}",
@@ -145,14 +145,17 @@ def promote(ws: Workspace, source: str, target: str, *, merge: bool = False,
                             hint=f"create it (`git branch {src.branch}`) or fix `branch:` in "
                             "weir.yaml")
         before = branch_head(repo, dst.branch)
-        in_source = read_in(repo, ws.root, sha, source)
+        cache = parse_cache(ws.root)
+        files: dict[str, dict[str, bytes]] = {}
+        in_source = read_in(repo, ws.root, sha, source, cache, files)
         try:
             gate(in_source, src, sha)
         finally:
             in_source.close()
-        base = (at_commit(repo, ws.root, before, target, machine_connections_file())
-                if before else None)
-        in_target = read_in(repo, ws.root, sha, target)
+        base = (at_commit(repo, ws.root, before, target, machine_connections_file(), cache,
+                          files) if before else None)
+        in_target = read_in(repo, ws.root, sha, target, cache, files)
+        cache.save()
         changes = (diff(base, Revision(src.branch, sha, in_target.flow), target)
                    if base else None)
         now = time.time()

@@ -37,14 +37,19 @@ class Revision:
 
 def at_commit(repo: Any, root: Path, ref: str, environment: str | None,
               machine_connections: tuple[str, str] | None,
-              cache: ParseCache | None = None) -> Revision:
+              cache: ParseCache | None = None,
+              files: dict[str, dict[str, bytes]] | None = None) -> Revision:
     """The project as commit ``ref`` holds it; WeirError when it has none (no usable weir.yaml).
     ``cache``: the parse cache (by content, so a commit's files parse once whichever
-    checkout or commit they come from)."""
+    checkout or commit they come from); ``files``: commits' files already read, by sha (one
+    commit read in two environments is read from git once)."""
     from weir.gitops.tree import files_at, resolve
 
     sha = resolve(repo, ref)
-    read = read_flow(root, files=files_at(repo, root, sha), environment=environment,
+    known = files if files is not None else {}
+    if sha not in known:
+        known[sha] = files_at(repo, root, sha)
+    read = read_flow(root, files=known[sha], environment=environment,
                      machine_connections=machine_connections, cache=cache)
     errors = tuple(d for d in read.diagnostics if blocks_builds(d))
     if read.project is None or read.flow is None:
@@ -69,8 +74,10 @@ def diff(base: Revision, head: Revision, environment: str | None) -> wire.FlowDi
 def changed_since(ws: Any, ref: str) -> wire.FlowDiff:
     """What the work tree changed since ``ref``: `weir build --changed-since REF`'s targets."""
     from weir.gitops.tree import open_repo
-    from weir.workspace import machine_connections_file
+    from weir.workspace import machine_connections_file, parse_cache
 
+    cache = parse_cache(ws.root)
     with open_repo(ws.root, "--changed-since") as repo:
-        base = at_commit(repo, ws.root, ref, ws.environment, machine_connections_file())
+        base = at_commit(repo, ws.root, ref, ws.environment, machine_connections_file(), cache)
+    cache.save()
     return diff(base, in_work_tree(ws), ws.environment)

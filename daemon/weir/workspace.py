@@ -34,6 +34,12 @@ STATE_DIR = ".weir"
 active_environment = wire.active_environment  # for the library's users: `weir.workspace`
 
 
+def parse_cache(root: Path) -> ParseCache:
+    """The project's parse cache (by file content, so shared by every environment, checkout
+    and commit read)."""
+    return ParseCache(root / STATE_DIR / "cache" / "flow.msgpack")
+
+
 def state_dir_for(root: Path, environment: str | None) -> Path:
     """Where weir keeps what it knows of the project's data in an environment (wire.state_dir):
     each has its own state store, daemon, logs and claims, so a build in one environment never
@@ -72,7 +78,7 @@ class Workspace:
         ProjectInvalid listing every error in its files."""
         root = project_root(project_dir)
         environment = environment or active_environment()
-        cache = ParseCache(root / STATE_DIR / "cache" / "flow.msgpack") if use_cache else None
+        cache = parse_cache(root) if use_cache else None
         read = read_flow(root, cache=cache, machine_connections=machine_connections_file(),
                          environment=environment)
         if cache is not None:

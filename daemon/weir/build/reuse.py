@@ -13,6 +13,7 @@ why.
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass
@@ -67,7 +68,7 @@ def find_reusable(ws: Any, expected: Mapping[str, str], wanted: Collection[str]
         except WeirError:
             continue  # a damaged store elsewhere is that environment's problem
         try:
-            kept, places = store.kept(), store.places()
+            kept, places = store.kept_rows(), store.places()
         except WeirError:
             continue
         finally:
@@ -86,20 +87,21 @@ def find_reusable(ws: Any, expected: Mapping[str, str], wanted: Collection[str]
 
 
 def _copy_of(name: str, fingerprint: str, env: str,
-             kept: Mapping[tuple[str, str], tuple[str, list[list[Any]], int]],
-             places: Mapping[str, tuple[str, str, list[list[Any]], int]]) -> Reusable | None:
+             kept: Mapping[tuple[str, str], tuple[str, str, int]],
+             places: Mapping[str, tuple[str, str, str, int]]) -> Reusable | None:
     """The environment's kept output of ``name`` at ``fingerprint`` (a file that a later build
     there never rewrites), else its live data if that is at the fingerprint."""
     if (name, fingerprint) in kept:
         file, schema, rows = kept[(name, fingerprint)]
         if os.path.exists(file):
-            return Reusable(name, env, Path(file).resolve().as_uri(), schema, rows)
+            return Reusable(name, env, Path(os.path.abspath(file)).as_uri(), json.loads(schema),
+                            rows)
     live = places.get(name)
     if live is not None and live[0] == fingerprint:
         place = live[1]
         if place.startswith("file://") and not os.path.exists(unquote(urlparse(place).path)):
             return None
-        return Reusable(name, env, place, live[2], live[3])
+        return Reusable(name, env, place, json.loads(live[2]), live[3])
     return None
 
 
@@ -111,6 +113,8 @@ def explain(ws: Any, expected: Mapping[str, str], components: Mapping[str, Any],
     fingerprint on storage this one cannot copy from."""
     project = ws.project
     said: dict[str, str] = {}
+    if not names:
+        return said
     others = list(other_states(ws.root, project.config.environments, ws.environment))
     records: list[tuple[str, Mapping[str, Any], Mapping[str, Any]]] = []
     for env, path in others:

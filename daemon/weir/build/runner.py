@@ -607,6 +607,13 @@ class Runner:
             except Exception as exc:  # noqa: BLE001 - a driver's error: the copy's failure
                 failed.update((self._named(loc, conn), str(exc).strip().splitlines()[0])
                               for _, loc, _ in batch)
+        with self.ws.state.batch():
+            return self._record_restores(jobs, started, kept, found, failed)
+
+    def _record_restores(self, jobs: list[Job], started: float,
+                         kept: dict[tuple[str, str], tuple[str, list[list[Any]], int]],
+                         found: dict[str, Any], failed: dict[str, str]) -> list[Outcome]:
+        expected = self.snapshot.expected
         outcomes = []
         for job in jobs:
             missing = [o for o in job.reused_from if o not in found]

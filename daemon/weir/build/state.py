@@ -273,6 +273,7 @@ def _guarded(cls: _C) -> _C:
 class StateStore:
     def __init__(self, path: Path) -> None:
         self.path = path  # first: an error opening it names it
+        self._batched = False
         path.parent.mkdir(parents=True, exist_ok=True)
         self.db = sqlite3.connect(path, timeout=30, isolation_level=None,
                                   check_same_thread=False)
@@ -307,6 +308,9 @@ class StateStore:
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
+        if self._batched:  # inside `batch()`: one commit for all of them
+            yield self.db
+            return
         self.db.execute("BEGIN IMMEDIATE")
         try:
             yield self.db
@@ -314,6 +318,17 @@ class StateStore:
             self.db.execute("ROLLBACK")
             raise
         self.db.execute("COMMIT")
+
+    @contextmanager
+    def batch(self) -> Iterator[None]:
+        """Every write inside is one transaction: hundreds of restores recorded at once cost
+        one commit, not hundreds (and a reader sees all of them or none)."""
+        with self.transaction():
+            self._batched = True
+            try:
+                yield
+            finally:
+                self._batched = False
 
     # -- what changed -----------------------------------------------------------------------
     def data_version(self) -> int:
@@ -367,11 +382,12 @@ class StateStore:
                                              "finished": now, "row_count": rows,
                                              "log_path": log_path})
 
-    def places(self) -> dict[str, tuple[str, str, list[list[Any]], int]]:
-        """``name -> (fingerprint, place, schema, rows)`` of every dataset whose live data's
-        place is known: what another environment may copy (the data stays at its fingerprint
-        until a success records another, a failed build leaving it as it was)."""
-        return {r[0]: (r[1], r[2], json.loads(r[3] or "[]"), r[4] or 0)
+    def places(self) -> dict[str, tuple[str, str, str, int]]:
+        """``name -> (fingerprint, place, schema as JSON, rows)`` of every dataset whose live
+        data's place is known: what another environment may copy (the data stays at its
+        fingerprint until a success records another, a failed build leaving it as it was).
+        The schema is left encoded: a caller decodes the few it copies."""
+        return {r[0]: (r[1], r[2], r[3] or "[]", r[4] or 0)
                 for r in self.db.execute("SELECT name, fingerprint, place, schema, row_count"
                                          " FROM datasets WHERE place IS NOT NULL"
                                          " AND fingerprint IS NOT NULL")}
@@ -688,6 +704,12 @@ class StateStore:
         """``(dataset, fingerprint) -> path`` of every kept output (cheap: no schema decoding)."""
         return {(r[0], r[1]): r[2] for r in self.db.execute(
             "SELECT dataset, fingerprint, path FROM kept_outputs")}
+
+    def kept_rows(self) -> dict[tuple[str, str], tuple[str, str, int]]:
+        """:meth:`kept` with each schema left as JSON, for a caller that uses few of them."""
+        return {(r[0], r[1]): (r[2], r[3] or "[]", r[4] or 0)
+                for r in self.db.execute("SELECT dataset, fingerprint, path, schema, row_count"
+                                         " FROM kept_outputs")}
 
     def kept(self) -> dict[tuple[str, str], tuple[str, list[list[Any]], int]]:
         """``(dataset, fingerprint) -> (path, schema, rows)`` of every kept output."""

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -49,7 +51,8 @@ def project_prefix(repo: Any, root: Path) -> str:
 def files_at(repo: Any, root: Path, sha: str) -> dict[str, bytes]:
     """Every file defining the Flow at commit ``sha``, by project-relative path, as
     ``read_flow(files=…)`` takes them. A commit without the project has no files: the reader
-    then says weir.yaml is missing."""
+    then says weir.yaml is missing. The blobs are read in one `git cat-file --batch` (one
+    request each through GitPython's object database would cost a round trip per file)."""
     prefix = project_prefix(repo, root)
     tree = repo.commit(sha).tree
     if prefix:
@@ -57,11 +60,49 @@ def files_at(repo: Any, root: Path, sha: str) -> dict[str, bytes]:
             tree = tree / prefix.rstrip("/")
         except KeyError:
             return {}
-    files: dict[str, bytes] = {}
+    wanted: dict[str, str] = {}  # blob sha -> path (paths with equal content share one)
+    paths: list[tuple[str, str]] = []
     for item in tree.traverse():
         if item.type != "blob":
             continue
         rel = item.path[len(prefix):]
         if is_project_file(rel):
-            files[rel] = item.data_stream.read()
-    return files
+            wanted.setdefault(item.hexsha, rel)
+            paths.append((rel, item.hexsha))
+    blobs = _from_work_tree(root, wanted)
+    blobs.update(_read_blobs(repo, [h for h in wanted if h not in blobs]))
+    return {rel: blobs[hexsha] for rel, hexsha in paths}
+
+
+def _from_work_tree(root: Path, wanted: dict[str, str]) -> dict[str, bytes]:
+    """The blobs the checkout holds as they are: a file whose content hashes to the blob's id
+    *is* that blob (git's own object id), and reading it costs less than asking git for it —
+    most files of a commit near HEAD are unchanged."""
+    found: dict[str, bytes] = {}
+    for hexsha, rel in wanted.items():
+        try:
+            data = (root / rel).read_bytes()
+        except OSError:
+            continue
+        if hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest() == hexsha:
+            found[hexsha] = data
+    return found
+
+
+def _read_blobs(repo: Any, shas: list[str]) -> dict[str, bytes]:
+    if not shas:
+        return {}
+    with tempfile.TemporaryFile() as requests:
+        requests.write("".join(f"{s}\n" for s in shas).encode())
+        requests.seek(0)
+        out: bytes = repo.git.cat_file("--batch", istream=requests, stdout_as_string=False,
+                                       strip_newline_in_stdout=False)
+    blobs: dict[str, bytes] = {}
+    at = 0
+    for sha in shas:
+        end = out.index(b"\n", at)
+        header = out[at:end].split()
+        size = int(header[2])
+        blobs[sha] = out[end + 1:end + 1 + size]
+        at = end + 1 + size + 1  # the content, then a newline
+    return blobs

@@ -20,14 +20,16 @@ def add_parser(p: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from weir.gitops.tree import open_repo
     from weir.revisions import at_commit, diff, in_work_tree
-    from weir.workspace import machine_connections_file
+    from weir.workspace import machine_connections_file, parse_cache
 
     ws = output.open_workspace(args.project)
     machine = machine_connections_file()
+    cache = parse_cache(ws.root)
     with open_repo(ws.root, "weir diff") as repo:
-        base = at_commit(repo, ws.root, args.base, ws.environment, machine)
-        head = (at_commit(repo, ws.root, args.head, ws.environment, machine) if args.head
-                else in_work_tree(ws))
+        base = at_commit(repo, ws.root, args.base, ws.environment, machine, cache)
+        head = (at_commit(repo, ws.root, args.head, ws.environment, machine, cache)
+                if args.head else in_work_tree(ws))
+    cache.save()
     changes = diff(base, head, ws.environment)
     if args.json:
         output.print_json(changes.to_json())
