@@ -209,6 +209,17 @@ def test_it_deploys_good_commits_skips_broken_ones_and_leaves_the_checkout_alone
     assert {w.split()[0] for w in git(project, "worktree", "list").splitlines()} == \
         {str(project), str(worktree.parent / fixed[:12])}
 
+    # A remote that does not answer: said, and what is deployed stays.
+    remote = project.parent / "remote.git"
+    remote.rename(remote.with_name("gone.git"))
+    d = client.deploy_fetch()
+    assert d.commit == fixed and d.error and "cannot fetch main from origin" in d.error, d
+    said = DeployEvent.from_json(next_event(events, "deploy", lambda e: e["event"] ==
+                                            DeployEventKind.FETCH_FAILED.value))
+    assert said.deployment.commit == fixed
+    status = run_weir("--env", "prod", "daemon", "status", cwd=project)
+    assert "the last fetch failed: cannot fetch main from origin" in status.out, status.text
+
     # The user's checkout was never touched: HEAD, branch, status and files.
     assert tracked(project) == before
 
