@@ -115,12 +115,13 @@ class DaemonClient:
             return None
         return client
 
-    def _request(self, method: str, path: str, body: Any = None) -> Any:
+    def _request(self, method: str, path: str, body: Any = None,
+                 timeout: float | None = None) -> Any:
         data = json.dumps(body).encode() if body is not None else None
         req = urllib.request.Request(self.url + path, data=data, method=method, headers={
             "Authorization": f"Bearer {self.token}", "Content-Type": "application/json"})
         try:
-            with urllib.request.urlopen(req, timeout=self.timeout) as resp:
+            with urllib.request.urlopen(req, timeout=timeout or self.timeout) as resp:
                 body = resp.read()
                 try:
                     return json.loads(body or b"null")
@@ -141,6 +142,24 @@ class DaemonClient:
 
     def flow(self) -> wire.FlowGraph:
         return wire.FlowGraph.from_json(self._request("GET", "/api/flow"))
+
+    def deployment(self) -> wire.Deployment | None:
+        """What a deploying daemon (`--follow`) serves; None from a daemon that follows no
+        branch."""
+        try:
+            return wire.Deployment.from_json(self._request("GET", "/api/deploy"))
+        except DaemonError as exc:
+            if exc.status == 404:
+                return None
+            raise
+
+    def deploy_fetch(self) -> wire.Deployment:
+        """Fetch the followed branch now and deploy its head if it is new and reads without
+        errors (`POST /api/deploy/fetch`): where the daemon stands then — ``commit`` the
+        commit deployed, ``skipped_commit`` and ``skipped_reason`` one it refused. The daemon
+        answers within a minute (with where it stands so far when the fetch takes longer)."""
+        return wire.Deployment.from_json(self._request("POST", "/api/deploy/fetch",
+                                                       timeout=max(self.timeout, 75)))
 
     def statuses(self) -> wire.StatusReport:
         """Every dataset's status, from the daemon's kept snapshot (`GET /api/status`)."""

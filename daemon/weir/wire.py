@@ -789,6 +789,72 @@ class Health:
 
 
 @dataclass(frozen=True)
+class Deployment:
+    """`GET /api/deploy` (and `weir daemon status`): what a deploying daemon (`weir --env NAME
+    daemon --follow`) serves — the environment's branch on which remote, the commit deployed
+    and when, when it last fetched, the head it last saw there, and why it did not deploy a
+    commit (``skipped``: the project at that commit has errors) or could not fetch
+    (``error``). Times are seconds since the epoch."""
+
+    environment: str
+    branch: str
+    remote: str
+    interval: float  # seconds between two fetches
+    commit: str | None = None  # deployed
+    deployed_at: float | None = None
+    worktree: str | None = None  # where the deployed commit's project files are
+    fetched_at: float | None = None  # the last fetch that answered
+    head: str | None = None  # the branch's commit on the remote as last fetched
+    error: str | None = None  # the last fetch's failure (None once one answers again)
+    skipped_commit: str | None = None  # the last commit not deployed ...
+    skipped_reason: str | None = None  # ... and why
+
+    def to_json(self) -> dict[str, Any]:
+        return {"environment": self.environment, "branch": self.branch, "remote": self.remote,
+                "interval": self.interval, "commit": self.commit,
+                "deployed_at": self.deployed_at, "worktree": self.worktree,
+                "fetched_at": self.fetched_at, "head": self.head, "error": self.error,
+                "skipped_commit": self.skipped_commit, "skipped_reason": self.skipped_reason}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Deployment:
+        def number(key: str) -> float | None:
+            value = data.get(key)
+            return None if value is None else float(value)
+
+        return cls(str(data["environment"]), str(data["branch"]), str(data["remote"]),
+                   float(data["interval"]), data.get("commit"), number("deployed_at"),
+                   data.get("worktree"), number("fetched_at"), data.get("head"),
+                   data.get("error"), data.get("skipped_commit"), data.get("skipped_reason"))
+
+
+class DeployEventKind(str, Enum):
+    DEPLOYED = "deployed"  # a new commit is what the daemon serves
+    SKIPPED = "skipped"  # a new commit has errors: the last good one stays deployed
+    FETCH_FAILED = "fetch_failed"  # the remote did not answer (or has no such branch)
+
+
+@dataclass(frozen=True)
+class DeployEvent:
+    """A `deploy` event on the event stream: what a deploying daemon just did, and where it
+    stands after it."""
+
+    event: DeployEventKind
+    commit: str | None
+    message: str
+    deployment: Deployment
+
+    def to_json(self) -> dict[str, Any]:
+        return {"event": self.event.value, "commit": self.commit, "message": self.message,
+                "deployment": self.deployment.to_json()}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> DeployEvent:
+        return cls(DeployEventKind(data["event"]), data.get("commit"), str(data["message"]),
+                   Deployment.from_json(data["deployment"]))
+
+
+@dataclass(frozen=True)
 class Hello:
     """The first event of `GET /api/events`: which version of the Flow the stream starts at."""
 

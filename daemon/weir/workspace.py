@@ -62,14 +62,21 @@ class DataStatus:
 
 class Workspace:
     def __init__(self, root: Path, project: Project, flow: Flow,
-                 diagnostics: list[Diagnostic]) -> None:
+                 diagnostics: list[Diagnostic], data_root: Path | None = None) -> None:
+        # ``root``: where the project's files are (its recipes run from there, its commit is
+        # that checkout's). ``data_root``: where its state (``state_dir``) and the data of its
+        # relative connection roots are — the same directory, except in a deploying daemon
+        # (``weir daemon --follow``), whose files come from a worktree of the deployed commit
+        # while its data and state stay the user's checkout's, so that `weir --env prod
+        # status` there sees what the daemon built, whichever checkout built it.
         self.root = root
+        self.data_root = data_root or root
         self.environment: str | None = project.config.environment
         self.project = project
         self.flow = flow
         self.diagnostics = diagnostics
         self._state: StateStore | None = None
-        self.backends = Backends(root, project.connections)
+        self.backends = Backends(self.data_root, project.connections)
 
     @classmethod
     def open(cls, project_dir: Path | None = None, use_cache: bool = True,
@@ -90,7 +97,7 @@ class Workspace:
 
     @property
     def state_dir(self) -> Path:
-        return state_dir_for(self.root, self.environment)
+        return state_dir_for(self.data_root, self.environment)
 
     @property
     def state(self) -> StateStore:
@@ -362,7 +369,7 @@ def versions_everywhere(ws: Workspace, name: str, limit: int) -> list[wire.Datas
         [None, *sorted(ws.project.config.environments)]
     found: list[wire.DatasetVersion] = []
     for env in places:
-        db = state_dir_for(ws.root, env) / "state.db"
+        db = state_dir_for(ws.data_root, env) / "state.db"
         if not db.exists():
             continue
         store = ws.state if env == ws.environment else StateStore(db)

@@ -39,7 +39,8 @@ def check_now(ws: Workspace, names: Sequence[str], snapshot: DataStatus,
                 name = waiting.pop(0)
                 log = ws.state_dir / "logs" / "checks" / name / f"{run_id}.log"
                 started[name], logs[name] = time.time(), str(log)
-                pool.submit(name, specs.check_job(ws.project, ws.root, log, name, hint=""))
+                pool.submit(name, specs.check_job(ws.project, ws.root, ws.data_root, log, name,
+                                                        hint=""))
             for done in pool.wait(timeout=None):
                 result = done.result
                 said = (result.checks or {}).get(done.job)

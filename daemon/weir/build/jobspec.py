@@ -72,6 +72,9 @@ class WorkerJob:
     variables: Mapping[str, Any]
     sql_variables: tuple[str, ...]  # the ``$variables`` a SQL recipe binds
     log_path: str
+    # Where relative connection roots and kept rejected data resolve: project_root, except
+    # in a deploying daemon (a worktree's code on the user's checkout's data: Workspace).
+    data_root: str
 
     @property
     def output_names(self) -> tuple[str, ...]:
@@ -91,6 +94,7 @@ class SourceCheckJob:
     project_root: str
     log_path: str
     hint: str  # said under a failed `error` check
+    data_root: str  # as WorkerJob's
 
 
 @dataclass(frozen=True)

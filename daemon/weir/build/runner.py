@@ -457,14 +457,14 @@ class Runner:
             recipes_dir=str(self.ws.root / "recipes"), inputs=tuple(inputs),
             outputs=tuple(outputs), variables=dict(project.config.variables),
             sql_variables=tuple(recipe.variables) if recipe.kind is RecipeKind.SQL else (),
-            log_path=str(log_path))
+            log_path=str(log_path), data_root=str(self.ws.data_root))
 
     def check_job(self, check: SourceCheck) -> SourceCheckJob:
         """What a worker needs to run a source's checks, as plain values."""
         name = check.source
         ds = self.project.datasets[name]
         return specs.check_job(
-            self.project, self.ws.root,
+            self.project, self.ws.root, self.ws.data_root,
             self.ws.state_dir / "logs" / "checks" / name / f"{self.run_id}.log", name,
             hint=f"weir never changes a source: fix its data ({ds.connection}:{ds.path}) or "
             f"the check in {ds.location.file} (or make it `severity: warning`); what reads "

@@ -32,12 +32,13 @@ def related(project: Project, name: str) -> tuple[str, ...]:
                          if other in project.datasets} - {name}))
 
 
-def check_job(project: Project, root: Path, log_path: Path, name: str,
+def check_job(project: Project, root: Path, data_root: Path, log_path: Path, name: str,
               hint: str) -> SourceCheckJob:
-    """What a worker needs to run a dataset's checks on the data it holds now."""
+    """What a worker needs to run a dataset's checks on the data it holds now (``root``: the
+    project's files, ``data_root``: where its data is: ``Workspace.data_root``)."""
     ds = project.datasets[name]
     return SourceCheckJob(
         input_spec(project, name, Interface.ARROW), tuple(ds.checks),
         tuple(ds.schema) if ds.schema else None,
         tuple(input_spec(project, n, Interface.ARROW) for n in related(project, name)),
-        str(root), str(log_path), hint=hint)
+        str(root), str(log_path), hint=hint, data_root=str(data_root))

@@ -49,9 +49,9 @@ _backends: dict[str, Backend] = {}
 
 def _backend(job: WorkerJob | SourceCheckJob, conn: ConnectionSpec) -> Backend:
     """This worker's backend for a connection (made once; secrets resolved on first use)."""
-    key = f"{job.project_root}|{conn.name}|{sorted(conn.params.items())}"
+    key = f"{job.data_root}|{conn.name}|{sorted(conn.params.items())}"
     if key not in _backends:
-        _backends[key] = backend_for(Path(job.project_root), conn.name, conn.type, conn.params)
+        _backends[key] = backend_for(Path(job.data_root), conn.name, conn.type, conn.params)
     return _backends[key]
 
 
@@ -653,7 +653,7 @@ def _keep_rejected(job: WorkerJob, name: str, scan: Scan) -> None:
     ``weir.Dataset("x").rejected()``): written whole, then renamed into place."""
     from weir.storage.locations import rejected_path
 
-    path = rejected_path(job.project_root, name)
+    path = rejected_path(job.data_root, name)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")

@@ -80,7 +80,7 @@ def with_variables(ws: Workspace, variables: dict[str, Any]) -> Workspace:
     config = replace(ws.project.config, variables={**ws.project.config.variables, **variables})
     project = replace(ws.project, config=config)
     flow, _ = build_flow(project)
-    return Workspace(ws.root, project, flow, [])
+    return Workspace(ws.root, project, flow, [], ws.data_root)
 
 
 def new_run_id(clock: Callable[[], float] = time.time) -> str:

@@ -42,6 +42,7 @@ if TYPE_CHECKING:
     from weir.server.daemon import Daemon
 
 COOKIE = "weir_token"
+FETCH_WAIT = 60.0  # seconds POST /api/deploy/fetch waits for its fetch and deploy
 MAX_BODY = 1 << 20  # 10,000 targets fit many times over; more is a mistake or an attack
 UNAUTHORISED = ("missing or wrong token: send `Authorization: Bearer <token>` with the token "
                 "from .weir/daemon.json")
@@ -97,10 +98,11 @@ class ScenarioRunBody(BaseModel):
     cause: str = Field(default="API", max_length=200)
 
 
-def respond(request: Request, data: Any) -> Response:
+def respond(request: Request, data: Any, status_code: int = 200) -> Response:
     if "application/msgpack" in request.headers.get("accept", ""):
-        return Response(msgpack.packb(data, default=str), media_type="application/msgpack")
-    return JSONResponse(data)
+        return Response(msgpack.packb(data, default=str), media_type="application/msgpack",
+                        status_code=status_code)
+    return JSONResponse(data, status_code=status_code)
 
 
 def token_matches(given: str, token: str) -> bool:
@@ -313,6 +315,25 @@ def create_app(daemon: Daemon) -> FastAPI:
                                             str(daemon.root), __version__, daemon.pid,
                                             snap.version, len(snap.errors),
                                             daemon.started, daemon.environment).to_json())
+
+    def deployer() -> Any:
+        if daemon.deployer is None:
+            raise HTTPException(404, "this daemon deploys nothing: it serves the project's "
+                                "own files (`weir --env NAME daemon --follow` deploys a branch)")
+        return daemon.deployer
+
+    @api.get("/deploy")
+    def deployment(request: Request) -> Response:
+        """What a deploying daemon serves (wire.Deployment): the commit deployed, the last
+        fetch, the last commit it did not deploy and why."""
+        return respond(request, deployer().state.to_json())
+
+    @api.post("/deploy/fetch")
+    def deploy_fetch(request: Request) -> Response:
+        """Fetch the branch now and deploy its head if it is new and reads without errors;
+        answered once that is done (202 with where it stands if that takes over a minute)."""
+        state, done = deployer().fetch_now(FETCH_WAIT)
+        return respond(request, state.to_json(), 200 if done else 202)
 
     @api.get("/wire")
     def wire_vocabulary(request: Request) -> Response:

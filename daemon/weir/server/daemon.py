@@ -6,6 +6,10 @@ LiveProject, and publishes each Flow change on the event stream. Beside the Flow
 keeps the data's status (weir.server.status), which every read, plan and build takes, and
 publishes each change of it as a `status` event. Its scenarios run on their triggers
 (weir.server.scenarios).
+
+A deploying daemon (``follow``: weir.server.deploy) reads its Flow from the worktree of the
+commit it deployed (``project_dir``) instead of watching the project: ``root`` stays the
+user's checkout, where its state and its data are.
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from weir import wire
 from weir.errors import WeirError
@@ -29,8 +33,11 @@ from weir.flow.status import Status
 from weir.server.events import EventHub
 from weir.server.layouts import LayoutMemory
 from weir.server.live import FlowSnapshot, LiveProject
-from weir.server.status import Clock, StatusKeeper
+from weir.server.status import Clock, StatusKeeper, SystemClock
 from weir.workspace import DataStatus
+
+if TYPE_CHECKING:
+    from weir.server.deploy import Deployer, Following
 
 log = logging.getLogger("weir.daemon")
 DAEMON_FILE = Path(wire.DAEMON_FILE).name
@@ -39,10 +46,11 @@ FINAL = tuple(s.value for s in wire.BuildState if s.final)
 
 class Daemon:
     def __init__(self, root: Path, host: str = "127.0.0.1", port: int = 0,
-                 clock: Clock | None = None, environment: str | None = None) -> None:
+                 clock: Clock | None = None, environment: str | None = None,
+                 follow: Following | None = None) -> None:
         from weir.workspace import active_environment, machine_connections_file
 
-        self.root = root
+        self.root = root  # the user's checkout: state, data, daemon.json
         # The environment it serves (default: the active one, WEIR_ENV): its connections and
         # variables, its own state under state_dir, its own daemon.json there.
         self.environment = environment or active_environment()
@@ -53,9 +61,20 @@ class Daemon:
         self.started = time.time()
         self.token = secrets.token_urlsafe(32)
         self.hub = EventHub()
-        self.live = LiveProject(root, machine_connections_file(), self.environment)
-        self.keeper = StatusKeeper(root, self.state_dir, clock, lambda change: self.hub.publish(
-            "status", change.to_json()))
+        self.clock: Clock = clock or SystemClock()
+        machine = machine_connections_file()
+        self.deployer: Deployer | None = None
+        cache = None
+        if follow is not None:
+            from weir.server.deploy import Deployer
+
+            self.deployer = Deployer(self, follow, machine)
+            cache = self.state_dir / "cache" / "flow.msgpack"  # not in a worktree
+        # Where the Flow's files are read: the project, or the deployed commit's worktree.
+        self.project_dir = self.deployer.prepare() if self.deployer else root
+        self.live = LiveProject(self.project_dir, machine, self.environment, cache)
+        self.keeper = StatusKeeper(root, self.state_dir, self.clock,
+                                   lambda change: self.hub.publish("status", change.to_json()))
         self.hub.observe(self._observed)
         from weir.server.builds import BuildQueue
 
@@ -70,7 +89,10 @@ class Daemon:
         from weir.workspace import Workspace
 
         assert snap.project is not None and snap.flow is not None
-        return Workspace(self.root, snap.project, snap.flow, list(snap.diagnostics))
+        # The snapshot's own directory (a deploy moves the Flow to another worktree; a build
+        # on an older snapshot keeps its commit's files), the checkout's data and state.
+        return Workspace(Path(snap.project.root), snap.project, snap.flow,
+                         list(snap.diagnostics), data_root=self.root)
 
     def data_status(self, snap: FlowSnapshot) -> DataStatus:
         """The data's status for this version of the Flow: what every API read, plan and
@@ -155,9 +177,37 @@ class Daemon:
             return None, None
         return path, status
 
+    def idle(self) -> bool:
+        """No build queued or running and no scenario running: nothing reads a recipe file
+        of an older snapshot's directory (a deploy's old worktree may go)."""
+        return all(b.state.final for b in list(self.builds.builds.values())) \
+            and not self.scenarios.running
+
+    def branch_commit(self, branch: str, remote: bool) -> str | None:
+        """What a scenario's `commit` trigger on ``branch`` sees. In a deploying daemon, the
+        followed branch is the commit deployed: its scenarios run on what the daemon serves
+        — never on a commit it refused, one fetched but not checked out yet, or the user's
+        local branch of that name — and the deployer asks for that look as soon as it
+        deploys (``ScenarioService.look_now``), not at the trigger's next `every`. Any other
+        branch: its head in the project's repository (or on its remote)."""
+        from weir.scenarios.probes import branch_commit
+
+        if self.deployer is not None and branch == self.deployer.follow.branch:
+            return self.deployer.state.commit
+        return branch_commit(self.root, branch, remote)
+
     # -- file events ----------------------------------------------------------------------------
     def on_files(self, paths: set[str] | None) -> None:
-        change = self.live.apply(paths)
+        self._flow_changed(self.live.apply(paths))
+
+    def deployed(self, project_dir: Path, branch: str) -> None:
+        """The deployer checked a new commit of ``branch`` out at ``project_dir``: the Flow is
+        read there from now on, and the commit triggers on the branch look at once."""
+        self.project_dir = project_dir
+        self._flow_changed(self.live.switch(project_dir))
+        self.scenarios.look_now(branch)
+
+    def _flow_changed(self, change: wire.FlowChange | None) -> None:
         if change is None:
             return
         self.hub.publish("flow", change.to_json())
@@ -203,14 +253,22 @@ class Daemon:
             raise WeirError(f"cannot listen on {self.host}:{self.port}: {exc.strerror}") from None
         sock.listen(128)  # clients that read daemon.json early queue until uvicorn accepts
         self.port = sock.getsockname()[1]
-        watcher = Watcher(self.root, self.on_files)
-        watcher.start()
+        # A deploying daemon's Flow changes by deploys, never by edits in the user's checkout.
+        watcher = Watcher(self.root, self.on_files) if self.deployer is None else None
+        if watcher is not None:
+            watcher.start()
         self.keeper.start(lambda: self.live.snapshot)
         self.builds.start()  # only now: the daemon lock says the saved builds are ours
         self.scenarios.start()
+        if self.deployer is not None:
+            self.deployer.start()
         self._write_info(state_dir)
         log.info("weir daemon for %s on http://%s:%d (pid %d)", self.root, self.host, self.port,
                  self.pid)
+        if self.deployer is not None:
+            d = self.deployer.state
+            log.info("following %s/%s every %gs: %s deployed (%s)", d.remote, d.branch,
+                     d.interval, (d.commit or "?")[:10], d.worktree)
         config = uvicorn.Config(create_app(self), log_level="warning", lifespan="on",
                                 timeout_graceful_shutdown=2)
         hub = self.hub
@@ -231,7 +289,10 @@ class Daemon:
         try:
             server.run(sockets=[sock])
         finally:
-            watcher.stop()
+            if self.deployer is not None:
+                self.deployer.stop()
+            if watcher is not None:
+                watcher.stop()
             self.scenarios.stop()
             self.builds.stop()
             self.keeper.stop()

@@ -5,7 +5,8 @@ only those files are re-read, and parsing goes through the in-memory parse cache
 re-parses one file. Every change produces a new immutable snapshot: builds and API requests
 work on a snapshot and never see a half-applied change. A broken file yields diagnostics and
 keeps the rest of the Flow (the datasets it touches are invalid, the others keep their status);
-an unusable weir.yaml keeps the previous Flow.
+an unusable weir.yaml keeps the previous Flow. A deploying daemon (weir.server.deploy) moves
+it to another directory — the worktree of a newly deployed commit — with ``switch``.
 """
 
 from __future__ import annotations
@@ -45,11 +46,12 @@ class FlowSnapshot:
 
 class LiveProject:
     def __init__(self, root: Path, machine_connections: tuple[str, str] | None = None,
-                 environment: str | None = None) -> None:
-        self.root = root
+                 environment: str | None = None, cache_file: Path | None = None) -> None:
+        self.root = root  # where the Flow's files are read (a snapshot's project.root)
         self.machine_connections = machine_connections
         self.environment = environment  # weir.yaml's, whose connections and variables apply
-        self.cache = ParseCache(root / ".weir" / "cache" / "flow.msgpack")
+        # A deploying daemon keeps its cache in its state directory, not in a worktree.
+        self.cache = ParseCache(cache_file or root / ".weir" / "cache" / "flow.msgpack")
         self._lock = threading.Lock()
         self.texts, _ = read_project_files(root)
         self.snapshot = self._assemble(0, None)
@@ -64,9 +66,10 @@ class LiveProject:
             return FlowSnapshot(version, previous.project, previous.flow, read.diagnostics)
         return FlowSnapshot(version, read.project, read.flow, read.diagnostics)
 
-    def apply(self, paths: set[str] | None) -> FlowChange | None:
+    def apply(self, paths: set[str] | None, always: bool = False) -> FlowChange | None:
         """Re-read ``paths`` (project-relative; None: rescan everything) and rebuild the Flow.
-        Returns None when no Flow file was among them."""
+        Returns None when no Flow file was among them (``always``: a new snapshot even when
+        no file's bytes changed — its root did)."""
         started = time.perf_counter()
         with self._lock:
             if paths is None:
@@ -88,7 +91,7 @@ class LiveProject:
                     if self.texts.get(rel) != data:
                         self.texts[rel] = data
                         changed_any = True
-            if not changed_any:
+            if not changed_any and not always:
                 return None
             old = self.snapshot
             new = self._assemble(old.version + 1, old)
@@ -96,6 +99,14 @@ class LiveProject:
         added, removed, changed = _diff(old, new)
         return FlowChange(new.version, tuple(sorted(touched)), added, removed, changed,
                           len(new.errors), time.perf_counter() - started)
+
+    def switch(self, root: Path) -> FlowChange | None:
+        """Read the Flow from another directory from now on (a deploy's new worktree): every
+        file is read there, and the snapshot's ``project.root`` says where, so a build or
+        run that took the previous snapshot keeps working in the previous directory."""
+        with self._lock:
+            self.root = root
+        return self.apply(None, always=True)
 
     def save_cache(self) -> None:
         with self._lock:

@@ -184,7 +184,7 @@ class ScenarioService:
         self._db_lock = threading.Lock()
         self._sync_lock = threading.Lock()
         self._commit: tuple[Any, str | None] | None = None  # (what it depends on, the commit)
-        self._git_dir: Path | None = None
+        self._git_dir: tuple[Path, Path] | None = None  # (for which root, its git dir)
 
     # -- the scheduler ------------------------------------------------------------------------
     def start(self) -> None:
@@ -301,7 +301,7 @@ class ScenarioService:
             self._begin(start)
 
     def _poll(self, poll: Poll) -> None:
-        from weir.scenarios.probes import branch_commit, condition
+        from weir.scenarios.probes import condition
 
         snap = self.daemon.live.snapshot
         if snap.project is None or self._stopping:
@@ -310,15 +310,31 @@ class ScenarioService:
         if kind == "dataset":
             value: Any = self._versions.version(snap.project, subject)
         elif kind in ("commit", "remote"):
-            value = branch_commit(self.daemon.root, subject, kind == "remote")
-        else:
-            value = condition(self.daemon.root, subject.split(":")[0], poll.trigger)
+            value = self.daemon.branch_commit(subject, kind == "remote")
+        else:  # the project's function, from the snapshot's files (a deploy's worktree)
+            value = condition(Path(snap.project.root), subject.split(":")[0], poll.trigger)
         with self.lock:
             hit = self.book.observe(poll.key, value, self.clock())
         if hit:
             log.info("%s: news for %s", poll.key, ", ".join(hit))
             self._wake_for_debounce()
         self._save_memory()
+
+    def look_now(self, branch: str) -> None:
+        """Poll the commit triggers on ``branch`` now rather than at their next `every`: a
+        deploying daemon just deployed a commit of it (``Daemon.branch_commit``)."""
+        from apscheduler.jobstores.base import JobLookupError
+
+        with self.lock:
+            jobs = [f"poll:{kind}:{branch}" for kind in ("commit", "remote")
+                    if f"poll:{kind}:{branch}" in self._jobs]
+        if self._scheduler is None or self._stopping:
+            return
+        for job_id in jobs:
+            try:
+                self._scheduler.modify_job(job_id, next_run_time=datetime.now(UTC))
+            except JobLookupError:
+                pass  # the scenario went with the Flow this deploy brought
 
     def _wake_for_debounce(self) -> None:
         with self.lock:
@@ -364,10 +380,13 @@ class ScenarioService:
         each of 200 runs due the same minute."""
         from weir.gitops.head import head_commit
 
-        if self._git_dir is None:
-            self._git_dir = _git_dir(self.daemon.root)
-        git = self._git_dir
-        key: list[Any] = [self.daemon.live.snapshot.version]
+        snap = self.daemon.live.snapshot
+        # The snapshot's directory: a deploying daemon's runs are at the deployed commit.
+        root = Path(snap.project.root) if snap.project is not None else self.daemon.root
+        if self._git_dir is None or self._git_dir[0] != root:
+            self._git_dir = (root, _git_dir(root))
+        git = self._git_dir[1]
+        key: list[Any] = [snap.version]
         for f in ("HEAD", "index"):
             try:
                 key.append((git / f).stat().st_mtime_ns)
@@ -382,7 +401,7 @@ class ScenarioService:
         with self.lock:
             if self._commit is not None and self._commit[0] == key:
                 return self._commit[1]
-        sha = head_commit(self.daemon.root)
+        sha = head_commit(root)
         with self.lock:
             self._commit = (key, sha)
         return sha

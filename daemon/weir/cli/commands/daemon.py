@@ -27,6 +27,13 @@ def add_parser(p: argparse.ArgumentParser) -> None:
     p.add_argument("--lines", "-n", type=int, default=50, help="with logs: how many lines")
     p.add_argument("--now", action="store_true",
                    help="with stop: cancel running builds instead of waiting for them")
+    p.add_argument("--follow", nargs="?", const="origin", default=None, metavar="REMOTE",
+                   help="with run/start and --env NAME: deploy the environment's branch — "
+                   "fetch it from REMOTE (default origin), check each new commit out into a "
+                   "worktree of its own and serve its Flow, keeping the last good commit "
+                   "when one has errors")
+    p.add_argument("--interval", type=float, default=30.0, metavar="SECONDS",
+                   help="with --follow: seconds between two fetches (default 30)")
 
 
 def _root(args: argparse.Namespace) -> Path:
@@ -71,6 +78,34 @@ def _wait_for_builds(info: wire.DaemonInfo) -> None:
         time.sleep(0.2)
 
 
+def _deployed(d: wire.Deployment) -> str:
+    """What a deploying daemon serves, for `weir daemon status`."""
+    now = time.time()
+
+    def ago(t: float | None) -> str:
+        return "never" if t is None else f"{max(0.0, now - t):.0f}s ago"
+
+    lines = [f"Deploying {d.remote}/{d.branch} (every {d.interval:g}s): "
+             + (f"{d.commit[:10]} deployed {ago(d.deployed_at)}" if d.commit else
+                "nothing deployed") + f", last fetched {ago(d.fetched_at)}"]
+    if d.error:
+        lines.append(f"  the last fetch failed: {d.error}")
+    if d.skipped_commit:
+        lines.append(f"  {d.skipped_commit[:10]} not deployed: {d.skipped_reason}")
+    return "\n".join(lines)
+
+
+def _last_words(log_path: Path) -> str:
+    """The error a daemon that stopped at once wrote last (e.g. a --follow whose branch's
+    head has errors), to say it where it was started."""
+    try:
+        lines = [line for line in log_path.read_text(errors="replace").splitlines() if line]
+    except OSError:
+        return ""
+    said = [line for line in lines[-5:] if line.startswith("error:")]
+    return f": {said[-1].removeprefix('error:').strip()}" if said else ""
+
+
 def run(args: argparse.Namespace) -> int:
     from weir.workspace import active_environment
 
@@ -80,12 +115,21 @@ def run(args: argparse.Namespace) -> int:
     info = wire.DaemonInfo.read(root, env)
     where = f" in {env}" if env else ""
     running = info is not None and _alive(info.pid)
+    follow = None
+    if args.follow is not None and args.action in ("run", "start"):
+        from weir.server.deploy import following
+
+        follow = following(root, env, args.follow, args.interval)  # said before it starts
+    elif args.follow is not None:
+        raise WeirError(f"--follow goes with `weir daemon run` or `start`, not `{args.action}`",
+                        hint="`weir --env NAME daemon status` says what a deploying daemon "
+                        "deploys")
     if args.action == "run":
         from weir.server.daemon import Daemon
 
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s",
                             datefmt="%H:%M:%S")
-        Daemon(root, args.host, args.port).run()
+        Daemon(root, args.host, args.port, follow=follow).run()
         return 0
     if args.action == "start":
         if running:
@@ -95,11 +139,14 @@ def run(args: argparse.Namespace) -> int:
             output.out(f"Flow page: {info.page}")
             return 0
         log_path.parent.mkdir(parents=True, exist_ok=True)
+        follow_args = ["--follow", follow.remote, "--interval", f"{follow.interval:g}"] \
+            if follow is not None else []
         with open(log_path, "a") as log:
             proc = subprocess.Popen([sys.executable, "-m", "weir", "--project", str(root),
                                      "daemon", "run", "--host", args.host, "--port",
-                                     str(args.port)], stdout=log, stderr=subprocess.STDOUT,
-                                    stdin=subprocess.DEVNULL, start_new_session=True)
+                                     str(args.port), *follow_args], stdout=log,
+                                    stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                    start_new_session=True)
         deadline = time.time() + 30
         while time.time() < deadline:
             info = wire.DaemonInfo.read(root, env)
@@ -109,7 +156,8 @@ def run(args: argparse.Namespace) -> int:
                 output.out(f"Flow page: {info.page}")
                 return 0
             if proc.poll() is not None:
-                raise WeirError("the daemon stopped at once", hint=f"see {log_path}")
+                raise WeirError("the daemon stopped at once" + _last_words(log_path),
+                                hint=f"see {log_path}")
             time.sleep(0.05)
         raise WeirError("the daemon did not start within 30 s", hint=f"see {log_path}")
     if args.action == "stop":
@@ -142,6 +190,9 @@ def run(args: argparse.Namespace) -> int:
                    + f": pid {health.pid}, {info.url}, "
                    f"up {up:.0f}s, Flow version {health.flow_version}, "
                    f"{output.count(health.errors, 'error')} in the project")
+        deployment = DaemonClient(info.url, info.token).deployment()
+        if deployment is not None:
+            output.out(_deployed(deployment))
         output.out(f"Flow page: {info.page}")
         return 0
     # logs
