@@ -21,6 +21,7 @@ from weir.errors import WeirError
 from weir.flow.plan import Mode, stale
 from weir.model.diagnostics import Diagnostic
 from weir.model.environments import Environment, unknown_environment
+from weir.model.project import ProjectConfig
 from weir.model.parse_cache import ParseCache
 from weir.revisions import Revision, at_commit, diff
 from weir.workspace import Workspace, machine_connections_file, parse_cache
@@ -35,9 +36,9 @@ class Sides:
     source_commit: str
 
 
-def environments(ws: Workspace, source: str, target: str) -> tuple[Environment, Environment]:
+def environments(config: ProjectConfig, source: str, target: str
+                 ) -> tuple[Environment, Environment]:
     """SOURCE and TARGET as weir.yaml declares them, each with its branch."""
-    config = ws.project.config
     found = []
     for name in (source, target):
         env = config.environments.get(name)
@@ -119,19 +120,20 @@ def fates(ws: Workspace) -> tuple[tuple[wire.PromotedDataset, ...], int]:
     return tuple(out), len(targets) - len(out)
 
 
-def promote(ws: Workspace, source: str, target: str, *, merge: bool = False,
-            dry_run: bool = False, push: bool = True, by: str = "CLI"
+def promote(root: Path, config: ProjectConfig, source: str, target: str, *,
+            merge: bool = False, dry_run: bool = False, push: bool = True, by: str = "CLI"
             ) -> tuple[wire.Promotion, int]:
     """Check SOURCE's head and move TARGET's branch to it (``dry_run``: only say what TARGET
-    would get). Returns the promotion and, for a dry run, how many datasets TARGET already
-    has up to date."""
+    would get: the diff and each dataset's fate). Returns the promotion and, for a dry run,
+    how many datasets TARGET already has up to date. The work tree's Flow is never read: what
+    is promoted is a commit, read from git."""
     from weir.gitops.promotion import branch_head, dirty_files, move_branch
     from weir.gitops.promotion import push as push_branch
     from weir.gitops.tree import open_repo
 
-    src, dst = environments(ws, source, target)
+    src, dst = environments(config, source, target)
     assert src.branch is not None and dst.branch is not None
-    with open_repo(ws.root, "weir promote") as repo:
+    with open_repo(root, "weir promote") as repo:
         if not dry_run:
             dirty = dirty_files(repo)
             if dirty:
@@ -145,37 +147,37 @@ def promote(ws: Workspace, source: str, target: str, *, merge: bool = False,
                             hint=f"create it (`git branch {src.branch}`) or fix `branch:` in "
                             "weir.yaml")
         before = branch_head(repo, dst.branch)
-        cache = parse_cache(ws.root)
+        cache = parse_cache(root)
         files: dict[str, dict[str, bytes]] = {}
-        in_source = read_in(repo, ws.root, sha, source, cache, files)
+        in_source = read_in(repo, root, sha, source, cache, files)
         try:
             gate(in_source, src, sha)
         finally:
             in_source.close()
-        base = (at_commit(repo, ws.root, before, target, machine_connections_file(), cache,
-                          files) if before else None)
-        in_target = read_in(repo, ws.root, sha, target, cache, files)
-        cache.save()
-        changes = (diff(base, Revision(src.branch, sha, in_target.flow), target)
-                   if base else None)
         now = time.time()
         if dry_run:
+            base = (at_commit(repo, root, before, target, machine_connections_file(), cache,
+                              files) if before else None)
+            in_target = read_in(repo, root, sha, target, cache, files)
+            cache.save()
+            changes = (diff(base, Revision(src.branch, sha, in_target.flow), target)
+                       if base else None)
             try:
                 datasets, fine = fates(in_target)
             finally:
                 in_target.close()
             return wire.Promotion(source, target, src.branch, dst.branch, sha, before, None,
                                   "dry run", now, None, by, changes, datasets), fine
-        in_target.close()
+        cache.save()
         moved = move_branch(repo, dst.branch, sha, merge,
                             f"Promote {source} ({sha[:10]}) to {target}")
         pushed = push_branch(repo, dst.branch) if push and moved.how != "unchanged" else None
     promotion = wire.Promotion(source, target, src.branch, dst.branch, sha, moved.before,
-                               moved.after, moved.how, now, pushed, by, changes)
+                               moved.after, moved.how, now, pushed, by)
     if moved.how != "unchanged":
         from weir.build.state import StateStore
 
-        store = StateStore(wire.state_dir(ws.root, target) / "state.db")
+        store = StateStore(wire.state_dir(root, target) / "state.db")
         try:
             store.record_promotion(promotion)
         finally:
@@ -183,14 +185,15 @@ def promote(ws: Workspace, source: str, target: str, *, merge: bool = False,
     return promotion, 0
 
 
-def history(ws: Workspace, target: str | None, limit: int) -> list[wire.Promotion]:
+def history(root: Path, config: ProjectConfig, target: str | None, limit: int
+            ) -> list[wire.Promotion]:
     """The promotions into ``target`` (every environment's, newest first, without one)."""
     from weir.build.state import StateStore
 
-    names: Mapping[str, Environment] = ws.project.config.environments
+    names: Mapping[str, Environment] = config.environments
     found: list[wire.Promotion] = []
     for name in ([target] if target else list(names)):
-        path = wire.state_dir(ws.root, name) / "state.db"
+        path = wire.state_dir(root, name) / "state.db"
         if path.is_file():
             store = StateStore(path)
             try:

@@ -26,12 +26,31 @@ from weir.flow.status import Status, Stored, compute_status
 from weir.model.diagnostics import Diagnostic
 from weir.model.loader import find_project_root
 from weir.model.parse_cache import ParseCache
-from weir.model.project import Project
+from weir.model.project import Project, ProjectConfig
 from weir.storage.backends import Backends
 from weir.storage.locations import source_versions
 
 STATE_DIR = ".weir"
 active_environment = wire.active_environment  # for the library's users: `weir.workspace`
+
+
+def read_config(project_dir: Path | None = None) -> tuple[Path, ProjectConfig]:
+    """The project's root and weir.yaml alone (its environments, its name), for a command
+    about branches and state that needs no Flow of the work tree (`weir promote`); weir.yaml's
+    errors are the project's (ProjectInvalid)."""
+    from weir.model.config_files import parse_project_config
+    from weir.model.diagnostics import blocks_builds
+
+    root = project_root(project_dir)
+    try:
+        text = (root / "weir.yaml").read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise WeirError(f"cannot read {root / 'weir.yaml'}: {exc}") from None
+    config, diags = parse_project_config("weir.yaml", text)
+    errors = [d for d in diags if blocks_builds(d)]
+    if config is None or errors:
+        raise ProjectInvalid(errors or diags)
+    return root, config
 
 
 def parse_cache(root: Path) -> ParseCache:
@@ -58,6 +77,9 @@ class DataStatus:
     restorable: frozenset[str]
     # Datasets whose connection cannot be used right now, and why.
     problems: dict[str, WeirError] = field(default_factory=dict)
+    # `StateStore.version()` before the records were read: a plan made from this status is
+    # still good under a claim while it is unchanged (weir.build.claims).
+    state_version: int | None = None
 
 
 class Workspace:
@@ -77,6 +99,10 @@ class Workspace:
         self.diagnostics = diagnostics
         self._state: StateStore | None = None
         self.backends = Backends(self.data_root, project.connections)
+        # What other environments hold that this one may copy, by (dataset, fingerprint), as
+        # `weir.build.reuse` found it: a build asks when it plans, under its claim, and when
+        # it copies (None: nothing to copy).
+        self.reuse_memo: dict[tuple[str, str], Any] = {}
 
     @classmethod
     def open(cls, project_dir: Path | None = None, use_cache: bool = True,
@@ -115,6 +141,7 @@ class Workspace:
         presence): what a command run on its own works from. The daemon keeps the same thing
         incrementally instead (weir.server.status)."""
         state = self.state
+        version = state.version()
         # A connection that cannot be used (a credential not set, a server down) makes its own
         # datasets' status unknown; it must not stop questions about the rest of the Flow.
         unreachable: dict[str, WeirError] = {}
@@ -123,8 +150,9 @@ class Workspace:
         state.save_source_stats(updates)
         present = presence(self.project, self.project.datasets, self.backends, unreachable)
         expected, components = expected_fingerprints(self.flow, versions)
-        return data_status(self.project, self.flow, expected, components, state.records(),
-                           present, unreachable, state.kept_paths())
+        return replace(data_status(self.project, self.flow, expected, components,
+                                   state.records(), present, unreachable, state.kept_paths()),
+                       state_version=version)
 
     def dataset_detail(self, name: str, status: DataStatus, building: bool = False,
                        history: int = 10) -> wire.DatasetDetail:

@@ -162,15 +162,18 @@ P = TypeVar("P")
 def claim_plan(claims: Claims, holder: Holder, make_plan: Callable[[], tuple[P, frozenset[str]]],
                on_wait: Callable[[dict[str, Holder | None]], None],
                stop: Callable[[], bool],
-               version: Callable[[], object] | None = None) -> tuple[P, Claim] | None:
+               version: Callable[[], object] | None = None,
+               planned_at: object = None) -> tuple[P, Claim] | None:
     """Plan, and claim what the plan writes. When another build holds some of it: say so
     (``on_wait``), wait until it lets go, and plan again — against the data as that build
     left it, so what it built is not built again. Planned before the claim was taken, a plan
     is made once more under the claim (another build may have committed in between) and used
     if it writes nothing more than was claimed — unless ``version()`` (read before each plan:
     anything that changes when a build records a dataset) says nothing was recorded since.
-    None if ``stop()`` said to give up."""
-    before = version() if version else None
+    ``planned_at``: ``version()`` as it was before the first plan ``make_plan`` returns was
+    made, when that plan was made earlier (a CLI build plans before it claims). None if
+    ``stop()`` said to give up."""
+    before = planned_at if planned_at is not None else version() if version else None
     plan, writes = make_plan()
     while True:
         claim, held = claims.try_claim(writes, holder)

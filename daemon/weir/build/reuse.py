@@ -57,12 +57,18 @@ def find_reusable(ws: Any, expected: Mapping[str, str], wanted: Collection[str]
     at the expected fingerprint where this one's storage can copy them. A folder is always
     built (its files are many places, not one)."""
     project = ws.project
+    memo: dict[tuple[str, str], Reusable | None] = ws.reuse_memo
     todo = {n for n in wanted if n in expected and not project.datasets[n].is_source
             and not project.datasets[n].is_folder}
     found: dict[str, Reusable] = {}
+    for name in [n for n in todo if (n, expected[n]) in memo]:  # asked already (a build
+        todo.discard(name)  # plans, plans again under its claim, then copies)
+        if (hit := memo[(name, expected[name])]) is not None:
+            found[name] = hit
     if not todo:
         return found
-    for env, path in other_states(ws.root, project.config.environments, ws.environment):
+    asked = set(todo)
+    for env, path in other_states(ws.data_root, project.config.environments, ws.environment):
         try:
             store = StateStore(path)
         except WeirError:
@@ -83,6 +89,7 @@ def find_reusable(ws: Any, expected: Mapping[str, str], wanted: Collection[str]
                 continue
             if backend.can_copy_from(copy.place):
                 found[name] = copy
+    memo.update(((n, expected[n]), found.get(n)) for n in asked)
     return found
 
 
@@ -115,7 +122,7 @@ def explain(ws: Any, expected: Mapping[str, str], components: Mapping[str, Any],
     said: dict[str, str] = {}
     if not names:
         return said
-    others = list(other_states(ws.root, project.config.environments, ws.environment))
+    others = list(other_states(ws.data_root, project.config.environments, ws.environment))
     records: list[tuple[str, Mapping[str, Any], Mapping[str, Any]]] = []
     for env, path in others:
         try:

@@ -144,8 +144,14 @@ class Runner:
         started = time.perf_counter()
         state = self.ws.state
         state.mark_dead_runs_interrupted(lambda r: run_alive(self.ws.state_dir, r))
-        state.start_run(self.run_id, self.command, head_commit(self.ws.root), self.trigger,
-                        self.ws.environment)
+        # Which commit the build runs at: asked of git beside the build (GitPython and two
+        # `git diff`s cost a tenth of a second, most of a build that only restores), recorded
+        # with the run's end.
+        commit: dict[str, str | None] = {}
+        probe = threading.Thread(target=lambda: commit.update(sha=head_commit(self.ws.root)),
+                                 name="weir-head-commit", daemon=True)
+        probe.start()
+        state.start_run(self.run_id, self.command, None, self.trigger, self.ws.environment)
         # A source check is a job of its own (its one "output" the source it checks), first.
         jobs = {c.task: Job(c.task, (c.source,), {c.source: c.reasons}, Action.RUN, ())
                 for c in self.plan.checks}
@@ -276,8 +282,10 @@ class Runner:
         ordered += blocked.values()
         build = BuildResult(self.run_id, ordered, interrupted or cancelled,
                             time.perf_counter() - started, cancelled)
+        probe.join()
         state.finish_run(self.run_id, "cancelled" if cancelled else "interrupted"
-                         if interrupted else ("succeeded" if build.ok else "failed"))
+                         if interrupted else ("succeeded" if build.ok else "failed"),
+                         commit.get("sha"))
         return build
 
     def _start(self, schedule: Scheduler, jobs: dict[str, Job], wait: bool) -> list[str]:

@@ -624,10 +624,11 @@ class StateStore:
         return {r: c for r, c in self.db.execute(
             "SELECT run_id, git_commit FROM runs WHERE git_commit IS NOT NULL")}
 
-    def finish_run(self, run_id: str, status: str) -> None:
+    def finish_run(self, run_id: str, status: str, git_commit: str | None = None) -> None:
+        """``git_commit``: the commit it ran at, when it was learnt while the run ran."""
         with self.transaction() as db:
-            db.execute("UPDATE runs SET finished=?, status=? WHERE run_id=?",
-                       (time.time(), status, run_id))
+            db.execute("UPDATE runs SET finished=?, status=?, git_commit=COALESCE(?, git_commit)"
+                       " WHERE run_id=?", (time.time(), status, git_commit, run_id))
 
     def version(self) -> int:
         """Changes whenever a build records a job (started, built, restored, failed): a plan

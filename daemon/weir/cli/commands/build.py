@@ -86,7 +86,7 @@ def run(args: argparse.Namespace) -> int:
             output.err(output.style(said[0].upper() + said[1:] + "…", "dim"))
 
     claimed = claim_plan(Claims(ws.state_dir), Holder(os.getpid(), None, command), make_plan,
-                         on_wait, lambda: False)
+                         on_wait, lambda: False, ws.state.version, snapshot.state_version)
     assert claimed is not None  # it waits until Ctrl-C
     (plan, snapshot), claim = claimed
     with claim:

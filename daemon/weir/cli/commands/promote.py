@@ -30,10 +30,11 @@ def add_parser(p: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from weir.errors import WeirError
     from weir.promotion import history, promote
+    from weir.workspace import read_config
 
-    ws = output.open_workspace(args.project)
+    root, config = read_config(args.project)
     if args.history:
-        done = history(ws, args.target or args.source, args.last)
+        done = history(root, config, args.target or args.source, args.last)
         if args.json:
             output.print_json({"promotions": [p.to_json() for p in done]})
         else:
@@ -42,8 +43,8 @@ def run(args: argparse.Namespace) -> int:
     if not (args.source and args.target):
         raise WeirError("name the environments: `weir promote SOURCE TARGET`",
                         hint="e.g. `weir promote dev prod`; weir.yaml declares "
-                        + (", ".join(ws.project.config.environments) or "no environments"))
-    promotion, fine = promote(ws, args.source, args.target, merge=args.merge,
+                        + (", ".join(config.environments) or "no environments"))
+    promotion, fine = promote(root, config, args.source, args.target, merge=args.merge,
                               dry_run=args.dry_run, push=not args.no_push)
     if args.json:
         output.print_json(promotion.to_json())
@@ -65,10 +66,9 @@ def print_promotion(p: wire.Promotion) -> None:
                f"{p.source_commit[:10]}" + (f" (merge commit {p.after[:10]})"
                                             if p.how == "merge" and p.after else "")
                + (f", pushed to {p.pushed_to}" if p.pushed_to else "") + ".")
-    if p.diff is not None:
-        n = len(p.diff.datasets)
-        output.out(f"  {output.count(n, 'dataset')} changed or went stale in the Flow "
-                   f"(`weir diff {(p.before or '')[:10]} {p.source_commit[:10]}`)")
+    if p.before:
+        output.out(f"  `weir diff {p.before[:10]} {p.after[:10] if p.after else ''}` shows "
+                   "what changed in the Flow")
     output.out(output.style(f"  {p.target}'s next build copies what {p.source} built at the same "
                             f"fingerprints: `weir --env {p.target} build --all`, or its "
                             "following daemon deploys it", "dim"))
