@@ -248,6 +248,22 @@ def test_it_fetches_on_its_interval_and_keeps_its_deploy_across_restarts(repos: 
         run_weir("--env", "prod", "daemon", "stop", "--now", cwd=project)
 
 
+def test_a_second_following_daemon_is_refused_before_it_deploys_anything(
+        following: tuple[Path, Path, DaemonClient]) -> None:
+    """The daemon lock comes first: a second daemon of the environment touches neither the
+    worktrees nor deploy.json of the one that runs."""
+    project, other, client = following
+    push(other, {"datasets/customers.yaml": "description: newer\n"}, "newer, not fetched")
+    state = project / ".weir/env/prod"
+    before = (sorted(p.name for p in (state / "worktrees").iterdir()),
+              (state / "deploy.json").read_bytes())
+    r = run_weir("--env", "prod", "daemon", "run", "--follow", cwd=project)
+    assert r.code == 2 and "a daemon already runs for this project in prod" in r.err, r.text
+    assert (sorted(p.name for p in (state / "worktrees").iterdir()),
+            (state / "deploy.json").read_bytes()) == before
+    assert client.health().pid != 0  # the first one still answers
+
+
 def test_a_broken_head_with_nothing_deployed_yet_does_not_start(repos: tuple[Path, Path]
                                                                  ) -> None:
     project, other = repos

@@ -292,17 +292,25 @@ def presence(project: Project, names: Iterable[str], backends: Backends,
     each); a dataset whose connection cannot be used has none, and its error goes to
     ``unreachable``."""
     present: dict[str, bool] = {}
+    by_connection: dict[str, list[str]] = {}
     for name in names:
         ds = project.datasets[name]
         if ds.connection not in project.connections:
             present[name] = False  # invalid: its unknown connection is in the diagnostics
             continue
+        by_connection.setdefault(ds.connection, []).append(name)
+    for connection, members in by_connection.items():
         try:
-            with backends.using(ds.connection) as backend:
-                present[name] = backend.exists(ds.path, ds.format)
+            with backends.using(connection) as backend:
+                found = backend.exists_many([(project.datasets[n].path,
+                                              project.datasets[n].format) for n in members])
         except WeirError as exc:
-            unreachable.setdefault(name, exc)
-            present[name] = False
+            for name in members:
+                unreachable.setdefault(name, exc)
+                present[name] = False
+            continue
+        for name in members:
+            present[name] = found[project.datasets[name].path]
     return present
 
 

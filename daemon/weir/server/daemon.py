@@ -70,8 +70,16 @@ class Daemon:
 
             self.deployer = Deployer(self, follow, machine)
             cache = self.state_dir / "cache" / "flow.msgpack"  # not in a worktree
+        # The daemon lock, taken before a deploying daemon's first deploy (which writes the
+        # environment's worktrees and deploy.json), else when it runs.
+        self._lock_fd: int | None = self._take_lock() if self.deployer else None
         # Where the Flow's files are read: the project, or the deployed commit's worktree.
-        self.project_dir = self.deployer.prepare() if self.deployer else root
+        try:
+            self.project_dir = self.deployer.prepare() if self.deployer else root
+        except BaseException:
+            if self._lock_fd is not None:
+                os.close(self._lock_fd)
+            raise
         self.live = LiveProject(self.project_dir, machine, self.environment, cache)
         self.keeper = StatusKeeper(root, self.state_dir, self.clock,
                                    lambda change: self.hub.publish("status", change.to_json()))
@@ -232,18 +240,7 @@ class Daemon:
         from weir.server.watcher import Watcher
 
         state_dir = self.state_dir
-        state_dir.mkdir(parents=True, exist_ok=True)
-        lock_fd = os.open(state_dir / "daemon.lock", os.O_RDWR | os.O_CREAT, 0o600)
-        try:
-            fcntl.flock(lock_fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            os.close(lock_fd)
-            info = wire.DaemonInfo.read(self.root, self.environment)
-            raise WeirError("a daemon already runs for this project"
-                            + (f" in {self.environment}" if self.environment else "")
-                            + (f" (pid {info.pid}, port {info.port})" if info else ""),
-                            hint="`weir daemon status` shows it; `weir daemon stop` stops it"
-                            ) from None
+        lock_fd = self._lock_fd if self._lock_fd is not None else self._take_lock()
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
@@ -304,6 +301,23 @@ class Daemon:
             except OSError:
                 pass
             os.close(lock_fd)
+
+    def _take_lock(self) -> int:
+        """One daemon per project and environment: an flock on its state directory's
+        daemon.lock (the kernel drops it when the process dies)."""
+        self.state_dir.mkdir(parents=True, exist_ok=True)
+        lock_fd = os.open(self.state_dir / "daemon.lock", os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(lock_fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(lock_fd)
+            info = wire.DaemonInfo.read(self.root, self.environment)
+            raise WeirError("a daemon already runs for this project"
+                            + (f" in {self.environment}" if self.environment else "")
+                            + (f" (pid {info.pid}, port {info.port})" if info else ""),
+                            hint="`weir daemon status` shows it; `weir daemon stop` stops it"
+                            ) from None
+        return lock_fd
 
     def _write_info(self, state_dir: Path) -> None:
         data = wire.DaemonInfo(self.pid, self.host, self.port, self.token,

@@ -124,6 +124,11 @@ class Backend(ABC):
     def cleanup_stale(self, loc: str, fmt: str) -> None:  # noqa: B027 - optional hook
         """Remove what a killed build left staged for ``loc`` (nothing, by default)."""
 
+    def exists_many(self, items: list[tuple[str, str]]) -> dict[str, bool]:
+        """``exists`` of each ``(loc, fmt)``, by loc: a database answers them all over one
+        connection (a status of a thousand tables must not open a thousand)."""
+        return {loc: self.exists(loc, fmt) for loc, fmt in items}
+
     def cleanup_stale_many(self, locs: list[tuple[str, str]]) -> None:
         for loc, fmt in locs:
             self.cleanup_stale(loc, fmt)

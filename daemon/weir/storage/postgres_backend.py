@@ -70,6 +70,13 @@ class PostgresBackend(SQLBackend):
         return self.problem("cannot connect", _First(text),
                             hint=f"`weir connections test {self.name}` says what is reached")
 
+    def run_script(self, cur: Any, statements: list[str]) -> None:
+        """One round trip for all of them (PostgreSQL takes a script of statements without
+        parameters in one query message): hundreds of table copies are the server's work
+        only."""
+        if statements:
+            cur.execute(";\n".join(statements))
+
     def sql_type(self, t: pa.DataType) -> str:
         return decl_type(t)
 

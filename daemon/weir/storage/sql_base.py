@@ -74,15 +74,23 @@ class SQLBackend(Backend):
         """Every table copied inside the database in one transaction: readers see the old
         tables or all the new ones (SQLite, DuckDB and PostgreSQL all have transactional DDL),
         and no row travels through weir."""
+        statements = []
+        for place, loc, _ in copies:
+            schema, _, table = place.partition("#")[2].partition(".")
+            source = f"{quote(schema)}.{quote(table)}" if schema else quote(table)
+            statements += [f"DROP TABLE IF EXISTS {self.qualified(loc)}",
+                           f"CREATE TABLE {self.qualified(loc)} AS SELECT * FROM {source}"]
         with self.connect() as con:
             cur = con.cursor()
             self.begin(cur)
-            for place, loc, _ in copies:
-                schema, _, table = place.partition("#")[2].partition(".")
-                source = f"{quote(schema)}.{quote(table)}" if schema else quote(table)
-                cur.execute(f"DROP TABLE IF EXISTS {self.qualified(loc)}")
-                cur.execute(f"CREATE TABLE {self.qualified(loc)} AS SELECT * FROM {source}")
+            self.run_script(cur, statements)
             con.commit()
+
+    def run_script(self, cur: Any, statements: list[str]) -> None:
+        """Run statements that take no parameters, in order (a server may take them in one
+        round trip)."""
+        for statement in statements:
+            cur.execute(statement)
 
     def tmp_name(self, loc: str, token: str) -> str:
         schema, table = split_loc(loc)
@@ -124,6 +132,35 @@ class SQLBackend(Backend):
         schema, table = split_loc(loc)
         with self.connect() as con:
             return table in self.list_tables(con.cursor(), schema or self.default_schema())
+
+    def _tables(self, locs: list[str]) -> Iterator[tuple[str, str | None, str, set[str]]]:
+        """Each loc with its schema, its table and the tables that schema holds, over one
+        connection (each schema listed once)."""
+        with self.connect() as con:
+            cur = con.cursor()
+            listed: dict[str | None, set[str]] = {}
+            for loc in locs:
+                schema, table = split_loc(loc)
+                schema = schema or self.default_schema()
+                if schema not in listed:
+                    listed[schema] = set(self.list_tables(cur, schema))
+                yield loc, schema, table, listed[schema]
+
+    def exists_many(self, items: list[tuple[str, str]]) -> dict[str, bool]:
+        return {loc: table in tables for loc, _, table, tables in
+                self._tables([loc for loc, _ in items])}
+
+    def cleanup_stale_many(self, locs: list[tuple[str, str]]) -> None:
+        stale = [(schema, name) for _, schema, table, tables in self._tables([loc for loc, _ in locs])
+                 for name in tables if name.startswith(f"{table}{TMP_MARK}")]
+        if not stale:
+            return
+        with self.connect() as con:
+            cur = con.cursor()
+            for schema, name in stale:
+                cur.execute(f"DROP TABLE IF EXISTS "
+                            f"{self.qualified(f'{schema}.{name}' if schema else name)}")
+            con.commit()
 
     def read(self, loc: str, fmt: str, schema: list[ColumnSpec] | None = None,
              columns: list[str] | None = None) -> pa.Table:
@@ -300,6 +337,15 @@ class FileDatabase(SQLBackend):
 
     def exists(self, loc: str, fmt: str) -> bool:
         return self.created() and super().exists(loc, fmt)
+
+    def exists_many(self, items: list[tuple[str, str]]) -> dict[str, bool]:
+        if not self.created():
+            return {loc: False for loc, _ in items}
+        return super().exists_many(items)
+
+    def cleanup_stale_many(self, locs: list[tuple[str, str]]) -> None:
+        if self.created():
+            super().cleanup_stale_many(locs)
 
     def cleanup_stale(self, loc: str, fmt: str) -> None:
         if self.created():
