@@ -335,10 +335,17 @@ def data_status(project: Project, flow: Flow, expected: dict[str, str],
             f"cannot reach its data ({problems[name].message})",))
     restorable = frozenset(
         n for n, fp in expected.items() if (n, fp) in kept
-        and not statuses[n].up_to_date
-        and project.connections[project.datasets[n].connection].type == "filesystem"
-        and os.path.exists(kept[(n, fp)]))
+        and not statuses[n].up_to_date and _keepable(project, n, kept[(n, fp)]))
     return DataStatus(expected, components, statuses, records, restorable, problems)
+
+
+def _keepable(project: Project, name: str, kept: str) -> bool:
+    """Can this kept version come back: a kept file that is still there, or a table its
+    storage kept (a place of that storage's kind: a revert or a branch switch copies it)."""
+    kind = project.connections[project.datasets[name].connection].type
+    if "://" in kept:
+        return kept.startswith(f"{kind}://")
+    return kind == "filesystem" and os.path.exists(kept)
 
 
 def located(project: Project, connection: str, cause: WeirError) -> WeirError:

@@ -126,6 +126,7 @@ class Runner:
         self._committing: set[str] = set()  # of those, the ones whose slot is given back
         self._checks = {c.task: c for c in plan.checks}  # the source checks, by task id
         self._check_said: dict[str, str] = {}  # a failed source check: how its readers say it
+        self._by_place: dict[tuple[str, str], str] | None = None  # (connection, loc) -> name
         # The fingerprint of the data each dataset holds right now (updated as jobs commit).
         self.current = {n: r.fingerprint for n, r in snapshot.records.items() if r.fingerprint}
         for name, ds in self.project.datasets.items():
@@ -539,10 +540,19 @@ class Runner:
             name = written.name
             ds = self.project.datasets[name]
             backend = self.ws.backends[ds.connection]
-            backend.commit(ds.path, ds.format, written.handle)
             comps = components_for(self.ws.flow, name, run.input_fps)
             fp = comps.fingerprint(name)
             final = backend.local_path(ds.path)
+            old = self.snapshot.records.get(name)
+            replaced = self.current.get(name)
+            if final is None and not ds.is_folder and replaced and replaced != fp \
+                    and old is not None:
+                kept = backend.commit_keeping(ds.path, ds.format, written.handle, replaced)
+                if kept is not None:  # the version replaced stays, to come back by copy
+                    self._remember_kept(name, replaced, kept, old.schema or [],
+                                        old.row_count or 0, backend)
+            else:
+                backend.commit(ds.path, ds.format, written.handle)
             if final is not None and not ds.is_folder:
                 self._keep(name, fp, final, written.schema, written.rows)
             state.record_success(self.run_id, job.recipe, name, fp, comps, run.started,
@@ -558,7 +568,6 @@ class Runner:
         """Keep this output under its fingerprint (a hard link: no copy, no extra space until
         the dataset is next rewritten), and forget the least recently used beyond
         KEEP_VERSIONS."""
-        state = self.ws.state
         ext = FORMATS[self.project.datasets[name].format]
         kept = self.ws.state_dir / "cache" / "outputs" / name / f"{fp}.{ext}"
         kept.parent.mkdir(parents=True, exist_ok=True)
@@ -573,11 +582,21 @@ class Runner:
             os.replace(tmp, kept)
         except OSError:
             return  # keeping is an optimisation; the build itself succeeded
-        state.add_kept(name, fp, str(kept), schema, rows)
+        self._remember_kept(name, fp, str(kept), schema, rows, None)
+
+    def _remember_kept(self, name: str, fp: str, where: str, schema: list[list[Any]],
+                       rows: int, backend: Any) -> None:
+        """Record a kept version (a file, or a place in its storage: ``backend`` drops it),
+        and forget the least recently used beyond KEEP_VERSIONS."""
+        state = self.ws.state
+        state.add_kept(name, fp, where, schema, rows)
         for old_fp, old_path in state.kept_for(name)[KEEP_VERSIONS:]:
             try:
-                os.unlink(old_path)
-            except OSError:
+                if backend is not None and "://" in old_path:
+                    backend.drop_copy(old_path)
+                else:
+                    os.unlink(old_path)
+            except (OSError, WeirError):
                 pass
             state.drop_kept(name, old_fp)
 
@@ -605,17 +624,33 @@ class Runner:
                 ds = self.project.datasets[name]
                 copies.setdefault(ds.connection, []).append((found[name].place, ds.path,
                                                              ds.format))
+        for job in jobs:  # this environment's own kept versions: a file, or a table kept
+            for name in job.outputs:  # where its storage keeps replaced versions
+                if name not in job.reused_from:
+                    ds = self.project.datasets[name]
+                    copies.setdefault(ds.connection, []).append(
+                        (_place_of(kept[(name, expected[name])][0]), ds.path, ds.format))
         failed: dict[str, str] = {}
+        kept_now: list[tuple[str, str, str, Any]] = []  # versions the copies replaced, kept
         for conn, batch in copies.items():
+            names = {loc: self._named(loc, conn) for _, loc, _ in batch}
+            keep = {loc: self.current[n] for loc, n in names.items()
+                    if self.current.get(n) and self.current[n] != expected[n]
+                    and n in self.snapshot.records}
             try:
                 with self.ws.backends.using(conn) as backend:
-                    backend.copy_in(batch)
+                    for loc, place in backend.copy_in(batch, keep).items():
+                        kept_now.append((names[loc], keep[loc], place, backend))
             except WeirError as exc:
                 failed.update((self._named(loc, conn), exc.message) for _, loc, _ in batch)
             except Exception as exc:  # noqa: BLE001 - a driver's error: the copy's failure
                 failed.update((self._named(loc, conn), str(exc).strip().splitlines()[0])
                               for _, loc, _ in batch)
         with self.ws.state.batch():
+            for name, fp, place, backend in kept_now:
+                old = self.snapshot.records[name]
+                self._remember_kept(name, fp, place, old.schema or [], old.row_count or 0,
+                                    backend)
             return self._record_restores(jobs, started, kept, found, failed)
 
     def _record_restores(self, jobs: list[Job], started: float,
@@ -648,8 +683,7 @@ class Runner:
                     schema, n = copy.schema, copy.rows
                     reasons[name] = (*reasons.get(name, ()), f"reused from {copy.environment}")
                 else:
-                    path, schema, n = kept[(name, fp)]
-                    backend.copy_in([(Path(path).resolve().as_uri(), ds.path, ds.format)])
+                    _, schema, n = kept[(name, fp)]
                     self.ws.state.use_kept(name, fp)
                 comps = self.snapshot.components[name]
                 self.ws.state.record_success(self.run_id, job.recipe, name, fp, comps, started,
@@ -666,8 +700,9 @@ class Runner:
 
     def _named(self, loc: str, connection: str) -> str:
         """The dataset stored at ``loc`` on ``connection``."""
-        return next(n for n, d in self.project.datasets.items()
-                    if d.path == loc and d.connection == connection)
+        if self._by_place is None:
+            self._by_place = {(d.connection, d.path): n for n, d in self.project.datasets.items()}
+        return self._by_place[(connection, loc)]
 
     def _fail(self, job: Job, run: _Running, result: JobResult) -> Outcome:
         self._record_checks(result)
@@ -703,6 +738,11 @@ class Runner:
                     backend.cleanup_stale(ds.path, ds.format)
             except WeirError:
                 pass
+
+
+def _place_of(kept: str) -> str:
+    """A kept version's place: a kept file's URI, or the place its storage said."""
+    return kept if "://" in kept else Path(os.path.abspath(kept)).as_uri()
 
 
 def _warnings(result: JobResult) -> tuple[str, ...]:

@@ -55,7 +55,8 @@ class FilesystemBackend(Backend):
     def can_copy_from(self, place: str) -> bool:
         return place.startswith("file://")
 
-    def copy_in(self, copies: list[tuple[str, str, str]]) -> None:
+    def copy_in(self, copies: list[tuple[str, str, str]],
+                keep: Mapping[str, str] | None = None) -> dict[str, str]:
         """A hard link where the file system allows it (no byte copied: the other
         environment's file is rewritten by a rename, never in place), else a copy."""
         from urllib.parse import unquote, urlparse
@@ -74,6 +75,7 @@ class FilesystemBackend(Backend):
                                 hint="build it here instead (`weir build NAME --only`)"
                                 ) from None
             self.commit(loc, fmt, str(tmp))
+        return {}  # a replaced file is kept by the runner, as a hard link
 
     def folder_store(self, loc: str, name: str, writable: bool) -> Any:
         from weir.storage.folders import LocalFolderStore

@@ -73,10 +73,24 @@ class Backend(ABC):
         server-side copy, a table copy in the same database)?"""
         return False
 
-    def copy_in(self, copies: list[tuple[str, str, str]]) -> None:
+    def copy_in(self, copies: list[tuple[str, str, str]],
+                keep: Mapping[str, str] | None = None) -> dict[str, str]:
         """Make each ``(place, loc, fmt)``'s ``loc`` an exact copy of the data at ``place``,
-        each published whole, as a commit publishes (only places `can_copy_from` accepts)."""
+        each published whole, as a commit publishes (only places `can_copy_from` accepts).
+        ``keep``: loc -> the fingerprint of the version it replaces, kept as `commit_keeping`
+        keeps one where this storage does; returns their places, by loc."""
         raise WeirError(f"connection '{self.name}' cannot copy data in")
+
+    def commit_keeping(self, loc: str, fmt: str, handle: str, fingerprint: str) -> str | None:
+        """Commit, keeping the data it replaces (the version at ``fingerprint``) where
+        `copy_in` can bring it back: its place, or None when nothing was kept (this storage
+        keeps nothing this way, or there was nothing to replace). Files are kept by the
+        runner as hard links instead."""
+        self.commit(loc, fmt, handle)
+        return None
+
+    def drop_copy(self, place: str) -> None:  # noqa: B027 - optional hook
+        """Drop a kept version made by `commit_keeping` (it is evicted)."""
 
     @abstractmethod
     def exists(self, loc: str, fmt: str) -> bool:

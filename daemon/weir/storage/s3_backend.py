@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -120,13 +120,45 @@ class S3Backend(Backend):
     def can_copy_from(self, place: str) -> bool:
         return place.startswith(f"s3://{self.raw_params.get('endpoint_url') or 'aws'}#")
 
-    def copy_in(self, copies: list[tuple[str, str, str]]) -> None:
+    def copy_in(self, copies: list[tuple[str, str, str]],
+                keep: Mapping[str, str] | None = None) -> dict[str, str]:
         """A server-side copy to a temporary key, then the same copy into place a commit
         makes: no byte passes through weir."""
+        kept: dict[str, str] = {}
         for place, loc, fmt in copies:
             tmp = self._tmp_key(loc, "copy")
             self._call("copy objects", self.fs.copy, place.partition("#")[2], tmp)
-            self.commit(loc, fmt, tmp)
+            if keep and loc in keep:
+                aside = self.commit_keeping(loc, fmt, tmp, keep[loc])
+                if aside is not None:
+                    kept[loc] = aside
+            else:
+                self.commit(loc, fmt, tmp)
+        return kept
+
+    def commit_keeping(self, loc: str, fmt: str, handle: str, fingerprint: str) -> str | None:
+        """The object replaced is first copied aside on the server (`.weir-kept/` beside the
+        data, named by its fingerprint), so a revert copies it back instead of running. A
+        folder is not kept: its files are many objects."""
+        if fmt == "folder":
+            self.commit(loc, fmt, handle)
+            return None
+        final = self.key(loc)
+        head, _, name = final.rpartition("/")
+        kept = f"{head}/.weir-kept/{name}.{fingerprint[:16]}"
+        there = self._call("look for objects", self.fs.exists, final)
+        if there:
+            self._call("copy objects", self.fs.copy, final, kept)
+        self.commit(loc, fmt, handle)
+        if not there:
+            return None
+        return f"s3://{self.raw_params.get('endpoint_url') or 'aws'}#{kept}"
+
+    def drop_copy(self, place: str) -> None:
+        try:
+            self._call("delete objects", self.fs.rm, place.partition("#")[2])
+        except FileNotFoundError:
+            pass
 
     def _tmp_key(self, loc: str, token: str) -> str:
         final = self.key(loc)

@@ -14,7 +14,7 @@ import hashlib
 import os
 import re
 from abc import abstractmethod
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
@@ -70,21 +70,77 @@ class SQLBackend(Backend):
     def can_copy_from(self, place: str) -> bool:
         return place.startswith(f"{self.type}://{self.database()}#")
 
-    def copy_in(self, copies: list[tuple[str, str, str]]) -> None:
+    def copy_in(self, copies: list[tuple[str, str, str]],
+                keep: Mapping[str, str] | None = None) -> dict[str, str]:
         """Every table copied inside the database in one transaction: readers see the old
         tables or all the new ones (SQLite, DuckDB and PostgreSQL all have transactional DDL),
-        and no row travels through weir."""
-        statements = []
-        for place, loc, _ in copies:
-            schema, _, table = place.partition("#")[2].partition(".")
-            source = f"{quote(schema)}.{quote(table)}" if schema else quote(table)
-            statements += [f"DROP TABLE IF EXISTS {self.qualified(loc)}",
-                           f"CREATE TABLE {self.qualified(loc)} AS SELECT * FROM {source}"]
+        and no row travels through weir. A replaced table in ``keep`` is renamed aside."""
+        keep = keep or {}
+        kept: dict[str, str] = {}
         with self.connect() as con:
             cur = con.cursor()
             self.begin(cur)
+            statements = self._replacing(cur, [loc for _, loc, _ in copies], keep, kept)
+            for place, loc, _ in copies:
+                schema, _, table = place.partition("#")[2].partition(".")
+                source = f"{quote(schema)}.{quote(table)}" if schema else quote(table)
+                statements.append(f"CREATE TABLE {self.qualified(loc)} AS SELECT * FROM "
+                                  f"{source}")
             self.run_script(cur, statements)
             con.commit()
+        return kept
+
+    def _replacing(self, cur: Any, locs: list[str], keep: Mapping[str, str],
+                   kept: dict[str, str]) -> list[str]:
+        """The statements that clear each loc for its new table: the old one renamed to its
+        kept name when ``keep`` asks and it exists (its place goes in ``kept``), else
+        dropped."""
+        statements = []
+        listed: dict[str | None, set[str]] = {}
+        for loc in locs:
+            schema, table = split_loc(loc)
+            schema = schema or self.default_schema()
+            if loc in keep:
+                if schema not in listed:
+                    listed[schema] = set(self.list_tables(cur, schema))
+                if table in listed[schema]:
+                    name = self.kept_name(loc, keep[loc])
+                    statements += [f"DROP TABLE IF EXISTS {self.qualified(name)}",
+                                   f"ALTER TABLE {self.qualified(loc)} RENAME TO "
+                                   f"{quote(split_loc(name)[1])}"]
+                    kept[loc] = self.place(name)
+                    continue
+            statements.append(f"DROP TABLE IF EXISTS {self.qualified(loc)}")
+        return statements
+
+    def kept_name(self, loc: str, fingerprint: str) -> str:
+        """Where the version at ``fingerprint`` of ``loc``'s table is kept: beside it, in its
+        schema, under a name that says what it is (and fits PostgreSQL's 63 characters)."""
+        schema, table = split_loc(loc)
+        name = f"_weir_kept_{table[:32]}_{fingerprint[:12]}"
+        return f"{schema}.{name}" if schema else name
+
+    def commit_keeping(self, loc: str, fmt: str, handle: str, fingerprint: str) -> str | None:
+        """The table replaced is renamed, not dropped (no row copied), in the commit's own
+        transaction: a revert or a branch switch copies it back instead of running the
+        recipe again."""
+        schema, table = split_loc(loc)
+        kept = self.kept_name(loc, fingerprint)
+        with self.connect() as con:
+            cur = con.cursor()
+            self.begin(cur)
+            there = table in self.list_tables(cur, schema or self.default_schema())
+            if there:
+                cur.execute(f"DROP TABLE IF EXISTS {self.qualified(kept)}")
+                cur.execute(f"ALTER TABLE {self.qualified(loc)} RENAME TO "
+                            f"{quote(split_loc(kept)[1])}")
+            cur.execute(f"ALTER TABLE {self.qualified(handle)} RENAME TO {quote(table)}")
+            con.commit()
+        return self.place(kept) if there else None
+
+    def drop_copy(self, place: str) -> None:
+        schema, _, table = place.partition("#")[2].partition(".")
+        self.discard("", "", f"{schema}.{table}" if schema else table)
 
     def run_script(self, cur: Any, statements: list[str]) -> None:
         """Run statements that take no parameters, in order (a server may take them in one

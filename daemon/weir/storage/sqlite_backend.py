@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
@@ -50,12 +50,17 @@ class SQLiteBackend(FileDatabase):
     def begin(self, cur: Any) -> None:
         cur.execute("BEGIN IMMEDIATE")
 
-    def copy_in(self, copies: list[tuple[str, str, str]]) -> None:
+    def copy_in(self, copies: list[tuple[str, str, str]],
+                keep: Mapping[str, str] | None = None) -> dict[str, str]:
         """SQLite's CREATE TABLE AS would keep only type affinities (a TIMESTAMP column comes
         back NUM): each copy is made with its source's own CREATE statement instead."""
+        kept: dict[str, str] = {}
         with self.connect() as con:
             cur = con.cursor()
             self.begin(cur)
+            for statement in self._replacing(cur, [loc for _, loc, _ in copies], keep or {},
+                                             kept):
+                cur.execute(statement)
             for place, loc, _ in copies:
                 source = place.partition("#")[2].partition(".")[2]
                 row = cur.execute("SELECT sql FROM sqlite_master WHERE type='table' AND name=?",
@@ -65,10 +70,10 @@ class SQLiteBackend(FileDatabase):
                     raise DataError(f"no table {source} in {self.path()} to copy",
                                     hint="build it here instead (`weir build NAME --only`)")
                 columns = row[0][row[0].index("("):]
-                cur.execute(f"DROP TABLE IF EXISTS {self.qualified(loc)}")
                 cur.execute(f"CREATE TABLE {self.qualified(loc)} {columns}")
                 cur.execute(f"INSERT INTO {self.qualified(loc)} SELECT * FROM {quote(source)}")
             con.commit()
+        return kept
 
     def sql_type(self, t: pa.DataType) -> str:
         return decl_type(t)

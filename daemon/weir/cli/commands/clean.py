@@ -53,8 +53,11 @@ def run(args: argparse.Namespace) -> int:
             backend.drop(ds.path, ds.format)
         for fp, kept_path in kept:
             try:
-                os.unlink(kept_path)
-            except OSError:
+                if "://" in kept_path:  # a version its storage keeps (a table beside it)
+                    backend.drop_copy(kept_path)
+                else:
+                    os.unlink(kept_path)
+            except (OSError, WeirError):
                 pass
             ws.state.drop_kept(n, fp)
     verb = "Would drop" if args.dry_run else "Dropped"
