@@ -185,14 +185,19 @@ def test_an_s3_dataset_failing_its_check_keeps_its_previous_object(
                       region_name="us-east-1", aws_access_key_id="testing",
                       aws_secret_access_key="testing")
     before = s3.get_object(Bucket="lake", Key="shop/orders.parquet")["ETag"]
+    keys_before = sorted(o["Key"] for o in
+                         s3.list_objects_v2(Bucket="lake", Prefix="shop/")["Contents"])
     write_files(mixed, {"recipes/move.py": (mixed / "recipes/move.py").read_text().replace(
         'sort_values("id")', 'sort_values("id").assign(amount=lambda d: d.amount * 2)')})
     r = run_weir("build", "orders_copy", cwd=mixed)
     assert r.code == 1 and "check range(amount) failed on 'orders_copy': 1 row out of range" \
         in r.out, r.text
     assert s3.get_object(Bucket="lake", Key="shop/orders.parquet")["ETag"] == before
-    keys = [o["Key"] for o in s3.list_objects_v2(Bucket="lake", Prefix="shop/")["Contents"]]
-    assert not [k for k in keys if "orders.parquet" in k and k != "shop/orders.parquet"], keys
+    # Nothing staged is left, and nothing was kept aside for a version that never landed.
+    keys = sorted(o["Key"] for o in s3.list_objects_v2(Bucket="lake", Prefix="shop/")["Contents"])
+    assert keys == keys_before
+    assert not [k for k in keys if "orders.parquet" in k and k != "shop/orders.parquet"
+                and not k.startswith("shop/.weir-kept/")], keys
     assert weir.Dataset("orders_copy", project=mixed).rejected().to_pandas()["amount"].max() \
         == 21.0
     status = json.loads(run_weir("status", "orders_copy", "--json", cwd=mixed).out)
