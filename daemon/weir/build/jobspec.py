@@ -75,6 +75,7 @@ class WorkerJob:
     # Where relative connection roots and kept rejected data resolve: project_root, except
     # in a deploying daemon (a worktree's code on the user's checkout's data: Workspace).
     data_root: str
+    rscript: str | None = None  # the Rscript an R recipe runs with (found by the parent)
 
     @property
     def output_names(self) -> tuple[str, ...]:

@@ -32,6 +32,7 @@ from weir.build.jobspec import (ConnectionSpec, InputSpec, JobResult, OutputSpec
                                 SourceCheckJob, WorkerJob, WrittenOutput)
 from weir.build.pool import Workers, WorkerPool
 from weir.build.schedule import Scheduler, Stop, Task
+from weir.build.rscript import RscriptMissing, find_rscript
 from weir.build.slots import Slots
 from weir.errors import WeirError
 from weir.flow.fingerprint import check_components, components_for
@@ -65,6 +66,9 @@ class BuildResult:
     interrupted: bool = False
     seconds: float = 0.0
     cancelled: bool = False
+    # Something the machine lacks stopped part of it (Rscript for an R recipe): the CLI exits
+    # 2, a mistake to fix in the set-up rather than in a recipe.
+    setup_missing: bool = False
 
     @property
     def ok(self) -> bool:
@@ -127,6 +131,7 @@ class Runner:
         self._checks = {c.task: c for c in plan.checks}  # the source checks, by task id
         self._check_said: dict[str, str] = {}  # a failed source check: how its readers say it
         self._by_place: dict[tuple[str, str], str] | None = None  # (connection, loc) -> name
+        self._rscript: str | WeirError | None = None  # found when an R recipe first runs
         # The fingerprint of the data each dataset holds right now (updated as jobs commit).
         self.current = {n: r.fingerprint for n, r in snapshot.records.items() if r.fingerprint}
         for name, ds in self.project.datasets.items():
@@ -198,7 +203,7 @@ class Runner:
             restores = []
             for recipe in starting:
                 job = jobs[recipe]
-                down = self._down(job)
+                down = self._down(job) or self._without_r(job)
                 if down is not None:
                     self._release(recipe)
                     finish(self._unusable(job, down))
@@ -282,7 +287,8 @@ class Runner:
         ordered = [outcomes[r] for r in jobs]
         ordered += blocked.values()
         build = BuildResult(self.run_id, ordered, interrupted or cancelled,
-                            time.perf_counter() - started, cancelled)
+                            time.perf_counter() - started, cancelled,
+                            setup_missing=isinstance(self._rscript, WeirError))
         probe.join()
         state.finish_run(self.run_id, "cancelled" if cancelled else "interrupted"
                          if interrupted else ("succeeded" if build.ok else "failed"),
@@ -428,6 +434,18 @@ class Runner:
                 return self.ws.located(conn, self.ws.backends.down[conn])
         return None
 
+    def _without_r(self, job: Job) -> WeirError | None:
+        """Why an R recipe cannot run here (no Rscript), if it cannot."""
+        recipe = self.project.recipes.get(job.recipe)
+        if job.action is not Action.RUN or recipe is None or recipe.kind is not RecipeKind.R:
+            return None
+        if self._rscript is None:
+            try:
+                self._rscript = find_rscript(self.project.config, self.ws.root)
+            except RscriptMissing as exc:
+                self._rscript = exc
+        return self._rscript if isinstance(self._rscript, WeirError) else None
+
     def _unusable(self, job: Job, error: WeirError) -> Outcome:
         text = error.message + (f"\nhint: {error.hint}" if error.hint else "")
         self._check_said.setdefault(job.recipe, "could not be checked")
@@ -466,7 +484,8 @@ class Runner:
             recipes_dir=str(self.ws.root / "recipes"), inputs=tuple(inputs),
             outputs=tuple(outputs), variables=dict(project.config.variables),
             sql_variables=tuple(recipe.variables) if recipe.kind is RecipeKind.SQL else (),
-            log_path=str(log_path), data_root=str(self.ws.data_root))
+            log_path=str(log_path), data_root=str(self.ws.data_root),
+            rscript=self._rscript if isinstance(self._rscript, str) else None)
 
     def check_job(self, check: SourceCheck) -> SourceCheckJob:
         """What a worker needs to run a source's checks, as plain values."""

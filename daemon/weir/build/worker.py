@@ -32,6 +32,7 @@ from weir.build.jobspec import (ConnectionSpec, InputSpec, JobResult, OutputSpec
                                 SourceCheckJob, WorkerJob, WrittenOutput)
 from weir.build.metrics import StreamMeasure, measure
 from weir.build.project_code import ProjectCode
+from weir.build.r_runner import RFailed, run_r
 from weir.build.scans import Scan
 from weir.build.returns import RecipeError, as_writable
 from weir.errors import WeirError
@@ -130,8 +131,9 @@ def run_job(job: WorkerJob | SourceCheckJob) -> JobResult:
                 written = _write_outputs(job, _sql(job), audited)
             else:
                 folders = _stage_folders(job)
+                produce = _r if job.kind is RecipeKind.R else _python
                 try:
-                    written = _write_outputs(job, _python(job, folders), audited)
+                    written = _write_outputs(job, produce(job, folders), audited)
                 except BaseException:
                     for spec in job.outputs:
                         if spec.name in folders:
@@ -153,6 +155,9 @@ def run_job(job: WorkerJob | SourceCheckJob) -> JobResult:
             message = _said_at(job, exc, exc.message, exc.hint)
             result = JobResult(False, error=message)
             print(f"weir: failed: {message}", flush=True)
+        except RFailed as exc:  # the R code's own error, with its R frames
+            result = JobResult(False, error=exc.message, traceback=exc.traceback or None)
+            print(f"{exc.message}\n{exc.traceback}".rstrip(), flush=True)
         except SystemExit as exc:
             # Caught, so the worker lives on and what the recipe said lands in its log.
             code = "" if exc.code is None else repr(exc.code)
@@ -403,6 +408,13 @@ def _python(job: WorkerJob, folders: dict[str, tuple[str, Any]]) -> dict[str, An
     finally:
         for con in duck:
             con.close()
+
+
+def _r(job: WorkerJob, folders: dict[str, tuple[str, Any]]) -> dict[str, Any]:
+    return run_r(job, lambda inp: _read(job, inp),
+                 lambda inp: _backend(job, inp.connection).folder_store(inp.loc, inp.name,
+                                                                        writable=False),
+                 folders)
 
 
 def _in_database(job: WorkerJob) -> bool:

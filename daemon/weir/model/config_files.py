@@ -21,8 +21,9 @@ NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 PROJECT_NAME_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$")
 
 PROJECT_KEYS = ("name", "default_connection", "default_format", "variables", "environments",
-                "daemon")
+                "daemon", "r")
 DAEMON_KEYS = ("poll_sources",)
+R_KEYS = ("rscript",)
 DEFAULT_POLL_SOURCES = 5.0  # seconds: a source edited by hand shows within a few seconds
 # A shorter period would make the daemon a busy loop over the storage; a longer one, a status
 # nobody can trust.
@@ -126,6 +127,8 @@ def parse_project_config(file: str, text: str) -> tuple[ProjectConfig | None, li
     diags += d
     poll_sources, d = _daemon_settings(file, data)
     diags += d
+    rscript, d = _r_settings(file, data)
+    diags += d
     config = ProjectConfig(name=name, default_connection=default_connection,
                            default_connection_line=data.line_of("default_connection")
                            if "default_connection" in data else 0,
@@ -137,7 +140,8 @@ def parse_project_config(file: str, text: str) -> tuple[ProjectConfig | None, li
                            environments=frozen_map(environments),
                            environments_line=data.line_of("environments")
                            if "environments" in data else 0,
-                           poll_sources=poll_sources)
+                           poll_sources=poll_sources, rscript=rscript,
+                           rscript_line=data["r"].line_of("rscript") if rscript else 0)
     return config, diags
 
 
@@ -166,6 +170,26 @@ def _daemon_settings(file: str, data: LineDict) -> tuple[float, list[Diagnostic]
             **section.value_span("poll_sources")))
         return DEFAULT_POLL_SOURCES, diags
     return seconds, diags
+
+
+def _r_settings(file: str, data: LineDict) -> tuple[str | None, list[Diagnostic]]:
+    """weir.yaml's `r:` section: which Rscript runs R recipes (None: the one on PATH)."""
+    section = data.get("r")
+    if section is None:
+        return None, []
+    if not isinstance(section, LineDict):
+        return None, _expect_mapping(file, section, "`r`", "key:r", data.line_of("r"))
+    diags = check_keys(file, section, R_KEYS, "weir.yaml's `r:`")
+    value = section.get("rscript")
+    if value is None:
+        return None, diags
+    if not isinstance(value, str) or not value.strip():
+        diags.append(Diagnostic(file, message="`rscript` must be the path of Rscript",
+                                code="invalid-value", subject="key:rscript",
+                                hint="e.g. `rscript: /usr/lib/R/bin/Rscript`",
+                                **section.value_span("rscript")))
+        return None, diags
+    return value.strip(), diags
 
 
 def _plain(value: Any) -> Any:

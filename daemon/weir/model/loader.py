@@ -26,12 +26,14 @@ from weir.model.project import (EXTENSION_FORMATS, FILE_CONNECTION_TYPES, FORMAT
                                 DatasetSpec, Interface, Project, ProjectConfig, Recipe,
                                 RecipeKind, frozen_map)
 from weir.model.python_recipes import PythonFile, _digest, parse_python_file
+from weir.model.r_recipes import parse_r_file, var_span
 from weir.model.scenarios import Scenario, parse_scenario_file, scenario_references
 from weir.model.sql_recipes import parse_sql_file, variable_span
 from weir.model.suggest import closest, hint_for
 
 PROJECT_FILE = "weir.yaml"
 SKIP_DIRS = {"__pycache__", "node_modules", ".git", ".weir", ".venv", "venv"}
+RECIPE_SUFFIXES = (".py", ".sql", ".R", ".r")
 
 
 def find_project_root(start: Path) -> Path | None:
@@ -71,7 +73,7 @@ def project_files(root: Path) -> list[str]:
     files = [f for f in (PROJECT_FILE, "connections.yaml") if (root / f).is_file()]
     files += _walk(root, "datasets", (".yaml", ".yml"))
     files += _walk(root, "folders", (".yaml", ".yml"))
-    files += _walk(root, "recipes", (".py", ".sql"))
+    files += _walk(root, "recipes", RECIPE_SUFFIXES)
     files += _walk(root, "scenarios", (".yaml", ".yml"))
     return files
 
@@ -97,7 +99,7 @@ def is_project_file(rel: str) -> bool:
         return True
     if parts[0] in ("datasets", "folders", "scenarios") and len(parts) > 1:
         return rel.endswith((".yaml", ".yml"))
-    return parts[0] == "recipes" and len(parts) > 1 and rel.endswith((".py", ".sql"))
+    return parts[0] == "recipes" and len(parts) > 1 and rel.endswith(RECIPE_SUFFIXES)
 
 
 def load_project(root: Path, overlays: Mapping[str, str] | None = None,
@@ -232,7 +234,8 @@ def load_project(root: Path, overlays: Mapping[str, str] | None = None,
                 if text is None:
                     lost.setdefault(Path(f).stem, diags[-1])
                     continue
-                recipe, d = parse_sql_file(f, Path(f).stem, text)
+                parse = parse_sql_file if f.endswith(".sql") else parse_r_file
+                recipe, d = parse(f, Path(f).stem, text)
                 if cache is not None:
                     cache.remember(f, digest, encode_sql(recipe, d), (recipe, d))
             if recipe is not None:
@@ -362,7 +365,7 @@ def _assemble(root: Path, config: ProjectConfig, parsed: ConnectionLayers,
             producers[out] = recipe
         kept_recipes[recipe.id] = recipe
         cause = recipe_errors.get(recipe.id) or (
-            errors_in[recipe.file][0] if recipe.kind is RecipeKind.SQL
+            errors_in[recipe.file][0] if recipe.kind is not RecipeKind.PYTHON
             and recipe.file in errors_in else None)
         if cause is not None:
             for out in recipe.outputs:
@@ -438,8 +441,10 @@ def _assemble(root: Path, config: ProjectConfig, parsed: ConnectionLayers,
                 f"({spec.location.file}) but recipe '{producer.name}' writes it as a "
                 f"{'dataset' if spec.folder else 'folder'}",
                 code="output-kind-mismatch", subject=f"dataset:{name}",
-                hint="take a folder output as a parameter annotated weir.Folder; return a "
-                "dataset's data", **name_at(producer.file, producer.line, name))
+                hint=("an R recipe writes a folder through an argument named after it and "
+                      "returns a dataset's data" if producer.kind is RecipeKind.R else
+                      "take a folder output as a parameter annotated weir.Folder; return a "
+                      "dataset's data"), **name_at(producer.file, producer.line, name))
             diags.append(d)
             broken.setdefault(name, d)
         fmt: str
@@ -477,6 +482,11 @@ def _assemble(root: Path, config: ProjectConfig, parsed: ConnectionLayers,
             broken.setdefault(name, cause)
     diags += _check_references(datasets)
 
+    for rid, recipe in list(kept_recipes.items()):
+        if recipe.kind is RecipeKind.R:  # R has no annotations: a folder input is a path
+            kept_recipes[rid] = replace(recipe, inputs=tuple(
+                replace(i, interface=Interface.FOLDER) if i.name in datasets
+                and datasets[i.name].is_folder else i for i in recipe.inputs))
     for recipe in kept_recipes.values():
         def invalid(cause: Diagnostic, recipe: Recipe = recipe) -> None:
             for out in recipe.outputs:
@@ -515,6 +525,8 @@ def _assemble(root: Path, config: ProjectConfig, parsed: ConnectionLayers,
                 if text is not None:
                     if recipe.file.endswith(".sql"):
                         at = variable_span(text, variable)
+                    elif recipe.kind is RecipeKind.R:
+                        at = var_span(text, variable) or at
                     else:  # where var("…") names it, when that is in the recipe's own file
                         at = _var_call(text, variable) or at
                 best = closest(variable, config.variables)

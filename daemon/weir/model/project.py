@@ -70,11 +70,12 @@ class RecipeInput:
 class RecipeKind(str, Enum):
     PYTHON = "python"
     SQL = "sql"
+    R = "r"
 
 
 @dataclass(frozen=True)
 class Recipe:
-    """One unit of work: a decorated Python function or a SQL file.
+    """One unit of work: a decorated Python function, a SQL file or an R file.
 
     ``code_hash`` fingerprints the code with comments and formatting normalised away (for Python:
     the function and the module-level code it uses); ``variables`` are the project variables it
@@ -95,8 +96,9 @@ class Recipe:
 
     @property
     def id(self) -> str:
-        """Unique in a project: a Python recipe is ``file:function``, a SQL recipe its file."""
-        return self.file if self.kind is RecipeKind.SQL else f"{self.file}:{self.name}"
+        """Unique in a project: a Python recipe is ``file:function``, a SQL or R recipe its
+        file."""
+        return f"{self.file}:{self.name}" if self.kind is RecipeKind.PYTHON else self.file
 
     @property
     def location(self) -> Location:
@@ -184,6 +186,9 @@ class ProjectConfig:
     environments_line: int = 0
     # The environment the project was read in (its connections and variables applied), if any.
     environment: str | None = None
+    # `r: {rscript: …}`: the Rscript that runs R recipes, as written (None: Rscript on PATH).
+    rscript: str | None = None
+    rscript_line: int = 0
 
 
 @dataclass(frozen=True)

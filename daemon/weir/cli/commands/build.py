@@ -106,4 +106,6 @@ def run(args: argparse.Namespace) -> int:
         output.print_json(plans.build_report(result).to_json())
     if result.interrupted:
         return 130
+    if result.setup_missing:
+        return 2  # R recipes could not run on this machine: what to install was said
     return 0 if result.ok else 1
