@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 DEMO   ?= demo
 
-.PHONY: demo test lint editors install clean bench vscode-test vscode-package
+.PHONY: demo test lint editors r install clean bench vscode-test vscode-package
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -25,20 +25,25 @@ $(VENV)/.installed: $(BIN)/python $(SOURCES)
 
 install: $(VENV)/.installed
 
-demo: $(VENV)/.installed-weir
+demo: $(VENV)/.installed-weir r
 	rm -rf $(DEMO)
 	$(BIN)/weir init $(DEMO)
 	cd $(DEMO) && ../$(BIN)/weir flow
 	cd $(DEMO) && ../$(BIN)/weir build --all
 	cd $(DEMO) && ../$(BIN)/weir status
 
-test: install lint editors vscode-test
+test: install lint editors r vscode-test
 	$(BIN)/python -m pytest -q -p no:cacheprovider
 
 # Real clients for the real tests: Debian's chromium for the Flow page (Playwright drives it; its
 # own browser download cannot work offline) and Neovim, a second LSP client no one here wrote.
 editors:
 	@command -v chromium >/dev/null 2>&1 && command -v nvim >/dev/null 2>&1 || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium neovim >/dev/null)
+
+# R, for R recipes (the example has one): Debian's r-base-core. weir needs no R package; a
+# recipe may use Debian's r-cran-* ones (jsonlite and data.table here, for the tests).
+r:
+	@Rscript -e 'quit(status = !requireNamespace("data.table", quietly = TRUE))' >/dev/null 2>&1 || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends r-base-core r-cran-jsonlite r-cran-data.table >/dev/null)
 
 # Types and lint are part of the tests: mypy over the package, ruff over package and tests.
 lint: install

@@ -10,7 +10,9 @@ values ``K.bin``. Integers and logicals carry R's own NA (INT_MIN) and need no m
 missing value and NaN stay apart.
 
 What does not fit R is refused with the column's name, never rounded: an integer beyond 2^53
-(R has no 64-bit integer), a time finer than a microsecond, a type R has no vector for.
+(R has no 64-bit integer), a time finer than a microsecond, a type R has no vector for. R holds
+a time as a double of seconds: exact to the microsecond from 1834 to 2106 (|t| < 2^32 s),
+outside that to R's own precision (whole seconds stay exact).
 """
 
 from __future__ import annotations
@@ -94,7 +96,9 @@ def _column(arr: pa.Array, what: str) -> tuple[str, str, bytes, np.ndarray | Non
         except pa.ArrowInvalid:
             raise RecipeError(f"{what} holds times finer than a microsecond, which R cannot "
                               "hold exactly", hint="round them to microseconds first") from None
-        seconds = np.asarray(pc.fill_null(micros, 0)).astype("<f8") / 1e6
+        us = np.asarray(pc.fill_null(micros, 0))
+        # Whole seconds plus the fraction: the double nearest the time, which is what R holds.
+        seconds = (us // 1_000_000).astype("<f8") + (us % 1_000_000).astype("<f8") / 1e6
         return "timestamp", t.tz or "", seconds.tobytes(), _mask(arr)
     raise RecipeError(f"{what} is of type {t}, which weir cannot hand to R",
                       hint="R recipes take integers, doubles, strings, booleans, dates and "
@@ -172,6 +176,8 @@ def _array(kind: str, tz: str, raw: bytes, missing: np.ndarray | None, rows: int
     if kind == "date":
         return pa.array(np.floor(clean).astype(np.int32), type=pa.date32(), mask=na)
     if kind == "timestamp":
-        micros = np.round(clean * 1e6).astype(np.int64)
+        whole = np.floor(clean)  # exact, and so is the fraction left
+        micros = whole.astype(np.int64) * 1_000_000 + np.round((clean - whole) * 1e6).astype(
+            np.int64)
         return pa.array(micros, type=pa.timestamp("us", tz or None), mask=na)
     raise RecipeError(f"the R side wrote a column of unknown type '{kind}'")

@@ -16,6 +16,7 @@ import shutil
 import signal
 import subprocess
 import tempfile
+import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -79,10 +80,12 @@ def _die_with_parent() -> None:
 
 def run_r(job: WorkerJob, read: Callable[[InputSpec], pa.Table],
           folder_in: Callable[[InputSpec], Any], folders: Mapping[str, tuple[str, Any]],
-          ) -> dict[str, pa.Table]:
+          say: Callable[[str], None]) -> dict[str, pa.Table]:
     """Call the recipe's function in R: its outputs that are data, by name (folders are
-    written in place, through ``folders``' staging places)."""
+    written in place, through ``folders``' staging places). ``say`` writes a line to the
+    job's log, where the hand-over's timings tell a slow R job's cost apart from R's own."""
     assert job.rscript is not None  # the parent checks it before sending the job
+    started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="weir-r-") as tmp:
         base = Path(tmp)
         inputs = []
@@ -113,7 +116,8 @@ def run_r(job: WorkerJob, read: Callable[[InputSpec], pa.Table],
             "file": job.file, "function": job.recipe, "inputs": inputs, "outputs": outputs,
             "variables": dict(job.variables), "error_file": str(error_file)}) + "\n",
             encoding="utf-8")
-        print(f"weir: running {job.rscript}", flush=True)
+        handed = time.perf_counter()
+        say(f"weir: inputs handed over in {handed - started:.3f}s; running {job.rscript}")
         env = dict(os.environ, TZ="UTC")  # a time without a zone means the same to both sides
         proc = subprocess.run([job.rscript, "--vanilla", str(RUNNER), str(job_file)],
                               cwd=job.project_root, env=env, stdin=subprocess.DEVNULL,
@@ -135,8 +139,12 @@ def run_r(job: WorkerJob, read: Callable[[InputSpec], pa.Table],
                     with store.open(file.relative_to(staged).as_posix(), "wb") as out, \
                             open(file, "rb") as src:
                         shutil.copyfileobj(src, out)
-        return {spec.name: read_frame(base / f"out-{k}", f"output '{spec.name}'")
-                for k, spec in enumerate(job.outputs) if spec.name not in folders}
+        ran = time.perf_counter()
+        taken = {spec.name: read_frame(base / f"out-{k}", f"output '{spec.name}'")
+                 for k, spec in enumerate(job.outputs) if spec.name not in folders}
+        say(f"weir: R ran {ran - handed:.3f}s; outputs taken back in "
+            f"{time.perf_counter() - ran:.3f}s")
+        return taken
 
 
 def _local_folder(store: Any, copy_to: Path) -> str:

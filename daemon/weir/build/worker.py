@@ -414,7 +414,7 @@ def _r(job: WorkerJob, folders: dict[str, tuple[str, Any]]) -> dict[str, Any]:
     return run_r(job, lambda inp: _read(job, inp),
                  lambda inp: _backend(job, inp.connection).folder_store(inp.loc, inp.name,
                                                                         writable=False),
-                 folders)
+                 folders, lambda line: print(line, flush=True))
 
 
 def _in_database(job: WorkerJob) -> bool:

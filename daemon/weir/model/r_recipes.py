@@ -13,6 +13,7 @@ string or bracket — are ``file:line`` diagnostics like Python's.
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 from dataclasses import dataclass
 
@@ -144,26 +145,58 @@ def unquote(token: Token) -> str:
     return re.sub(r"\\(.)", lambda m: {"n": "\n", "t": "\t"}.get(m.group(1), m.group(1)), inner)
 
 
+# Tokens after which an expression cannot end, so a line break there is layout.
+_CONTINUES = frozenset({"+", "-", "*", "/", "^", "<-", "<<-", "=", "==", "!=", "<", ">", "<=",
+                        ">=", "&", "&&", "|", "||", "~", "?", ":", "|>", "->", "->>", "$", "@",
+                        ",", "!", "**", "::", ":::", "else", "function", "\\", "in", "{",
+                        ";"})
+_NEEDS_BODY = frozenset({"if", "for", "while", "function", "\\"})
+
+
+def _canonical(t: Token) -> str:
+    """A token as the fingerprint sees it: a string by its value (quotes, raw or not, do not
+    count), a backquoted syntactic name as the plain name."""
+    if t.kind == "string":
+        return json.dumps(unquote(t), ensure_ascii=False)
+    if t.kind == "name" and t.text.startswith("`"):
+        plain = unquote(t)
+        return plain if _NAME.fullmatch(plain) and plain not in _RESERVED else t.text
+    return t.text
+
+
+_RESERVED = frozenset({"if", "else", "repeat", "while", "function", "for", "next", "break",
+                       "TRUE", "FALSE", "NULL", "Inf", "NaN", "NA", "in"})
+
+
 def normalised(tokens: list[Token]) -> str:
     """The code as the fingerprint sees it: no comments, no layout. A line break counts only
-    where R reads it as the end of an expression (outside parentheses and square brackets), and
-    a run of them counts once."""
+    where R reads it as the end of an expression — outside parentheses and square brackets,
+    not after an operator or a comma, not between ``if (…)``/``function (…)`` and its body, not
+    before a ``{`` — and a run of them counts once."""
     out: list[str] = []
-    depth: list[str] = []
+    depth: list[tuple[str, bool]] = []  # open brackets: (which, whether a body must follow)
+    pending = False  # a line break seen, not yet known to count
+    body_due = False  # just closed the parentheses of if/for/while/function
+    previous: Token | None = None
     for t in tokens:
         if t.kind == "comment":
             continue
         if t.kind == "newline":
-            if (not depth or depth[-1] == "{") and out and out[-1] != "\n":
-                out.append("\n")
+            inside = bool(depth) and depth[-1][0] != "{"
+            if not inside and out and not body_due and not (
+                    previous is not None and previous.text in _CONTINUES):
+                pending = True
             continue
+        if pending and t.text not in ("{", "}", "else"):
+            out.append("\n")
+        pending = False
+        body_due = False
         if t.kind == "op" and t.text in _CLOSE:
-            depth.append(t.text)
+            depth.append((t.text, previous is not None and previous.text in _NEEDS_BODY))
         elif t.kind == "op" and t.text in (")", "]", "}") and depth:
-            depth.pop()
-        out.append(t.text)
-    while out and out[-1] == "\n":
-        out.pop()
+            _, body_due = depth.pop()
+        out.append(_canonical(t))
+        previous = t
     return " ".join(out).replace(" \n ", "\n")
 
 

@@ -159,14 +159,17 @@ local({
         stop(sprintf("'%s' is not a function when the file runs", job$`function`),
              call. = FALSE)
       }
+      t0 <- proc.time()[["elapsed"]]
       inputs <- list()
       for (inp in job$inputs) {
         inputs[[inp$name]] <- if (inp$kind == "folder") inp$path else read_frame(inp$path)
       }
+      t1 <- proc.time()[["elapsed"]]
       for (out in job$outputs) {
         if (out$kind == "folder") inputs[[out$name]] <- out$path
       }
       value <- do.call(fn, inputs, envir = recipe_env)
+      t2 <- proc.time()[["elapsed"]]
       frames <- Filter(function(o) o$kind == "frame", job$outputs)
       if (length(frames) == 1L && !(is.list(value) && !is.data.frame(value) &&
                                     identical(sort(names(value)), frames[[1]]$name))) {
@@ -185,6 +188,8 @@ local({
           write_frame(value[[o$name]], o$path, sprintf("'%s'", o$name))
         }
       }
+      cat(sprintf("weir: in R, inputs read in %.3fs, the recipe ran %.3fs, outputs written in %.3fs\n",
+                  t1 - t0, t2 - t1, proc.time()[["elapsed"]] - t2))
       TRUE
     }, error = function(e) calls <<- sys.calls()),
     error = function(e) fail(e, calls))
