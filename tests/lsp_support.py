@@ -148,3 +148,35 @@ def files_changed(client: LanguageClient, changes: list[tuple[Path, t.FileChange
     """What VS Code sends for files it watches for the server when they change on disk."""
     client.workspace_did_change_watched_files(t.DidChangeWatchedFilesParams(changes=[
         t.FileEvent(uri=path.as_uri(), type=kind) for path, kind in changes]))
+
+
+def apply_edit(client: LanguageClient, edit: t.WorkspaceEdit) -> None:
+    """Apply a workspace edit to the files on disk, as an editor does (and tell the server,
+    as VS Code's file watcher does)."""
+    from pygls.workspace import TextDocument
+
+    changed: list[tuple[Path, t.FileChangeType]] = []
+    for change in edit.document_changes or []:
+        if isinstance(change, t.RenameFile):
+            Path(change.old_uri[7:]).rename(change.new_uri[7:])
+            changed += [(Path(change.old_uri[7:]), t.FileChangeType.Deleted),
+                        (Path(change.new_uri[7:]), t.FileChangeType.Created)]
+        elif isinstance(change, t.TextDocumentEdit):
+            path = Path(change.text_document.uri[7:])
+            doc = TextDocument(change.text_document.uri, path.read_text())
+            for e in sorted(change.edits, key=lambda e: (e.range.start.line,  # type: ignore
+                                                        e.range.start.character), reverse=True):
+                doc.apply_change(t.TextDocumentContentChangePartial(range=e.range,
+                                                                    text=e.new_text))
+            path.write_text(doc.source)
+            changed.append((path, t.FileChangeType.Changed))
+        else:
+            raise AssertionError(f"unexpected change {change}")
+    files_changed(client, changed)
+
+
+async def rename(client: LanguageClient, uri: str, line: int, char: int,
+                 new: str) -> t.WorkspaceEdit | None:
+    return await client.text_document_rename_async(t.RenameParams(
+        text_document=t.TextDocumentIdentifier(uri=uri),
+        position=t.Position(line=line, character=char), new_name=new))

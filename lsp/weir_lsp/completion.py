@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from lsprotocol import types as t
 
 from weir_lsp import check_yaml, scenario_yaml
-from weir_lsp.context import Slot, SlotKind, completion_slot, def_params_above, sql_tables
+from weir_lsp.context import Slot, SlotKind, completion_slot, params_above, sql_tables
 from weir.model.project import ColumnSpec
 from weir_lsp.conversion import language_of
 from weir_lsp.projects import OpenProject
@@ -221,4 +221,4 @@ def _column_owners(project: OpenProject, language: str, lines: list[str],
         return []
     # The parameters of the function the cursor is in, read from the text: while a line is
     # half-typed the file does not parse, and the model has no recipe there to ask.
-    return [slot.owner] if slot.owner in def_params_above(lines, line) else []
+    return [slot.owner] if slot.owner in params_above(language, lines, line) else []

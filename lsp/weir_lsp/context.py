@@ -51,6 +51,8 @@ def completion_slot(language: str, line: str, col: int) -> Slot | None:
     before = line[:col]
     if language == "python":
         return _python_slot(before, col)
+    if language == "r":
+        return _r_slot(before, col)
     if language == "sql":
         return _sql_slot(before, col)
     if language == "yaml":
@@ -60,19 +62,27 @@ def completion_slot(language: str, line: str, col: int) -> Slot | None:
     return None
 
 
-def _python_slot(before: str, col: int) -> Slot | None:
-    if "#" in before and not re.search(r"""["'][^"']*#""", before):
-        return None  # in a comment
-    m = re.search(r"""\b(?:weir\.)?(?:Dataset|Folder)\(\s*["']([A-Za-z0-9_]*)$""", before)
-    if m:
-        return _slot(SlotKind.DATASET, m.group(1), col)
+# A function's head up to its opening parenthesis, in each language that has recipe functions:
+# `def name(` and R's `name <- function(` (or `=`, `<<-`, `\(`; R names may hold dots).
+_FUNCTION_HEADS = {
+    "python": r"\s*def\s+" + IDENT + r"\s*\(",
+    "r": r"\s*`?[A-Za-z._][A-Za-z0-9._]*`?\s*(?:<<-|<-|=)\s*(?:function|\\)\s*\(",
+}
+
+
+def _in_comment(before: str) -> bool:
+    """A `#` comment (Python's and R's) has started, outside a string."""
+    return "#" in before and not re.search(r"""["'][^"']*#""", before)
+
+
+def _recipe_slot(language: str, before: str, col: int, attribute: str) -> Slot | None:
+    """What Python and R recipes share: `var("…`, a function's parameters, `df["…`,
+    `df[["a", "…`, and a column named after the frame (``attribute``: `df.` in Python, `df$`
+    in R, where only identifier-shaped columns fit)."""
     m = re.search(r"""\bvar\(\s*["']([A-Za-z0-9_]*)$""", before)
     if m:
         return _slot(SlotKind.VARIABLE, m.group(1), col)
-    m = re.search(r"""outputs\s*=\s*\[[^\]]*["']([A-Za-z0-9_]*)$""", before)
-    if m:
-        return replace(_slot(SlotKind.DATASET, m.group(1), col), output=True)
-    m = re.search(r"^\s*def\s+" + IDENT + r"\s*\(([^)]*)$", before)
+    m = re.match(_FUNCTION_HEADS[language] + r"([^)]*)$", before)
     if m:
         current = m.group(1).split(",")[-1]
         if ":" in current or "=" in current:
@@ -86,10 +96,33 @@ def _python_slot(before: str, col: int) -> Slot | None:
                   before)
     if m:
         return _slot(SlotKind.COLUMN, m.group(2), col, m.group(1))
-    m = re.search(r"(?<![\w.])(" + IDENT + r")\.([A-Za-z0-9_]*)$", before)
+    m = re.search(attribute, before)
     if m:
         return _slot(SlotKind.COLUMN, m.group(2), col, m.group(1), attribute=True)
     return None
+
+
+def _python_slot(before: str, col: int) -> Slot | None:
+    if _in_comment(before):
+        return None
+    m = re.search(r"""\b(?:weir\.)?(?:Dataset|Folder)\(\s*["']([A-Za-z0-9_]*)$""", before)
+    if m:
+        return _slot(SlotKind.DATASET, m.group(1), col)
+    m = re.search(r"""outputs\s*=\s*\[[^\]]*["']([A-Za-z0-9_]*)$""", before)
+    if m:
+        return replace(_slot(SlotKind.DATASET, m.group(1), col), output=True)
+    return _recipe_slot("python", before, col, r"(?<![\w.])(" + IDENT + r")\.([A-Za-z0-9_]*)$")
+
+
+def _r_slot(before: str, col: int) -> Slot | None:
+    # `# outputs: train, te` in the header names datasets this recipe will build, as
+    # Python's `outputs=[…]` does.
+    m = re.match(r"^\s*#+'?\s*outputs\s*:(?:[^,]*,)*\s*([A-Za-z0-9_]*)$", before, re.IGNORECASE)
+    if m:
+        return replace(_slot(SlotKind.DATASET, m.group(1), col), output=True)
+    if _in_comment(before):
+        return None
+    return _recipe_slot("r", before, col, r"(?<![\w.$@])(" + IDENT + r")\$([A-Za-z0-9_.]*)$")
 
 
 def _sql_slot(before: str, col: int) -> Slot | None:
@@ -121,15 +154,17 @@ def sql_tables(text: str) -> dict[str, str]:
     return out
 
 
-def def_params_above(lines: list[str], line: int) -> list[str]:
-    """The parameter names of the nearest ``def`` at or above 0-based ``line`` — for a file that
-    does not parse right now, where the model has no recipe to ask."""
+def params_above(language: str, lines: list[str], line: int) -> list[str]:
+    """The parameter names of the nearest function (`def` in Python, `function(` in R) at or
+    above 0-based ``line`` — for a file that does not parse right now, where the model has no
+    recipe to ask."""
+    head = re.compile(_FUNCTION_HEADS.get(language, _FUNCTION_HEADS["python"]))
     for i in range(min(line, len(lines) - 1), -1, -1):
-        m = re.match(r"\s*def\s+" + IDENT + r"\s*\(", lines[i])
+        m = head.match(lines[i])
         if m:
             text = "".join(lines[i:i + 20])[m.end():]
             params = text.split(")", 1)[0]
-            return [p.split(":")[0].split("=")[0].strip().lstrip("*")
+            return [p.split(":")[0].split("=")[0].strip().lstrip("*").strip("`")
                     for p in params.split(",") if p.strip()]
     return []
 

@@ -66,5 +66,10 @@ def path_of(uri: str) -> Path | None:
     return Path(fs) if fs else None
 
 
+# A recipe file's language by its suffix (R's files are `.R` or `.r`); anything else the
+# server is asked about is YAML.
+LANGUAGES = {".py": "python", ".sql": "sql", ".R": "r", ".r": "r"}
+
+
 def language_of(rel: str) -> str:
-    return {".py": "python", ".sql": "sql"}.get(Path(rel).suffix, "yaml")
+    return LANGUAGES.get(Path(rel).suffix, "yaml")

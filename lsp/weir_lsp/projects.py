@@ -38,7 +38,7 @@ from weir.workspace import (STATE_DIR, Workspace, active_environment, machine_co
 # recomputed on the next question.
 STATUS_TTL = 5.0
 # A file with one of these does not parse at all: it is being typed (see OpenProject.reload).
-HALF_TYPED = frozenset({"python-syntax", "sql-syntax", "yaml-syntax"})
+HALF_TYPED = frozenset({"python-syntax", "sql-syntax", "r-syntax", "yaml-syntax"})
 # Without file watching from the client, the project's files on disk are read again at most
 # this often (a keystroke re-parses the buffer, not the 1,000 files around it).
 DISK_TTL = 2.0

@@ -29,7 +29,7 @@ log = logging.getLogger(__name__)
 
 # What the server asks the client to watch on disk (a git checkout, a file a tool writes).
 WATCHED = ["**/weir.yaml", "**/connections.yaml", "**/datasets/**/*.{yaml,yml}",
-           "**/folders/**/*.{yaml,yml}", "**/recipes/**/*.{py,sql}"]
+           "**/folders/**/*.{yaml,yml}", "**/recipes/**/*.{py,sql,R,r}"]
 
 
 class WeirLanguageServer(LanguageServer):
