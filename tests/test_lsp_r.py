@@ -14,8 +14,9 @@ from lsprotocol import types as t
 from pytest_lsp import LanguageClient
 
 from conftest import SMALL
-from lsp_support import (SERVER, change_doc, code_lenses, complete, diagnostics_for,
-                         files_changed, hover_text, open_doc, position_of, start)
+from lsp_support import (SERVER, apply_edit, change_doc, code_lenses, complete,
+                         diagnostics_for, files_changed, hover_text, open_doc, position_of,
+                         rename, start)
 
 R_FILES = {
     "folders/brand.yaml": "connection: landing\npath: brand\n",
@@ -26,6 +27,13 @@ R_FILES = {
           keep <- orders$amount >= var("min_amount")
           counts <- list(orders = nrow(orders), label = "orders")
           orders[keep, ]
+        }
+        """,
+    "recipes/split.R": """
+        # outputs: train, test
+        split <- function(orders) {
+          n <- nrow(orders) %/% 2
+          list(train = orders[seq_len(n), ], test = orders[-seq_len(n), ])
         }
         """,
     "recipes/report.R": """
@@ -172,3 +180,70 @@ async def test_r_recipes_changed_on_disk_reach_the_flow(client: LanguageClient,
     new.write_text("from_r <- function(orders) orders\n")
     files_changed(client, [(new, t.FileChangeType.Created)])
     assert "from_r" in await complete(client, sql, 0, 14)
+
+
+async def renamed(client: LanguageClient, path: Path, needle: str, new: str) -> None:
+    """Rename (F2) the dataset named where ``needle`` starts in the R file, and apply the
+    edit as the editor does."""
+    line, char = position_of(path.read_text(), needle)
+    edit = await rename(client, open_r(client, path), line, char, new)
+    assert edit is not None
+    apply_edit(client, edit)
+
+
+async def test_rename_across_r_recipes(client: LanguageClient, project: Path) -> None:
+    from weir.workspace import Workspace
+
+    path = project / "recipes/big_orders.R"
+    await renamed(client, path, "orders, orders_clean", "raw_orders")
+    # The argument and its uses in the body; not a list's name, a `$` field or a string.
+    assert path.read_text().splitlines()[2:6] == [
+        "big_orders <- function(raw_orders, orders_clean) {",
+        '  keep <- raw_orders$amount >= var("min_amount")',
+        '  counts <- list(orders = nrow(raw_orders), label = "orders")',
+        "  raw_orders[keep, ]"]
+    assert "def orders_clean(raw_orders: pd.DataFrame)" in (
+        project / "recipes/clean.py").read_text()
+
+    # An R recipe's output: its function and its file are renamed, and R readers follow.
+    report = project / "recipes/report.R"
+    await renamed(client, report, "big_orders)", "large_orders")
+    assert not path.exists()
+    assert "large_orders <- function(raw_orders, orders_clean) {" in (
+        project / "recipes/large_orders.R").read_text()
+    assert report.read_text() == (
+        "report <- function(large_orders) {\n"
+        "  data.frame(total = sum(large_orders$amount), n = nrow(large_orders))\n}\n")
+    ws = Workspace.open(project)
+    assert ws.diagnostics == []
+    assert set(ws.flow.upstream["report"]) == {"large_orders"}
+    assert set(ws.flow.upstream["large_orders"]) == {"raw_orders", "orders_clean"}
+    ws.close()
+
+
+async def test_rename_an_output_of_an_r_recipe_with_several(client: LanguageClient,
+                                                            project: Path) -> None:
+    from weir.workspace import Workspace
+
+    path = project / "recipes/split.R"
+    await renamed(client, path, "train,", "training")
+    # The header that names it, and the list element that returns it.
+    assert path.read_text().splitlines()[0] == "# outputs: training, test"
+    assert "  list(training = orders[seq_len(n), ], test = orders[-seq_len(n), ])" in \
+        path.read_text()
+    ws = Workspace.open(project)
+    assert ws.project.producer("training").name == "split"
+    assert "train" not in ws.project.datasets
+    ws.close()
+
+
+async def test_rename_refuses_while_an_r_recipe_does_not_read(client: LanguageClient,
+                                                              project: Path) -> None:
+    from pygls.exceptions import JsonRpcException
+
+    path = project / "recipes/report.R"
+    uri = open_r(client, path, path.read_text().replace("sum(", 'sum("'))
+    assert await diagnostics_for(client, uri, code="r-syntax")
+    line, char = position_of(path.read_text(), "big_orders)")
+    with pytest.raises(JsonRpcException, match="cannot rename while this file has a syntax"):
+        await rename(client, uri, line, char, "large_orders")

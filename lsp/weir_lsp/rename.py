@@ -1,8 +1,9 @@
 """Renaming a dataset everywhere it is named: its YAML file, the recipes that read it (parameter
-and every use of it in the function), the recipe that writes it, `weir.Dataset("…")` handles and
-SQL table references — one workspace edit the user can review and undo.
+and every use of it in the function, in Python and R), the recipe that writes it,
+`weir.Dataset("…")` handles, SQL table references and R's `# outputs:` header — one workspace
+edit the user can review and undo.
 
-A dataset's name is its YAML file's stem (and a SQL recipe's output its file's stem), so a
+A dataset's name is its YAML file's stem (and a SQL or R recipe's output its file's stem), so a
 rename also renames files. The data already built under the old name is not moved: the renamed
 dataset is "never built" until the next build, which a rename should make visible, not hide.
 """
@@ -21,8 +22,10 @@ from pygls.uris import from_fs_path
 
 from weir.errors import WeirError
 from weir.model.project import Project, RecipeKind
+from weir.model.r_recipes import RSyntaxError, Token
 from weir_lsp.conversion import failed
 from weir_lsp.navigation import name_at
+from weir_lsp.r_code import RCode
 
 if TYPE_CHECKING:
     from weir_lsp.session import WeirLanguageServer
@@ -94,10 +97,14 @@ def plan_rename(project: Project, old: str, new: str,
             _python(plan, project, rel, text, old, new)
         elif rel.endswith(".sql"):
             _sql(plan, rel, text, old, new)
+        elif rel.endswith((".R", ".r")):
+            _r(plan, project, rel, text, old, new)
     producer = project.producer(old)
-    if producer is not None and producer.kind is RecipeKind.SQL and Path(producer.file).stem == old:
-        plan.moves.append((producer.file, str(Path(producer.file).with_name(
-            new + ".sql").as_posix())))
+    # A SQL or R recipe's output is its file's stem: the file is renamed with it.
+    if producer is not None and producer.kind in (RecipeKind.SQL, RecipeKind.R) \
+            and Path(producer.file).stem == old:
+        moved = Path(producer.file)
+        plan.moves.append((producer.file, moved.with_name(new + moved.suffix).as_posix()))
     return plan
 
 
@@ -166,6 +173,38 @@ def _sql(plan: RenamePlan, rel: str, text: str, old: str, new: str) -> None:
         line = text.count("\n", 0, start)
         col = start - (text.rfind("\n", 0, start) + 1)
         plan.add(rel, line, col, col + len(old), new)
+
+
+def _r(plan: RenamePlan, project: Project, rel: str, text: str, old: str, new: str) -> None:
+    """As in Python: the argument and its uses in the function, the function named after its
+    output (and the file, by plan_rename); an output the `# outputs:` header lists, there and
+    as the name of the list element that returns it (`list(old = …)`)."""
+    try:
+        code = RCode.read(text)
+    except RSyntaxError as exc:
+        raise WeirError(f"{rel}:{exc.line}: cannot rename while this file has a syntax error",
+                        hint="fix the file first") from None
+    for recipe in (r for r in project.recipes.values() if r.file == rel):
+        fn = code.function(recipe.name)
+        if fn is None:
+            continue
+        if old in recipe.input_names or old in recipe.folder_outputs:
+            for k in fn.uses(old):
+                _r_name(plan, rel, fn.code[k], new)
+        if recipe.name == old and old in recipe.outputs:
+            _r_name(plan, rel, fn.name, new)
+        listed = [(line, col) for name, line, col in code.header_outputs() if name == old]
+        if old in recipe.outputs and listed:  # and the named list that returns the outputs
+            for line, col in listed:
+                plan.add(rel, line - 1, col, col + len(old), new)
+            for k in fn.list_names(old):
+                _r_name(plan, rel, fn.code[k], new)
+
+
+def _r_name(plan: RenamePlan, rel: str, token: Token, new: str) -> None:
+    """An R name renamed; a backquoted one keeps its backquotes."""
+    quoted = 1 if token.text.startswith("`") else 0
+    plan.add(rel, token.line - 1, token.col + quoted, token.col + len(token.text) - quoted, new)
 
 
 def workspace_edit(plan: RenamePlan, root: Path, can_move_files: bool) -> t.WorkspaceEdit:
