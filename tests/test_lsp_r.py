@@ -168,6 +168,29 @@ async def test_diagnostics_of_an_r_recipe(client: LanguageClient, project: Path)
     assert await diagnostics_for(client, uri, want=0) == []
 
 
+async def test_a_column_not_in_an_r_inputs_schema(client: LanguageClient,
+                                                   project: Path) -> None:
+    text = ('big <- function(orders) {\n'
+            '  orders[orders$amont > 2 & orders[["custmer"]] != "", c("id", "amount")]\n'
+            '}\n')
+    uri = open_r(client, project / "recipes/big.R", text)
+    diags = sorted(await diagnostics_for(client, uri, want=2),
+                   key=lambda d: d.range.start.character)
+    assert [(d.code, d.severity, d.data) for d in diags] == [
+        ("unknown-column", t.DiagnosticSeverity.Warning, {"replace": "amount"}),
+        ("unknown-column", t.DiagnosticSeverity.Warning, {"replace": "customer"})]
+    assert diags[0].message.startswith("column 'amont' is not in orders's schema")
+    for d, name in zip(diags, ("amont", "custmer"), strict=True):  # on the name, not quotes
+        line, char = position_of(text, name)
+        assert (d.range.start.line, d.range.start.character, d.range.end.character) == (
+            line, char, char + len(name))
+    # Once the recipe makes the column itself, using it is fine.
+    change_doc(client, uri, text.replace("  orders[", '  orders$amont <- orders$amount\n'
+                                         '  orders[["custmer"]] <- orders$customer\n'
+                                         "  orders["), 2)
+    assert await diagnostics_for(client, uri, want=0) == []
+
+
 async def test_r_recipes_changed_on_disk_reach_the_flow(client: LanguageClient,
                                                         project: Path) -> None:
     await asyncio.wait_for(client.registered.wait(), 10)  # type: ignore[attr-defined]

@@ -1,4 +1,4 @@
-"""Editor-only checks: a column a recipe reads that its input does not have.
+"""Editor-only checks: a column a recipe (Python, SQL or R) reads that its input does not have.
 
 They need the inputs' schemas (declared, observed or read from a source file), which the pure
 model does not know, so they live here and run over the files open in the editor.
@@ -11,7 +11,9 @@ from collections.abc import Callable
 
 from weir.model.diagnostics import Diagnostic, Severity
 from weir.model.project import Interface, Project
+from weir.model.r_recipes import RSyntaxError, unquote
 from weir.model.suggest import closest, hint_for
+from weir_lsp.r_code import RCode
 
 Schema = Callable[[str], "list[str] | None"]  # dataset -> its column names, None if unknown
 
@@ -23,6 +25,8 @@ def column_diagnostics(project: Project, rel: str, text: str, columns: Schema) -
         return _python(project, rel, text, columns)
     if rel.endswith(".sql"):
         return _sql(project, rel, text, columns)
+    if rel.endswith((".R", ".r")):
+        return _r(project, rel, text, columns)
     return []
 
 
@@ -74,6 +78,31 @@ def _python(project: Project, rel: str, text: str, columns: Schema) -> list[Diag
                     out.append(_unknown(rel, key.lineno, chars(key.lineno, key.col_offset) + 1,
                                         chars(key.lineno, key.end_col_offset) - 1, key.value,
                                         node.value.id, known))
+    return out
+
+
+def _r(project: Project, rel: str, text: str, columns: Schema) -> list[Diagnostic]:
+    """`orders$amont` and `orders[["amont"]]` on an argument the function never assigns to
+    (`orders$total <- …` makes a column the schema does not know yet)."""
+    try:
+        code = RCode.read(text)
+    except RSyntaxError:
+        return []  # the model reports it
+    out: list[Diagnostic] = []
+    for recipe in (r for r in project.recipes.values() if r.file == rel):
+        fn = code.function(recipe.name)
+        if fn is None:
+            continue
+        for inp in recipe.inputs:
+            known = columns(inp.name) if inp.interface in _TABLE_INTERFACES else None
+            if not known or fn.assigned(inp.name):
+                continue
+            for tok in fn.columns_read(inp.name):
+                name = unquote(tok)
+                if name not in known:
+                    quoted = 1 if tok.text[:1] in "`'\"" else 0
+                    out.append(_unknown(rel, tok.line, tok.col + quoted,
+                                        tok.col + len(tok.text) - quoted, name, inp.name, known))
     return out
 
 
