@@ -136,7 +136,7 @@ export interface RecipeRef {
   name: string;
   /** What build events call the recipe: "recipes/clean.py:customers". */
   id: string;
-  kind: string; // "python" | "sql"
+  kind: string; // "python" | "sql" | "r"
   file: string; // relative to the project root
   line: number; // 1-based
 }

@@ -29,6 +29,9 @@ export function createClient(options: {
       { scheme: "file", language: "python" },
       { scheme: "file", language: "sql" },
       { scheme: "file", language: "yaml" },
+      { scheme: "file", language: "r" },
+      // By name too: a SQL or R recipe is served even where no extension gives its language
+      // (VS Code has none for R of its own).
       { scheme: "file", pattern: "**/*.{sql,R,r}" },
     ],
     middleware: {

@@ -41,6 +41,17 @@ export function recipes(flow: Flow): RecipeEntry[] {
     || a.recipe.line - b.recipe.line);
 }
 
+/** How a recipe of each kind looks in the views: a codicon and the language's name ("R recipe
+ * split"). A kind newer than this extension looks like a function, named as the daemon says. */
+export function recipeLook(kind: RecipeRef["kind"]): { icon: string; language: string } {
+  switch (kind) {
+    case "python": return { icon: "symbol-function", language: "Python" };
+    case "sql": return { icon: "database", language: "SQL" };
+    case "r": return { icon: "graph-line", language: "R" };
+    default: return { icon: "symbol-function", language: kind };
+  }
+}
+
 /** The datasets built by recipes in `file` (relative to the root). */
 export function outputsOfFile(flow: Flow, file: string): string[] {
   return flow.nodes.filter((n) => n.recipe?.file === file).map((n) => n.name);

@@ -10,7 +10,7 @@ import type { Daemon } from "./daemon";
 import type { FlowStore } from "./flowStore";
 import { errorText } from "./log";
 import {
-  displayStatus, groupByTag, recipes, statusDescription, statusIcon, type RecipeEntry,
+  displayStatus, groupByTag, recipeLook, recipes, statusDescription, statusIcon, type RecipeEntry,
 } from "./treeModel";
 
 export class TagItem {
@@ -66,8 +66,9 @@ abstract class WeirTree implements vscode.TreeDataProvider<WeirElement>, vscode.
       const item = new vscode.TreeItem(recipe.name, vscode.TreeItemCollapsibleState.Collapsed);
       item.id = element.id;
       item.description = `${recipe.file}:${recipe.line}`;
-      item.iconPath = new vscode.ThemeIcon(recipe.kind === "sql" ? "database" : "symbol-function");
-      item.tooltip = `${recipe.kind} recipe ${recipe.name} — builds ${outputs.map((o) => o.name).join(", ")}`;
+      const look = recipeLook(recipe.kind);
+      item.iconPath = new vscode.ThemeIcon(look.icon);
+      item.tooltip = `${look.language} recipe ${recipe.name} — builds ${outputs.map((o) => o.name).join(", ")}`;
       item.contextValue = "weir.recipe";
       item.command = { command: "weir.openItem", title: "Open", arguments: [element] };
       return item;

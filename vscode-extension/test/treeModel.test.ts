@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 
 import {
-  displayStatus, groupByTag, outputsOfFile, recipes, statusDescription, statusIcon, UNTAGGED,
+  displayStatus, groupByTag, outputsOfFile, recipeLook, recipes, statusDescription, statusIcon, UNTAGGED,
 } from "../src/treeModel";
 import { flow, node } from "./fixtures";
 
@@ -28,6 +28,17 @@ describe("recipes", () => {
       ["orders_clean", ["orders_clean"]],
       ["split", ["train", "test"]],
       ["top_products", ["top_products"]],
+    ]);
+  });
+});
+
+describe("recipeLook", () => {
+  it("gives each recipe kind its icon and its language's name, R's included", () => {
+    expect(["python", "sql", "r", "julia"].map(recipeLook)).toEqual([
+      { icon: "symbol-function", language: "Python" },
+      { icon: "database", language: "SQL" },
+      { icon: "graph-line", language: "R" },
+      { icon: "symbol-function", language: "julia" }, // newer than this extension
     ]);
   });
 });

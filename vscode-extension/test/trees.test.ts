@@ -3,9 +3,9 @@ import * as vscode from "vscode";
 
 import type { Daemon } from "../src/daemon";
 import type { FlowStore } from "../src/flowStore";
-import { ColumnItem, DatasetItem, DatasetsTree } from "../src/trees";
+import { ColumnItem, DatasetItem, DatasetsTree, RecipeItem, RecipesTree } from "../src/trees";
 import { datasetDetail } from "./answers";
-import { flow } from "./fixtures";
+import { flow, node } from "./fixtures";
 
 describe("DatasetsTree", () => {
   it("asks the daemon for an expanded dataset's schema once per Flow, not on every redraw", async () => {
@@ -26,6 +26,21 @@ describe("DatasetsTree", () => {
     store.flow = { ...flow }; // a build ended: a new Flow, maybe a new schema
     await tree.getChildren(item);
     expect(dataset).toHaveBeenCalledTimes(2);
+    tree.dispose();
+  });
+});
+
+describe("RecipesTree", () => {
+  it("shows an R recipe with its own icon and language", () => {
+    const cohorts = node("cohorts", {
+      recipe: { name: "cohorts", id: "recipes/cohorts.R", kind: "r", file: "recipes/cohorts.R", line: 3 },
+    });
+    const store = { flow: { ...flow, nodes: [cohorts] }, onDidChange: new vscode.EventEmitter<void>().event };
+    const tree = new RecipesTree(store as unknown as FlowStore, { state: "running" } as unknown as Daemon);
+    const item = tree.getTreeItem(new RecipeItem({ recipe: cohorts.recipe!, outputs: [cohorts] }));
+    expect((item.iconPath as vscode.ThemeIcon).id).toBe("graph-line");
+    expect(item.tooltip).toBe("R recipe cohorts — builds cohorts");
+    expect(item.description).toBe("recipes/cohorts.R:3");
     tree.dispose();
   });
 });
