@@ -20,7 +20,8 @@ REWORDED_SERVER = ClientServerConfig(
 
 async def start(client: LanguageClient, root: Path, editor: str = "visual-studio-code") -> None:
     """Initialize as a real editor would, with that editor's capabilities (VS Code's include
-    watching files for the server, which it asks for with client/registerCapability)."""
+    watching files for the server, which it asks for with client/registerCapability); what the
+    server said it can do is kept as ``client.server_capabilities``."""
     client.registrations = []  # type: ignore[attr-defined]
     client.registered = asyncio.Event()  # type: ignore[attr-defined]
 
@@ -29,9 +30,10 @@ async def start(client: LanguageClient, root: Path, editor: str = "visual-studio
         client.registrations += params.registrations  # type: ignore[attr-defined]
         client.registered.set()  # type: ignore[attr-defined]
 
-    await client.initialize_session(t.InitializeParams(
+    result = await client.initialize_session(t.InitializeParams(
         capabilities=client_capabilities(editor), root_uri=root.as_uri(),
         workspace_folders=[t.WorkspaceFolder(uri=root.as_uri(), name=root.name)]))
+    client.server_capabilities = result.capabilities  # type: ignore[attr-defined]
 
 
 def open_doc(client: LanguageClient, path: Path, text: str | None = None,

@@ -74,7 +74,11 @@ async def test_completion_in_an_r_recipe(client: LanguageClient, project: Path) 
                                                                            "orders_clean"]
     assert await complete(client, uri, 0, len("new_r <- function(orders, br")) == ["brand"]
     assert await complete(client, uri, 1, len('  x <- var("mi')) == ["min_amount"]
-    # Columns of an argument whose schema is known (orders' is read from its CSV).
+    # Columns of an argument whose schema is known (orders' is read from its CSV), offered as
+    # `$` is typed.
+    caps: t.ServerCapabilities = client.server_capabilities  # type: ignore[attr-defined]
+    assert caps.completion_provider is not None
+    assert "$" in (caps.completion_provider.trigger_characters or [])
     assert await complete(client, uri, 2, len("  y <- orders$am")) == ["amount"]
     assert await complete(client, uri, 3, len('  z <- orders[["cu')) == ["customer"]
     assert await complete(client, uri, 4, len("  w <- customers$")) == []  # not an argument

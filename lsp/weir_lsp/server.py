@@ -60,8 +60,10 @@ def create_server() -> WeirLanguageServer:
         return completion.resolve(ls, item)
 
     @ls.feature(t.TEXT_DOCUMENT_COMPLETION,
-                # "[" and "{": a check's columns (`not_null: [`, `range: {`).
-                t.CompletionOptions(trigger_characters=['"', "'", " ", "(", ",", ".", "[", "{"],
+                # "[" and "{": a check's columns (`not_null: [`, `range: {`); "$": an R
+                # data frame's columns (`orders$`).
+                t.CompletionOptions(trigger_characters=['"', "'", " ", "(", ",", ".", "[", "{",
+                                                        "$"],
                                     resolve_provider=True))
     def complete(params: t.CompletionParams) -> t.CompletionList | None:
         return completion.complete_at(ls, params.text_document.uri, params.position)
