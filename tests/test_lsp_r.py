@@ -131,9 +131,15 @@ async def test_hover_and_definition_from_an_r_recipe(client: LanguageClient,
         ("report.R", 0)]
 
 
-async def test_codelens_over_an_r_recipe(client: LanguageClient, project: Path) -> None:
+async def test_codelens_and_symbols_of_an_r_recipe(client: LanguageClient,
+                                                   project: Path) -> None:
     path = project / "recipes/big_orders.R"
-    open_r(client, path)
+    uri = open_r(client, path)
+    syms = await client.text_document_document_symbol_async(t.DocumentSymbolParams(
+        text_document=t.TextDocumentIdentifier(uri=uri)))
+    assert [(s.name, s.detail, s.range.start.line) for s in syms or []
+            if isinstance(s, t.DocumentSymbol)] == [
+        ("big_orders", "r recipe: orders, orders_clean → big_orders", 2)]
     found = await code_lenses(client, path)
     assert [lens.command.title for lens in found if lens.command] == [
         "▶ Build · ○ never built", "Build upstream", "Build downstream"]
