@@ -603,19 +603,24 @@ class Runner:
         self._remember_kept(name, fp, str(kept), schema, rows, None)
 
     def _remember_kept(self, name: str, fp: str, where: str, schema: list[list[Any]],
-                       rows: int, backend: Any) -> None:
+                       rows: int, backend: Any,
+                       evicted: dict[int, tuple[Any, list[str]]] | None = None) -> None:
         """Record a kept version (a file, or a place in its storage: ``backend`` drops it),
-        and forget the least recently used beyond KEEP_VERSIONS."""
+        and forget the least recently used beyond KEEP_VERSIONS — at once, or, given
+        ``evicted``, gathered there per backend for one `drop_copies` each."""
         state = self.ws.state
         state.add_kept(name, fp, where, schema, rows)
         for old_fp, old_path in state.kept_for(name)[KEEP_VERSIONS:]:
-            try:
-                if backend is not None and "://" in old_path:
-                    backend.drop_copy(old_path)
-                else:
-                    remove_path(Path(old_path))
-            except (OSError, WeirError):
-                pass
+            if backend is not None and "://" in old_path and evicted is not None:
+                evicted.setdefault(id(backend), (backend, []))[1].append(old_path)
+            else:
+                try:
+                    if backend is not None and "://" in old_path:
+                        backend.drop_copy(old_path)
+                    else:
+                        remove_path(Path(old_path))
+                except (OSError, WeirError):
+                    pass
             state.drop_kept(name, old_fp)
 
     def _restore(self, jobs: list[Job]) -> list[Outcome]:
@@ -664,12 +669,19 @@ class Runner:
             except Exception as exc:  # noqa: BLE001 - a driver's error: the copy's failure
                 failed.update((self._named(loc, conn), str(exc).strip().splitlines()[0])
                               for _, loc, _ in batch)
+        evicted: dict[int, tuple[Any, list[str]]] = {}
         with self.ws.state.batch():
             for name, fp, place, backend in kept_now:
                 old = self.snapshot.records[name]
                 self._remember_kept(name, fp, place, old.schema or [], old.row_count or 0,
-                                    backend)
-            return self._record_restores(jobs, started, kept, found, failed)
+                                    backend, evicted)
+            outcomes = self._record_restores(jobs, started, kept, found, failed)
+        for backend, places in evicted.values():
+            try:
+                backend.drop_copies(places)
+            except Exception:  # noqa: BLE001 - dropping an evicted copy is housekeeping
+                pass
+        return outcomes
 
     def _record_restores(self, jobs: list[Job], started: float,
                          kept: dict[tuple[str, str], tuple[str, list[list[Any]], int]],

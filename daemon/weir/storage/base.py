@@ -96,6 +96,12 @@ class Backend(ABC):
     def drop_copy(self, place: str) -> None:  # noqa: B027 - optional hook
         """Drop a kept version made by `commit_keeping` (it is evicted)."""
 
+    def drop_copies(self, places: list[str]) -> None:
+        """Drop several kept versions: a restore of hundreds evicts hundreds (a database
+        drops them over one connection)."""
+        for place in places:
+            self.drop_copy(place)
+
     @abstractmethod
     def exists(self, loc: str, fmt: str) -> bool:
         ...
