@@ -151,3 +151,76 @@ def test_folder_mistakes_are_reported_at_the_line(make_project) -> None:
     r = run_weir("status", cwd=root)
     assert r.code == 2 and "folders/brand.yaml:2: error: unknown key 'format' in a managed " \
         "folder" in r.err
+
+
+def _files(folder: Path) -> dict[str, bytes]:
+    return {p.relative_to(folder).as_posix(): p.read_bytes()
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def _statuses(report: dict) -> dict[str, tuple[str, tuple[str, ...]]]:
+    return {d["name"]: (d["status"], tuple(d["reasons"])) for d in report["datasets"]}
+
+
+def test_a_reverted_folder_comes_back_from_its_kept_version_without_running(
+        make_project) -> None:
+    root = make_project(CHARTS, name="charts")
+    assert run_weir("build", "charts", cwd=root).code == 0
+    folder = root / "data/small/charts"
+    first = _files(folder)
+    weir_yaml = root / "weir.yaml"
+    weir_yaml.write_text(weir_yaml.read_text().replace("min_amount: 2", "min_amount: 8"))
+    assert run_weir("build", "charts", cwd=root).code == 0
+    assert _files(folder) != first
+    second = _files(folder)
+
+    weir_yaml.write_text(weir_yaml.read_text().replace("min_amount: 8", "min_amount: 2"))
+    r = run_weir("build", "charts", "--json", cwd=root)
+    assert r.code == 0, r.text
+    assert _statuses(json.loads(r.out))["charts"][0] == "restored"  # no recipe ran
+    assert _files(folder) == first
+    # The version it replaced is kept in turn: forward again is a restore too.
+    weir_yaml.write_text(weir_yaml.read_text().replace("min_amount: 2", "min_amount: 8"))
+    r = run_weir("build", "charts", "--json", cwd=root)
+    assert _statuses(json.loads(r.out))["charts"][0] == "restored"
+    assert _files(folder) == second
+    # A damaged state store, repaired, finds the kept folders again.
+    db = root / ".weir/state.db"
+    db.write_bytes(db.read_bytes()[:db.stat().st_size // 2])
+    assert run_weir("state", "repair", cwd=root).code == 0
+    weir_yaml.write_text(weir_yaml.read_text().replace("min_amount: 8", "min_amount: 2"))
+    r = run_weir("build", "charts", "--json", cwd=root)
+    assert _statuses(json.loads(r.out))["charts"][0] == "restored", r.out
+    assert _files(folder) == first
+    # A restored folder is a copy: writing the kept one's files never reaches it, and
+    # `weir clean` drops the kept versions with the folder.
+    assert run_weir("clean", "charts", cwd=root).code == 0
+    assert not folder.exists()
+    assert not (root / ".weir/cache/outputs/charts").exists() or \
+        not any((root / ".weir/cache/outputs/charts").iterdir())
+
+
+def test_prod_copies_the_folder_dev_built_instead_of_running_its_recipe(make_project) -> None:
+    files = dict(CHARTS)
+    files["weir.yaml"] = SMALL["weir.yaml"] + """
+        environments:
+          dev: {branch: dev}
+          prod:
+            branch: main
+            connections:
+              local: {root: prod-data}
+        """
+    root = make_project(files, name="charts")
+    assert run_weir("--env", "dev", "build", "charts", cwd=root).code == 0
+    r = run_weir("--env", "prod", "build", "charts", "--json", cwd=root)
+    assert r.code == 0, r.text
+    status, reasons = _statuses(json.loads(r.out))["charts"]
+    assert status == "restored" and "reused from dev" in reasons, (status, reasons)
+    dev, prod = root / "data/small/charts", root / "prod-data/small/charts"
+    assert _files(prod) == _files(dev) and len(_files(prod)) == 4
+    # dev's next version (its folder replaced whole) leaves prod's copy as it was.
+    before = _files(prod)
+    weir_yaml = root / "weir.yaml"
+    weir_yaml.write_text(weir_yaml.read_text().replace("min_amount: 2", "min_amount: 8"))
+    assert run_weir("--env", "dev", "build", "charts", cwd=root).code == 0
+    assert _files(dev) != before and _files(prod) == before

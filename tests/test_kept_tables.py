@@ -131,3 +131,37 @@ def test_a_revert_copies_the_kept_table_back_instead_of_running(tables) -> None:
     assert r.code == 0, r.text
     sql.write_text(original)
     assert built(root, "per_customer")["per_customer"] == "built"  # nothing left to restore
+
+
+KEPT_TABLES = {"sqlite": "sqlite_master WHERE name LIKE '\\_weir\\_kept%' ESCAPE '\\'",
+               "duckdb": "information_schema.tables WHERE table_name LIKE '\\_weir\\_kept%' "
+                         "ESCAPE '\\'",
+               "postgresql": "information_schema.tables WHERE table_name LIKE "
+                             "'\\_weir\\_kept%' ESCAPE '\\'"}
+
+
+def test_three_versions_are_kept_and_the_rest_dropped(tables, request) -> None:
+    """Restores that replace a table keep it and drop the version unused longest — all of
+    a restore's drops over one connection — so a table never has more than three beside it."""
+    kind = request.node.callspec.params["tables"]
+    if kind == "s3":
+        pytest.skip("an s3 object's kept versions are objects, not tables")
+    root, rows = tables
+    sql = root / "recipes/per_customer.sql"
+    original = sql.read_text()
+
+    def version(k: int) -> str:
+        sql.write_text(original.replace("sum(amount) AS revenue", f"sum(amount) * {k} AS revenue"))
+        return next(iter(built(root, "per_customer").values()))
+
+    data = {}
+    for k in (1, 2, 3, 4, 5):
+        assert version(k) == "built"
+        data[k] = rows("per_customer")
+    assert len(rows(KEPT_TABLES[kind])) == 3  # 2, 3 and 4 beside 5; 1 dropped
+    for k in (4, 3):  # each restore keeps the one it replaces and drops the one unused longest
+        assert version(k) == "restored"
+        assert rows("per_customer") == data[k]
+        assert len(rows(KEPT_TABLES[kind])) == 3
+    assert version(2) == "built"  # dropped by the restore of 4 (which kept 5)
+    assert len(rows(KEPT_TABLES[kind])) == 3

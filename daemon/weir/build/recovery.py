@@ -117,7 +117,11 @@ def _register_kept(ws: Workspace) -> dict[tuple[str, str], tuple[Path, list[list
     found: list[tuple[float, str, str, Path]] = []
     root = ws.state_dir / "cache" / "outputs"
     for name, ds in ws.project.datasets.items():
-        if ds.is_folder or ds.recipe is None or not (root / name).is_dir():
+        if ds.recipe is None or not (root / name).is_dir():
+            continue
+        if ds.is_folder:  # a kept folder is a directory named by its fingerprint
+            found += [(d.stat().st_mtime, name, d.name, d) for d in (root / name).iterdir()
+                      if d.is_dir() and "." not in d.name]
             continue
         ext = f".{FORMATS[ds.format]}"
         for file in (root / name).iterdir():
@@ -125,8 +129,12 @@ def _register_kept(ws: Workspace) -> dict[tuple[str, str], tuple[Path, list[list
                 found.append((file.stat().st_mtime, name, file.name[:-len(ext)], file))
     kept: dict[tuple[str, str], tuple[Path, list[list[Any]], int]] = {}
     for mtime, name, fp, file in sorted(found):
+        schema: list[list[Any]] = []  # a folder has none; its files are what a build counts
         try:
-            schema, rows = _describe(file, ws.project.datasets[name].format)
+            if file.is_dir():
+                rows = sum(1 for f in file.rglob("*") if f.is_file())
+            else:
+                schema, rows = _describe(file, ws.project.datasets[name].format)
         except WeirError:
             continue  # unreadable: it stays where it is, unused
         ws.state.add_kept(name, fp, str(file), schema, rows, created=mtime)

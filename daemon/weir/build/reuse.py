@@ -54,12 +54,13 @@ def other_states(root: Path, environments: Collection[str], current: str | None
 def find_reusable(ws: Any, expected: Mapping[str, str], wanted: Collection[str]
                   ) -> dict[str, Reusable]:
     """Of ``wanted`` (datasets this environment must build), those another environment holds
-    at the expected fingerprint where this one's storage can copy them. A folder is always
-    built (its files are many places, not one)."""
+    at the expected fingerprint where this one's storage can copy them. A folder is copied
+    only where its storage copies folders (a tree of hard links on local disks); elsewhere
+    it is built (its files are many objects, not one)."""
     project = ws.project
     memo: dict[tuple[str, str], Reusable | None] = ws.reuse_memo
     todo = {n for n in wanted if n in expected and not project.datasets[n].is_source
-            and not project.datasets[n].is_folder}
+            and (not project.datasets[n].is_folder or _copies_folders(ws, n))}
     found: dict[str, Reusable] = {}
     for name in [n for n in todo if (n, expected[n]) in memo]:  # asked already (a build
         todo.discard(name)  # plans, plans again under its claim, then copies)
@@ -91,6 +92,13 @@ def find_reusable(ws: Any, expected: Mapping[str, str], wanted: Collection[str]
                 found[name] = copy
     memo.update(((n, expected[n]), found.get(n)) for n in asked)
     return found
+
+
+def _copies_folders(ws: Any, name: str) -> bool:
+    try:
+        return bool(ws.backends[ws.project.datasets[name].connection].copies_folders)
+    except WeirError:
+        return False
 
 
 def _copy_of(name: str, fingerprint: str, env: str,
@@ -136,8 +144,8 @@ def explain(ws: Any, expected: Mapping[str, str], components: Mapping[str, Any],
         finally:
             store.close()
     for name in names:
-        if project.datasets[name].is_folder:
-            said[name] = "a folder is always built where it is used"
+        if project.datasets[name].is_folder and not _copies_folders(ws, name):
+            said[name] = "a folder on this storage is built where it is used"
             continue
         why = "no other environment has built it"
         exact = next(((env, places) for env, recs, places in records

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import os
 import secrets
-import shutil
 import threading
 import time
 from collections import Counter
@@ -39,6 +38,7 @@ from weir.flow.fingerprint import check_components, components_for
 from weir.flow.plan import Action, BuildPlan, Job, SourceCheck
 from weir.gitops.head import head_commit
 from weir.model.project import FORMATS, ColumnSpec, Interface, RecipeKind
+from weir.storage.locations import link_copy, remove_path
 from weir.wire import JobStatus, Severity
 from weir.workspace import DataStatus, Workspace
 
@@ -572,7 +572,7 @@ class Runner:
                                         old.row_count or 0, backend)
             else:
                 backend.commit(ds.path, ds.format, written.handle)
-            if final is not None and not ds.is_folder:
+            if final is not None and (not ds.is_folder or backend.copies_folders):
                 self._keep(name, fp, final, written.schema, written.rows)
             state.record_success(self.run_id, job.recipe, name, fp, comps, run.started,
                                  written.schema, written.rows, run.job.log_path,
@@ -584,39 +584,43 @@ class Runner:
                        warnings=_warnings(result))
 
     def _keep(self, name: str, fp: str, final: Path, schema: list[list[Any]], rows: int) -> None:
-        """Keep this output under its fingerprint (a hard link: no copy, no extra space until
-        the dataset is next rewritten), and forget the least recently used beyond
-        KEEP_VERSIONS."""
-        ext = FORMATS[self.project.datasets[name].format]
-        kept = self.ws.state_dir / "cache" / "outputs" / name / f"{fp}.{ext}"
+        """Keep this output under its fingerprint (hard links: no copy, no extra space until
+        the dataset is next rewritten; a folder as a directory of them), and forget the least
+        recently used beyond KEEP_VERSIONS."""
+        ds = self.project.datasets[name]
+        kept = self.ws.state_dir / "cache" / "outputs" / name / (
+            fp if ds.is_folder else f"{fp}.{FORMATS[ds.format]}")
         kept.parent.mkdir(parents=True, exist_ok=True)
         tmp = kept.with_name(kept.name + ".tmp")
         try:
-            if tmp.exists():
-                tmp.unlink()
-            try:
-                os.link(final, tmp)
-            except OSError:
-                shutil.copy2(final, tmp)
+            remove_path(tmp)
+            link_copy(final, tmp)
+            if ds.is_folder:
+                remove_path(kept)  # a directory is not replaced by a rename
             os.replace(tmp, kept)
         except OSError:
             return  # keeping is an optimisation; the build itself succeeded
         self._remember_kept(name, fp, str(kept), schema, rows, None)
 
     def _remember_kept(self, name: str, fp: str, where: str, schema: list[list[Any]],
-                       rows: int, backend: Any) -> None:
+                       rows: int, backend: Any,
+                       evicted: dict[int, tuple[Any, list[str]]] | None = None) -> None:
         """Record a kept version (a file, or a place in its storage: ``backend`` drops it),
-        and forget the least recently used beyond KEEP_VERSIONS."""
+        and forget the least recently used beyond KEEP_VERSIONS — at once, or, given
+        ``evicted``, gathered there per backend for one `drop_copies` each."""
         state = self.ws.state
         state.add_kept(name, fp, where, schema, rows)
         for old_fp, old_path in state.kept_for(name)[KEEP_VERSIONS:]:
-            try:
-                if backend is not None and "://" in old_path:
-                    backend.drop_copy(old_path)
-                else:
-                    os.unlink(old_path)
-            except (OSError, WeirError):
-                pass
+            if backend is not None and "://" in old_path and evicted is not None:
+                evicted.setdefault(id(backend), (backend, []))[1].append(old_path)
+            else:
+                try:
+                    if backend is not None and "://" in old_path:
+                        backend.drop_copy(old_path)
+                    else:
+                        remove_path(Path(old_path))
+                except (OSError, WeirError):
+                    pass
             state.drop_kept(name, old_fp)
 
     def _restore(self, jobs: list[Job]) -> list[Outcome]:
@@ -665,12 +669,19 @@ class Runner:
             except Exception as exc:  # noqa: BLE001 - a driver's error: the copy's failure
                 failed.update((self._named(loc, conn), str(exc).strip().splitlines()[0])
                               for _, loc, _ in batch)
+        evicted: dict[int, tuple[Any, list[str]]] = {}
         with self.ws.state.batch():
             for name, fp, place, backend in kept_now:
                 old = self.snapshot.records[name]
                 self._remember_kept(name, fp, place, old.schema or [], old.row_count or 0,
-                                    backend)
-            return self._record_restores(jobs, started, kept, found, failed)
+                                    backend, evicted)
+            outcomes = self._record_restores(jobs, started, kept, found, failed)
+        for backend, places in evicted.values():
+            try:
+                backend.drop_copies(places)
+            except Exception:  # noqa: BLE001 - dropping an evicted copy is housekeeping
+                pass
+        return outcomes
 
     def _record_restores(self, jobs: list[Job], started: float,
                          kept: dict[tuple[str, str], tuple[str, list[list[Any]], int]],

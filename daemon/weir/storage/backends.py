@@ -12,7 +12,6 @@ used, so a command that touches no database loads no database driver.
 from __future__ import annotations
 
 import os
-import shutil
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
@@ -21,7 +20,8 @@ from typing import TYPE_CHECKING, Any
 from weir.errors import DataError, WeirError
 from weir.storage.base import Backend, ConnectionProblem
 from weir.storage.locations import (TMP_MARK, FileStat, connection_root, content_hash,
-                                    remove_stale_temps, stat_data, temp_path_for)
+                                    link_copy, remove_path, remove_stale_temps, stat_data,
+                                    temp_path_for)
 from weir.storage.secrets import MissingSecret
 
 if TYPE_CHECKING:
@@ -32,6 +32,7 @@ if TYPE_CHECKING:
 
 class FilesystemBackend(Backend):
     _root: Path | None = None
+    copies_folders = True
 
     @property
     def root(self) -> Path:
@@ -57,19 +58,18 @@ class FilesystemBackend(Backend):
 
     def copy_in(self, copies: list[tuple[str, str, str]],
                 keep: Mapping[str, str] | None = None) -> dict[str, str]:
-        """A hard link where the file system allows it (no byte copied: the other
-        environment's file is rewritten by a rename, never in place), else a copy."""
+        """Hard links where the file system allows it (no byte copied: the other
+        environment's file is rewritten by a rename, never in place), else a copy; a folder
+        is its tree of links."""
         from urllib.parse import unquote, urlparse
 
         for place, loc, fmt in copies:
-            source = unquote(urlparse(place).path)
+            source = Path(unquote(urlparse(place).path))
             tmp = temp_path_for(self.root / loc, "copy")
             tmp.parent.mkdir(parents=True, exist_ok=True)
+            remove_path(tmp)  # a copy an earlier, killed build left
             try:
-                try:
-                    os.link(source, tmp)
-                except OSError:
-                    shutil.copy2(source, tmp)
+                link_copy(source, tmp)
             except OSError as exc:
                 raise DataError(f"cannot copy {source}: {exc.strerror}",
                                 hint="build it here instead (`weir build NAME --only`)"
@@ -133,19 +133,13 @@ class FilesystemBackend(Backend):
         old = temp_path_for(final, "old")
         os.replace(final, old)
         os.replace(handle, final)
-        _rmtree(old)
+        remove_path(old)
 
     def discard(self, loc: str, fmt: str, handle: str) -> None:
-        _rmtree(Path(handle))
+        remove_path(Path(handle))
 
     def drop(self, loc: str, fmt: str) -> None:
-        path = self.root / loc
-        if path.is_dir():
-            import shutil
-
-            shutil.rmtree(path)
-        elif path.exists():
-            path.unlink()
+        remove_path(self.root / loc)
 
     def cleanup_stale(self, loc: str, fmt: str) -> None:
         final = self.root / loc
@@ -173,7 +167,7 @@ class FilesystemBackend(Backend):
                         if entry.name.endswith(f"{TMP_MARK}old") and not os.path.exists(final):
                             os.replace(entry.path, final)
                         else:
-                            _rmtree(Path(entry.path))
+                            remove_path(Path(entry.path))
 
     def check(self) -> str:
         root = self.root
@@ -185,18 +179,6 @@ class FilesystemBackend(Backend):
             raise ConnectionProblem(f"connection '{self.name}': {root} is not readable and "
                                     "writable by this user")
         return f"{root} is a readable, writable directory"
-
-
-def _rmtree(path: Path) -> None:
-    import shutil
-
-    try:
-        if path.is_dir() and not path.is_symlink():
-            shutil.rmtree(path)
-        else:
-            path.unlink()
-    except FileNotFoundError:
-        pass
 
 
 def backend_for(project_root: Path, name: str, type_: str, params: Mapping[str, Any]) -> Backend:

@@ -68,6 +68,10 @@ class Backend(ABC):
         storage says nothing of the kind."""
         return None
 
+    #: Can `copy_in` copy a managed folder, and can the runner keep a replaced one (a tree of
+    #: hard links)? A folder elsewhere is many objects: it is built where it is used.
+    copies_folders = False
+
     def can_copy_from(self, place: str) -> bool:
         """Can this storage make an exact copy of the data at ``place`` by itself (a link, a
         server-side copy, a table copy in the same database)?"""
@@ -91,6 +95,12 @@ class Backend(ABC):
 
     def drop_copy(self, place: str) -> None:  # noqa: B027 - optional hook
         """Drop a kept version made by `commit_keeping` (it is evicted)."""
+
+    def drop_copies(self, places: list[str]) -> None:
+        """Drop several kept versions: a restore of hundreds evicts hundreds (a database
+        drops them over one connection)."""
+        for place in places:
+            self.drop_copy(place)
 
     @abstractmethod
     def exists(self, loc: str, fmt: str) -> bool:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,6 +37,33 @@ def dataset_path(project: Project, ds: Dataset) -> Path:
 def temp_path_for(final: Path, token: str) -> Path:
     """A sibling of ``final`` (same filesystem, so the rename into place is atomic)."""
     return final.with_name(f".{final.name}{TMP_MARK}{token}")
+
+
+def link_copy(source: Path, target: Path) -> None:
+    """``target`` as an exact copy of the file or directory ``source``: hard links where the
+    file system allows (no byte copied; weir never rewrites a file it published in place — a
+    new version, a folder's too, is written elsewhere and renamed over), else copies."""
+    def link(src: str, dst: str) -> None:
+        try:
+            os.link(src, dst)
+        except OSError:
+            shutil.copy2(src, dst)
+
+    if source.is_dir():
+        shutil.copytree(source, target, copy_function=link, symlinks=True)
+    else:
+        link(str(source), str(target))
+
+
+def remove_path(path: Path) -> None:
+    """Remove a file or a directory tree; one already gone is not an error."""
+    try:
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path)
+        else:
+            path.unlink()
+    except FileNotFoundError:
+        pass
 
 
 def remove_stale_temps(final: Path) -> int:

@@ -139,8 +139,19 @@ class SQLBackend(Backend):
         return self.place(kept) if there else None
 
     def drop_copy(self, place: str) -> None:
-        schema, _, table = place.partition("#")[2].partition(".")
-        self.discard("", "", f"{schema}.{table}" if schema else table)
+        self.drop_copies([place])
+
+    def drop_copies(self, places: list[str]) -> None:
+        if not places:
+            return
+        statements = []
+        for place in places:
+            schema, _, table = place.partition("#")[2].partition(".")
+            statements.append(
+                f"DROP TABLE IF EXISTS {self.qualified(f'{schema}.{table}' if schema else table)}")
+        with self.connect() as con:
+            self.run_script(con.cursor(), statements)
+            con.commit()
 
     def run_script(self, cur: Any, statements: list[str]) -> None:
         """Run statements that take no parameters, in order (a server may take them in one

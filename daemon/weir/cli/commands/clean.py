@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import os
+from pathlib import Path
 
 from weir.cli import output
 from weir.errors import WeirError
+from weir.storage.locations import remove_path
 
 
 def add_parser(p: argparse.ArgumentParser) -> None:
@@ -56,7 +57,7 @@ def run(args: argparse.Namespace) -> int:
                 if "://" in kept_path:  # a version its storage keeps (a table beside it)
                     backend.drop_copy(kept_path)
                 else:
-                    os.unlink(kept_path)
+                    remove_path(Path(kept_path))
             except (OSError, WeirError):
                 pass
             ws.state.drop_kept(n, fp)
