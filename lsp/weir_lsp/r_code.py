@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from weir.model.r_recipes import Token, _functions, check_brackets, read_header, tokenize, unquote
+from weir.model.r_recipes import (Token, check_brackets, read_header, tokenize,
+                                   top_level_functions, unquote)
 
 _OPEN, _CLOSE = ("(", "[", "{"), (")", "]", "}")
 _ASSIGN = ("<-", "<<-", "=")
@@ -116,7 +117,7 @@ class RCode:
     def function(self, name: str) -> RFunction | None:
         """The top-level function ``name`` (the recipe, when named after its file)."""
         code = [t for t in self.tokens if t.kind not in ("comment", "newline")]
-        open_at = _functions(self.tokens).get(name)
+        open_at = top_level_functions(self.tokens).get(name)
         if open_at is None:
             return None
         close = _matching(code, open_at)

@@ -259,7 +259,7 @@ def read_header(file: str, tokens: list[Token],
     return Header(tuple(outputs), tuple(dict.fromkeys(tags)), retries), outputs_line
 
 
-def _functions(tokens: list[Token]) -> dict[str, int]:
+def top_level_functions(tokens: list[Token]) -> dict[str, int]:
     """Top-level ``name <- function(`` (or ``=``, ``<<-``, ``\\(``): name -> index of its '('."""
     code = [t for t in tokens if t.kind not in ("comment", "newline")]
     found: dict[str, int] = {}
@@ -314,7 +314,7 @@ def parse_r_file(file: str, name: str, text: str) -> tuple[Recipe | None, list[D
                                  f"inputs; {exc.hint}")]
     diags: list[Diagnostic] = []
     header, _ = read_header(file, tokens, diags)
-    functions = _functions(tokens)
+    functions = top_level_functions(tokens)
     code = [t for t in tokens if t.kind not in ("comment", "newline")]
     if name not in functions:
         others = sorted(functions)
