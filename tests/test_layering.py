@@ -111,7 +111,15 @@ def test_the_core_knows_nothing_of_the_front_ends() -> None:
 # -- the invariants ARCHITECTURE.md states, where a test can check them --------------------------
 
 IO_MODULES = {"os", "io", "shutil", "tempfile", "subprocess", "socket", "sqlite3", "pathlib",
-              "time", "random", "datetime", "urllib", "http", "threading", "multiprocessing"}
+              "time", "random", "urllib", "http", "threading", "multiprocessing"}
+# datetime is calendar arithmetic (partitions need it) until something asks it the time.
+CLOCK_CALLS = {"now", "today", "utcnow", "fromtimestamp", "utcfromtimestamp"}
+
+
+def _reads_clock(path: Path) -> list[int]:
+    return [n.lineno for n in ast.walk(ast.parse(path.read_text()))
+            if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute)
+            and n.func.attr in CLOCK_CALLS]
 
 
 def _stdlib_imports(path: Path) -> set[str]:
@@ -133,6 +141,7 @@ def test_the_flow_does_no_io_and_reads_no_clock() -> None:
         if name.startswith("weir.flow"):
             assert not _stdlib_imports(path) & IO_MODULES, (name, _stdlib_imports(path))
             assert not _calls(path, "open"), name
+            assert not _reads_clock(path), name
 
 
 def test_the_model_reads_only_project_files_and_its_parse_cache() -> None:
@@ -141,6 +150,7 @@ def test_the_model_reads_only_project_files_and_its_parse_cache() -> None:
         if name.startswith("weir.model") and name not in readers:
             assert not _stdlib_imports(path) & IO_MODULES, (name, _stdlib_imports(path))
             assert not _calls(path, "open"), name
+            assert not _reads_clock(path), name
 
 
 def test_only_the_parent_writes_the_state_store() -> None:

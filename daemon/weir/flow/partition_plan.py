@@ -1,0 +1,84 @@
+"""Which partitions a build needs and which it must run — a pure function over the Flow's
+edges, each dataset's partitioning and its inputs' mappings.
+
+A request names partitions of its targets; each needed partition needs the input partitions
+its mapping reads (`weir.model.partitions.reads`), transitively. Of the needed partitions of
+recipe outputs, those run that are not up to date or read an input partition that runs. A
+needed partition of a source that does not exist is said, not silently skipped: the partition
+reading it, and what reads that, cannot be built (``blocked``).
+"""
+
+from __future__ import annotations
+
+import graphlib
+from collections.abc import Callable, Collection, Mapping
+from dataclasses import dataclass, field
+
+from weir.model.partitions import EQUALS, InputMapping, Partitioning, reads
+
+Key = str | None  # a partition's name; None for a dataset that is not partitioned
+
+
+@dataclass(frozen=True)
+class PartitionPlan:
+    needed: dict[str, set[Key]]  # dataset -> the partitions the request reads or builds
+    run: dict[str, list[Key]]  # recipe output -> the partitions to build, in order
+    reads: dict[tuple[str, Key], dict[str, list[Key]]] = field(default_factory=dict)
+    missing: list[tuple[str, Key, str, Key]] = field(default_factory=list)
+    # (source, its partition that does not exist, the dataset, its partition that reads it)
+    blocked: set[tuple[str, Key]] = field(default_factory=set)  # what reads a missing one
+
+
+def plan_partitions(upstream: Mapping[str, Collection[str]],
+                    partitioning: Mapping[str, Partitioning | None],
+                    mappings: Mapping[tuple[str, str], InputMapping],
+                    known: Mapping[str, Collection[str]],
+                    requests: Mapping[str, Collection[Key]],
+                    up_to_date: Callable[[str, Key], bool]) -> PartitionPlan:
+    """``upstream``: dataset -> its inputs (a source has none and is in no key of
+    ``mappings``); ``known``: the partitions each dataset has now (a source's as found in its
+    layout, an output's as built); ``requests``: the partitions asked for, per target."""
+    sources = {d for d, ins in upstream.items() if not ins}
+    needed: dict[str, set[Key]] = {}
+    edges: dict[tuple[str, Key], dict[str, list[Key]]] = {}
+    todo = [(d, k) for d, keys in requests.items() for k in keys]
+    while todo:
+        name, key = todo.pop()
+        if key in needed.setdefault(name, set()):
+            continue
+        needed[name].add(key)
+        if name in sources:
+            continue
+        out = partitioning.get(name)
+        per_input: dict[str, list[Key]] = {}
+        for inp in upstream[name]:
+            keys = reads(out, key, partitioning.get(inp), mappings.get((name, inp), EQUALS),
+                         _known(inp, known, requests))
+            per_input[inp] = keys
+            todo += [(inp, k) for k in keys]
+        edges[(name, key)] = per_input
+    order = graphlib.TopologicalSorter({d: tuple(upstream[d]) for d in needed}).static_order()
+    run: dict[str, list[Key]] = {}
+    missing: list[tuple[str, Key, str, Key]] = []
+    running: set[tuple[str, Key]] = set()
+    blocked: set[tuple[str, Key]] = set()  # cannot be built: a source partition is missing
+    for name in order:
+        if name not in needed or name in sources:
+            continue
+        for key in sorted(needed[name], key=lambda k: k or ""):
+            read = [(inp, k) for inp, keys in edges[(name, key)].items() for k in keys]
+            gone = [(inp, k) for inp, k in read if inp in sources and k is not None
+                    and k not in known.get(inp, ())]
+            missing += [(inp, k, name, key) for inp, k in gone]
+            if gone or any(r in blocked for r in read):
+                blocked.add((name, key))
+            elif not up_to_date(name, key) or any(r in running for r in read):
+                running.add((name, key))
+                run.setdefault(name, []).append(key)
+    return PartitionPlan(needed, run, edges, missing, blocked)
+
+
+def _known(name: str, known: Mapping[str, Collection[str]],
+           requests: Mapping[str, Collection[Key]]) -> set[str]:
+    """What an input has, or will have once this build made what was asked of it."""
+    return set(known.get(name, ())) | {k for k in requests.get(name, ()) if k is not None}

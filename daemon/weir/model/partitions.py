@@ -1,0 +1,261 @@
+"""Partitions: a dataset's data cut by time and by a discrete value, and how an output's
+partition reads its inputs' — pure values and arithmetic, no I/O.
+
+A partition is named as its Hive path (``day=2026-12-01``, ``country=FR``,
+``day=2026-12-01/country=FR``): the same text is the directory on a filesystem or s3, the key in
+the state store, and what a user types after ``--partition`` (the dimension's name may be left
+out there: ``2026-12-01``). Times are written in their grain's own ISO form — ``2026-12-01T13``
+for an hour, ``2026-12-01`` for a day, ``2026-12`` for a month — so a partition's name sorts as
+its time does.
+
+How an output's partition reads an input (``InputMapping``): ``equals`` (the default: the same
+time, and the same value when both have a discrete dimension), ``range`` (offsets in the
+output's grain, e.g. ``[-6, 0]``: the seven days up to it), ``all`` (every partition the input
+has: a non-partitioned summary of a partitioned input). Grains may differ: a day reads the 24
+hours of that day, an hour the day it falls in.
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+import re
+from collections.abc import Collection, Iterator
+from dataclasses import dataclass
+from enum import Enum
+
+
+class Grain(str, Enum):
+    HOUR = "hour"
+    DAY = "day"
+    MONTH = "month"
+
+
+_FORMATS = {Grain.HOUR: "%Y-%m-%dT%H", Grain.DAY: "%Y-%m-%d", Grain.MONTH: "%Y-%m"}
+_PATTERNS = {Grain.HOUR: re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}"),
+             Grain.DAY: re.compile(r"\d{4}-\d{2}-\d{2}"),
+             Grain.MONTH: re.compile(r"\d{4}-\d{2}")}
+_ORDER = (Grain.HOUR, Grain.DAY, Grain.MONTH)  # finest first
+
+
+class PartitionError(ValueError):
+    """A partition written wrongly: the message says what was expected."""
+
+
+@dataclass(frozen=True)
+class TimeDimension:
+    grain: Grain
+    column: str  # the column holding the time (a SQL table's partition column)
+
+    @property
+    def name(self) -> str:
+        return self.grain.value
+
+
+@dataclass(frozen=True)
+class ValueDimension:
+    name: str  # also the column, and the Hive key (country=FR)
+    values: tuple[str, ...] | None  # None: discovered from the data's layout
+
+
+@dataclass(frozen=True)
+class Partitioning:
+    """At most one time dimension and one discrete dimension (the time first in a path)."""
+
+    time: TimeDimension | None = None
+    value: ValueDimension | None = None
+
+    def key(self, time: str | None = None, value: str | None = None) -> str:
+        """The partition's name: its Hive path."""
+        parts = []
+        if self.time is not None:
+            if time is None:
+                raise PartitionError(f"a partition needs its {self.time.name}")
+            parts.append(f"{self.time.name}={time}")
+        if self.value is not None:
+            if value is None:
+                raise PartitionError(f"a partition needs its {self.value.name}")
+            parts.append(f"{self.value.name}={value}")
+        return "/".join(parts)
+
+    def split(self, key: str) -> tuple[str | None, str | None]:
+        """``(time, value)`` of a partition's name (each None when there is no such
+        dimension). Raises PartitionError for a name this partitioning cannot have."""
+        given = dict(part.partition("=")[::2] for part in key.split("/") if part)
+        want = [d.name for d in (self.time, self.value) if d is not None]
+        if sorted(given) != sorted(want):
+            raise PartitionError(f"'{key}' is not a partition of {self.describe()}")
+        time = given.get(self.time.name) if self.time else None
+        if self.time is not None:
+            parse_time(self.time.grain, time or "")
+        value = given.get(self.value.name) if self.value else None
+        if self.value is not None and self.value.values is not None \
+                and value not in self.value.values:
+            raise PartitionError(f"{self.value.name} '{value}' is not one of "
+                                 f"{', '.join(self.value.values)}")
+        return time, value
+
+    def describe(self) -> str:
+        return " × ".join(f"{d.name}" for d in (self.time, self.value) if d is not None)
+
+
+# -- time arithmetic --------------------------------------------------------------------------
+
+def parse_time(grain: Grain, text: str) -> dt.datetime:
+    if not _PATTERNS[grain].fullmatch(text):
+        raise PartitionError(f"'{text}' is not a {grain.value} (e.g. "
+                             f"{format_time(grain, dt.datetime(2026, 12, 1, 13))})")
+    try:
+        return dt.datetime.strptime(text, _FORMATS[grain])
+    except ValueError:
+        raise PartitionError(f"'{text}' is not a {grain.value} that exists") from None
+
+
+def format_time(grain: Grain, when: dt.datetime) -> str:
+    return when.strftime(_FORMATS[grain])
+
+
+def floor(grain: Grain, when: dt.datetime) -> dt.datetime:
+    if grain is Grain.HOUR:
+        return when.replace(minute=0, second=0, microsecond=0)
+    if grain is Grain.DAY:
+        return when.replace(hour=0, minute=0, second=0, microsecond=0)
+    return when.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+
+
+def shift(grain: Grain, when: dt.datetime, n: int) -> dt.datetime:
+    """``when`` moved by ``n`` of ``grain`` (a month keeps the first of the month)."""
+    if grain is Grain.HOUR:
+        return when + dt.timedelta(hours=n)
+    if grain is Grain.DAY:
+        return when + dt.timedelta(days=n)
+    months = when.year * 12 + when.month - 1 + n
+    return when.replace(year=months // 12, month=months % 12 + 1, day=1)
+
+
+def _end(grain: Grain, start: dt.datetime) -> dt.datetime:
+    """The start of the next period of ``grain`` after the one that starts at ``start``."""
+    if grain is Grain.MONTH:
+        return start + dt.timedelta(days=calendar.monthrange(start.year, start.month)[1])
+    return shift(grain, start, 1)
+
+
+def times_between(grain: Grain, first: str, last: str) -> list[str]:
+    """Every period from ``first`` to ``last``, both included, in order."""
+    at, end = parse_time(grain, first), parse_time(grain, last)
+    out = []
+    while at <= end:
+        out.append(format_time(grain, at))
+        at = shift(grain, at, 1)
+    return out
+
+
+def covering(out_grain: Grain, out_time: str, in_grain: Grain) -> list[str]:
+    """The periods of ``in_grain`` the period ``out_time`` of ``out_grain`` reads: the ones
+    it contains when the input is finer, the one containing it when it is coarser."""
+    start = parse_time(out_grain, out_time)
+    if _ORDER.index(in_grain) >= _ORDER.index(out_grain):  # as coarse or coarser: one period
+        return [format_time(in_grain, floor(in_grain, start))]
+    end, out, at = _end(out_grain, start), [], start
+    while at < end:
+        out.append(format_time(in_grain, at))
+        at = shift(in_grain, at, 1)
+    return out
+
+
+# -- what a user asks for ---------------------------------------------------------------------
+
+def expand_request(partitioning: Partitioning, text: str, known: Collection[str] = ()
+                   ) -> list[str]:
+    """The partitions ``--partition TEXT`` names: one (``2026-12-01`` or its Hive path), a
+    range of times (``2026-11-01..2026-11-30``), ``latest`` (the newest of ``known``), or a
+    comma-separated list of any of those; for a dataset with a discrete dimension too, a time
+    names it with every value (``known`` ones when the values are discovered)."""
+    keys: list[str] = []
+    for item in (p.strip() for p in text.split(",")):
+        if not item:
+            continue
+        if item == "latest":
+            if not known:
+                raise PartitionError("'latest': it has no partition yet")
+            keys.append(max(known))
+            continue
+        if "=" in item:
+            partitioning.split(item)
+            keys.append(item)
+            continue
+        time_dim, value_dim = partitioning.time, partitioning.value
+        if time_dim is not None:
+            first, sep, last = item.partition("..")
+            times = times_between(time_dim.grain, first, last) if sep else \
+                [format_time(time_dim.grain, parse_time(time_dim.grain, item))]
+            if value_dim is None:
+                keys += [partitioning.key(time=t) for t in times]
+            else:
+                values = value_dim.values if value_dim.values is not None else sorted(
+                    {v for k in known if (v := partitioning.split(k)[1]) is not None})
+                keys += [partitioning.key(time=t, value=v) for t in times for v in values]
+        elif value_dim is not None:
+            keys.append(partitioning.key(value=item))
+            partitioning.split(keys[-1])
+        else:
+            raise PartitionError("this dataset is not partitioned")
+    return list(dict.fromkeys(keys))
+
+
+# -- how an output's partition reads an input -------------------------------------------------
+
+@dataclass(frozen=True)
+class InputMapping:
+    kind: str = "equals"  # equals | range | all
+    low: int = 0  # range offsets, in the output's grain, both included
+    high: int = 0
+
+
+EQUALS = InputMapping()
+
+
+def reads(out: Partitioning | None, out_key: str | None, inp: Partitioning | None,
+          mapping: InputMapping, known: Collection[str]) -> list[str | None]:
+    """The input partitions (None: the input is not partitioned) that the output partition
+    ``out_key`` (None: the output is not partitioned) reads, given the input's ``known``
+    partitions (used where the mapping asks for all of a dimension)."""
+    if inp is None:
+        return [None]
+    if out is None or out_key is None or mapping.kind == "all":
+        return list(sorted(known))
+    out_time, out_value = out.split(out_key)
+    times: list[str | None] = [None]
+    if inp.time is not None:
+        if out.time is None or out_time is None:
+            times = list(sorted({t for k in known if (t := inp.split(k)[0]) is not None}))
+        else:
+            lo, hi = (mapping.low, mapping.high) if mapping.kind == "range" else (0, 0)
+            at = parse_time(out.time.grain, out_time)
+            found: dict[str, None] = {}
+            for n in range(lo, hi + 1):
+                period = format_time(out.time.grain, shift(out.time.grain, at, n))
+                found.update(dict.fromkeys(covering(out.time.grain, period, inp.time.grain)))
+            times = [t for t in found]
+    values: list[str | None] = [None]
+    if inp.value is not None:
+        declared = inp.value.values
+        if out.value is not None and out_value is not None and out.value.name == inp.value.name:
+            # A value the input declares it never has is read as nothing.
+            values = [out_value] if declared is None or out_value in declared else []
+        elif declared is not None:
+            values = [*declared]
+        else:
+            values = [*_discovered_values(inp, known)]
+    return [inp.key(time=t, value=v) for t in times for v in values]
+
+
+def _discovered_values(partitioning: Partitioning, keys: Collection[str]) -> list[str]:
+    """The discrete values ``keys`` have, each once, in order."""
+    return sorted({v for k in keys if (v := partitioning.split(k)[1]) is not None})
+
+
+def partition_times(partitioning: Partitioning, keys: Collection[str]) -> Iterator[str]:
+    """The times of ``keys``, each once, in order."""
+    seen = sorted({t for k in keys if (t := partitioning.split(k)[0]) is not None})
+    yield from seen
