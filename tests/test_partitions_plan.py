@@ -245,3 +245,26 @@ def test_the_planner_needs_and_runs_exactly_what_a_naive_search_finds(flow, data
                 run.add((d, k))
     assert {(d, k) for d, keys in plan.run.items() for k in keys} == run
     assert plan.blocked == blocked
+
+
+def test_a_layout_shows_its_partitions_and_what_does_not_fit() -> None:
+    from weir.model.partitions import discover, partition_dir
+
+    found, stray = discover(DAY_COUNTRY, [
+        "day=2026-12-01/country=FR/part-0.parquet", "day=2026-12-01/country=FR/part-1.parquet",
+        "day=2026-12-02/country=DE/x.parquet", "day=2026-12-02/README", "notes.txt",
+        "day=2026-13-01/country=FR/x.parquet", "_SUCCESS", ".day=2026-12-03.weir-tmp/x",
+        "day=2026-12-01/_temporary/x"])
+    assert found == {"day=2026-12-01/country=FR", "day=2026-12-02/country=DE"}
+    assert stray == ["day=2026-12-02/README", "notes.txt", "day=2026-13-01/country=FR/x.parquet"]
+    assert partition_dir("events/", "day=2026-12-01") == "events/day=2026-12-01"
+
+
+@given(st.lists(st.dates(dt.date(2020, 1, 1), dt.date(2030, 12, 31)), max_size=20),
+       st.lists(st.sampled_from(["FR", "DE", "BE"]), min_size=1, max_size=3))
+def test_discovery_finds_exactly_the_partitions_written(days, countries) -> None:
+    from weir.model.partitions import discover
+
+    keys = {DAY_COUNTRY.key(time=d.isoformat(), value=c) for d in days for c in countries}
+    found, stray = discover(DAY_COUNTRY, [f"{k}/part-{n}.parquet" for k in keys for n in (0, 1)])
+    assert found == keys and stray == []

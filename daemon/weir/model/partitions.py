@@ -259,3 +259,35 @@ def partition_times(partitioning: Partitioning, keys: Collection[str]) -> Iterat
     """The times of ``keys``, each once, in order."""
     seen = sorted({t for k in keys if (t := partitioning.split(k)[0]) is not None})
     yield from seen
+
+
+# -- the Hive layout ------------------------------------------------------------------------
+
+def discover(partitioning: Partitioning, paths: Collection[str]) -> tuple[set[str], list[str]]:
+    """The partitions a dataset's files show, from their paths relative to the dataset's
+    directory (``day=2026-12-01/part-0.parquet``, ``day=2026-12-01/country=FR/x.parquet``):
+    ``(partitions, paths that fit no partition)``. Hidden files and weir's own temporary
+    ones (a leading ``.`` or ``_`` in any part, as Spark and Hive skip them) are neither."""
+    depth = sum(d is not None for d in (partitioning.time, partitioning.value))
+    found: set[str] = set()
+    stray: list[str] = []
+    for path in paths:
+        parts = [p for p in path.split("/") if p]
+        if not parts or any(p[0] in "._" for p in parts):
+            continue
+        if len(parts) <= depth:
+            stray.append(path)
+            continue
+        key = "/".join(parts[:depth])
+        try:
+            partitioning.split(key)
+        except PartitionError:
+            stray.append(path)
+            continue
+        found.add(key)
+    return found, stray
+
+
+def partition_dir(dataset_path: str, key: str) -> str:
+    """Where a partition's files are under the dataset's path: the Hive layout."""
+    return f"{dataset_path.rstrip('/')}/{key}"
