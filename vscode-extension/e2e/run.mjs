@@ -468,6 +468,40 @@ async function main() {
     await datasetRow("orders_clean", "up to date").waitFor(); // the tree follows the new daemon
   });
 
+  await step("select-environment-moves-to-its-daemon", async () => {
+    // The example declares dev and prod; nothing was built in prod. Choosing prod: its own
+    // daemon starts (.weir/env/prod/), the status bar, the views and the Flow panel say prod,
+    // the tree shows prod's statuses and the language server's lenses too (it restarted with
+    // WEIR_ENV=prod). Back to the default, all is as before.
+    const prodJson = path.join(project, ".weir", "env", "prod", "daemon.json");
+    const lenses = page.locator(".contentWidgets .codelens-decoration a");
+    const lensSays = (text) => lenses.filter({ hasText: text }).count();
+    // clean.py from the Recipes tree (weir.openItem), where its lenses show.
+    await page.locator('.pane-body .monaco-list-row[aria-label*="orders_clean"]', { hasText: "recipes/clean.py:24" }).first().click();
+    await page.locator(".tabs-container .tab.active[aria-label*='clean.py']").first().waitFor();
+    await waitFor("a lens saying up to date", async () => (await lensSays("up to date")) > 0);
+    await palette("weir: Select Environment…");
+    await page.locator(".quick-input-widget .monaco-list-row", { hasText: "(default)" }).first().waitFor();
+    await pick("prod");
+    await page.locator(".statusbar-item", { hasText: /weir · prod/ }).first().waitFor({ timeout: 60_000 });
+    await waitFor(".weir/env/prod/daemon.json", () => fs.existsSync(prodJson));
+    await page.locator(".pane-header", { hasText: "Datasets" }).locator(".description", { hasText: "prod" }).first().waitFor();
+    await datasetRow("orders_clean", "never built").waitFor();
+    await page.locator('.tabs-container .tab[aria-label*="weir Flow · prod"]').first().waitFor();
+    await waitFor("prod's lenses (never built, none up to date)",
+      async () => (await lensSays("never built")) > 0 && (await lensSays("up to date")) === 0);
+    const workspaceSettings = JSON.parse(fs.readFileSync(path.join(project, ".vscode", "settings.json"), "utf8"));
+    if (workspaceSettings["weir.environment"] !== "prod") throw new Error(`the workspace setting is ${JSON.stringify(workspaceSettings)}`);
+    await page.screenshot({ path: path.join(artifacts, "environment-prod.png") });
+
+    await palette("weir: Select Environment…");
+    await pick("(default)");
+    await page.locator(".statusbar-item", { hasText: /^\s*weir\s*$/ }).first().waitFor();
+    await datasetRow("orders_clean", "up to date").waitFor();
+    await waitFor("the default's lenses again", async () => (await lensSays("up to date")) > 0);
+    if (!fs.existsSync(prodJson)) throw new Error("prod's daemon stopped: it serves the CLI too, and must keep running");
+  });
+
   await step("rename-a-dataset", async () => {
     // F2 on the recipe `customers` renames the dataset: its def and every input named after it.
     // The Recipes tree opens the recipe at its def line (weir.openItem), the cursor at its start.
@@ -508,9 +542,11 @@ async function cleanup() {
   if (server?.pid) {
     try { process.kill(-server.pid, "SIGTERM"); } catch { /* already gone */ }
   }
-  try {
-    execFileSync(python, ["-m", "weir", "--project", project, "daemon", "stop", "--now"], { env, stdio: "ignore", timeout: 20_000 });
-  } catch { /* no daemon */ }
+  for (const environment of [[], ["--env", "prod"]]) { // the default's daemon, and prod's
+    try {
+      execFileSync(python, ["-m", "weir", "--project", project, ...environment, "daemon", "stop", "--now"], { env, stdio: "ignore", timeout: 20_000 });
+    } catch { /* no daemon */ }
+  }
   if (!process.env.KEEP) fs.rmSync(tmp, { recursive: true, force: true });
   else log(`kept ${tmp}`);
 }

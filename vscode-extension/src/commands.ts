@@ -12,6 +12,7 @@ import { describeRequest } from "./buildLog";
 import type { Daemon } from "./daemon";
 import { DaemonHttpError, type DaemonClient } from "./daemonClient";
 import type { Documents } from "./documents";
+import { selectEnvironment } from "./environmentPicker";
 import { open, openDataset } from "./files";
 import type { FlowPanel } from "./flowPanel";
 import type { FlowStore } from "./flowStore";
@@ -25,6 +26,8 @@ import { DatasetItem, RecipeItem } from "./trees";
 
 export interface CommandDeps {
   root: string;
+  /** The interpreter that runs weir (resolved at each start). */
+  python: () => string;
   daemon: Daemon;
   store: FlowStore;
   runner: BuildRunner;
@@ -148,6 +151,7 @@ export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
     command("weir.refresh", () => Promise.all([store.refresh(), deps.scenarios.refresh()])),
     command("weir.showOutput", () => log.channel.show()),
     command("weir.statusMenu", () => statusMenu(daemon)),
+    command("weir.selectEnvironment", () => selectEnvironment(deps.root, deps.python())),
 
     command("weir.openItem", async (arg?: unknown) => {
       if (arg instanceof RecipeItem) {

@@ -2,7 +2,8 @@
  * The project's daemon as the extension sees it: stopped, starting, running or stopping. It
  * connects to a daemon that runs already (.weir/daemon.json), starts and stops one through the
  * CLI (`weir daemon start|stop`), follows its event stream and notices when it goes away or
- * another process starts one.
+ * another process starts one. Each of weir.yaml's environments has a daemon of its own: this
+ * is the one of the environment the window works in (switchEnvironment).
  */
 import { readFile } from "node:fs/promises";
 import * as path from "node:path";
@@ -11,6 +12,7 @@ import * as vscode from "vscode";
 
 import type { DaemonEvents, DaemonInfo } from "./api";
 import { DaemonClient, type EventStream } from "./daemonClient";
+import { daemonInfoPath, weirArgs } from "./environment";
 import type { Logger } from "./log";
 import { exec, type Exec } from "./python";
 
@@ -18,9 +20,9 @@ export type DaemonState = "stopped" | "starting" | "running" | "stopping";
 
 export class DaemonError extends Error {}
 
-export async function readDaemonInfo(root: string): Promise<DaemonInfo | undefined> {
+export async function readDaemonInfo(root: string, environment?: string): Promise<DaemonInfo | undefined> {
   try {
-    const info = JSON.parse(await readFile(path.join(root, ".weir", "daemon.json"), "utf8")) as DaemonInfo;
+    const info = JSON.parse(await readFile(daemonInfoPath(root, environment), "utf8")) as DaemonInfo;
     return info.url && info.token ? info : undefined;
   } catch {
     return undefined;
@@ -34,15 +36,19 @@ export class Daemon implements vscode.Disposable {
   private poll: NodeJS.Timeout | undefined;
   private disposed = false;
   private flowVersionValue: number | undefined;
+  private environmentValue: string | undefined;
   /** The start in progress, so that a build asked for meanwhile waits for it, not starts another. */
   private starting: Promise<void> | undefined;
   private readonly stateEmitter = new vscode.EventEmitter<DaemonState>();
   private readonly eventEmitter = new vscode.EventEmitter<{ kind: string; data: unknown }>();
+  private readonly environmentEmitter = new vscode.EventEmitter<string | undefined>();
 
   /** Fires on every state change. */
   readonly onDidChangeState = this.stateEmitter.event;
   /** Every event of the daemon's stream (`kind` a key of DaemonEvents, `data` its shape). */
   readonly onEvent = this.eventEmitter.event;
+  /** Fires when the window moves to another environment (before the state goes to stopped). */
+  readonly onDidChangeEnvironment = this.environmentEmitter.event;
 
   constructor(readonly root: string, private readonly python: () => string,
     private readonly log: Logger, private readonly run: Exec = exec,
@@ -57,6 +63,30 @@ export class Daemon implements vscode.Disposable {
     return this.flowVersionValue;
   }
 
+  /** The environment whose daemon this is (undefined: none, the project as its files say). */
+  get environment(): string | undefined {
+    return this.environmentValue;
+  }
+
+  /**
+   * Works with another environment's daemon from now on: lets go of this one's (it keeps
+   * running: it serves the CLI and other windows) and says so; whoever switched connects to, or
+   * starts, the new one. Returns whether the environment changed.
+   */
+  switchEnvironment(environment: string | undefined): boolean {
+    if (environment === this.environmentValue) return false;
+    this.environmentValue = environment;
+    this.events?.close();
+    this.events = undefined;
+    this.clientValue = undefined;
+    this.flowVersionValue = undefined;
+    // A start in progress is the old environment's: the next start() must not wait for it.
+    this.starting = undefined;
+    this.environmentEmitter.fire(environment);
+    if (this.stateValue !== "stopped") this.setState("stopped");
+    return true;
+  }
+
   /** The API client while the daemon runs. */
   get client(): DaemonClient | undefined {
     return this.clientValue;
@@ -64,7 +94,8 @@ export class Daemon implements vscode.Disposable {
 
   /** Connects to a running daemon, if there is one; returns whether it did. */
   async connect(): Promise<boolean> {
-    const info = await readDaemonInfo(this.root);
+    const environment = this.environmentValue;
+    const info = await readDaemonInfo(this.root, environment);
     if (!info) return false;
     const client = new DaemonClient(info);
     try {
@@ -73,7 +104,8 @@ export class Daemon implements vscode.Disposable {
       this.log.debug(`daemon at ${info.url} does not answer: ${String(err)}`);
       return false;
     }
-    if (this.disposed) return false;
+    // Switched meanwhile: that daemon is not the one the window works with any more.
+    if (this.disposed || environment !== this.environmentValue) return false;
     this.stopPolling();
     this.events?.close();
     this.clientValue = client;
@@ -83,7 +115,7 @@ export class Daemon implements vscode.Disposable {
       else if (kind === "flow") this.flowVersionValue = (data as DaemonEvents["flow"]).version;
       this.eventEmitter.fire({ kind, data });
     }, (error) => this.lost(client, error));
-    this.log.info(`connected to the weir daemon at ${info.url} (pid ${info.pid})`);
+    this.log.info(`connected to the weir daemon${environment ? ` in ${environment}` : ""} at ${info.url} (pid ${info.pid})`);
     this.setState("running");
     return true;
   }
@@ -104,20 +136,28 @@ export class Daemon implements vscode.Disposable {
   }
 
   start(): Promise<void> {
-    this.starting ??= this.startOnce().finally(() => { this.starting = undefined; });
+    if (!this.starting) {
+      const starting: Promise<void> = this.startOnce(this.environmentValue).finally(() => {
+        if (this.starting === starting) this.starting = undefined;
+      });
+      this.starting = starting;
+    }
     return this.starting;
   }
 
-  private async startOnce(): Promise<void> {
+  private async startOnce(environment: string | undefined): Promise<void> {
     if (await this.connect()) return;
     this.setState("starting");
     try {
-      await this.cli("start");
+      await this.cli("start", environment);
+      // Switched while it started: that daemon runs, for the CLI; the switch's own start follows.
+      if (environment !== this.environmentValue) return;
       if (!(await this.connect())) {
-        throw new DaemonError("the weir daemon started but does not answer; see .weir/logs/daemon.log");
+        const log = path.join(path.dirname(daemonInfoPath(this.root, environment)), "logs", "daemon.log");
+        throw new DaemonError(`the weir daemon started but does not answer; see ${path.relative(this.root, log)}`);
       }
     } catch (err) {
-      this.stopped();
+      if (environment === this.environmentValue) this.stopped();
       throw err;
     }
   }
@@ -128,14 +168,14 @@ export class Daemon implements vscode.Disposable {
     this.events = undefined;
     this.clientValue = undefined;
     try {
-      await this.cli("stop");
+      await this.cli("stop", this.environmentValue);
     } finally {
       this.stopped();
     }
   }
 
   async restart(): Promise<void> {
-    if (this.stateValue === "running" || (await readDaemonInfo(this.root))) await this.stop();
+    if (this.stateValue === "running" || (await readDaemonInfo(this.root, this.environmentValue))) await this.stop();
     await this.start();
   }
 
@@ -153,6 +193,7 @@ export class Daemon implements vscode.Disposable {
     this.events?.close();
     this.stateEmitter.dispose();
     this.eventEmitter.dispose();
+    this.environmentEmitter.dispose();
   }
 
   private stopPolling(): void {
@@ -184,11 +225,12 @@ export class Daemon implements vscode.Disposable {
     this.stateEmitter.fire(state);
   }
 
-  /** Runs `weir daemon <action>`; throws the CLI's own message when it fails. */
-  private async cli(action: "start" | "stop"): Promise<void> {
+  /** Runs `weir [--env NAME] daemon <action>`; throws the CLI's own message when it fails. */
+  private async cli(action: "start" | "stop", environment: string | undefined): Promise<void> {
     const python = this.python();
-    this.log.debug(`${python} -m weir --project ${this.root} daemon ${action}`);
-    const r = await this.run(python, ["-m", "weir", "--project", this.root, "daemon", action], this.root);
+    const args = weirArgs(this.root, environment, ["daemon", action]);
+    this.log.debug(`${python} ${args.join(" ")}`);
+    const r = await this.run(python, args, this.root);
     if (r.code !== 0) throw new DaemonError(`weir daemon ${action} failed: ${cliMessage(r.stderr || r.stdout)}`);
     this.log.info(r.stdout.trim());
   }

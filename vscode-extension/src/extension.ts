@@ -1,7 +1,8 @@
 /**
  * The extension's entry point: find the weir project, make sure weir runs in the chosen Python,
- * then start the language server and connect to (or start) the project's daemon, and wire the
- * views and commands to them. Everything created here is owned by the activation context.
+ * then start the language server and connect to (or start) the project's daemon — both in the
+ * environment `weir.environment` chooses — and wire the views and commands to them. Everything
+ * created here is owned by the activation context.
  */
 import * as vscode from "vscode";
 import type { LanguageClient } from "vscode-languageclient/node";
@@ -11,6 +12,7 @@ import { BuildRunner } from "./builds";
 import { registerCommands } from "./commands";
 import { Daemon } from "./daemon";
 import { Documents } from "./documents";
+import { activeEnvironment } from "./environment";
 import { FlowPanel } from "./flowPanel";
 import { FlowStore } from "./flowStore";
 import { createClient } from "./languageClient";
@@ -55,11 +57,18 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   const statusBar = new StatusBar(daemon, store);
   const rootUri = vscode.Uri.file(root);
   let recipeFilesOf: Flow | undefined;
-  context.subscriptions.push(daemon, store, documents, flowPanel, datasets, recipes, scenarios, statusBar,
-    vscode.workspace.registerTextDocumentContentProvider(Documents.scheme, documents),
+  const views = [
     vscode.window.createTreeView("weir.datasets", { treeDataProvider: datasets, showCollapseAll: true }),
     vscode.window.createTreeView("weir.recipes", { treeDataProvider: recipes, showCollapseAll: true }),
     vscode.window.createTreeView("weir.scenarios", { treeDataProvider: scenarios }),
+  ];
+  context.subscriptions.push(daemon, store, documents, flowPanel, datasets, recipes, scenarios, statusBar,
+    vscode.workspace.registerTextDocumentContentProvider(Documents.scheme, documents),
+    ...views,
+    // Beside each view's title, whose statuses they are ("Datasets  prod").
+    daemon.onDidChangeEnvironment((environment) => {
+      for (const view of views) view.description = environment;
+    }),
     daemon.onDidChangeState((state) => {
       void vscode.commands.executeCommand("setContext", "weir.daemonRunning", state === "running");
     }),
@@ -71,17 +80,20 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
       void vscode.commands.executeCommand("setContext", "weir.recipeFiles", [...files]);
     }),
     ...registerCommands({
-      root, daemon, store, runner, scenarioRunner, scenarios, flowPanel, documents, log,
+      root, python: () => interpreter.path, daemon, store, runner, scenarioRunner, scenarios, flowPanel, documents, log,
     }),
   );
 
   const python = await pythonExtension();
 
-  /** Finds the interpreter, checks weir in it, and (re)starts the language server and daemon. */
+  /** Finds the interpreter, checks weir in it, and (re)starts the language server and daemon,
+   * in the environment the settings choose (the daemon lets go of another's first). */
   const start = async (): Promise<void> => {
     await client?.stop().catch(() => undefined);
     client = undefined;
     const settings = readSettings();
+    const environment = activeEnvironment(settings.environment, process.env);
+    if (daemon.switchEnvironment(environment)) log.info(`working in ${environment ? `the environment ${environment}` : "no environment"}`);
     interpreter = await resolveInterpreter(settings.pythonPath, python, rootUri);
     const check = await checkWeir(interpreter.path);
     if (!check.ok) {
@@ -94,7 +106,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     statusBar.problem = undefined;
     log.info(`weir ${check.version} in ${interpreter.path} (from ${interpreter.source})`);
     client = createClient({
-      python: interpreter.path, root, debug: settings.logLevel === "debug",
+      python: interpreter.path, root, debug: settings.logLevel === "debug", environment,
       runBuild: (request, label) => runner.build(request, label),
       runScenario: (name, label) => scenarioRunner.run(name, label),
     });
@@ -112,7 +124,10 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   context.subscriptions.push(
     { dispose: () => void client?.stop() },
     vscode.workspace.onDidChangeConfiguration((e) => {
-      if (e.affectsConfiguration("weir.pythonPath") || e.affectsConfiguration("weir.logLevel")) {
+      if (e.affectsConfiguration("weir.environment")) {
+        log.info("weir.environment changed: moving the daemon and the language server to it");
+        void start();
+      } else if (e.affectsConfiguration("weir.pythonPath") || e.affectsConfiguration("weir.logLevel")) {
         log.info("settings changed: restarting the language server");
         void start();
       }

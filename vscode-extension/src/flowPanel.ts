@@ -9,6 +9,7 @@ import * as vscode from "vscode";
 import type { BuildSummary, Hello } from "./api";
 import type { BuildRunner } from "./builds";
 import type { Daemon } from "./daemon";
+import { environmentSuffix } from "./environment";
 import { openDataset } from "./files";
 import { messageHtml, nonce, webviewHtml } from "./flowHtml";
 import type { FlowStore } from "./flowStore";
@@ -27,6 +28,8 @@ export class FlowPanel implements vscode.Disposable {
     private readonly log: Logger) {
     this.subscriptions.push(
       daemon.onEvent(({ kind, data }) => this.post({ type: "event", kind, data })),
+      // The page itself is the new environment's daemon's, loaded when that one runs (below).
+      daemon.onDidChangeEnvironment(() => { if (this.panel) this.panel.title = this.title(); }),
       daemon.onDidChangeState((state) => {
         if (state === "stopped") this.post({ type: "down" });
         if (state === "running" && this.panel) void this.load();
@@ -40,7 +43,7 @@ export class FlowPanel implements vscode.Disposable {
       return;
     }
     const media = vscode.Uri.joinPath(this.extensionUri, "media");
-    this.panel = vscode.window.createWebviewPanel(FlowPanel.viewType, "weir Flow", vscode.ViewColumn.Active, {
+    this.panel = vscode.window.createWebviewPanel(FlowPanel.viewType, this.title(), vscode.ViewColumn.Active, {
       enableScripts: true,
       retainContextWhenHidden: true,
       enableFindWidget: true,
@@ -53,6 +56,11 @@ export class FlowPanel implements vscode.Disposable {
       this.panel = undefined;
     });
     await this.load();
+  }
+
+  /** "weir Flow", or "weir Flow · prod": whose statuses the graph shows. */
+  private title(): string {
+    return `weir Flow${environmentSuffix(this.daemon.environment)}`;
   }
 
   private async load(): Promise<void> {

@@ -29,6 +29,12 @@ export class FlowStore implements vscode.Disposable {
     this.subscriptions.push(
       // On connecting, the daemon's `hello` event (see apply) has the Flow read.
       daemon.onEvent(({ kind, data }) => this.apply(kind, data)),
+      // Another environment's daemon: its Flow has other statuses (and maybe other datasets),
+      // so nothing of this one's may show until it sends its own.
+      daemon.onDidChangeEnvironment(() => {
+        this.flowValue = undefined;
+        this.changed.fire();
+      }),
       daemon.onDidChangeState((state) => {
         if (state !== "stopped") return;
         this.buildingSet.clear();
@@ -63,7 +69,9 @@ export class FlowStore implements vscode.Disposable {
     const client = this.daemon.client;
     if (!client) return;
     try {
-      this.flowValue = await client.flow();
+      const flow = await client.flow();
+      if (client !== this.daemon.client) return; // the window moved to another daemon meanwhile
+      this.flowValue = flow;
       // What a build is writing right now (a view opened mid-build); events bring the rest.
       for (const n of this.flowValue.nodes) if (n.building) this.buildingSet.add(n.name);
       if (!this.seeded) {

@@ -10,19 +10,22 @@ import {
 } from "vscode-languageclient/node";
 
 import type { BuildRequest } from "./api";
+import { serverEnv } from "./environment";
 import { buildFromCommand, scenarioFromCommand } from "./serverCommands";
 
 export function createClient(options: {
   python: string;
   root: string;
   debug: boolean;
+  /** weir.yaml's environment the server reads the project in (WEIR_ENV), if any. */
+  environment: string | undefined;
   runBuild: (request: BuildRequest, label?: string) => Promise<unknown>;
   runScenario: (name: string, label?: string) => Promise<unknown>;
 }): LanguageClient {
   const server: ServerOptions = {
     command: options.python,
     args: ["-m", "weir", ...(options.debug ? ["--debug"] : []), "lsp"],
-    options: { cwd: options.root },
+    options: { cwd: options.root, env: serverEnv(process.env, options.environment) },
   };
   const client: LanguageClientOptions = {
     documentSelector: [

@@ -50,7 +50,9 @@ export class ScenariosTree implements vscode.TreeDataProvider<ScenarioItem>, vsc
     const client = this.daemon.client;
     if (!client) return;
     try {
-      this.listValue = await client.scenarios();
+      const list = await client.scenarios();
+      if (client !== this.daemon.client) return; // another environment's daemon meanwhile
+      this.listValue = list;
       this.emitter.fire(undefined);
     } catch (err) {
       this.log.warn(`could not read the scenarios from the daemon: ${errorText(err)}`);

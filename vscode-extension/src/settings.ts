@@ -7,6 +7,8 @@ export interface Settings {
   pythonPath: string;
   daemonAutostart: boolean;
   logLevel: Level;
+  /** weir.yaml's environment to work in; "" for the default (activeEnvironment). */
+  environment: string;
 }
 
 export function readSettings(): Settings {
@@ -15,5 +17,6 @@ export function readSettings(): Settings {
     pythonPath: c.get<string>("pythonPath", ""),
     daemonAutostart: c.get<boolean>("daemon.autostart", true),
     logLevel: c.get<Level>("logLevel", "info"),
+    environment: c.get<string>("environment", ""),
   };
 }

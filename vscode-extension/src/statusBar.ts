@@ -1,26 +1,32 @@
 /**
- * The status-bar item: the daemon's state and how many builds are queued or running. A click
- * opens a small menu of the actions that make sense in that state.
+ * The status-bar item: the environment the window works in, the daemon's state and how many
+ * builds are queued or running. A click opens a small menu of the actions that make sense in
+ * that state.
  */
 import * as vscode from "vscode";
 
 import type { Daemon, DaemonState } from "./daemon";
+import { environmentSuffix } from "./environment";
 import type { FlowStore } from "./flowStore";
 
-export function statusText(state: DaemonState, builds: number, url?: string):
+/** The item's text and tooltip; `environment` is the daemon's, named as "weir · prod" (an
+ * environment's statuses are its own, so the user must see whose they are). */
+export function statusText(state: DaemonState, builds: number, url?: string, environment?: string):
 { text: string; tooltip: string } {
+  const weir = `weir${environmentSuffix(environment)}`;
+  const daemon = `weir daemon${environment ? ` in ${environment}` : ""}`;
   switch (state) {
     case "running":
       return builds > 0
-        ? { text: `$(sync~spin) weir: ${builds} build${builds === 1 ? "" : "s"}`,
-          tooltip: `weir daemon at ${url ?? "?"}: ${builds} build${builds === 1 ? "" : "s"} queued or running` }
-        : { text: "$(pass) weir", tooltip: `weir daemon running at ${url ?? "?"}` };
+        ? { text: `$(sync~spin) ${weir}: ${builds} build${builds === 1 ? "" : "s"}`,
+          tooltip: `${daemon} at ${url ?? "?"}: ${builds} build${builds === 1 ? "" : "s"} queued or running` }
+        : { text: `$(pass) ${weir}`, tooltip: `${daemon} running at ${url ?? "?"}` };
     case "starting":
-      return { text: "$(loading~spin) weir: starting", tooltip: "Starting the weir daemon…" };
+      return { text: `$(loading~spin) ${weir}: starting`, tooltip: `Starting the ${daemon}…` };
     case "stopping":
-      return { text: "$(loading~spin) weir: stopping", tooltip: "Stopping the weir daemon…" };
+      return { text: `$(loading~spin) ${weir}: stopping`, tooltip: `Stopping the ${daemon}…` };
     default:
-      return { text: "$(circle-slash) weir: stopped", tooltip: "The weir daemon is not running: click to start it" };
+      return { text: `$(circle-slash) ${weir}: stopped`, tooltip: `The ${daemon} is not running: click to start it` };
   }
 }
 
@@ -33,6 +39,7 @@ export class StatusBar implements vscode.Disposable {
     this.item.name = "weir";
     this.subscriptions = [
       daemon.onDidChangeState(() => this.update()),
+      daemon.onDidChangeEnvironment(() => this.update()),
       store.onDidChange(() => this.update()),
     ];
     this.update();
@@ -52,7 +59,8 @@ export class StatusBar implements vscode.Disposable {
       this.item.command = "weir.showOutput";
       return;
     }
-    const { text, tooltip } = statusText(this.daemon.state, this.store.activeBuilds, this.daemon.client?.url);
+    const { text, tooltip } = statusText(this.daemon.state, this.store.activeBuilds, this.daemon.client?.url,
+      this.daemon.environment);
     this.item.text = text;
     this.item.tooltip = tooltip;
     this.item.command = "weir.statusMenu";
@@ -72,13 +80,16 @@ export async function statusMenu(daemon: Daemon): Promise<void> {
       { label: "$(type-hierarchy) Show Flow", command: "weir.showFlow" },
       { label: "$(run-all) Build All Stale", command: "weir.buildStale" },
       { label: "$(output) Show Output", command: "weir.showOutput" },
+      { label: "$(server-environment) Select Environment…", command: "weir.selectEnvironment" },
       { label: "$(debug-restart) Restart Daemon", command: "weir.restartDaemon" },
       { label: "$(debug-stop) Stop Daemon", command: "weir.stopDaemon" },
     ]
     : [
       { label: "$(debug-start) Start Daemon", command: "weir.startDaemon" },
+      { label: "$(server-environment) Select Environment…", command: "weir.selectEnvironment" },
       { label: "$(output) Show Output", command: "weir.showOutput" },
     ];
-  const choice = await vscode.window.showQuickPick(items, { title: "weir", placeHolder: "weir daemon" });
+  const title = `weir${environmentSuffix(daemon.environment)}`;
+  const choice = await vscode.window.showQuickPick(items, { title, placeHolder: "weir daemon" });
   if (choice) await vscode.commands.executeCommand(choice.command);
 }

@@ -1,4 +1,5 @@
-import { rmSync } from "node:fs";
+import { mkdirSync, renameSync, rmSync } from "node:fs";
+import * as path from "node:path";
 
 import { afterEach, describe, expect, it } from "vitest";
 
@@ -81,6 +82,62 @@ describe("Daemon", () => {
     await expect(daemon.start()).rejects.toThrow("weir daemon start failed: cannot listen on 127.0.0.1:1: Address in use (pick another port)");
     expect(calls).toEqual([["/venv/bin/python", "-m", "weir", "--project", "/tmp/nowhere", "daemon", "start"]]);
     expect(daemon.state).toBe("stopped");
+    daemon.dispose();
+  });
+});
+
+describe("Daemon in an environment", () => {
+  it("starts and stops the environment's daemon with --env, and connects to its daemon.json", async () => {
+    fake = await fakeDaemon();
+    const root = fake.root;
+    // Where the real one writes it in prod (weir.wire.state_dir): .weir/env/prod/daemon.json.
+    mkdirSync(path.join(root, ".weir", "env", "prod"), { recursive: true });
+    renameSync(path.join(root, ".weir", "daemon.json"), path.join(root, ".weir", "env", "prod", "daemon.json"));
+    const calls: string[][] = [];
+    const cli: Exec = async (_file, args) => { calls.push(args); return { code: 0, stdout: "", stderr: "" }; };
+    const daemon = new Daemon(root, () => "python3", quietLogger().log, cli);
+    expect(await daemon.connect()).toBe(false); // none runs with no environment
+    daemon.switchEnvironment("prod");
+    await daemon.start();
+    expect(daemon.state).toBe("running");
+    expect(calls).toEqual([]); // it runs already: connected, not started
+    await daemon.stop();
+    expect(calls).toEqual([["-m", "weir", "--project", root, "--env", "prod", "daemon", "stop"]]);
+    daemon.dispose();
+  });
+
+  it("lets go of one environment's daemon when the window moves to another", async () => {
+    fake = await fakeDaemon();
+    const { daemon, states } = watched(fake.root);
+    const moves: (string | undefined)[] = [];
+    daemon.onDidChangeEnvironment((e) => moves.push(e));
+    await daemon.connect();
+    expect(daemon.switchEnvironment(undefined)).toBe(false); // the same: nothing changes
+    expect(daemon.switchEnvironment("dev")).toBe(true);
+    expect(moves).toEqual(["dev"]);
+    expect(daemon.environment).toBe("dev");
+    expect(daemon.client).toBeUndefined();
+    expect(states).toEqual(["running", "stopped"]);
+    expect(await daemon.connect()).toBe(false); // dev's daemon does not run
+    daemon.dispose();
+  });
+
+  it("does not take the old environment's start for the new one's", async () => {
+    const calls: string[][] = [];
+    let release: () => void = () => undefined;
+    const slow: Exec = async (_file, args) => {
+      calls.push(args);
+      if (calls.length === 1) await new Promise<void>((r) => { release = r; });
+      return { code: 1, stdout: "", stderr: `error: no ${args.includes("prod") ? "prod" : "default"}\n` };
+    };
+    const daemon = new Daemon("/tmp/nowhere", () => "python3", quietLogger().log, slow);
+    const first = daemon.start();
+    await until(() => calls.length === 1);
+    daemon.switchEnvironment("prod");
+    await expect(daemon.start()).rejects.toThrow("no prod");
+    release();
+    await expect(first).rejects.toThrow("no default");
+    expect(calls.map((c) => c.includes("--env"))).toEqual([false, true]);
     daemon.dispose();
   });
 });

@@ -12,9 +12,10 @@ import { quietLogger } from "./fakeDaemon";
 function fakeDaemonObject(flows: Flow[]) {
   const events = new vscode.EventEmitter<{ kind: string; data: unknown }>();
   const states = new vscode.EventEmitter<DaemonState>();
+  const environments = new vscode.EventEmitter<string | undefined>();
   const client = { flow: vi.fn(async () => flows.shift() ?? flow), builds: vi.fn(async () => [buildSummary({ id: "b1", state: "running" })]) };
-  const daemon = { onEvent: events.event, onDidChangeState: states.event, client } as unknown as Daemon;
-  return { daemon, events, states, client };
+  const daemon = { onEvent: events.event, onDidChangeState: states.event, onDidChangeEnvironment: environments.event, client } as unknown as Daemon;
+  return { daemon, events, states, environments, client };
 }
 
 describe("FlowStore", () => {
@@ -89,5 +90,30 @@ describe("FlowStore", () => {
     states.fire("stopped");
     expect(store.activeBuilds).toBe(0);
     expect(store.isBuilding("a")).toBe(false);
+  });
+
+  it("shows nothing of an environment's Flow once the window moved to another's daemon", async () => {
+    const { daemon, events, environments } = fakeDaemonObject([flow]);
+    const store = new FlowStore(daemon, quietLogger().log);
+    events.fire({ kind: "hello", data: daemonEvent("hello") });
+    await vi.waitFor(() => expect(store.flow).toBeDefined());
+    const changes = vi.fn();
+    store.onDidChange(changes);
+    environments.fire("prod");
+    expect(store.flow).toBeUndefined();
+    expect(changes).toHaveBeenCalledTimes(1); // the trees redraw (empty until prod's Flow comes)
+  });
+
+  it("drops a Flow that arrives from a daemon the window has let go of", async () => {
+    let answer: (f: Flow) => void = () => undefined;
+    const { daemon, events, client } = fakeDaemonObject([]);
+    client.flow.mockImplementationOnce(() => new Promise<Flow>((r) => { answer = r; }));
+    const store = new FlowStore(daemon, quietLogger().log);
+    events.fire({ kind: "hello", data: daemonEvent("hello") });
+    await vi.waitFor(() => expect(client.flow).toHaveBeenCalled());
+    (daemon as unknown as { client: unknown }).client = undefined; // switched to another environment
+    answer(flow);
+    await new Promise((r) => setTimeout(r, 10));
+    expect(store.flow).toBeUndefined();
   });
 });

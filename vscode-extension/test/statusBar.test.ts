@@ -11,4 +11,12 @@ describe("statusText", () => {
     expect(statusText("stopped", 0).text).toBe("$(circle-slash) weir: stopped");
     expect(statusText("starting", 0).text).toContain("starting");
   });
+
+  it("names the environment the window works in", () => {
+    expect(statusText("running", 0, "http://127.0.0.1:1", "prod")).toEqual({ text: "$(pass) weir · prod",
+      tooltip: "weir daemon in prod running at http://127.0.0.1:1" });
+    expect(statusText("running", 3, "http://127.0.0.1:1", "prod").text).toBe("$(sync~spin) weir · prod: 3 builds");
+    expect(statusText("stopped", 0, undefined, "dev")).toEqual({ text: "$(circle-slash) weir · dev: stopped",
+      tooltip: "The weir daemon in dev is not running: click to start it" });
+  });
 });

@@ -49,6 +49,7 @@ export class Range { constructor(readonly start: Position, readonly end: Positio
 export enum ViewColumn { Active = -1, Beside = -2, One = 1, Two = 2 }
 export enum ProgressLocation { SourceControl = 1, Window = 10, Notification = 15 }
 export enum StatusBarAlignment { Left = 1, Right = 2 }
+export enum ConfigurationTarget { Global = 1, Workspace = 2, WorkspaceFolder = 3 }
 
 export class CancellationTokenSource {
   private readonly emitter = new EventEmitter<void>();
