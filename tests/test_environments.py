@@ -152,3 +152,24 @@ def test_the_flow_page_names_the_environment(project: Path, monkeypatch) -> None
         assert (project / ".weir/env/prod/daemon.json").exists()
         pg.goto(f"{info['url']}/?token={info['token']}")
         pg.wait_for_selector("#title:has-text('weir · small · prod')")
+
+
+def test_weir_environments_lists_them_from_weir_yaml_alone(project: Path) -> None:
+    # A broken recipe does not hide them: only weir.yaml is read.
+    (project / "recipes/broken.py").write_text("def (:\n")
+    r = run_weir("--env", "prod", "environments", "--json", cwd=project)
+    assert r.code == 0, r.text
+    listed = json.loads(r.out)
+    assert listed["active"] == "prod"
+    assert [(e["name"], e["branch"], e["connections"], e["variables"], e["active"])
+            for e in listed["environments"]] == [
+        ("dev", "dev", [], [], False), ("prod", "main", ["local"], ["min_amount"], True)]
+    assert listed["environments"][0]["description"] == "everyone's own"
+    assert listed["environments"][1]["defined_in"] == "weir.yaml:10"
+    text = run_weir("environments", cwd=project).out
+    assert "prod         branch main" in text and "connections: local" in text
+    # weir.yaml's own mistake is one error at its line.
+    (project / "weir.yaml").write_text(BASE + "environments: 3\n")
+    r = run_weir("environments", cwd=project)
+    assert r.code == 2 and "weir.yaml:5: error: `environments` must be a mapping" in r.err
+    assert "Traceback" not in r.err

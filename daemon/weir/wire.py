@@ -1391,6 +1391,33 @@ class ConnectionInfo:
 
 
 @dataclass(frozen=True)
+class EnvironmentInfo:
+    """One environment in `weir environments --json`: its branch and what it changes (the
+    connections and variables it overrides, by name: never a setting's value, which may be a
+    secret's reference), and whether this process runs in it."""
+
+    name: str
+    branch: str | None
+    description: str
+    connections: list[str]
+    variables: list[str]
+    active: bool
+    defined_in: str  # weir.yaml:LINE
+
+    def to_json(self) -> dict[str, Any]:
+        return {"name": self.name, "branch": self.branch, "description": self.description,
+                "connections": list(self.connections), "variables": list(self.variables),
+                "active": self.active, "defined_in": self.defined_in}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> EnvironmentInfo:
+        return cls(str(data["name"]), data.get("branch"), str(data.get("description") or ""),
+                   [str(c) for c in data.get("connections") or []],
+                   [str(v) for v in data.get("variables") or []], bool(data.get("active")),
+                   str(data.get("defined_in") or ""))
+
+
+@dataclass(frozen=True)
 class ConnectionCheck:
     """One connection in `weir connections test --json`: reached or not, and why."""
 

@@ -4,7 +4,7 @@
  * language server `WEIR_ENV=NAME`, and the daemon is found where that environment's daemon
  * writes its daemon.json. Each environment has its own state and its own daemon, so this is
  * all it takes to see prod's statuses or build in dev. Pure, but for listing the environments,
- * which asks weir's own parser of weir.yaml in the project's Python.
+ * which runs `weir environments --json` in the project's Python.
  */
 import * as path from "node:path";
 
@@ -61,34 +61,29 @@ export type EnvironmentList =
   | { ok: true; environments: EnvironmentInfo[] }
   | { ok: false; message: string };
 
-/** Reads weir.yaml with weir's own parser (what the CLI and the daemon read), without loading
- * the Flow: a fraction of a second, and no command of the CLI lists environments. A mistake
- * elsewhere in weir.yaml does not hide the environments it declares. */
-const LIST_ENVIRONMENTS = `
-import json, sys
-from pathlib import Path
-from weir.model.config_files import parse_project_config
-config, diags = parse_project_config("weir.yaml", (Path(sys.argv[1]) / "weir.yaml").read_text(encoding="utf-8"))
-envs = config.environments.values() if config else []
-print(json.dumps({"environments": [{"name": e.name, "branch": e.branch, "description": e.description} for e in envs],
-                  "error": None if config else (diags[0].message if diags else "weir.yaml cannot be read")}))
-`;
-
+/** `weir environments --json`: weir.yaml read alone (no Flow), so a fraction of a second, and
+ * a mistake elsewhere in the project does not hide the environments it declares. */
 export async function listEnvironments(python: string, root: string, run: Exec): Promise<EnvironmentList> {
-  const r = await run(python, ["-c", LIST_ENVIRONMENTS, root], root);
+  const r = await run(python, ["-m", "weir", "environments", "--json"], root);
   if (r.spawnError) return { ok: false, message: `cannot run ${python}: ${r.spawnError.message}` };
-  if (r.code !== 0) return { ok: false, message: lastLine(r.stderr) };
-  return parseEnvironmentList(r.stdout);
+  return parseEnvironmentList(r.stdout, r.stderr);
 }
 
-/** The probe's answer: the last line of its stdout (whatever the interpreter prints first). */
-export function parseEnvironmentList(stdout: string): EnvironmentList {
+/** The command's answer (weir.wire.EnvironmentInfo, or the CLI's JSON error on exit 2): the
+ * last line of stdout that is JSON's end, read from its first line of JSON. */
+export function parseEnvironmentList(stdout: string, stderr = ""): EnvironmentList {
+  const start = stdout.indexOf("{");
   try {
-    const answer = JSON.parse(lastLine(stdout)) as { environments: EnvironmentInfo[]; error: string | null };
-    if (answer.error) return { ok: false, message: `weir.yaml: ${answer.error}` };
-    return { ok: true, environments: answer.environments };
+    if (start < 0) throw new Error("no JSON");
+    const answer = JSON.parse(stdout.slice(start)) as {
+      environments?: EnvironmentInfo[]; ok?: boolean; error?: { message?: string } };
+    if (answer.ok === false) return { ok: false, message: answer.error?.message ?? "weir.yaml cannot be read" };
+    if (!Array.isArray(answer.environments)) throw new Error("no environments");
+    return { ok: true, environments: answer.environments.map((e) => (
+      { name: String(e.name), branch: e.branch ?? null, description: String(e.description ?? "") })) };
   } catch {
-    return { ok: false, message: `unexpected answer listing the environments: ${lastLine(stdout)}` };
+    return { ok: false, message: lastLine(stderr) !== "no output" ? lastLine(stderr)
+      : `unexpected answer listing the environments: ${lastLine(stdout)}` };
   }
 }
 

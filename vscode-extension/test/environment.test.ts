@@ -74,31 +74,31 @@ describe("environmentItems", () => {
 });
 
 describe("listing weir.yaml's environments", () => {
-  it("reads the probe's last line, or says why there is none", () => {
-    expect(parseEnvironmentList(`warning\n${JSON.stringify({ environments: declared, error: null })}\n`))
+  it("reads the command's JSON, or its error, or says why there is none", () => {
+    const full = declared.map((e) => ({ ...e, connections: [], variables: [], active: false, defined_in: "weir.yaml:3" }));
+    expect(parseEnvironmentList(`${JSON.stringify({ environments: full, active: null }, null, 2)}\n`))
       .toEqual({ ok: true, environments: declared });
-    expect(parseEnvironmentList(JSON.stringify({ environments: [], error: "syntax error" })))
-      .toEqual({ ok: false, message: "weir.yaml: syntax error" });
+    expect(parseEnvironmentList(JSON.stringify({ ok: false, error: { message: "the project has 1 error: weir.yaml:2: …" } })))
+      .toEqual({ ok: false, message: "the project has 1 error: weir.yaml:2: …" });
     expect(parseEnvironmentList("").ok).toBe(false);
   });
 
-  it("runs the project's Python in the project, and keeps its error", async () => {
+  it("runs weir environments in the project, and keeps its error", async () => {
     const calls: (string | undefined)[][] = [];
     const failing: Exec = async (file, args, cwd) => {
-      calls.push([file, args.at(-1), cwd]);
-      return { code: 1, stdout: "", stderr: "Traceback\nModuleNotFoundError: No module named 'weir'\n" };
+      calls.push([file, args.join(" "), cwd]);
+      return { code: 1, stdout: "", stderr: "/venv/bin/python: No module named weir\n" };
     };
     expect(await listEnvironments("/venv/bin/python", "/p", failing))
-      .toEqual({ ok: false, message: "ModuleNotFoundError: No module named 'weir'" });
-    expect(calls).toEqual([["/venv/bin/python", "/p", "/p"]]);
+      .toEqual({ ok: false, message: "/venv/bin/python: No module named weir" });
+    expect(calls).toEqual([["/venv/bin/python", "-m weir environments --json", "/p"]]);
   });
 
-  // The probe against weir itself: the parser it imports is weir's, so this says when weir's
-  // side moves. Runs where a Python with weir is known (WEIR_PYTHON, or the repository's .venv,
-  // which `make test` makes first).
+  // Against weir itself, so a change on weir's side shows here. Runs where a Python with weir
+  // is known (WEIR_PYTHON, or the repository's .venv, which `make test` installs first).
   const python = [process.env.WEIR_PYTHON, path.resolve(__dirname, "../../.venv/bin/python")]
     .find((p): p is string => !!p && existsSync(p));
-  it.skipIf(!python)("lists them with weir's own parser of weir.yaml", async () => {
+  it.skipIf(!python)("lists them with weir environments", async () => {
     const root = mkdtempSync(path.join(tmpdir(), "weir-envs-"));
     try {
       writeFileSync(path.join(root, "weir.yaml"), "name: shop\nvariables: {v: 1}\nenvironments:\n"

@@ -65,7 +65,9 @@ describe("selectEnvironment", () => {
     await selectEnvironment("/p", "python3", probe([]));
     expect(mock.window.showQuickPick).not.toHaveBeenCalled();
     expect(mock.window.showInformationMessage).toHaveBeenCalledWith(expect.stringContaining("declares no environments"));
-    const broken: Exec = async () => ({ code: 0, stderr: "", stdout: JSON.stringify({ environments: [], error: "invalid YAML" }) });
-    await expect(selectEnvironment("/p", "python3", broken)).rejects.toThrow("cannot list weir.yaml's environments: weir.yaml: invalid YAML");
+    const broken: Exec = async () => ({ code: 2, stderr: "",
+      stdout: JSON.stringify({ ok: false, error: { message: "the project has 1 error: weir.yaml:1: invalid YAML" } }) });
+    await expect(selectEnvironment("/p", "python3", broken)).rejects.toThrow(
+      "cannot list weir.yaml's environments: the project has 1 error: weir.yaml:1: invalid YAML");
   });
 });

@@ -36,6 +36,7 @@ COMMANDS = [
     ("scenario", "list the project's scenarios: their triggers, steps and next run"),
     ("clean", "drop built data: intermediate datasets, or the ones you name"),
     ("connections", "list the project's connections, or test that they can be reached"),
+    ("environments", "list weir.yaml's environments: their branches and what they change"),
     ("state", "check the state store (.weir/state.db), or repair a damaged one"),
     ("daemon", "run the project's daemon: a live Flow and the HTTP API (start/stop/status/logs)"),
     ("lsp", "run the language server over stdio (dataset completion, hover, diagnostics)"),
