@@ -268,3 +268,55 @@ def test_discovery_finds_exactly_the_partitions_written(days, countries) -> None
     keys = {DAY_COUNTRY.key(time=d.isoformat(), value=c) for d in days for c in countries}
     found, stray = discover(DAY_COUNTRY, [f"{k}/part-{n}.parquet" for k in keys for n in (0, 1)])
     assert found == keys and stray == []
+
+
+# -- partitioning: and inputs: as a dataset file writes them ------------------------------------
+
+def _parsed(text: str):
+    from weir.model.partition_config import parse_input_mappings, parse_partitioning
+    from weir.model.yamlfile import parse_yaml
+
+    data, diags = parse_yaml("datasets/x.yaml", text)
+    assert diags == []
+    p, d1 = parse_partitioning("datasets/x.yaml", data) if "partitioning" in data else (None, [])
+    m, d2 = parse_input_mappings("datasets/x.yaml", data) if "inputs" in data else ({}, [])
+    return p, m, [(d.line, d.code, d.message, d.suggestion) for d in d1 + d2]
+
+
+def test_a_dataset_file_declares_its_partitioning_and_how_it_reads_inputs() -> None:
+    p, m, diags = _parsed("""\
+partitioning:
+  day: {column: event_date}
+  country: {values: [FR, DE]}
+inputs:
+  daily_revenue: {range: [-6, 0]}
+  countries: all
+  events: equals
+""")
+    assert diags == []
+    assert p == Partitioning(TimeDimension(Grain.DAY, "event_date"),
+                             ValueDimension("country", ("FR", "DE")))
+    assert m == {"daily_revenue": InputMapping("range", -6, 0), "countries": InputMapping("all"),
+                 "events": InputMapping()}
+    p, _, diags = _parsed("partitioning:\n  region: {}\n")
+    assert p == Partitioning(value=ValueDimension("region", None)) and diags == []
+
+
+@pytest.mark.parametrize(("text", "want"), [
+    ("partitioning: day\n", (1, "invalid-value", "`partitioning` must name its dimensions")),
+    ("partitioning:\n  day: {}\n", (2, "missing-key", "the day dimension needs the `column`")),
+    ("partitioning:\n  dya: {column: d}\n", (2, "invalid-value", "'dya' is not a time dimension")),
+    ("partitioning:\n  day: {column: d}\n  month: {column: m}\n",
+     (3, "invalid-value", "a dataset has one time dimension; 'month' is a second")),
+    ("partitioning:\n  day: {colum: d}\n", (2, "unknown-key", "unknown key 'colum'")),
+    ("partitioning:\n  country: {values: FR}\n", (2, "invalid-value", "`values` of country")),
+    ("partitioning:\n  country: [FR]\n", (2, "not-a-mapping", "dimension 'country' must be")),
+    ("inputs:\n  daily: {range: [0, -6]}\n", (2, "invalid-value", "`range` must be [FIRST, LAST]")),
+    ("inputs:\n  daily: alll\n", (2, "invalid-value", "input 'daily' is read by")),
+    ("inputs: [daily]\n", (1, "invalid-value", "`inputs` must map input names")),
+])
+def test_partitioning_mistakes_are_said_at_their_line(text: str, want: tuple) -> None:
+    _, _, diags = _parsed(text)
+    assert len(diags) == 1, diags
+    line, code, message, _ = diags[0]
+    assert (line, code) == want[:2] and want[2] in message, diags
