@@ -1,0 +1,140 @@
+"""Partitioned datasets as files in the Hive layout (``events/day=2026-12-01/part-0.parquet``):
+listing the partitions, reading some of them as one table, and replacing one whole.
+
+A partition is a directory, replaced the way a managed folder is: written into a staging
+directory beside it, then swapped in (the old one moved aside first, put back by
+``cleanup_stale`` if the process dies in between), so a reader never sees half a partition and
+a failed build keeps the previous one. A partition's data may leave out its partition columns
+(Hive's way: the path says them); reading adds them from the path, typed — a day as a date, an
+hour as a timestamp, a month and a discrete value as text. Data written into a partition that
+does hold the time column must fall inside the partition: a row of another day is refused with
+its value, never filed under the wrong day. (Issue 18, in progress: the runner does not call
+this yet.)
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from collections.abc import Collection
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from weir.errors import DataError
+from weir.model.partitions import Grain, Partitioning, discover, floor, format_time, parse_time
+from weir.model.project import FORMATS
+from weir.storage.formats import read_table, write_table
+from weir.storage.locations import remove_path, temp_path_for
+
+
+def list_partitions(root: Path, partitioning: Partitioning) -> set[str]:
+    """The partitions the directory ``root`` (the dataset's path) holds."""
+    if not root.is_dir():
+        return set()
+    paths = [p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file()]
+    return discover(partitioning, paths)[0]
+
+
+def read_partitions(root: Path, fmt: str, partitioning: Partitioning, keys: Collection[str]
+                    ) -> pa.Table:
+    """The rows of the partitions ``keys`` of the dataset at ``root``, as one table, each with
+    its partition columns (from the path where the files leave them out). A partition that is
+    not there is an error naming it."""
+    tables = []
+    for key in sorted(keys):
+        directory = root / key
+        files = sorted(p for p in directory.rglob("*") if p.is_file()
+                       and not any(part[0] in "._" for part in p.relative_to(root).parts)) \
+            if directory.is_dir() else []
+        if not files:
+            raise DataError(f"partition {key} of {root} does not exist",
+                            hint="build it first, or ask for the partitions the dataset has")
+        for file in files:
+            tables.append(_with_partition_columns(read_table(file, fmt), partitioning, key))
+    if not tables:
+        raise DataError("no partition asked for")
+    return pa.concat_tables(tables, promote_options="default")
+
+
+def stage_partition(root: Path, fmt: str, partitioning: Partitioning, key: str, data: pa.Table,
+                    token: str) -> Path:
+    """Write ``data`` as partition ``key`` into a staging directory beside it; returns the
+    staging directory, for `commit_partition` (or removal)."""
+    _check_inside(data, partitioning, key)
+    final = root / key
+    staged = temp_path_for(final, token)
+    remove_path(staged)
+    staged.mkdir(parents=True)
+    write_table(data, staged / f"part-0.{FORMATS[fmt]}", fmt)
+    return staged
+
+
+def commit_partition(root: Path, key: str, staged: Path) -> None:
+    """Publish the staged partition whole, replacing the one before."""
+    final = root / key
+    final.parent.mkdir(parents=True, exist_ok=True)
+    if not final.exists():
+        os.replace(staged, final)
+        return
+    old = temp_path_for(final, "old")
+    remove_path(old)
+    os.replace(final, old)
+    os.replace(staged, final)
+    remove_path(old)
+
+
+def drop_partition(root: Path, key: str) -> None:
+    remove_path(root / key)
+
+
+def _with_partition_columns(table: pa.Table, partitioning: Partitioning, key: str) -> pa.Table:
+    time, value = partitioning.split(key)
+    if partitioning.time is not None and partitioning.time.column not in table.column_names:
+        assert time is not None
+        table = table.append_column(partitioning.time.column,
+                                    pa.array([_typed_time(partitioning.time.grain, time)]
+                                             * table.num_rows, _time_type(partitioning.time.grain)))
+    if partitioning.value is not None and partitioning.value.name not in table.column_names:
+        table = table.append_column(partitioning.value.name,
+                                    pa.array([value] * table.num_rows, pa.string()))
+    return table
+
+
+def _time_type(grain: Grain) -> pa.DataType:
+    return {Grain.HOUR: pa.timestamp("us"), Grain.DAY: pa.date32(), Grain.MONTH: pa.string()}[
+        grain]
+
+
+def _typed_time(grain: Grain, text: str) -> object:
+    when = parse_time(grain, text)
+    return when.date() if grain is Grain.DAY else when if grain is Grain.HOUR else text
+
+
+def _check_inside(data: pa.Table, partitioning: Partitioning, key: str) -> None:
+    """Every row of ``data`` belongs to partition ``key``, where it says its time or value."""
+    time, value = partitioning.split(key)
+    dim = partitioning.time
+    if dim is not None and time is not None and dim.column in data.column_names:
+        column = data.column(dim.column)
+        for got in pc.unique(column).to_pylist():
+            if got is None:
+                continue
+            when = got if isinstance(got, dt.datetime) else dt.datetime.combine(got, dt.time()) \
+                if isinstance(got, dt.date) else None
+            said = format_time(dim.grain, floor(dim.grain, when)) if when is not None \
+                else str(got)[:len(time)]
+            if said != time:
+                raise DataError(f"partition {key} holds a row whose {dim.column} is {got}, "
+                                f"outside {dim.name} {time}",
+                                hint="a recipe built per partition returns only its "
+                                "partition's rows (weir.partition() says which)")
+    if partitioning.value is not None and value is not None \
+            and partitioning.value.name in data.column_names:
+        others = [v for v in pc.unique(data.column(partitioning.value.name)).to_pylist()
+                  if v is not None and str(v) != value]
+        if others:
+            raise DataError(f"partition {key} holds a row whose {partitioning.value.name} is "
+                            f"{others[0]}", hint="a recipe built per partition returns only its "
+                            "partition's rows")

@@ -1,0 +1,76 @@
+"""Partitioned datasets as files in the Hive layout (issue 18, in progress): real directories
+and Parquet/CSV files — listed, read with their partition columns, replaced whole, and a row of
+another partition refused."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from weir.errors import DataError
+from weir.model.partitions import Grain, Partitioning, TimeDimension, ValueDimension
+from weir.storage.partitioned_files import (commit_partition, drop_partition, list_partitions,
+                                            read_partitions, stage_partition)
+
+DAY = Partitioning(TimeDimension(Grain.DAY, "event_date"))
+DAY_COUNTRY = Partitioning(TimeDimension(Grain.DAY, "event_date"), ValueDimension("country", None))
+
+
+def test_a_source_laid_out_by_hand_is_listed_and_read_with_its_partition_columns(
+        tmp_path: Path) -> None:
+    root = tmp_path / "events"
+    for day, country, n in (("2026-12-01", "FR", 2), ("2026-12-01", "DE", 1), ("2026-12-02", "FR", 3)):
+        d = root / f"day={day}" / f"country={country}"
+        d.mkdir(parents=True)
+        pq.write_table(pa.table({"amount": [float(i) for i in range(n)]}), d / "part-0.parquet")
+    (root / "_SUCCESS").write_text("")
+    (root / "day=2026-12-02/country=FR/.part-1.parquet.crc").write_text("x")
+    assert list_partitions(root, DAY_COUNTRY) == {
+        "day=2026-12-01/country=FR", "day=2026-12-01/country=DE", "day=2026-12-02/country=FR"}
+    got = read_partitions(root, "parquet", DAY_COUNTRY, ["day=2026-12-01/country=FR",
+                                                         "day=2026-12-02/country=FR"])
+    assert got.schema.field("event_date").type == pa.date32()
+    assert sorted(zip(got.column("event_date").to_pylist(), got.column("country").to_pylist(),
+                      got.column("amount").to_pylist(), strict=True)) == [
+        (dt.date(2026, 12, 1), "FR", 0.0), (dt.date(2026, 12, 1), "FR", 1.0),
+        (dt.date(2026, 12, 2), "FR", 0.0), (dt.date(2026, 12, 2), "FR", 1.0),
+        (dt.date(2026, 12, 2), "FR", 2.0)]
+    with pytest.raises(DataError, match="partition day=2026-12-03/country=FR of .* does not exist"):
+        read_partitions(root, "parquet", DAY_COUNTRY, ["day=2026-12-03/country=FR"])
+
+
+@pytest.mark.parametrize("fmt", ["parquet", "csv"])
+def test_a_partition_is_replaced_whole_and_the_others_stay(tmp_path: Path, fmt: str) -> None:
+    root = tmp_path / "daily"
+    for day, total in (("2026-12-01", 1.0), ("2026-12-02", 2.0)):
+        key = f"day={day}"
+        data = pa.table({"event_date": [dt.date.fromisoformat(day)], "total": [total]})
+        commit_partition(root, key, stage_partition(root, fmt, DAY, key, data, "t1"))
+    again = pa.table({"event_date": [dt.date(2026, 12, 2)] * 2, "total": [5.0, 6.0]})
+    commit_partition(root, "day=2026-12-02",
+                     stage_partition(root, fmt, DAY, "day=2026-12-02", again, "t2"))
+    assert list_partitions(root, DAY) == {"day=2026-12-01", "day=2026-12-02"}
+    assert sorted(read_partitions(root, fmt, DAY, ["day=2026-12-02"]).column("total")
+                  .to_pylist()) == [5.0, 6.0]
+    assert read_partitions(root, fmt, DAY, ["day=2026-12-01"]).column("total").to_pylist() \
+        == [1.0]
+    assert not [p for p in root.iterdir() if p.name.startswith(".")]  # no staging left
+    drop_partition(root, "day=2026-12-01")
+    assert list_partitions(root, DAY) == {"day=2026-12-02"}
+
+
+def test_a_row_of_another_partition_is_refused_and_nothing_is_written(tmp_path: Path) -> None:
+    root = tmp_path / "daily"
+    wrong = pa.table({"event_date": [dt.date(2026, 12, 1), dt.date(2026, 12, 3)],
+                      "total": [1.0, 2.0]})
+    with pytest.raises(DataError, match="holds a row whose event_date is 2026-12-03, outside "
+                                        "day 2026-12-01"):
+        stage_partition(root, "parquet", DAY, "day=2026-12-01", wrong, "t")
+    assert not root.exists() or not list(root.rglob("*.parquet"))
+    with pytest.raises(DataError, match="holds a row whose country is DE"):
+        stage_partition(root, "parquet", DAY_COUNTRY, "day=2026-12-01/country=FR",
+                        pa.table({"country": ["FR", "DE"]}), "t")
