@@ -74,3 +74,51 @@ def test_a_row_of_another_partition_is_refused_and_nothing_is_written(tmp_path: 
     with pytest.raises(DataError, match="holds a row whose country is DE"):
         stage_partition(root, "parquet", DAY_COUNTRY, "day=2026-12-01/country=FR",
                         pa.table({"country": ["FR", "DE"]}), "t")
+
+
+# -- on SQL tables: rows of a partition column, replaced in one transaction ----------------------
+
+@pytest.fixture(params=["sqlite", "duckdb", "postgresql"])
+def sql(request, tmp_path: Path):
+    from weir.storage.backends import backend_for
+
+    if request.param == "postgresql":
+        pg = request.getfixturevalue("postgres")
+        name = f"parts_{abs(hash(request.node.name)) % 10**8}"
+        pg.create_database(name)
+        params = {"host": pg.host, "port": pg.port, "database": name, "user": pg.user,
+                  "password": pg.password}
+    else:
+        params = {"path": f"marts.{request.param}"}
+    return backend_for(tmp_path, "marts", request.param, params)
+
+
+def _rows(backend, loc: str) -> list[tuple]:
+    table = backend.read(loc, "table")
+    return sorted(zip(*(table.column(c).to_pylist() for c in table.column_names), strict=True))
+
+
+def test_a_table_partition_is_replaced_in_one_transaction_and_the_others_stay(sql) -> None:
+    day = pa.table({"event_date": [dt.date(2026, 12, 1), dt.date(2026, 12, 1)],
+                    "country": ["FR", "DE"], "total": [1.0, 2.0]})
+    next_day = pa.table({"event_date": [dt.date(2026, 12, 2)], "country": ["FR"],
+                         "total": [3.0]})
+    for key, data in (("day=2026-12-01", day), ("day=2026-12-02", next_day)):
+        handle, _, _ = sql.stage("daily", "table", data, "t1")
+        sql.commit_partition("daily", handle, DAY, key)
+    again = pa.table({"event_date": [dt.date(2026, 12, 1)], "country": ["FR"], "total": [9.0]})
+    handle, _, _ = sql.stage("daily", "table", again, "t2")
+    sql.commit_partition("daily", handle, DAY, "day=2026-12-01")
+    assert [(str(r[0])[:10], r[1], r[2]) for r in _rows(sql, "daily")] == [
+        ("2026-12-01", "FR", 9.0), ("2026-12-02", "FR", 3.0)]
+    # A discrete partition, and one with a quote in its value.
+    country = Partitioning(value=ValueDimension("country", None))
+    for value in ("FR", "C'te d'Ivoire"):
+        handle, _, _ = sql.stage("by_country", "table",
+                                 pa.table({"country": [value], "n": [1]}), "t3")
+        sql.commit_partition("by_country", handle, country, f"country={value}")
+    sql.drop_partition("by_country", country, "country=FR")
+    assert _rows(sql, "by_country") == [("C'te d'Ivoire", 1)]
+    with sql.connect() as con:  # no staged table left beside them
+        assert sorted(sql.list_tables(con.cursor(), sql.default_schema())) == [
+            "by_country", "daily"]

@@ -284,6 +284,55 @@ class SQLBackend(Backend):
     def begin(self, cur: Any) -> None:
         pass
 
+    # -- partitions: rows of a partition column, replaced in one transaction ---------------
+    def commit_partition(self, loc: str, handle: str, partitioning: Any, key: str) -> None:
+        """Publish the staged table ``handle`` as partition ``key`` of the table ``loc``
+        (a ``weir.model.partitions.Partitioning``): in one transaction, the partition's rows
+        deleted and the staged ones inserted, so a reader sees the old partition or the new,
+        never neither (a table that does not exist yet is the staged one, renamed)."""
+        _, table = split_loc(loc)
+        where = self.partition_filter(partitioning, key)
+        with self.connect() as con:
+            cur = con.cursor()
+            self.begin(cur)
+            if table not in self.list_tables(cur, split_loc(loc)[0] or self.default_schema()):
+                cur.execute(f"ALTER TABLE {self.qualified(handle)} RENAME TO {quote(table)}")
+            else:
+                cur.execute(f"DELETE FROM {self.qualified(loc)} WHERE {where}")
+                cur.execute(f"INSERT INTO {self.qualified(loc)} SELECT * FROM "
+                            f"{self.qualified(handle)}")
+                cur.execute(f"DROP TABLE {self.qualified(handle)}")
+            con.commit()
+
+    def drop_partition(self, loc: str, partitioning: Any, key: str) -> None:
+        with self.connect() as con:
+            con.cursor().execute(f"DELETE FROM {self.qualified(loc)} WHERE "
+                                 f"{self.partition_filter(partitioning, key)}")
+            con.commit()
+
+    def partition_filter(self, partitioning: Any, key: str) -> str:
+        """The SQL condition of partition ``key``'s rows: its time column within the period
+        (a half-open range, so a date and a timestamp column both work), its value column
+        equal. Literals, not parameters: a time is checked digits, a value quoted."""
+        from weir.model.partitions import parse_time, shift
+
+        time, value = partitioning.split(key)
+        parts = []
+        if partitioning.time is not None and time is not None:
+            grain = partitioning.time.grain
+            start = parse_time(grain, time)
+            column = quote(partitioning.time.column)
+            parts.append(f"{column} >= {self.time_literal(start)} AND {column} < "
+                         f"{self.time_literal(shift(grain, start, 1))}")
+        if partitioning.value is not None and value is not None:
+            parts.append(f"{quote(partitioning.value.name)} = '{value.replace(chr(39), chr(39) * 2)}'")
+        return " AND ".join(parts) or "TRUE"
+
+    def time_literal(self, when: Any) -> str:
+        if when.hour == 0:
+            return f"DATE '{when.date().isoformat()}'"
+        return f"TIMESTAMP '{when.isoformat(sep=' ')}'"
+
     def discard(self, loc: str, fmt: str, handle: str) -> None:
         with self.connect() as con:
             con.cursor().execute(f"DROP TABLE IF EXISTS {self.qualified(handle)}")

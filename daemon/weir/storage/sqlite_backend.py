@@ -78,6 +78,12 @@ class SQLiteBackend(FileDatabase):
     def sql_type(self, t: pa.DataType) -> str:
         return decl_type(t)
 
+    def time_literal(self, when: Any) -> str:
+        """SQLite keeps dates and times as ISO text (``_sqlite_value``): compared as text, a
+        midnight boundary as the bare date so that a date's own text falls inside."""
+        return f"'{when.date().isoformat()}'" if when.hour == 0 else \
+            f"'{when.isoformat(sep=' ')}'"
+
     def list_tables(self, cur: Any, schema: str | None) -> list[str]:
         cur.execute("SELECT name FROM sqlite_master WHERE type='table'")
         return [r[0] for r in cur.fetchall()]
