@@ -192,7 +192,18 @@ def test_a_reverted_folder_comes_back_from_its_kept_version_without_running(
     r = run_weir("build", "charts", "--json", cwd=root)
     assert _statuses(json.loads(r.out))["charts"][0] == "restored", r.out
     assert _files(folder) == first
-    # A restored folder is a copy: writing the kept one's files never reaches it, and
+    # A folder's files are written in place (weir.Folder outside a build): the kept versions
+    # are copies, so such a write never reaches them.
+    with weir.Folder("charts", project=root).open("index.html", "w") as f:
+        f.write("edited by hand")
+    weir_yaml.write_text(weir_yaml.read_text().replace("min_amount: 2", "min_amount: 8"))
+    r = run_weir("build", "charts", "--json", cwd=root)
+    assert _statuses(json.loads(r.out))["charts"][0] == "restored"
+    assert _files(folder) == second
+    weir_yaml.write_text(weir_yaml.read_text().replace("min_amount: 8", "min_amount: 2"))
+    r = run_weir("build", "charts", "--json", cwd=root)
+    assert _statuses(json.loads(r.out))["charts"][0] == "restored"
+    assert _files(folder) == first  # not "edited by hand"
     # `weir clean` drops the kept versions with the folder.
     assert run_weir("clean", "charts", cwd=root).code == 0
     assert not folder.exists()
@@ -218,8 +229,12 @@ def test_prod_copies_the_folder_dev_built_instead_of_running_its_recipe(make_pro
     assert status == "restored" and "reused from dev" in reasons, (status, reasons)
     dev, prod = root / "data/small/charts", root / "prod-data/small/charts"
     assert _files(prod) == _files(dev) and len(_files(prod)) == 4
-    # dev's next version (its folder replaced whole) leaves prod's copy as it was.
+    # A file of dev's folder written in place leaves prod's copy as it was, and so does dev's
+    # next version (its folder replaced whole).
     before = _files(prod)
+    with open(dev / "index.html", "w") as f:
+        f.write("dev scratch")
+    assert _files(prod) == before
     weir_yaml = root / "weir.yaml"
     weir_yaml.write_text(weir_yaml.read_text().replace("min_amount: 2", "min_amount: 8"))
     assert run_weir("--env", "dev", "build", "charts", cwd=root).code == 0

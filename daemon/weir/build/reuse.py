@@ -55,7 +55,7 @@ def find_reusable(ws: Any, expected: Mapping[str, str], wanted: Collection[str]
                   ) -> dict[str, Reusable]:
     """Of ``wanted`` (datasets this environment must build), those another environment holds
     at the expected fingerprint where this one's storage can copy them. A folder is copied
-    only where its storage copies folders (a tree of hard links on local disks); elsewhere
+    only where its storage copies folders (a copy on local disks); elsewhere
     it is built (its files are many objects, not one)."""
     project = ws.project
     memo: dict[tuple[str, str], Reusable | None] = ws.reuse_memo

@@ -584,8 +584,8 @@ class Runner:
                        warnings=_warnings(result))
 
     def _keep(self, name: str, fp: str, final: Path, schema: list[list[Any]], rows: int) -> None:
-        """Keep this output under its fingerprint (hard links: no copy, no extra space until
-        the dataset is next rewritten; a folder as a directory of them), and forget the least
+        """Keep this output under its fingerprint (a file as a hard link: no copy, no
+        extra space until the dataset is next rewritten; a folder as a copy, see link_copy), and forget the least
         recently used beyond KEEP_VERSIONS."""
         ds = self.project.datasets[name]
         kept = self.ws.state_dir / "cache" / "outputs" / name / (

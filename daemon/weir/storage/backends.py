@@ -60,7 +60,7 @@ class FilesystemBackend(Backend):
                 keep: Mapping[str, str] | None = None) -> dict[str, str]:
         """Hard links where the file system allows it (no byte copied: the other
         environment's file is rewritten by a rename, never in place), else a copy; a folder
-        is its tree of links."""
+        is copied (`link_copy`)."""
         from urllib.parse import unquote, urlparse
 
         for place, loc, fmt in copies:

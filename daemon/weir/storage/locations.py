@@ -40,19 +40,19 @@ def temp_path_for(final: Path, token: str) -> Path:
 
 
 def link_copy(source: Path, target: Path) -> None:
-    """``target`` as an exact copy of the file or directory ``source``: hard links where the
-    file system allows (no byte copied; weir never rewrites a file it published in place — a
-    new version, a folder's too, is written elsewhere and renamed over), else copies."""
-    def link(src: str, dst: str) -> None:
-        try:
-            os.link(src, dst)
-        except OSError:
-            shutil.copy2(src, dst)
-
+    """``target`` as an exact copy of the file or directory ``source``. A file is a hard link
+    where the file system allows (no byte copied: weir never rewrites a dataset's published
+    file in place — a new version is written elsewhere and renamed over), else a copy. A
+    directory — a managed folder — is copied file by file: its files are written in place
+    (``weir.Folder`` outside a build, a tool saving into it), and a link would carry such a
+    write into every version and environment sharing the inode."""
     if source.is_dir():
-        shutil.copytree(source, target, copy_function=link, symlinks=True)
-    else:
-        link(str(source), str(target))
+        shutil.copytree(source, target, symlinks=True)
+        return
+    try:
+        os.link(source, target)
+    except OSError:
+        shutil.copy2(source, target)
 
 
 def remove_path(path: Path) -> None:
