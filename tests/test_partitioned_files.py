@@ -122,3 +122,25 @@ def test_a_table_partition_is_replaced_in_one_transaction_and_the_others_stay(sq
     with sql.connect() as con:  # no staged table left beside them
         assert sorted(sql.list_tables(con.cursor(), sql.default_schema())) == [
             "by_country", "daily"]
+
+
+def test_a_table_partition_takes_columns_by_name_and_refuses_rows_outside_it(sql) -> None:
+    first = pa.table({"event_date": [dt.date(2026, 12, 1)], "city": ["Paris"],
+                      "country": ["FR"]})
+    handle, _, _ = sql.stage("t", "table", first, "a")
+    sql.commit_partition("t", handle, DAY, "day=2026-12-01")
+    swapped = pa.table({"country": ["DE"], "city": ["Berlin"],
+                        "event_date": [dt.date(2026, 12, 2)]})
+    handle, _, _ = sql.stage("t", "table", swapped, "b")
+    sql.commit_partition("t", handle, DAY, "day=2026-12-02")
+    table = sql.read("t", "table")
+    assert sorted(zip(table.column("city").to_pylist(), table.column("country").to_pylist(),
+                      strict=True)) == [("Berlin", "DE"), ("Paris", "FR")]
+    for bad in ([dt.date(2026, 12, 5)], [None]):
+        handle, _, _ = sql.stage("t", "table", pa.table(
+            {"event_date": pa.array(bad, pa.date32()), "city": ["x"], "country": ["y"]}), "c")
+        with pytest.raises(DataError, match="1 row of the data for partition day=2026-12-01 "
+                                            "of t fall outside it"):
+            sql.commit_partition("t", handle, DAY, "day=2026-12-01")
+        sql.discard("t", "table", handle)
+    assert sql.read("t", "table").num_rows == 2  # nothing published

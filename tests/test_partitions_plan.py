@@ -61,6 +61,11 @@ def test_what_a_user_asks_for() -> None:
         "day=2026-12-01/country=BE", "day=2026-12-01/country=FR"]
     with pytest.raises(PartitionError, match="has no partition yet"):
         expand_request(DAY, "latest")
+    # `latest` is the newest time, with every value it has.
+    assert expand_request(DAY_COUNTRY, "latest", ["day=2026-12-02/country=FR",
+                                                  "day=2026-12-02/country=DE",
+                                                  "day=2026-12-01/country=NL"]) == [
+        "day=2026-12-02/country=DE", "day=2026-12-02/country=FR"]
 
 
 def test_mappings() -> None:
@@ -87,17 +92,22 @@ def test_a_rolling_week_builds_only_what_the_new_day_needs() -> None:
     plan = plan_partitions(upstream, parts, mappings, {"events": days, "daily": built,
                                                        "week": built},
                            {"week": ["day=2026-12-01"]},
-                           lambda d, k: k in built)
+                           lambda d, k: k in built, {"events"})
     assert plan.needed["daily"] == {f"day=2026-11-{d}" for d in range(25, 31)} | {
         "day=2026-12-01"}
     assert plan.run == {"daily": ["day=2026-12-01"], "week": ["day=2026-12-01"]}
     assert plan.missing == []
     # A source partition that is not there is said, and what reads it does not run.
     plan = plan_partitions(upstream, parts, mappings, {"events": days[:-1], "daily": built},
-                           {"week": ["day=2026-12-01"]}, lambda d, k: k in built)
+                           {"week": ["day=2026-12-01"]}, lambda d, k: k in built, {"events"})
     assert plan.missing == [("events", "day=2026-12-01", "daily", "day=2026-12-01")]
     assert plan.run == {}
     assert plan.blocked == {("daily", "day=2026-12-01"), ("week", "day=2026-12-01")}
+    # A recipe that reads nothing (a fetch of one day) is built, not looked for.
+    plan = plan_partitions({"fetch": (), "daily": ("fetch",)}, {"fetch": DAY, "daily": DAY}, {},
+                           {}, {"daily": ["day=2026-12-01"]}, lambda d, k: False, set())
+    assert plan.run == {"fetch": ["day=2026-12-01"], "daily": ["day=2026-12-01"]}
+    assert plan.missing == []
 
 
 # -- the property: exactly the partitions needed, against a reference that tries them all ----
@@ -209,7 +219,8 @@ def test_the_planner_needs_and_runs_exactly_what_a_naive_search_finds(flow, data
     def fresh(d, k) -> bool:
         return zlib.crc32(f"{salt}{d}{k}".encode()) % 3 != 0
 
-    plan = plan_partitions(upstream, parts, mappings, known, request, fresh)
+    sources = {d for d in names if not upstream[d]}
+    plan = plan_partitions(upstream, parts, mappings, known, request, fresh, sources)
 
     # The reference: a fixpoint over every partition each input could have.
     needed = {target: set(request[target])}
@@ -226,7 +237,6 @@ def test_the_planner_needs_and_runs_exactly_what_a_naive_search_finds(flow, data
                             needed.setdefault(inp, set()).add(cand)
                             grew = True
     assert plan.needed == needed
-    sources = {d for d in names if not upstream[d]}
     run: set[tuple[str, object]] = set()
     blocked: set[tuple[str, object]] = set()
     for d in names:  # in order: inputs come first

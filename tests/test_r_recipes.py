@@ -323,3 +323,24 @@ def test_mistakes_in_what_the_flow_reads_are_said_at_their_line(make_project, te
     assert r.code == 2, r.text
     assert f"recipes/bad_name.R:{line}" in r.out + r.err and message in r.out + r.err, r.text
     assert "Traceback" not in r.text
+
+
+def test_an_unsigned_integer_beyond_2_53_is_refused_not_wrapped(tmp_path: Path) -> None:
+    from weir.build.r_handover import write_frame
+    from weir.build.returns import RecipeError
+
+    with pytest.raises(RecipeError, match="column 'u' of x holds integers beyond 2\\^53"):
+        write_frame(pa.table({"u": pa.array([1, 2**64 - 1], pa.uint64())}), tmp_path / "f",
+                    "x")
+
+
+def test_column_names_stay_utf8_whatever_the_locale(make_project, monkeypatch) -> None:
+    monkeypatch.setenv("LANG", "C")
+    monkeypatch.setenv("LC_ALL", "C")
+    root = project(make_project, {"recipes/echo.R": "echo <- function(named) named\n",
+                                  "datasets/named.yaml": "connection: landing\n"
+                                                         "path: named.parquet\n"})
+    pq.write_table(pa.table({"café": [1], "漢字": ["é"]}), root / "landing/named.parquet")
+    r = run_weir("build", "echo", cwd=root)
+    assert r.code == 0, r.text
+    assert read(root, "echo").to_pylist() == [{"café": 1, "漢字": "é"}]

@@ -70,6 +70,10 @@ def _column(arr: pa.Array, what: str) -> tuple[str, str, bytes, np.ndarray | Non
                           np.asarray(pc.fill_null(arr, False), dtype=np.int32))
         return "logical", "", values.astype("<i4").tobytes(), None
     if pa.types.is_integer(t):
+        if t == pa.uint64() and len(arr) and (pc.max(arr).as_py() or 0) > EXACT_DOUBLE:
+            raise RecipeError(f"{what} holds integers beyond 2^53, which R cannot hold exactly",
+                              hint="R's numbers are 32-bit integers or doubles; cast the "
+                              "column to a string first")
         filled = np.asarray(pc.fill_null(arr, 0)).astype(np.int64) if len(arr) else \
             np.zeros(0, np.int64)
         low = int(filled.min()) if len(filled) else 0

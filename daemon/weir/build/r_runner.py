@@ -118,7 +118,8 @@ def run_r(job: WorkerJob, read: Callable[[InputSpec], pa.Table],
             encoding="utf-8")
         handed = time.perf_counter()
         say(f"weir: inputs handed over in {handed - started:.3f}s; running {job.rscript}")
-        env = dict(os.environ, TZ="UTC")  # a time without a zone means the same to both sides
+        # A time without a zone means the same to both sides, and text is UTF-8 in R too.
+        env = _utf8_locale(dict(os.environ, TZ="UTC"))
         proc = subprocess.run([job.rscript, "--vanilla", str(RUNNER), str(job_file)],
                               cwd=job.project_root, env=env, stdin=subprocess.DEVNULL,
                               preexec_fn=_die_with_parent)
@@ -145,6 +146,19 @@ def run_r(job: WorkerJob, read: Callable[[InputSpec], pa.Table],
         say(f"weir: R ran {ran - handed:.3f}s; outputs taken back in "
             f"{time.perf_counter() - ran:.3f}s")
         return taken
+
+
+def _utf8_locale(env: dict[str, str]) -> dict[str, str]:
+    """``env`` with a UTF-8 character type: under a C or POSIX locale (a daemon under systemd,
+    a container) R writes every non-ASCII character of a name or a value as ``<U+00E9>``. Only
+    the character type changes; the user's collation and formats stay."""
+    ctype = env.get("LC_ALL") or env.get("LC_CTYPE") or env.get("LANG") or ""
+    if "utf-8" in ctype.lower() or "utf8" in ctype.lower():
+        return env
+    if env.get("LC_ALL"):  # it wins over LC_CTYPE: keep the rest of it as LANG
+        env["LANG"] = env.pop("LC_ALL")
+    env["LC_CTYPE"] = "C.UTF-8"
+    return env
 
 
 def _local_folder(store: Any, copy_to: Path) -> str:

@@ -34,11 +34,13 @@ def plan_partitions(upstream: Mapping[str, Collection[str]],
                     mappings: Mapping[tuple[str, str], InputMapping],
                     known: Mapping[str, Collection[str]],
                     requests: Mapping[str, Collection[Key]],
-                    up_to_date: Callable[[str, Key], bool]) -> PartitionPlan:
-    """``upstream``: dataset -> its inputs (a source has none and is in no key of
-    ``mappings``); ``known``: the partitions each dataset has now (a source's as found in its
-    layout, an output's as built); ``requests``: the partitions asked for, per target."""
-    sources = {d for d, ins in upstream.items() if not ins}
+                    up_to_date: Callable[[str, Key], bool],
+                    sources: Collection[str]) -> PartitionPlan:
+    """``upstream``: dataset -> its inputs; ``sources``: the datasets no recipe builds (a
+    recipe may read nothing: a fetch of one day is built, not looked for); ``known``: the
+    partitions each dataset has now (a source's as found in its layout, an output's as
+    built); ``requests``: the partitions asked for, per target."""
+    sources = set(sources)
     needed: dict[str, set[Key]] = {}
     edges: dict[tuple[str, Key], dict[str, list[Key]]] = {}
     todo = [(d, k) for d, keys in requests.items() for k in keys]

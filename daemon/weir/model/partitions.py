@@ -178,7 +178,11 @@ def expand_request(partitioning: Partitioning, text: str, known: Collection[str]
         if item == "latest":
             if not known:
                 raise PartitionError("'latest': it has no partition yet")
-            keys.append(max(known))
+            times = list(partition_times(partitioning, known))
+            if not times:  # no time dimension: the newest is the greatest value
+                keys.append(max(known))
+                continue
+            keys += sorted(k for k in known if partitioning.split(k)[0] == times[-1])
             continue
         if "=" in item:
             partitioning.split(item)

@@ -292,14 +292,35 @@ class SQLBackend(Backend):
         never neither (a table that does not exist yet is the staged one, renamed)."""
         _, table = split_loc(loc)
         where = self.partition_filter(partitioning, key)
+        columns = [c for c in (partitioning.time.column if partitioning.time else None,
+                               partitioning.value.name if partitioning.value else None) if c]
         with self.connect() as con:
+            staged = self.catalogue(con, handle)
+            present = [c for c in columns if c in staged]
+            if present:  # a row outside the partition would never be replaced: refused
+                outside = " OR ".join([f"NOT ({where})"]
+                                      + [f"{quote(c)} IS NULL" for c in present])
+                n = self.fetch(con, f"SELECT count(*) AS n FROM {self.qualified(handle)} "
+                                    f"WHERE {outside}").column(0)[0].as_py()
+                if n:
+                    raise DataError(f"{n} row{'s' if n != 1 else ''} of the data for partition "
+                                    f"{key} of {loc} fall outside it (or have no "
+                                    f"{' or '.join(present)})",
+                                    hint="a recipe built per partition returns only its "
+                                    "partition's rows")
             cur = con.cursor()
             self.begin(cur)
             if table not in self.list_tables(cur, split_loc(loc)[0] or self.default_schema()):
                 cur.execute(f"ALTER TABLE {self.qualified(handle)} RENAME TO {quote(table)}")
             else:
+                target = self.catalogue(con, loc)
+                if set(target) != set(staged):
+                    raise DataError(f"partition {key} has the columns {', '.join(staged)}; "
+                                    f"{loc} has {', '.join(target)}",
+                                    hint="every partition of a dataset has the same columns")
+                names = ", ".join(quote(c) for c in target)  # by name, not by position
                 cur.execute(f"DELETE FROM {self.qualified(loc)} WHERE {where}")
-                cur.execute(f"INSERT INTO {self.qualified(loc)} SELECT * FROM "
+                cur.execute(f"INSERT INTO {self.qualified(loc)} ({names}) SELECT {names} FROM "
                             f"{self.qualified(handle)}")
                 cur.execute(f"DROP TABLE {self.qualified(handle)}")
             con.commit()

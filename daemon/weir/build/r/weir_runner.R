@@ -19,6 +19,7 @@ local({
   read_frame <- function(dir) {
     meta_file <- file.path(dir, "meta")
     meta <- readBin(meta_file, "character", file.size(meta_file))
+    Encoding(meta) <- "UTF-8"  # column names, whatever the locale R runs in
     if (meta[[1]] != FORMAT) stop("weir: unknown hand-over format ", meta[[1]])
     n <- as.integer(meta[[2]])
     ncol <- as.integer(meta[[3]])
