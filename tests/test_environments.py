@@ -168,6 +168,8 @@ def test_weir_environments_lists_them_from_weir_yaml_alone(project: Path) -> Non
     assert listed["environments"][1]["defined_in"] == "weir.yaml:10"
     text = run_weir("environments", cwd=project).out
     assert "prod         branch main" in text and "connections: local" in text
+    r = run_weir("--env", "prd", "environments", cwd=project)
+    assert r.code == 2 and "unknown environment 'prd'" in r.err and "'prod'" in r.err
     # weir.yaml's own mistake is one error at its line.
     (project / "weir.yaml").write_text(BASE + "environments: 3\n")
     r = run_weir("environments", cwd=project)

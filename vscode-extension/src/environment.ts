@@ -69,8 +69,8 @@ export async function listEnvironments(python: string, root: string, run: Exec):
   return parseEnvironmentList(r.stdout, r.stderr);
 }
 
-/** The command's answer (weir.wire.EnvironmentInfo, or the CLI's JSON error on exit 2): the
- * last line of stdout that is JSON's end, read from its first line of JSON. */
+/** The command's answer (weir.wire.EnvironmentInfo, or the CLI's JSON error on exit 2): stdout
+ * from its first "{" (whatever the interpreter printed before), else stderr's last line. */
 export function parseEnvironmentList(stdout: string, stderr = ""): EnvironmentList {
   const start = stdout.indexOf("{");
   try {

@@ -12,6 +12,7 @@ used, so a command that touches no database loads no database driver.
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
@@ -70,7 +71,14 @@ class FilesystemBackend(Backend):
             remove_path(tmp)  # a copy an earlier, killed build left
             try:
                 link_copy(source, tmp)
+            except shutil.Error as exc:  # a folder's files that could not be copied
+                remove_path(tmp)
+                first = exc.args[0][0] if exc.args and exc.args[0] else ("", "", str(exc))
+                raise DataError(f"cannot copy {first[0] or source}: {first[2]}",
+                                hint="build it here instead (`weir build NAME --only`)"
+                                ) from None
             except OSError as exc:
+                remove_path(tmp)
                 raise DataError(f"cannot copy {source}: {exc.strerror}",
                                 hint="build it here instead (`weir build NAME --only`)"
                                 ) from None

@@ -7,6 +7,8 @@ import argparse
 
 from weir import wire
 from weir.cli import output
+from weir.errors import WeirError
+from weir.model.suggest import did_you_mean
 
 
 def add_parser(p: argparse.ArgumentParser) -> None:
@@ -18,6 +20,10 @@ def run(args: argparse.Namespace) -> int:
 
     _, config = read_config(args.project)
     active = wire.active_environment()
+    if active is not None and active not in config.environments:
+        raise WeirError(f"unknown environment '{active}'",
+                        hint=did_you_mean(active, config.environments)
+                        or f"weir.yaml declares {', '.join(config.environments) or 'none'}")
     rows = [wire.EnvironmentInfo(e.name, e.branch, e.description, sorted(e.connections or {}),
                                  sorted(e.variables or {}), e.name == active,
                                  f"weir.yaml:{e.line}")
