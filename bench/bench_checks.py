@@ -33,7 +33,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench_data import STREAM_RECIPE, generate
+from bench_data import STREAM_RECIPE, generate, weir_env
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -53,8 +53,7 @@ def main() -> None:
     args = p.parse_args()
 
     work = Path(tempfile.mkdtemp(prefix="weir-bench-checks-"))
-    env = {**os.environ, "PYTHONPATH": str(REPO / "daemon") + os.pathsep
-           + os.environ.get("PYTHONPATH", "")}
+    env = weir_env()
 
     def weir(*argv: str, bare: bool = False) -> subprocess.CompletedProcess[str]:
         return subprocess.run([sys.executable, "-m", "weir", *argv], cwd=root,

@@ -65,6 +65,12 @@ def chunk(start: int, n: int, rng: np.random.Generator) -> pa.Table:
     })
 
 
+def weir_env() -> dict[str, str]:
+    """The environment a bench runs `weir` in: this checkout's weir first on the path."""
+    return {**os.environ, "PYTHONPATH": str(REPO / "daemon") + os.pathsep
+            + os.environ.get("PYTHONPATH", "")}
+
+
 def generate(path: Path, rows: int) -> None:
     rng = np.random.default_rng(7)
     writer = None
@@ -134,8 +140,7 @@ def main() -> None:
             results[f"{op}_ratio"] = round(results[f"{op}_pyarrow"]["median"]
                                            / results[f"{op}_weir"]["median"], 3)
 
-        env = {**os.environ, "PYTHONPATH": str(REPO / "daemon") + os.pathsep
-               + os.environ.get("PYTHONPATH", "")}
+        env = weir_env()
         t0 = time.perf_counter()
         proc = subprocess.run([sys.executable, "-m", "weir", "build", "big_filtered", "--jobs",
                                "1"], cwd=root, env=env, capture_output=True, text=True)

@@ -30,7 +30,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench_data import generate
+from bench_data import generate, weir_env
 
 REPO = Path(__file__).resolve().parent.parent
 DONE = re.compile(r"done in (\d+\.\d+)s")
@@ -51,8 +51,7 @@ def main() -> None:
         sys.exit("Rscript is not installed (make r installs it)")
 
     work = Path(tempfile.mkdtemp(prefix="weir-bench-r-"))
-    env = {**os.environ, "PYTHONPATH": str(REPO / "daemon") + os.pathsep
-           + os.environ.get("PYTHONPATH", "")}
+    env = weir_env()
     try:
         root = work / "proj"
         for d in ("datasets", "recipes", "data"):

@@ -29,6 +29,9 @@ def test_a_partition_is_named_by_its_hive_path() -> None:
     assert DAY_COUNTRY.split("day=2026-12-01/country=FR") == ("2026-12-01", "FR")
     with pytest.raises(PartitionError, match="not a partition of day × country"):
         DAY_COUNTRY.split("day=2026-12-01")
+    for wrong in ("country=FR/day=2026-12-01", "day=2026-12-01/country="):
+        with pytest.raises(PartitionError, match="not a partition of day × country"):
+            DAY_COUNTRY.split(wrong)
     with pytest.raises(PartitionError, match="'2026-13-01' is not a day that exists"):
         DAY.split("day=2026-13-01")
     with pytest.raises(PartitionError, match="country 'IT' is not one of FR, DE"):
@@ -61,6 +64,8 @@ def test_what_a_user_asks_for() -> None:
         "day=2026-12-01/country=BE", "day=2026-12-01/country=FR"]
     with pytest.raises(PartitionError, match="has no partition yet"):
         expand_request(DAY, "latest")
+    with pytest.raises(PartitionError, match="'2026-12-05..2026-12-01' ends before it starts"):
+        expand_request(DAY, "2026-12-05..2026-12-01")
     # `latest` is the newest time, with every value it has.
     assert expand_request(DAY_COUNTRY, "latest", ["day=2026-12-02/country=FR",
                                                   "day=2026-12-02/country=DE",

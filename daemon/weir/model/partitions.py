@@ -81,9 +81,12 @@ class Partitioning:
     def split(self, key: str) -> tuple[str | None, str | None]:
         """``(time, value)`` of a partition's name (each None when there is no such
         dimension). Raises PartitionError for a name this partitioning cannot have."""
-        given = dict(part.partition("=")[::2] for part in key.split("/") if part)
+        pairs = [part.partition("=")[::2] for part in key.split("/")]
+        given = dict(pairs)
         want = [d.name for d in (self.time, self.value) if d is not None]
-        if sorted(given) != sorted(want):
+        # In the layout's order (the time first) and none empty: `country=FR/day=…` names no
+        # partition that `key()` makes, and would never be found again.
+        if [name for name, _ in pairs] != want or not all(v for _, v in pairs):
             raise PartitionError(f"'{key}' is not a partition of {self.describe()}")
         time = given.get(self.time.name) if self.time else None
         if self.time is not None:
@@ -143,6 +146,8 @@ def _end(grain: Grain, start: dt.datetime) -> dt.datetime:
 def times_between(grain: Grain, first: str, last: str) -> list[str]:
     """Every period from ``first`` to ``last``, both included, in order."""
     at, end = parse_time(grain, first), parse_time(grain, last)
+    if end < at:
+        raise PartitionError(f"'{first}..{last}' ends before it starts")
     out = []
     while at <= end:
         out.append(format_time(grain, at))
