@@ -94,7 +94,7 @@ def test_a_rolling_week_builds_only_what_the_new_day_needs() -> None:
     mappings = {("week", "daily"): InputMapping("range", -6, 0)}
     days = [f"day=2026-11-{d:02d}" for d in range(20, 31)] + ["day=2026-12-01"]
     built = set(days[:-1])  # everything but the new day
-    plan = plan_partitions(upstream, parts, mappings, {"events": days, "daily": built,
+    plan = plan_partitions(upstream, parts, mappings, {"events": days, "daily": days,
                                                        "week": built},
                            {"week": ["day=2026-12-01"]},
                            lambda d, k: k in built, {"events"})
@@ -154,6 +154,10 @@ def _naive_reads(out, out_key, inp, m: InputMapping, cand, known) -> bool:
         return cand is None
     if cand is None:
         return False
+    if m.kind == "range" and cand not in known and inp.time is not None:
+        times = [inp.split(k)[0] for k in known]  # a window starts at the input's history
+        if not times or inp.split(cand)[0] < min(times):
+            return False
     if out is None or out_key is None or m.kind == "all":
         return cand in known
     ot, ov = out.split(out_key)

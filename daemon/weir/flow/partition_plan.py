@@ -5,7 +5,9 @@ A request names partitions of its targets; each needed partition needs the input
 its mapping reads (`weir.model.partitions.reads`), transitively. Of the needed partitions of
 recipe outputs, those run that are not up to date or read an input partition that runs. A
 needed partition of a source that does not exist is said, not silently skipped: the partition
-reading it, and what reads that, cannot be built (``blocked``).
+reading it, and what reads that, cannot be built (``blocked``). A ``range`` reaching before
+its input's first period reads from that first one (the first days of a rolling window read
+fewer): only a period missing inside the history, or after it, is missing.
 """
 
 from __future__ import annotations
@@ -54,8 +56,11 @@ def plan_partitions(upstream: Mapping[str, Collection[str]],
         out = partitioning.get(name)
         per_input: dict[str, list[Key]] = {}
         for inp in upstream[name]:
-            keys = reads(out, key, partitioning.get(inp), mappings.get((name, inp), EQUALS),
-                         _known(inp, known, requests))
+            mapping = mappings.get((name, inp), EQUALS)
+            have = _known(inp, known, requests)
+            keys = reads(out, key, partitioning.get(inp), mapping, have)
+            if mapping.kind == "range":
+                keys = within_history(partitioning.get(inp), keys, have)
             per_input[inp] = keys
             todo += [(inp, k) for k in keys]
         edges[(name, key)] = per_input
@@ -78,6 +83,19 @@ def plan_partitions(upstream: Mapping[str, Collection[str]],
                 running.add((name, key))
                 run.setdefault(name, []).append(key)
     return PartitionPlan(needed, run, edges, missing, blocked)
+
+
+def within_history(partitioning: Partitioning | None, keys: list[Key], have: Collection[str]
+                   ) -> list[Key]:
+    """``keys`` without the periods before the earliest of ``have`` (that are not had)."""
+    if partitioning is None or partitioning.time is None:
+        return keys
+    times = [t for k in have if (t := partitioning.split(k)[0]) is not None]
+    if not times:
+        return [k for k in keys if k is None or k in have]
+    first = min(times)
+    return [k for k in keys
+            if k is None or k in have or (partitioning.split(k)[0] or "") >= first]
 
 
 def _known(name: str, known: Mapping[str, Collection[str]],

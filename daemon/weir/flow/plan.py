@@ -29,6 +29,15 @@ class Job:
     depends_on: tuple[str, ...]  # recipe ids in this plan that must finish first
     # Outputs a restore copies from another environment's data (output -> environment).
     reused_from: Mapping[str, str] = field(default_factory=dict)
+    # The partition of its outputs it builds (None: not partitioned), and the partitions of
+    # each input it reads (`weir.flow.partition_jobs`). ``depends_on`` then holds job ids.
+    partition: str | None = None
+    reads: Mapping[str, tuple[str | None, ...]] = field(default_factory=dict)
+
+    @property
+    def id(self) -> str:
+        """Unique in a plan: the recipe's id, and the partition it builds in brackets."""
+        return wire.job_id(self.recipe, self.partition)
 
 
 @dataclass(frozen=True)
@@ -70,13 +79,14 @@ class BuildPlan:
     def to_wire(self) -> wire.Plan:
         return wire.Plan(self.targets, self.up_to_date, tuple(
             wire.PlannedJob(j.recipe, j.action, j.outputs, dict(j.reasons), j.depends_on,
-                            dict(j.reused_from))
+                            dict(j.reused_from), j.partition, dict(j.reads))
             for j in self.jobs), self.notes, self.blocked,
             tuple(wire.PlannedCheck(c.source, c.reasons) for c in self.checks))
 
     @classmethod
     def from_wire(cls, plan: wire.Plan) -> BuildPlan:
-        return cls(tuple(Job(j.recipe, j.outputs, j.reasons, j.action, j.after, j.reused_from)
+        return cls(tuple(Job(j.recipe, j.outputs, j.reasons, j.action, j.after, j.reused_from,
+                             j.partition, j.reads)
                          for j in plan.jobs), plan.targets, plan.up_to_date, plan.notes,
                    plan.blocked, tuple(SourceCheck(c.source, c.reasons) for c in plan.checks))
 

@@ -50,7 +50,7 @@ CONNECTION_EXAMPLES = {
     "duckdb": "e.g. `path: warehouse.duckdb` (relative to the project)",
 }
 DATASET_KEYS = ("description", "connection", "path", "table", "format", "tags", "zone", "keep",
-                "schema", "version_query", "checks")
+                "schema", "version_query", "checks", "partitioning", "inputs")
 TABLE_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_$]*(\.[A-Za-z_][A-Za-z0-9_$]*)?$")
 COLUMN_KEYS = ("name", "type", "nullable", "description")
 
@@ -456,6 +456,21 @@ def parse_dataset_file(file: str, name: str, text: str, folder: bool = False
 
         checks, check_diags = parse_checks(file, data["checks"], data.key_span("checks"))
         diags += check_diags
+    partitioning: Any = None
+    mappings: dict[str, Any] = {}
+    input_spans: dict[str, Span] = {}
+    if "partitioning" in data and not folder:
+        from weir.model.partition_config import parse_partitioning
+
+        partitioning, part_diags = parse_partitioning(file, data)
+        diags += part_diags
+    if "inputs" in data and not folder:
+        from weir.model.partition_config import parse_input_mappings
+
+        mappings, map_diags = parse_input_mappings(file, data)
+        diags += map_diags
+        if isinstance(data["inputs"], LineDict):
+            input_spans = {k: data["inputs"].key_span(k) for k in data["inputs"]}
     spec = DatasetSpec(name=name, location=Location(file, 1), description=text_field("description"),
                        connection=text_field("connection"), path=path, table=table,
                        version_query=version_query, format=fmt,
@@ -463,7 +478,8 @@ def parse_dataset_file(file: str, name: str, text: str, folder: bool = False
                        key_lines=frozen_map(dict(data.key_lines)),
                        key_spans=frozen_map({k: data.key_span(k) for k in data}),
                        value_spans=frozen_map({k: data.value_span(k) for k in data}),
-                       folder=folder, checks=checks)
+                       folder=folder, checks=checks, partitioning=partitioning,
+                       input_mappings=frozen_map(mappings), input_spans=frozen_map(input_spans))
     return spec, diags
 
 

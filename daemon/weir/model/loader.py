@@ -20,6 +20,7 @@ from weir.model.config_files import (ConnectionLayers, ConnectionSpecs, builtin_
                                      parse_project_config)
 from weir.model.diagnostics import Diagnostic, Severity, Span, name_on_line, span, whole_line
 from weir.model.environments import unknown_environment
+from weir.model.partition_config import check_partitioned
 from weir.model.parse_cache import (ParseCache, content_hash, decode_python, decode_sql,
                                     encode_python, encode_sql)
 from weir.model.project import (EXTENSION_FORMATS, FILE_CONNECTION_TYPES, FORMATS, Dataset,
@@ -464,7 +465,9 @@ def _assemble(root: Path, config: ProjectConfig, parsed: ConnectionLayers,
             if given and found is None:
                 found = EXTENSION_FORMATS.get(Path(given).suffix.lower())
             fmt = found or config.default_format
-            path = given or f"{config.name}/{name}.{FORMATS[fmt]}"
+            # A partitioned dataset is a directory of partitions (the Hive layout).
+            path = given or (f"{config.name}/{name}" if spec and spec.partitioning
+                             else f"{config.name}/{name}.{FORMATS[fmt]}")
         else:
             fmt, path = "table", given or name
         tags = tuple(dict.fromkeys([*(spec.tags if spec else ()),
@@ -476,11 +479,16 @@ def _assemble(root: Path, config: ProjectConfig, parsed: ConnectionLayers,
             description=spec.description if spec else None,
             version_query=spec.version_query if spec else None,
             location=spec.location if spec else producer.location,  # type: ignore[union-attr]
-            checks=spec.checks if spec else ())
+            checks=spec.checks if spec else (),
+            partitioning=spec.partitioning if spec else None,
+            input_mappings=spec.input_mappings if spec else frozen_map({}))
     for name, cause in lost.items():
         if name in datasets:  # e.g. a recipe's output whose YAML does not parse
             broken.setdefault(name, cause)
     diags += _check_references(datasets)
+    for name, d in check_partitioned(datasets, specs, producers, connections):
+        diags.append(d)
+        broken.setdefault(name, d)
 
     for rid, recipe in list(kept_recipes.items()):
         if recipe.kind is RecipeKind.R:  # R has no annotations: a folder input is a path

@@ -10,13 +10,17 @@ inputs:
   countries: all                    # every partition it has
 ```
 
-(Issue 18, in progress: the dataset loader does not take these keys yet — builds per
-partition come with it.)
+`check_partitioned` then checks them against the Flow: ``inputs:`` names inputs its recipe
+reads, a range needs time on both sides, a recipe's outputs are cut alike (a recipe writes a
+partition of each at once).
 """
 
 from __future__ import annotations
 
-from weir.model.diagnostics import Diagnostic
+from collections.abc import Mapping
+from typing import Any
+
+from weir.model.diagnostics import Diagnostic, whole_line
 from weir.model.partitions import (EQUALS, Grain, InputMapping, Partitioning, TimeDimension,
                                    ValueDimension)
 from weir.model.suggest import closest
@@ -138,3 +142,69 @@ def parse_input_mappings(file: str, data: LineDict) -> tuple[dict[str, InputMapp
                                     hint=f"did you mean '{best}'?" if best else
                                     "e.g. `daily_revenue: {range: [-6, 0]}`", **where))
     return mappings, diags
+
+
+def check_partitioned(datasets: Mapping[str, Any], specs: Mapping[str, Any],
+                      producers: Mapping[str, Any], connections: Mapping[str, Any]
+                      ) -> list[tuple[str, Diagnostic]]:
+    """The mistakes in how partitioned datasets fit the Flow, each with the dataset it makes
+    unusable (``datasets``: weir.model.project.Dataset by name; ``specs``: their files;
+    ``producers``: the recipe writing each output)."""
+    out: list[tuple[str, Diagnostic]] = []
+    for name, ds in datasets.items():
+        spec = specs.get(name)
+        if spec is None:
+            continue
+        file = spec.location.file
+        recipe = producers.get(name)
+        conn = connections.get(ds.connection)
+        if ds.partitioning is not None and conn is not None and conn.type == "s3":
+            out.append((name, Diagnostic(
+                file, message="partitioned datasets on s3 are not supported yet",
+                code="partitions-unsupported", subject="key:partitioning",
+                hint="put it on a filesystem or SQL connection",
+                **spec.key_spans.get("partitioning", whole_line(1)))))
+            continue
+        if ds.input_mappings and recipe is None:
+            out.append((name, Diagnostic(
+                file, message="`inputs` does not fit a source: no recipe reads anything for it",
+                code="key-does-not-fit", subject="key:inputs",
+                hint="say how a partition reads its inputs on the dataset a recipe builds",
+                **spec.key_spans.get("inputs", whole_line(1)))))
+            continue
+        if ds.input_mappings and ds.partitioning is None:
+            out.append((name, Diagnostic(
+                file, message="`inputs` needs `partitioning`: an unpartitioned dataset reads "
+                "every partition of its inputs", code="key-does-not-fit", subject="key:inputs",
+                hint="add `partitioning:`, or remove `inputs:`",
+                **spec.key_spans.get("inputs", whole_line(1)))))
+            continue
+        for inp, mapping in ds.input_mappings.items():
+            where = spec.input_spans.get(inp, whole_line(1))
+            if recipe is not None and inp not in recipe.input_names:
+                best = closest(inp, recipe.input_names)
+                out.append((name, Diagnostic(
+                    file, message=f"'{inp}' is not an input of {recipe.location}",
+                    code="unknown-input", subject=f"dataset:{inp}", suggestion=best,
+                    hint=f"did you mean '{best}'?" if best else
+                    f"it reads {', '.join(recipe.input_names) or 'nothing'}", **where)))
+                break
+            other = datasets.get(inp)
+            if mapping.kind == "range" and (ds.partitioning.time is None or other is None
+                                            or other.partitioning is None
+                                            or other.partitioning.time is None):
+                out.append((name, Diagnostic(
+                    file, message=f"a `range` of '{inp}' needs a time dimension on both "
+                    f"{name} and {inp}", code="invalid-value", subject=f"key:{inp}",
+                    hint="use `equals` or `all`", **where)))
+                break
+        if recipe is not None and len(recipe.outputs) > 1:
+            cuts = {o: datasets[o].partitioning for o in recipe.outputs if o in datasets}
+            if len({repr(c) for c in cuts.values()}) > 1:
+                out.append((name, Diagnostic(
+                    file, message=f"the outputs of {recipe.location} are partitioned "
+                    "differently", code="invalid-value", subject="key:partitioning",
+                    hint="a recipe writes one partition of each of its outputs at once: give "
+                    f"{', '.join(recipe.outputs)} the same `partitioning:`",
+                    **spec.key_spans.get("partitioning", whole_line(1)))))
+    return out

@@ -102,6 +102,47 @@ class Partitioning:
         return " × ".join(f"{d.name}" for d in (self.time, self.value) if d is not None)
 
 
+@dataclass(frozen=True)
+class Partition:
+    """The partition a job builds, as a recipe sees it (``weir.partition()``)."""
+
+    key: str  # its name: day=2026-12-01, or day=2026-12-01/country=FR
+    time: str | None  # its time as written: 2026-12-01 (None: no time dimension)
+    value: str | None  # its discrete value (None: no discrete dimension)
+    start: dt.datetime | None  # the period it covers: [start, end)
+    end: dt.datetime | None
+
+    @property
+    def date(self) -> dt.date | None:
+        """The first day of its period."""
+        return self.start.date() if self.start is not None else None
+
+    def sql_params(self) -> dict[str, str]:
+        """What a SQL recipe binds: ``$partition`` (its time, else its value),
+        ``$partition_start`` and ``$partition_end`` (ISO times), ``$partition_value``."""
+        params = {"partition": self.time or self.value or self.key,
+                  "partition_key": self.key}
+        if self.start is not None and self.end is not None:
+            params["partition_start"] = self.start.isoformat(sep=" ")
+            params["partition_end"] = self.end.isoformat(sep=" ")
+        if self.value is not None:
+            params["partition_value"] = self.value
+        return params
+
+
+SQL_PARAMETERS = ("partition", "partition_key", "partition_start", "partition_end",
+                  "partition_value")  # what a SQL recipe may use without declaring them
+
+
+def partition_of(partitioning: Partitioning, key: str) -> Partition:
+    time, value = partitioning.split(key)
+    start = end = None
+    if partitioning.time is not None and time is not None:
+        start = parse_time(partitioning.time.grain, time)
+        end = _end(partitioning.time.grain, start)
+    return Partition(key, time, value, start, end)
+
+
 # -- time arithmetic --------------------------------------------------------------------------
 
 def parse_time(grain: Grain, text: str) -> dt.datetime:
@@ -257,6 +298,54 @@ def reads(out: Partitioning | None, out_key: str | None, inp: Partitioning | Non
         else:
             values = [*_discovered_values(inp, known)]
     return [inp.key(time=t, value=v) for t in times for v in values]
+
+
+def implied(out: Partitioning, inp: Partitioning, inp_keys: Collection[str],
+            mapping: InputMapping) -> set[str]:
+    """The partitions of ``out`` that the input's partitions ``inp_keys`` call for: with
+    `equals` or a `range`, each input period's own (a finer output: every period within it;
+    a coarser one: the period it falls in) and value. Nothing when the output's partitions
+    cannot be told from the input's (`all`, or a dimension the input lacks and the output
+    does not list)."""
+    if mapping.kind == "all" or not inp_keys:
+        return set()
+    times: set[str | None] = {None}
+    if out.time is not None:
+        if inp.time is None:
+            return set()
+        times = set()
+        coarser = _ORDER.index(out.time.grain) >= _ORDER.index(inp.time.grain)
+        for t in {inp.split(k)[0] for k in inp_keys}:
+            assert t is not None
+            times.update([format_time(out.time.grain,
+                                      floor(out.time.grain, parse_time(inp.time.grain, t)))]
+                         if coarser else covering(inp.time.grain, t, out.time.grain))
+    values: set[str | None] = {None}
+    if out.value is not None:
+        if inp.value is not None and inp.value.name == out.value.name:
+            values = {v for k in inp_keys if (v := inp.split(k)[1]) is not None
+                      and (out.value.values is None or v in out.value.values)}
+        elif out.value.values is not None:
+            values = set(out.value.values)
+        else:
+            return set()
+    if out.time is not None and out.value is not None and inp.value is not None \
+            and inp.value.name == out.value.name:
+        # Time and value come together from the input: only the pairs it has.
+        assert inp.time is not None
+        out_grain, in_grain = out.time.grain, inp.time.grain
+        pairs: set[str] = set()
+        for k in inp_keys:
+            t, v = inp.split(k)
+            if v not in values:
+                continue
+            assert t is not None
+            ts = [format_time(out_grain, floor(out_grain, parse_time(in_grain, t)))] \
+                if _ORDER.index(out_grain) >= _ORDER.index(in_grain) \
+                else covering(in_grain, t, out_grain)
+            pairs.update(out.key(time=x, value=v) for x in ts)
+        return pairs
+    return {out.key(time=t, value=v) for t in times for v in values}
 
 
 def _discovered_values(partitioning: Partitioning, keys: Collection[str]) -> list[str]:

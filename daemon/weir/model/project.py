@@ -131,6 +131,9 @@ class DatasetSpec:
     value_spans: Mapping[str, Span] = field(default_factory=dict)
     folder: bool = False  # a managed folder (folders/NAME.yaml), not a dataset
     checks: tuple[Any, ...] = ()  # weir.model.checks.Check, as declared
+    partitioning: Any = None  # weir.model.partitions.Partitioning, as declared
+    input_mappings: Mapping[str, Any] = field(default_factory=dict)  # `inputs:`, by input
+    input_spans: Mapping[str, Span] = field(default_factory=dict)  # where each is said
 
 
 @dataclass(frozen=True)
@@ -151,6 +154,11 @@ class Dataset:
     version_query: str | None = None  # a source table's own change probe
     # Its data-quality checks (weir.model.checks.Check): run on each build's staged output.
     checks: tuple[Any, ...] = ()
+    # How its data is cut (weir.model.partitions.Partitioning; None: it is not partitioned),
+    # and how each partition reads its partitioned inputs (InputMapping by input; `equals`
+    # where not said).
+    partitioning: Any = None
+    input_mappings: Mapping[str, Any] = field(default_factory=dict)
 
     @property
     def is_source(self) -> bool:
@@ -161,13 +169,19 @@ class Dataset:
         return self.format == "folder"
 
     def definition(self) -> dict[str, Any]:
-        """The parts of the definition that change the data, for the fingerprint."""
-        return {
+        """The parts of the definition that change the data, for the fingerprint (a
+        partitioning only when there is one: the fingerprints of unpartitioned datasets stay
+        what they were)."""
+        out: dict[str, Any] = {
             "connection": self.connection,
             "path": self.path,
             "format": self.format,
             "schema": [[c.name, c.type, c.nullable] for c in self.schema] if self.schema else None,
         }
+        if self.partitioning is not None:
+            out["partitioning"] = repr(self.partitioning)
+            out["inputs"] = sorted((k, repr(v)) for k, v in self.input_mappings.items())
+        return out
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ import hashlib
 import re
 
 from weir.model.diagnostics import Diagnostic, Span, span, whole_line
+from weir.model.partitions import SQL_PARAMETERS
 from weir.model.project import Interface, Location, Recipe, RecipeInput, RecipeKind
 
 _DIALECT = "duckdb"
@@ -79,7 +80,9 @@ def parse_sql_file(file: str, name: str, text: str) -> tuple[Recipe | None, list
         inputs.append(RecipeInput(table_name, Interface.ARROW, Location(file, where["line"]),
                                   where["col"]))
     inputs.sort(key=lambda i: i.location.line)
-    variables = sorted({str(p.this) for p in query.find_all(exp.Placeholder) if p.this})
+    # $partition and its kin are bound by weir to the partition a job builds: not variables.
+    variables = sorted({str(p.this) for p in query.find_all(exp.Placeholder) if p.this}
+                       - set(SQL_PARAMETERS))
     normalised = query.sql(dialect=_DIALECT, comments=False, normalize=False)
     code_hash = hashlib.blake2b(normalised.encode(), digest_size=16).hexdigest()
     recipe = Recipe(name=name, kind=RecipeKind.SQL, file=file, line=1, inputs=tuple(inputs),
