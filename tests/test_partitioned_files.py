@@ -105,10 +105,10 @@ def test_a_table_partition_is_replaced_in_one_transaction_and_the_others_stay(sq
                          "total": [3.0]})
     for key, data in (("day=2026-12-01", day), ("day=2026-12-02", next_day)):
         handle, _, _ = sql.stage("daily", "table", data, "t1")
-        sql.commit_partition("daily", handle, DAY, key)
+        sql.commit_partition("daily", "table", handle, DAY, key)
     again = pa.table({"event_date": [dt.date(2026, 12, 1)], "country": ["FR"], "total": [9.0]})
     handle, _, _ = sql.stage("daily", "table", again, "t2")
-    sql.commit_partition("daily", handle, DAY, "day=2026-12-01")
+    sql.commit_partition("daily", "table", handle, DAY, "day=2026-12-01")
     assert [(str(r[0])[:10], r[1], r[2]) for r in _rows(sql, "daily")] == [
         ("2026-12-01", "FR", 9.0), ("2026-12-02", "FR", 3.0)]
     # A discrete partition, and one with a quote in its value.
@@ -116,8 +116,8 @@ def test_a_table_partition_is_replaced_in_one_transaction_and_the_others_stay(sq
     for value in ("FR", "C'te d'Ivoire"):
         handle, _, _ = sql.stage("by_country", "table",
                                  pa.table({"country": [value], "n": [1]}), "t3")
-        sql.commit_partition("by_country", handle, country, f"country={value}")
-    sql.drop_partition("by_country", country, "country=FR")
+        sql.commit_partition("by_country", "table", handle, country, f"country={value}")
+    sql.drop_partition("by_country", "table", country, "country=FR")
     assert _rows(sql, "by_country") == [("C'te d'Ivoire", 1)]
     with sql.connect() as con:  # no staged table left beside them
         assert sorted(sql.list_tables(con.cursor(), sql.default_schema())) == [
@@ -128,11 +128,11 @@ def test_a_table_partition_takes_columns_by_name_and_refuses_rows_outside_it(sql
     first = pa.table({"event_date": [dt.date(2026, 12, 1)], "city": ["Paris"],
                       "country": ["FR"]})
     handle, _, _ = sql.stage("t", "table", first, "a")
-    sql.commit_partition("t", handle, DAY, "day=2026-12-01")
+    sql.commit_partition("t", "table", handle, DAY, "day=2026-12-01")
     swapped = pa.table({"country": ["DE"], "city": ["Berlin"],
                         "event_date": [dt.date(2026, 12, 2)]})
     handle, _, _ = sql.stage("t", "table", swapped, "b")
-    sql.commit_partition("t", handle, DAY, "day=2026-12-02")
+    sql.commit_partition("t", "table", handle, DAY, "day=2026-12-02")
     table = sql.read("t", "table")
     assert sorted(zip(table.column("city").to_pylist(), table.column("country").to_pylist(),
                       strict=True)) == [("Berlin", "DE"), ("Paris", "FR")]
@@ -141,6 +141,6 @@ def test_a_table_partition_takes_columns_by_name_and_refuses_rows_outside_it(sql
             {"event_date": pa.array(bad, pa.date32()), "city": ["x"], "country": ["y"]}), "c")
         with pytest.raises(DataError, match="1 row of the data for partition day=2026-12-01 "
                                             "of t fall outside it"):
-            sql.commit_partition("t", handle, DAY, "day=2026-12-01")
+            sql.commit_partition("t", "table", handle, DAY, "day=2026-12-01")
         sql.discard("t", "table", handle)
     assert sql.read("t", "table").num_rows == 2  # nothing published

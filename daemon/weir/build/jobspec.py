@@ -37,6 +37,10 @@ class InputSpec:
     interface: Interface
     # A source's declared schema, applied when it is read; None for datasets weir wrote.
     schema: tuple[ColumnSpec, ...] | None
+    # A partitioned input: how it is cut (weir.model.partitions.Partitioning) and the
+    # partitions the job reads of it (None: it is not partitioned, read whole).
+    partitioning: Any = None
+    partitions: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -52,6 +56,9 @@ class OutputSpec:
     # and where a relationship's other dataset lives (read to check the values exist there).
     checks: tuple[Any, ...] = ()
     related: tuple[InputSpec, ...] = ()
+    # The partition this job writes of it (None: it is not partitioned), and how it is cut.
+    partition: str | None = None
+    partitioning: Any = None
 
     @property
     def is_folder(self) -> bool:
@@ -76,6 +83,10 @@ class WorkerJob:
     # in a deploying daemon (a worktree's code on the user's checkout's data: Workspace).
     data_root: str
     rscript: str | None = None  # the Rscript an R recipe runs with (found by the parent)
+    # The partition it builds (weir.partition() in Python, $partition in SQL) and how its
+    # outputs are cut; None when they are not partitioned.
+    partition: str | None = None
+    partitioning: Any = None
 
     @property
     def output_names(self) -> tuple[str, ...]:

@@ -21,7 +21,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -35,11 +35,12 @@ from weir.build.rscript import RscriptMissing, find_rscript
 from weir.build.slots import Slots
 from weir.errors import WeirError
 from weir.flow.fingerprint import check_components, components_for
+from weir.flow.partition_status import partition_fingerprint, read_key
 from weir.flow.plan import Action, BuildPlan, Job, SourceCheck
 from weir.gitops.head import head_commit
 from weir.model.project import FORMATS, ColumnSpec, Interface, RecipeKind
 from weir.storage.locations import link_copy, remove_path
-from weir.wire import JobStatus, Severity
+from weir.wire import JobStatus, Severity, job_id
 from weir.workspace import DataStatus, Workspace
 
 KEEP_VERSIONS = 3  # outputs kept per dataset for instant restores (least recently used go)
@@ -57,6 +58,11 @@ class Outcome:
     log_path: str | None = None
     reasons: dict[str, tuple[str, ...]] = field(default_factory=dict)
     warnings: tuple[str, ...] = ()  # the `warning` checks its outputs failed (published anyway)
+    partition: str | None = None  # the partition of its outputs it built
+
+    @property
+    def id(self) -> str:
+        return job_id(self.recipe, self.partition)
 
 
 @dataclass
@@ -135,8 +141,19 @@ class Runner:
         # The fingerprint of the data each dataset holds right now (updated as jobs commit).
         self.current = {n: r.fingerprint for n, r in snapshot.records.items() if r.fingerprint}
         for name, ds in self.project.datasets.items():
-            if ds.is_source:
-                self.current[name] = snapshot.expected[name]
+            if ds.is_source or ds.partitioning is not None:  # a partitioned one: as planned
+                self.current[name] = snapshot.expected.get(name, "")
+        # The fingerprint each partition holds now (of the datasets this build reads).
+        self._current_parts: dict[tuple[str, str], str] = {}
+        if snapshot.partitions is not None and any(j.partition for j in plan.jobs):
+            for name, records in ws.state.partition_records().items():
+                for key, record in records.items():
+                    if record.fingerprint:
+                        self._current_parts[(name, key)] = record.fingerprint
+            for name, expected in snapshot.partitions.expected.items():
+                if self.project.datasets[name].is_source:
+                    for key, fp in expected.items():
+                        self._current_parts[(name, key)] = fp
 
     # -- the loop ---------------------------------------------------------------------------
     def run(self) -> BuildResult:
@@ -161,7 +178,7 @@ class Runner:
         # A source check is a job of its own (its one "output" the source it checks), first.
         jobs = {c.task: Job(c.task, (c.source,), {c.source: c.reasons}, Action.RUN, ())
                 for c in self.plan.checks}
-        jobs.update((j.recipe, j) for j in self.plan.jobs)
+        jobs.update((j.id, j) for j in self.plan.jobs)
         schedule = Scheduler([self._task(j) for j in jobs.values()], self.jobs,
                              self._limits(), self.fail_fast)
         outcomes: dict[str, Outcome] = {}
@@ -172,7 +189,7 @@ class Runner:
         cancelled = False
 
         def finish(outcome: Outcome) -> None:
-            outcomes[outcome.recipe] = outcome
+            outcomes[outcome.id] = outcome
             self.listener("finish", outcome)
 
         def skip_below(failed: str, skipped: tuple[str, ...]) -> None:
@@ -180,10 +197,9 @@ class Runner:
                      if failed in self._checks
                      else f"skipped: upstream {jobs[failed].outputs[0]} did not build")
             for r in skipped:
-                for name in jobs[r].outputs:
-                    state.record_failure(self.run_id, r, name, None, error, None,
-                                         status="skipped")
-                finish(Outcome(r, jobs[r].outputs, JobStatus.SKIPPED, error=error))
+                self._record_failed(jobs[r], None, error, None, status="skipped")
+                finish(Outcome(jobs[r].recipe, jobs[r].outputs, JobStatus.SKIPPED, error=error,
+                               partition=jobs[r].partition))
 
         def stop(how: Stop, why: str) -> None:
             """Kill what runs (its temporary output goes), and skip what waits."""
@@ -195,7 +211,8 @@ class Runner:
                 self._discard_temps(run.job)
                 finish(self._interrupted(jobs[r], run))
             for r in how.not_started:
-                finish(Outcome(r, jobs[r].outputs, JobStatus.SKIPPED, error=why))
+                finish(Outcome(jobs[r].recipe, jobs[r].outputs, JobStatus.SKIPPED, error=why,
+                               partition=jobs[r].partition))
 
         def launch(wait: bool) -> list[str]:
             """Start what the scheduler says may start now (see ``_start`` for ``wait``)."""
@@ -214,12 +231,12 @@ class Runner:
                     assert pool is not None
                     running[recipe] = self._dispatch(pool, job)
             for outcome in self._restore(restores):  # together: one transaction a database
-                self._release(outcome.recipe)
+                self._release(outcome.id)
                 finish(outcome)
                 if outcome.status.ok:
-                    schedule.succeeded(outcome.recipe)
+                    schedule.succeeded(outcome.id)
                 else:  # a copy that could not be made: no retry, nor the recipe's failure
-                    skip_below(outcome.recipe, schedule.cannot_run(outcome.recipe))
+                    skip_below(outcome.id, schedule.cannot_run(outcome.id))
             return starting
 
         blocked = self._blocked()
@@ -282,8 +299,9 @@ class Runner:
             for recipe in list(self._holding):
                 self._release(recipe)
         for recipe in jobs:
-            outcomes.setdefault(recipe, Outcome(recipe, jobs[recipe].outputs, JobStatus.SKIPPED,
-                                                error="not started"))
+            outcomes.setdefault(recipe, Outcome(jobs[recipe].recipe, jobs[recipe].outputs,
+                                                JobStatus.SKIPPED, error="not started",
+                                                partition=jobs[recipe].partition))
         ordered = [outcomes[r] for r in jobs]
         ordered += blocked.values()
         build = BuildResult(self.run_id, ordered, interrupted or cancelled,
@@ -344,10 +362,11 @@ class Runner:
         else:
             run = _Running(time.time(), self.worker_job(job), self._input_fps(job))
         self.ws.state.start_job(self.run_id, job.recipe, job.outputs, run.started,
-                                run.job.log_path)
+                                run.job.log_path, job.partition)
         self.listener("start", Outcome(job.recipe, job.outputs, JobStatus.RUNNING,
-                                       reasons=dict(job.reasons), log_path=run.job.log_path))
-        pool.submit(job.recipe, run.job)
+                                       reasons=dict(job.reasons), log_path=run.job.log_path,
+                                       partition=job.partition))
+        pool.submit(job.id, run.job)
         return run
 
     def _cleanup_stale(self) -> None:
@@ -376,7 +395,7 @@ class Runner:
         # A restore reads nothing of this build's (its data is the one its fingerprint names):
         # it waits only for its sources' checks, so every restore of a build goes at once.
         after = checks if job.action is Action.RESTORE else job.depends_on + checks
-        return Task(job.recipe, after, self._connections(job), recipe.retries,
+        return Task(job.id, after, self._connections(job), recipe.retries,
                     in_worker=job.action is Action.RUN)
 
     def _reads_writes(self, job: Job) -> tuple[str, ...]:
@@ -448,22 +467,24 @@ class Runner:
 
     def _unusable(self, job: Job, error: WeirError) -> Outcome:
         text = error.message + (f"\nhint: {error.hint}" if error.hint else "")
-        self._check_said.setdefault(job.recipe, "could not be checked")
-        for name in job.outputs:
-            self.ws.state.record_failure(self.run_id, job.recipe, name, None, text, None)
-        return Outcome(job.recipe, job.outputs, JobStatus.FAILED, error=text, reasons=dict(job.reasons))
+        self._check_said.setdefault(job.id, "could not be checked")
+        self._record_failed(job, None, text, None)
+        return Outcome(job.recipe, job.outputs, JobStatus.FAILED, error=text,
+                       reasons=dict(job.reasons), partition=job.partition)
 
     def worker_job(self, job: Job) -> WorkerJob:
         """What a worker needs to run ``job``, as plain values (see ``weir.build.jobspec``)."""
         project = self.project
         recipe = project.recipes[job.recipe]
         token = f"{self.run_id}-{secrets.token_hex(2)}"
-        log_path = self.ws.state_dir / "logs" / recipe.name / f"{self.run_id}.log"
+        log_name = self.run_id if job.partition is None else \
+            f"{self.run_id}-{job.partition.replace('/', '-').replace('=', '-')}"
+        log_path = self.ws.state_dir / "logs" / recipe.name / f"{log_name}.log"
 
         def schema_of(name: str) -> tuple[ColumnSpec, ...] | None:
             return tuple(project.datasets[name].schema or ()) or None
 
-        inputs = [self._input_spec(inp.name, inp.interface) for inp in recipe.inputs]
+        inputs = [self._input_spec(inp.name, inp.interface, job) for inp in recipe.inputs]
 
         def related(ds: Any) -> tuple[InputSpec, ...]:
             """The datasets its relationship checks look values up in."""
@@ -477,7 +498,7 @@ class Runner:
             ds = project.datasets[out]
             outputs.append(OutputSpec(out, self._connection_spec(out), ds.path, ds.format,
                                       token, schema_of(out), ds.location.file, tuple(ds.checks),
-                                      related(ds)))
+                                      related(ds), job.partition, ds.partitioning))
         return WorkerJob(
             recipe=recipe.name, kind=recipe.kind, project_root=str(self.ws.root),
             file=str(self.ws.root / recipe.file), rel_file=recipe.file, line=recipe.line,
@@ -485,7 +506,9 @@ class Runner:
             outputs=tuple(outputs), variables=dict(project.config.variables),
             sql_variables=tuple(recipe.variables) if recipe.kind is RecipeKind.SQL else (),
             log_path=str(log_path), data_root=str(self.ws.data_root),
-            rscript=self._rscript if isinstance(self._rscript, str) else None)
+            rscript=self._rscript if isinstance(self._rscript, str) else None,
+            partition=job.partition,
+            partitioning=project.datasets[recipe.outputs[0]].partitioning)
 
     def check_job(self, check: SourceCheck) -> SourceCheckJob:
         """What a worker needs to run a source's checks, as plain values."""
@@ -504,12 +527,45 @@ class Runner:
     def _connection_spec(self, name: str) -> ConnectionSpec:
         return specs.connection_spec(self.project, name)
 
-    def _input_spec(self, name: str, interface: Interface) -> InputSpec:
-        return specs.input_spec(self.project, name, interface)
+    def _input_spec(self, name: str, interface: Interface, job: Job | None = None) -> InputSpec:
+        spec = specs.input_spec(self.project, name, interface)
+        ds = self.project.datasets[name]
+        if ds.partitioning is None:
+            return spec
+        keys: tuple[str | None, ...] = job.reads.get(name, ()) if job is not None else tuple(
+            self.snapshot.partitions.domains.get(name, ()) if self.snapshot.partitions else ())
+        return replace(spec, partitioning=ds.partitioning,
+                       partitions=tuple(k for k in keys if k is not None))
 
     def _input_fps(self, job: Job) -> dict[str, str]:
-        """The fingerprints of the data ``job`` reads, as of now."""
-        return {i: self.current.get(i, "") for i in self.project.recipes[job.recipe].input_names}
+        """The fingerprints of the data ``job`` reads, as of now: of each input, or for a
+        partition's job, of each input partition it reads ("input|partition")."""
+        inputs = self.project.recipes[job.recipe].input_names
+        if job.partition is None:
+            return {i: self.current.get(i, "") for i in inputs}
+        parts = self.snapshot.partitions
+        assert parts is not None
+        read: dict[str, str] = {}
+        for inp in inputs:
+            for key in job.reads.get(inp, ()):
+                if key is None:
+                    read[read_key(inp, None)] = self.current.get(inp, "")
+                else:
+                    read[read_key(inp, key)] = self._current_parts.get(
+                        (inp, key), parts.expected.get(inp, {}).get(key, "missing"))
+        return read
+
+    def _record_failed(self, job: Job, started: float | None, error: str,
+                       log_path: str | None, status: str = "failed") -> None:
+        """Record that ``job``'s outputs (or its partition of them) did not build."""
+        for name in job.outputs:
+            if job.partition is not None:
+                self.ws.state.record_partition_failure(self.run_id, job.recipe, name,
+                                                       job.partition, started, error, log_path,
+                                                       status)
+            else:
+                self.ws.state.record_failure(self.run_id, job.recipe, name, started, error,
+                                             log_path, status=status)
 
     def _record_checks(self, result: JobResult) -> None:
         for name, results in (result.checks or {}).items():
@@ -550,10 +606,34 @@ class Runner:
                                             comps.fingerprint(name), comps, run.started,
                                             run.job.log_path, error)
 
+    def _commit_partition(self, job: Job, run: _Running, result: JobResult) -> Outcome:
+        """Publish the partition a job built of each output (its previous data replaced
+        whole, the rest of the dataset untouched) and record it at its fingerprint."""
+        key = job.partition
+        assert key is not None and self.snapshot.partitions is not None
+        rows = {}
+        for written in result.outputs:
+            name = written.name
+            ds = self.project.datasets[name]
+            backend = self.ws.backends[ds.connection]
+            base = self.snapshot.partitions.base[name]
+            fp = partition_fingerprint(name, base, key, run.input_fps)
+            backend.commit_partition(ds.path, ds.format, written.handle, ds.partitioning, key)
+            self.ws.state.record_partition_success(self.run_id, job.recipe, name, key, fp,
+                                                   base, run.input_fps, run.started,
+                                                   written.rows, run.job.log_path)
+            self._current_parts[(name, key)] = fp
+            rows[name] = written.rows
+        return Outcome(job.recipe, job.outputs, JobStatus.BUILT, result.seconds, rows,
+                       log_path=run.job.log_path, reasons=dict(job.reasons),
+                       warnings=_warnings(result), partition=key)
+
     def _commit(self, job: Job, run: _Running, result: JobResult) -> Outcome:
         state = self.ws.state
         self._record_checks(result)
         self._record_metrics(result)
+        if job.partition is not None:
+            return self._commit_partition(job, run, result)
         rows = {}
         for written in result.outputs:
             name = written.name
@@ -736,19 +816,16 @@ class Runner:
 
     def _fail(self, job: Job, run: _Running, result: JobResult) -> Outcome:
         self._record_checks(result)
-        for name in job.outputs:
-            self.ws.state.record_failure(self.run_id, job.recipe, name, run.started,
-                                         result.error or "failed", run.job.log_path)
+        self._record_failed(job, run.started, result.error or "failed", run.job.log_path)
         return Outcome(job.recipe, job.outputs, JobStatus.FAILED, result.seconds, error=result.error,
                        traceback=result.traceback, log_path=run.job.log_path,
-                       reasons=dict(job.reasons))
+                       reasons=dict(job.reasons), partition=job.partition)
 
     def _interrupted(self, job: Job, run: _Running) -> Outcome:
-        for name in job.outputs:
-            self.ws.state.record_failure(self.run_id, job.recipe, name, run.started,
-                                         "interrupted", run.job.log_path, status="interrupted")
+        self._record_failed(job, run.started, "interrupted", run.job.log_path,
+                            status="interrupted")
         return Outcome(job.recipe, job.outputs, JobStatus.INTERRUPTED, time.time() - run.started,
-                       error="interrupted", log_path=run.job.log_path)
+                       error="interrupted", log_path=run.job.log_path, partition=job.partition)
 
     def _discard_temps(self, job: WorkerJob | SourceCheckJob,
                        result: JobResult | None = None) -> None:

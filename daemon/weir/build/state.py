@@ -154,6 +154,33 @@ CREATE TABLE IF NOT EXISTS changes (
     what TEXT PRIMARY KEY,
     n INTEGER NOT NULL
 );
+-- Each partition of a partitioned dataset (weir.model.partitions), as `datasets` keeps a whole
+-- dataset: its last success (fingerprint, and the fingerprints of the input partitions it read,
+-- by "input|partition", for the reasons a status gives), and whether a later build failed.
+CREATE TABLE IF NOT EXISTS partitions (
+    dataset TEXT NOT NULL,
+    key TEXT NOT NULL,
+    fingerprint TEXT,
+    base TEXT,
+    inputs TEXT,
+    built_at REAL,
+    run_id TEXT,
+    duration REAL,
+    row_count INTEGER,
+    last_failed INTEGER NOT NULL DEFAULT 0,
+    error TEXT,
+    log_path TEXT,
+    PRIMARY KEY (dataset, key)
+);
+CREATE TRIGGER IF NOT EXISTS partitions_insert AFTER INSERT ON partitions BEGIN
+    UPDATE changes SET n = n + 1 WHERE what = 'partitions';
+END;
+CREATE TRIGGER IF NOT EXISTS partitions_update AFTER UPDATE ON partitions BEGIN
+    UPDATE changes SET n = n + 1 WHERE what = 'partitions';
+END;
+CREATE TRIGGER IF NOT EXISTS partitions_delete AFTER DELETE ON partitions BEGIN
+    UPDATE changes SET n = n + 1 WHERE what = 'partitions';
+END;
 CREATE TRIGGER IF NOT EXISTS datasets_insert AFTER INSERT ON datasets BEGIN
     UPDATE changes SET n = n + 1 WHERE what = 'datasets';
 END;
@@ -184,7 +211,7 @@ END;
 """
 
 
-COUNTED = ("datasets", "sources", "kept_outputs")  # the tables `changes` counts writes to
+COUNTED = ("datasets", "sources", "kept_outputs", "partitions")  # `changes` counts their writes
 
 
 @dataclass(frozen=True)
@@ -203,6 +230,21 @@ class DatasetRecord:
 
     def stored(self) -> Stored:
         return Stored(self.fingerprint, self.components, self.last_failed, self.error)
+
+
+@dataclass(frozen=True)
+class PartitionRecord:
+    """What the state store remembers of one partition (as DatasetRecord of a dataset)."""
+
+    fingerprint: str | None  # of its last success
+    base: str | None  # the dataset's own part of that fingerprint (code, definition, …)
+    inputs: Mapping[str, str]  # "input|partition" -> the fingerprint read then
+    built_at: float | None
+    run_id: str | None
+    row_count: int | None
+    last_failed: bool
+    error: str | None
+    log_path: str | None
 
 
 REPAIR_HINT = ("run `weir state repair`: it moves the damaged file aside (nothing is deleted) "
@@ -293,6 +335,12 @@ class StateStore:
         if "place" not in {row[1] for row in self.db.execute("PRAGMA table_info(datasets)")}:
             try:  # from before builds recorded where their data went (see `places`)
                 self.db.execute("ALTER TABLE datasets ADD COLUMN place TEXT")
+            except sqlite3.OperationalError as exc:  # another process added it first
+                if "duplicate column" not in str(exc):
+                    raise
+        if "partition" not in {row[1] for row in self.db.execute("PRAGMA table_info(builds)")}:
+            try:  # from before partitions: a job builds one partition of its outputs
+                self.db.execute("ALTER TABLE builds ADD COLUMN partition TEXT")
             except sqlite3.OperationalError as exc:  # another process added it first
                 if "duplicate column" not in str(exc):
                     raise
@@ -429,17 +477,79 @@ class StateStore:
                                              "error": error, "log_path": log_path})
 
     def start_job(self, run_id: str, recipe: str, outputs: Sequence[str], started: float,
-                  log_path: str) -> None:
+                  log_path: str, partition: str | None = None) -> None:
         """Say that ``outputs`` are being built (a ``running`` row each, completed when the job
         ends): if the build's process dies, this is what its run is known to have been
         doing. A retried job keeps its row."""
         with self.transaction() as db:
             for name in outputs:
                 if db.execute("SELECT 1 FROM builds WHERE run_id=? AND dataset=? AND"
-                              " status='running'", (run_id, name)).fetchone() is None:
+                              " partition IS ? AND status='running'",
+                              (run_id, name, partition)).fetchone() is None:
                     db.execute("INSERT INTO builds (run_id, dataset, recipe, status, started,"
-                               " log_path) VALUES (?,?,?,'running',?,?)",
-                               (run_id, name, recipe, started, log_path))
+                               " log_path, partition) VALUES (?,?,?,'running',?,?,?)",
+                               (run_id, name, recipe, started, log_path, partition))
+
+    # -- partitions -------------------------------------------------------------------------
+    def partition_records(self, datasets: Sequence[str] | None = None
+                          ) -> dict[str, dict[str, PartitionRecord]]:
+        """What is known of each partition, by dataset then partition."""
+        query = ("SELECT dataset, key, fingerprint, base, inputs, built_at, run_id, row_count,"
+                 " last_failed, error, log_path FROM partitions")
+        rows = self.db.execute(query).fetchall() if datasets is None else [
+            r for name in datasets
+            for r in self.db.execute(query + " WHERE dataset=?", (name,)).fetchall()]
+        out: dict[str, dict[str, PartitionRecord]] = {}
+        for r in rows:
+            out.setdefault(r[0], {})[r[1]] = PartitionRecord(
+                r[2], r[3], json.loads(r[4]) if r[4] else {}, r[5], r[6], r[7], bool(r[8]),
+                r[9], r[10])
+        return out
+
+    def record_partition_success(self, run_id: str, recipe: str, name: str, key: str,
+                                 fingerprint: str, base: str, inputs: Mapping[str, str],
+                                 started: float, rows: int, log_path: str | None) -> None:
+        now = time.time()
+        with self.transaction() as db:
+            db.execute("INSERT INTO partitions (dataset, key, fingerprint, base, inputs, built_at,"
+                       " run_id, duration, row_count, last_failed, error, log_path) VALUES"
+                       " (?,?,?,?,?,?,?,?,?,0,NULL,?) ON CONFLICT(dataset, key) DO UPDATE SET"
+                       " fingerprint=excluded.fingerprint, base=excluded.base,"
+                       " inputs=excluded.inputs, built_at=excluded.built_at,"
+                       " run_id=excluded.run_id, duration=excluded.duration,"
+                       " row_count=excluded.row_count, last_failed=0, error=NULL,"
+                       " log_path=excluded.log_path",
+                       (name, key, fingerprint, base, json.dumps(dict(inputs)), now, run_id,
+                        now - started, rows, log_path))
+            _end_job_row(db, run_id, name, {"recipe": recipe, "fingerprint": fingerprint,
+                                             "status": "built", "started": started,
+                                             "finished": now, "row_count": rows,
+                                             "log_path": log_path}, key)
+
+    def record_partition_failure(self, run_id: str, recipe: str, name: str, key: str,
+                                 started: float | None, error: str, log_path: str | None,
+                                 status: str = "failed") -> None:
+        """A partition's build failed (its previous data stays, and its record of it)."""
+        now = time.time()
+        with self.transaction() as db:
+            if status == "failed":
+                db.execute("INSERT INTO partitions (dataset, key, last_failed, error, log_path)"
+                           " VALUES (?,?,1,?,?) ON CONFLICT(dataset, key) DO UPDATE SET"
+                           " last_failed=1, error=excluded.error, log_path=excluded.log_path",
+                           (name, key, error, log_path))
+            _end_job_row(db, run_id, name, {"recipe": recipe, "status": status,
+                                             "started": started, "finished": now,
+                                             "error": error, "log_path": log_path}, key)
+
+    def forget_partitions(self, name: str, keys: Sequence[str] | None = None) -> None:
+        """Forget partitions (all of the dataset's without ``keys``): their data was
+        dropped."""
+        with self.transaction() as db:
+            if keys is None:
+                db.execute("DELETE FROM partitions WHERE dataset=?", (name,))
+            else:
+                db.executemany("DELETE FROM partitions WHERE dataset=? AND key=?",
+                               [(name, k) for k in keys])
 
     def forget(self, name: str) -> None:
         with self.transaction() as db:
@@ -760,16 +870,19 @@ def decode_record(r: Sequence[Any]) -> DatasetRecord:
 DIED = "interrupted: the build's process ended before this job finished (killed?)"
 
 
-def _end_job_row(db: sqlite3.Connection, run_id: str, name: str, values: dict[str, Any]) -> None:
+def _end_job_row(db: sqlite3.Connection, run_id: str, name: str, values: dict[str, Any],
+                 partition: str | None = None) -> None:
     """Complete the job's ``running`` row, or add a row for a job that never started (a
-    skipped or restored one)."""
+    skipped or restored one). A partition's job has a row of its own."""
     sets = ", ".join(f"{k}=?" for k in values)
     updated = db.execute(f"UPDATE builds SET {sets} WHERE run_id=? AND dataset=? AND"
-                         " status='running'", (*values.values(), run_id, name)).rowcount
+                         " partition IS ? AND status='running'",
+                         (*values.values(), run_id, name, partition)).rowcount
     if not updated:
-        cols = ("run_id", "dataset", *values)
+        cols = ("run_id", "dataset", "partition", *values)
         db.execute(f"INSERT INTO builds ({', '.join(cols)}) VALUES"
-                   f" ({', '.join('?' * len(cols))})", (run_id, name, *values.values()))
+                   f" ({', '.join('?' * len(cols))})",
+                   (run_id, name, partition, *values.values()))
 
 
 def _trigger_of(command: str | None) -> str:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import select
 import signal
 import sys
@@ -38,7 +39,8 @@ from weir.build.returns import RecipeError, as_writable
 from weir.errors import WeirError
 from weir.model.project import Interface, RecipeKind
 from weir.model.sql_recipes import engine_error
-from weir.recipe_api import job_variables
+from weir.model.partitions import partition_of
+from weir.recipe_api import job_partition, job_variables
 from weir.storage.backends import Backend, backend_for
 from weir.storage.formats import as_table, schema_diff, schema_rows
 from weir.wire import CheckResult, Metrics
@@ -120,9 +122,11 @@ def run_job(job: WorkerJob | SourceCheckJob) -> JobResult:
     log_path = Path(job.log_path)
     log_path.parent.mkdir(parents=True, exist_ok=True)
     with open(log_path, "w", encoding="utf-8") as log, _redirected(log):
-        print(f"weir: {job.kind.value} recipe {job.recipe} → {', '.join(job.output_names)}",
-              flush=True)
+        print(f"weir: {job.kind.value} recipe {job.recipe} → {', '.join(job.output_names)}"
+              + (f" [{job.partition}]" if job.partition else ""), flush=True)
         token = job_variables.set(job.variables)
+        part_token = job_partition.set(partition_of(job.partitioning, job.partition)
+                                       if job.partition is not None else None)
         audited = _Audited()
         try:
             if job.kind is RecipeKind.SQL and _in_database(job) and not job.outputs[0].schema:
@@ -173,6 +177,7 @@ def run_job(job: WorkerJob | SourceCheckJob) -> JobResult:
             print(tb, flush=True)
         finally:
             job_variables.reset(token)
+            job_partition.reset(part_token)
     return replace(result, seconds=time.perf_counter() - started)
 
 
@@ -321,12 +326,15 @@ def _load_module(job: WorkerJob) -> ModuleType:
 
 def _read(job: WorkerJob | SourceCheckJob, inp: InputSpec) -> pa.Table:
     schema = list(inp.schema) if inp.schema else None
+    if inp.partitions is not None:  # only the partitions this job reads
+        return _backend(job, inp.connection).read_partitions(
+            inp.loc, inp.format, inp.partitioning, list(inp.partitions), schema)
     return _backend(job, inp.connection).read(inp.loc, inp.format, schema)
 
 
 def _local_parquet(job: WorkerJob, inp: InputSpec) -> str | None:
     """A local Parquet file DuckDB can scan lazily instead of loading it whole."""
-    if inp.format != "parquet":
+    if inp.format != "parquet" or inp.partitions is not None:
         return None
     path = _backend(job, inp.connection).local_path(inp.loc)
     return str(path) if path is not None else None
@@ -341,6 +349,12 @@ def _hand_over(job: WorkerJob, inp: InputSpec, duck: list[Any]) -> Any:
         return Folder._bound(inp.name, store)
     if interface is Interface.DATASET:
         from weir.dataset_api import Dataset
+
+        if inp.partitions is not None:
+            raise RecipeError(f"input '{inp.name}' is partitioned: it is handed over as a "
+                              "DataFrame, a Table or a relation of the partitions read, not as "
+                              "weir.Dataset", hint="annotate it pd.DataFrame, pa.Table or "
+                              "duckdb.DuckDBPyRelation")
 
         schema = list(inp.schema) if inp.schema else None
         return Dataset._bound(inp.name, _backend(job, inp.connection), inp.loc, inp.format,
@@ -430,7 +444,7 @@ def _sql_in_database(job: WorkerJob, audited: _Audited) -> list[WrittenOutput]:
     spec = job.outputs[0]
     backend = _backend(job, spec.connection)
     text = Path(job.file).read_text(encoding="utf-8")
-    params = {v: job.variables[v] for v in job.sql_variables}
+    params = {v: job.variables[v] for v in job.sql_variables} | _partition_params(job, text)
     print(f"weir: running inside PostgreSQL (connection '{spec.connection.name}')", flush=True)
     handle, schema, rows = backend.stage_query(  # type: ignore[attr-defined]
         spec.loc, text, params, {i.name: i.loc for i in job.inputs}, spec.token)
@@ -454,7 +468,7 @@ def _sql(job: WorkerJob) -> dict[str, Any]:
             else:
                 con.register(inp.name, _read(job, inp))
         text = Path(job.file).read_text(encoding="utf-8")
-        params = {v: job.variables[v] for v in job.sql_variables}
+        params = {v: job.variables[v] for v in job.sql_variables} | _partition_params(job, text)
         try:
             # A relation's Arrow output is the rows themselves (a DB-API result's is a copy).
             table = con.sql(text, params=params or None).to_arrow_table()
@@ -470,6 +484,33 @@ def _sql(job: WorkerJob) -> dict[str, Any]:
         return {job.outputs[0].name: table}
     finally:
         con.close()
+
+
+def _partition_params(job: WorkerJob, text: str) -> dict[str, Any]:
+    """The ``$partition…`` parameters the query uses, bound to the partition built."""
+    used = set(re.findall(r"\$(partition\w*)", text))
+    if not used:
+        return {}
+    if job.partition is None:
+        raise RecipeError(f"{job.rel_file} uses ${sorted(used)[0]}, but its output is not "
+                          "partitioned", hint="declare `partitioning:` in its dataset's file, "
+                          "or remove the parameter")
+    from weir.model.partitions import partition_of
+
+    given = partition_of(job.partitioning, job.partition).sql_params()
+    unknown = used - given.keys()
+    if unknown:
+        raise RecipeError(f"${sorted(unknown)[0]} has no value for partition {job.partition}",
+                          hint=f"this partition binds {', '.join('$' + k for k in given)}")
+    return {k: given[k] for k in used}
+
+
+def _stage(backend: Backend, spec: OutputSpec, data: Any) -> tuple[str, pa.Schema, int]:
+    """Stage an output, or the one partition of it the job builds."""
+    if spec.partition is not None:
+        return backend.stage_partition(spec.loc, spec.format, spec.partitioning, spec.partition,
+                                       data, spec.token)
+    return backend.stage(spec.loc, spec.format, data, spec.token)
 
 
 @dataclass
@@ -520,7 +561,7 @@ def _write_outputs(job: WorkerJob, outputs: dict[str, Any],
                 if not isinstance(data, pa.Table):
                     data = _keeping(data, _unique_keys(spec), kept)
                     data = meter.tee(data) if measuring else data
-                handle, schema, rows = backend.stage(spec.loc, spec.format, data, spec.token)
+                handle, schema, rows = _stage(backend, spec, data)
                 written.append((spec, WrittenOutput(
                     spec.name, handle, rows,
                     schema_rows(schema, data if isinstance(data, pa.Table) else None))))
@@ -546,7 +587,7 @@ def _write_outputs(job: WorkerJob, outputs: dict[str, Any],
                     audited.metrics[spec.name] = measure(data)
             elif measuring:
                 data = meter.tee(data)
-            handle, schema, rows = backend.stage(spec.loc, spec.format, data, spec.token)
+            handle, schema, rows = _stage(backend, spec, data)
             written.append((spec, WrittenOutput(
                 spec.name, handle, rows,
                 schema_rows(schema, data if isinstance(data, pa.Table) else None))))

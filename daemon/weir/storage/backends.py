@@ -146,6 +146,37 @@ class FilesystemBackend(Backend):
     def discard(self, loc: str, fmt: str, handle: str) -> None:
         remove_path(Path(handle))
 
+    def partitions(self, loc: str, fmt: str, partitioning: Any) -> dict[str, str]:
+        from weir.storage.partitioned_files import partition_versions
+
+        return partition_versions(self.root / loc, partitioning)
+
+    def read_partitions(self, loc: str, fmt: str, partitioning: Any, keys: list[str],
+                        schema: list[ColumnSpec] | None = None) -> pa.Table:
+        from weir.storage.partitioned_files import read_partitions
+
+        return read_partitions(self.root / loc, fmt, partitioning, keys, schema)
+
+    def stage_partition(self, loc: str, fmt: str, partitioning: Any, key: str, data: Any,
+                        token: str) -> tuple[str, pa.Schema, int]:
+        from weir.storage.formats import as_table
+        from weir.storage.partitioned_files import stage_partition
+
+        table = as_table(data)
+        staged = stage_partition(self.root / loc, fmt, partitioning, key, table, token)
+        return str(staged), table.schema, table.num_rows
+
+    def commit_partition(self, loc: str, fmt: str, handle: str, partitioning: Any,
+                         key: str) -> None:
+        from weir.storage.partitioned_files import commit_partition
+
+        commit_partition(self.root / loc, key, Path(handle))
+
+    def drop_partition(self, loc: str, fmt: str, partitioning: Any, key: str) -> None:
+        from weir.storage.partitioned_files import drop_partition
+
+        drop_partition(self.root / loc, key)
+
     def drop(self, loc: str, fmt: str) -> None:
         remove_path(self.root / loc)
 

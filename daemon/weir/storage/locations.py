@@ -152,6 +152,8 @@ def source_versions(project: Project, known: Mapping[str, tuple[str, str]],
             continue
         if not ds.is_source or ds.connection not in project.connections:
             continue  # an unknown connection is the project's error, reported where it is
+        if ds.partitioning is not None:
+            continue  # versioned per partition (source_partitions)
         try:
             with backends.using(ds.connection) as backend:
                 version, update = backend.version(ds.path, ds.format, known.get(name),
@@ -165,6 +167,29 @@ def source_versions(project: Project, known: Mapping[str, tuple[str, str]],
         if update is not None:
             updates[name] = update
     return versions, updates
+
+
+def source_partitions(project: Project, backends: Any,
+                      problems: dict[str, WeirError] | None = None,
+                      only: Collection[str] | None = None) -> dict[str, dict[str, str]]:
+    """Each partitioned source's partitions, with their data versions (its layout listed:
+    a stat per file, or one ``GROUP BY`` of a table); errors as `source_versions`."""
+    found: dict[str, dict[str, str]] = {}
+    for name, ds in project.datasets.items():
+        if not ds.is_source or ds.partitioning is None or (only is not None
+                                                            and name not in only):
+            continue
+        if ds.connection not in project.connections:
+            continue
+        try:
+            with backends.using(ds.connection) as backend:
+                found[name] = backend.partitions(ds.path, ds.format, ds.partitioning)
+        except WeirError as exc:
+            if problems is None:
+                raise
+            problems[name] = exc
+            found[name] = {}
+    return found
 
 
 def rejected_path(project_root: str | Path, dataset: str) -> Path:

@@ -8,13 +8,15 @@ a failed build keeps the previous one. A partition's data may leave out its part
 (Hive's way: the path says them); reading adds them from the path, typed — a day as a date, an
 hour as a timestamp, a month and a discrete value as text. Data written into a partition that
 does hold the time column must fall inside the partition: a row of another day is refused with
-its value, never filed under the wrong day. (Issue 18, in progress: the runner does not call
-this yet.)
+its value, never filed under the wrong day. A partition's version is made of its files'
+names, sizes and modification times (a stat each, no read): what says a source's partition
+changed.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import os
 from collections.abc import Collection
 from pathlib import Path
@@ -24,7 +26,7 @@ import pyarrow.compute as pc
 
 from weir.errors import DataError
 from weir.model.partitions import Grain, Partitioning, discover, floor, format_time, parse_time
-from weir.model.project import FORMATS
+from weir.model.project import FORMATS, ColumnSpec
 from weir.storage.formats import read_table, write_table
 from weir.storage.locations import remove_path, temp_path_for
 
@@ -37,8 +39,30 @@ def list_partitions(root: Path, partitioning: Partitioning) -> set[str]:
     return discover(partitioning, paths)[0]
 
 
-def read_partitions(root: Path, fmt: str, partitioning: Partitioning, keys: Collection[str]
-                    ) -> pa.Table:
+def partition_versions(root: Path, partitioning: Partitioning) -> dict[str, str]:
+    """Each partition under ``root``, with a version of its files (names, sizes, times)."""
+    if not root.is_dir():
+        return {}
+    stats: dict[str, list[str]] = {}
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames[:] = [d for d in dirnames if d[0] not in "._"]
+        rel = os.path.relpath(dirpath, root).replace(os.sep, "/")
+        for name in filenames:
+            path = name if rel == "." else f"{rel}/{name}"
+            if name[0] in "._":
+                continue
+            found, _ = discover(partitioning, [path])
+            if not found:
+                continue
+            st = os.stat(os.path.join(dirpath, name))
+            stats.setdefault(next(iter(found)), []).append(f"{path}:{st.st_size}:"
+                                                           f"{st.st_mtime_ns}")
+    return {key: hashlib.blake2b("\n".join(sorted(lines)).encode(), digest_size=12).hexdigest()
+            for key, lines in stats.items()}
+
+
+def read_partitions(root: Path, fmt: str, partitioning: Partitioning, keys: Collection[str],
+                    schema: list[ColumnSpec] | None = None) -> pa.Table:
     """The rows of the partitions ``keys`` of the dataset at ``root``, as one table, each with
     its partition columns (from the path where the files leave them out). A partition that is
     not there is an error naming it."""
@@ -52,7 +76,8 @@ def read_partitions(root: Path, fmt: str, partitioning: Partitioning, keys: Coll
             raise DataError(f"partition {key} of {root} does not exist",
                             hint="build it first, or ask for the partitions the dataset has")
         for file in files:
-            tables.append(_with_partition_columns(read_table(file, fmt), partitioning, key))
+            tables.append(_with_partition_columns(read_table(file, fmt, schema), partitioning,
+                                                  key))
     if not tables:
         raise DataError("no partition asked for")
     return pa.concat_tables(tables, promote_options="default")

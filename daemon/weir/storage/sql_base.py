@@ -285,7 +285,54 @@ class SQLBackend(Backend):
         pass
 
     # -- partitions: rows of a partition column, replaced in one transaction ---------------
-    def commit_partition(self, loc: str, handle: str, partitioning: Any, key: str) -> None:
+    def partitions(self, loc: str, fmt: str, partitioning: Any) -> dict[str, str]:
+        """The partitions the table's rows fall in, from one ``GROUP BY`` over its partition
+        columns; a partition's version is its row count (a rewrite that keeps the count is
+        not seen: a source table's own `version_query` says more of the whole table)."""
+        from weir.model.partitions import floor, format_time
+
+        if not self.exists(loc, fmt):
+            return {}
+        dims = [c for c in (partitioning.time.column if partitioning.time else None,
+                            partitioning.value.name if partitioning.value else None) if c]
+        cols = ", ".join(quote(c) for c in dims)
+        with self.connect() as con:
+            rows = self.fetch(con, f"SELECT {cols}, count(*) AS n__ FROM {self.qualified(loc)}"
+                                   f" GROUP BY {cols}").to_pylist()
+        found: dict[str, int] = {}
+        for row in rows:
+            time = value = None
+            if partitioning.time is not None:
+                got = row[partitioning.time.column]
+                if got is None:
+                    continue
+                when = _as_datetime(got)
+                time = format_time(partitioning.time.grain, floor(partitioning.time.grain, when))
+            if partitioning.value is not None:
+                if row[partitioning.value.name] is None:
+                    continue
+                value = str(row[partitioning.value.name])
+            key = partitioning.key(time, value)
+            found[key] = found.get(key, 0) + int(row["n__"])
+        return {k: f"rows:{n}" for k, n in found.items()}
+
+    def read_partitions(self, loc: str, fmt: str, partitioning: Any, keys: list[str],
+                        schema: list[ColumnSpec] | None = None) -> pa.Table:
+        if not self.exists(loc, fmt):
+            raise DataError(f"no table {loc} on connection '{self.name}'",
+                            hint="build it, or fix the dataset's `table`")
+        where = " OR ".join(f"({self.partition_filter(partitioning, k)})" for k in keys) \
+            or "FALSE"
+        with self.connect() as con:
+            return self.fetch(con, f"SELECT * FROM {self.qualified(loc)} WHERE {where}")
+
+    def stage_partition(self, loc: str, fmt: str, partitioning: Any, key: str, data: Any,
+                        token: str) -> tuple[str, pa.Schema, int]:
+        """A staged table like any output's; `commit_partition` refuses a row outside."""
+        return self.stage(loc, fmt, data, token)
+
+    def commit_partition(self, loc: str, fmt: str, handle: str, partitioning: Any,
+                         key: str) -> None:
         """Publish the staged table ``handle`` as partition ``key`` of the table ``loc``
         (a ``weir.model.partitions.Partitioning``): in one transaction, the partition's rows
         deleted and the staged ones inserted, so a reader sees the old partition or the new,
@@ -325,7 +372,9 @@ class SQLBackend(Backend):
                 cur.execute(f"DROP TABLE {self.qualified(handle)}")
             con.commit()
 
-    def drop_partition(self, loc: str, partitioning: Any, key: str) -> None:
+    def drop_partition(self, loc: str, fmt: str, partitioning: Any, key: str) -> None:
+        if not self.exists(loc, fmt):
+            return
         with self.connect() as con:
             con.cursor().execute(f"DELETE FROM {self.qualified(loc)} WHERE "
                                  f"{self.partition_filter(partitioning, key)}")
@@ -396,6 +445,15 @@ class SQLBackend(Backend):
 
     def reached(self) -> str:
         return "connected"
+
+
+def _as_datetime(value: Any) -> datetime:
+    """A partition column's value as a time: a timestamp, a date, or ISO text."""
+    if isinstance(value, datetime):
+        return value.replace(tzinfo=None)
+    if isinstance(value, date):
+        return datetime.combine(value, datetime.min.time())
+    return datetime.fromisoformat(str(value)[:19])
 
 
 # Arrow types <-> the names we declare them as, so reading gives back what was written.
