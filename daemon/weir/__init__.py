@@ -7,6 +7,6 @@ pull in pandas or pyarrow, so the CLI starts fast.
 from weir._version import __version__
 from weir.dataset_api import Dataset
 from weir.folder_api import Folder
-from weir.recipe_api import recipe, var
+from weir.recipe_api import partition, recipe, var
 
-__all__ = ["Dataset", "Folder", "__version__", "recipe", "var"]
+__all__ = ["Dataset", "Folder", "__version__", "partition", "recipe", "var"]

@@ -216,18 +216,21 @@ class DaemonClient:
 
     def start_build(self, targets: list[str] | None = None, mode: str = "required",
                     all: bool = False, stale: bool = False, jobs: int = 0,
-                    fail_fast: bool = False, by: str = "") -> wire.BuildSummary:
+                    fail_fast: bool = False, by: str = "", partitions: str = ""
+                    ) -> wire.BuildSummary:
         """Queue a build; returns its summary with its ``id``. ``by``: who asks, in words (the
-        build's trigger in `weir log`; default "API")."""
+        build's trigger in `weir log`; default "API"); ``partitions``: of the partitioned
+        targets, as `--partition` says them."""
         request = wire.BuildRequest(tuple(targets or ()), wire.Mode(mode), all, stale, jobs,
-                                    fail_fast, by=by)
+                                    fail_fast, by=by, partitions=partitions)
         return wire.BuildSummary.from_json(
             self._request("POST", "/api/builds", request.to_json()))
 
     def plan(self, targets: list[str] | None = None, mode: str = "required", all: bool = False,
-             stale: bool = False) -> wire.Plan:
+             stale: bool = False, partitions: str = "") -> wire.Plan:
         """What that build would run now, and why (as `weir plan --json`); runs nothing."""
-        request = wire.BuildRequest(tuple(targets or ()), wire.Mode(mode), all, stale)
+        request = wire.BuildRequest(tuple(targets or ()), wire.Mode(mode), all, stale,
+                                    partitions=partitions)
         body = request.to_json()
         del body["jobs"], body["fail_fast"]  # a plan runs nothing
         return wire.Plan.from_json(self._request("POST", "/api/plan", body))

@@ -31,6 +31,7 @@ class Dataset:
         self.name = name
         self._project = Path(project) if project is not None else None
         self._target: tuple[Backend, str, str, list[ColumnSpec] | None] | None = None
+        self._partitioning: Any = None  # weir.model.partitions.Partitioning, if partitioned
 
     @classmethod
     def _bound(cls, name: str, backend: Backend, loc: str, fmt: str,
@@ -49,6 +50,7 @@ class Dataset:
                 ds = ws.dataset(self.name)
                 schema = list(ds.schema) if ds.schema and ds.is_source else None
                 self._target = (ws.backends[ds.connection], ds.path, ds.format, schema)
+                self._partitioning = ds.partitioning
             finally:
                 ws.close()
         return self._target
@@ -65,13 +67,46 @@ class Dataset:
         backend = FilesystemBackend(root, "rejected", "filesystem", {"root": str(path.parent)})
         return Dataset._bound(f"{self.name} (rejected)", backend, path.name, "parquet", None)
 
-    # -- reading --------------------------------------------------------------------------------
-    def to_arrow(self, columns: list[str] | None = None) -> pa.Table:
+    # -- partitions -----------------------------------------------------------------------------
+    def partitions(self) -> list[str]:
+        """The partitions its data holds now, oldest first (``day=2026-12-01``, …); a dataset
+        that is not partitioned is an error saying so."""
+        backend, loc, fmt, _ = self._resolve()
+        if self._partitioning is None:
+            raise WeirError(f"dataset '{self.name}' is not partitioned",
+                            hint="declare `partitioning:` in its file to cut it by time or "
+                            "value")
+        return sorted(backend.partitions(loc, fmt, self._partitioning))
+
+    def _read_partitions(self, partition: str, columns: list[str] | None) -> pa.Table:
+        from weir.model.partitions import PartitionError, expand_request
+
         backend, loc, fmt, schema = self._resolve()
+        if self._partitioning is None:
+            raise WeirError(f"dataset '{self.name}' is not partitioned: `partition=` does not "
+                            "apply", hint="read it whole: leave `partition=` out")
+        known = self.partitions()
+        try:
+            keys = expand_request(self._partitioning, partition, known) if partition else known
+        except PartitionError as exc:
+            raise WeirError(f"partition={partition!r}: {exc}",
+                            hint=f"it has {', '.join(known[-3:]) or 'no partition yet'}"
+                            + (" …" if len(known) > 3 else "")) from None
+        table = backend.read_partitions(loc, fmt, self._partitioning, keys, schema)
+        return table.select(columns) if columns else table
+
+    # -- reading --------------------------------------------------------------------------------
+    def to_arrow(self, columns: list[str] | None = None, partition: str | None = None
+                 ) -> pa.Table:
+        """The data (of a partitioned dataset: every partition, or those ``partition``
+        names: ``"2026-12-01"``, ``"2026-11-01..2026-11-30"``, ``"latest"``)."""
+        backend, loc, fmt, schema = self._resolve()
+        if partition is not None or self._partitioning is not None:
+            return self._read_partitions(partition or "", columns)
         return backend.read(loc, fmt, schema, columns)
 
-    def to_pandas(self, columns: list[str] | None = None) -> Any:
-        return self.to_arrow(columns).to_pandas()
+    def to_pandas(self, columns: list[str] | None = None, partition: str | None = None) -> Any:
+        return self.to_arrow(columns, partition).to_pandas()
 
     def to_polars(self, columns: list[str] | None = None) -> Any:
         try:

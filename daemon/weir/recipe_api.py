@@ -1,4 +1,4 @@
-"""What recipe code calls: the ``@recipe`` decorator and ``var()``.
+"""What recipe code calls: the ``@recipe`` decorator, ``var()`` and ``partition()``.
 
 The decorator only marks the function: weir learns a recipe's inputs and outputs by parsing the
 file, never by running it. ``var`` reads project variables — from the running job when inside a
@@ -15,6 +15,8 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 job_variables: contextvars.ContextVar[Mapping[str, Any] | None] = contextvars.ContextVar(
     "weir_job_variables", default=None)
+job_partition: contextvars.ContextVar[Any] = contextvars.ContextVar("weir_job_partition",
+                                                                    default=None)
 
 
 @overload
@@ -50,6 +52,20 @@ def var(name: str) -> Any:
         raise WeirError(f"unknown variable '{name}'", hint=did_you_mean(name, values)
                         or "define it under `variables:` in weir.yaml")
     return values[name]
+
+
+def partition() -> Any:
+    """The partition the running job builds (a ``weir.model.partitions.Partition``: its
+    ``key``, ``time``, ``start``, ``end`` and ``value``). Outside a build of a partitioned
+    dataset there is none: a clear error, not a guess."""
+    current = job_partition.get()
+    if current is None:
+        from weir.errors import WeirError
+
+        raise WeirError("weir.partition(): this job builds no partition",
+                        hint="only a recipe whose outputs declare `partitioning:` builds one "
+                        "partition at a time")
+    return current
 
 
 def _variables_from_project() -> Mapping[str, Any]:

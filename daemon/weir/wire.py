@@ -225,11 +225,16 @@ class BuildRequest:
     # Project variables given other values for this build only (a scenario's set_variables).
     variables: dict[str, Any] = field(default_factory=dict)
     by: str = ""  # who asked, in words ("scenario nightly"); empty: a client of the API
+    # The partitions of the partitioned targets to build, as `--partition` says them
+    # (`2026-12-01`, `2026-11-01..2026-11-30`, `latest`, a comma list); empty: all of them.
+    partitions: str = ""
 
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {"targets": list(self.targets), "mode": self.mode.value,
                                 "all": self.all, "stale": self.stale, "jobs": self.jobs,
                                 "fail_fast": self.fail_fast}
+        if self.partitions:
+            data["partitions"] = self.partitions
         if self.variables:
             data["variables"] = self.variables
         if self.by:
@@ -241,7 +246,7 @@ class BuildRequest:
         return cls(tuple(data.get("targets") or ()), Mode(data.get("mode") or "required"),
                    bool(data.get("all")), bool(data.get("stale")), int(data.get("jobs") or 0),
                    bool(data.get("fail_fast")), dict(data.get("variables") or {}),
-                   str(data.get("by") or ""))
+                   str(data.get("by") or ""), str(data.get("partitions") or ""))
 
 
 @dataclass(frozen=True)
@@ -254,17 +259,39 @@ class PlannedJob:
     # A restore's outputs copied from another environment's data (output -> environment;
     # "default" for the state kept without one), not from this one's kept outputs.
     reused_from: dict[str, str] = field(default_factory=dict)
+    # The partition of its outputs it builds (None: they are not partitioned), and the
+    # partitions of each input it reads then.
+    partition: str | None = None
+    reads: dict[str, tuple[str | None, ...]] = field(default_factory=dict)
+
+    @property
+    def id(self) -> str:
+        """Unique in a plan: the recipe's id, and the partition it builds."""
+        return job_id(self.recipe, self.partition)
 
     def to_json(self) -> dict[str, Any]:
-        return {"recipe": self.recipe, "action": self.action.value, "outputs": list(self.outputs),
-                "reasons": {o: list(r) for o, r in self.reasons.items()},
-                "after": list(self.after), "reused_from": dict(self.reused_from)}
+        data: dict[str, Any] = {"recipe": self.recipe, "action": self.action.value,
+                                "outputs": list(self.outputs),
+                                "reasons": {o: list(r) for o, r in self.reasons.items()},
+                                "after": list(self.after),
+                                "reused_from": dict(self.reused_from)}
+        if self.partition is not None:
+            data["partition"] = self.partition
+            data["reads"] = {k: list(v) for k, v in self.reads.items()}
+        return data
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> PlannedJob:
         return cls(str(data["recipe"]), Action(data["action"]), tuple(data["outputs"]),
                    {o: tuple(r) for o, r in data["reasons"].items()},
-                   tuple(data.get("after") or ()), dict(data.get("reused_from") or {}))
+                   tuple(data.get("after") or ()), dict(data.get("reused_from") or {}),
+                   data.get("partition"),
+                   {k: tuple(v) for k, v in (data.get("reads") or {}).items()})
+
+
+def job_id(recipe: str, partition: str | None) -> str:
+    """A job's id in a build: its recipe's id, with the partition it builds in brackets."""
+    return recipe if partition is None else f"{recipe}[{partition}]"
 
 
 @dataclass(frozen=True)
@@ -323,14 +350,19 @@ class JobReport:
     log_path: str | None = None
     reasons: dict[str, tuple[str, ...]] | None = None
     warnings: tuple[str, ...] = ()  # the `warning` checks its outputs failed (published)
+    partition: str | None = None  # the partition of its outputs it builds
 
     def to_json(self) -> dict[str, Any]:
-        return {"recipe": self.recipe, "outputs": list(self.outputs),
-                "status": self.status.value, "seconds": round(self.seconds, 4),
-                "rows": dict(self.rows or {}), "error": self.error,
-                "traceback": self.traceback, "log_path": self.log_path,
-                "reasons": {k: list(v) for k, v in (self.reasons or {}).items()},
-                "warnings": list(self.warnings)}
+        data: dict[str, Any] = {
+            "recipe": self.recipe, "outputs": list(self.outputs),
+            "status": self.status.value, "seconds": round(self.seconds, 4),
+            "rows": dict(self.rows or {}), "error": self.error,
+            "traceback": self.traceback, "log_path": self.log_path,
+            "reasons": {k: list(v) for k, v in (self.reasons or {}).items()},
+            "warnings": list(self.warnings)}
+        if self.partition is not None:
+            data["partition"] = self.partition
+        return data
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> JobReport:
@@ -338,7 +370,7 @@ class JobReport:
                    float(data.get("seconds") or 0.0), dict(data.get("rows") or {}),
                    data.get("error"), data.get("traceback"), data.get("log_path"),
                    {k: tuple(v) for k, v in (data.get("reasons") or {}).items()},
-                   tuple(data.get("warnings") or ()))
+                   tuple(data.get("warnings") or ()), data.get("partition"))
 
 
 @dataclass(frozen=True)
@@ -913,19 +945,24 @@ class DatasetOutcome:
     error: str | None
     traceback: str | None
     log: str | None
+    partition: str | None = None  # the partition of it built (a partitioned dataset)
 
     def to_json(self) -> dict[str, Any]:
-        return {"name": self.name, "recipe": self.recipe, "status": self.status.value,
-                "rows": self.rows, "seconds": round(self.seconds, 3),
-                "reasons": list(self.reasons), "error": self.error,
-                "traceback": self.traceback, "log": self.log}
+        data: dict[str, Any] = {"name": self.name, "recipe": self.recipe,
+                                "status": self.status.value, "rows": self.rows,
+                                "seconds": round(self.seconds, 3),
+                                "reasons": list(self.reasons), "error": self.error,
+                                "traceback": self.traceback, "log": self.log}
+        if self.partition is not None:
+            data["partition"] = self.partition
+        return data
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> DatasetOutcome:
         return cls(str(data["name"]), str(data["recipe"]), JobStatus(data["status"]),
                    data.get("rows"), float(data.get("seconds") or 0.0),
                    tuple(data.get("reasons") or ()), data.get("error"), data.get("traceback"),
-                   data.get("log"))
+                   data.get("log"), data.get("partition"))
 
 
 @dataclass(frozen=True)
@@ -1305,15 +1342,46 @@ class DatasetStatus:
     reasons: tuple[str, ...]
     built_at: float | None
     rows: int | None = None
+    # A partitioned dataset: how many of its partitions are in each state (by the state's
+    # name; a source's: {"source": how many it has}), and, when asked for, each of them.
+    partitions: dict[str, int] | None = None
+    partition_list: tuple[PartitionStatus, ...] | None = None
 
     def to_json(self) -> dict[str, Any]:
-        return {"name": self.name, "status": self.status.value, "reasons": list(self.reasons),
-                "built_at": self.built_at, "rows": self.rows}
+        data: dict[str, Any] = {"name": self.name, "status": self.status.value,
+                                "reasons": list(self.reasons), "built_at": self.built_at,
+                                "rows": self.rows}
+        if self.partitions is not None:
+            data["partitions"] = dict(self.partitions)
+        if self.partition_list is not None:
+            data["partition_list"] = [p.to_json() for p in self.partition_list]
+        return data
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> DatasetStatus:
+        listed = data.get("partition_list")
         return cls(str(data["name"]), DatasetState(data["status"]),
-                   tuple(data.get("reasons") or ()), data.get("built_at"), data.get("rows"))
+                   tuple(data.get("reasons") or ()), data.get("built_at"), data.get("rows"),
+                   dict(data["partitions"]) if data.get("partitions") is not None else None,
+                   tuple(PartitionStatus.from_json(p) for p in listed)
+                   if listed is not None else None)
+
+
+@dataclass(frozen=True)
+class PartitionStatus:
+    """One partition of a partitioned dataset: its name, state and why."""
+
+    key: str
+    status: DatasetState
+    reasons: tuple[str, ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        return {"key": self.key, "status": self.status.value, "reasons": list(self.reasons)}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> PartitionStatus:
+        return cls(str(data["key"]), DatasetState(data["status"]),
+                   tuple(data.get("reasons") or ()))
 
 
 @dataclass(frozen=True)

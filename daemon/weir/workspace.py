@@ -22,13 +22,16 @@ from weir.assemble import read_flow
 from weir.flow.graph import Flow
 from weir.flow.plan import BuildPlan, Mode, plan_build
 from weir.flow.selection import select
-from weir.flow.status import Status, Stored, compute_status
+from weir.flow.partition_jobs import plan_partitioned, reaches_partitions
+from weir.flow.partition_status import (Partitions, dataset_state, partition_fingerprints,
+                                        partitioned, summary)
+from weir.flow.status import State, Status, Stored, compute_status
 from weir.model.diagnostics import Diagnostic
 from weir.model.loader import find_project_root
 from weir.model.parse_cache import ParseCache
 from weir.model.project import Project, ProjectConfig
 from weir.storage.backends import Backends
-from weir.storage.locations import source_versions
+from weir.storage.locations import source_partitions, source_versions
 
 STATE_DIR = ".weir"
 active_environment = wire.active_environment  # for the library's users: `weir.workspace`
@@ -80,6 +83,27 @@ class DataStatus:
     # `StateStore.version()` before the records were read: a plan made from this status is
     # still good under a claim while it is unchanged (weir.build.claims).
     state_version: int | None = None
+    # The partitions of partitioned datasets (weir.flow.partition_status), when there are any.
+    partitions: Partitions | None = None
+
+    def partition_counts(self, name: str) -> dict[str, int] | None:
+        """How many partitions of ``name`` are in each state (a source's: how many it has);
+        None for a dataset that is not partitioned."""
+        if self.partitions is None or name not in self.partitions.domains:
+            return None
+        if name not in self.partitions.statuses:
+            return {State.SOURCE.value: len(self.partitions.domains[name])}
+        return self.partitions.counts(name)
+
+    def partition_list(self, name: str) -> tuple[wire.PartitionStatus, ...]:
+        """Each partition of ``name``, newest first, with its state and why."""
+        if self.partitions is None:
+            return ()
+        states = self.partitions.statuses.get(name)
+        keys = sorted(self.partitions.domains.get(name, ()), reverse=True)
+        if states is None:
+            return tuple(wire.PartitionStatus(k, State.SOURCE, ()) for k in keys)
+        return tuple(wire.PartitionStatus(k, states[k].state, states[k].reasons) for k in keys)
 
 
 class Workspace:
@@ -149,9 +173,17 @@ class Workspace:
                                             unreachable)
         state.save_source_stats(updates)
         present = presence(self.project, self.project.datasets, self.backends, unreachable)
-        expected, components = expected_fingerprints(self.flow, versions)
+        parts: Partitions | None = None
+        if partitioned(self.flow):
+            expected, components, parts = partition_fingerprints(
+                self.flow, versions, source_partitions(self.project, self.backends,
+                                                       unreachable),
+                state.partition_records())
+        else:
+            expected, components = expected_fingerprints(self.flow, versions)
         return replace(data_status(self.project, self.flow, expected, components,
-                                   state.records(), present, unreachable, state.kept_paths()),
+                                   state.records(), present, unreachable, state.kept_paths(),
+                                   partitions=parts),
                        state_version=version)
 
     def dataset_detail(self, name: str, status: DataStatus, building: bool = False,
@@ -237,15 +269,30 @@ class Workspace:
             raise nothing_to_build()
         return list(dict.fromkeys(targets))
 
-    def plan(self, targets: list[str], mode: Mode, snapshot: DataStatus) -> BuildPlan:
+    def plan(self, targets: list[str], mode: Mode, snapshot: DataStatus,
+             partitions: str = "") -> BuildPlan:
         """The plan. What needs a connection that cannot be used is left out of its jobs and
         listed as blocked, with a note giving the connection's error, so the rest of the Flow
         still builds; when *everything* asked for needs it, that connection's own error (with
-        its file and line) is raised instead, as there is nothing to build."""
-        plan = plan_build(self.flow, snapshot.statuses, targets, mode, snapshot.restorable,
-                          unavailable=snapshot.problems.keys())
+        its file and line) is raised instead, as there is nothing to build. A build that
+        reaches a partitioned dataset is planned per partition (``partitions``: what
+        `--partition` said)."""
+        by_partition = snapshot.partitions is not None and (
+            bool(partitions) or reaches_partitions(self.flow, targets, mode))
+        if by_partition:
+            assert snapshot.partitions is not None
+            plan = plan_partitioned(self.flow, snapshot.statuses, snapshot.partitions,
+                                    targets, mode, partitions, snapshot.restorable,
+                                    unavailable=snapshot.problems.keys())
+        elif partitions:
+            raise WeirError("--partition: no dataset of this project is partitioned",
+                            hint="declare `partitioning:` in a dataset's file "
+                            "(docs/project-format.md, Partitions)")
+        else:
+            plan = plan_build(self.flow, snapshot.statuses, targets, mode, snapshot.restorable,
+                              unavailable=snapshot.problems.keys())
         runs = [o for j in plan.jobs if j.action is wire.Action.RUN for o in j.outputs]
-        if runs and self.project.config.environments:
+        if runs and self.project.config.environments and not by_partition:
             from weir.build.reuse import find_reusable
 
             reusable = find_reusable(self, snapshot.expected, runs)
@@ -318,7 +365,8 @@ def data_status(project: Project, flow: Flow, expected: dict[str, str],
                 components: dict[str, Components], records: dict[str, DatasetRecord],
                 present: Mapping[str, bool], unreachable: Mapping[str, WeirError],
                 kept: Mapping[tuple[str, str], str],
-                stored: Mapping[str, Stored] | None = None) -> DataStatus:
+                stored: Mapping[str, Stored] | None = None,
+                partitions: Partitions | None = None) -> DataStatus:
     """The status from what storage and the state store said (no probing but a kept output's
     existence, for the stale datasets that have one): the one computation behind every
     status, in a command or kept by the daemon. ``stored``: the records' ``stored()``, when
@@ -326,6 +374,19 @@ def data_status(project: Project, flow: Flow, expected: dict[str, str],
     statuses = compute_status(flow, expected, components,
                               stored if stored is not None
                               else {n: r.stored() for n, r in records.items()}, present)
+    if partitions is not None:  # a partitioned dataset's state is its partitions'
+        for name, ds in project.datasets.items():
+            if ds.partitioning is None or name in flow.invalid:
+                continue
+            if ds.is_source:
+                statuses[name] = replace(statuses[name], state=State.SOURCE,
+                                         data_present=bool(partitions.domains.get(name)))
+                continue
+            counts = partitions.counts(name)
+            state = dataset_state(counts)
+            statuses[name] = Status(state, () if state is State.UP_TO_DATE
+                                    else (summary(counts) or "no partition yet",),
+                                    present.get(name, False) or bool(counts))
     problems: dict[str, WeirError] = {}
     for name, cause in unreachable.items():  # said once, where the connection is defined
         if name not in statuses:
@@ -335,8 +396,10 @@ def data_status(project: Project, flow: Flow, expected: dict[str, str],
             f"cannot reach its data ({problems[name].message})",))
     restorable = frozenset(
         n for n, fp in expected.items() if (n, fp) in kept
+        and project.datasets[n].partitioning is None
         and not statuses[n].up_to_date and _keepable(project, n, kept[(n, fp)]))
-    return DataStatus(expected, components, statuses, records, restorable, problems)
+    return DataStatus(expected, components, statuses, records, restorable, problems,
+                      partitions=partitions)
 
 
 def _keepable(project: Project, name: str, kept: str) -> bool:

@@ -9,7 +9,7 @@ from typing import Any
 
 from weir import wire
 from weir.cli import output
-from weir.flow.plan import Action, BuildPlan, Mode
+from weir.flow.plan import Action, BuildPlan, Job, Mode
 
 MODES = [("only", "build only the targets (Dataiku: build only this dataset)"),
          ("force", "rebuild the targets and all their upstream, up to date or not"),
@@ -31,6 +31,9 @@ def add_selection_args(p: argparse.ArgumentParser) -> None:
         group.add_argument(f"--{name}", action="store_const", dest="mode", const=Mode(name),
                            help=text)
     p.set_defaults(mode=Mode.REQUIRED)
+    p.add_argument("--partition", "-p", default="", metavar="PARTITIONS",
+                   help="the partitions of partitioned targets to build: 2026-12-01, a range "
+                   "2026-11-01..2026-11-30, latest, a value, or a comma list (default: all)")
 
 
 def add_changed_since(args: argparse.Namespace) -> tuple[Any, str | None]:
@@ -58,7 +61,7 @@ def prepare(args: argparse.Namespace, ws: Any = None) -> tuple[Any, BuildPlan, A
     ws = ws or output.open_workspace(args.project)
     snapshot = ws.snapshot()
     targets = ws.resolve_targets(args.selectors, args.all_, args.stale, snapshot)
-    return ws, ws.plan(targets, args.mode, snapshot), snapshot
+    return ws, ws.plan(targets, args.mode, snapshot, args.partition), snapshot
 
 
 def print_plan(plan: BuildPlan) -> None:
@@ -75,7 +78,11 @@ def print_plan(plan: BuildPlan) -> None:
         else:
             output.out("Nothing to do: every dataset is up to date.")
         return
-    width = max(len(o) for o in (*plan.outputs, *(c.source for c in plan.checks)))
+    def label(job: Job, name: str) -> str:
+        return name + (f" [{job.partition}]" if job.partition else "")
+
+    width = max(len(x) for x in (*(label(j, o) for j in plan.jobs for o in j.outputs),
+                                 *(c.source for c in plan.checks)))
     runs = sum(1 for j in plan.jobs if j.action is Action.RUN)
     reused: dict[str, int] = {}
     for j in plan.jobs:
@@ -83,8 +90,11 @@ def print_plan(plan: BuildPlan) -> None:
             reused[env] = reused.get(env, 0) + 1
     restores = sum(len(j.outputs) - len(j.reused_from) for j in plan.jobs
                    if j.action is Action.RESTORE)
-    output.out(f"{len(plan.outputs)} dataset{'s' if len(plan.outputs) != 1 else ''} to build: "
-               f"{runs} recipe{'s' if runs != 1 else ''} to run"
+    parts = sum(1 for j in plan.jobs if j.partition is not None)
+    n = len(set(plan.outputs))
+    output.out(f"{n} dataset{'s' if n != 1 else ''} to build"
+               + (f" ({parts} partition{'s' if parts != 1 else ''})" if parts else "")
+               + f": {runs} {'job' if parts else 'recipe'}{'s' if runs != 1 else ''} to run"
                + (f", {restores} to restore from earlier builds" if restores else "")
                + "".join(f", {n} to reuse from {env}" for env, n in reused.items())
                + (f", after the checks of {output.count(len(plan.checks), 'source')}"
@@ -98,7 +108,7 @@ def print_plan(plan: BuildPlan) -> None:
                 if job.action is Action.RESTORE else "run"
             why = ", ".join(job.reasons[o]) + (f"; copied from {job.reused_from[o]}"
                                                if o in job.reused_from else "")
-            output.out(f"  {output.style(verb.ljust(7), 'cyan')} {o:<{width}}  "
+            output.out(f"  {output.style(verb.ljust(7), 'cyan')} {label(job, o):<{width}}  "
                        f"{output.style(why, 'dim')}")
 
 
@@ -112,5 +122,5 @@ def build_report(result: Any) -> wire.BuildReport:
                             tuple(wire.DatasetOutcome(
                                 name, o.recipe, wire.JobStatus(o.status), o.rows.get(name),
                                 o.seconds, tuple(o.reasons.get(name, ())), o.error, o.traceback,
-                                o.log_path)
+                                o.log_path, o.partition)
                                 for o in result.outcomes for name in o.outputs))

@@ -52,8 +52,12 @@ def _header(plan: BuildPlan, jobs: int) -> str:
         return (f"{blocked} dataset{'s' if blocked != 1 else ''} cannot be built now; "
                 "nothing else to do")
     workers = min(jobs, max(runs + len(plan.checks), 1))
-    return (f"Building {n} dataset{'s' if n != 1 else ''}: {runs} recipe"
-            f"{'s' if runs != 1 else ''} to run"
+    parts = sum(1 for j in plan.jobs if j.partition is not None)
+    n = len(set(plan.outputs)) if parts else n
+    what = "job" if parts else "recipe"
+    return (f"Building {n} dataset{'s' if n != 1 else ''}"
+            + (f" ({parts} partition{'s' if parts != 1 else ''})" if parts else "")
+            + f": {runs} {what}{'s' if runs != 1 else ''} to run"
             + (f", {restores} to restore" if restores else "")
             + (f", {reused} to copy from other environments" if reused else "")
             + (f", after the checks of {output.count(len(plan.checks), 'source')}"
@@ -62,8 +66,13 @@ def _header(plan: BuildPlan, jobs: int) -> str:
             + (f"; {blocked} more cannot be built now" if blocked else ""))
 
 
+def _label(o: Outcome) -> str:
+    """The outputs a job builds, and the partition of them."""
+    return ", ".join(o.outputs) + (f" [{o.partition}]" if o.partition else "")
+
+
 def _finished_lines(ws: _View, o: Outcome) -> list[str]:
-    names = ", ".join(o.outputs)
+    names = _label(o)
     mark = output.mark(o.status.value)
     if o.status.ok:
         folders = {n for n in o.outputs if n in ws.folders}
@@ -158,9 +167,9 @@ class _Live:
         from rich.text import Text
 
         if kind == "start":
-            self.running[outcome.recipe] = (time.time(), ", ".join(outcome.outputs))
+            self.running[outcome.id] = (time.time(), _label(outcome))
             return
-        self.running.pop(outcome.recipe, None)
+        self.running.pop(outcome.id, None)
         self.done += 1
         for line in _finished_lines(self.ws, outcome):
             self.live.console.print(Text.from_ansi(line))

@@ -71,7 +71,7 @@ class _Follower:
                 return
             if not args.json:
                 self._say_banner()
-            self.jobs = {j.recipe: j for j in jobs}
+            self.jobs = {j.id: j for j in jobs}
             self.started = time.monotonic()
             self.listener = make_listener(Path(data.get("root") or os.getcwd()),
                                           set(data.get("folders", [])), plan, quiet=args.json,
@@ -80,11 +80,11 @@ class _Follower:
             job = wire.JobReport.from_json(data)
             outcome = Outcome(job.recipe, job.outputs, job.status, job.seconds,
                               dict(job.rows or {}), job.error, job.traceback, job.log_path,
-                              dict(job.reasons or {}), job.warnings)
+                              dict(job.reasons or {}), job.warnings, job.partition)
             if data["event"] == "start":
-                self.running[outcome.recipe] = (time.monotonic(), outcome)
+                self.running[outcome.id] = (time.monotonic(), outcome)
             else:
-                self.running.pop(outcome.recipe, None)
+                self.running.pop(outcome.id, None)
                 self.outcomes.append(outcome)
             self.listener(data["event"], outcome)
         elif kind == "wait":
@@ -159,7 +159,8 @@ def build_through_daemon(client: DaemonClient, args: argparse.Namespace) -> int:
     from weir.client import DaemonGone, DaemonNotRunning
 
     summary = client.start_build(list(args.selectors), args.mode.value, args.all_, args.stale,
-                                 args.jobs, args.fail_fast, by="CLI")
+                                 args.jobs, args.fail_fast, by="CLI",
+                                 partitions=getattr(args, "partition", ""))
     build_id = summary.id
     follower = _Follower(args)
     follower.banner = f"Through the project's daemon (pid {client.pid}) as build {build_id}"

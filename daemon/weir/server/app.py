@@ -83,11 +83,13 @@ class BuildBody(BaseModel):
     fail_fast: bool = False
     variables: dict[str, Any] = Field(default_factory=dict)  # other values, for this build
     by: str = Field(default="", max_length=200)  # who asks, in words: `weir log`'s trigger
+    partitions: str = Field(default="", max_length=10_000)  # as `--partition` says them
 
     def request(self) -> wire.BuildRequest:
         """The request in the wire's own type (once the body has passed ``check_body``)."""
         return wire.BuildRequest(tuple(self.targets), wire.Mode(self.mode), self.all, self.stale,
-                                 self.jobs, self.fail_fast, dict(self.variables), self.by)
+                                 self.jobs, self.fail_fast, dict(self.variables), self.by,
+                                 self.partitions)
 
 
 class ScenarioRunBody(BaseModel):

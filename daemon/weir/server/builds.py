@@ -73,7 +73,8 @@ class Build:
 
 def job_report(o: Outcome) -> wire.JobReport:
     return wire.JobReport(o.recipe, o.outputs, wire.JobStatus(o.status), o.seconds, o.rows,
-                          o.error, o.traceback, o.log_path, dict(o.reasons), o.warnings)
+                          o.error, o.traceback, o.log_path, dict(o.reasons), o.warnings,
+                          o.partition)
 
 
 class BuildQueue:
@@ -172,7 +173,7 @@ class BuildQueue:
         try:
             state = self.daemon.data_status(snap)
             plan = ws.plan(ws.resolve_targets(req.targets, req.all, req.stale, state), req.mode,
-                           state)
+                           state, req.partitions)
             if plan.jobs or plan.blocked:
                 return False
             build.state = BuildState.RUNNING
@@ -344,7 +345,7 @@ class BuildQueue:
                 # afresh rather than read from the keeper's (which is of the files' values).
                 state = ws.snapshot() if req.variables else self.daemon.data_status(snap)
                 targets = ws.resolve_targets(req.targets, req.all, req.stale, state)
-                plan = ws.plan(targets, req.mode, state)
+                plan = ws.plan(targets, req.mode, state, req.partitions)
                 return (plan, state), plan_writes(ws, plan)
 
             def on_wait(held: dict[str, Any]) -> None:

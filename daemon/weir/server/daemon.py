@@ -133,7 +133,7 @@ class Daemon:
         ws = self.workspace(snap)
         try:
             chosen = ws.resolve_targets(list(request.targets), request.all, request.stale, state)
-            return ws.plan(chosen, request.mode, state).to_wire()
+            return ws.plan(chosen, request.mode, state, request.partitions).to_wire()
         finally:
             ws.close()
 

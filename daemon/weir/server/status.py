@@ -24,6 +24,7 @@ changed (``wire.StatusChange``). Time comes from an injected :class:`Clock`, so 
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 import time
@@ -36,11 +37,12 @@ from weir import wire
 from weir.build.state import DatasetRecord, StateStore, decode_record
 from weir.errors import WeirError
 from weir.flow.fingerprint import Components, expected_fingerprints
+from weir.flow.partition_status import partition_fingerprints, partitioned
 from weir.flow.status import Stored
 from weir.model.project import Project
 from weir.server.live import FlowSnapshot
 from weir.storage.backends import Backends
-from weir.storage.locations import source_versions
+from weir.storage.locations import source_partitions, source_versions
 from weir.workspace import DataStatus, data_status, presence
 
 log = logging.getLogger("weir.daemon")
@@ -95,6 +97,9 @@ def probe(root: Path, project: Project, names: Collection[str],
     backends = Backends(root, project.connections)
     unreachable: dict[str, WeirError] = {}
     versions, updates = source_versions(project, known, backends, unreachable, only=names)
+    # A partitioned source's version is its partitions, each with its own version.
+    for name, found in source_partitions(project, backends, unreachable, only=names).items():
+        versions[name] = json.dumps(sorted(found.items()))
     present = presence(project, names, backends, unreachable)
     return _Probed({n: Probe(probe_key(project, n), present[n], versions.get(n),
                              unreachable.get(n)) for n in names}, updates)
@@ -119,6 +124,7 @@ class StatusKeeper:
         self._records: dict[str, DatasetRecord] = {}
         self._stored: dict[str, Stored] = {}
         self._kept: dict[tuple[str, str], str] = {}
+        self._partition_records: dict[str, dict[str, Any]] = {}
         self._stats: dict[str, tuple[str, str]] = {}  # the sources' stat cache, as stored
         self._probes: dict[str, Probe] = {}
         # A poll's probes are older than what was learnt meanwhile (a build's commit, a Flow
@@ -199,6 +205,11 @@ class StatusKeeper:
                                                self._probes[name].problem)
                     self._updated[name] = self._epoch
             self._rows = rows
+        if old is None or counts.get("partitions") != old.get("partitions"):
+            records = store.partition_records()
+            if records != self._partition_records:
+                self._partition_records = records
+                self._invalidate(wire.StatusCause.COMMIT)
         if old is None or counts.get("kept_outputs") != old.get("kept_outputs"):
             kept = store.kept_paths()
             if kept != self._kept:
@@ -255,16 +266,25 @@ class StatusKeeper:
         snap = self._snap
         assert snap is not None and snap.project is not None and snap.flow is not None
         project = snap.project
-        if self._fingerprints is None:
+        parts = None
+        if partitioned(snap.flow):  # partitions' fingerprints depend on what was built
             versions = {n: self._probes[n].version for n, ds in project.datasets.items()
                         if ds.is_source and n in self._probes}
-            self._fingerprints = expected_fingerprints(snap.flow, versions)
-        expected, components = self._fingerprints
+            found = {n: dict(json.loads(v)) for n, v in versions.items()
+                     if v and project.datasets[n].partitioning is not None}
+            expected, components, parts = partition_fingerprints(
+                snap.flow, versions, found, self._partition_records)
+        else:
+            if self._fingerprints is None:
+                versions = {n: self._probes[n].version for n, ds in project.datasets.items()
+                            if ds.is_source and n in self._probes}
+                self._fingerprints = expected_fingerprints(snap.flow, versions)
+            expected, components = self._fingerprints
         present = {n: p.present for n, p in self._probes.items()}
         unreachable = {n: p.problem for n, p in self._probes.items() if p.problem is not None}
         self._current = data_status(project, snap.flow, expected, components,
                                     dict(self._records), present, unreachable, self._kept,
-                                    self._stored)
+                                    self._stored, partitions=parts)
         self._announce(snap.version, self._current)
 
     def _announce(self, version: int, current: DataStatus) -> None:
@@ -276,7 +296,8 @@ class StatusKeeper:
             record = self._records.get(name)
             now[name] = wire.DatasetStatus(name, st.state, st.reasons,
                                            record.built_at if record else None,
-                                           record.row_count if record else None)
+                                           record.row_count if record else None,
+                                           current.partition_counts(name))
         changed = tuple(s for n, s in now.items() if self._announced.get(n) != s)
         removed = tuple(sorted(self._announced.keys() - now.keys()))
         first = self._announced_version is None

@@ -77,7 +77,7 @@ def run(args: argparse.Namespace) -> int:
         else:
             now = ws.snapshot()
             targets = ws.resolve_targets(args.selectors, args.all_, args.stale, now)
-            planned = (ws.plan(targets, args.mode, now), now)
+            planned = (ws.plan(targets, args.mode, now, args.partition), now)
         return planned, plan_writes(ws, planned[0])
 
     def on_wait(held: dict[str, Any]) -> None:

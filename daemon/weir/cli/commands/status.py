@@ -19,6 +19,8 @@ def add_parser(p: argparse.ArgumentParser) -> None:
                    help="limit to these datasets (names, +x, x+, tag:t, zone:z)")
     p.add_argument("--stale", action="store_true",
                    help="only the datasets that are not up to date (what `build --stale` builds)")
+    p.add_argument("--partitions", action="store_true",
+                   help="list each partition of partitioned datasets, with its state and why")
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.add_argument("--no-daemon", action="store_true",
                    help="compute the statuses in this process even if the project's daemon "
@@ -29,7 +31,7 @@ def statuses(args: argparse.Namespace) -> tuple[str, list[str], dict[str, wire.D
     """The project's name, the datasets asked for in Flow order, and every status."""
     ws = output.open_workspace(args.project)
     names = ws.resolve_targets(args.selectors) if args.selectors else list(ws.flow.order)
-    if not args.no_daemon:
+    if not args.no_daemon and not args.partitions:  # the daemon says counts, not each one
         from weir.client import DaemonClient, DaemonNotRunning
 
         client = DaemonClient.running(ws.root)
@@ -44,7 +46,10 @@ def statuses(args: argparse.Namespace) -> tuple[str, list[str], dict[str, wire.D
     return ws.project.name, names, {
         n: wire.DatasetStatus(n, snap.statuses[n].state, snap.statuses[n].reasons,
                               snap.records[n].built_at if n in snap.records else None,
-                              snap.records[n].row_count if n in snap.records else None)
+                              snap.records[n].row_count if n in snap.records else None,
+                              snap.partition_counts(n),
+                              snap.partition_list(n) if args.partitions
+                              and snap.partition_counts(n) is not None else None)
         for n in ws.flow.order}
 
 
@@ -65,8 +70,15 @@ def run(args: argparse.Namespace) -> int:
         st = by_name[n]
         counts[st.status.value] = counts.get(st.status.value, 0) + 1
         reason = ", ".join(st.reasons)
+        if not reason and st.partitions:
+            total = sum(st.partitions.values())
+            reason = f"{total:,} partition{'s' if total != 1 else ''}"
         output.out(f"{output.mark(st.status.value)} {n:<{width}}  {st.status.value}"
                    + (output.style(f"  {reason}", "dim") if reason else ""))
+        for part in st.partition_list or ():
+            why = ", ".join(part.reasons)
+            output.out(f"    {output.mark(part.status.value)} {part.key}  {part.status.value}"
+                       + (output.style(f"  {why}", "dim") if why else ""))
     output.out(output.style(", ".join(output.count(v, k) if k == "source" else f"{v:,} {k}"
                                       for k, v in counts.items()), "dim"))
     return 0
