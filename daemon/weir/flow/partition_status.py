@@ -187,7 +187,8 @@ def _why(base: str, read: Mapping[str, str], record: Any) -> list[str]:
         reasons.append(f"input {inp}{' ' + part if part else ''} "
                        f"{'changed' if k in record.inputs else 'is new'}")
     if len(changed) > 3:
-        reasons.append(f"and {len(changed) - 3} more input partitions")
+        more = len(changed) - 3
+        reasons.append(f"and {more} more input partition{'s' if more > 1 else ''}")
     gone = [k for k in record.inputs if k not in read]
     if gone and not changed:
         reasons.append(f"reads {len(gone)} partition{'s' if len(gone) > 1 else ''} fewer")
@@ -196,7 +197,7 @@ def _why(base: str, read: Mapping[str, str], record: Any) -> list[str]:
 
 def summary(counts: Mapping[str, int]) -> str:
     """``"334 up to date, 30 stale, 1 failed"``: the states in a fixed order."""
-    order = (State.UP_TO_DATE, State.STALE, State.NEVER_BUILT, State.FAILED)
+    order = (State.UP_TO_DATE, State.STALE, State.FAILED, State.NEVER_BUILT)
     return ", ".join(f"{counts[s.value]} {s.value}" for s in order if counts.get(s.value))
 
 

@@ -235,6 +235,17 @@ def expand_request(partitioning: Partitioning, text: str, known: Collection[str]
             keys.append(item)
             continue
         time_dim, value_dim = partitioning.time, partitioning.value
+        if time_dim is not None and value_dim is not None and ".." not in item \
+                and not _is_time(item):
+            # a value alone names it at every time there is (`--partition FR`)
+            if value_dim.values is not None and item not in value_dim.values:
+                raise PartitionError(f"{item!r} is not a {time_dim.grain.value} nor one of its {value_dim.name} "
+                                     f"values ({', '.join(value_dim.values)})")
+            found = sorted(k for k in known if partitioning.split(k)[1] == item)
+            if not found:
+                raise PartitionError(f"no partition has {value_dim.name} {item!r} yet")
+            keys += found
+            continue
         if time_dim is not None:
             first, sep, last = item.partition("..")
             times = times_between(time_dim.grain, first, last) if sep else \
@@ -251,6 +262,12 @@ def expand_request(partitioning: Partitioning, text: str, known: Collection[str]
         else:
             raise PartitionError("this dataset is not partitioned")
     return list(dict.fromkeys(keys))
+
+
+def _is_time(text: str) -> bool:
+    """Whether ``text`` looks like a time at all (a digit first), right or wrong: a value
+    such as ``FR`` is not, and ``2026-13-01`` is one that says what is wrong with it."""
+    return text[:1].isdigit()
 
 
 # -- how an output's partition reads an input -------------------------------------------------
