@@ -366,3 +366,44 @@ def test_weir_partition_outside_a_partitioned_build_is_a_clear_error(make_projec
     error = json.loads(r.out)["datasets"][0]["error"]
     assert "weir.partition(): this job builds no partition" in error
     assert "recipes/flat.py:8" in error
+
+
+def test_a_status_that_remembers_says_what_one_computed_afresh_says(daily: Path) -> None:
+    """A status computes again only the datasets whose records, inputs or definition changed
+    (over a long history the rest is remembered): after each change, what it says is what a
+    status with nothing remembered says."""
+    import sqlite3
+
+    def everything() -> list[dict]:
+        return [ok("status", name, "--partitions", "--no-daemon", cwd=daily)["datasets"][0]
+                for name in ("events", "daily_revenue", "revenue_7d")]
+
+    def afresh() -> list[dict]:
+        with sqlite3.connect(daily / ".weir/state.db") as db:
+            remembered = db.execute("SELECT count(*) FROM partition_memo").fetchone()[0]
+            db.execute("DELETE FROM partition_memo")
+        assert remembered == 2  # both partitioned recipe outputs were remembered
+        return everything()
+
+    recipe = daily / "recipes/daily.py"
+    steps = [
+        lambda: ok("build", "revenue_7d", "--partition", day(2), cwd=daily),
+        lambda: put_events(daily, 6, [6.0]),
+        lambda: put_events(daily, 1, [None]),  # changes day 1, whose build then fails
+        lambda: run_weir("build", "daily_revenue", "--partition", f"{day(1)}..{day(3)}",
+                         cwd=daily),
+        lambda: recipe.write_text(recipe.read_text().replace("* 2]", "* 3]")
+                                  .replace('"n": [len(events)]', '"n": [len(events) + 1]')),
+        lambda: run_weir("build", "revenue_7d", "--partition", "latest", cwd=daily),
+        lambda: put_events(daily, 1, [1.0]),
+        lambda: ok("build", "revenue_7d", "--partition", "latest", cwd=daily),
+        lambda: run_weir("clean", "daily_revenue", "--partition", day(4), cwd=daily),
+    ]
+    said = []
+    for step in steps:
+        step()
+        remembered = everything()
+        everything()  # asked again: now all of it remembered
+        assert afresh() == remembered
+        said.append([d["partitions"] for d in remembered])
+    assert len({str(s) for s in said}) > 4  # the steps did change what it says

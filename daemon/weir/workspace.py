@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import dataclasses
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
+
+import msgpack
 
 from weir.build.state import DatasetRecord, StateStore
 from weir.errors import ProjectInvalid, ProjectNotFound, WeirError
@@ -23,7 +25,8 @@ from weir.flow.graph import Flow
 from weir.flow.plan import BuildPlan, Mode, plan_build
 from weir.flow.selection import select
 from weir.flow.partition_jobs import plan_partitioned, reaches_partitions
-from weir.flow.partition_status import (Partitions, dataset_state, partition_fingerprints,
+from weir.flow.partition_status import (Partitions, Remembered, dataset_state,
+                                        partition_fingerprints,
                                         partitioned, summary)
 from weir.flow.status import State, Status, Stored, compute_status
 from weir.model.diagnostics import Diagnostic
@@ -175,10 +178,9 @@ class Workspace:
         present = presence(self.project, self.project.datasets, self.backends, unreachable)
         parts: Partitions | None = None
         if partitioned(self.flow):
-            expected, components, parts = partition_fingerprints(
-                self.flow, versions, source_partitions(self.project, self.backends,
-                                                       unreachable),
-                state.partition_records())
+            expected, components, parts = partitions_now(
+                self.flow, state, versions, source_partitions(self.project, self.backends,
+                                                              unreachable))
         else:
             expected, components = expected_fingerprints(self.flow, versions)
         return replace(data_status(self.project, self.flow, expected, components,
@@ -331,6 +333,53 @@ class Workspace:
                 todo.extend(self.project.recipes[recipe].outputs)
         first = next(n for n in self.flow.order if n in seen and n in snapshot.problems)
         return snapshot.problems[first]
+
+
+def partitions_now(flow: Flow, state: StateStore, versions: dict[str, str | None],
+                   found: Mapping[str, Mapping[str, str]]
+                   ) -> tuple[dict[str, str], dict[str, Components], Partitions]:
+    """Every partition's fingerprint and status, computed again only for the datasets whose
+    inputs, definition or records changed since the last time (what that computed is kept in
+    the state store): over a long history, a status is not 365,000 fingerprints each time."""
+    changes = state.partition_changes()
+    remembered: dict[str, Remembered] = {}
+    for name, packed in state.remembered_partitions().items():
+        try:
+            remembered[name] = Remembered.unpack(msgpack.unpackb(packed))
+        except (ValueError, TypeError, msgpack.UnpackException):
+            continue  # unreadable: computed again
+    expected, components, parts = partition_fingerprints(
+        flow, versions, found, RecordsByDataset(state), changes, remembered)
+    fresh = {name: msgpack.packb(memo.pack()) for name, memo in parts.remembered.items()
+             if remembered.get(name) is not memo}
+    if fresh:
+        state.remember_partitions(fresh)
+    return expected, components, parts
+
+
+class RecordsByDataset(Mapping[str, Mapping[str, Any]]):
+    """The state store's partition records, read one dataset at a time as they are asked for
+    (a status that remembers the rest reads few). Given ``changes`` and a ``cache`` (the
+    daemon keeps one), a dataset's records are read again only when they were written."""
+
+    def __init__(self, state: StateStore, changes: Mapping[str, int] | None = None,
+                 cache: dict[str, tuple[int, Mapping[str, Any]]] | None = None) -> None:
+        self._state, self._changes, self._cache = state, changes, cache
+
+    def __getitem__(self, name: str) -> Mapping[str, Any]:
+        n = (self._changes or {}).get(name, 0)
+        if self._cache is not None and (hit := self._cache.get(name)) and hit[0] == n:
+            return hit[1]
+        records = self._state.partition_records([name]).get(name, {})
+        if self._cache is not None and self._changes is not None:
+            self._cache[name] = (n, records)
+        return records
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._state.partition_records())
+
+    def __len__(self) -> int:
+        return len(self._state.partition_records())
 
 
 def presence(project: Project, names: Iterable[str], backends: Backends,

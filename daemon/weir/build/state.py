@@ -172,14 +172,31 @@ CREATE TABLE IF NOT EXISTS partitions (
     log_path TEXT,
     PRIMARY KEY (dataset, key)
 );
+-- How often each dataset's partitions were written (a status over a long history computes
+-- again only the datasets whose partitions changed), and what it computed of each
+-- (weir.flow.partition_status.Remembered, msgpack), under the key it was computed for.
+CREATE TABLE IF NOT EXISTS partition_changes (
+    dataset TEXT PRIMARY KEY,
+    n INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS partition_memo (
+    dataset TEXT PRIMARY KEY,
+    memo BLOB NOT NULL
+);
 CREATE TRIGGER IF NOT EXISTS partitions_insert AFTER INSERT ON partitions BEGIN
     UPDATE changes SET n = n + 1 WHERE what = 'partitions';
+    INSERT INTO partition_changes VALUES (NEW.dataset, 1)
+        ON CONFLICT(dataset) DO UPDATE SET n = n + 1;
 END;
 CREATE TRIGGER IF NOT EXISTS partitions_update AFTER UPDATE ON partitions BEGIN
     UPDATE changes SET n = n + 1 WHERE what = 'partitions';
+    INSERT INTO partition_changes VALUES (NEW.dataset, 1)
+        ON CONFLICT(dataset) DO UPDATE SET n = n + 1;
 END;
 CREATE TRIGGER IF NOT EXISTS partitions_delete AFTER DELETE ON partitions BEGIN
     UPDATE changes SET n = n + 1 WHERE what = 'partitions';
+    INSERT INTO partition_changes VALUES (OLD.dataset, 1)
+        ON CONFLICT(dataset) DO UPDATE SET n = n + 1;
 END;
 CREATE TRIGGER IF NOT EXISTS datasets_insert AFTER INSERT ON datasets BEGIN
     UPDATE changes SET n = n + 1 WHERE what = 'datasets';
@@ -322,6 +339,12 @@ class StateStore:
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=NORMAL")
         self.db.executescript(SCHEMA)
+        trigger = self.db.execute("SELECT sql FROM sqlite_master WHERE name ="
+                                  " 'partitions_insert'").fetchone()
+        if "partition_changes" not in trigger[0]:  # from before they counted per dataset
+            self.db.executescript("DROP TRIGGER IF EXISTS partitions_insert;"
+                                  " DROP TRIGGER IF EXISTS partitions_update;"
+                                  " DROP TRIGGER IF EXISTS partitions_delete;" + SCHEMA)
         columns = {row[1] for row in self.db.execute("PRAGMA table_info(runs)")}
         if "git_commit" not in columns:  # a state store from before builds recorded commits
             self.db.execute("ALTER TABLE runs ADD COLUMN git_commit TEXT")
@@ -540,6 +563,24 @@ class StateStore:
             _end_job_row(db, run_id, name, {"recipe": recipe, "status": status,
                                              "started": started, "finished": now,
                                              "error": error, "log_path": log_path}, key)
+
+    def partition_changes(self) -> dict[str, int]:
+        """How often each dataset's partitions were written: what a remembered computation
+        of them is valid for."""
+        return dict(self.db.execute("SELECT dataset, n FROM partition_changes").fetchall())
+
+    def remembered_partitions(self) -> dict[str, bytes]:
+        """What the last status computed of each partitioned dataset (msgpack)."""
+        return dict(self.db.execute("SELECT dataset, memo FROM partition_memo").fetchall())
+
+    def remember_partitions(self, memos: Mapping[str, bytes]) -> None:
+        """Remember what a status computed (another cache: a failure to write is no error)."""
+        try:
+            with self.transaction() as db:
+                db.executemany("INSERT INTO partition_memo VALUES (?, ?) ON CONFLICT(dataset)"
+                               " DO UPDATE SET memo=excluded.memo", list(memos.items()))
+        except sqlite3.OperationalError:
+            pass  # busy or read-only: it is computed again next time
 
     def forget_partitions(self, name: str, keys: Sequence[str] | None = None) -> None:
         """Forget partitions (all of the dataset's without ``keys``): their data was

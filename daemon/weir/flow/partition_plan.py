@@ -85,15 +85,21 @@ def plan_partitions(upstream: Mapping[str, Collection[str]],
     return PartitionPlan(needed, run, edges, missing, blocked)
 
 
-def within_history(partitioning: Partitioning | None, keys: list[Key], have: Collection[str]
-                   ) -> list[Key]:
-    """``keys`` without the periods before the earliest of ``have`` (that are not had)."""
+def first_time(partitioning: Partitioning, have: Collection[str]) -> str | None:
+    """The earliest period of ``have`` (None: no partition with a time)."""
+    assert partitioning.time is not None
+    return min((t for k in have if (t := partitioning.split(k)[0]) is not None), default=None)
+
+
+def within_history(partitioning: Partitioning | None, keys: list[Key], have: Collection[str],
+                   first: str | None = None) -> list[Key]:
+    """``keys`` without the periods before the earliest of ``have`` (that are not had);
+    ``first``, that earliest, when the caller knows it (it asks for every partition)."""
     if partitioning is None or partitioning.time is None:
         return keys
-    times = [t for k in have if (t := partitioning.split(k)[0]) is not None]
-    if not times:
+    first = first or first_time(partitioning, have)
+    if first is None:
         return [k for k in keys if k is None or k in have]
-    first = min(times)
     return [k for k in keys
             if k is None or k in have or (partitioning.split(k)[0] or "") >= first]
 

@@ -21,7 +21,7 @@ from typing import Any
 
 from weir.flow.fingerprint import Components, _h, components_for, source_fingerprint
 from weir.flow.graph import Flow
-from weir.flow.partition_plan import within_history
+from weir.flow.partition_plan import first_time, within_history
 from weir.model.partitions import EQUALS, PartitionError, Partitioning, implied, reads
 from weir.wire import DatasetState as State
 
@@ -36,20 +36,51 @@ class PartitionStatus:
         return self.state is State.UP_TO_DATE
 
 
+UP_TO_DATE = PartitionStatus(State.UP_TO_DATE)
+
+
+@dataclass(frozen=True)
+class Remembered:
+    """One partitioned recipe output's partitions as computed, under the key of all they were
+    computed from (its base, its inputs' fingerprints, how often its records were written):
+    a status over a long history computes again only what changed, not 365,000 partitions."""
+
+    key: str
+    fingerprint: str
+    domain: tuple[str, ...]
+    expected: tuple[str, ...]  # each partition's fingerprint, in the domain's order
+    unhealthy: dict[str, tuple[str, tuple[str, ...]]]  # key -> (state, reasons), if not up to date
+
+    def pack(self) -> list[Any]:
+        return [self.key, self.fingerprint, list(self.domain), list(self.expected),
+                {k: [st, list(why)] for k, (st, why) in self.unhealthy.items()}]
+
+    @classmethod
+    def unpack(cls, data: list[Any]) -> Remembered:
+        key, fp, domain, expected, unhealthy = data
+        return cls(key, fp, tuple(domain), tuple(expected),
+                   {k: (st, tuple(why)) for k, (st, why) in unhealthy.items()})
+
+
 @dataclass(frozen=True)
 class Partitions:
     """Everything known of the Flow's partitions at one moment."""
 
     domains: dict[str, list[str]] = field(default_factory=dict)  # dataset -> partitions
     expected: dict[str, dict[str, str]] = field(default_factory=dict)  # -> partition -> fp
-    # dataset -> partition -> {"input|partition": fingerprint} it reads now
-    reads: dict[str, dict[str, dict[str, str]]] = field(default_factory=dict)
     base: dict[str, str] = field(default_factory=dict)  # recipe output -> its base (JSON)
     statuses: dict[str, dict[str, PartitionStatus]] = field(default_factory=dict)
+    # what was computed of each partitioned recipe output, to be given back next time
+    remembered: dict[str, Remembered] = field(default_factory=dict)
+
+    counted: dict[str, dict[str, int]] = field(default_factory=dict)  # counts(), once
 
     def counts(self, name: str) -> dict[str, int]:
         """How many of the dataset's partitions are in each state (by state name)."""
-        return dict(Counter(s.state.value for s in self.statuses.get(name, {}).values()))
+        if name not in self.counted:
+            self.counted[name] = dict(Counter(s.state.value
+                                              for s in self.statuses.get(name, {}).values()))
+        return dict(self.counted[name])
 
     def up_to_date(self, name: str, key: str | None) -> bool:
         status = self.statuses.get(name, {}).get(key or "")
@@ -72,12 +103,18 @@ def partitioned(flow: Flow) -> bool:
 
 def partition_fingerprints(flow: Flow, source_versions: Mapping[str, str | None],
                            source_partitions: Mapping[str, Mapping[str, str]],
-                           records: Mapping[str, Mapping[str, Any]]
+                           records: Mapping[str, Mapping[str, Any]],
+                           changes: Mapping[str, int] | None = None,
+                           remembered: Mapping[str, Remembered] | None = None
                            ) -> tuple[dict[str, str], dict[str, Components], Partitions]:
     """As `weir.flow.fingerprint.expected_fingerprints`, with every partition's fingerprint
     and status. ``source_partitions``: a partitioned source's partitions with their data
-    versions; ``records``: the state store's PartitionRecords, by dataset and partition."""
+    versions; ``records``: the state store's PartitionRecords, by dataset and partition (read
+    only for what is computed again: it may load them lazily). Given ``changes`` (how often
+    each dataset's records were written), a dataset ``remembered`` under the same key is
+    taken as it was computed, its records unread."""
     project = flow.project
+    remembered = remembered or {}
     fps: dict[str, str] = {}
     comps: dict[str, Components] = {}
     out = Partitions()
@@ -109,8 +146,17 @@ def partition_fingerprints(flow: Flow, source_versions: Mapping[str, str | None]
         comps[name] = Components(f"{recipe.kind.value}:{recipe.code_hash}",
                                  _h(ds.definition()), variables,
                                  {i: fps[i] for i in recipe.input_names if i in fps})
+        if changes is not None:
+            memo_key = _h([name, base, sorted(comps[name].inputs.items()),
+                           changes.get(name, 0)])
+            memo = remembered.get(name)
+            if memo is not None and memo.key == memo_key:
+                _recall(out, name, memo)
+                fps[name] = memo.fingerprint
+                continue
+        mine = records.get(name, {})
         domain = set()
-        for key in records.get(name, {}):
+        for key in mine:
             try:
                 cut.split(key)
             except PartitionError:
@@ -122,37 +168,70 @@ def partition_fingerprints(flow: Flow, source_versions: Mapping[str, str | None]
                 domain |= implied(cut, theirs, out.domains[inp],
                                   ds.input_mappings.get(inp, EQUALS))
         expected: dict[str, str] = {}
-        read_now: dict[str, dict[str, str]] = {}
+        statuses: dict[str, PartitionStatus] = {}
+        history = {inp: _history(project.datasets[inp].partitioning, out.domains.get(inp, []))
+                   for inp in recipe.input_names
+                   if ds.input_mappings.get(inp, EQUALS).kind == "range"}
         for key in sorted(domain):
             read: dict[str, str] = {}
             for inp in recipe.input_names:
-                keys = input_partitions(flow, name, key, inp, out.domains)
+                keys = input_partitions(flow, name, key, inp, out.domains, history.get(inp))
                 for k in keys:
                     read[read_key(inp, k)] = fps.get(inp, "") if k is None else \
                         out.expected.get(inp, {}).get(k, "missing")
-            read_now[key] = read
             expected[key] = partition_fingerprint(name, base, key, read)
+            statuses[key] = _status(base, expected[key], read, mine.get(key))
         out.domains[name] = sorted(domain)
         out.expected[name] = expected
-        out.reads[name] = read_now
         fps[name] = _h([name, base, sorted(expected.items())])
-        out.statuses[name] = {k: _status(base, expected[k], read_now[k],
-                                         records.get(name, {}).get(k)) for k in domain}
+        out.statuses[name] = statuses
+        if changes is not None:
+            out.remembered[name] = Remembered(
+                memo_key, fps[name], tuple(out.domains[name]),
+                tuple(expected[k] for k in out.domains[name]),
+                {k: (st.state.value, st.reasons) for k, st in statuses.items()
+                 if not st.up_to_date})
     return fps, comps, out
 
 
+def _recall(out: Partitions, name: str, memo: Remembered) -> None:
+    """A dataset's partitions as ``memo`` says they were computed."""
+    out.domains[name] = list(memo.domain)
+    out.expected[name] = dict(zip(memo.domain, memo.expected, strict=True))
+    statuses = dict.fromkeys(memo.domain, UP_TO_DATE)
+    statuses.update({k: PartitionStatus(State(st), why) for k, (st, why) in
+                     memo.unhealthy.items()})
+    out.statuses[name] = statuses
+    out.remembered[name] = memo
+    counts = Counter(st for st, _ in memo.unhealthy.values())
+    if len(memo.domain) > len(memo.unhealthy):
+        counts[State.UP_TO_DATE.value] = len(memo.domain) - len(memo.unhealthy)
+    out.counted[name] = dict(counts)
+
+
 def input_partitions(flow: Flow, name: str, key: str | None, inp: str,
-                     domains: Mapping[str, list[str]]) -> list[str | None]:
+                     domains: Mapping[str, list[str]],
+                     history: tuple[set[str], str | None] | None = None
+                     ) -> list[str | None]:
     """The partitions of ``inp`` that partition ``key`` of ``name`` reads (a range from the
-    input's first period on: the first days of a 7-day window read fewer days)."""
+    input's first period on: the first days of a 7-day window read fewer days). ``history``:
+    the input's partitions as a set and its first period, when asked for many keys."""
     ds = flow.project.datasets[name]
     theirs = flow.project.datasets[inp].partitioning
     mapping = ds.input_mappings.get(inp, EQUALS)
     known = domains.get(inp, [])
     keys = reads(ds.partitioning, key, theirs, mapping, known)
     if mapping.kind == "range":
-        keys = within_history(theirs, keys, set(known))
+        have, first = history or _history(theirs, known)
+        keys = within_history(theirs, keys, have, first)
     return keys
+
+
+def _history(partitioning: Partitioning | None, known: list[str]
+             ) -> tuple[set[str], str | None]:
+    have = set(known)
+    timed = partitioning is not None and partitioning.time is not None
+    return have, first_time(partitioning, have) if timed else None  # type: ignore[arg-type]
 
 
 def _status(base: str, expected: str, read: Mapping[str, str], record: Any) -> PartitionStatus:

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+import functools
 import re
 from collections.abc import Collection, Iterator
 from dataclasses import dataclass
@@ -81,6 +82,9 @@ class Partitioning:
     def split(self, key: str) -> tuple[str | None, str | None]:
         """``(time, value)`` of a partition's name (each None when there is no such
         dimension). Raises PartitionError for a name this partitioning cannot have."""
+        return _split(self, key)
+
+    def _split(self, key: str) -> tuple[str | None, str | None]:
         pairs = [part.partition("=")[::2] for part in key.split("/")]
         given = dict(pairs)
         want = [d.name for d in (self.time, self.value) if d is not None]
@@ -100,6 +104,13 @@ class Partitioning:
 
     def describe(self) -> str:
         return " × ".join(f"{d.name}" for d in (self.time, self.value) if d is not None)
+
+
+@functools.lru_cache(maxsize=1 << 17)
+def _split(partitioning: Partitioning, key: str) -> tuple[str | None, str | None]:
+    """Splitting is the inner loop of a status over a long history (every partition, every
+    reader of it, every time): remembered, as the pure function it is."""
+    return partitioning._split(key)
 
 
 @dataclass(frozen=True)
@@ -145,17 +156,25 @@ def partition_of(partitioning: Partitioning, key: str) -> Partition:
 
 # -- time arithmetic --------------------------------------------------------------------------
 
+@functools.lru_cache(maxsize=1 << 16)
 def parse_time(grain: Grain, text: str) -> dt.datetime:
+    """A period's start from its name. Remembered (pure, and asked for every partition by
+    every reader); digits taken by position, which the pattern has checked (strptime costs
+    ten times as much)."""
     if not _PATTERNS[grain].fullmatch(text):
         raise PartitionError(f"'{text}' is not a {grain.value} (e.g. "
                              f"{format_time(grain, dt.datetime(2026, 12, 1, 13))})")
     try:
-        return dt.datetime.strptime(text, _FORMATS[grain])
+        return dt.datetime(int(text[0:4]), int(text[5:7]),
+                           int(text[8:10]) if grain is not Grain.MONTH else 1,
+                           int(text[11:13]) if grain is Grain.HOUR else 0)
     except ValueError:
         raise PartitionError(f"'{text}' is not a {grain.value} that exists") from None
 
 
 def format_time(grain: Grain, when: dt.datetime) -> str:
+    if grain is Grain.DAY:
+        return f"{when.year:04d}-{when.month:02d}-{when.day:02d}"
     return when.strftime(_FORMATS[grain])
 
 
@@ -291,6 +310,8 @@ def reads(out: Partitioning | None, out_key: str | None, inp: Partitioning | Non
         return [None]
     if out is None or out_key is None or mapping.kind == "all":
         return list(sorted(known))
+    if inp == out and mapping.kind == "equals":
+        return [out_key]  # the same partitioning, read as it is: the same partition
     out_time, out_value = out.split(out_key)
     times: list[str | None] = [None]
     if inp.time is not None:
@@ -326,6 +347,8 @@ def implied(out: Partitioning, inp: Partitioning, inp_keys: Collection[str],
     does not list)."""
     if mapping.kind == "all" or not inp_keys:
         return set()
+    if inp == out and mapping.kind in ("equals", "range"):
+        return set(inp_keys)  # the same partitioning: each partition calls for its own
     times: set[str | None] = {None}
     if out.time is not None:
         if inp.time is None:

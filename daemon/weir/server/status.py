@@ -37,13 +37,13 @@ from weir import wire
 from weir.build.state import DatasetRecord, StateStore, decode_record
 from weir.errors import WeirError
 from weir.flow.fingerprint import Components, expected_fingerprints
-from weir.flow.partition_status import partition_fingerprints, partitioned
+from weir.flow.partition_status import Remembered, partition_fingerprints, partitioned
 from weir.flow.status import Stored
 from weir.model.project import Project
 from weir.server.live import FlowSnapshot
 from weir.storage.backends import Backends
 from weir.storage.locations import source_partitions, source_versions
-from weir.workspace import DataStatus, data_status, presence
+from weir.workspace import DataStatus, RecordsByDataset, data_status, presence
 
 log = logging.getLogger("weir.daemon")
 
@@ -124,7 +124,11 @@ class StatusKeeper:
         self._records: dict[str, DatasetRecord] = {}
         self._stored: dict[str, Stored] = {}
         self._kept: dict[tuple[str, str], str] = {}
-        self._partition_records: dict[str, dict[str, Any]] = {}
+        # how often each dataset's partitions were written; the records read, by dataset, at
+        # that count; what the last status computed of them (only what changed is computed)
+        self._partition_changes: dict[str, int] | None = None
+        self._partition_records: dict[str, tuple[int, Any]] = {}
+        self._remembered: dict[str, Remembered] = {}
         self._stats: dict[str, tuple[str, str]] = {}  # the sources' stat cache, as stored
         self._probes: dict[str, Probe] = {}
         # A poll's probes are older than what was learnt meanwhile (a build's commit, a Flow
@@ -206,9 +210,9 @@ class StatusKeeper:
                     self._updated[name] = self._epoch
             self._rows = rows
         if old is None or counts.get("partitions") != old.get("partitions"):
-            records = store.partition_records()
-            if records != self._partition_records:
-                self._partition_records = records
+            changes = store.partition_changes()
+            if changes != self._partition_changes:
+                self._partition_changes = changes
                 self._invalidate(wire.StatusCause.COMMIT)
         if old is None or counts.get("kept_outputs") != old.get("kept_outputs"):
             kept = store.kept_paths()
@@ -273,7 +277,11 @@ class StatusKeeper:
             found = {n: dict(json.loads(v)) for n, v in versions.items()
                      if v and project.datasets[n].partitioning is not None}
             expected, components, parts = partition_fingerprints(
-                snap.flow, versions, found, self._partition_records)
+                snap.flow, versions, found,
+                RecordsByDataset(self._open(), self._partition_changes,
+                                 self._partition_records),
+                self._partition_changes or {}, self._remembered)
+            self._remembered = parts.remembered
         else:
             if self._fingerprints is None:
                 versions = {n: self._probes[n].version for n, ds in project.datasets.items()

@@ -20,15 +20,15 @@ import hashlib
 import os
 from collections.abc import Collection
 from pathlib import Path
-
-import pyarrow as pa
-import pyarrow.compute as pc
+from typing import TYPE_CHECKING
 
 from weir.errors import DataError
 from weir.model.partitions import Grain, Partitioning, discover, floor, format_time, parse_time
 from weir.model.project import FORMATS, ColumnSpec
-from weir.storage.formats import read_table, write_table
 from weir.storage.locations import remove_path, temp_path_for
+
+if TYPE_CHECKING:  # pyarrow is imported where rows are read or written: a status lists
+    import pyarrow as pa  # partitions without it (its import is most of a status's time)
 
 
 def list_partitions(root: Path, partitioning: Partitioning) -> set[str]:
@@ -40,23 +40,32 @@ def list_partitions(root: Path, partitioning: Partitioning) -> set[str]:
 
 
 def partition_versions(root: Path, partitioning: Partitioning) -> dict[str, str]:
-    """Each partition under ``root``, with a version of its files (names, sizes, times)."""
+    """Each partition under ``root``, with a version of its files (names, sizes, times).
+    One scandir per directory, and the layout asked once per directory, not once per file:
+    a status lists a year of days of many sources each time."""
     if not root.is_dir():
         return {}
     stats: dict[str, list[str]] = {}
-    for dirpath, dirnames, filenames in os.walk(root):
-        dirnames[:] = [d for d in dirnames if d[0] not in "._"]
-        rel = os.path.relpath(dirpath, root).replace(os.sep, "/")
-        for name in filenames:
-            path = name if rel == "." else f"{rel}/{name}"
-            if name[0] in "._":
-                continue
-            found, _ = discover(partitioning, [path])
-            if not found:
-                continue
-            st = os.stat(os.path.join(dirpath, name))
-            stats.setdefault(next(iter(found)), []).append(f"{path}:{st.st_size}:"
-                                                           f"{st.st_mtime_ns}")
+    keys: dict[str, str | None] = {}  # a directory's path -> the partition it is in
+
+    def walk(directory: str, rel: str) -> None:
+        with os.scandir(directory) as entries:
+            for entry in entries:
+                if entry.name[0] in "._":
+                    continue
+                path = f"{rel}/{entry.name}" if rel else entry.name
+                if entry.is_dir(follow_symlinks=False):
+                    walk(entry.path, path)
+                    continue
+                if rel not in keys:
+                    found, _ = discover(partitioning, [path])
+                    keys[rel] = next(iter(found)) if found else None
+                key = keys[rel]
+                if key is not None:
+                    st = entry.stat()
+                    stats.setdefault(key, []).append(f"{path}:{st.st_size}:{st.st_mtime_ns}")
+
+    walk(str(root), "")
     return {key: hashlib.blake2b("\n".join(sorted(lines)).encode(), digest_size=12).hexdigest()
             for key, lines in stats.items()}
 
@@ -66,6 +75,10 @@ def read_partitions(root: Path, fmt: str, partitioning: Partitioning, keys: Coll
     """The rows of the partitions ``keys`` of the dataset at ``root``, as one table, each with
     its partition columns (from the path where the files leave them out). A partition that is
     not there is an error naming it."""
+    import pyarrow as pa
+
+    from weir.storage.formats import read_table
+
     tables = []
     for key in sorted(keys):
         directory = root / key
@@ -87,6 +100,8 @@ def stage_partition(root: Path, fmt: str, partitioning: Partitioning, key: str, 
                     token: str) -> Path:
     """Write ``data`` as partition ``key`` into a staging directory beside it; returns the
     staging directory, for `commit_partition` (or removal)."""
+    from weir.storage.formats import write_table
+
     _check_inside(data, partitioning, key)
     final = root / key
     staged = temp_path_for(final, token)
@@ -115,6 +130,8 @@ def drop_partition(root: Path, key: str) -> None:
 
 
 def _with_partition_columns(table: pa.Table, partitioning: Partitioning, key: str) -> pa.Table:
+    import pyarrow as pa
+
     time, value = partitioning.split(key)
     if partitioning.time is not None and partitioning.time.column not in table.column_names:
         assert time is not None
@@ -128,6 +145,8 @@ def _with_partition_columns(table: pa.Table, partitioning: Partitioning, key: st
 
 
 def _time_type(grain: Grain) -> pa.DataType:
+    import pyarrow as pa
+
     return {Grain.HOUR: pa.timestamp("us"), Grain.DAY: pa.date32(), Grain.MONTH: pa.string()}[
         grain]
 
@@ -139,6 +158,8 @@ def _typed_time(grain: Grain, text: str) -> object:
 
 def _check_inside(data: pa.Table, partitioning: Partitioning, key: str) -> None:
     """Every row of ``data`` belongs to partition ``key``, where it says its time or value."""
+    import pyarrow.compute as pc
+
     time, value = partitioning.split(key)
     dim = partitioning.time
     if dim is not None and time is not None and dim.column in data.column_names:
