@@ -144,3 +144,32 @@ def test_a_table_partition_takes_columns_by_name_and_refuses_rows_outside_it(sql
             sql.commit_partition("t", "table", handle, DAY, "day=2026-12-01")
         sql.discard("t", "table", handle)
     assert sql.read("t", "table").num_rows == 2  # nothing published
+
+
+def test_a_build_that_died_midway_leaves_nothing_behind_and_loses_no_partition(
+        tmp_path: Path) -> None:
+    from weir.storage.backends import backend_for
+    from weir.storage.locations import TMP_MARK
+    from weir.storage.partitioned_files import cleanup_partitions
+
+    root = tmp_path / "data" / "daily"
+    for day in ("2026-12-01", "2026-12-02"):
+        key = f"day={day}"
+        commit_partition(root, key, stage_partition(
+            root, "parquet", DAY, key,
+            pa.table({"event_date": [dt.date.fromisoformat(day)], "total": [1.0]}), "t"))
+    # died between moving day 2 aside and moving its new version in; and while staging day 3
+    (root / "day=2026-12-02").rename(root / f".day=2026-12-02{TMP_MARK}old")
+    stage_partition(root, "parquet", DAY, "day=2026-12-03",
+                    pa.table({"event_date": [dt.date(2026, 12, 3)], "total": [3.0]}), "dead")
+    country = root / "day=2026-12-01"
+    (country / f".country=FR{TMP_MARK}x").mkdir()  # a second dimension's staging
+    assert list_partitions(root, DAY) == {"day=2026-12-01"}  # readers never see staging
+    backend = backend_for(tmp_path, "local", "filesystem", {"root": "data"})
+    backend.cleanup_stale("daily", "parquet")
+    assert sorted(p.name for p in root.iterdir()) == ["day=2026-12-01", "day=2026-12-02"]
+    assert not [p for p in country.iterdir() if p.name.startswith(".")]
+    assert read_partitions(root, "parquet", DAY, ["day=2026-12-02"]).column(
+        "total").to_pylist() == [1.0]
+    cleanup_partitions(root)  # again: nothing more to do
+    assert list_partitions(root, DAY) == {"day=2026-12-01", "day=2026-12-02"}

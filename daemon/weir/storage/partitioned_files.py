@@ -125,6 +125,30 @@ def commit_partition(root: Path, key: str, staged: Path) -> None:
     remove_path(old)
 
 
+def cleanup_partitions(root: Path) -> None:
+    """After a build that died: a partition swapped out but not back in comes back, and the
+    staging directories of partitions never committed go (hidden, so no reader saw them)."""
+    from weir.storage.locations import TMP_MARK
+
+    def sweep(directory: Path, depth: int) -> None:
+        try:
+            entries = list(os.scandir(directory))
+        except OSError:
+            return
+        for entry in entries:
+            if entry.name.startswith(".") and TMP_MARK in entry.name:
+                final = directory / entry.name[1:].split(TMP_MARK, 1)[0]
+                if entry.name.endswith(f"{TMP_MARK}old") and not final.exists():
+                    os.replace(entry.path, final)
+                else:
+                    remove_path(Path(entry.path))
+            elif depth and "=" in entry.name and entry.is_dir(follow_symlinks=False):
+                sweep(Path(entry.path), depth - 1)  # the partitions of a second dimension
+
+    if root.is_dir():
+        sweep(root, 1)
+
+
 def drop_partition(root: Path, key: str) -> None:
     remove_path(root / key)
 
