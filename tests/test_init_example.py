@@ -35,6 +35,11 @@ def test_init_creates_a_git_repo_that_builds(tmp_path: Path) -> None:
     assert sorted(p.name for p in site.iterdir()) == ["index.html", "revenue.svg"]
     assert "<svg" in (site / "index.html").read_text()
     assert git(root, "status", "--porcelain") == ""  # built data stays out of git
+    week = {d["name"]: d for d in json.loads(run_weir("status", "--json", cwd=root).out)[
+        "datasets"]}["visits_7d"]
+    assert week["partitions"] == {"up to date": 7}  # the partitioned part: a week of days
+    assert sorted(p.name for p in (root / "data/shop/visits_7d").iterdir()) == [
+        f"day=2024-06-0{d}" for d in range(1, 8)]
 
     # A variable change rebuilds exactly what reads it and its downstream.
     weir_yaml = root / "weir.yaml"
