@@ -307,6 +307,55 @@ def small_project(make_project: Callable[..., Path]) -> Path:
     return make_project(SMALL, name="small")
 
 
+# A source cut by day (data/events/day=2026-12-0N/part-0.parquet, written by
+# `partitioned_project`) and a recipe output cut the same way: day D of daily from day D of
+# events.
+PARTITIONED = {
+    "weir.yaml": "name: parts\n",
+    "connections.yaml": """
+        connections:
+          local:
+            type: filesystem
+            root: data
+        """,
+    "datasets/events.yaml": """
+        description: the events, a directory a day
+        path: events
+        format: parquet
+        partitioning:
+          day: {column: event_date}
+        """,
+    "datasets/daily.yaml": """
+        partitioning:
+          day: {column: event_date}
+        """,
+    "recipes/daily.py": '''
+        import pandas as pd
+        from weir import recipe
+
+
+        @recipe
+        def daily(events: pd.DataFrame) -> pd.DataFrame:
+            return events.groupby("event_date", as_index=False).agg(n=("amount", "size"))
+        ''',
+}
+DAYS = ("2026-12-01", "2026-12-02", "2026-12-03")
+
+
+@pytest.fixture
+def partitioned_project(make_project: Callable[..., Path]) -> Path:
+    """PARTITIONED, with a partition of events for each of DAYS."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    root = make_project(PARTITIONED, name="parts")
+    for i, day in enumerate(DAYS):
+        where = root / "data" / "events" / f"day={day}"
+        where.mkdir(parents=True)
+        pq.write_table(pa.table({"amount": [float(i), 2.0]}), where / "part-0.parquet")
+    return root
+
+
 @pytest.fixture(scope="session")
 def postgres():
     from servers import start_postgres

@@ -40,6 +40,23 @@ def test_the_svg_has_every_dataset_recipe_and_edge_with_its_status(small_project
     assert piped.code == 0 and piped.out.lstrip().startswith("<svg")
 
 
+def test_a_partitioned_dataset_is_drawn_with_its_partition_counts(partitioned_project: Path
+                                                                  ) -> None:
+    root = partitioned_project
+    assert run_weir("build", "daily", "--partition", "2026-12-01", "--no-daemon",
+                    cwd=root).code == 0
+    r = run_weir("flow", "--format", "svg", cwd=root)
+    assert r.code == 0, r.text
+    nodes = {g.get("data-name"): g for g in ET.fromstring(r.out).iter(f"{SVG}g")
+             if g.get("class") == "node"}
+    label = {name: "".join(t.text or "" for g in node.iter(f"{SVG}g")
+                           if g.get("class") == "parts" for t in g.iter(f"{SVG}text"))
+             for name, node in nodes.items()}
+    assert label == {"events": "3 partitions", "daily": "3 · 2 never built"}
+    assert nodes["daily"].findtext(f"{SVG}title") == (
+        "daily — stale\npartitioned by day (event_date): 1 up to date, 2 never built")
+
+
 @st.composite
 def flows(draw: st.DrawFn) -> tuple[list[str], dict[str, list[str]], dict[str, str | None]]:
     """A random Flow: datasets in order, each output made by a recipe (some recipes making two

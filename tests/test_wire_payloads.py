@@ -77,6 +77,19 @@ PROJECT = {
         def after_bad(bad):
             return bad
         ''',
+    # A source cut by day and an output cut the same way, never built: their partition counts
+    # (`partitions`) in the Flow's nodes, the statuses and their events.
+    "datasets/visits.yaml": """
+        connection: landing
+        path: visits
+        format: csv
+        partitioning:
+          day: {column: visit_date}
+        """,
+    "landing/visits/day=2026-12-01/part-0.csv": "page\nhome\n",
+    "landing/visits/day=2026-12-02/part-0.csv": "page\nhome\n",
+    "datasets/daily_visits.yaml": "partitioning:\n  day: {column: visit_date}\n",
+    "recipes/daily_visits.sql": "SELECT visit_date, count(*) AS n FROM visits GROUP BY 1\n",
     # A scheduled scenario (so it has a next run) that writes a report: run once through the API.
     "scenarios/nightly.yaml": """
         description: the customers, every night

@@ -556,11 +556,16 @@ class FlowNode:
     building: bool | None = None
     keep: bool = False  # `keep: true`: `weir clean` leaves it
     storage: str | None = None  # its connection's type (filesystem, sqlite, s3…), if known
+    # A partitioned dataset: what it is cut by, in words ("day (event_date)"), and, with its
+    # status, how many of its partitions are in each state (as DatasetStatus.partitions).
+    partitioning: str | None = None
+    partitions: dict[str, int] | None = None
 
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {
             "name": self.name, "kind": self.kind.value, "connection": self.connection,
-            "storage": self.storage, "keep": self.keep,
+            "storage": self.storage, "keep": self.keep, "partitioning": self.partitioning,
+            "partitions": dict(self.partitions) if self.partitions is not None else None,
             "path": self.path, "format": self.format, "tags": list(self.tags), "zone": self.zone,
             "description": self.description,
             "recipe": self.recipe.to_json() if self.recipe else None,
@@ -584,7 +589,8 @@ class FlowNode:
                    tuple(data.get("inputs") or ()),
                    DatasetState(data["status"]) if data.get("status") else None,
                    tuple(data.get("reasons") or ()), data.get("building"),
-                   bool(data.get("keep")), data.get("storage"))
+                   bool(data.get("keep")), data.get("storage"), data.get("partitioning"),
+                   dict(data["partitions"]) if data.get("partitions") is not None else None)
 
 
 @dataclass(frozen=True)

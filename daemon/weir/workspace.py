@@ -98,6 +98,11 @@ class DataStatus:
             return {State.SOURCE.value: len(self.partitions.domains[name])}
         return self.partitions.counts(name)
 
+    def all_partition_counts(self) -> dict[str, dict[str, int]]:
+        """`partition_counts` of every partitioned dataset: what a drawn Flow shows."""
+        names = self.partitions.domains if self.partitions is not None else ()
+        return {n: counts for n in names if (counts := self.partition_counts(n)) is not None}
+
     def partition_list(self, name: str) -> tuple[wire.PartitionStatus, ...]:
         """Each partition of ``name``, newest first, with its state and why."""
         if self.partitions is None:

@@ -1,5 +1,6 @@
-"""Hover: what a dataset is — schema, rows, status and why, last build, producer, consumers;
-in a dataset's ``checks:``, what a check kind does."""
+"""Hover: what a dataset is — schema, rows, status and why, its partitioning and how many of
+its partitions are in each state, last build, producer, consumers; in a dataset's
+``checks:``, what a check kind does."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from lsprotocol import types as t
 
+from weir.flow.partition_status import summary
 from weir_lsp import check_yaml
 from weir_lsp.navigation import name_at
 from weir_lsp.projects import OpenProject
@@ -54,8 +56,14 @@ def dataset_markdown(project: OpenProject, name: str, now: float | None = None) 
              + (f" · tags: {', '.join(ds.tags)}" if ds.tags else "")]
     facts = project.records()
     status = project.status(name)
+    counts = project.partition_counts(name) if ds.partitioning is not None else None
     if status is not None:
-        lines.append(f"\nstatus: **{status.describe()}**")
+        # A partitioned dataset's reason is its counts, which the next line says.
+        said = [r for r in status.reasons if not counts or r != summary(counts)]
+        lines.append(f"\nstatus: **{status.state.value}"
+                     + (f": {', '.join(said)}" if said else "") + "**")
+    if ds.partitioning is not None:
+        lines.append(f"\npartitioned by {ds.partitioning.explain()}" + _counted(counts))
     record = facts.records.get(name)
     if record is not None and record.built_at:
         when = f"\nlast built {_ago(record.built_at, now)}"
@@ -92,6 +100,17 @@ def dataset_markdown(project: OpenProject, name: str, now: float | None = None) 
     if consumers:
         lines.append("\nused by " + ", ".join(f"`{c}`" for c in sorted(consumers)))
     return "\n".join(lines)
+
+
+def _counted(counts: dict[str, int] | None) -> str:
+    """`` · 365 partitions: 363 up to date, 2 stale`` (a source's: how many), or nothing when
+    the data has not been looked at."""
+    if counts is None:
+        return ""
+    total = sum(counts.values())
+    by_state = summary(counts)
+    return f" · {total:,} partition{'s' if total != 1 else ''}" + (
+        f": {by_state}" if by_state else "")
 
 
 def connection_markdown(project: OpenProject, name: str) -> str:

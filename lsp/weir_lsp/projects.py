@@ -58,6 +58,8 @@ class Statuses:
     key: tuple[Any, ...]
     taken: float
     by_name: dict[str, Status] | None  # None: unknown (no Flow yet, the data unreachable)
+    # Each partitioned dataset's partitions by state (DataStatus.partition_counts).
+    partitions: dict[str, dict[str, int]] = field(default_factory=dict)
 
 
 @dataclass
@@ -285,25 +287,37 @@ class OpenProject:
             if cached is not None and cached.key == key and (
                     time.monotonic() - cached.taken < STATUS_TTL):
                 return cached.by_name
-            by_name = None
+            by_name, partitions = None, {}
             if self.project is not None and self.flow is not None:
                 # An error makes only the datasets it touches invalid (Flow.invalid); the
                 # rest keep their status while the user types.
                 ws = Workspace(self.root, self.project, self.flow, self.diagnostics)
                 try:
-                    by_name = ws.snapshot().statuses
+                    snap = ws.snapshot()
+                    by_name, partitions = snap.statuses, snap.all_partition_counts()
                 except Exception:  # noqa: BLE001 - unreachable data must not break the editor
                     by_name = None
                 finally:
                     ws.close()
             # The snapshot may have written (source stats): key on the store as it is now.
             self._statuses = Statuses((self.generation, _store_key(self.state_dir)),
-                                      time.monotonic(), by_name)
+                                      time.monotonic(), by_name, partitions)
             return by_name
 
     def status(self, name: str) -> Status | None:
         statuses = self.statuses()
         return statuses.get(name) if statuses else None
+
+    def partition_counts(self, name: str) -> dict[str, int] | None:
+        """How many of a partitioned dataset's partitions are in each state (a source's: how
+        many it has), from the same look at the data as its status (the daemon's, or this
+        process's); None when not partitioned or not known."""
+        with self._lock:
+            self.statuses()
+            if self.daemon_statuses is not None:
+                known = self.daemon_statuses.get(name)
+                return known.partitions if known is not None else None
+            return self._statuses.partitions.get(name) if self._statuses else None
 
     def schema(self, name: str, records: Records | None = None) -> list[ColumnSpec] | None:
         """The dataset's columns: declared, else observed at its last build, else (for a local

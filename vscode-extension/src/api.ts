@@ -162,7 +162,15 @@ export interface FlowNode {
   reasons: string[];
   /** A build is writing it right now (so a view opened mid-build shows it building). */
   building: boolean;
+  /** A partitioned dataset: what it is cut by, in words ("day (event_date)"); else null. */
+  partitioning: string | null;
+  /** A partitioned dataset: how many of its partitions are in each state (a source's:
+   * `{"source": how many it has}`); null when not partitioned. */
+  partitions: PartitionCounts | null;
 }
+
+/** Partitions by state: `{"up to date": 363, "stale": 2}` (weir.wire.DatasetStatus.partitions). */
+export type PartitionCounts = Record<string, number>;
 
 /** GET /api/flow: the datasets in topological order. */
 export interface Flow {
@@ -291,6 +299,8 @@ export interface DatasetStatus {
   reasons: string[];
   built_at: number | null;
   rows: number | null;
+  /** A partitioned dataset's partitions by state; missing for one that is not partitioned. */
+  partitions?: PartitionCounts;
 }
 
 /** GET /api/status: every dataset's status, in Flow order, from the daemon's kept snapshot. */
@@ -398,6 +408,9 @@ export interface JobEvent extends OfBuild {
   log_path: string | null;
   /** The `warning` checks its outputs failed (they were published all the same). */
   warnings: string[];
+  /** The partition of its outputs it builds ("day=2026-12-01"); missing when they are not
+   * partitioned (a partitioned output has a job per partition, side by side). */
+  partition?: string;
 }
 
 /** Lines a running recipe printed (the daemon follows its log file). */

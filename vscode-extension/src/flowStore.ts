@@ -16,6 +16,9 @@ import type { Logger } from "./log";
 export class FlowStore implements vscode.Disposable {
   private flowValue: Flow | undefined;
   private readonly buildingSet = new Set<string>();
+  /** How many jobs write each output now: a partitioned one's run a partition each, side by
+   * side, and it is building until the last of them ends. */
+  private readonly jobsOn = new Map<string, number>();
   private readonly builds = new Map<string, BuildState>();
   private readonly changed = new vscode.EventEmitter<void>();
   private readonly subscriptions: vscode.Disposable[] = [];
@@ -38,6 +41,7 @@ export class FlowStore implements vscode.Disposable {
       daemon.onDidChangeState((state) => {
         if (state !== "stopped") return;
         this.buildingSet.clear();
+        this.jobsOn.clear();
         this.builds.clear();
         this.seeded = false;
         this.changed.fire();
@@ -92,8 +96,11 @@ export class FlowStore implements vscode.Disposable {
     } else if (kind === "job") {
       const job = data as DaemonEvents["job"];
       for (const o of job.outputs) {
+        const running = (this.jobsOn.get(o) ?? 0) + (job.event === "start" ? 1 : -1);
+        if (running > 0) this.jobsOn.set(o, running);
+        else this.jobsOn.delete(o);
         if (job.event === "start") this.buildingSet.add(o);
-        else this.buildingSet.delete(o);
+        else if (running <= 0) this.buildingSet.delete(o);
       }
       this.changed.fire();
     } else if (kind === "status") {
@@ -104,7 +111,7 @@ export class FlowStore implements vscode.Disposable {
         ...this.flowValue,
         nodes: this.flowValue.nodes.map((n) => {
           const d = now.get(n.name);
-          return d ? { ...n, status: d.status, reasons: d.reasons } : n;
+          return d ? { ...n, status: d.status, reasons: d.reasons, partitions: d.partitions ?? null } : n;
         }),
       };
       this.changed.fire();
@@ -114,6 +121,7 @@ export class FlowStore implements vscode.Disposable {
       if (FINAL_STATES.includes(state)) {
         for (const [b, s] of this.builds) if (FINAL_STATES.includes(s)) this.builds.delete(b);
         this.buildingSet.clear();
+        this.jobsOn.clear();
         void this.refresh();
       }
       this.changed.fire();

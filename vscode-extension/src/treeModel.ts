@@ -2,7 +2,7 @@
  * What the weir views show, as plain data: datasets grouped by tag, recipes with their outputs,
  * the icon and words for a status. No VS Code objects here, so it is tested on literal Flows.
  */
-import type { DatasetState, Flow, FlowNode, RecipeRef } from "./api";
+import type { DatasetState, Flow, FlowNode, PartitionCounts, RecipeRef } from "./api";
 
 export const UNTAGGED = "untagged";
 
@@ -81,11 +81,36 @@ export function statusIcon(status: DisplayStatus, kind: FlowNode["kind"]): { id:
   }
 }
 
-/** The words beside a dataset in the tree: "stale · recipe changed". */
+/** The words beside a dataset in the tree: "stale · recipe changed"; a partitioned one's
+ * counts, "stale · 363 up to date, 2 stale" (its reason) or "up to date · 365 partitions". */
 export function statusDescription(node: FlowNode, building: boolean): string {
   const status = displayStatus(node, building);
   if (status === "building") return "building…";
-  if (status === "source") return node.kind === "folder" ? "folder" : "source";
+  const counted = node.partitions ? ` · ${partitionCount(node.partitions)}` : "";
+  if (status === "source") return (node.kind === "folder" ? "folder" : "source") + counted;
   const reasons = node.reasons ?? [];
-  return reasons.length && status !== "up to date" ? `${status} · ${reasons.join(", ")}` : status;
+  return reasons.length && status !== "up to date" ? `${status} · ${reasons.join(", ")}` : status + counted;
+}
+
+/** The states a partition count is said in, in order (weir.flow.partition_status.summary's). */
+const PARTITION_ORDER: readonly DatasetState[] = ["up to date", "stale", "never built", "failed"];
+
+/** "334 up to date, 30 stale, 1 failed": what `weir status` says of a partitioned dataset. */
+export function partitionSummary(counts: PartitionCounts): string {
+  return PARTITION_ORDER.filter((s) => counts[s]).map((s) => `${counts[s]} ${s}`).join(", ");
+}
+
+/** "365 partitions" (or "1 partition"). */
+export function partitionCount(counts: PartitionCounts): string {
+  const total = Object.values(counts).reduce((a, b) => a + b, 0);
+  return `${total} partition${total === 1 ? "" : "s"}`;
+}
+
+/** A partitioned dataset in a tooltip: "partitioned by day (event_date) — 365 partitions:
+ * 363 up to date, 2 stale"; "" for one that is not partitioned. */
+export function partitionsLine(node: FlowNode): string {
+  if (!node.partitioning) return "";
+  if (!node.partitions) return `partitioned by ${node.partitioning}`;
+  const byState = partitionSummary(node.partitions);
+  return `partitioned by ${node.partitioning} — ${partitionCount(node.partitions)}${byState ? `: ${byState}` : ""}`;
 }

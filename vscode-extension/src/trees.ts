@@ -10,7 +10,7 @@ import type { Daemon } from "./daemon";
 import type { FlowStore } from "./flowStore";
 import { errorText } from "./log";
 import {
-  displayStatus, groupByTag, recipeLook, recipes, statusDescription, statusIcon, type RecipeEntry,
+  displayStatus, groupByTag, partitionsLine, partitionSummary, recipeLook, recipes, statusDescription, statusIcon, type RecipeEntry,
 } from "./treeModel";
 
 export class TagItem {
@@ -114,7 +114,10 @@ abstract class WeirTree implements vscode.TreeDataProvider<WeirElement>, vscode.
     item.accessibilityInformation = { label: `${node.name}, ${status}` };
     const tooltip = new vscode.MarkdownString(undefined, true);
     tooltip.appendMarkdown(`**${node.name}** — ${status}`);
-    if (node.reasons?.length) tooltip.appendMarkdown(` (${node.reasons.join(", ")})`);
+    // (a partitioned dataset's reason is its counts, which its partitions line says)
+    const reasons = (node.reasons ?? []).filter((r) => !node.partitions || r !== partitionSummary(node.partitions));
+    if (reasons.length) tooltip.appendMarkdown(` (${reasons.join(", ")})`);
+    if (node.partitioning) tooltip.appendMarkdown(`\n\n${partitionsLine(node)}`);
     if (node.description) tooltip.appendMarkdown(`\n\n${node.description}`);
     tooltip.appendMarkdown(`\n\n\`${node.connection}:${node.path}\``);
     if (node.recipe) tooltip.appendMarkdown(`\n\nbuilt by \`${node.recipe.file}:${node.recipe.line}\``);

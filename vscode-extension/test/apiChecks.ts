@@ -53,6 +53,7 @@ export const flowNode = obj<FlowNode>({
   zone: nullable(str), description: nullable(str), recipe: nullable(recipeRef),
   definition: obj<FlowNode["definition"]>({ file: str, line: int }), inputs: strings,
   status: oneOf(DATASET_STATES), reasons: strings, building: bool,
+  partitioning: nullable(str), partitions: nullable(rec(int)),
 });
 
 export const flow = obj<Flow>({
@@ -101,6 +102,7 @@ export const hello = obj<Hello>({ flow_version: int });
 
 export const datasetStatus = obj<DatasetStatus>({
   name: str, status: oneOf(DATASET_STATES), reasons: strings, built_at: nullable(num), rows: nullable(int),
+  partitions: opt(rec(int)),
 });
 
 export const statusReport = obj<StatusReport>({ project: str, flow_version: int, datasets: arr(datasetStatus) });
@@ -145,6 +147,7 @@ export const planEvent = obj<PlanEvent>({ ...planShape, id: str, root: str, fold
 export const jobEvent = obj<JobEvent>({
   id: str, event: oneOf(JOB_EVENTS), recipe: str, outputs: strings, status: oneOf(JOB_STATUSES), seconds: num,
   rows: rec(int), error: nullable(str), traceback: nullable(str), log_path: nullable(str), warnings: strings,
+  partition: opt(str),
 });
 
 export const logEvent = obj<LogEvent>({ id: str, recipe: str, outputs: strings, lines: strings });

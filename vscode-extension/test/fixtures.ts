@@ -12,7 +12,7 @@ export function node(name: string, extra: Partial<FlowNode> = {}): FlowNode {
     name, kind: "dataset", connection: "local", storage: "filesystem", keep: false, path: `shop/${name}.parquet`,
     format: "parquet", tags: [],
     zone: null, description: null, recipe: null, definition: { file: `datasets/${name}.yaml`, line: 1 },
-    inputs: [], status: "never built", reasons: [], building: false, ...extra,
+    inputs: [], status: "never built", reasons: [], building: false, partitioning: null, partitions: null, ...extra,
   }, `$(node ${name})`);
 }
 

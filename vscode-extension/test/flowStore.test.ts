@@ -4,8 +4,9 @@ import * as vscode from "vscode";
 import type { Flow } from "../src/api";
 import type { Daemon, DaemonState } from "../src/daemon";
 import { FlowStore } from "../src/flowStore";
+import { statusDescription } from "../src/treeModel";
 import { buildSummary, daemonEvent } from "./answers";
-import { flow } from "./fixtures";
+import { flow, node } from "./fixtures";
 import { quietLogger } from "./fakeDaemon";
 
 /** A daemon whose events the test sends, and whose client answers from literals. */
@@ -47,6 +48,41 @@ describe("FlowStore", () => {
     expect(store.node(flow.nodes[0].name)?.status).toBe(flow.nodes[0].status);
     expect(changes).toHaveBeenCalledTimes(1);
     expect(client.flow).toHaveBeenCalledTimes(1);
+  });
+
+  it("takes a partitioned dataset's partition counts from status events", async () => {
+    const daily = node("daily", { partitioning: "day (event_date)", partitions: { "never built": 3 },
+      status: "never built", reasons: ["3 never built"] });
+    const { daemon, events } = fakeDaemonObject([{ ...flow, nodes: [daily] }]);
+    const store = new FlowStore(daemon, quietLogger().log);
+    events.fire({ kind: "hello", data: daemonEvent("hello") });
+    await vi.waitFor(() => expect(store.flow).toBeDefined());
+    const said = { "up to date": 1, "never built": 2 };
+    events.fire({ kind: "status", data: daemonEvent("status", {
+      cause: "commit", changed: [{ name: "daily", status: "stale", reasons: ["1 up to date, 2 never built"],
+        built_at: null, rows: null, partitions: said }],
+    }) });
+    expect(store.node("daily")?.partitions).toEqual(said);
+    expect(statusDescription(store.node("daily")!, false)).toBe("stale · 1 up to date, 2 never built");
+    events.fire({ kind: "status", data: daemonEvent("status", {
+      cause: "commit", changed: [{ name: "daily", status: "up to date", reasons: [], built_at: 1, rows: 3,
+        partitions: { "up to date": 3 } }],
+    }) });
+    expect(statusDescription(store.node("daily")!, false)).toBe("up to date · 3 partitions");
+  });
+
+  it("keeps a partitioned dataset building until the last of its partitions' jobs ends", () => {
+    const { daemon, events } = fakeDaemonObject([]);
+    const store = new FlowStore(daemon, quietLogger().log);
+    const job = (event: "start" | "finish", partition: string) => events.fire({ kind: "job", data: daemonEvent("job", {
+      event, status: event === "start" ? "running" : "built", recipe: "recipes/daily.py:daily", outputs: ["daily"], partition,
+    }) });
+    job("start", "day=2026-12-01");
+    job("start", "day=2026-12-02");
+    job("finish", "day=2026-12-01");
+    expect(store.isBuilding("daily")).toBe(true);
+    job("finish", "day=2026-12-02");
+    expect(store.isBuilding("daily")).toBe(false);
   });
 
   it("marks datasets as building between their job's start and finish", () => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 
 import {
-  displayStatus, groupByTag, outputsOfFile, recipeLook, recipes, statusDescription, statusIcon, UNTAGGED,
+  displayStatus, groupByTag, outputsOfFile, partitionsLine, partitionSummary, recipeLook, recipes, statusDescription, statusIcon, UNTAGGED,
 } from "../src/treeModel";
 import { flow, node } from "./fixtures";
 
@@ -75,5 +75,27 @@ describe("statuses", () => {
     expect(statusDescription(flow.nodes[2], false)).toBe("stale · recipe changed");
     expect(statusDescription(node("x", { status: "up to date", reasons: ["built"] }), false)).toBe("up to date");
     expect(statusDescription(node("x", { status: "stale" }), true)).toBe("building…");
+  });
+});
+
+describe("partitions", () => {
+  const daily = (partitions: Record<string, number> | null, status: "up to date" | "stale" = "stale") => node("daily", {
+    partitioning: "day (event_date)", partitions, status,
+    reasons: status === "stale" && partitions ? [partitionSummary(partitions)] : [] });
+
+  it("words the counts as `weir status` does, the states in its order", () => {
+    expect(partitionSummary({ failed: 1, stale: 30, "up to date": 334 })).toBe("334 up to date, 30 stale, 1 failed");
+    expect(partitionSummary({ source: 3 })).toBe("");
+  });
+
+  it("shows a partitioned dataset's counts beside its status and in its tooltip", () => {
+    expect(statusDescription(daily({ "up to date": 2, stale: 1 }), false)).toBe("stale · 2 up to date, 1 stale");
+    expect(statusDescription(daily({ "up to date": 365 }, "up to date"), false)).toBe("up to date · 365 partitions");
+    expect(statusDescription(node("events", { kind: "source", status: "source", partitions: { source: 1 } }), false))
+      .toBe("source · 1 partition");
+    expect(partitionsLine(daily({ "up to date": 2, stale: 1 })))
+      .toBe("partitioned by day (event_date) — 3 partitions: 2 up to date, 1 stale");
+    expect(partitionsLine(daily(null))).toBe("partitioned by day (event_date)"); // counts not known
+    expect(partitionsLine(node("plain"))).toBe("");
   });
 });

@@ -12,9 +12,12 @@ from weir.model.project import Project
 
 
 def flow_graph(flow: Flow, statuses: Mapping[str, Status] | None = None,
-               building: Collection[str] | None = None) -> wire.FlowGraph:
+               building: Collection[str] | None = None,
+               partitions: Mapping[str, Mapping[str, int]] | None = None) -> wire.FlowGraph:
     """``building``: the datasets a build is writing right now (the daemon knows), so a page
-    opened mid-build shows them as building, not as stale."""
+    opened mid-build shows them as building, not as stale. ``partitions``: a partitioned
+    dataset's counts of partitions by state (`DataStatus.partition_counts`), which a drawn
+    node shows beside its status."""
     project = flow.project
     nodes = []
     for name in flow.order:
@@ -32,7 +35,9 @@ def flow_graph(flow: Flow, statuses: Mapping[str, Status] | None = None,
             status=status.state if status else None,
             reasons=status.reasons if status else (),
             building=None if building is None else name in building,
-            keep=ds.keep, storage=_storage(project, ds.connection)))
+            keep=ds.keep, storage=_storage(project, ds.connection),
+            partitioning=ds.partitioning.explain() if ds.partitioning is not None else None,
+            partitions=dict(partitions[name]) if partitions and name in partitions else None))
     edges = tuple((i, n) for n in flow.order for i in flow.upstream[n])
     return wire.FlowGraph(project.name, tuple(nodes), edges,
                           environment=project.config.environment)

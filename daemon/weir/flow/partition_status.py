@@ -280,6 +280,14 @@ def summary(counts: Mapping[str, int]) -> str:
     return ", ".join(f"{counts[s.value]} {s.value}" for s in order if counts.get(s.value))
 
 
+def badge(counts: Mapping[str, int]) -> str:
+    """``"365 · 2 stale"``: how many partitions, and those not up to date — the short form of
+    `summary` for a label on a drawn dataset (the Flow page says the same in its script)."""
+    total = sum(counts.values())
+    behind = summary({k: v for k, v in counts.items() if k != State.UP_TO_DATE.value})
+    return f"{total} · {behind}" if behind else f"{total} partition{'s' if total != 1 else ''}"
+
+
 def dataset_state(counts: Mapping[str, int]) -> State:
     """A partitioned dataset's state as a whole: up to date when every partition is."""
     total = sum(counts.values())

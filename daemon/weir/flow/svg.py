@@ -2,7 +2,8 @@
 no script, no daemon, one file that any browser or editor shows.
 
 Datasets are boxes coloured by their status as of when it was drawn (sources, folders and final
-outputs told apart by their outline), recipes small boxes labelled with their language between
+outputs told apart by their outline; a partitioned one with a label on its top edge saying how
+many partitions it has and how many are not up to date), recipes small boxes labelled with their language between
 what they read and what they write, edges curves with arrowheads; a legend says which is which.
 """
 
@@ -12,6 +13,7 @@ from html import escape
 
 from weir import wire
 from weir.flow.layered import Box, layout
+from weir.flow.partition_status import badge, summary
 
 COLOURS = {wire.DatasetState.SOURCE: "#7c8da6", wire.DatasetState.UP_TO_DATE: "#2e9e5b",
            wire.DatasetState.STALE: "#d9a21b", wire.DatasetState.NEVER_BUILT: "#9aa3ad",
@@ -71,6 +73,7 @@ def _dataset(box: Box, node: wire.FlowNode, final: bool) -> str:
     status = node.status.value if node.status else ""
     return (f'<g class="node" data-name="{escape(node.name)}" data-status="{escape(status)}">'
             f"<title>{escape(node.name)}{' — ' + escape(status) if status else ''}"
+            f"{chr(10) + escape(_partitions_said(node)) if node.partitioning else ''}"
             f"{chr(10) + escape(node.description) if node.description else ''}</title>"
             f'<rect x="{box.x:.1f}" y="{box.y:.1f}" width="{box.w:.0f}" height="{box.h:.0f}" '
             f'rx="{rx}" fill="{colour}" fill-opacity="0.16" stroke="{colour}" '
@@ -78,7 +81,29 @@ def _dataset(box: Box, node: wire.FlowNode, final: bool) -> str:
             f'<text x="{box.x + 10:.1f}" y="{box.y + 17:.1f}" font-weight="600">'
             f"{escape(_short(node.name, 26))}</text>"
             f'<text x="{box.x + 10:.1f}" y="{box.y + 31:.1f}" fill="#6b7280" font-size="10">'
-            f"{escape(_short(where, 32))}</text></g>")
+            f"{escape(_short(where, 32))}</text>{_partitions_label(box, node, colour)}</g>")
+
+
+def _partitions_said(node: wire.FlowNode) -> str:
+    """``partitioned by day (event_date): 2 up to date, 1 stale`` (a source's: how many)."""
+    counts = node.partitions or {}
+    total = sum(counts.values())
+    said = summary(counts) or (f"{total} partition{'s' if total != 1 else ''}" if counts else "")
+    return f"partitioned by {node.partitioning}" + (f": {said}" if said else "")
+
+
+def _partitions_label(box: Box, node: wire.FlowNode, colour: str) -> str:
+    """A partitioned dataset's counts, ``365 · 2 stale``, on the top edge of its box at the
+    right (over the gap above it, clear of its name)."""
+    if not node.partitions:
+        return ""
+    text = badge(node.partitions)
+    w = 10 + 5.0 * len(text)
+    x, y = box.x + box.w - w - 8, box.y - 6
+    return (f'<g class="parts"><rect x="{x:.1f}" y="{y:.1f}" width="{w:.1f}" height="12" '
+            f'rx="6" fill="#ffffff" stroke="{colour}"/><text x="{x + w / 2:.1f}" '
+            f'y="{y + 9:.1f}" text-anchor="middle" font-size="9" fill="#374151">'
+            f"{escape(text)}</text></g>")
 
 
 def _recipe(box: Box, recipe: wire.RecipeRef) -> str:

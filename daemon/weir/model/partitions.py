@@ -105,6 +105,12 @@ class Partitioning:
     def describe(self) -> str:
         return " × ".join(f"{d.name}" for d in (self.time, self.value) if d is not None)
 
+    def explain(self) -> str:
+        """``day (event_date) × country``: the dimensions with the column holding the time,
+        as the hover, the Flow page and the editor's views say what a dataset is cut by."""
+        time = [f"{self.time.name} ({self.time.column})"] if self.time is not None else []
+        return " × ".join(time + ([self.value.name] if self.value is not None else []))
+
 
 @functools.lru_cache(maxsize=1 << 17)
 def _split(partitioning: Partitioning, key: str) -> tuple[str | None, str | None]:

@@ -346,8 +346,11 @@ def create_app(daemon: Daemon) -> FastAPI:
     @api.get("/flow")
     def flow(request: Request) -> Response:
         snap = daemon.live.snapshot
-        graph = wire.FlowGraph(None, (), ()) if snap.flow is None else flow_graph(
-            snap.flow, daemon.statuses(snap), daemon.builds.writing())
+        graph = wire.FlowGraph(None, (), ())
+        if snap.flow is not None:
+            state = daemon.data_status(snap)
+            graph = flow_graph(snap.flow, state.statuses, daemon.builds.writing(),
+                               state.all_partition_counts())
         return respond(request, replace(graph, flow_version=snap.version,
                                         diagnostics=snap.diagnostics,
                                         environment=daemon.environment).to_json())

@@ -35,7 +35,9 @@ def run(args: argparse.Namespace) -> int:
         from weir.flow.export import flow_graph
         from weir.flow.svg import flow_svg
 
-        result = flow_svg(flow_graph(ws.flow, ws.snapshot().statuses))
+        state = ws.snapshot()
+        result = flow_svg(flow_graph(ws.flow, state.statuses,
+                                     partitions=state.all_partition_counts()))
     else:
         result = {"tree": tree, "dot": dot, "mermaid": mermaid, "json": as_json}[
             args.format](ws.flow)
@@ -82,7 +84,8 @@ def html_page(ws: Any) -> str:
     from weir.wire import MetricsHistory
 
     state = ws.snapshot()
-    graph = replace(flow_graph(ws.flow, state.statuses), diagnostics=tuple(ws.diagnostics))
+    graph = replace(flow_graph(ws.flow, state.statuses, partitions=state.all_partition_counts()),
+                    diagnostics=tuple(ws.diagnostics))
     answers: dict[str, Any] = {"/api/flow": graph.to_json()}
     for name in ws.flow.order:
         answers[f"/api/datasets/{quote(name)}"] = ws.dataset_detail(name, state).to_json()
