@@ -407,3 +407,49 @@ def test_a_status_that_remembers_says_what_one_computed_afresh_says(daily: Path)
         assert afresh() == remembered
         said.append([d["partitions"] for d in remembered])
     assert len({str(s) for s in said}) > 4  # the steps did change what it says
+
+
+def test_through_the_daemon_partitions_build_side_by_side_and_are_counted(
+        daily: Path, gates) -> None:
+    """A daemon build of two days: the dataset is `building` until its last partition ends
+    (not its first), and the API's status counts what was built."""
+    from test_daemon import Events
+
+    from weir.client import DaemonClient
+    from weir.wire import BuildState
+
+    recipe = daily / "recipes/daily.py"
+    recipe.write_text(recipe.read_text().replace(
+        "    day = weir.partition()\n",
+        f"    day = weir.partition()\n    if day.time == '{day(2)}':\n"
+        "        open('gate').read()  # the test lets it through\n"))
+    gate = gates(daily / "gate")
+    assert run_weir("daemon", "start", cwd=daily).code == 0
+    try:
+        events = Events(daily)
+        client = DaemonClient.for_project(daily)
+        build = client.start_build(["daily_revenue"], partitions=f"{day(1)},{day(2)}", jobs=2)
+        finished = events.next("job", lambda e: e["event"] == "finish", timeout=60)
+        assert finished["partition"] == f"day={day(1)}" and finished["status"] == "built"
+        gate.reached()
+        node = {n.name: n for n in client.flow().nodes}["daily_revenue"]
+        assert node.building  # day 2 still runs
+        gate.open()
+        assert client.wait(build.id).state is BuildState.SUCCEEDED
+        assert not {n.name: n for n in client.flow().nodes}["daily_revenue"].building
+        counts = wait_for_counts(client, "daily_revenue", {"up to date": 2, "never built": 3})
+        assert counts == {"up to date": 2, "never built": 3}
+        events.close()
+    finally:
+        run_weir("daemon", "stop", cwd=daily)
+
+
+def wait_for_counts(client: Any, name: str, want: dict[str, int]) -> dict[str, int]:
+    """The daemon's counts once they are ``want`` (its status follows the build's commits)."""
+    from conftest import wait_until
+
+    def now() -> dict[str, int] | None:
+        got = {d.name: d for d in client.statuses().datasets}[name].partitions
+        return got if got == want else None
+
+    return wait_until(now, 30, f"{name}'s partitions to be {want}")

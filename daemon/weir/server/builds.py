@@ -20,6 +20,7 @@ import logging
 import os
 import threading
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -374,9 +375,11 @@ class BuildQueue:
             self._finish(build, BuildState.SUCCEEDED)
             return
 
-        tails: dict[str, LogTail] = {}
+        tails: dict[str, LogTail] = {}  # by job: a recipe's, or one partition's of it
+        writers: Counter[str] = Counter()  # output -> its jobs running now
 
         def listener(kind: str, outcome: Outcome) -> None:
+            job = wire.job_id(outcome.recipe, outcome.partition)
             # The job's printed lines stream as `log` events between its start and finish.
             if kind == "start" and outcome.log_path:
                 def emit(lines: list[str], o: Outcome = outcome) -> None:
@@ -384,14 +387,17 @@ class BuildQueue:
                         o.recipe, o.outputs, tuple(lines)).to_json()})
 
                 tail = LogTail(Path(outcome.log_path), emit)
-                tails[outcome.recipe] = tail
+                tails[job] = tail
                 tail.start()
-            elif kind == "finish" and outcome.recipe in tails:
-                tails.pop(outcome.recipe).stop()
+            elif kind == "finish" and job in tails:
+                tails.pop(job).stop()
+            # Partitions of one output run side by side: it is written until the last ends.
             if kind == "start":
-                self._writing.update(outcome.outputs)
+                writers.update(outcome.outputs)
             else:
-                self._writing.difference_update(outcome.outputs)
+                writers.subtract(outcome.outputs)
+            self._writing.update(outcome.outputs)
+            self._writing.difference_update(o for o in outcome.outputs if writers[o] <= 0)
             self._publish(build, "job", {"id": build.id, "event": kind,
                                          **job_report(outcome).to_json()})
 
