@@ -166,7 +166,9 @@ def test_a_build_that_died_midway_leaves_nothing_behind_and_loses_no_partition(
     (country / f".country=FR{TMP_MARK}x").mkdir()  # a second dimension's staging
     assert list_partitions(root, DAY) == {"day=2026-12-01"}  # readers never see staging
     backend = backend_for(tmp_path, "local", "filesystem", {"root": "data"})
-    backend.cleanup_stale("daily", "parquet")
+    backend.cleanup_stale("daily", "parquet")  # a job that died: its siblings' staging stays
+    assert (root / f".day=2026-12-03{TMP_MARK}dead").exists()
+    backend.cleanup_stale_many([("daily", "parquet")])  # a build starts: it goes
     assert sorted(p.name for p in root.iterdir()) == ["day=2026-12-01", "day=2026-12-02"]
     assert not [p for p in country.iterdir() if p.name.startswith(".")]
     assert read_partitions(root, "parquet", DAY, ["day=2026-12-02"]).column(

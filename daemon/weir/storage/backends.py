@@ -186,10 +186,6 @@ class FilesystemBackend(Backend):
         if fmt == "folder" and old.exists() and not final.exists():
             os.replace(old, final)  # a swap was interrupted: the previous folder comes back
         remove_stale_temps(final)
-        if fmt != "folder" and final.is_dir():  # a partitioned dataset: its partitions' too
-            from weir.storage.partitioned_files import cleanup_partitions
-
-            cleanup_partitions(final)
 
     def cleanup_stale_many(self, locs: list[tuple[str, str]]) -> None:
         """One directory scan per directory, not per dataset (a build may plan thousands)."""
@@ -213,8 +209,11 @@ class FilesystemBackend(Backend):
                             remove_path(Path(entry.path))
         from weir.storage.partitioned_files import cleanup_partitions
 
+        # A partitioned dataset's partitions' staging too — only here, where a build starts
+        # and has claimed what it writes: a job that died mid-build (`cleanup_stale`) must not
+        # sweep away the staging of its dataset's other partitions, still running.
         for loc, fmt in locs:
-            if fmt != "folder" and (self.root / loc).is_dir():  # partitioned: its partitions'
+            if fmt != "folder" and (self.root / loc).is_dir():
                 cleanup_partitions(self.root / loc)
 
     def check(self) -> str:
