@@ -83,10 +83,7 @@ class S3Backend(Backend):
     def version(self, loc: str, fmt: str, known: tuple[str, str] | None,
                 version_query: str | None = None) -> tuple[str | None, tuple[str, str] | None]:
         if fmt == "folder":
-            try:
-                found = self._call("list objects", self.fs.find, self.key(loc), None, False, True)
-            except FileNotFoundError:
-                return None, None
+            found = self._list(self.key(loc))
             if not found:
                 return None, None
             listing = sorted((k, _object_version(v)) for k, v in found.items())
