@@ -281,6 +281,12 @@ def test_a_daily_flow_on_s3_builds_one_day_and_then_only_the_new_one(
     assert bucket.read("lake/parts/daily/day=2026-12-01/part-0.parquet").column("amount") \
         .to_pylist() == [7.0]
     assert not [k for k in bucket.keys() if ".weir-tmp-" in k]  # no staging left behind
+    # `weir clean --partition` drops that day's objects, and the day is never built again.
+    r = run_weir("clean", "daily", "--partition", "2026-12-02", cwd=root)
+    assert r.code == 0, r.text
+    assert bucket.keys("lake/parts/daily/") == ["lake/parts/daily/day=2026-12-01/part-0.parquet",
+                                                "lake/parts/daily/day=2026-12-03/part-0.parquet"]
+    assert states(status_of(root, "daily"))["day=2026-12-02"] == "never built"
 
 
 def test_countries_found_in_an_s3_layout_are_built_one_by_one(
