@@ -20,25 +20,38 @@ DAY = Partitioning(TimeDimension(Grain.DAY, "event_date"))
 DAY_COUNTRY = Partitioning(TimeDimension(Grain.DAY, "event_date"), ValueDimension("country", None))
 
 
-def test_a_source_laid_out_by_hand_is_listed_and_read_with_its_partition_columns(
-        tmp_path: Path) -> None:
-    root = tmp_path / "events"
-    for day, country, n in (("2026-12-01", "FR", 2), ("2026-12-01", "DE", 1), ("2026-12-02", "FR", 3)):
-        d = root / f"day={day}" / f"country={country}"
-        d.mkdir(parents=True)
-        pq.write_table(pa.table({"amount": [float(i) for i in range(n)]}), d / "part-0.parquet")
-    (root / "_SUCCESS").write_text("")
-    (root / "day=2026-12-02/country=FR/.part-1.parquet.crc").write_text("x")
-    assert list_partitions(root, DAY_COUNTRY) == {
-        "day=2026-12-01/country=FR", "day=2026-12-01/country=DE", "day=2026-12-02/country=FR"}
-    got = read_partitions(root, "parquet", DAY_COUNTRY, ["day=2026-12-01/country=FR",
-                                                         "day=2026-12-02/country=FR"])
+#: A source laid out by hand: (day, country, how many rows), each ``part-0.parquet`` holding
+#: only ``amount`` (the path says the day and the country). Shared with the s3 tests.
+LAID_OUT = (("2026-12-01", "FR", 2), ("2026-12-01", "DE", 1), ("2026-12-02", "FR", 3))
+LAID_OUT_KEYS = {f"day={day}/country={country}" for day, country, _ in LAID_OUT}
+FR_DAYS = ["day=2026-12-01/country=FR", "day=2026-12-02/country=FR"]
+
+
+def laid_out_amounts(n: int) -> pa.Table:
+    return pa.table({"amount": [float(i) for i in range(n)]})
+
+
+def assert_fr_days(got: pa.Table) -> None:
+    """``got`` is `FR_DAYS` of `LAID_OUT` read, with their partition columns typed."""
     assert got.schema.field("event_date").type == pa.date32()
     assert sorted(zip(got.column("event_date").to_pylist(), got.column("country").to_pylist(),
                       got.column("amount").to_pylist(), strict=True)) == [
         (dt.date(2026, 12, 1), "FR", 0.0), (dt.date(2026, 12, 1), "FR", 1.0),
         (dt.date(2026, 12, 2), "FR", 0.0), (dt.date(2026, 12, 2), "FR", 1.0),
         (dt.date(2026, 12, 2), "FR", 2.0)]
+
+
+def test_a_source_laid_out_by_hand_is_listed_and_read_with_its_partition_columns(
+        tmp_path: Path) -> None:
+    root = tmp_path / "events"
+    for day, country, n in LAID_OUT:
+        d = root / f"day={day}" / f"country={country}"
+        d.mkdir(parents=True)
+        pq.write_table(laid_out_amounts(n), d / "part-0.parquet")
+    (root / "_SUCCESS").write_text("")
+    (root / "day=2026-12-02/country=FR/.part-1.parquet.crc").write_text("x")
+    assert list_partitions(root, DAY_COUNTRY) == LAID_OUT_KEYS
+    assert_fr_days(read_partitions(root, "parquet", DAY_COUNTRY, FR_DAYS))
     with pytest.raises(DataError, match="partition day=2026-12-03/country=FR of .* does not exist"):
         read_partitions(root, "parquet", DAY_COUNTRY, ["day=2026-12-03/country=FR"])
 

@@ -486,7 +486,7 @@ def _assemble(root: Path, config: ProjectConfig, parsed: ConnectionLayers,
         if name in datasets:  # e.g. a recipe's output whose YAML does not parse
             broken.setdefault(name, cause)
     diags += _check_references(datasets)
-    for name, d in check_partitioned(datasets, specs, producers, connections):
+    for name, d in check_partitioned(datasets, specs, producers):
         diags.append(d)
         broken.setdefault(name, d)
 

@@ -145,8 +145,7 @@ def parse_input_mappings(file: str, data: LineDict) -> tuple[dict[str, InputMapp
 
 
 def check_partitioned(datasets: Mapping[str, Any], specs: Mapping[str, Any],
-                      producers: Mapping[str, Any], connections: Mapping[str, Any]
-                      ) -> list[tuple[str, Diagnostic]]:
+                      producers: Mapping[str, Any]) -> list[tuple[str, Diagnostic]]:
     """The mistakes in how partitioned datasets fit the Flow, each with the dataset it makes
     unusable (``datasets``: weir.model.project.Dataset by name; ``specs``: their files;
     ``producers``: the recipe writing each output)."""
@@ -157,14 +156,6 @@ def check_partitioned(datasets: Mapping[str, Any], specs: Mapping[str, Any],
             continue
         file = spec.location.file
         recipe = producers.get(name)
-        conn = connections.get(ds.connection)
-        if ds.partitioning is not None and conn is not None and conn.type == "s3":
-            out.append((name, Diagnostic(
-                file, message="partitioned datasets on s3 are not supported yet",
-                code="partitions-unsupported", subject="key:partitioning",
-                hint="put it on a filesystem or SQL connection",
-                **spec.key_spans.get("partitioning", whole_line(1)))))
-            continue
         if ds.input_mappings and recipe is None:
             out.append((name, Diagnostic(
                 file, message="`inputs` does not fit a source: no recipe reads anything for it",

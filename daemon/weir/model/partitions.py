@@ -417,7 +417,7 @@ def discover(partitioning: Partitioning, paths: Collection[str]) -> tuple[set[st
     stray: list[str] = []
     for path in paths:
         parts = [p for p in path.split("/") if p]
-        if not parts or any(p[0] in "._" for p in parts):
+        if not parts or is_hidden(path):
             continue
         if len(parts) <= depth:
             stray.append(path)
@@ -430,6 +430,13 @@ def discover(partitioning: Partitioning, paths: Collection[str]) -> tuple[set[st
             continue
         found.add(key)
     return found, stray
+
+
+def is_hidden(path: str) -> bool:
+    """A path (relative to the dataset's directory) that is no data of the dataset: a part
+    of it begins with ``.`` or ``_`` (Spark's and Hive's rule: ``_SUCCESS``, ``.crc`` files,
+    and weir's own staging, ``.day=….weir-tmp-…``)."""
+    return any(p[0] in "._" for p in path.split("/") if p)
 
 
 def partition_dir(dataset_path: str, key: str) -> str:

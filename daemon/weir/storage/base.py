@@ -166,31 +166,35 @@ class Backend(ABC):
         ...
 
     # -- partitioned datasets (weir.model.partitions): one partition replaced at a time -----
+    @abstractmethod
     def partitions(self, loc: str, fmt: str, partitioning: Any) -> dict[str, str]:
         """The partitions ``loc`` holds, each with a version that changes when its data does
         (what a partitioned source's status and its readers' fingerprints are made of)."""
-        raise WeirError(f"connection '{self.name}' ({self.type}) cannot hold partitioned "
-                        "datasets yet", hint="put it on a filesystem or SQL connection")
+        ...
 
+    @abstractmethod
     def read_partitions(self, loc: str, fmt: str, partitioning: Any, keys: list[str],
                         schema: list[ColumnSpec] | None = None) -> pa.Table:
         """The rows of the partitions ``keys``, as one table with its partition columns."""
-        raise WeirError(f"connection '{self.name}' cannot hold partitioned datasets yet")
+        ...
 
+    @abstractmethod
     def stage_partition(self, loc: str, fmt: str, partitioning: Any, key: str, data: Any,
                         token: str) -> tuple[str, pa.Schema, int]:
         """Write ``data`` as partition ``key`` somewhere temporary; a row outside the
         partition is refused (here, or at the commit)."""
-        raise WeirError(f"connection '{self.name}' cannot hold partitioned datasets yet")
+        ...
 
+    @abstractmethod
     def commit_partition(self, loc: str, fmt: str, handle: str, partitioning: Any,
                          key: str) -> None:
         """Publish the staged partition whole, in place of the one before (the rest of the
         dataset untouched)."""
-        raise WeirError(f"connection '{self.name}' cannot hold partitioned datasets yet")
+        ...
 
+    @abstractmethod
     def drop_partition(self, loc: str, fmt: str, partitioning: Any, key: str) -> None:
-        raise WeirError(f"connection '{self.name}' cannot hold partitioned datasets yet")
+        ...
 
     def folder_store(self, loc: str, name: str, writable: bool) -> Any:
         raise WeirError(f"connection '{self.name}' holds tables, not folders")

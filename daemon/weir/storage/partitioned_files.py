@@ -1,16 +1,22 @@
 """Partitioned datasets as files in the Hive layout (``events/day=2026-12-01/part-0.parquet``):
 listing the partitions, reading some of them as one table, and replacing one whole.
 
-A partition is a directory, replaced the way a managed folder is: written into a staging
-directory beside it, then swapped in (the old one moved aside first, put back by
+What does not depend on where the files are is here once, for a local directory and an S3
+prefix alike (``s3_backend`` uses it): which partition a file belongs to (`discover`), a
+partition's version from its files' stamps (`versions_of`), reading a partition's files as one
+table with its partition columns (`read_partition_files`), and refusing a row of another
+partition (`check_inside`). The rest is the directory's own.
+
+On a disk a partition is a directory, replaced the way a managed folder is: written into a
+staging directory beside it, then swapped in (the old one moved aside first, put back by
 ``cleanup_stale`` if the process dies in between), so a reader never sees half a partition and
 a failed build keeps the previous one. A partition's data may leave out its partition columns
 (Hive's way: the path says them); reading adds them from the path, typed — a day as a date, an
 hour as a timestamp, a month and a discrete value as text. Data written into a partition that
 does hold the time column must fall inside the partition: a row of another day is refused with
 its value, never filed under the wrong day. A partition's version is made of its files'
-names, sizes and modification times (a stat each, no read): what says a source's partition
-changed.
+names, sizes and modification times (a stat each, no read; an object's ETag on s3): what says
+a source's partition changed.
 """
 
 from __future__ import annotations
@@ -18,17 +24,26 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import os
-from collections.abc import Collection
+from collections.abc import Callable, Collection, Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from weir.errors import DataError
-from weir.model.partitions import Grain, Partitioning, discover, floor, format_time, parse_time
+from weir.model.partitions import (Grain, Partitioning, discover, floor, format_time, is_hidden,
+                                   parse_time)
 from weir.model.project import FORMATS, ColumnSpec
 from weir.storage.locations import remove_path, temp_path_for
 
 if TYPE_CHECKING:  # pyarrow is imported where rows are read or written: a status lists
     import pyarrow as pa  # partitions without it (its import is most of a status's time)
+
+F = TypeVar("F")
+
+
+def part_file(fmt: str) -> str:
+    """The one file a partition weir builds holds (``part-0.parquet``): a partition is
+    replaced whole, so it never needs a second."""
+    return f"part-0.{FORMATS[fmt]}"
 
 
 def list_partitions(root: Path, partitioning: Partitioning) -> set[str]:
@@ -42,10 +57,11 @@ def list_partitions(root: Path, partitioning: Partitioning) -> set[str]:
 def partition_versions(root: Path, partitioning: Partitioning) -> dict[str, str]:
     """Each partition under ``root``, with a version of its files (names, sizes, times).
     One scandir per directory, and the layout asked once per directory, not once per file:
-    a status lists a year of days of many sources each time."""
+    a status lists a year of days of many sources each time (the versions are those
+    `versions_of` makes of the same stamps)."""
     if not root.is_dir():
         return {}
-    stats: dict[str, list[str]] = {}
+    lines: dict[str, list[str]] = {}
     keys: dict[str, str | None] = {}  # a directory's path -> the partition it is in
 
     def walk(directory: str, rel: str) -> None:
@@ -63,11 +79,25 @@ def partition_versions(root: Path, partitioning: Partitioning) -> dict[str, str]
                 key = keys[rel]
                 if key is not None:
                     st = entry.stat()
-                    stats.setdefault(key, []).append(f"{path}:{st.st_size}:{st.st_mtime_ns}")
+                    lines.setdefault(key, []).append(f"{path}:{st.st_size}:{st.st_mtime_ns}")
 
     walk(str(root), "")
-    return {key: hashlib.blake2b("\n".join(sorted(lines)).encode(), digest_size=12).hexdigest()
-            for key, lines in stats.items()}
+    return {key: hashlib.blake2b("\n".join(sorted(got)).encode(), digest_size=12).hexdigest()
+            for key, got in lines.items()}
+
+
+def versions_of(partitioning: Partitioning, stamps: Iterable[tuple[str, str]]
+                ) -> dict[str, str]:
+    """Each partition the files ``stamps`` show (``(path relative to the dataset, what
+    changes when the file does)``), with a version made of its files' paths and stamps; a
+    file that fits no partition (or is hidden) counts for none."""
+    lines: dict[str, list[str]] = {}
+    for path, stamp in stamps:
+        found, _ = discover(partitioning, [path])
+        if found:
+            lines.setdefault(next(iter(found)), []).append(f"{path}:{stamp}")
+    return {key: hashlib.blake2b("\n".join(sorted(got)).encode(), digest_size=12).hexdigest()
+            for key, got in lines.items()}
 
 
 def read_partitions(root: Path, fmt: str, partitioning: Partitioning, keys: Collection[str],
@@ -75,22 +105,34 @@ def read_partitions(root: Path, fmt: str, partitioning: Partitioning, keys: Coll
     """The rows of the partitions ``keys`` of the dataset at ``root``, as one table, each with
     its partition columns (from the path where the files leave them out). A partition that is
     not there is an error naming it."""
-    import pyarrow as pa
-
     from weir.storage.formats import read_table
 
-    tables = []
-    for key in sorted(keys):
+    def files_of(key: str) -> list[Path]:
         directory = root / key
-        files = sorted(p for p in directory.rglob("*") if p.is_file()
-                       and not any(part[0] in "._" for part in p.relative_to(root).parts)) \
-            if directory.is_dir() else []
+        if not directory.is_dir():
+            return []
+        return sorted(p for p in directory.rglob("*")
+                      if p.is_file() and not is_hidden(p.relative_to(root).as_posix()))
+
+    return read_partition_files(partitioning, keys, files_of,
+                                lambda file: read_table(file, fmt, schema), str(root))
+
+
+def read_partition_files(partitioning: Partitioning, keys: Collection[str],
+                         files_of: Callable[[str], list[F]], read: Callable[[F], pa.Table],
+                         where: str) -> pa.Table:
+    """The rows of the partitions ``keys`` as one table: each partition's files
+    (``files_of``, its data files only) read (``read``) and given its partition columns. A
+    partition without files is an error naming it and ``where`` the dataset is."""
+    import pyarrow as pa
+
+    tables: list[pa.Table] = []
+    for key in sorted(keys):
+        files = files_of(key)
         if not files:
-            raise DataError(f"partition {key} of {root} does not exist",
+            raise DataError(f"partition {key} of {where} does not exist",
                             hint="build it first, or ask for the partitions the dataset has")
-        for file in files:
-            tables.append(_with_partition_columns(read_table(file, fmt, schema), partitioning,
-                                                  key))
+        tables.extend(with_partition_columns(read(file), partitioning, key) for file in files)
     if not tables:
         raise DataError("no partition asked for")
     return pa.concat_tables(tables, promote_options="default")
@@ -102,12 +144,12 @@ def stage_partition(root: Path, fmt: str, partitioning: Partitioning, key: str, 
     staging directory, for `commit_partition` (or removal)."""
     from weir.storage.formats import write_table
 
-    _check_inside(data, partitioning, key)
+    check_inside(data, partitioning, key)
     final = root / key
     staged = temp_path_for(final, token)
     remove_path(staged)
     staged.mkdir(parents=True)
-    write_table(data, staged / f"part-0.{FORMATS[fmt]}", fmt)
+    write_table(data, staged / part_file(fmt), fmt)
     return staged
 
 
@@ -153,7 +195,9 @@ def drop_partition(root: Path, key: str) -> None:
     remove_path(root / key)
 
 
-def _with_partition_columns(table: pa.Table, partitioning: Partitioning, key: str) -> pa.Table:
+def with_partition_columns(table: pa.Table, partitioning: Partitioning, key: str) -> pa.Table:
+    """``table``, read from partition ``key``, with the partition columns its file leaves out
+    (Hive's way: the path says them), typed from the path."""
     import pyarrow as pa
 
     time, value = partitioning.split(key)
@@ -180,7 +224,7 @@ def _typed_time(grain: Grain, text: str) -> object:
     return when.date() if grain is Grain.DAY else when if grain is Grain.HOUR else text
 
 
-def _check_inside(data: pa.Table, partitioning: Partitioning, key: str) -> None:
+def check_inside(data: pa.Table, partitioning: Partitioning, key: str) -> None:
     """Every row of ``data`` belongs to partition ``key``, where it says its time or value."""
     import pyarrow.compute as pc
 

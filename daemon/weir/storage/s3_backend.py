@@ -3,6 +3,15 @@
 A write uploads a temporary object beside the final key and, on commit, copies it into place
 (an object appears whole or not at all) and deletes the temporary one. A source object's version
 is its ETag.
+
+A managed folder and a partition of a partitioned dataset (the Hive layout, as on a disk:
+``events/day=2026-12-01/part-0.parquet``) are many objects under a prefix, and S3 cannot swap a
+prefix at once: the new objects are staged under a hidden prefix beside it (``.NAME.weir-tmp-…``,
+which no listing of the dataset counts), copied over the prefix on commit, and then the old
+objects the new version does not have are deleted. A reader during the commit may see some
+objects new and some old; a commit that fails midway leaves the prefix partly replaced, and the
+dataset's state is not recorded, so the next build replaces it again. A partition's version is
+made of its objects' keys and ETags (one listing, no read).
 """
 
 from __future__ import annotations
@@ -10,7 +19,7 @@ from __future__ import annotations
 import hashlib
 import os
 import tempfile
-from collections.abc import Iterator, Mapping
+from collections.abc import Collection, Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -74,20 +83,16 @@ class S3Backend(Backend):
     def version(self, loc: str, fmt: str, known: tuple[str, str] | None,
                 version_query: str | None = None) -> tuple[str | None, tuple[str, str] | None]:
         if fmt == "folder":
-            try:
-                found = self._call("list objects", self.fs.find, self.key(loc), None, False, True)
-            except FileNotFoundError:
-                return None, None
+            found = self._list(self.key(loc))
             if not found:
                 return None, None
-            listing = sorted((k, str(v.get("ETag", "")).strip('"')) for k, v in found.items())
+            listing = sorted((k, _object_version(v)) for k, v in found.items())
             return hashlib.blake2b(repr(listing).encode(), digest_size=16).hexdigest(), None
         try:
             info = self._call("look up objects", self.fs.info, self.key(loc))
         except FileNotFoundError:
             return None, None
-        etag = str(info.get("ETag") or info.get("etag") or "").strip('"')
-        return (etag or f"{info.get('size')}:{info.get('LastModified')}"), None
+        return _object_version(info), None
 
     def read(self, loc: str, fmt: str, schema: list[ColumnSpec] | None = None,
              columns: list[str] | None = None) -> pa.Table:
@@ -166,43 +171,116 @@ class S3Backend(Backend):
         return f"{head}/.{name}{TMP_MARK}{token}"
 
     def stage(self, loc: str, fmt: str, data: Any, token: str) -> tuple[str, pa.Schema, int]:
+        tmp_key = self._tmp_key(loc, token)
+        schema, rows = self._upload(data, fmt, tmp_key)
+        return tmp_key, schema, rows
+
+    def _upload(self, data: Any, fmt: str, key: str) -> tuple[pa.Schema, int]:
+        """Write ``data`` to a local temporary file in ``fmt`` and upload it as ``key``."""
         from weir.storage.formats import write_table
 
-        tmp_key = self._tmp_key(loc, token)
         with tempfile.TemporaryDirectory(prefix="weir-s3-") as tmp_dir:
             local = Path(tmp_dir) / "data"
             schema, rows = write_table(data, local, fmt)
-            self._call("upload", self.fs.put_file, str(local), tmp_key)
-        return tmp_key, schema, rows
+            self._call("upload", self.fs.put_file, str(local), key)
+        return schema, rows
 
     def commit(self, loc: str, fmt: str, handle: str) -> None:
         if fmt == "folder":
-            # Objects under a prefix cannot be swapped at once: the new files are copied in
-            # first, then files the new version does not have are deleted.
-            final = self.key(loc)
-            try:
-                new = set(self._call("list objects", self.fs.find, handle))
-            except FileNotFoundError:
-                new = set()
-            keep = {final + k[len(handle):] for k in new}
-            for key in sorted(new):
-                self._call("copy objects", self.fs.copy, key, final + key[len(handle):])
-            try:
-                old = set(self._call("list objects", self.fs.find, final))
-            except FileNotFoundError:
-                old = set()
-            for key in sorted(old - keep):
-                self._call("delete objects", self.fs.rm, key)
+            self._replace_prefix(handle, self.key(loc), self._list(handle))
             self.discard(loc, fmt, handle)
             return
         self._call("copy objects", self.fs.copy, handle, self.key(loc))
         self.discard(loc, fmt, handle)
 
-    def discard(self, loc: str, fmt: str, handle: str) -> None:
+    def _list(self, prefix: str) -> dict[str, Any]:
+        """The objects under ``prefix`` (``prefix/…``), each with its listing's details."""
         try:
-            self._call("delete objects", self.fs.rm, handle, fmt == "folder")
+            return dict(self._call("list objects", self.fs.find, prefix, None, False, True))
+        except FileNotFoundError:
+            return {}
+
+    def _replace_prefix(self, staged: str, final: str, new: Collection[str]) -> None:
+        """Make the prefix ``final`` hold what the prefix ``staged`` holds (its objects
+        ``new``). Objects under a prefix cannot be swapped at once: the new ones are copied in
+        first, then the ones the new version does not have are deleted."""
+        keep = {final + k[len(staged):] for k in new}
+        for key in sorted(new):
+            self._call("copy objects", self.fs.copy, key, final + key[len(staged):])
+        self._delete(sorted(set(self._list(final)) - keep))
+
+    def _delete(self, keys: list[str]) -> None:
+        """Delete the objects ``keys`` (in as few requests as the store takes)."""
+        if keys:
+            self._call("delete objects", self.fs.rm, keys)
+
+    def discard(self, loc: str, fmt: str, handle: str) -> None:
+        """Delete what ``handle`` staged: an object, or every object under it (a folder's, a
+        partition's)."""
+        try:
+            self._call("delete objects", self.fs.rm, handle, True)
         except FileNotFoundError:
             pass
+
+    # -- partitioned datasets: a prefix per partition, in the Hive layout -------------------
+    def partitions(self, loc: str, fmt: str, partitioning: Any) -> dict[str, str]:
+        """One listing of the dataset's prefix: each partition its objects show (values of a
+        discrete dimension found there when none are declared), its version made of its
+        objects' keys and ETags."""
+        from weir.storage.partitioned_files import versions_of
+
+        root = self.key(loc)
+        return versions_of(partitioning, ((key[len(root) + 1:], _object_version(info))
+                                          for key, info in self._list(root).items()))
+
+    def read_partitions(self, loc: str, fmt: str, partitioning: Any, keys: list[str],
+                        schema: list[ColumnSpec] | None = None) -> pa.Table:
+        from weir.model.partitions import is_hidden
+        from weir.storage.formats import read_table
+        from weir.storage.partitioned_files import read_partition_files
+
+        root = self.key(loc)
+
+        def files_of(key: str) -> list[str]:
+            return sorted(k for k in self._list(f"{root}/{key}")
+                          if not is_hidden(k[len(root) + 1:]))
+
+        def read(key: str) -> pa.Table:
+            with self._call("read objects", self.fs.open, key, "rb") as f:
+                return read_table(f, fmt, schema, label=f"s3://{key}")
+
+        return read_partition_files(partitioning, keys, files_of, read, self.describe(loc))
+
+    def stage_partition(self, loc: str, fmt: str, partitioning: Any, key: str, data: Any,
+                        token: str) -> tuple[str, pa.Schema, int]:
+        """Upload ``data`` as the one object of partition ``key`` under a hidden staging
+        prefix beside the partition's (``day=…/.country=FR.weir-tmp-TOKEN/part-0.parquet``);
+        the prefix is the handle. A row of another partition is refused before anything is
+        uploaded."""
+        from weir.storage.formats import as_table
+        from weir.storage.partitioned_files import check_inside, part_file
+
+        table = as_table(data)
+        check_inside(table, partitioning, key)
+        staged = self._tmp_key(f"{loc}/{key}", token)
+        self.discard(loc, fmt, staged)
+        schema, rows = self._upload(table, fmt, f"{staged}/{part_file(fmt)}")
+        return staged, schema, rows
+
+    def commit_partition(self, loc: str, fmt: str, handle: str, partitioning: Any,
+                         key: str) -> None:
+        """Copy the staged objects over the partition's prefix, delete its old objects the
+        new version does not have, and the staging (see the module's docstring for what a
+        reader may see meanwhile). Nothing staged is an error, never an emptied partition."""
+        new = self._list(handle)
+        if not new:
+            raise DataError(f"partition {key} of {self.describe(loc)} has nothing staged at "
+                            f"s3://{handle}", hint="build the partition again")
+        self._replace_prefix(handle, f"{self.key(loc)}/{key}", new)
+        self.discard(loc, fmt, handle)
+
+    def drop_partition(self, loc: str, fmt: str, partitioning: Any, key: str) -> None:
+        self._delete(sorted(self._list(f"{self.key(loc)}/{key}")))
 
     def drop(self, loc: str, fmt: str) -> None:
         try:
@@ -241,3 +319,10 @@ class S3Backend(Backend):
                                     "exist", hint="create it, or fix `bucket`") from None
         return f"listed bucket {bucket}" + (f" at {self.params['endpoint_url']}"
                                             if self.params.get("endpoint_url") else "")
+
+
+def _object_version(info: Mapping[str, Any]) -> str:
+    """An object's version from its listing or lookup: its ETag, else its size and time
+    (a store that gives no ETag)."""
+    etag = str(info.get("ETag") or info.get("etag") or "").strip('"')
+    return etag or f"{info.get('size')}:{info.get('LastModified')}"
