@@ -223,6 +223,32 @@ def test_a_source_changing_starts_a_scenario_and_its_end_starts_the_next(served)
     assert second["status"] == "succeeded"
 
 
+def test_a_new_day_of_a_partitioned_source_starts_its_dataset_changed_scenario(
+        served) -> None:
+    """A partitioned source's version is its partitions: a new `day=…` directory is a change,
+    and so is a partition whose files change."""
+    days = {f"landing/events/day={d}/part-0.csv": "id,amount\n1,2.0\n"
+            for d in ("2026-11-30", "2026-12-01")}
+    root, client, events = served({
+        **days,
+        "datasets/events.yaml": "connection: landing\npath: events\nformat: csv\n"
+                                "partitioning:\n  day: {column: day}\n",
+        "scenarios/landed.yaml": "triggers:\n  - dataset_changed: events\n    every: 1s\n"
+                                 "    debounce: 0s\nsteps:\n  - build: [customers]\n"})
+    wait_until(lambda: _remembered(root, "seen:dataset:events"), what="the first look at events")
+    landing = root / "landing/events/.day=2026-12-02"  # hidden: no partition until renamed
+    landing.mkdir()
+    (landing / "part-0.csv").write_text("id,amount\n3,1.0\n")
+    landing.rename(landing.with_name("day=2026-12-02"))  # the day lands at once
+    end = events.next("scenario", lambda d: d["event"] == "end", timeout=30)
+    assert (end["scenario"], end["status"], end["cause"]) == ("landed", "succeeded",
+                                                              "events changed")
+    with open(root / "landing/events/day=2026-11-30/part-0.csv", "a") as f:
+        f.write("4,9.5\n")
+    end = events.next("scenario", lambda d: d["event"] == "end", timeout=30)
+    assert (end["scenario"], end["cause"]) == ("landed", "events changed")
+
+
 def test_a_broken_scenario_file_is_a_diagnostic_and_the_others_keep_running(served) -> None:
     root, client, events = served({
         "scenarios/tick.yaml": "triggers:\n  - interval: 1s\nsteps:\n  - build: [customers]\n",
