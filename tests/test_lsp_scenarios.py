@@ -64,6 +64,9 @@ async def test_a_mistake_in_a_scenario_is_a_diagnostic_at_its_line(client: Langu
     ("  - check: ", ("dataset", "")),
     ("  - after: ni", ("scenario", "ni")),
     ("    if: f", ("if", "f")),
+    ("    partition: last ", ("partition", "last ")),
+    ("  - build: {targets: [daily], partition: ye", ("partition", "ye")),
+    ("    parti", ("item", "parti")),
     ("  - python: lib.x:", None),
 ])
 def test_the_slot_in_a_scenario_file(line: str, what: tuple[str, str] | None) -> None:

@@ -336,3 +336,14 @@ def test_parse_cache_is_used_validated_by_content_and_survives_corruption(tmp_pa
 def test_weir_yaml_errors(text: str, where: int) -> None:
     _, diags = parse_project_config("weir.yaml", text)
     assert diags and diags[0].line == where
+
+
+def test_a_date_yaml_cannot_make_is_read_as_its_text_not_a_crash() -> None:
+    """PyYAML raises a ValueError out of the parse for `2026-13-01`: the model never raises
+    on a user's mistake, so the file's reader gets the text and says what is wrong."""
+    import datetime as dt
+
+    from weir.model.yamlfile import parse_yaml
+
+    data, diags = parse_yaml("datasets/x.yaml", "when: 2026-13-01\nok: 2026-12-01\n")
+    assert diags == [] and data == {"when": "2026-13-01", "ok": dt.date(2026, 12, 1)}

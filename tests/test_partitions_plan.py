@@ -73,6 +73,25 @@ def test_what_a_user_asks_for() -> None:
         "day=2026-12-02/country=DE", "day=2026-12-02/country=FR"]
 
 
+def test_a_time_written_at_another_grain_names_the_periods_it_overlaps() -> None:
+    """What a scenario's `partition: yesterday` becomes on targets of every grain."""
+    hours = expand_request(HOUR, "2026-11-30")
+    assert len(hours) == 24 and (hours[0], hours[-1]) == ("hour=2026-11-30T00",
+                                                          "hour=2026-11-30T23")
+    assert len(expand_request(HOUR, "2026-11-29..2026-11-30")) == 48
+    assert expand_request(MONTH, "2026-11-28..2026-12-01") == ["month=2026-11", "month=2026-12"]
+    assert expand_request(MONTH, "2026-11-30") == ["month=2026-11"]
+    assert expand_request(DAY, "2026-11-30T22..2026-12-01T01") == ["day=2026-11-30",
+                                                                   "day=2026-12-01"]
+    assert expand_request(DAY, "2024-02") == [f"day=2024-02-{d:02}" for d in range(1, 30)]
+    with pytest.raises(PartitionError, match="write both ends of a range at one grain"):
+        expand_request(HOUR, "2026-11-30..2026-12-01T05")
+    with pytest.raises(PartitionError, match="'2026-12-01..2026-11-30' ends before it starts"):
+        expand_request(HOUR, "2026-12-01..2026-11-30")
+    with pytest.raises(PartitionError, match="'2026-02-30' is not a day that exists"):
+        expand_request(HOUR, "2026-02-30")
+
+
 def test_mappings() -> None:
     assert reads(DAY, "day=2026-12-01", DAY, InputMapping(), ()) == ["day=2026-12-01"]
     assert reads(DAY, "day=2026-12-02", DAY, InputMapping("range", -2, 0), ()) == [

@@ -206,21 +206,57 @@ def test_a_python_trigger_starts_a_run_when_its_function_says_so(served) -> None
     assert client.scenario_runs("never") == []
 
 
+def _watched(source: str, build: str) -> str:
+    """A scenario file whose run a change of ``source`` starts at once."""
+    return (f"triggers:\n  - dataset_changed: {source}\n    every: 1s\n    debounce: 0s\n"
+            f"steps:\n  - build: [{build}]\n")
+
+
+def _run_on_change(root: Path, events: Events, source: str, path: str, row: str) -> dict:
+    """Once the daemon has first looked at ``source``, a row appended to ``path``; the end of
+    the run that starts."""
+    wait_until(lambda: _remembered(root, f"seen:dataset:{source}"),
+               what=f"the first look at {source}")
+    with open(root / path, "a") as f:
+        f.write(row)
+    return events.next("scenario", lambda d: d["event"] == "end", timeout=30)
+
+
 def test_a_source_changing_starts_a_scenario_and_its_end_starts_the_next(served) -> None:
     root, client, events = served({
-        "scenarios/landed.yaml": "triggers:\n  - dataset_changed: orders\n    every: 1s\n"
-                                 "    debounce: 0s\nsteps:\n  - build: [orders_clean]\n",
+        "scenarios/landed.yaml": _watched("orders", "orders_clean"),
         "scenarios/after.yaml": "triggers:\n  - after: landed\n    outcome: success\n"
                                 "    debounce: 0s\nsteps:\n  - build: [per_customer]\n"})
-    wait_until(lambda: _remembered(root, "seen:dataset:orders"), what="the first look at orders")
-    with open(root / "landing/orders.csv", "a") as f:
-        f.write("5,d,99.0\n")
-    first = events.next("scenario", lambda d: d["event"] == "end", timeout=30)
+    first = _run_on_change(root, events, "orders", "landing/orders.csv", "5,d,99.0\n")
     assert (first["scenario"], first["status"], first["cause"]) == (
         "landed", "succeeded", "orders changed")
     second = events.next("scenario", lambda d: d["event"] == "end", timeout=30)
     assert (second["scenario"], second["cause"]) == ("after", "after landed (succeeded)")
     assert second["status"] == "succeeded"
+
+
+def test_a_new_day_of_a_partitioned_source_starts_its_dataset_changed_scenario(
+        served) -> None:
+    """A partitioned source's version is its partitions: a new `day=…` directory is a change,
+    and so is a partition whose files change."""
+    days = {f"landing/events/day={d}/part-0.csv": "id,amount\n1,2.0\n"
+            for d in ("2026-11-30", "2026-12-01")}
+    root, client, events = served({
+        **days,
+        "datasets/events.yaml": "connection: landing\npath: events\nformat: csv\n"
+                                "partitioning:\n  day: {column: day}\n",
+        "scenarios/landed.yaml": _watched("events", "customers")})
+    wait_until(lambda: _remembered(root, "seen:dataset:events"), what="the first look at events")
+    landing = root / "landing/events/.day=2026-12-02"  # hidden: no partition until renamed
+    landing.mkdir()
+    (landing / "part-0.csv").write_text("id,amount\n3,1.0\n")
+    landing.rename(landing.with_name("day=2026-12-02"))  # the day lands at once
+    end = events.next("scenario", lambda d: d["event"] == "end", timeout=30)
+    assert (end["scenario"], end["status"], end["cause"]) == ("landed", "succeeded",
+                                                              "events changed")
+    end = _run_on_change(root, events, "events", "landing/events/day=2026-11-30/part-0.csv",
+                         "4,9.5\n")
+    assert (end["scenario"], end["cause"]) == ("landed", "events changed")
 
 
 def test_a_broken_scenario_file_is_a_diagnostic_and_the_others_keep_running(served) -> None:

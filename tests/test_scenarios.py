@@ -61,7 +61,7 @@ def test_a_scenario_file_reads_into_steps_triggers_and_reporters() -> None:
     notify = sc.steps[2]
     assert (notify.run_if, notify.retries, notify.timeout) == (RunIf.FAILURE, 2, 60.0)
     assert sc.steps[0].params == {"targets": ["customers"], "mode": "required", "all": False,
-                                  "stale": False}
+                                  "stale": False, "partition": None}
     assert [t.describe() for t in sc.triggers] == [
         "cron 0 3 * * * (Europe/Paris)", "when orders changes (looked at every 1min)",
         "every 15min"]

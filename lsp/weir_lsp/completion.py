@@ -113,6 +113,9 @@ def _in_scenario(project: OpenProject, slot: scenario_yaml.ScenarioSlot
     if slot.what == "if":
         return [t.CompletionItem(label=w, kind=t.CompletionItemKind.EnumMember, detail=why)
                 for w, why in scenario_yaml.RUN_IF.items() if w.startswith(slot.prefix)]
+    if slot.what == "partition":
+        return [t.CompletionItem(label=w, kind=t.CompletionItemKind.Value, detail=why)
+                for w, why in scenario_yaml.PARTITIONS.items() if w.startswith(slot.prefix)]
     words = scenario_yaml.SCENARIO_KEYS if slot.what == "section" else \
         scenario_yaml.SECTION_ITEMS[slot.section]
     return [t.CompletionItem(label=w, kind=t.CompletionItemKind.Property, insert_text=f"{w}: ",

@@ -1,6 +1,6 @@
 """`scenarios/NAME.yaml`: what the cursor is on there and what to offer — the sections, the
 kinds of step, trigger and reporter, the datasets a step or trigger names, the scenarios
-`run_scenario` and `after` name, the values of `if`.
+`run_scenario` and `after` name, the values of `if`, a build step's relative `partition`.
 
 Read from the text as typed (a half-written item does not parse, and completion is asked for
 exactly then); the kinds and keys are the model's (weir.model.scenarios).
@@ -13,10 +13,11 @@ from dataclasses import dataclass
 from pathlib import PurePosixPath
 
 from weir.model.scenarios import (EXAMPLES, REPORTER_KINDS, SCENARIO_KEYS, STEP_KINDS,
-                                  TRIGGER_KINDS, ReporterKind, StepKind, TriggerKind)
+                                  STEP_OPTIONS, TRIGGER_KINDS, ReporterKind, StepKind,
+                                  TriggerKind)
 
 SECTION_ITEMS = {
-    "steps": (*STEP_KINDS, "name", "if", "retries", "timeout"),
+    "steps": (*STEP_KINDS, *STEP_OPTIONS),
     "triggers": (*TRIGGER_KINDS, "timezone", "every", "timeout", "debounce", "outcome"),
     "reporters": (*REPORTER_KINDS, "on"),
 }
@@ -27,13 +28,23 @@ _DATASET_AT = re.compile(r"(?:^|\s|-\s*)(build|check|clear|dataset_changed|targe
                          r"\[?(?:[^\]#]*,\s*)?([A-Za-z0-9_+]*)$")
 _SCENARIO_AT = re.compile(r"(?:^|\s|-\s*)(run_scenario|after|scenario)\s*:\s*([A-Za-z0-9_]*)$")
 _IF_AT = re.compile(r"(?:^|\s)if\s*:\s*([a-z]*)$")
+_PARTITION_AT = re.compile(r"(?:^|\s|\{|,)partition\s*:\s*([a-z0-9 ]*)$")
+PARTITIONS = {
+    "yesterday": "the day before the run's, in the scenario's time zone",
+    "today": "the day the run is in (not over yet)",
+    "last 3 days": "the 3 whole days before the run's day (ending yesterday)",
+    "last 6 hours": "the 6 whole hours before the run's hour",
+    "this month": "the month the run is in",
+    "last month": "the month before the run's",
+    "latest": "the newest partition the target has",
+}
 _ITEM_AT = re.compile(r"^(\s*)(-\s+)?([A-Za-z_]*)$")
 
 
 @dataclass(frozen=True)
 class ScenarioSlot:
-    """What goes at the cursor: ``what`` is section, item (of ``section``), dataset, scenario
-    or if; ``prefix`` what is typed of it."""
+    """What goes at the cursor: ``what`` is section, item (of ``section``), dataset, scenario,
+    if or partition; ``prefix`` what is typed of it."""
 
     what: str
     prefix: str
@@ -62,6 +73,8 @@ def scenario_slot(lines: list[str], line: int, char: int) -> ScenarioSlot | None
         return ScenarioSlot("scenario", m[2])
     if (m := _IF_AT.search(text)) is not None:
         return ScenarioSlot("if", m[1])
+    if (m := _PARTITION_AT.search(text)) is not None:
+        return ScenarioSlot("partition", m[1])
     if (m := _ITEM_AT.match(text)) is None:
         return None
     if not m[1] and not m[2]:
@@ -82,5 +95,5 @@ def kind_doc(word: str) -> str | None:
     return None
 
 
-__all__ = ["RUN_IF", "SCENARIO_KEYS", "SECTION_ITEMS", "ScenarioSlot", "is_scenario_file",
+__all__ = ["PARTITIONS", "RUN_IF", "SCENARIO_KEYS", "SECTION_ITEMS", "ScenarioSlot", "is_scenario_file",
            "kind_doc", "scenario_slot"]

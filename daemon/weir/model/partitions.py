@@ -241,7 +241,8 @@ def expand_request(partitioning: Partitioning, text: str, known: Collection[str]
     """The partitions ``--partition TEXT`` names: one (``2026-12-01`` or its Hive path), a
     range of times (``2026-11-01..2026-11-30``), ``latest`` (the newest of ``known``), or a
     comma-separated list of any of those; for a dataset with a discrete dimension too, a time
-    names it with every value (``known`` ones when the values are discovered)."""
+    names it with every value (``known`` ones when the values are discovered). A time may be
+    written at another grain than the dataset's (`requested_times`)."""
     keys: list[str] = []
     for item in (p.strip() for p in text.split(",")):
         if not item:
@@ -272,9 +273,7 @@ def expand_request(partitioning: Partitioning, text: str, known: Collection[str]
             keys += found
             continue
         if time_dim is not None:
-            first, sep, last = item.partition("..")
-            times = times_between(time_dim.grain, first, last) if sep else \
-                [format_time(time_dim.grain, parse_time(time_dim.grain, item))]
+            times = requested_times(time_dim.grain, item)
             if value_dim is None:
                 keys += [partitioning.key(time=t) for t in times]
             else:
@@ -293,6 +292,37 @@ def _is_time(text: str) -> bool:
     """Whether ``text`` looks like a time at all (a digit first), right or wrong: a value
     such as ``FR`` is not, and ``2026-13-01`` is one that says what is wrong with it."""
     return text[:1].isdigit()
+
+
+def grain_of(text: str) -> Grain | None:
+    """The grain a time is written at (``2026-12-01T13`` an hour, ``2026-12-01`` a day,
+    ``2026-12`` a month); None for what is no time."""
+    return next((g for g in _ORDER if _PATTERNS[g].fullmatch(text)), None)
+
+
+def requested_times(grain: Grain, item: str) -> list[str]:
+    """The periods of ``grain`` that a time or a range ``first..last`` names. Written at the
+    grain itself, each period named; at another one, the periods of ``grain`` that overlap
+    it: a day on an hourly dataset is its 24 hours, a day on a monthly one the month it falls
+    in. So a scenario's ``partition: yesterday`` (a day) means the same time on every target,
+    whatever its grain."""
+    first, sep, last = item.partition("..")
+    written = grain_of(first)
+    if written is None or written is grain:
+        return times_between(grain, first, last) if sep else \
+            [format_time(grain, parse_time(grain, item))]
+    if sep and grain_of(last) is not written:
+        raise PartitionError(f"'{item}': write both ends of a range at one grain, "
+                             f"as {first} is")
+    start = parse_time(written, first)
+    end = _end(written, parse_time(written, last if sep else first))
+    if end <= start:
+        raise PartitionError(f"'{item}' ends before it starts")
+    out, at = [], floor(grain, start)
+    while at < end:
+        out.append(format_time(grain, at))
+        at = shift(grain, at, 1)
+    return out
 
 
 # -- how an output's partition reads an input -------------------------------------------------

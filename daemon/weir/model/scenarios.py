@@ -19,6 +19,7 @@ from typing import Any
 
 from weir.model.diagnostics import Diagnostic, Span, whole_line
 from weir.model.durations import parse_duration
+from weir.model.relative_partitions import PartitionSpec, fit_problem, parse_spec
 from weir.model.suggest import closest, hint_for
 from weir.model.yamlfile import LineDict, check_keys, parse_yaml
 
@@ -65,8 +66,10 @@ class CatchUp(str, Enum):
 STEP_KINDS = tuple(k.value for k in StepKind)
 TRIGGER_KINDS = tuple(k.value for k in TriggerKind)
 REPORTER_KINDS = tuple(k.value for k in ReporterKind)
-SCENARIO_KEYS = ("description", "triggers", "steps", "reporters", "catch_up")
-STEP_KEYS = (*STEP_KINDS, "name", "if", "retries", "timeout")
+SCENARIO_KEYS = ("description", "timezone", "triggers", "steps", "reporters", "catch_up")
+STEP_OPTIONS = ("name", "if", "retries", "timeout", "partition")  # beside a step's kind
+STEP_KEYS = (*STEP_KINDS, *STEP_OPTIONS)
+BUILD_KEYS = ("targets", "mode", "all", "stale", "partition")
 MODES = ("required", "only", "force", "missing", "downstream")
 REPORT_FORMATS = ("markdown", "html", "json")
 WHEN = ("start", "end", "success", "failure")  # a reporter's `on`: end = success or failure
@@ -75,7 +78,8 @@ DEFAULT_POLL = 60.0  # seconds between two looks of a dataset_changed, commit or
 # An event trigger's run starts once its events have been quiet this long (a storm is one run).
 DEFAULT_DEBOUNCE = 5.0
 EXAMPLES = {
-    StepKind.BUILD: "build: [monthly_report]  (or {targets: [monthly_report], mode: force})",
+    StepKind.BUILD: "build: [monthly_report]  (or {targets: [monthly_report], mode: force}; "
+                    "partition: yesterday for a partitioned one)",
     StepKind.CHECK: "check: [orders_clean]",
     StepKind.CLEAR: "clear: [orders_clean]",
     StepKind.PYTHON: "python: lib.alerts:notify",
@@ -95,7 +99,8 @@ EXAMPLES = {
 
 @dataclass(frozen=True)
 class Step:
-    """One step. ``params`` by kind: build ``{"targets": [...], "mode": m}``; check and clear
+    """One step. ``params`` by kind: build ``{"targets": [...], "mode": m, "all", "stale",
+    "partition": PartitionSpec | None}``; check and clear
     ``{"targets": [...]}``; python ``{"function": "module:function"}``; set_variables
     ``{"variables": {...}}``; run_scenario ``{"scenario": name}``."""
 
@@ -156,6 +161,9 @@ class Scenario:
     triggers: tuple[Trigger, ...]
     reporters: tuple[Reporter, ...]
     catch_up: CatchUp = CatchUp.NONE
+    # The zone a run's time is read in for a relative `partition:` (and its cron triggers'
+    # default): `timezone:`, else the one its cron triggers name, else UTC.
+    timezone: str = "UTC"
 
 
 def _seconds(s: float) -> str:
@@ -171,6 +179,7 @@ class _Reader:
     def __init__(self, file: str) -> None:
         self.file = file
         self.diags: list[Diagnostic] = []
+        self.timezone: str | None = None  # the scenario's `timezone:`, once read
 
     def error(self, message: str, code: str, where: Span, hint: str | None = None,
               subject: str | None = None, suggestion: str | None = None) -> None:
@@ -228,8 +237,14 @@ def parse_scenario_file(file: str, name: str, text: str) -> tuple[Scenario | Non
                                  hint="e.g.\n  steps:\n    - build: [monthly_report]")]
     r = _Reader(file)
     r.diags += check_keys(file, data, SCENARIO_KEYS, "a scenario")
+    if "timezone" in data:
+        if _timezone_ok(data["timezone"]):
+            r.timezone = data["timezone"]
+        else:
+            _bad_timezone(r, data, "invalid-scenario")
     steps = _steps(r, data)
     triggers = _list(r, data, "triggers", _trigger)
+    timezone = _run_timezone(r, steps, triggers)
     reporters = _list(r, data, "reporters", _reporter)
     catch_up = CatchUp.NONE
     if "catch_up" in data:
@@ -243,7 +258,30 @@ def parse_scenario_file(file: str, name: str, text: str) -> tuple[Scenario | Non
     if r.diags:
         return None, r.diags
     return Scenario(name, file, data.line, description or "", tuple(steps), tuple(triggers),
-                    tuple(reporters), catch_up), []
+                    tuple(reporters), catch_up, timezone), []
+
+
+def _bad_timezone(r: _Reader, item: LineDict, code: str = "invalid-trigger") -> None:
+    r.error(f"unknown timezone {item['timezone']!r}", code, item.value_span("timezone"),
+            hint="an IANA name like Europe/Paris, America/New_York or UTC")
+
+
+def _run_timezone(r: _Reader, steps: list[Step], triggers: list[Trigger]) -> str:
+    """The zone a run's time is read in: the scenario's `timezone:`, else its cron
+    triggers' one. Two cron zones and a relative `partition:` is a mistake: which day is
+    yesterday would depend on which trigger started the run."""
+    if r.timezone is not None:
+        return r.timezone
+    zones = sorted({t.params["timezone"] for t in triggers if t.kind is TriggerKind.CRON})
+    relative = [s for s in steps if s.params.get("partition") is not None
+                and s.params["partition"].relative]
+    if len(zones) > 1 and relative:
+        r.error(f"step '{relative[0].name}' builds a partition relative to the run's time, "
+                f"and the cron triggers are in {' and '.join(zones)}: which one is meant?",
+                "ambiguous-timezone", whole_line(relative[0].line),
+                hint="say it at the top of the file: `timezone: Europe/Paris` (each cron "
+                "trigger keeps its own `timezone:`)")
+    return zones[0] if len(zones) == 1 else "UTC"
 
 
 def _list(r: _Reader, data: LineDict, key: str, parse: Any) -> list[Any]:
@@ -300,8 +338,8 @@ def _steps(r: _Reader, data: LineDict) -> list[Step]:
 
 
 def _step(r: _Reader, item: Any, where: Span) -> Step | None:
-    kind_key = _one_kind(r, item, where, STEP_KINDS, ("name", "if", "retries", "timeout"),
-                         "step kind", code="unknown-step")
+    kind_key = _one_kind(r, item, where, STEP_KINDS, STEP_OPTIONS, "step kind",
+                         code="unknown-step")
     if kind_key is None:
         return None
     kind = StepKind(kind_key)
@@ -309,7 +347,7 @@ def _step(r: _Reader, item: Any, where: Span) -> Step | None:
     params: dict[str, Any] | None = None
     if kind is StepKind.BUILD:
         if isinstance(value, LineDict):
-            bad = check_keys(r.file, value, ("targets", "mode", "all", "stale"), "a build step")
+            bad = check_keys(r.file, value, BUILD_KEYS, "a build step")
             r.diags += bad
             mode = value.get("mode", "required")
             if mode not in MODES:
@@ -330,6 +368,17 @@ def _step(r: _Reader, item: Any, where: Span) -> Step | None:
             targets = r.names(value, item, kind_key)
             params = None if targets is None else {"targets": targets, "mode": "required",
                                                    "all": False, "stale": False}
+        if params is not None:
+            where_spec = value if isinstance(value, LineDict) and "partition" in value else item
+            params["partition"] = _partition(r, where_spec, item) if "partition" in where_spec \
+                else None
+            if params["partition"] is None and "partition" in where_spec:
+                return None
+    elif "partition" in item:
+        r.error(f"`partition` is a build step's: a {kind_key} step has none", "invalid-step",
+                item.key_span("partition"), subject="key:partition",
+                hint="move it to the build step it is for")
+        return None
     elif kind in (StepKind.CHECK, StepKind.CLEAR):
         targets = r.names([] if value is None and kind is StepKind.CHECK else value, item,
                           kind_key)
@@ -371,6 +420,21 @@ def _step(r: _Reader, item: Any, where: Span) -> Step | None:
                 timeout)
 
 
+def _partition(r: _Reader, spec_at: LineDict, item: LineDict) -> PartitionSpec | None:
+    """A build step's `partition:` (beside `build:`, or in its mapping), read alone; whether
+    it fits the step's targets is `scenario_references`' to say."""
+    if "partition" in spec_at and "partition" in item and spec_at is not item:
+        r.error("`partition` is given twice: beside `build:` and in it", "invalid-step",
+                item.key_span("partition"), subject="key:partition", hint="keep one")
+        return None
+    spec, problem = parse_spec(spec_at["partition"])
+    if problem is not None:
+        r.error(problem.message, "invalid-partition", spec_at.value_span("partition"),
+                hint=hint_for(problem.suggestion) or problem.hint, subject="key:partition",
+                suggestion=problem.suggestion)
+    return spec
+
+
 def _default_name(kind: StepKind, params: Mapping[str, Any]) -> str:
     if kind in (StepKind.BUILD, StepKind.CHECK, StepKind.CLEAR):
         return f"{kind.value} {' '.join(params['targets'])}".strip()
@@ -391,10 +455,9 @@ def _trigger(r: _Reader, item: Any, where: Span) -> Trigger | None:
     kind = TriggerKind(kind_key)
     value = item[kind_key]
     if kind is TriggerKind.CRON:
-        tz = item.get("timezone", "UTC")
+        tz = item.get("timezone", r.timezone or "UTC")
         if not _timezone_ok(tz):
-            r.error(f"unknown timezone {tz!r}", "invalid-trigger", item.value_span("timezone"),
-                    hint="an IANA name like Europe/Paris, America/New_York or UTC")
+            _bad_timezone(r, item)
             return None
         problem = _cron_problem(value, tz)
         if problem is not None:
@@ -577,12 +640,21 @@ def scenario_references(scenarios: Mapping[str, Scenario],
     diags: list[Diagnostic] = []
     for sc in scenarios.values():
         for step in sc.steps:
+            spec = step.params.get("partition")
             for target in step.params.get("targets", ()):
                 name = target.strip("+")
-                if ":" in name or name in datasets:
+                if ":" in name:
                     continue  # tag:…, zone:… selectors are the build's to resolve
-                diags.append(_unknown(sc.file, step.line, "dataset", name, datasets,
-                                      code="unknown-dataset"))
+                if name not in datasets:
+                    diags.append(_unknown(sc.file, step.line, "dataset", name, datasets,
+                                          code="unknown-dataset"))
+                elif spec is not None and (problem := fit_problem(
+                        spec, getattr(datasets[name], "partitioning", None))) is not None:
+                    diags.append(Diagnostic(
+                        sc.file, message=f"`partition: {spec.text}` does not fit '{name}': "
+                        f"{problem}", code="partition-does-not-fit", subject=f"dataset:{name}",
+                        hint="build it in a step of its own without `partition:`, or name "
+                        "partitions it has", **whole_line(step.line)))
             other = step.params.get("scenario")
             if other is not None and other not in scenarios:
                 diags.append(_unknown(sc.file, step.line, "scenario", other, scenarios,

@@ -107,6 +107,18 @@ def _construct_mapping(loader: Any, node: yaml.MappingNode) -> LineDict:
 _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
 
 
+def _construct_timestamp(loader: Any, node: yaml.ScalarNode) -> Any:
+    """A date YAML cannot make (``2026-13-01``) is left as the text written, for the file's
+    reader to say what is wrong with it: PyYAML would raise a ValueError out of the parse."""
+    try:
+        return loader.construct_yaml_timestamp(node)
+    except ValueError:
+        return loader.construct_scalar(node)
+
+
+_Loader.add_constructor("tag:yaml.org,2002:timestamp", _construct_timestamp)
+
+
 def parse_yaml(file: str, text: str) -> tuple[Any, list[Diagnostic]]:
     """Parse ``text``; on a syntax error or a duplicate key return ``(None, diagnostics)``, each
     at its line."""

@@ -22,7 +22,8 @@ log = logging.getLogger("weir.daemon")
 
 class DatasetVersions:
     """A source's data version as builds see it (content hash, ETag, a table's change
-    probe), with a stat cache of its own so an unchanged file is not hashed again; an
+    probe), with a stat cache of its own so an unchanged file is not hashed again — for a
+    partitioned source, its partitions with their versions, so a new `day=…` is a change; an
     output's version is its last committed build."""
 
     def __init__(self, root: Path, state_dir: Path | None = None) -> None:
@@ -33,7 +34,8 @@ class DatasetVersions:
     def version(self, project: Project, name: str) -> str | None:
         from weir.build.state import StateStore
         from weir.storage.backends import Backends
-        from weir.storage.locations import source_versions
+        from weir.storage.locations import (partitions_version, source_partitions,
+                                            source_versions)
 
         ds = project.datasets.get(name)
         if ds is None:
@@ -48,9 +50,15 @@ class DatasetVersions:
                 return None
             return f"{record.fingerprint}@{record.built_at}"
         problems: dict[str, WeirError] = {}
-        versions, updates = source_versions(project, self.known, Backends(
-            self.root, project.connections), problems, only=[name])
-        self.known.update(updates)
+        backends = Backends(self.root, project.connections)
+        if ds.partitioning is not None:
+            found = source_partitions(project, backends, problems, only=[name]).get(name)
+            versions = {name: None if found is None or name in problems
+                        else partitions_version(found)}
+        else:
+            versions, updates = source_versions(project, self.known, backends, problems,
+                                                only=[name])
+            self.known.update(updates)
         if name in problems:
             log.info("cannot look at %s for its dataset_changed trigger: %s", name,
                      problems[name].message)

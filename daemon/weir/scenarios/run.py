@@ -4,7 +4,8 @@ through its build queue (``weir.server.scenarios``).
 
 A build step is a build like `weir build` (planned, claimed beside other builds, run by a
 ``Runner`` in workers); a check step runs checks in workers (``weir.build.checking``); a clear
-step drops data as `weir clean`; a python step calls ``module:function`` of the project with
+step drops data as `weir clean`; a build step's relative `partition:` (``yesterday``) is
+resolved against the run's time — when it was due — in the scenario's time zone; a python step calls ``module:function`` of the project with
 the run's context, in a process of its own (``weir.scenarios.calling``); set_variables
 changes the variables the rest of the run builds with; a run_scenario step runs another
 scenario and waits for it. Each step runs or is skipped by its
@@ -104,13 +105,15 @@ def run_scenario(ws: Workspace, name: str, cause: str = "manual", say: Say = lam
                  on_event: Callable[[wire.ScenarioEvent], None] | None = None,
                  run_id: str | None = None, started: float | None = None,
                  commit: Callable[[], str | None] | None = None,
-                 record: Callable[[wire.ScenarioRunReport], None] | None = None
-                 ) -> wire.ScenarioRunReport:
+                 record: Callable[[wire.ScenarioRunReport], None] | None = None,
+                 due: float | None = None) -> wire.ScenarioRunReport:
     """Run the scenario's steps in order; its report, recorded in the state store (and in
     report files, and sent to its reporters). ``cancel`` stops it between steps (and a build
     or python step it is in); ``on_event`` hears each start, line, step and end. The daemon
     passes when it started the run, the commit (it keeps it, rather than asking git for each
-    run) and its own state store connection."""
+    run) and its own state store connection. ``due``: the time the run is for — its
+    schedule's, which a late or caught-up run keeps; by default when it started — from which
+    a relative `partition:` is resolved."""
     scenario = ws.project.scenarios.get(name)
     if scenario is None:
         raise unknown_scenario(ws, name)
@@ -135,8 +138,9 @@ def run_scenario(ws: Workspace, name: str, cause: str = "manual", say: Say = lam
     def run_other(other: str, say_other: Say) -> wire.ScenarioRunReport:
         """A run_scenario step: the other scenario's run, by the same means as this one."""
         return run_scenario(ws, other, f"run by {name}", say_other, clock, (*calling, name),
-                            steps, cancel, commit=commit, record=record)
+                            steps, cancel, commit=commit, record=record, due=at)
 
+    at = started if due is None else due
     outcomes: list[wire.StepOutcome] = []
     variables: dict[str, Any] = {}
     event(wire.ScenarioEventKind.START)
@@ -154,8 +158,8 @@ def run_scenario(ws: Workspace, name: str, cause: str = "manual", say: Say = lam
             context = {"scenario": name, "run_id": run_id, "cause": cause,
                        "variables": {**ws.project.config.variables, **variables},
                        "steps": [o.to_json() for o in outcomes]}
-            outcome = _attempts(ws, step, variables, context, tell, clock,
-                                (*calling, name), steps, cancel, run_other)
+            outcome = _attempts(ws, at_time(step, scenario, at, tell), variables, context,
+                                tell, clock, (*calling, name), steps, cancel, run_other)
         outcomes.append(outcome)
         mark = {SUCCEEDED: "✓", SKIPPED: "–"}.get(outcome.status, "✗")
         tell(f"{mark} {step.name}  {outcome.status}" + (f": {outcome.message}"
@@ -171,6 +175,26 @@ def run_scenario(ws: Workspace, name: str, cause: str = "manual", say: Say = lam
     reporters.send(scenario, run_id, "end", report, _markdown(report), tell)
     event(wire.ScenarioEventKind.END, status=status)
     return report
+
+
+def at_time(step: Step, scenario: Scenario, at: float, say: Say) -> Step:
+    """The step with its `partition:` as the run asks `--partition` (``partitions``): a
+    relative one resolved against the run's time ``at`` in the scenario's time zone, once
+    for all its attempts."""
+    spec = step.params.get("partition")
+    if spec is None:
+        return step
+    from zoneinfo import ZoneInfo
+
+    from weir.model.relative_partitions import resolve
+
+    zone = ZoneInfo(scenario.timezone)
+    when = dt.datetime.fromtimestamp(at, dt.UTC)
+    partitions = resolve(spec, when, zone)
+    if spec.relative:
+        say(f"  {step.name}: partition {spec.text} = {partitions} (the run's time "
+            f"{when.astimezone(zone):%Y-%m-%d %H:%M} {scenario.timezone})")
+    return replace(step, params={**step.params, "partitions": partitions})
 
 
 def _attempts(ws: Workspace, step: Step, variables: dict[str, Any], context: dict[str, Any],
@@ -203,8 +227,9 @@ def _run_step(ws: Workspace, step: Step, variables: dict[str, Any], context: dic
               ) -> tuple[Built, tuple[wire.DatasetChecks, ...], str]:
     p = step.params
     if step.kind is StepKind.BUILD:
-        return steps.build(ws, p, dict(variables), step.timeout,
-                           f"scenario {context['scenario']}", cancel), (), ""
+        built = steps.build(ws, p, dict(variables), step.timeout,
+                            f"scenario {context['scenario']}", cancel)
+        return built, (), f"partition {p['partitions']}" if p.get("partitions") else ""
     here = with_variables(ws, variables) if variables else ws
     if step.kind is StepKind.CHECK:
         names = here.resolve_targets(list(p["targets"])) if p["targets"] else list(
@@ -264,7 +289,7 @@ def _build(ws: Workspace, p: Mapping[str, Any], timeout: float | None, command: 
     def make_plan() -> tuple[Any, frozenset[str]]:
         snap = ws.snapshot()
         targets = ws.resolve_targets(list(p["targets"]), p["all"], p["stale"], snap)
-        plan = ws.plan(targets, Mode(p["mode"]), snap)
+        plan = ws.plan(targets, Mode(p["mode"]), snap, p.get("partitions", ""))
         return (plan, snap), plan_writes(ws, plan)
 
     claimed = claim_plan(Claims(ws.state_dir), Holder(os.getpid(), None, command), make_plan,

@@ -54,6 +54,7 @@ class Run:
     run_id: str
     cause: str
     started: float
+    due: float  # the time it is for (its schedule's): a relative `partition:` is read from it
     events: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     steps: list[wire.StepOutcome] = field(default_factory=list)
     report: wire.ScenarioRunReport | None = None
@@ -97,7 +98,8 @@ class DaemonSteps:
               ) -> tuple[tuple[str, int | None], ...]:
         request = wire.BuildRequest(tuple(params["targets"]), wire.Mode(params["mode"]),
                                     bool(params["all"]), bool(params["stale"]),
-                                    variables=variables, by=by)
+                                    variables=variables, by=by,
+                                    partitions=params.get("partitions", ""))
         build = self.daemon.builds.submit(request)
         deadline = None if timeout is None else time.monotonic() + timeout
         timed_out = False
@@ -433,7 +435,7 @@ class ScenarioService:
                     skipped_for=running.run_id if running else None)
             else:
                 skipped = None
-                run = Run(start.scenario, run_id, start.cause, now)
+                run = Run(start.scenario, run_id, start.cause, now, start.due)
                 self.runs[run_id] = run
                 self.running[start.scenario] = run
         if skipped is not None:
@@ -479,7 +481,7 @@ class ScenarioService:
                                       steps=DaemonSteps(self.daemon), cancel=run.cancel,
                                       on_event=on_event, run_id=run.run_id,
                                       started=run.started, commit=self.commit,
-                                      record=self._record)
+                                      record=self._record, due=run.due)
             finally:
                 ws.close()
         except Exception as exc:  # noqa: BLE001 - a bug in a run must not stop the daemon

@@ -24,7 +24,6 @@ changed (``wire.StatusChange``). Time comes from an injected :class:`Clock`, so 
 
 from __future__ import annotations
 
-import json
 import logging
 import threading
 import time
@@ -42,7 +41,8 @@ from weir.flow.status import Stored
 from weir.model.project import Project
 from weir.server.live import FlowSnapshot
 from weir.storage.backends import Backends
-from weir.storage.locations import source_partitions, source_versions
+from weir.storage.locations import (partitions_in, partitions_version, source_partitions,
+                                    source_versions)
 from weir.workspace import DataStatus, RecordsByDataset, data_status, presence
 
 log = logging.getLogger("weir.daemon")
@@ -99,7 +99,7 @@ def probe(root: Path, project: Project, names: Collection[str],
     versions, updates = source_versions(project, known, backends, unreachable, only=names)
     # A partitioned source's version is its partitions, each with its own version.
     for name, found in source_partitions(project, backends, unreachable, only=names).items():
-        versions[name] = json.dumps(sorted(found.items()))
+        versions[name] = partitions_version(found)
     present = presence(project, names, backends, unreachable)
     return _Probed({n: Probe(probe_key(project, n), present[n], versions.get(n),
                              unreachable.get(n)) for n in names}, updates)
@@ -274,7 +274,7 @@ class StatusKeeper:
         if partitioned(snap.flow):  # partitions' fingerprints depend on what was built
             versions = {n: self._probes[n].version for n, ds in project.datasets.items()
                         if ds.is_source and n in self._probes}
-            found = {n: dict(json.loads(v)) for n, v in versions.items()
+            found = {n: partitions_in(v) for n, v in versions.items()
                      if v and project.datasets[n].partitioning is not None}
             expected, components, parts = partition_fingerprints(
                 snap.flow, versions, found,

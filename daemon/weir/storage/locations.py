@@ -6,6 +6,7 @@ Kept free of pyarrow so that status and no-op builds start in milliseconds.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import shutil
 from collections.abc import Collection, Mapping
@@ -167,6 +168,18 @@ def source_versions(project: Project, known: Mapping[str, tuple[str, str]],
         if update is not None:
             updates[name] = update
     return versions, updates
+
+
+def partitions_version(found: Mapping[str, str]) -> str:
+    """A partitioned source's data version as one text — its partitions, each with its own
+    version — so a new partition, a changed one and one gone each make another: what the
+    daemon's status and a `dataset_changed` trigger compare."""
+    return json.dumps(sorted(found.items()))
+
+
+def partitions_in(version: str) -> dict[str, str]:
+    """The partitions and their versions that `partitions_version` made ``version`` of."""
+    return dict(json.loads(version))
 
 
 def source_partitions(project: Project, backends: Any,
