@@ -472,3 +472,52 @@ def test_an_unpartitioned_output_reads_every_partition_and_goes_stale_with_a_new
     assert built(ok("build", "overall", cwd=daily)) == [("daily_revenue", f"day={day(6)}"),
                                                         ("overall", None)]
     assert pq.read_table(daily / "data/daily/overall.parquet").column("days").to_pylist() == [6]
+
+
+def test_a_recipe_may_take_its_partition_as_a_parameter(daily: Path, make_project) -> None:
+    (daily / "recipes/daily.py").write_text('''
+import pandas as pd
+import weir
+from weir import recipe
+
+
+@recipe
+def daily_revenue(events: pd.DataFrame, day: weir.Partition) -> pd.DataFrame:
+    return pd.DataFrame({"event_date": [day.date], "total": [events.amount.sum()],
+                         "n": [len(events)]})
+''')
+    r = run_weir("flow", "--format", "json", cwd=daily)
+    flow = json.loads(r.out)  # the parameter is no input
+    assert {(e["from"], e["to"]) for e in flow["edges"]} == {("events", "daily_revenue"),
+                                                             ("daily_revenue", "revenue_7d")}
+    assert built(ok("build", "daily_revenue", "--partition", day(2), cwd=daily)) == [
+        ("daily_revenue", f"day={day(2)}")]
+    assert totals(daily, "daily_revenue") == {f"day={day(2)}": 12.0}
+
+    twice = daily / "recipes/daily.py"
+    twice.write_text(twice.read_text().replace("day: weir.Partition)",
+                                               "day: weir.Partition, again: weir.Partition)"))
+    r = run_weir("build", "daily_revenue", "--partition", day(2), cwd=daily)
+    assert r.code == 2 and "recipes/daily.py:" in r.err and "takes the partition twice" in r.err
+
+    plain = make_project({
+        "weir.yaml": "name: plain\n",
+        "datasets/raw.yaml": "path: raw.csv\nformat: csv\n",
+        "recipes/flat.py": """
+            import pandas as pd
+            import weir
+            from weir import recipe
+
+
+            @recipe
+            def flat(raw: pd.DataFrame, day: weir.Partition) -> pd.DataFrame:
+                return raw
+            """,
+    }, name="plain")
+    (plain / "data").mkdir(exist_ok=True)
+    (plain / "data/raw.csv").write_text("a\n1\n")
+    r = run_weir("build", "flat", "--json", cwd=plain)
+    assert r.code != 0
+    error = json.loads(r.out)["datasets"][0]["error"]
+    assert "recipes/flat.py:7: parameter 'day' takes the partition being built, but flat is " \
+        "not partitioned" in error

@@ -87,6 +87,7 @@ class WorkerJob:
     # outputs are cut; None when they are not partitioned.
     partition: str | None = None
     partitioning: Any = None
+    partition_parameter: str | None = None  # a Python recipe's weir.Partition parameter
 
     @property
     def output_names(self) -> tuple[str, ...]:

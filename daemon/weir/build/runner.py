@@ -508,7 +508,8 @@ class Runner:
             log_path=str(log_path), data_root=str(self.ws.data_root),
             rscript=self._rscript if isinstance(self._rscript, str) else None,
             partition=job.partition,
-            partitioning=project.datasets[recipe.outputs[0]].partitioning)
+            partitioning=project.datasets[recipe.outputs[0]].partitioning,
+            partition_parameter=recipe.partition_parameter)
 
     def check_job(self, check: SourceCheck) -> SourceCheckJob:
         """What a worker needs to run a source's checks, as plain values."""

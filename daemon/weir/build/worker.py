@@ -405,6 +405,14 @@ def _python(job: WorkerJob, folders: dict[str, tuple[str, Any]]) -> dict[str, An
     try:
         args = {inp.name: _hand_over(job, inp, duck) for inp in job.inputs}
         args.update({name: folder for name, (_, folder) in folders.items()})
+        if job.partition_parameter is not None:
+            if job.partition is None:
+                raise RecipeError(
+                    f"{job.rel_file}:{job.line}: parameter '{job.partition_parameter}' takes "
+                    f"the partition being built, but {', '.join(job.output_names)} is not "
+                    "partitioned", hint="declare `partitioning:` in its dataset file, or drop "
+                    "the parameter")
+            args[job.partition_parameter] = job_partition.get()  # as weir.partition() says
         value = fn(**args)
         outputs = [o for o in job.output_names if o not in folders]
         if not outputs:

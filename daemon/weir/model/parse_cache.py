@@ -22,7 +22,7 @@ from weir.model.python_recipes import PythonFile
 
 # 5: diagnostics' subjects, lost names, SQL syntax errors in new words; 6: diagnostics' codes,
 # suggestions and ranges, inputs' columns
-FORMAT_VERSION = 6
+FORMAT_VERSION = 7
 
 
 def content_hash(data: bytes) -> str:
@@ -33,16 +33,18 @@ def _enc_recipe(r: Recipe) -> list[Any]:
     return [r.name, r.kind.value, r.file, r.line,
             [[i.name, i.interface.value, i.location.line, i.col] for i in r.inputs],
             list(r.outputs), r.code_hash, list(r.variables), r.retries, list(r.tags),
-            list(r.folder_outputs)]
+            list(r.folder_outputs), r.partition_parameter]
 
 
 def _dec_recipe(v: list[Any]) -> Recipe:
-    name, kind, file, line, inputs, outputs, code_hash, variables, retries, tags, folders = v
+    name, kind, file, line, inputs, outputs, code_hash, variables, retries, tags, folders, \
+        partition = v
     return Recipe(name=name, kind=RecipeKind(kind), file=file, line=line,
                   inputs=tuple(RecipeInput(n, Interface(i), Location(file, ln), col)
                                for n, i, ln, col in inputs),
                   outputs=tuple(outputs), code_hash=code_hash, variables=tuple(variables),
-                  retries=retries, tags=tuple(tags), folder_outputs=tuple(folders))
+                  retries=retries, tags=tuple(tags), folder_outputs=tuple(folders),
+                  partition_parameter=partition)
 
 
 def _enc_diag(d: Diagnostic) -> list[Any]:

@@ -93,6 +93,7 @@ class Recipe:
     retries: int = 0
     tags: tuple[str, ...] = ()
     folder_outputs: tuple[str, ...] = ()  # outputs taken as writable weir.Folder parameters
+    partition_parameter: str | None = None  # a parameter annotated weir.Partition, if any
 
     @property
     def id(self) -> str:

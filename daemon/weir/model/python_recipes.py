@@ -28,6 +28,8 @@ INTERFACES: dict[str, Interface] = {
     "weir.Folder": Interface.FOLDER,
     "weir.folder_api.Folder": Interface.FOLDER,
 }
+# A parameter annotated so takes the partition the job builds (as weir.partition() says it).
+PARTITION_TYPES = {"weir.Partition", "weir.model.partitions.Partition"}
 SUPPORTED = ("pandas.DataFrame, pyarrow.Table, polars.DataFrame, duckdb.DuckDBPyRelation or "
              "weir.Dataset")
 DECORATOR_ARGS = ("outputs", "tags", "retries")
@@ -322,6 +324,7 @@ def _read_recipe(file: str, src: _Source, fn: ast.FunctionDef, decorator: ast.ex
                                 **src.name(star, star.arg)))
     inputs: list[RecipeInput] = []
     folder_outputs: list[str] = []
+    partition_parameter: str | None = None
     for arg in [*args.posonlyargs, *args.args, *args.kwonlyargs]:
         if arg.arg in outputs:
             if arg.annotation is not None and INTERFACES.get(
@@ -343,6 +346,15 @@ def _read_recipe(file: str, src: _Source, fn: ast.FunctionDef, decorator: ast.ex
                 except SyntaxError:
                     pass
             resolved = module.resolve(annotation)
+            if resolved in PARTITION_TYPES:  # the partition being built, not an input
+                if partition_parameter is not None:
+                    diags.append(Diagnostic(
+                        file, message=f"recipe '{fn.name}' takes the partition twice "
+                        f"('{partition_parameter}' and '{arg.arg}')",
+                        code="duplicate-parameter", hint="one weir.Partition parameter is enough",
+                        **src.name(arg, arg.arg)))
+                partition_parameter = arg.arg
+                continue
             found = INTERFACES.get(resolved or "")
             if found is None:
                 diags.append(Diagnostic(
@@ -388,7 +400,8 @@ def _read_recipe(file: str, src: _Source, fn: ast.FunctionDef, decorator: ast.ex
     recipe = Recipe(name=fn.name, kind=RecipeKind.PYTHON, file=file, line=fn.lineno,
                     inputs=tuple(inputs), outputs=outputs, code_hash=_digest(*sorted(parts)),
                     variables=tuple(sorted(variables)), retries=retries, tags=tags,
-                    folder_outputs=tuple(folder_outputs))
+                    folder_outputs=tuple(folder_outputs),
+                    partition_parameter=partition_parameter)
     if len(set(outputs)) != len(outputs):
         diags.append(Diagnostic(file, message=f"recipe '{fn.name}' lists an output twice",
                                 code="duplicate-output", **outputs_at))
