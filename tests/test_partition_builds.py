@@ -343,27 +343,25 @@ def test_a_mistake_in_partitioning_is_said_at_its_line(daily: Path) -> None:
     assert "datasets/revenue_7d.yaml:4" in r.text and "Traceback" not in r.text
 
 
-def test_weir_partition_outside_a_partitioned_build_is_a_clear_error(make_project) -> None:
+def flat_build_error(make_project, signature: str, body: str) -> str:
+    """The error of building an unpartitioned output whose recipe is ``signature`` and
+    ``body``."""
     root = make_project({
         "weir.yaml": "name: plain\n",
         "datasets/raw.yaml": "path: raw.csv\nformat: csv\n",
-        "recipes/flat.py": """
-            import pandas as pd
-            import weir
-            from weir import recipe
-
-
-            @recipe
-            def flat(raw: pd.DataFrame) -> pd.DataFrame:
-                weir.partition()
-                return raw
-            """,
+        "recipes/flat.py": "import pandas as pd\nimport weir\nfrom weir import recipe\n\n\n"
+                           f"@recipe\ndef flat({signature}) -> pd.DataFrame:\n{body}"
+                           "    return raw\n",
     }, name="plain")
     (root / "data").mkdir(exist_ok=True)
     (root / "data/raw.csv").write_text("a\n1\n")
     r = run_weir("build", "flat", "--json", cwd=root)
     assert r.code != 0
-    error = json.loads(r.out)["datasets"][0]["error"]
+    return json.loads(r.out)["datasets"][0]["error"]
+
+
+def test_weir_partition_outside_a_partitioned_build_is_a_clear_error(make_project) -> None:
+    error = flat_build_error(make_project, "raw: pd.DataFrame", "    weir.partition()\n")
     assert "weir.partition(): this job builds no partition" in error
     assert "recipes/flat.py:8" in error
 
@@ -500,24 +498,6 @@ def daily_revenue(events: pd.DataFrame, day: weir.Partition) -> pd.DataFrame:
     r = run_weir("build", "daily_revenue", "--partition", day(2), cwd=daily)
     assert r.code == 2 and "recipes/daily.py:" in r.err and "takes the partition twice" in r.err
 
-    plain = make_project({
-        "weir.yaml": "name: plain\n",
-        "datasets/raw.yaml": "path: raw.csv\nformat: csv\n",
-        "recipes/flat.py": """
-            import pandas as pd
-            import weir
-            from weir import recipe
-
-
-            @recipe
-            def flat(raw: pd.DataFrame, day: weir.Partition) -> pd.DataFrame:
-                return raw
-            """,
-    }, name="plain")
-    (plain / "data").mkdir(exist_ok=True)
-    (plain / "data/raw.csv").write_text("a\n1\n")
-    r = run_weir("build", "flat", "--json", cwd=plain)
-    assert r.code != 0
-    error = json.loads(r.out)["datasets"][0]["error"]
+    error = flat_build_error(make_project, "raw: pd.DataFrame, day: weir.Partition", "")
     assert "recipes/flat.py:7: parameter 'day' takes the partition being built, but flat is " \
         "not partitioned" in error
