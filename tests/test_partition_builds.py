@@ -427,6 +427,8 @@ def test_through_the_daemon_partitions_build_side_by_side_and_are_counted(
         events = Events(daily)
         client = DaemonClient.for_project(daily)
         build = client.start_build(["daily_revenue"], partitions=f"{day(1)},{day(2)}", jobs=2)
+        said = events.next("log", lambda e: e.get("partition") == f"day={day(1)}", timeout=60)
+        assert said["recipe"].endswith(":daily_revenue")  # its own lines, told apart by day
         finished = events.next("job", lambda e: e["event"] == "finish", timeout=60)
         assert finished["partition"] == f"day={day(1)}" and finished["status"] == "built"
         gate.reached()

@@ -500,13 +500,18 @@ class LogLines:
     recipe: str
     outputs: tuple[str, ...]
     lines: tuple[str, ...]
+    partition: str | None = None  # the partition its job builds (jobs of one run side by side)
 
     def to_json(self) -> dict[str, Any]:
-        return {"recipe": self.recipe, "outputs": list(self.outputs), "lines": list(self.lines)}
+        data = {"recipe": self.recipe, "outputs": list(self.outputs), "lines": list(self.lines)}
+        if self.partition is not None:
+            data["partition"] = self.partition
+        return data
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> LogLines:
-        return cls(str(data["recipe"]), tuple(data["outputs"]), tuple(data["lines"]))
+        return cls(str(data["recipe"]), tuple(data["outputs"]), tuple(data["lines"]),
+                   data.get("partition"))
 
 
 # -- the Flow -----------------------------------------------------------------------------------

@@ -418,6 +418,8 @@ export interface LogEvent extends OfBuild {
   recipe: string;
   outputs: string[];
   lines: string[];
+  /** The partition its job builds; missing when its outputs are not partitioned. */
+  partition?: string;
 }
 
 /** A build's `wait` event: it must write datasets another build is writing now; it waits

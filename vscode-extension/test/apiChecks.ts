@@ -150,7 +150,9 @@ export const jobEvent = obj<JobEvent>({
   partition: opt(str),
 });
 
-export const logEvent = obj<LogEvent>({ id: str, recipe: str, outputs: strings, lines: strings });
+export const logEvent = obj<LogEvent>({
+  id: str, recipe: str, outputs: strings, lines: strings, partition: opt(str),
+});
 
 export const waitEvent = obj<WaitEvent>({
   id: str, datasets: strings, writer: nullable(str), pid: nullable(int), command: nullable(str),

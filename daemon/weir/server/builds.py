@@ -384,7 +384,7 @@ class BuildQueue:
             if kind == "start" and outcome.log_path:
                 def emit(lines: list[str], o: Outcome = outcome) -> None:
                     self._publish(build, "log", {"id": build.id, **wire.LogLines(
-                        o.recipe, o.outputs, tuple(lines)).to_json()})
+                        o.recipe, o.outputs, tuple(lines), o.partition).to_json()})
 
                 tail = LogTail(Path(outcome.log_path), emit)
                 tails[job] = tail
