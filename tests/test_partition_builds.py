@@ -503,3 +503,25 @@ def daily_revenue(events: pd.DataFrame, day: weir.Partition) -> pd.DataFrame:
     error = flat_build_error(make_project, "raw: pd.DataFrame, day: weir.Partition", "")
     assert "recipes/flat.py:7: parameter 'day' takes the partition being built, but flat is " \
         "not partitioned" in error
+
+
+@pytest.mark.parametrize("command", ["build", "plan", "clean"])
+@pytest.mark.parametrize("spec", ["", ",", " , "])
+def test_a_partition_spec_that_names_nothing_is_refused_not_taken_for_all(
+        daily: Path, command: str, spec: str) -> None:
+    """A script's unset `$DAY` must not clean (or rebuild) the whole dataset."""
+    ok("build", "daily_revenue", "--partition", day(1), cwd=daily)
+    before = totals(daily, "daily_revenue")
+    r = run_weir(command, "daily_revenue", "--partition", spec, cwd=daily)
+    assert r.code == 2 and "names no partition" in r.err and "Traceback" not in r.text
+    assert totals(daily, "daily_revenue") == before
+
+
+def test_a_row_without_its_partition_time_is_refused(daily: Path) -> None:
+    recipe = daily / "recipes/daily.py"
+    recipe.write_text(recipe.read_text().replace('"event_date": [day.date]',
+                                                 '"event_date": pd.Series([None], dtype="object")'))
+    r = run_weir("build", "daily_revenue", "--partition", day(1), "--json", cwd=daily)
+    assert r.code == 1
+    assert "holds a row whose event_date is null" in json.loads(r.out)["datasets"][0]["error"]
+    assert not totals(daily, "daily_revenue")

@@ -31,9 +31,23 @@ def add_selection_args(p: argparse.ArgumentParser) -> None:
         group.add_argument(f"--{name}", action="store_const", dest="mode", const=Mode(name),
                            help=text)
     p.set_defaults(mode=Mode.REQUIRED)
-    p.add_argument("--partition", "-p", default="", metavar="PARTITIONS",
+    p.add_argument("--partition", "-p", default="", metavar="PARTITIONS", action=PartitionSpec,
                    help="the partitions of partitioned targets to build: 2026-12-01, a range "
                    "2026-11-01..2026-11-30, latest, a value, or a comma list (default: all)")
+
+
+class PartitionSpec(argparse.Action):
+    """``--partition``, refused when it names nothing: an empty one (a script's unset
+    ``$DAY``) must not mean every partition — for `weir clean`, the whole dataset. (An action,
+    not a ``type``: argparse would run a type on the empty default too.)"""
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace,
+                 values: Any, option_string: str | None = None) -> None:
+        if not str(values).replace(",", "").strip():
+            parser.error(f"argument {option_string}: {values!r} names no partition: give a day "
+                         "(2026-12-01), a range (2026-11-01..2026-11-30), latest, a value, or "
+                         "a comma list of them")
+        setattr(namespace, self.dest, values)
 
 
 def add_changed_since(args: argparse.Namespace) -> tuple[Any, str | None]:

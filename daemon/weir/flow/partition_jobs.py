@@ -108,7 +108,8 @@ def plan_partitioned(flow: Flow, statuses: Mapping[str, Status], parts: Partitio
         raise PlanError(f"source '{source}' has no partition {key} ({reader} {at} reads it)"
                         + (f", and {more} more partition{'s' if more > 1 else ''} of its "
                            "inputs are missing" if more else ""),
-                        hint=f"put its data at {project.datasets[source].path}/{key}/, or ask "
+                        hint=f"put its data at {project.datasets[source].path}/{key}/ on connection "
+                        f"'{project.datasets[source].connection}', or ask "
                         f"for partitions it has (`weir status {source} --partitions`)")
     if mode is Mode.ONLY:
         for name, key in ((n, k) for n in real for k in requests[n]):

@@ -263,8 +263,9 @@ def _why(base: str, read: Mapping[str, str], record: Any) -> list[str]:
     changed = [k for k, fp in read.items() if record.inputs.get(k) != fp]
     for k in changed[:3]:
         inp, _, part = k.partition("|")
-        reasons.append(f"input {inp}{' ' + part if part else ''} "
-                       f"{'changed' if k in record.inputs else 'is new'}")
+        said = "is missing" if read[k] == "missing" else \
+            "changed" if k in record.inputs else "is new"
+        reasons.append(f"input {inp}{' ' + part if part else ''} {said}")
     if len(changed) > 3:
         more = len(changed) - 3
         reasons.append(f"and {more} more input partition{'s' if more > 1 else ''}")

@@ -168,14 +168,18 @@ def parse_time(grain: Grain, text: str) -> dt.datetime:
     every reader); digits taken by position, which the pattern has checked (strptime costs
     ten times as much)."""
     if not _PATTERNS[grain].fullmatch(text):
-        raise PartitionError(f"'{text}' is not a {grain.value} (e.g. "
+        raise PartitionError(f"'{text}' is not {_a(grain)} (e.g. "
                              f"{format_time(grain, dt.datetime(2026, 12, 1, 13))})")
     try:
         return dt.datetime(int(text[0:4]), int(text[5:7]),
                            int(text[8:10]) if grain is not Grain.MONTH else 1,
                            int(text[11:13]) if grain is Grain.HOUR else 0)
     except ValueError:
-        raise PartitionError(f"'{text}' is not a {grain.value} that exists") from None
+        raise PartitionError(f"'{text}' is not {_a(grain)} that exists") from None
+
+
+def _a(grain: Grain) -> str:
+    return f"{'an' if grain is Grain.HOUR else 'a'} {grain.value}"
 
 
 def format_time(grain: Grain, when: dt.datetime) -> str:
@@ -265,7 +269,7 @@ def expand_request(partitioning: Partitioning, text: str, known: Collection[str]
                 and not _is_time(item):
             # a value alone names it at every time there is (`--partition FR`)
             if value_dim.values is not None and item not in value_dim.values:
-                raise PartitionError(f"{item!r} is not a {time_dim.grain.value} nor one of its {value_dim.name} "
+                raise PartitionError(f"{item!r} is not {_a(time_dim.grain)} nor one of its {value_dim.name} "
                                      f"values ({', '.join(value_dim.values)})")
             found = sorted(k for k in known if partitioning.split(k)[1] == item)
             if not found:

@@ -234,7 +234,10 @@ def check_inside(data: pa.Table, partitioning: Partitioning, key: str) -> None:
         column = data.column(dim.column)
         for got in pc.unique(column).to_pylist():
             if got is None:
-                continue
+                raise DataError(f"partition {key} holds a row whose {dim.column} is null",
+                                hint="a recipe built per partition gives each row its "
+                                "partition's time (weir.partition() says which), or leaves "
+                                "the column out: the path says it")
             when = got if isinstance(got, dt.datetime) else dt.datetime.combine(got, dt.time()) \
                 if isinstance(got, dt.date) else None
             said = format_time(dim.grain, floor(dim.grain, when)) if when is not None \
@@ -247,7 +250,7 @@ def check_inside(data: pa.Table, partitioning: Partitioning, key: str) -> None:
     if partitioning.value is not None and value is not None \
             and partitioning.value.name in data.column_names:
         others = [v for v in pc.unique(data.column(partitioning.value.name)).to_pylist()
-                  if v is not None and str(v) != value]
+                  if v is None or str(v) != value]
         if others:
             raise DataError(f"partition {key} holds a row whose {partitioning.value.name} is "
                             f"{others[0]}", hint="a recipe built per partition returns only its "

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from weir.cli import output
+from weir.cli.plans import PartitionSpec
 from weir.errors import WeirError
 from weir.storage.locations import remove_path
 
@@ -17,7 +18,7 @@ def add_parser(p: argparse.ArgumentParser) -> None:
     p.add_argument("--intermediate", action="store_true",
                    help="drop every dataset that is not a source, not `keep: true` and not a "
                    "final output")
-    p.add_argument("--partition", "-p", default="", metavar="PARTITIONS",
+    p.add_argument("--partition", "-p", default="", metavar="PARTITIONS", action=PartitionSpec,
                    help="drop only these partitions of partitioned datasets (2026-12-01, a "
                    "range a..b, latest, a value, or a comma list)")
     p.add_argument("--dry-run", "-n", action="store_true", help="say what would be dropped")
