@@ -344,6 +344,7 @@ inputs:
     ("partitioning: day\n", (1, "invalid-value", "`partitioning` must name its dimensions")),
     ("partitioning:\n  day: {}\n", (2, "missing-key", "the day dimension needs the `column`")),
     ("partitioning:\n  dya: {column: d}\n", (2, "invalid-value", "'dya' is not a time dimension")),
+    ("partitioning:\n  week: {column: d}\n", (2, "invalid-value", "'week' is not a time dimension")),
     ("partitioning:\n  day: {column: d}\n  month: {column: m}\n",
      (3, "invalid-value", "a dataset has one time dimension; 'month' is a second")),
     ("partitioning:\n  day: {colum: d}\n", (2, "unknown-key", "unknown key 'colum'")),

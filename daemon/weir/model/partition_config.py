@@ -74,12 +74,15 @@ def parse_partitioning(file: str, data: LineDict) -> tuple[Partitioning | None,
             time = TimeDimension(Grain(name), column)
             continue
         best = closest(name, GRAINS)
-        if best is not None and best != name and not isinstance(settings.get("values"), list) \
-                and "column" in settings:  # `dya: {column: …}`: a typo of a grain
+        if not isinstance(settings.get("values"), list) and "column" in settings:
+            # `dya: {column: …}` (a typo of a grain) or `week: {column: …}` (no such grain)
             diags.append(Diagnostic(file, message=f"'{name}' is not a time dimension",
                                     code="invalid-value", subject=f"key:{name}",
-                                    suggestion=best, hint=f"did you mean '{best}'? time "
-                                    f"dimensions are {', '.join(GRAINS)}", **where))
+                                    suggestion=best if best != name else None,
+                                    hint=(f"did you mean '{best}'? " if best else "")
+                                    + f"time dimensions are {', '.join(GRAINS)}; a discrete "
+                                    "one takes `values` (or nothing, to find them in the data)",
+                                    **where))
             continue
         if discrete is not None:
             diags.append(Diagnostic(file, message="a dataset has one discrete dimension; "
