@@ -525,3 +525,20 @@ def test_a_row_without_its_partition_time_is_refused(daily: Path) -> None:
     assert r.code == 1
     assert "holds a row whose event_date is null" in json.loads(r.out)["datasets"][0]["error"]
     assert not totals(daily, "daily_revenue")
+
+
+def test_a_failure_of_an_edit_since_reverted_does_not_count(daily: Path) -> None:
+    ok("build", "daily_revenue", "--partition", f"{day(1)}..{day(2)}", cwd=daily)
+    recipe = daily / "recipes/daily.py"
+    good = recipe.read_text()
+    recipe.write_text(good.replace("    day = weir.partition()\n", "    day = weir.partition()\n"
+                                   f"    assert day.time != '{day(2)}', 'bad day'\n"))
+    assert run_weir("build", "daily_revenue", "--partition", day(2), cwd=daily).code == 1
+    assert partitions(daily, "daily_revenue")[f"day={day(2)}"] == "failed"
+    recipe.write_text(good)  # reverted: day 2 is what it was, up to date
+    assert partitions(daily, "daily_revenue")[f"day={day(2)}"] == "up to date"
+    recipe.write_text(good.replace('"n": [len(events)]', '"n": [len(events) + 0]'))  # another
+    listed = ok("status", "daily_revenue", "--partitions", cwd=daily)["datasets"][0]
+    states = {p["key"]: (p["status"], p["reasons"]) for p in listed["partition_list"]}
+    assert states[f"day={day(2)}"] == ("stale", ["recipe changed"])  # not the old failure
+    assert states[f"day={day(1)}"] == ("stale", ["recipe changed"])

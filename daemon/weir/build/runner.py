@@ -561,9 +561,13 @@ class Runner:
         """Record that ``job``'s outputs (or its partition of them) did not build."""
         for name in job.outputs:
             if job.partition is not None:
+                parts = self.snapshot.partitions
+                fp = partition_fingerprint(name, parts.base[name], job.partition,
+                                           self._input_fps(job)) \
+                    if parts is not None and name in parts.base else None
                 self.ws.state.record_partition_failure(self.run_id, job.recipe, name,
                                                        job.partition, started, error, log_path,
-                                                       status)
+                                                       status, fp)
             else:
                 self.ws.state.record_failure(self.run_id, job.recipe, name, started, error,
                                              log_path, status=status)

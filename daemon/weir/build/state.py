@@ -170,6 +170,7 @@ CREATE TABLE IF NOT EXISTS partitions (
     last_failed INTEGER NOT NULL DEFAULT 0,
     error TEXT,
     log_path TEXT,
+    failed_fingerprint TEXT,
     PRIMARY KEY (dataset, key)
 );
 -- How often each dataset's partitions were written (a status over a long history computes
@@ -262,6 +263,9 @@ class PartitionRecord:
     last_failed: bool
     error: str | None
     log_path: str | None
+    # the fingerprint its last failure was at: a failure of an edit since reverted (or
+    # replaced by another) is no failure of the partition as it is now
+    failed_fingerprint: str | None = None
 
 
 REPAIR_HINT = ("run `weir state repair`: it moves the damaged file aside (nothing is deleted) "
@@ -364,6 +368,13 @@ class StateStore:
         if "partition" not in {row[1] for row in self.db.execute("PRAGMA table_info(builds)")}:
             try:  # from before partitions: a job builds one partition of its outputs
                 self.db.execute("ALTER TABLE builds ADD COLUMN partition TEXT")
+            except sqlite3.OperationalError as exc:  # another process added it first
+                if "duplicate column" not in str(exc):
+                    raise
+        if "failed_fingerprint" not in {
+                row[1] for row in self.db.execute("PRAGMA table_info(partitions)")}:
+            try:  # from before a partition's failure said what it failed to become
+                self.db.execute("ALTER TABLE partitions ADD COLUMN failed_fingerprint TEXT")
             except sqlite3.OperationalError as exc:  # another process added it first
                 if "duplicate column" not in str(exc):
                     raise
@@ -518,7 +529,7 @@ class StateStore:
                           ) -> dict[str, dict[str, PartitionRecord]]:
         """What is known of each partition, by dataset then partition."""
         query = ("SELECT dataset, key, fingerprint, base, inputs, built_at, run_id, row_count,"
-                 " last_failed, error, log_path FROM partitions")
+                 " last_failed, error, log_path, failed_fingerprint FROM partitions")
         rows = self.db.execute(query).fetchall() if datasets is None else [
             r for name in datasets
             for r in self.db.execute(query + " WHERE dataset=?", (name,)).fetchall()]
@@ -526,7 +537,7 @@ class StateStore:
         for r in rows:
             out.setdefault(r[0], {})[r[1]] = PartitionRecord(
                 r[2], r[3], json.loads(r[4]) if r[4] else {}, r[5], r[6], r[7], bool(r[8]),
-                r[9], r[10])
+                r[9], r[10], r[11])
         return out
 
     def record_partition_success(self, run_id: str, recipe: str, name: str, key: str,
@@ -541,6 +552,7 @@ class StateStore:
                        " inputs=excluded.inputs, built_at=excluded.built_at,"
                        " run_id=excluded.run_id, duration=excluded.duration,"
                        " row_count=excluded.row_count, last_failed=0, error=NULL,"
+                       " failed_fingerprint=NULL,"
                        " log_path=excluded.log_path",
                        (name, key, fingerprint, base, json.dumps(dict(inputs)), now, run_id,
                         now - started, rows, log_path))
@@ -551,15 +563,18 @@ class StateStore:
 
     def record_partition_failure(self, run_id: str, recipe: str, name: str, key: str,
                                  started: float | None, error: str, log_path: str | None,
-                                 status: str = "failed") -> None:
-        """A partition's build failed (its previous data stays, and its record of it)."""
+                                 status: str = "failed", fingerprint: str | None = None) -> None:
+        """A partition's build failed (its previous data stays, and its record of it), at
+        ``fingerprint``: what it failed to become."""
         now = time.time()
         with self.transaction() as db:
             if status == "failed":
-                db.execute("INSERT INTO partitions (dataset, key, last_failed, error, log_path)"
-                           " VALUES (?,?,1,?,?) ON CONFLICT(dataset, key) DO UPDATE SET"
-                           " last_failed=1, error=excluded.error, log_path=excluded.log_path",
-                           (name, key, error, log_path))
+                db.execute("INSERT INTO partitions (dataset, key, last_failed, error, log_path,"
+                           " failed_fingerprint) VALUES (?,?,1,?,?,?) ON CONFLICT(dataset, key)"
+                           " DO UPDATE SET last_failed=1, error=excluded.error,"
+                           " log_path=excluded.log_path,"
+                           " failed_fingerprint=excluded.failed_fingerprint",
+                           (name, key, error, log_path, fingerprint))
             _end_job_row(db, run_id, name, {"recipe": recipe, "status": status,
                                              "started": started, "finished": now,
                                              "error": error, "log_path": log_path}, key)

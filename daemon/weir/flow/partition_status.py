@@ -235,14 +235,17 @@ def _history(partitioning: Partitioning | None, known: list[str]
 
 
 def _status(base: str, expected: str, read: Mapping[str, str], record: Any) -> PartitionStatus:
+    # A failure counts when it was of the partition as it is now (or said no fingerprint).
+    failed = record is not None and record.last_failed and getattr(
+        record, "failed_fingerprint", None) in (None, expected)
     if record is None or record.fingerprint is None:
-        if record is not None and record.last_failed:
+        if failed:
             return PartitionStatus(State.FAILED, ("last build failed",))
         return PartitionStatus(State.NEVER_BUILT)
     if record.fingerprint == expected:
         return PartitionStatus(State.UP_TO_DATE)
     reasons = _why(base, read, record)
-    if record.last_failed:
+    if failed:
         return PartitionStatus(State.FAILED, ("last build failed", *reasons))
     return PartitionStatus(State.STALE, tuple(reasons))
 
