@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -173,38 +174,35 @@ def test_a_failed_partition_keeps_its_previous_data_and_the_others_are_published
 
 
 def test_a_backfill_runs_independent_partitions_at_once(daily: Path) -> None:
-    """Each day's job waits, inside its recipe, until the other day's has started: the
-    build finishes only if two partitions really run at the same time."""
-    (daily / "recipes/daily.py").write_text("""
-import time
+    """The two days' jobs meet at a FIFO: opening one end blocks until the other end is
+    opened, so the build finishes only if two partitions really run at the same time."""
+    os.mkfifo(daily / "meet")
+    (daily / "recipes/daily.py").write_text(f"""
 from pathlib import Path
 
 import pandas as pd
 import weir
 from weir import recipe
 
-BARRIER = Path(__file__).resolve().parent.parent / "barrier"
+MEET = Path(__file__).resolve().parent.parent / "meet"
 
 
 @recipe
 def daily_revenue(events: pd.DataFrame) -> pd.DataFrame:
     day = weir.partition()
-    BARRIER.mkdir(exist_ok=True)
-    (BARRIER / day.key.replace("=", "-")).touch()
-    deadline = time.monotonic() + 60
-    while len(list(BARRIER.iterdir())) < 2:
-        if time.monotonic() > deadline:
-            raise RuntimeError("the other partition never started")
-        time.sleep(0.01)
-    return pd.DataFrame({"event_date": [day.date], "total": [events.amount.sum()],
-                         "n": [len(events)]})
+    if day.time == "{day(1)}":
+        with open(MEET, "w") as f:  # blocks until day 2's job opens it
+            f.write("met")
+    else:
+        assert open(MEET).read() == "met"  # blocks until day 1's job opens it
+    return pd.DataFrame({{"event_date": [day.date], "total": [events.amount.sum()],
+                         "n": [len(events)]}})
 """)
-    report = ok("build", "daily_revenue", "--partition", f"{day(1)},{day(2)}", "--jobs", "2",
-                cwd=daily)
-    assert built(report) == [("daily_revenue", f"day={day(1)}"),
-                             ("daily_revenue", f"day={day(2)}")]
-    assert sorted(p.name for p in (daily / "barrier").iterdir()) == [
-        f"day-{day(1)}", f"day-{day(2)}"]
+    r = run_weir("build", "daily_revenue", "--partition", f"{day(1)},{day(2)}", "--jobs", "2",
+                 "--json", cwd=daily, timeout=60)  # one at a time would never meet
+    assert r.code == 0, r.text
+    assert built(json.loads(r.out)) == [("daily_revenue", f"day={day(1)}"),
+                                        ("daily_revenue", f"day={day(2)}")]
 
 
 def test_discrete_values_are_found_in_the_layout(make_project) -> None:
