@@ -12,6 +12,7 @@ from typing import Any
 from weir.model.diagnostics import Diagnostic, Severity, Span, whole_line
 from weir.model.durations import parse_duration
 from weir.model.environments import parse_environments
+from weir.model.executor_settings import LOCAL, parse_executor
 from weir.model.project import (CONNECTION_TYPES, FORMATS, ColumnSpec, Connection, DatasetSpec,
                                 Location, ProjectConfig, frozen_map)
 from weir.model.suggest import closest, hint_for
@@ -21,7 +22,7 @@ NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 PROJECT_NAME_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$")
 
 PROJECT_KEYS = ("name", "default_connection", "default_format", "variables", "environments",
-                "daemon", "r")
+                "daemon", "r", "executor")
 DAEMON_KEYS = ("poll_sources",)
 R_KEYS = ("rscript",)
 DEFAULT_POLL_SOURCES = 5.0  # seconds: a source edited by hand shows within a few seconds
@@ -30,14 +31,16 @@ DEFAULT_POLL_SOURCES = 5.0  # seconds: a source edited by hand shows within a fe
 POLL_RANGE = (0.05, 3600.0)
 CONNECTION_FILE_KEYS = ("connections",)
 _COMMON = ("type", "description", "max_concurrent_jobs")
+# `shared: true`: every machine that runs recipes (a Dask cluster's workers) sees this storage at
+# the same path — a network filesystem. Only storage that is a local path needs saying it.
 CONNECTION_KEYS = {
-    "filesystem": (*_COMMON, "root"),
+    "filesystem": (*_COMMON, "root", "shared"),
     "s3": (*_COMMON, "bucket", "prefix", "endpoint_url", "region", "access_key_id",
            "secret_access_key", "session_token"),
     "postgresql": (*_COMMON, "host", "port", "database", "user", "password", "schema",
                    "sslmode", "connect_timeout"),
-    "sqlite": (*_COMMON, "path"),
-    "duckdb": (*_COMMON, "path"),
+    "sqlite": (*_COMMON, "path", "shared"),
+    "duckdb": (*_COMMON, "path", "shared"),
 }
 REQUIRED_CONNECTION_KEYS = {"filesystem": ("root",), "s3": ("bucket",),
                             "postgresql": ("host", "database"), "sqlite": ("path",),
@@ -129,6 +132,8 @@ def parse_project_config(file: str, text: str) -> tuple[ProjectConfig | None, li
     diags += d
     rscript, d = _r_settings(file, data)
     diags += d
+    executor, d = parse_executor(file, data)
+    diags += d
     config = ProjectConfig(name=name, default_connection=default_connection,
                            default_connection_line=data.line_of("default_connection")
                            if "default_connection" in data else 0,
@@ -141,7 +146,8 @@ def parse_project_config(file: str, text: str) -> tuple[ProjectConfig | None, li
                            environments_line=data.line_of("environments")
                            if "environments" in data else 0,
                            poll_sources=poll_sources, rscript=rscript,
-                           rscript_line=data["r"].line_of("rscript") if rscript else 0)
+                           rscript_line=data["r"].line_of("rscript") if rscript else 0,
+                           executor=executor or LOCAL)
     return config, diags
 
 
@@ -376,6 +382,12 @@ def _validate_connection(name: str, keys: dict[str, _Key],
         diags.append(Diagnostic(file, message="`max_concurrent_jobs` must be a positive whole "
                                 "number", code="invalid-value", subject="key:max_concurrent_jobs",
                                 **span))
+    shared = keys["shared"].value if "shared" in keys else None
+    if shared is not None and not isinstance(shared, bool):
+        file, span = at("shared")
+        diags.append(Diagnostic(file, message="`shared` must be true or false", code="invalid-value",
+                                subject="key:shared", hint="`shared: true` says every machine "
+                                "that runs recipes sees this storage at the same path", **span))
     if any(d.severity is Severity.ERROR for d in diags):
         return None, diags
     params = frozen_map({k: found.value for k, found in keys.items()})

@@ -204,6 +204,9 @@ class ProjectConfig:
     # `r: {rscript: …}`: the Rscript that runs R recipes, as written (None: Rscript on PATH).
     rscript: str | None = None
     rscript_line: int = 0
+    # `executor:`: where recipe jobs run (weir.model.executor_settings.Executor; an
+    # environment's own `executor:` applied), this machine by default.
+    executor: Any = None
 
 
 @dataclass(frozen=True)
