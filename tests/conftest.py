@@ -374,6 +374,16 @@ def s3_server():
     server.stop()
 
 
+@pytest.fixture(scope="session")
+def dask_cluster():
+    """A real Dask cluster (`dask scheduler` + two `dask worker`s on loopback), once a session."""
+    from servers import start_dask
+
+    cluster = start_dask(workers=2)
+    yield cluster
+    cluster.stop()
+
+
 PG_SECRET = "s3cret-Pg-pw"  # the fixture server's password (servers.py)
 S3_SECRET = "moto-Secret-Key-123"
 

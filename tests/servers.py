@@ -11,6 +11,7 @@ import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from conftest import wait_until
 
@@ -106,3 +107,66 @@ def start_s3() -> S3Server:
     if process.poll() is not None:
         raise RuntimeError(f"moto's S3 server ended at once (exit {process.returncode})")
     return S3Server(f"http://127.0.0.1:{port}", process)
+
+
+@dataclass
+class DaskCluster:
+    """A real Dask cluster on loopback: `dask scheduler` and workers, each a process of its
+    own (with its nanny, which starts a worker again when it dies, as in production)."""
+
+    address: str
+    scheduler: subprocess.Popen[bytes]
+    workers: list[subprocess.Popen[bytes]]
+
+    @property
+    def url(self) -> str:
+        """As weir takes it: `dask://HOST:PORT`."""
+        return "dask://" + self.address.removeprefix("tcp://")
+
+    def client(self) -> Any:
+        from distributed import Client
+
+        return Client(self.address, timeout="20s", set_as_default=False)
+
+    def worker_pids(self) -> dict[str, int]:
+        """The worker processes (not their nannies), by address."""
+        with self.client() as client:
+            return dict(client.run(os.getpid))
+
+    def wait_for_workers(self, count: int, timeout: float = 60) -> None:
+        with self.client() as client:
+            client.wait_for_workers(count, timeout=timeout)
+
+    def stop(self) -> None:
+        for process in [*self.workers, self.scheduler]:
+            process.terminate()
+        for process in [*self.workers, self.scheduler]:
+            try:
+                process.wait(15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(5)
+
+
+def start_dask(workers: int = 2) -> DaskCluster:
+    """A scheduler on a free port and ``workers`` workers of one thread each (a weir job owns
+    its process's stdout and stderr while it runs: weir.build.dask_task)."""
+    port = free_port()
+    address = f"tcp://127.0.0.1:{port}"
+    logs = Path(tempfile.mkdtemp(prefix="weir-dask-"))
+    scheduler = subprocess.Popen(
+        [sys.executable, "-m", "distributed.cli.dask_scheduler", "--host", "127.0.0.1",
+         "--port", str(port), "--no-dashboard"],
+        stdout=subprocess.DEVNULL, stderr=open(logs / "scheduler.log", "wb"))
+    started = [subprocess.Popen(
+        [sys.executable, "-m", "distributed.cli.dask_worker", address, "--nthreads", "1",
+         "--no-dashboard", "--name", f"worker-{i}", "--local-directory", str(logs / f"w{i}")],
+        stdout=subprocess.DEVNULL, stderr=open(logs / f"worker-{i}.log", "wb"))
+        for i in range(workers)]
+    cluster = DaskCluster(address, scheduler, started)
+    try:
+        cluster.wait_for_workers(workers)
+    except Exception:
+        cluster.stop()
+        raise
+    return cluster

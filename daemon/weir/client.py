@@ -216,13 +216,14 @@ class DaemonClient:
 
     def start_build(self, targets: list[str] | None = None, mode: str = "required",
                     all: bool = False, stale: bool = False, jobs: int = 0,
-                    fail_fast: bool = False, by: str = "", partitions: str = ""
-                    ) -> wire.BuildSummary:
+                    fail_fast: bool = False, by: str = "", partitions: str = "",
+                    executor: str = "") -> wire.BuildSummary:
         """Queue a build; returns its summary with its ``id``. ``by``: who asks, in words (the
         build's trigger in `weir log`; default "API"); ``partitions``: of the partitioned
-        targets, as `--partition` says them."""
+        targets, as `--partition` says them; ``executor``: where its recipes run (`local`,
+        `dask://HOST:PORT`; default: as the environment's `executor:` says)."""
         request = wire.BuildRequest(tuple(targets or ()), wire.Mode(mode), all, stale, jobs,
-                                    fail_fast, by=by, partitions=partitions)
+                                    fail_fast, by=by, partitions=partitions, executor=executor)
         return wire.BuildSummary.from_json(
             self._request("POST", "/api/builds", request.to_json()))
 
@@ -232,7 +233,7 @@ class DaemonClient:
         request = wire.BuildRequest(tuple(targets or ()), wire.Mode(mode), all, stale,
                                     partitions=partitions)
         body = request.to_json()
-        del body["jobs"], body["fail_fast"]  # a plan runs nothing
+        del body["jobs"], body["fail_fast"]  # a plan runs nothing (and nowhere)
         return wire.Plan.from_json(self._request("POST", "/api/plan", body))
 
     def builds(self) -> list[wire.BuildSummary]:

@@ -228,6 +228,9 @@ class BuildRequest:
     # The partitions of the partitioned targets to build, as `--partition` says them
     # (`2026-12-01`, `2026-11-01..2026-11-30`, `latest`, a comma list); empty: all of them.
     partitions: str = ""
+    # Where its recipes run, as `--executor` says it (`local`, `dask://HOST:PORT`); empty:
+    # as the environment's `executor:` says.
+    executor: str = ""
 
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {"targets": list(self.targets), "mode": self.mode.value,
@@ -235,6 +238,8 @@ class BuildRequest:
                                 "fail_fast": self.fail_fast}
         if self.partitions:
             data["partitions"] = self.partitions
+        if self.executor:
+            data["executor"] = self.executor
         if self.variables:
             data["variables"] = self.variables
         if self.by:
@@ -246,7 +251,8 @@ class BuildRequest:
         return cls(tuple(data.get("targets") or ()), Mode(data.get("mode") or "required"),
                    bool(data.get("all")), bool(data.get("stale")), int(data.get("jobs") or 0),
                    bool(data.get("fail_fast")), dict(data.get("variables") or {}),
-                   str(data.get("by") or ""), str(data.get("partitions") or ""))
+                   str(data.get("by") or ""), str(data.get("partitions") or ""),
+                   str(data.get("executor") or ""))
 
 
 @dataclass(frozen=True)

@@ -334,6 +334,7 @@ export interface BuildRequest {
   jobs?: number;
   fail_fast?: boolean;
   by?: string; // who asks, in words (the build's trigger in `weir log`)
+  executor?: string; // where its recipes run: "local" or "dask://HOST:PORT" (default: the env's)
 }
 
 /** A user error: why a build could not start. `diagnostics`: a broken project's errors. */
@@ -347,7 +348,8 @@ export interface ErrorReport {
 export interface BuildSummary {
   id: string;
   state: BuildState;
-  request: Required<Omit<BuildRequest, "by">> & Pick<BuildRequest, "by">; // `by` when said
+  // `by` and `executor` when said
+  request: Required<Omit<BuildRequest, "by" | "executor">> & Pick<BuildRequest, "by" | "executor">;
   created: number;
   started: number | null;
   finished: number | null;

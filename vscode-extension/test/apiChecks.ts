@@ -113,13 +113,14 @@ export const statusChange = obj<StatusChange>({
 
 export const buildRequest = obj<BuildRequest>({
   targets: strings, mode: opt(oneOf(MODES)), all: opt(bool), stale: opt(bool), jobs: opt(int), fail_fast: opt(bool),
-  by: opt(str),
+  by: opt(str), executor: opt(str),
 });
 
-// as the daemon echoes it: every field, `by` when someone said who asked
-const fullRequest = obj<Required<Omit<BuildRequest, "by">> & Pick<BuildRequest, "by">>({
+// as the daemon echoes it: every field, `by` and `executor` when someone said them
+const fullRequest = obj<Required<Omit<BuildRequest, "by" | "executor">> &
+  Pick<BuildRequest, "by" | "executor">>({
   targets: strings, mode: oneOf(MODES), all: bool, stale: bool, jobs: int, fail_fast: bool,
-  by: opt(str),
+  by: opt(str), executor: opt(str),
 });
 
 export const errorReport = obj<ErrorReport>({ message: str, hint: nullable(str), diagnostics: opt(arr(diagnostic)) });

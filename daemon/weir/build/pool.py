@@ -22,7 +22,7 @@ import multiprocessing as mp
 import threading
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection, wait
-from typing import Any
+from typing import Any, Protocol
 
 from weir.build.jobspec import JobResult, SourceCheckJob, WorkerJob
 
@@ -62,6 +62,26 @@ class _Worker:
 class Finished:
     job: str
     result: JobResult
+
+
+class JobPool(Protocol):
+    """What a build drives: this machine's workers (``WorkerPool``) or a cluster's
+    (``weir.build.dask_pool.DaskPool``). The runner schedules the same either way."""
+
+    size: int
+
+    @property
+    def busy(self) -> int: ...
+
+    def submit(self, job_id: str, job: WorkerJob | SourceCheckJob) -> None: ...
+
+    def wait(self, timeout: float | None = None) -> list[Finished]: ...
+
+    def kill(self, job_id: str) -> None: ...
+
+    def running(self) -> list[str]: ...
+
+    def close(self, kill: bool = False) -> None: ...
 
 
 class Workers:

@@ -23,13 +23,14 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from weir.build.claims import run_alive, run_claim
 from weir.build import specs
 from weir.build.jobspec import (ConnectionSpec, InputSpec, JobResult, OutputSpec,
                                 SourceCheckJob, WorkerJob, WrittenOutput)
-from weir.build.pool import Workers, WorkerPool
+from weir.build.cluster_storage import refuse_unreachable
+from weir.build.pool import JobPool, Workers, WorkerPool
 from weir.build.schedule import Scheduler, Stop, Task
 from weir.build.rscript import RscriptMissing, find_rscript
 from weir.build.slots import Slots
@@ -42,6 +43,9 @@ from weir.model.project import FORMATS, ColumnSpec, Interface, RecipeKind
 from weir.storage.locations import link_copy, remove_path
 from weir.wire import JobStatus, Severity, job_id
 from weir.workspace import DataStatus, Workspace
+
+if TYPE_CHECKING:
+    from weir.build.dask_pool import DaskCluster
 
 KEEP_VERSIONS = 3  # outputs kept per dataset for instant restores (least recently used go)
 
@@ -116,9 +120,10 @@ class Runner:
                  fail_fast: bool = False, listener: Listener | None = None,
                  command: str = "build", cancel: threading.Event | None = None,
                  workers: Workers | None = None, slots: Slots | None = None,
-                 trigger: str = "CLI") -> None:
+                 trigger: str = "CLI", cluster: DaskCluster | None = None) -> None:
         """``workers`` and ``slots``: the daemon's warm workers and the slots its builds
-        share (without them the build has workers of its own, ``jobs`` of them)."""
+        share (without them the build has workers of its own, ``jobs`` of them).
+        ``cluster``: the Dask cluster its recipe jobs run on instead (``executor: dask``)."""
         self.ws = ws
         self.project = ws.project
         self.plan = plan
@@ -132,6 +137,7 @@ class Runner:
         self.run_id = new_run_id()
         self.workers = workers
         self.slots = slots
+        self.cluster = cluster
         self._holding: dict[str, frozenset[str]] = {}  # recipe -> connections, in slots
         self._committing: set[str] = set()  # of those, the ones whose slot is given back
         self._checks = {c.task: c for c in plan.checks}  # the source checks, by task id
@@ -159,7 +165,10 @@ class Runner:
     def run(self) -> BuildResult:
         """Run the plan. The caller holds the claims of the datasets it writes
         (``weir.build.claims``); the run holds its own claim while it runs, which tells a
-        later build it is not dead."""
+        later build it is not dead. A build for a cluster whose jobs would use storage its
+        workers cannot reach is refused before anything runs."""
+        if self.cluster is not None:
+            refuse_unreachable(self.project, self.plan, self.cluster.executor)
         with run_claim(self.ws.state_dir, self.run_id):
             return self._run()
 
@@ -183,8 +192,7 @@ class Runner:
                              self._limits(), self.fail_fast)
         outcomes: dict[str, Outcome] = {}
         running: dict[str, _Running] = {}
-        pool = WorkerPool(self.jobs, self.workers) \
-            if any(j.action is Action.RUN for j in jobs.values()) else None
+        pool = self._pool() if any(j.action is Action.RUN for j in jobs.values()) else None
         interrupted = False
         cancelled = False
 
@@ -353,7 +361,14 @@ class Runner:
         self._committing.discard(recipe)
         self.slots.give_back(self._holding.pop(recipe), slot=slot)
 
-    def _dispatch(self, pool: WorkerPool, job: Job) -> _Running:
+    def _pool(self) -> JobPool:
+        if self.cluster is not None:
+            from weir.build.dask_pool import DaskPool
+
+            return DaskPool(self.cluster, self.jobs)
+        return WorkerPool(self.jobs, self.workers)
+
+    def _dispatch(self, pool: JobPool, job: Job) -> _Running:
         if job.recipe in self._checks:
             check = self._checks[job.recipe]
             comps = check_components(self.ws.flow, check.source, self.current)

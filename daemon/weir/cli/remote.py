@@ -75,7 +75,7 @@ class _Follower:
             self.started = time.monotonic()
             self.listener = make_listener(Path(data.get("root") or os.getcwd()),
                                           set(data.get("folders", [])), plan, quiet=args.json,
-                                          jobs=args.jobs)
+                                          jobs=args.jobs or os.cpu_count() or 1)
         elif kind == "job" and self.listener is not None:
             job = wire.JobReport.from_json(data)
             outcome = Outcome(job.recipe, job.outputs, job.status, job.seconds,
@@ -159,8 +159,9 @@ def build_through_daemon(client: DaemonClient, args: argparse.Namespace) -> int:
     from weir.client import DaemonGone, DaemonNotRunning
 
     summary = client.start_build(list(args.selectors), args.mode.value, args.all_, args.stale,
-                                 args.jobs, args.fail_fast, by="CLI",
-                                 partitions=getattr(args, "partition", ""))
+                                 args.jobs or 0, args.fail_fast, by="CLI",
+                                 partitions=getattr(args, "partition", ""),
+                                 executor=args.executor or "")
     build_id = summary.id
     follower = _Follower(args)
     follower.banner = f"Through the project's daemon (pid {client.pid}) as build {build_id}"

@@ -84,12 +84,13 @@ class BuildBody(BaseModel):
     variables: dict[str, Any] = Field(default_factory=dict)  # other values, for this build
     by: str = Field(default="", max_length=200)  # who asks, in words: `weir log`'s trigger
     partitions: str = Field(default="", max_length=10_000)  # as `--partition` says them
+    executor: str = Field(default="", max_length=300)  # `local`, `dask://HOST:PORT`; "": env's
 
     def request(self) -> wire.BuildRequest:
         """The request in the wire's own type (once the body has passed ``check_body``)."""
         return wire.BuildRequest(tuple(self.targets), wire.Mode(self.mode), self.all, self.stale,
                                  self.jobs, self.fail_fast, dict(self.variables), self.by,
-                                 self.partitions)
+                                 self.partitions, self.executor)
 
 
 class ScenarioRunBody(BaseModel):
@@ -468,6 +469,12 @@ def create_app(daemon: Daemon) -> FastAPI:
             raise HTTPException(422, "nothing to build: give targets, all or stale")
         if body.jobs < 0 or body.jobs > 256:
             raise HTTPException(422, "jobs must be between 0 (the number of cores) and 256")
+        if body.executor:
+            from weir.model.executor_settings import EXAMPLE, read_executor
+
+            read = read_executor(body.executor)
+            if isinstance(read, str):
+                raise HTTPException(422, f"executor: {read} (use {EXAMPLE})")
 
     @api.post("/plan")
     def plan(body: BuildBody, request: Request) -> Response:

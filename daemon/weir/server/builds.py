@@ -100,6 +100,7 @@ class BuildQueue:
         self._recovery_lock = threading.Lock()
         self._stopping = False
         self.slots = Slots(slots or os.cpu_count() or 1)
+        self.clusters: Any = None  # weir.build.dask_pool.Clusters, at a first Dask build
         self.claims = Claims(daemon.state_dir)
         self.workers: Workers | None = None
 
@@ -212,6 +213,8 @@ class BuildQueue:
             thread.join(max(0.0, deadline - time.monotonic()))
         if self.workers is not None:
             self.workers.close(kill=True)
+        if self.clusters is not None:
+            self.clusters.close()
         if self._store is not None:
             with self._store_lock:
                 self._store.close()
@@ -401,9 +404,14 @@ class BuildQueue:
             self._publish(build, "job", {"id": build.id, "event": kind,
                                          **job_report(outcome).to_json()})
 
-        runner = Runner(ws, plan, state, req.jobs or self.slots.size, req.fail_fast, listener,
-                        command=f"daemon build {build.id}", cancel=build.cancel,
-                        workers=self.workers, slots=self.slots, trigger=req.by or "API")
+        cluster = self._cluster(req, ws, plan)
+        on_cluster = cluster is not None  # its own slots: the cluster's, not this machine's
+        runner = Runner(ws, plan, state, req.jobs or (cluster.threads if cluster is not None
+                                                      else self.slots.size),
+                        req.fail_fast, listener, command=f"daemon build {build.id}",
+                        cancel=build.cancel, workers=None if on_cluster else self.workers,
+                        slots=None if on_cluster else self.slots, trigger=req.by or "API",
+                        cluster=cluster)
         build.run_id = runner.run_id
         self._save(build)
         try:
@@ -416,6 +424,21 @@ class BuildQueue:
             result.ok, result.run_id, result.seconds, result.cancelled).to_json()})
         self._finish(build, BuildState.CANCELLED if result.cancelled
                      else (BuildState.SUCCEEDED if result.ok else BuildState.FAILED))
+
+    def _cluster(self, req: wire.BuildRequest, ws: Workspace, plan: Any) -> Any:
+        """The Dask cluster the build's recipes run on (the request's `executor`, else the
+        environment's), None for this machine; a build it cannot run is refused first."""
+        from weir.build.cluster_storage import refuse_unreachable
+        from weir.build.dask_pool import Clusters, executor_flag
+
+        executor = executor_flag(req.executor or None) or ws.project.config.executor
+        if executor.is_local or not (plan.checks or any(j.action.value == "run"
+                                                        for j in plan.jobs)):
+            return None
+        refuse_unreachable(ws.project, plan, executor)
+        if self.clusters is None:
+            self.clusters = Clusters()
+        return self.clusters.get(executor)
 
     def follow(self, build: Build, start: int = 0,
                timeout: float = 15.0) -> tuple[list[tuple[str, dict[str, Any]]], bool]:

@@ -12,11 +12,17 @@ from typing import Any
 from weir import wire
 from weir.cli import output, plans
 from weir.errors import WeirError
+from weir.build.dask_pool import executor_flag
+from weir.model.executor_settings import Executor
 
 def add_parser(p: argparse.ArgumentParser) -> None:
     plans.add_selection_args(p)
-    p.add_argument("--jobs", "-j", type=int, default=os.cpu_count() or 1,
-                   help="recipes run at once (default: the number of cores)")
+    p.add_argument("--jobs", "-j", type=int, default=None,
+                   help="recipes run at once (default: the number of cores, or on a Dask "
+                   "cluster its workers' threads)")
+    p.add_argument("--executor", metavar="WHERE", default=None,
+                   help="where recipes run: `local` (this machine) or a Dask scheduler, "
+                   "`dask://HOST:PORT` (default: weir.yaml's `executor:`, else local)")
     p.add_argument("--fail-fast", action="store_true",
                    help="stop everything at the first failure (default: finish independent "
                    "branches)")
@@ -27,8 +33,9 @@ def add_parser(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    if args.jobs < 1:
+    if args.jobs is not None and args.jobs < 1:
         raise WeirError("--jobs must be at least 1")
+    flag = executor_flag(args.executor)
     opened, unchanged = plans.add_changed_since(args)
     if unchanged:
         if args.json:
@@ -48,11 +55,12 @@ def run(args: argparse.Namespace) -> int:
             from weir.cli.remote import build_through_daemon
 
             return build_through_daemon(client, args)
-    if not args.dry_run:
+    if not args.dry_run and (flag is None or flag.is_local):
         from weir.build.pool import prestart
 
         prestart()  # warms up while the Flow is read
     ws, plan, snapshot = plans.prepare(args, opened)
+    executor = flag or ws.project.config.executor
     if args.dry_run:
         output.print_json(plan.to_wire().to_json()) if args.json else plans.print_plan(plan)
         return 0
@@ -62,9 +70,38 @@ def run(args: argparse.Namespace) -> int:
         else:
             plans.print_plan(plan)
         return 0
+    cluster = open_cluster(ws, plan, executor, quiet=args.json)
+    try:
+        return _build(args, ws, plan, snapshot, cluster)
+    finally:
+        if cluster is not None:
+            cluster.close()
+
+
+def open_cluster(ws: Any, plan: Any, executor: Executor, quiet: bool) -> Any:
+    """The Dask cluster the build's recipes run on (None: this machine). Its storage is
+    checked first, so a build that cannot run there says so with or without a cluster up."""
+    if executor.is_local or not (plan.checks or any(j.action.value == "run" for j in plan.jobs)):
+        return None  # (restores are copies made here)
+    from weir.build.cluster_storage import refuse_unreachable
+    from weir.build.dask_pool import connect
+
+    refuse_unreachable(ws.project, plan, executor)
+    cluster = connect(executor)
+    if not quiet:
+        workers = cluster.workers
+        output.err(output.style(f"Running recipes on {executor.describe()} ({workers} worker"
+                                f"{'s' if workers != 1 else ''}, {cluster.threads} at once)",
+                                "dim"))
+    return cluster
+
+
+def _build(args: argparse.Namespace, ws: Any, plan: Any, snapshot: Any, cluster: Any) -> int:
     from weir.build.claims import Claims, Holder, claim_plan, waits
     from weir.build.runner import Runner, plan_writes
     from weir.cli.progress import make_listener
+
+    jobs = args.jobs or (cluster.threads if cluster is not None else os.cpu_count() or 1)
 
     command = " ".join(sys.argv[1:]) or "build"
     first = [(plan, snapshot)]
@@ -97,9 +134,9 @@ def run(args: argparse.Namespace) -> int:
                 plans.print_plan(plan)
             return 0
         folders = {n for n, d in ws.project.datasets.items() if d.is_folder}
-        listener = make_listener(ws.root, folders, plan, quiet=args.json, jobs=args.jobs)
-        runner = Runner(ws, plan, snapshot, args.jobs, args.fail_fast, listener,
-                        command=command)
+        listener = make_listener(ws.root, folders, plan, quiet=args.json, jobs=jobs)
+        runner = Runner(ws, plan, snapshot, jobs, args.fail_fast, listener,
+                        command=command, cluster=cluster)
         result = runner.run()
     listener.close(result)
     if args.json:

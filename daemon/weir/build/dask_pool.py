@@ -1,0 +1,242 @@
+"""A build's jobs on a Dask distributed cluster: the same pool a build drives locally
+(``weir.build.pool.JobPool``), with Dask's workers in place of this machine's processes.
+
+Only where a job runs changes: the runner plans, schedules (its connection limits, retries,
+``--fail-fast`` and cancel), commits and records exactly as for a local build, and a Dask
+worker stages outputs as a local worker does (``weir.build.dask_task``), never committing them.
+What Dask adds is said in weir's words: a worker lost mid-job is Dask's to run again elsewhere
+(the job's staged output has the same name each time, so nothing is left half-written), and
+one lost too often fails the job; a job stopped on ``--fail-fast`` or a cancel has its worker
+restarted, since Dask cannot stop a task that is running.
+
+``distributed`` is imported here only, and only when a build runs on Dask: it is the
+``weir[dask]`` extra.
+"""
+
+from __future__ import annotations
+
+import queue
+import secrets
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from weir._version import __version__
+from weir.build.jobspec import JobResult, SourceCheckJob, WorkerJob
+from weir.build.pool import Finished
+from weir.errors import WeirError
+from weir.model.executor_settings import EXAMPLE, Executor, read_executor
+
+CONNECT_SECONDS = 10.0  # to reach the scheduler and find at least one worker
+INSTALL_HINT = 'pip install "weir[dask]" (on this machine and on the cluster\'s workers)'
+
+
+class DaskUnavailable(WeirError):
+    """The build is to run on Dask, and cannot: the extra is missing, or the cluster cannot be
+    reached. Nothing has run."""
+
+
+def executor_flag(text: str | None) -> Executor | None:
+    """``--executor`` (or an API request's ``executor``), read as weir.yaml's `executor:` is;
+    None when not given."""
+    if not text:
+        return None
+    read = read_executor(text)
+    if isinstance(read, str):
+        raise WeirError(f"--executor: {read}", hint=f"use {EXAMPLE}")
+    return read
+
+
+@dataclass
+class DaskCluster:
+    """This process's client of one Dask scheduler: made once per CLI build, kept between
+    builds by the daemon."""
+
+    executor: Executor
+    client: Any  # distributed.Client
+
+    @property
+    def threads(self) -> int:
+        """How many jobs its workers run at once (each thread of each worker)."""
+        workers = self.client.scheduler_info(n_workers=-1).get("workers", {})
+        return max(1, sum(int(w.get("nthreads", 1)) for w in workers.values()))
+
+    @property
+    def workers(self) -> int:
+        return len(self.client.scheduler_info(n_workers=-1).get("workers", {}))
+
+    def alive(self) -> bool:
+        return str(getattr(self.client, "status", "")) == "running"
+
+    def close(self) -> None:
+        try:
+            self.client.close(timeout=5)
+        except Exception:  # noqa: BLE001 - a scheduler gone already: nothing to close
+            pass
+
+
+def connect(executor: Executor, timeout: float = CONNECT_SECONDS) -> DaskCluster:
+    """A client of ``executor``'s scheduler with at least one worker, or a clear refusal."""
+    assert executor.address is not None
+    try:
+        from distributed import Client
+    except ImportError:
+        raise DaskUnavailable(f"this build runs on {executor.describe()}, but Dask's "
+                              "distributed package is not installed", hint=INSTALL_HINT) from None
+    try:
+        client = Client(executor.address, timeout=f"{timeout}s", set_as_default=False,
+                        name="weir")
+    except (OSError, TimeoutError) as exc:
+        raise DaskUnavailable(f"cannot reach the Dask scheduler at {executor.address} "
+                              f"({type(exc).__name__}: {exc})",
+                              hint="is `dask scheduler` running there? "
+                              "(or build on this machine with `--executor local`)") from None
+    cluster = DaskCluster(executor, client)
+    try:
+        client.wait_for_workers(1, timeout=timeout)
+    except (OSError, TimeoutError):
+        cluster.close()
+        raise DaskUnavailable(f"the Dask scheduler at {executor.address} has no workers",
+                              hint=f"start some: `dask worker {executor.address} --nthreads 1`"
+                              ) from None
+    return cluster
+
+
+@dataclass
+class _Submitted:
+    future: Any  # distributed.Future
+    log_path: str
+
+
+class DaskPool:
+    """One build's jobs on the cluster, ``size`` at most at once (the scheduler keeps to it)."""
+
+    def __init__(self, cluster: DaskCluster, size: int) -> None:
+        self.cluster = cluster
+        self.size = size
+        self._busy: dict[str, _Submitted] = {}
+        self._finished: queue.Queue[str] = queue.Queue()
+
+    @property
+    def busy(self) -> int:
+        return len(self._busy)
+
+    def has_capacity(self) -> bool:
+        return self.busy < self.size
+
+    def submit(self, job_id: str, job: WorkerJob | SourceCheckJob) -> None:
+        from weir.build.dask_task import run_remote
+
+        key = f"weir-{job_id}-{secrets.token_hex(4)}"  # a retry is a task of its own
+        future = self.cluster.client.submit(run_remote, job, __version__, key=key, pure=False)
+        self._busy[job_id] = _Submitted(future, job.log_path)
+        future.add_done_callback(lambda _f, j=job_id: self._finished.put(j))
+
+    def wait(self, timeout: float | None = None) -> list[Finished]:
+        """Results of finished jobs, each job's log written where ``weir logs`` reads it."""
+        if not self._busy:
+            return []
+        try:
+            ready = [self._finished.get(timeout=timeout)]
+        except queue.Empty:
+            return []
+        while True:
+            try:
+                ready.append(self._finished.get_nowait())
+            except queue.Empty:
+                break
+        done: list[Finished] = []
+        for job_id in ready:
+            submitted = self._busy.pop(job_id, None)
+            if submitted is not None:  # (None: killed before it finished)
+                done.append(Finished(job_id, self._result(submitted)))
+        return done
+
+    def _result(self, submitted: _Submitted) -> JobResult:
+        future = submitted.future
+        log = Path(submitted.log_path)
+        log.parent.mkdir(parents=True, exist_ok=True)
+        if future.status == "finished":
+            remote = future.result()
+            log.write_text(remote.log + f"weir: ran on the Dask worker on {remote.host}\n",
+                           encoding="utf-8")
+            return remote.result
+        error = self._lost(future)
+        log.write_text(f"weir: {error}\n", encoding="utf-8")
+        return JobResult(False, error=error)
+
+    def _lost(self, future: Any) -> str:
+        """Why Dask gave no result, in a sentence."""
+        if future.status != "error":
+            return f"the Dask cluster lost this job ({future.status})"
+        exc = future.exception()
+        if type(exc).__name__ == "KilledWorker":
+            return ("the Dask workers running this recipe died (each time it was run again "
+                    "elsewhere, its worker died too: out of memory?)")
+        return f"the Dask cluster could not run this job: {type(exc).__name__}: {exc}"
+
+    def kill(self, job_id: str) -> None:
+        """Stop a job: Dask forgets it, and its worker is restarted (the only way to stop a
+        task that runs); what it staged is never committed."""
+        submitted = self._busy.pop(job_id, None)
+        if submitted is not None:
+            self._stop([submitted])
+
+    def _stop(self, stopped: list[_Submitted]) -> None:
+        keys = {s.future.key for s in stopped}
+        try:
+            processing = self.cluster.client.processing()
+        except Exception:  # noqa: BLE001 - a scheduler gone: nothing runs there any more
+            processing = {}
+        workers = [w for w, running in processing.items() if keys & set(running)]
+        for s in stopped:
+            s.future.cancel()
+        if workers:
+            threading.Thread(target=self._restart, args=(workers,), daemon=True,
+                             name="weir-dask-restart").start()
+
+    def _restart(self, workers: list[str]) -> None:
+        try:
+            self.cluster.client.restart_workers(workers, raise_for_error=False)
+        except Exception:  # noqa: BLE001 - a worker without a nanny cannot be: it finishes
+            pass
+
+    def running(self) -> list[str]:
+        return list(self._busy)
+
+    def close(self, kill: bool = False) -> None:
+        """The build is over: what still runs is stopped (its job was)."""
+        stopped = list(self._busy.values())
+        self._busy.clear()
+        if stopped:
+            self._stop(stopped)
+
+
+class Clusters:
+    """The daemon's clients of Dask schedulers, by address: connected at a build's first need
+    and kept for the next (a connection costs a few hundred milliseconds), made anew when the
+    scheduler went away in between."""
+
+    def __init__(self) -> None:
+        self._by_address: dict[str, DaskCluster] = {}
+        self._lock = threading.Lock()
+
+    def get(self, executor: Executor) -> DaskCluster:
+        assert executor.address is not None
+        with self._lock:
+            cluster = self._by_address.get(executor.address)
+            if cluster is not None and cluster.alive():
+                return cluster
+            if cluster is not None:
+                cluster.close()
+            cluster = connect(executor)
+            self._by_address[executor.address] = cluster
+            return cluster
+
+    def close(self) -> None:
+        with self._lock:
+            clusters = list(self._by_address.values())
+            self._by_address.clear()
+        for cluster in clusters:
+            cluster.close()

@@ -1,0 +1,71 @@
+"""What runs inside a Dask worker for one weir job: the same ``run_job`` a local worker runs.
+
+The job's log is written to a file of the worker's own machine and sent back with the result
+(the building process writes it where ``weir logs`` looks), since a cluster's workers need not
+see the project's ``.weir/``. A job redirects file descriptors 1 and 2 to that log, and those
+are the whole process's: jobs in one worker process therefore run one at a time, whatever its
+thread count (start workers with ``--nthreads 1`` and as many processes as cores).
+
+This module is imported by the Dask worker (by reference, as the submitted function's module),
+so it imports weir's worker — pandas, pyarrow — only when a job arrives.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+import threading
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from weir._version import __version__
+from weir.build.jobspec import JobResult, SourceCheckJob, WorkerJob
+
+# File descriptors 1 and 2 belong to the process: one job at a time in it.
+_one_at_a_time = threading.Lock()
+
+
+@dataclass(frozen=True)
+class RemoteResult:
+    result: JobResult
+    log: str  # the job's whole log, as the worker wrote it
+    host: str  # the worker's machine and process, for a message
+    version: str  # the weir that ran it
+
+
+def run_remote(job: WorkerJob | SourceCheckJob, version: str) -> RemoteResult:
+    """Run ``job`` here, its log in a temporary file of this machine, and bring both back."""
+    host = f"{os.uname().nodename} pid {os.getpid()}"
+    if version != __version__:  # the job's shape is this weir's: another one may misread it
+        return RemoteResult(JobResult(False, error=(
+            f"the Dask worker on {host} runs weir {__version__}, this build weir {version}: "
+            "install the same weir on the cluster's workers")), "", host, __version__)
+    from weir.build.worker import run_job
+
+    fd, log = tempfile.mkstemp(prefix="weir-job-", suffix=".log")
+    os.close(fd)
+    try:
+        with _one_at_a_time, _in_directory(job.project_root):
+            result = run_job(replace(job, log_path=log))
+        text = Path(log).read_text(encoding="utf-8", errors="replace")
+    finally:
+        Path(log).unlink(missing_ok=True)
+    return RemoteResult(result, text, host, __version__)
+
+
+@contextmanager
+def _in_directory(path: str) -> Iterator[None]:
+    """Run in the project's directory when this machine has it (a shared checkout), as a
+    build on this machine runs in its own: a recipe's relative paths then mean the same."""
+    before = os.getcwd()
+    try:
+        os.chdir(path)
+    except OSError:
+        yield
+        return
+    try:
+        yield
+    finally:
+        os.chdir(before)

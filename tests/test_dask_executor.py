@@ -1,0 +1,356 @@
+"""Builds on a real Dask cluster: a `dask scheduler` and two `dask worker` processes on loopback
+(the ``dask_cluster`` fixture). Each test compares with, or behaves as, the same build on this
+machine: the results, the statuses and logs, failures, retries, `--fail-fast`, a worker killed
+under a job, and the refusal of storage the workers cannot reach."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pyarrow.parquet as pq
+import pytest
+
+from conftest import SMALL, run_weir, wait_until, weir_env, write_files
+
+pytest.importorskip("distributed")  # the weir[dask] extra: `make test` installs it
+
+SHARED = """
+    connections:
+      landing:
+        type: filesystem
+        root: landing
+        shared: true
+      local:
+        type: filesystem
+        root: data
+        shared: true
+    """
+
+
+def outputs(root: Path) -> dict[str, Any]:
+    """Every file weir wrote under data/, Parquet as its rows (sorted) and anything else as
+    its bytes: two builds that computed the same are equal here."""
+    found: dict[str, Any] = {}
+    for path in sorted((root / "data").rglob("*")):
+        if not path.is_file() or ".weir" in path.parts:
+            continue
+        rel = str(path.relative_to(root / "data"))
+        if path.suffix == ".parquet":
+            frame = pq.read_table(path).to_pandas()
+            found[rel] = frame.sort_values(list(frame.columns)).reset_index(drop=True)
+        else:
+            found[rel] = path.read_bytes()
+    return found
+
+
+def assert_same(a: dict[str, Any], b: dict[str, Any]) -> None:
+    assert sorted(a) == sorted(b)
+    for rel, value in a.items():
+        if hasattr(value, "equals"):
+            assert value.equals(b[rel]), rel
+        else:
+            assert value == b[rel], rel
+
+
+def test_the_example_flow_on_dask_equals_the_local_build(dask_cluster, tmp_path: Path) -> None:
+    local, remote = tmp_path / "local", tmp_path / "remote"
+    for root in (local, remote):
+        assert run_weir("init", str(root), cwd=tmp_path).code == 0
+    text = (remote / "connections.yaml").read_text()
+    (remote / "connections.yaml").write_text(text.replace("    root: data\n",
+                                                          "    root: data\n    shared: true\n")
+                                             .replace("    root: landing\n",
+                                                      "    root: landing\n    shared: true\n"))
+    here = run_weir("build", "--all", "--no-daemon", cwd=local)
+    there = run_weir("build", "--all", "--no-daemon", "--executor", dask_cluster.url,
+                     cwd=remote)
+    assert here.code == 0, here.text
+    assert there.code == 0, there.text
+    assert f"Running recipes on the Dask cluster at {dask_cluster.address} (2 workers" in there.err
+    assert_same(outputs(local), outputs(remote))
+    # The same statuses, and each job's log brought back from the worker that ran it.
+    assert statuses(local) == statuses(remote)
+    assert {s for s, _ in statuses(remote).values()} == {"source", "up to date"}
+    logged = run_weir("logs", "customers", cwd=remote).out
+    assert "weir: python recipe customers → customers" in logged
+    assert "weir: ran on the Dask worker on" in logged
+
+
+def statuses(root: Path) -> dict[str, tuple[str, int | None]]:
+    report = json.loads(run_weir("status", "--json", cwd=root).out)
+    return {d["name"]: (d["status"], d.get("rows")) for d in report["datasets"]}
+
+
+def synthetic(root: Path, layers: int = 4, width: int = 4) -> None:
+    """Layers of pandas recipes, each reading two of the layer above, over Parquet sources."""
+    import numpy as np
+    import pyarrow as pa
+
+    files = {"weir.yaml": "name: synthetic\n", "connections.yaml": SHARED}
+    rng = np.random.default_rng(7)
+    (root / "data").mkdir(parents=True)
+    for j in range(width):
+        files[f"datasets/s0_{j}.yaml"] = f"path: s0_{j}.parquet\n"
+        pq.write_table(pa.table({"id": np.arange(500, dtype=np.int64),
+                                 "x": rng.random(500)}), root / "data" / f"s0_{j}.parquet")
+    for layer in range(1, layers):
+        for j in range(width):
+            a, b = f"s{layer - 1}_{j}", f"s{layer - 1}_{(j + 1) % width}"
+            files[f"recipes/s{layer}_{j}.py"] = f'''
+                from weir import recipe
+
+                @recipe
+                def s{layer}_{j}({a}, {b}):
+                    out = {a}.merge({b}, on="id", suffixes=("", "_b"))
+                    out["x"] = (out["x"] * {layer + 1} + out["x_b"]).round(9)
+                    return out[["id", "x"]]
+                '''
+    write_files(root, files)
+
+
+def test_a_synthetic_flow_on_dask_equals_the_local_build(dask_cluster, tmp_path: Path) -> None:
+    local, remote = tmp_path / "local", tmp_path / "remote"
+    synthetic(local)
+    synthetic(remote)
+    here = run_weir("build", "--all", "--no-daemon", "--json", cwd=local)
+    there = run_weir("build", "--all", "--no-daemon", "--json", "--executor", dask_cluster.url,
+                     cwd=remote)
+    assert here.code == there.code == 0, here.text + there.text
+    assert [j["status"] for j in json.loads(there.out)["datasets"]] == ["built"] * 12
+    assert_same(outputs(local), outputs(remote))
+    # Nothing to do after, as locally; an edit rebuilds exactly what it changes.
+    again = run_weir("build", "--all", "--no-daemon", "--executor", dask_cluster.url, cwd=remote)
+    assert again.code == 0 and again.out.startswith("Nothing to do"), again.text
+    for root in (local, remote):
+        recipe = root / "recipes" / "s2_0.py"
+        recipe.write_text(recipe.read_text().replace("* 3", "* 5"))
+    here = run_weir("build", "--all", "--no-daemon", "--json", cwd=local)
+    there = run_weir("build", "--all", "--no-daemon", "--json", "--executor", dask_cluster.url,
+                     cwd=remote)
+    assert sorted(d["name"] for d in json.loads(there.out)["datasets"]) == \
+        sorted(d["name"] for d in json.loads(here.out)["datasets"]) == ["s2_0", "s3_0", "s3_3"]
+    assert_same(outputs(local), outputs(remote))
+
+
+def test_storage_the_workers_cannot_reach_is_refused_before_anything_runs(
+        dask_cluster, make_project) -> None:
+    root = make_project(SMALL)  # its filesystem connections are not `shared`
+    unreachable = "dask://127.0.0.1:9"  # nobody listens: the refusal needs no cluster
+    for url in (dask_cluster.url, unreachable):
+        r = run_weir("build", "--all", "--no-daemon", "--executor", url, cwd=root)
+        assert r.code == 2, r.text
+        assert "Traceback" not in r.err
+        assert "live on storage the workers of the Dask cluster" in r.err
+        assert "connection 'landing' (filesystem, connections.yaml:2): orders " \
+               "(datasets/orders.yaml:1)" in r.err
+        assert "connection 'local' (filesystem, built in)" in r.err
+        assert "hint: if every worker sees the same path" in r.err and "`shared: true`" in r.err
+    assert not (root / "data").exists()  # nothing ran, nothing was written
+    assert "never built" in run_weir("status", cwd=root).out
+    # Marked shared, a scheduler nobody runs is said as such.
+    write_files(root, {"connections.yaml": SHARED})
+    r = run_weir("build", "--all", "--no-daemon", "--executor", unreachable, cwd=root)
+    assert r.code == 2 and "cannot reach the Dask scheduler at tcp://127.0.0.1:9" in r.err
+    assert "hint: is `dask scheduler` running there?" in r.err and "Traceback" not in r.err
+    assert not (root / "data").exists()
+
+
+def test_a_wrong_executor_is_said_where_it_is_written(make_project) -> None:
+    variables = "variables:\n  min_amount: 2\n  label: shop\n"
+    root = make_project({**SMALL, "weir.yaml": f"name: small\n{variables}executor: dask\n"})
+    r = run_weir("build", "--all", "--no-daemon", cwd=root)
+    assert r.code == 2
+    assert "weir.yaml:5: error: `executor: dask` needs the scheduler's address" in r.err
+    assert "hint: use `executor: local` (the default) or `executor: dask://" in r.err
+    write_files(root, {"weir.yaml": f"name: small\n{variables}environments:\n  prod:\n"
+                                    "    executor: spark://x\n"})
+    r = run_weir("build", "--all", "--no-daemon", cwd=root)
+    assert r.code == 2 and "weir.yaml:7: error: 'spark://x' is not an executor weir knows" in r.err
+    write_files(root, {"weir.yaml": f"name: small\n{variables}"})
+    r = run_weir("build", "--all", "--no-daemon", "--executor", "dask:/oops", cwd=root)
+    assert r.code == 2 and "--executor: 'dask:/oops' is not an executor weir knows" in r.err
+    r = run_weir("build", "--all", "--no-daemon", "--executor", "local", cwd=root)
+    assert r.code == 0, r.text  # and `local` is this machine, as without it
+
+
+FAILING = {
+    "connections.yaml": SHARED,
+    "recipes/more.py": '''
+        from pathlib import Path
+
+        from weir import recipe
+
+        @recipe
+        def broken(orders_clean):
+            print("about to fail")
+            raise ValueError("no such customer")
+
+        @recipe
+        def below_broken(broken):
+            return broken
+        ''',
+    "recipes/flaky.py": '''
+        from pathlib import Path
+
+        from weir import recipe
+
+        @recipe(retries=1)
+        def flaky(orders_clean):
+            tries = Path("tries")
+            tries.write_text(tries.read_text() + "x" if tries.exists() else "x")
+            if tries.read_text() == "x":
+                raise RuntimeError("first try fails")
+            return orders_clean
+        ''',
+}
+
+
+def test_failures_retries_and_logs_on_dask_are_as_local(dask_cluster, make_project) -> None:
+    results = {}
+    for where in ("local", dask_cluster.url):
+        root = make_project({**SMALL, **FAILING}, name=f"fail-{len(results)}")
+        r = run_weir("build", "--all", "--no-daemon", "--json", "--executor", where, cwd=root)
+        assert r.code == 1, r.text
+        jobs = {d["name"]: d for d in json.loads(r.out)["datasets"]}
+        results[where] = {name: j["status"] for name, j in jobs.items()}
+        assert 'File "recipes/more.py", line 8, in broken' in jobs["broken"]["traceback"]
+        assert jobs["broken"]["error"] == "ValueError: no such customer"
+        assert (root / "tries").read_text() == "xx"  # run again after its first failure
+        logged = run_weir("logs", "broken", cwd=root).out
+        assert "about to fail" in logged and "ValueError: no such customer" in logged
+    assert results["local"] == results[dask_cluster.url] == {
+        "orders_clean": "built", "customers": "built", "per_customer": "built",
+        "broken": "failed", "below_broken": "skipped", "flaky": "built"}
+
+
+def test_a_worker_killed_under_a_job_runs_it_again_with_nothing_half_written(
+        dask_cluster, make_project, gates) -> None:
+    root = make_project({**SMALL, "connections.yaml": SHARED, "recipes/slow.py": '''
+        import os
+        from pathlib import Path
+
+        from weir import recipe
+
+        @recipe
+        def slow(orders_clean):
+            pids = Path("pids")
+            again = pids.exists()  # the first run waits at one gate, the next at another
+            with open(pids, "a") as f:
+                f.write(f"{os.getpid()}\\n")
+            open("gate2" if again else "gate").read()
+            return orders_clean
+        '''})
+    gate, gate2 = gates(root / "gate"), gates(root / "gate2")
+    build = subprocess.Popen([sys.executable, "-m", "weir", "build", "slow", "--no-daemon",
+                              "--json", "--executor", dask_cluster.url], cwd=root, env=weir_env(),
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        gate.reached(60)
+        first = int((root / "pids").read_text().split()[0])
+        assert first in dask_cluster.worker_pids().values()
+        os.kill(first, signal.SIGKILL)  # the worker process dies mid-job
+        gate.forget()
+        gate2.open(60)  # the job, run again on a worker that lives, passes
+        out, err = build.communicate(timeout=120)
+    finally:
+        if build.poll() is None:
+            build.kill()
+    assert build.returncode == 0, out + err
+    assert [d["status"] for d in json.loads(out)["datasets"]] == ["built", "built"]
+    pids = [int(p) for p in (root / "pids").read_text().split()]
+    assert len(pids) == 2 and pids[1] != first
+    assert pq.read_table(root / "data" / "small" / "slow.parquet").num_rows == 3
+    leftovers = [p.name for p in (root / "data").rglob(".*") if ".weir" not in p.parts]
+    assert leftovers == [], leftovers  # no staged file left behind
+    dask_cluster.wait_for_workers(2)  # its nanny started it again
+
+
+def test_fail_fast_stops_the_job_running_on_the_cluster(dask_cluster, make_project,
+                                                        gates) -> None:
+    root = make_project({**SMALL, "connections.yaml": SHARED, "recipes/two.py": '''
+        from weir import recipe
+
+        @recipe
+        def held(orders):
+            open("gate").read()
+            return orders
+
+        @recipe
+        def fails(orders):
+            open("gate2").read()
+            raise ValueError("stop here")
+        '''})
+    gate, gate2 = gates(root / "gate"), gates(root / "gate2")
+    build = subprocess.Popen([sys.executable, "-m", "weir", "build", "held", "fails",
+                              "--no-daemon", "--json", "--fail-fast", "--executor",
+                              dask_cluster.url], cwd=root, env=weir_env(),
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        gate.reached(60)
+        before = dask_cluster.worker_pids()
+        gate2.open(60)  # `fails` fails while `held` still runs
+        out, err = build.communicate(timeout=120)
+    finally:
+        if build.poll() is None:
+            build.kill()
+    assert build.returncode == 1, out + err
+    jobs = {d["name"]: d["status"] for d in json.loads(out)["datasets"]}
+    assert jobs["fails"] == "failed" and jobs["held"] == "interrupted"
+    assert not (root / "data" / "small" / "held.parquet").exists()
+    assert (root / "data" / "small" / "fails.parquet").exists() is False
+    gate.forget()
+    # Dask cannot stop a running task: its worker was restarted, and the cluster is whole.
+    wait_until(lambda: len(set(dask_cluster.worker_pids().values()) - set(before.values())) == 1,
+               60, "the worker that ran `held` to be restarted")
+    dask_cluster.wait_for_workers(2)
+
+
+def test_connection_limits_hold_on_the_cluster(dask_cluster, make_project) -> None:
+    """`max_concurrent_jobs: 1`: jobs on that connection run one after the other, even with two
+    workers free (each job logs its start and end to one file; they never interleave)."""
+    recipes = {f"recipes/r{i}.py": f'''
+        from pathlib import Path
+        from weir import recipe
+
+        @recipe
+        def r{i}(orders):
+            with open(Path("trace"), "a") as f:
+                f.write("in r{i}\\n")
+            total = sum(range(2_000_000))
+            with open(Path("trace"), "a") as f:
+                f.write("out r{i}\\n")
+            return orders.assign(total=total)
+        ''' for i in range(4)}
+    root = make_project({**SMALL, **recipes, "connections.yaml": SHARED.replace(
+        "        root: data\n", "        root: data\n        max_concurrent_jobs: 1\n")})
+    r = run_weir("build", "r0", "r1", "r2", "r3", "--no-daemon", "--executor", dask_cluster.url,
+                 cwd=root)
+    assert r.code == 0, r.text
+    trace = (root / "trace").read_text().split("\n")[:-1]
+    assert len(trace) == 8
+    for i in range(0, 8, 2):  # each "in" is followed by its own "out"
+        assert trace[i].replace("in", "out") == trace[i + 1], trace
+
+
+def test_a_daemon_build_runs_on_the_environments_cluster(dask_cluster, make_project) -> None:
+    root = make_project({**SMALL, "connections.yaml": SHARED,
+                         "weir.yaml": "name: small\nvariables: {min_amount: 2, label: shop}\n"
+                                      f"executor: {dask_cluster.url}\n"})
+    assert run_weir("daemon", "start", cwd=root).code == 0
+    try:
+        r = run_weir("build", "--all", cwd=root)
+        assert r.code == 0, r.text
+        assert "Through the project's daemon" in r.err + r.out
+        logged = run_weir("logs", "orders_clean", cwd=root).out
+        assert "weir: ran on the Dask worker on" in logged
+        status = json.loads(run_weir("status", "--json", cwd=root).out)
+        assert {d["status"] for d in status["datasets"] if d["name"] != "orders"} == \
+            {"up to date"}
+    finally:
+        run_weir("daemon", "stop", cwd=root)
