@@ -19,10 +19,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from weir.model.diagnostics import Diagnostic, whole_line
+from weir.model.spark_settings import SparkSettings, parse_spark
 from weir.model.suggest import closest, hint_for
 from weir.model.yamlfile import LineDict, check_keys
 
-ENV_KEYS = ("branch", "description", "connections", "variables")
+ENV_KEYS = ("branch", "description", "connections", "variables", "spark")
 ENV_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$")
 # What git accepts as a branch name, roughly: no spaces, no `..`, no leading `-` or `/`.
 BRANCH_RE = re.compile(r"^(?!-)(?!/)(?!.*\.\.)(?!.*//)[^\s~^:?*\[\\]+(?<!/)(?<!\.lock)$")
@@ -40,6 +41,7 @@ class Environment:
     description: str = ""
     connections: Mapping[str, tuple[int, LineDict]] | None = None
     variables: Mapping[str, Any] | None = None
+    spark: SparkSettings | None = None  # merged over the project's `spark:`
 
     def describe(self) -> str:
         """The environment in a few words, for a command's header."""
@@ -88,8 +90,10 @@ def parse_environments(file: str, section: Any, section_line: int,
         diags += d
         values, d = _variables(file, name, spec, variables)
         diags += d
+        spark, d = parse_spark(file, spec, f"environment '{name}'")
+        diags += d
         out[name] = Environment(name, section.line_of(name), branch, str(description),
-                                connections, values)
+                                connections, values, spark)
     return out, diags
 
 

@@ -153,7 +153,8 @@ def load_project(root: Path, overlays: Mapping[str, str] | None = None,
                                              config.environments_line or 1))
         else:
             config = replace(config, environment=environment, variables=frozen_map(
-                {**config.variables, **(env.variables or {})}))
+                {**config.variables, **(env.variables or {})}),
+                spark=env.spark.over(config.spark) if env.spark else config.spark)
 
     layers: list[tuple[str, str | ConnectionSpecs]] = []
     if "connections.yaml" in texts:
