@@ -234,3 +234,87 @@ def test_a_wrong_spark_section_is_a_diagnostic_at_its_line(make_project: Callabl
     assert r.code == 2, r.text
     found = [(d["line"], d["code"]) for d in json.loads(r.out)["error"]["diagnostics"]]
     assert found == [(line, code)], r.out
+
+
+def test_a_spark_annotation_hands_the_input_over_as_a_spark_dataframe() -> None:
+    """Read as the Flow, the editor and the build read it: no diagnostic, a Spark input."""
+    from weir.model.project import Interface
+    from weir.model.python_recipes import parse_python_file
+
+    parsed, diags = parse_python_file("recipes/x.py", (
+        "import pyspark.sql as ps\nfrom pyspark.sql import DataFrame\nfrom weir import recipe\n"
+        "\n\n@recipe\ndef x(a: DataFrame, b: ps.DataFrame, c: 'DataFrame') -> DataFrame:\n"
+        "    return a.join(b, 'k').join(c, 'k')\n"))
+    assert diags == []
+    assert [i.interface for i in parsed.recipes[0].inputs] == [Interface.SPARK] * 3
+
+
+def test_a_spark_recipe_on_s3_without_s3a_reads_and_writes_through_arrow(
+        make_project: Callable[..., Path], s3_server, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No hadoop-aws on this machine (no Maven): the s3 input comes through weir, the log
+    says so and what to add, and the output on s3 is written by weir from Spark's Arrow."""
+    import io
+
+    import boto3
+
+    s3 = boto3.client("s3", endpoint_url=s3_server.endpoint, region_name="us-east-1",
+                      aws_access_key_id="testing", aws_secret_access_key="testing")
+    s3.create_bucket(Bucket="sparklake")
+    orders = pd.DataFrame({"customer": ["a", "b", "a", "c"], "amount": [1.5, 3.0, 10.0, 7.25]})
+    s3.put_object(Bucket="sparklake", Key="shop/orders.parquet",
+                  Body=orders.to_parquet(index=False))
+    monkeypatch.setenv("S3_SECRET", "testing")
+    root = make_project({
+        "weir.yaml": "name: sparks3\n" + SETTINGS,
+        "connections.yaml": f"""
+            connections:
+              lake:
+                type: s3
+                bucket: sparklake
+                prefix: shop
+                endpoint_url: {s3_server.endpoint}
+                region: us-east-1
+                access_key_id: testing
+                secret_access_key: ${{env:S3_SECRET}}
+            """,
+        "datasets/orders.yaml": "connection: lake\npath: orders.parquet\n",
+        "datasets/by_customer.yaml": "connection: lake\npath: by_customer.parquet\n",
+        "recipes/totals.py": '''
+            from pyspark.sql import DataFrame
+            from pyspark.sql import functions as F
+            from weir import recipe
+
+
+            @recipe
+            def by_customer(orders: DataFrame) -> DataFrame:
+                return orders.groupBy("customer").agg(F.sum("amount").alias("total"))
+            ''',
+    }, name="sparks3")
+    r = run_weir("build", "by_customer", cwd=root, timeout=300)
+    assert r.code == 0, r.text
+    log = run_weir("logs", "by_customer", cwd=root).out
+    assert "orders is read through Arrow, not by Spark: this Spark has no s3a" in log, log
+    assert "spark.jars.packages: org.apache.hadoop:hadoop-aws" in log
+    assert "by_customer is collected from Spark as Arrow" in log, log
+    body = s3.get_object(Bucket="sparklake", Key="shop/by_customer.parquet")["Body"].read()
+    got = pd.read_parquet(io.BytesIO(body)).sort_values("customer").reset_index(drop=True)
+    want = orders.groupby("customer", as_index=False).agg(total=("amount", "sum"))
+    pd.testing.assert_frame_equal(got, want, check_dtype=False)
+    wait_until(lambda: not _jvms(root), 30, "the build's JVM to end")
+
+
+def test_an_environments_spark_settings_merge_over_the_projects(
+        make_project: Callable[..., Path]) -> None:
+    from weir.model.loader import load_project
+
+    root = make_project({"weir.yaml": "name: envs\n" + SETTINGS + (
+        "environments:\n  prod:\n    spark:\n      master: spark://spark.prod:7077\n"
+        "      conf: {spark.driver.memory: 4g, spark.executor.cores: 4}\n")}, name="envs")
+    project, diags = load_project(root, environment="prod")
+    assert diags == [] and project is not None
+    assert project.config.spark.as_job() == {
+        "master": "spark://spark.prod:7077",
+        "conf": {"spark.driver.memory": "4g", "spark.ui.enabled": "false",
+                 "spark.sql.shuffle.partitions": "2", "spark.executor.cores": 4}}
+    project, _ = load_project(root)
+    assert project is not None and project.config.spark.as_job()["master"] == "local[1]"

@@ -73,7 +73,7 @@ class BuildResult:
     interrupted: bool = False
     seconds: float = 0.0
     cancelled: bool = False
-    # Something the machine lacks stopped part of it (Rscript for an R recipe): the CLI exits
+    # Something the machine lacks stopped part of it (Rscript, pyspark): the CLI exits
     # 2, a mistake to fix in the set-up rather than in a recipe.
     setup_missing: bool = False
 

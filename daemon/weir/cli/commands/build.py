@@ -107,5 +107,5 @@ def run(args: argparse.Namespace) -> int:
     if result.interrupted:
         return 130
     if result.setup_missing:
-        return 2  # R recipes could not run on this machine: what to install was said
+        return 2  # R or PySpark recipes could not run on this machine: what to install was said
     return 0 if result.ok else 1
