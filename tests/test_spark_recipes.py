@@ -318,3 +318,22 @@ def test_an_environments_spark_settings_merge_over_the_projects(
                  "spark.sql.shuffle.partitions": "2", "spark.executor.cores": 4}}
     project, _ = load_project(root)
     assert project is not None and project.config.spark.as_job()["master"] == "local[1]"
+
+
+def test_the_editor_says_a_column_a_spark_input_does_not_have(
+        make_project: Callable[..., Path]) -> None:
+    """`orders["amont"]` on a Spark DataFrame is a column Spark cannot resolve: the language
+    server's column check covers Spark inputs as it does pandas ones."""
+    from weir.model.loader import load_project
+    from weir_lsp.checks import column_diagnostics
+
+    text = ("from pyspark.sql import DataFrame\nfrom weir import recipe\n\n\n@recipe\n"
+            "def big(orders: DataFrame) -> DataFrame:\n"
+            "    return orders.where(orders[\"amont\"] > 5)\n")
+    root = make_project({"datasets/orders.yaml": "path: orders.parquet\n",
+                         "recipes/big.py": text}, name="cols")
+    project, _ = load_project(root)
+    assert project is not None
+    said = column_diagnostics(project, "recipes/big.py", text,
+                              lambda name: ["id", "amount"] if name == "orders" else None)
+    assert [(d.line, d.code, d.suggestion) for d in said] == [(7, "unknown-column", "amount")]
