@@ -211,3 +211,10 @@ def test_no_module_imports_back_one_that_imports_it() -> None:
         graphlib.TopologicalSorter(graph).prepare()
     except graphlib.CycleError as exc:
         raise AssertionError(f"import circle: {' -> '.join(reversed(exc.args[1]))}") from None
+
+
+def test_pyspark_is_imported_only_by_a_spark_job() -> None:
+    """The build's parent and the forkserver's preload (the worker module) never load pyspark:
+    a machine without it builds everything else, and no worker pays for it unasked."""
+    loaded = _loaded_after("import weir.build.runner, weir.build.worker")
+    assert not {m for m in loaded if m.split(".")[0] in ("pyspark", "py4j")}

@@ -17,7 +17,7 @@ from weir_lsp.r_code import RCode
 
 Schema = Callable[[str], "list[str] | None"]  # dataset -> its column names, None if unknown
 
-_TABLE_INTERFACES = (Interface.PANDAS, Interface.ARROW, Interface.POLARS)
+_TABLE_INTERFACES = (Interface.PANDAS, Interface.ARROW, Interface.POLARS, Interface.SPARK)
 
 
 def column_diagnostics(project: Project, rel: str, text: str, columns: Schema) -> list[Diagnostic]:

@@ -88,6 +88,8 @@ class WorkerJob:
     partition: str | None = None
     partitioning: Any = None
     partition_parameter: str | None = None  # a Python recipe's weir.Partition parameter
+    # A PySpark recipe's session settings ({"master": …, "conf": {…}}); None: not one.
+    spark: Mapping[str, Any] | None = None
 
     @property
     def output_names(self) -> tuple[str, ...]:

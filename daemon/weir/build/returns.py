@@ -67,6 +67,11 @@ def _to_arrow(value: Any, said: str) -> pa.Table | pa.RecordBatchReader:
         return value.to_arrow()
     if module == "duckdb" and hasattr(value, "to_arrow_table"):
         return value.to_arrow_table()
+    if module == "pyspark":
+        raise RecipeError(f"{said.format('a Spark DataFrame')}, which only a recipe that takes "
+                          "Spark DataFrames can return", hint="annotate its inputs "
+                          "pyspark.sql.DataFrame (weir then runs it in a Spark session), or "
+                          "return df.toPandas()")
     if value is None:
         raise RecipeError(f"{said.format('None')}, not a DataFrame",
                           hint=f"is a `return` missing? {_RETURNS}")

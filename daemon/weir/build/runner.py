@@ -34,6 +34,7 @@ from weir.build.pool import JobPool, Workers, WorkerPool
 from weir.build.schedule import Scheduler, Stop, Task
 from weir.build.rscript import RscriptMissing, find_rscript
 from weir.build.slots import Slots
+from weir.build.spark_jobs import pyspark_missing, spark_job
 from weir.errors import WeirError
 from weir.flow.fingerprint import check_components, components_for
 from weir.flow.partition_status import partition_fingerprint, read_key
@@ -76,7 +77,7 @@ class BuildResult:
     interrupted: bool = False
     seconds: float = 0.0
     cancelled: bool = False
-    # Something the machine lacks stopped part of it (Rscript for an R recipe): the CLI exits
+    # Something the machine lacks stopped part of it (Rscript, pyspark): the CLI exits
     # 2, a mistake to fix in the set-up rather than in a recipe.
     setup_missing: bool = False
 
@@ -144,6 +145,7 @@ class Runner:
         self._check_said: dict[str, str] = {}  # a failed source check: how its readers say it
         self._by_place: dict[tuple[str, str], str] | None = None  # (connection, loc) -> name
         self._rscript: str | WeirError | None = None  # found when an R recipe first runs
+        self._no_pyspark = False  # a PySpark recipe could not run: pyspark is not installed
         # The fingerprint of the data each dataset holds right now (updated as jobs commit).
         self.current = {n: r.fingerprint for n, r in snapshot.records.items() if r.fingerprint}
         for name, ds in self.project.datasets.items():
@@ -228,7 +230,7 @@ class Runner:
             restores = []
             for recipe in starting:
                 job = jobs[recipe]
-                down = self._down(job) or self._without_r(job)
+                down = self._down(job) or self._without_r(job) or self._without_pyspark(job)
                 if down is not None:
                     self._release(recipe)
                     finish(self._unusable(job, down))
@@ -314,7 +316,8 @@ class Runner:
         ordered += blocked.values()
         build = BuildResult(self.run_id, ordered, interrupted or cancelled,
                             time.perf_counter() - started, cancelled,
-                            setup_missing=isinstance(self._rscript, WeirError))
+                            setup_missing=isinstance(self._rscript, WeirError)
+                            or self._no_pyspark)
         probe.join()
         state.finish_run(self.run_id, "cancelled" if cancelled else "interrupted"
                          if interrupted else ("succeeded" if build.ok else "failed"),
@@ -480,6 +483,13 @@ class Runner:
                 self._rscript = exc
         return self._rscript if isinstance(self._rscript, WeirError) else None
 
+    def _without_pyspark(self, job: Job) -> WeirError | None:
+        """Why a PySpark recipe cannot run here (pyspark is not installed), if it cannot."""
+        recipe = self.project.recipes.get(job.recipe)
+        missing = pyspark_missing(recipe) if job.action is Action.RUN and recipe else None
+        self._no_pyspark |= missing is not None
+        return missing
+
     def _unusable(self, job: Job, error: WeirError) -> Outcome:
         text = error.message + (f"\nhint: {error.hint}" if error.hint else "")
         self._check_said.setdefault(job.id, "could not be checked")
@@ -524,7 +534,8 @@ class Runner:
             rscript=self._rscript if isinstance(self._rscript, str) else None,
             partition=job.partition,
             partitioning=project.datasets[recipe.outputs[0]].partitioning,
-            partition_parameter=recipe.partition_parameter)
+            partition_parameter=recipe.partition_parameter,
+            spark=spark_job(recipe, project.config.spark))
 
     def check_job(self, check: SourceCheck) -> SourceCheckJob:
         """What a worker needs to run a source's checks, as plain values."""

@@ -35,6 +35,8 @@ from weir.build.metrics import StreamMeasure, measure
 from weir.build.project_code import ProjectCode
 from weir.build.r_runner import RFailed, run_r
 from weir.build.scans import Scan
+from weir.build.spark_jobs import (SparkOutput, hand_over, headline, is_spark_error,
+                                   is_spark_frame)
 from weir.build.returns import RecipeError, as_writable
 from weir.errors import WeirError
 from weir.model.project import Interface, RecipeKind
@@ -368,6 +370,9 @@ def _hand_over(job: WorkerJob, inp: InputSpec, duck: list[Any]) -> Any:
         if local is not None:
             return duck[0].read_parquet(local)
         return duck[0].from_arrow(_read(job, inp))
+    if interface is Interface.SPARK:
+        return hand_over(job, inp, _backend(job, inp.connection), lambda: _read(job, inp),
+                         lambda line: print(line, flush=True))
     table = _read(job, inp)
     if interface is Interface.ARROW:
         return table
@@ -413,7 +418,12 @@ def _python(job: WorkerJob, folders: dict[str, tuple[str, Any]]) -> dict[str, An
                     "partitioned", hint="declare `partitioning:` in its dataset file, or drop "
                     "the parameter")
             args[job.partition_parameter] = job_partition.get()  # as weir.partition() says
-        value = fn(**args)
+        try:
+            value = fn(**args)
+        except Exception as exc:
+            if job.spark is None or not is_spark_error(exc):
+                raise
+            raise _spark_mistake(job, exc) from None
         outputs = [o for o in job.output_names if o not in folders]
         if not outputs:
             return {}  # only folders: what the recipe wrote into them is the output
@@ -422,14 +432,32 @@ def _python(job: WorkerJob, folders: dict[str, tuple[str, Any]]) -> dict[str, An
                 got = sorted(value) if isinstance(value, dict) else type(value).__name__
                 raise RecipeError(f"recipe '{job.recipe}' must return a dict with keys "
                                   f"{', '.join(outputs)}; it returned {got}")
-            return {name: as_writable(name, value[name],
-                                      f"recipe '{job.recipe}' returned {{}} for '{name}'")
+            return {name: _writable(job, name, value[name],
+                                    f"recipe '{job.recipe}' returned {{}} for '{name}'")
                     for name in outputs}
-        return {outputs[0]: as_writable(outputs[0], value,
-                                        f"recipe '{job.recipe}' returned {{}}")}
+        return {outputs[0]: _writable(job, outputs[0], value,
+                                      f"recipe '{job.recipe}' returned {{}}")}
     finally:
         for con in duck:
             con.close()
+
+
+def _spark_mistake(job: WorkerJob, exc: Exception) -> RecipeError:
+    """A Spark error the recipe's code raised, said in one line at the user's line (the query
+    plan Spark appends goes to the log only)."""
+    print(f"weir: Spark said: {exc}", flush=True)
+    frames = _user_frames(exc.__traceback__, job.project_root)
+    where = (f"{os.path.relpath(frames[-1].filename, job.project_root)}:{frames[-1].lineno}"
+             if frames else f"{job.rel_file}:{job.line}")
+    return RecipeError(headline(exc), where=where)
+
+
+def _writable(job: WorkerJob, name: str, value: Any, said: str) -> Any:
+    """What the recipe returned for ``name``, as the output stage takes it: a Spark recipe's
+    Spark DataFrame is kept as it is, for Spark to compute and write (``weir.build.spark_jobs``)."""
+    if job.spark is not None and is_spark_frame(value):
+        return SparkOutput(job, name, value)
+    return as_writable(name, value, said)
 
 
 def _r(job: WorkerJob, folders: dict[str, tuple[str, Any]]) -> dict[str, Any]:
@@ -563,6 +591,19 @@ def _write_outputs(job: WorkerJob, outputs: dict[str, Any],
                 continue
             data = outputs[spec.name]
             backend = _backend(job, spec.connection)
+            if isinstance(data, SparkOutput):
+                staged = data.stage(backend, spec)
+                if staged is None:
+                    print(f"weir: {spec.name} is collected from Spark as Arrow", flush=True)
+                    data = data.to_arrow()
+                else:  # written by Spark where the backend stages: audited there, as a stream
+                    print(f"weir: {spec.name} is written by Spark itself", flush=True)
+                    handle, schema, rows = staged
+                    written.append((spec, WrittenOutput(spec.name, handle, rows,
+                                                        schema_rows(schema))))
+                    _audit_staged(job, spec, backend, handle, rows, None, audited,
+                                  measuring=measuring)
+                    continue
             if _audited_where_staged(backend, spec, data):
                 kept: dict[str, list[pa.Array]] = {}
                 meter = StreamMeasure()  # measures nothing unless a stream goes through it

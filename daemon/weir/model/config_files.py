@@ -13,6 +13,7 @@ from weir.model.diagnostics import Diagnostic, Severity, Span, whole_line
 from weir.model.durations import parse_duration
 from weir.model.environments import parse_environments
 from weir.model.executor_settings import LOCAL, parse_executor
+from weir.model.spark_settings import SparkSettings, parse_spark
 from weir.model.project import (CONNECTION_TYPES, FORMATS, ColumnSpec, Connection, DatasetSpec,
                                 Location, ProjectConfig, frozen_map)
 from weir.model.suggest import closest, hint_for
@@ -22,7 +23,7 @@ NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 PROJECT_NAME_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$")
 
 PROJECT_KEYS = ("name", "default_connection", "default_format", "variables", "environments",
-                "daemon", "r", "executor")
+                "daemon", "r", "executor", "spark")
 DAEMON_KEYS = ("poll_sources",)
 R_KEYS = ("rscript",)
 DEFAULT_POLL_SOURCES = 5.0  # seconds: a source edited by hand shows within a few seconds
@@ -134,6 +135,8 @@ def parse_project_config(file: str, text: str) -> tuple[ProjectConfig | None, li
     diags += d
     executor, d = parse_executor(file, data)
     diags += d
+    spark, d = parse_spark(file, data, "weir.yaml")
+    diags += d
     config = ProjectConfig(name=name, default_connection=default_connection,
                            default_connection_line=data.line_of("default_connection")
                            if "default_connection" in data else 0,
@@ -147,7 +150,8 @@ def parse_project_config(file: str, text: str) -> tuple[ProjectConfig | None, li
                            if "environments" in data else 0,
                            poll_sources=poll_sources, rscript=rscript,
                            rscript_line=data["r"].line_of("rscript") if rscript else 0,
-                           executor=executor or LOCAL)
+                           executor=executor or LOCAL,
+                           spark=spark or SparkSettings(line=data.line_of("spark")))
     return config, diags
 
 

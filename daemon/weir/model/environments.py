@@ -20,10 +20,11 @@ from typing import Any
 
 from weir.model.diagnostics import Diagnostic, whole_line
 from weir.model.executor_settings import Executor, parse_executor
+from weir.model.spark_settings import SparkSettings, parse_spark
 from weir.model.suggest import closest, hint_for
 from weir.model.yamlfile import LineDict, check_keys
 
-ENV_KEYS = ("branch", "description", "connections", "variables", "executor")
+ENV_KEYS = ("branch", "description", "connections", "variables", "executor", "spark")
 ENV_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$")
 # What git accepts as a branch name, roughly: no spaces, no `..`, no leading `-` or `/`.
 BRANCH_RE = re.compile(r"^(?!-)(?!/)(?!.*\.\.)(?!.*//)[^\s~^:?*\[\\]+(?<!/)(?<!\.lock)$")
@@ -42,6 +43,7 @@ class Environment:
     connections: Mapping[str, tuple[int, LineDict]] | None = None
     variables: Mapping[str, Any] | None = None
     executor: Executor | None = None  # where its builds' recipes run (None: as weir.yaml says)
+    spark: SparkSettings | None = None  # merged over the project's `spark:`
 
     def describe(self) -> str:
         """The environment in a few words, for a command's header."""
@@ -92,8 +94,10 @@ def parse_environments(file: str, section: Any, section_line: int,
         diags += d
         executor, d = parse_executor(file, spec)
         diags += d
+        spark, d = parse_spark(file, spec, f"environment '{name}'")
+        diags += d
         out[name] = Environment(name, section.line_of(name), branch, str(description),
-                                connections, values, executor)
+                                connections, values, executor, spark)
     return out, diags
 
 

@@ -154,7 +154,8 @@ def load_project(root: Path, overlays: Mapping[str, str] | None = None,
         else:
             config = replace(config, environment=environment, variables=frozen_map(
                 {**config.variables, **(env.variables or {})}),
-                executor=env.executor or config.executor)
+                executor=env.executor or config.executor,
+                spark=env.spark.over(config.spark) if env.spark else config.spark)
 
     layers: list[tuple[str, str | ConnectionSpecs]] = []
     if "connections.yaml" in texts:

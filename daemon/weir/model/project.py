@@ -13,6 +13,7 @@ from types import MappingProxyType
 from typing import Any
 
 from weir.model.diagnostics import Diagnostic, Span, whole_line
+from weir.model.spark_settings import SparkSettings
 
 FORMATS: dict[str, str] = {"parquet": "parquet", "csv": "csv", "jsonl": "jsonl"}
 """Format name → file extension."""
@@ -57,6 +58,7 @@ class Interface(str, Enum):
     DUCKDB = "duckdb"
     DATASET = "dataset"  # weir.Dataset: a lazy handle that can stream
     FOLDER = "folder"  # weir.Folder: files in a managed folder
+    SPARK = "spark"  # pyspark.sql.DataFrame: the recipe runs in a Spark session
 
 
 @dataclass(frozen=True)
@@ -207,6 +209,8 @@ class ProjectConfig:
     # `executor:`: where recipe jobs run (weir.model.executor_settings.Executor; an
     # environment's own `executor:` applied), this machine by default.
     executor: Any = None
+    # `spark:`: the session a PySpark recipe runs in (the environment's merged over it).
+    spark: SparkSettings = field(default_factory=SparkSettings)
 
 
 @dataclass(frozen=True)

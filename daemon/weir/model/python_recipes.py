@@ -27,11 +27,14 @@ INTERFACES: dict[str, Interface] = {
     "weir.dataset_api.Dataset": Interface.DATASET,
     "weir.Folder": Interface.FOLDER,
     "weir.folder_api.Folder": Interface.FOLDER,
+    "pyspark.sql.DataFrame": Interface.SPARK,
+    "pyspark.sql.dataframe.DataFrame": Interface.SPARK,
+    "pyspark.sql.classic.dataframe.DataFrame": Interface.SPARK,  # Spark 4's own class
 }
 # A parameter annotated so takes the partition the job builds (as weir.partition() says it).
 PARTITION_TYPES = {"weir.Partition", "weir.model.partitions.Partition"}
-SUPPORTED = ("pandas.DataFrame, pyarrow.Table, polars.DataFrame, duckdb.DuckDBPyRelation or "
-             "weir.Dataset")
+SUPPORTED = ("pandas.DataFrame, pyarrow.Table, polars.DataFrame, duckdb.DuckDBPyRelation, "
+             "pyspark.sql.DataFrame or weir.Dataset")
 DECORATOR_ARGS = ("outputs", "tags", "retries")
 
 

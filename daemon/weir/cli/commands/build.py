@@ -144,5 +144,5 @@ def _build(args: argparse.Namespace, ws: Any, plan: Any, snapshot: Any, cluster:
     if result.interrupted:
         return 130
     if result.setup_missing:
-        return 2  # R recipes could not run on this machine: what to install was said
+        return 2  # R or PySpark recipes could not run on this machine: what to install was said
     return 0 if result.ok else 1
