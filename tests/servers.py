@@ -148,9 +148,11 @@ class DaskCluster:
                 process.wait(5)
 
 
-def start_dask(workers: int = 2) -> DaskCluster:
+def start_dask(workers: int = 2, hide: Path | None = None) -> DaskCluster:
     """A scheduler on a free port and ``workers`` workers of one thread each (a weir job owns
-    its process's stdout and stderr while it runs: weir.build.dask_task)."""
+    its process's stdout and stderr while it runs: weir.build.dask_task). ``hide``: a directory
+    the workers do not see (each in a mount namespace of its own with an empty tmpfs over it),
+    as a worker on another machine does not see this one's files."""
     port = free_port()
     address = f"tcp://127.0.0.1:{port}"
     logs = Path(tempfile.mkdtemp(prefix="weir-dask-"))
@@ -158,11 +160,18 @@ def start_dask(workers: int = 2) -> DaskCluster:
         [sys.executable, "-m", "distributed.cli.dask_scheduler", "--host", "127.0.0.1",
          "--port", str(port), "--no-dashboard"],
         stdout=subprocess.DEVNULL, stderr=open(logs / "scheduler.log", "wb"))
-    started = [subprocess.Popen(
-        [sys.executable, "-m", "distributed.cli.dask_worker", address, "--nthreads", "1",
-         "--no-dashboard", "--name", f"worker-{i}", "--local-directory", str(logs / f"w{i}")],
-        stdout=subprocess.DEVNULL, stderr=open(logs / f"worker-{i}.log", "wb"))
-        for i in range(workers)]
+    def command(i: int) -> list[str]:
+        worker = [sys.executable, "-m", "distributed.cli.dask_worker", address, "--nthreads",
+                  "1", "--no-dashboard", "--name", f"worker-{i}", "--local-directory",
+                  str(logs / f"w{i}")]
+        if hide is None:
+            return worker
+        return ["unshare", "--mount", "--propagation", "private", "sh", "-c",
+                'mount -t tmpfs none "$0" && exec "$@"', str(hide), *worker]
+
+    started = [subprocess.Popen(command(i), stdout=subprocess.DEVNULL,
+                                stderr=open(logs / f"worker-{i}.log", "wb"))
+               for i in range(workers)]
     cluster = DaskCluster(address, scheduler, started)
     try:
         cluster.wait_for_workers(workers)

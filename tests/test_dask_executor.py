@@ -354,3 +354,57 @@ def test_a_daemon_build_runs_on_the_environments_cluster(dask_cluster, make_proj
             {"up to date"}
     finally:
         run_weir("daemon", "stop", cwd=root)
+
+
+def test_workers_without_the_projects_checkout_run_its_code(tmp_path: Path,
+                                                            tmp_path_factory) -> None:
+    """A worker that sees none of the project's files (a mount namespace with the project's
+    directory hidden, as on another machine) runs its recipes and the modules they import, as
+    the build has them — edited between builds too; the data is on storage both see."""
+    from servers import start_dask
+
+    shared = tmp_path_factory.mktemp("shared")
+    root = tmp_path / "proj"
+    write_files(root, {
+        "weir.yaml": "name: remote\n",
+        "connections.yaml": f"""
+            connections:
+              local: {{type: filesystem, root: {shared / 'data'}, shared: true}}
+              landing: {{type: filesystem, root: {shared / 'landing'}, shared: true}}
+            """,
+        "datasets/orders.yaml": "connection: landing\npath: orders.csv\n",
+        "recipes/rules.py": "RATE = 2\n",
+        "recipes/priced.py": f'''
+            from pathlib import Path
+
+            import rules
+            from weir import recipe
+
+            @recipe
+            def priced(orders):
+                saw = Path({str(root / "weir.yaml")!r}).exists()
+                return orders.assign(price=orders.amount * rules.RATE, saw_checkout=saw)
+            ''',
+        "recipes/total.sql": "SELECT sum(price) AS total FROM priced\n",
+    })
+    write_files(shared, {"landing/orders.csv": "id,amount\n1,1.5\n2,3.0\n"})
+    cluster = start_dask(workers=1, hide=tmp_path)
+    try:
+        r = run_weir("build", "--all", "--no-daemon", "--executor", cluster.url, cwd=root)
+        assert r.code == 0, r.text
+        priced = pq.read_table(shared / "data" / "remote" / "priced.parquet").to_pandas()
+        assert priced["price"].tolist() == [3.0, 6.0]
+        assert not priced["saw_checkout"].any()  # it ran where the checkout is not
+        total = pq.read_table(shared / "data" / "remote" / "total.parquet").to_pandas()
+        assert total["total"].tolist() == [9.0]
+        write_files(root, {"recipes/rules.py": "RATE = 10\n"})  # the build's code, not a copy's
+        r = run_weir("build", "--all", "--no-daemon", "--executor", cluster.url, cwd=root)
+        assert r.code == 0, r.text
+        priced = pq.read_table(shared / "data" / "remote" / "priced.parquet").to_pandas()
+        assert priced["price"].tolist() == [15.0, 30.0]
+        write_files(root, {"recipes/rules.py": "RATE = 1 / 0\n"})
+        r = run_weir("build", "priced", "--no-daemon", "--executor", cluster.url, cwd=root)
+        assert r.code == 1
+        assert 'File "recipes/rules.py", line 1, in <module>' in r.out, r.out  # its own paths
+    finally:
+        cluster.stop()

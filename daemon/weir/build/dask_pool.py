@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from weir._version import __version__
+from weir.build.code_bundle import CodeBundle
 from weir.build.jobspec import JobResult, SourceCheckJob, WorkerJob
 from weir.build.pool import Finished
 from weir.errors import WeirError
@@ -112,9 +113,12 @@ class _Submitted:
 class DaskPool:
     """One build's jobs on the cluster, ``size`` at most at once (the scheduler keeps to it)."""
 
-    def __init__(self, cluster: DaskCluster, size: int) -> None:
+    def __init__(self, cluster: DaskCluster, size: int, code: CodeBundle | None = None) -> None:
+        """``code``: the project's code, sent once to every worker with the first job."""
         self.cluster = cluster
         self.size = size
+        self._code = code
+        self._code_sent: Any = None  # the bundle scattered to the workers (a Future)
         self._busy: dict[str, _Submitted] = {}
         self._finished: queue.Queue[str] = queue.Queue()
 
@@ -128,8 +132,12 @@ class DaskPool:
     def submit(self, job_id: str, job: WorkerJob | SourceCheckJob) -> None:
         from weir.build.dask_task import run_remote
 
+        client = self.cluster.client
+        if self._code is not None and self._code_sent is None:
+            self._code_sent = client.scatter(self._code, broadcast=True, hash=False)
         key = f"weir-{job_id}-{secrets.token_hex(4)}"  # a retry is a task of its own
-        future = self.cluster.client.submit(run_remote, job, __version__, key=key, pure=False)
+        future = client.submit(run_remote, job, __version__, self._code_sent, key=key,
+                               pure=False)
         self._busy[job_id] = _Submitted(future, job.log_path)
         future.add_done_callback(lambda _f, j=job_id: self._finished.put(j))
 

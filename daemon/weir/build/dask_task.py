@@ -21,10 +21,13 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from weir._version import __version__
+from weir.build.code_bundle import CodeBundle, matches, unpack
 from weir.build.jobspec import JobResult, SourceCheckJob, WorkerJob
 
 # File descriptors 1 and 2 belong to the process: one job at a time in it.
 _one_at_a_time = threading.Lock()
+# Where each build's code is on this machine: (bundle digest, project root) -> directory.
+_code_roots: dict[tuple[str, str], str] = {}
 
 
 @dataclass(frozen=True)
@@ -35,8 +38,11 @@ class RemoteResult:
     version: str  # the weir that ran it
 
 
-def run_remote(job: WorkerJob | SourceCheckJob, version: str) -> RemoteResult:
-    """Run ``job`` here, its log in a temporary file of this machine, and bring both back."""
+def run_remote(job: WorkerJob | SourceCheckJob, version: str,
+               code: CodeBundle | None = None) -> RemoteResult:
+    """Run ``job`` here, its log in a temporary file of this machine, and bring both back.
+    ``code``: the project's code as the build has it, run in place when this machine has the
+    same, else from a copy of its own (``weir.build.code_bundle``)."""
     host = f"{os.uname().nodename} pid {os.getpid()}"
     if version != __version__:  # the job's shape is this weir's: another one may misread it
         return RemoteResult(JobResult(False, error=(
@@ -44,6 +50,7 @@ def run_remote(job: WorkerJob | SourceCheckJob, version: str) -> RemoteResult:
             "install the same weir on the cluster's workers")), "", host, __version__)
     from weir.build.worker import run_job
 
+    job = _placed(job, code)
     fd, log = tempfile.mkstemp(prefix="weir-job-", suffix=".log")
     os.close(fd)
     try:
@@ -53,6 +60,25 @@ def run_remote(job: WorkerJob | SourceCheckJob, version: str) -> RemoteResult:
     finally:
         Path(log).unlink(missing_ok=True)
     return RemoteResult(result, text, host, __version__)
+
+
+def _placed(job: WorkerJob | SourceCheckJob, code: CodeBundle | None
+            ) -> WorkerJob | SourceCheckJob:
+    """``job`` with its code where this machine has it."""
+    if code is None:
+        return job
+    key = (code.digest, job.project_root)
+    root = _code_roots.get(key)
+    if root is None:
+        root = job.project_root if matches(code, job.project_root) else str(unpack(code))
+        _code_roots[key] = root
+    if root == job.project_root:
+        return job
+    if isinstance(job, SourceCheckJob):
+        return replace(job, project_root=root)
+    return replace(job, project_root=root, file=os.path.join(root, job.rel_file),
+                   recipes_dir=os.path.join(root, os.path.relpath(job.recipes_dir,
+                                                                  job.project_root)))
 
 
 @contextmanager

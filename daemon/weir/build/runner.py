@@ -30,6 +30,7 @@ from weir.build import specs
 from weir.build.jobspec import (ConnectionSpec, InputSpec, JobResult, OutputSpec,
                                 SourceCheckJob, WorkerJob, WrittenOutput)
 from weir.build.cluster_storage import refuse_unreachable
+from weir.build.code_bundle import CodeBundle, bundle_project
 from weir.build.pool import JobPool, Workers, WorkerPool
 from weir.build.schedule import Scheduler, Stop, Task
 from weir.build.rscript import RscriptMissing, find_rscript
@@ -139,6 +140,7 @@ class Runner:
         self.workers = workers
         self.slots = slots
         self.cluster = cluster
+        self._code: CodeBundle | None = None  # the project's code, for a cluster's workers
         self._holding: dict[str, frozenset[str]] = {}  # recipe -> connections, in slots
         self._committing: set[str] = set()  # of those, the ones whose slot is given back
         self._checks = {c.task: c for c in plan.checks}  # the source checks, by task id
@@ -171,6 +173,9 @@ class Runner:
         workers cannot reach is refused before anything runs."""
         if self.cluster is not None:
             refuse_unreachable(self.project, self.plan, self.cluster.executor)
+            data = [Path(self.ws.data_root) / str(c.params["root"])
+                    for c in self.project.connections.values() if c.type == "filesystem"]
+            self._code = bundle_project(Path(self.ws.root), data)  # what the workers run
         with run_claim(self.ws.state_dir, self.run_id):
             return self._run()
 
@@ -368,7 +373,7 @@ class Runner:
         if self.cluster is not None:
             from weir.build.dask_pool import DaskPool
 
-            return DaskPool(self.cluster, self.jobs)
+            return DaskPool(self.cluster, self.jobs, self._code)
         return WorkerPool(self.jobs, self.workers)
 
     def _dispatch(self, pool: JobPool, job: Job) -> _Running:
