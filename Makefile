@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 DEMO   ?= demo
 
-.PHONY: demo test lint editors r install clean bench vscode-test vscode-package
+.PHONY: demo test lint editors r java install clean bench vscode-test vscode-package
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -32,7 +32,7 @@ demo: $(VENV)/.installed-weir r
 	cd $(DEMO) && ../$(BIN)/weir build --all
 	cd $(DEMO) && ../$(BIN)/weir status
 
-test: install lint editors r vscode-test
+test: install lint editors r java vscode-test
 	$(BIN)/python -m pytest -q -p no:cacheprovider
 
 # Real clients for the real tests: Debian's chromium for the Flow page (Playwright drives it; its
@@ -44,6 +44,10 @@ editors:
 # recipe may use Debian's r-cran-* ones (jsonlite and data.table here, for the tests).
 r:
 	@Rscript -e 'quit(status = !requireNamespace("data.table", quietly = TRUE))' >/dev/null 2>&1 || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends r-base-core r-cran-jsonlite r-cran-data.table >/dev/null)
+
+# Java, for PySpark recipes (the weir[spark] extra the tests install; Spark 4 needs Java 17+).
+java:
+	@command -v java >/dev/null 2>&1 || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends openjdk-17-jre-headless >/dev/null)
 
 # Types and lint are part of the tests: mypy over the package, ruff over package and tests.
 lint: install

@@ -33,14 +33,14 @@ SHARED = """
     """
 
 
-def outputs(root: Path) -> dict[str, Any]:
+def outputs(root: Path, data: str = "data") -> dict[str, Any]:
     """Every file weir wrote under data/, Parquet as its rows (sorted) and anything else as
     its bytes: two builds that computed the same are equal here."""
     found: dict[str, Any] = {}
-    for path in sorted((root / "data").rglob("*")):
+    for path in sorted((root / data).rglob("*")):
         if not path.is_file() or ".weir" in path.parts:
             continue
-        rel = str(path.relative_to(root / "data"))
+        rel = str(path.relative_to(root / data))
         if path.suffix == ".parquet":
             frame = pq.read_table(path).to_pandas()
             found[rel] = frame.sort_values(list(frame.columns)).reset_index(drop=True)
@@ -59,31 +59,30 @@ def assert_same(a: dict[str, Any], b: dict[str, Any]) -> None:
 
 
 def test_the_example_flow_on_dask_equals_the_local_build(dask_cluster, tmp_path: Path) -> None:
-    local, remote = tmp_path / "local", tmp_path / "remote"
-    for root in (local, remote):
-        assert run_weir("init", str(root), cwd=tmp_path).code == 0
-    text = (remote / "connections.yaml").read_text()
-    (remote / "connections.yaml").write_text(text.replace("    root: data\n",
-                                                          "    root: data\n    shared: true\n")
-                                             .replace("    root: landing\n",
-                                                      "    root: landing\n    shared: true\n"))
-    here = run_weir("build", "--all", "--no-daemon", cwd=local)
-    there = run_weir("build", "--all", "--no-daemon", "--executor", dask_cluster.url,
-                     cwd=remote)
+    """The example's `cluster` environment (its storage `shared: true`), on the test's cluster."""
+    root = tmp_path / "shop"
+    assert run_weir("init", str(root), cwd=tmp_path).code == 0
+    here = run_weir("build", "--all", "--no-daemon", cwd=root)
+    there = run_weir("--env", "cluster", "build", "--all", "--no-daemon", "--executor",
+                     dask_cluster.url, cwd=root)
     assert here.code == 0, here.text
     assert there.code == 0, there.text
     assert f"Running recipes on the Dask cluster at {dask_cluster.address} (2 workers" in there.err
-    assert_same(outputs(local), outputs(remote))
+    assert_same(outputs(root), outputs(root, "cluster-data"))
     # The same statuses, and each job's log brought back from the worker that ran it.
-    assert statuses(local) == statuses(remote)
-    assert {s for s, _ in statuses(remote).values()} == {"source", "up to date"}
-    logged = run_weir("logs", "customers", cwd=remote).out
+    assert statuses(root) == statuses(root, "cluster")
+    assert {s for s, _ in statuses(root, "cluster").values()} == {"source", "up to date"}
+    logged = run_weir("--env", "cluster", "logs", "customers", cwd=root).out
     assert "weir: python recipe customers → customers" in logged
     assert "weir: ran on the Dask worker on" in logged
+    # Without `--executor`, the environment's own address: nobody listens there in the tests.
+    r = run_weir("--env", "cluster", "build", "--all", "--force", "--no-daemon", cwd=root)
+    assert r.code == 2 and "cannot reach the Dask scheduler at tcp://127.0.0.1:8786" in r.err
 
 
-def statuses(root: Path) -> dict[str, tuple[str, int | None]]:
-    report = json.loads(run_weir("status", "--json", cwd=root).out)
+def statuses(root: Path, env: str | None = None) -> dict[str, tuple[str, int | None]]:
+    report = json.loads(run_weir(*(("--env", env) if env else ()), "status", "--json",
+                                 cwd=root).out)
     return {d["name"]: (d["status"], d.get("rows")) for d in report["datasets"]}
 
 
