@@ -1488,18 +1488,21 @@ class EnvironmentInfo:
     variables: list[str]
     active: bool
     defined_in: str  # weir.yaml:LINE
+    # Where its builds' recipes run when it says so itself (`dask://HOST:PORT`, `local`).
+    executor: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {"name": self.name, "branch": self.branch, "description": self.description,
                 "connections": list(self.connections), "variables": list(self.variables),
-                "active": self.active, "defined_in": self.defined_in}
+                "active": self.active, "defined_in": self.defined_in,
+                "executor": self.executor}
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> EnvironmentInfo:
         return cls(str(data["name"]), data.get("branch"), str(data.get("description") or ""),
                    [str(c) for c in data.get("connections") or []],
                    [str(v) for v in data.get("variables") or []], bool(data.get("active")),
-                   str(data.get("defined_in") or ""))
+                   str(data.get("defined_in") or ""), data.get("executor"))
 
 
 @dataclass(frozen=True)

@@ -54,6 +54,7 @@ export interface EnvironmentInfo {
   name: string;
   branch: string | null;
   description: string;
+  executor?: string | null; // where its recipes run, when it says: "dask://HOST:PORT"
 }
 
 /** weir.yaml's environments, or why they cannot be listed (weir.yaml does not parse). */
@@ -80,7 +81,8 @@ export function parseEnvironmentList(stdout: string, stderr = ""): EnvironmentLi
     if (answer.ok === false) return { ok: false, message: answer.error?.message ?? "weir.yaml cannot be read" };
     if (!Array.isArray(answer.environments)) throw new Error("no environments");
     return { ok: true, environments: answer.environments.map((e) => (
-      { name: String(e.name), branch: e.branch ?? null, description: String(e.description ?? "") })) };
+      { name: String(e.name), branch: e.branch ?? null, description: String(e.description ?? ""),
+        ...(e.executor ? { executor: String(e.executor) } : {}) })) };
   } catch {
     return { ok: false, message: lastLine(stderr) !== "no output" ? lastLine(stderr)
       : `unexpected answer listing the environments: ${lastLine(stdout)}` };
@@ -121,7 +123,8 @@ export function environmentItems(declared: EnvironmentInfo[], setting: string,
   for (const e of declared) {
     items.push({
       label: e.name,
-      description: mark(e.name, e.branch ? [`branch ${e.branch}`] : []),
+      description: mark(e.name, [...(e.branch ? [`branch ${e.branch}`] : []),
+        ...(e.executor && e.executor !== "local" ? [`recipes on ${e.executor}`] : [])]),
       ...(e.description ? { detail: e.description } : {}),
       value: e.name,
     });

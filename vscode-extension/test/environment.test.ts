@@ -63,6 +63,13 @@ describe("environmentItems", () => {
     expect(first).toEqual({ label: "(default)", description: "current · WEIR_ENV=dev of the editor's environment", value: "" });
   });
 
+  it("says which environment runs its recipes on a cluster", () => {
+    const items = environmentItems([{ name: "cluster", branch: null, description: "",
+      executor: "dask://scheduler:8786" }], "", undefined);
+    expect(items[1]).toEqual({ label: "cluster", description: "recipes on dask://scheduler:8786",
+      value: "cluster" });
+  });
+
   it("keeps a setting weir.yaml no longer declares, so that it can be left", () => {
     const items = environmentItems([{ name: "dev", branch: null, description: "" }], "staging", undefined);
     expect(items.map((i) => [i.label, i.description])).toEqual([
@@ -102,10 +109,11 @@ describe("listing weir.yaml's environments", () => {
     const root = mkdtempSync(path.join(tmpdir(), "weir-envs-"));
     try {
       writeFileSync(path.join(root, "weir.yaml"), "name: shop\nvariables: {v: 1}\nenvironments:\n"
-        + "  dev: {branch: dev}\n  prod:\n    branch: main\n    description: the live one\n    variables: {v: 2}\n");
+        + "  dev: {branch: dev}\n  prod:\n    branch: main\n    description: the live one\n    variables: {v: 2}\n"
+        + "    executor: dask://scheduler:8786\n");
       expect(await listEnvironments(python!, root, exec)).toEqual({ ok: true, environments: [
         { name: "dev", branch: "dev", description: "" },
-        { name: "prod", branch: "main", description: "the live one" },
+        { name: "prod", branch: "main", description: "the live one", executor: "dask://scheduler:8786" },
       ] });
       writeFileSync(path.join(root, "weir.yaml"), "name: [\n");
       const broken = await listEnvironments(python!, root, exec);

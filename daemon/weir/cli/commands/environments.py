@@ -26,7 +26,8 @@ def run(args: argparse.Namespace) -> int:
                         or f"weir.yaml declares {', '.join(config.environments) or 'none'}")
     rows = [wire.EnvironmentInfo(e.name, e.branch, e.description, sorted(e.connections or {}),
                                  sorted(e.variables or {}), e.name == active,
-                                 f"weir.yaml:{e.line}")
+                                 f"weir.yaml:{e.line}",
+                                 e.executor.written if e.executor is not None else None)
             for e in config.environments.values()]
     if args.json:
         output.print_json({"environments": [r.to_json() for r in rows], "active": active})
@@ -40,6 +41,7 @@ def run(args: argparse.Namespace) -> int:
         output.out(f"{r.name:<12} {'branch ' + r.branch if r.branch else 'no branch'}{mark}")
         changes = [f"connections: {', '.join(r.connections)}"] if r.connections else []
         changes += [f"variables: {', '.join(r.variables)}"] if r.variables else []
+        changes += [f"recipes on {r.executor}"] if r.executor else []
         output.out(output.style(f"{'':<12} {' · '.join(changes) or 'changes nothing'} · "
                                 f"{r.defined_in}" + (f" · {r.description}" if r.description
                                                      else ""), "dim"))
