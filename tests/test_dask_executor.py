@@ -75,6 +75,10 @@ def test_the_example_flow_on_dask_equals_the_local_build(dask_cluster, tmp_path:
     logged = run_weir("--env", "cluster", "logs", "customers", cwd=root).out
     assert "weir: python recipe customers → customers" in logged
     assert "weir: ran on the Dask worker on" in logged
+    # The Flow says where its builds run (the Flow page's title shows it), locally nothing.
+    flow = json.loads(run_weir("--env", "cluster", "flow", "--format", "json", cwd=root).out)
+    assert flow["executor"] == "tcp://127.0.0.1:8786"
+    assert "executor" not in json.loads(run_weir("flow", "--format", "json", cwd=root).out)
     # Without `--executor`, the environment's own address: nobody listens there in the tests.
     r = run_weir("--env", "cluster", "build", "--all", "--force", "--no-daemon", cwd=root)
     assert r.code == 2 and "cannot reach the Dask scheduler at tcp://127.0.0.1:8786" in r.err

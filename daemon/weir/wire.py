@@ -615,11 +615,15 @@ class FlowGraph:
     flow_version: int | None = None
     diagnostics: tuple[Diagnostic, ...] | None = None
     environment: str | None = None  # weir.yaml's environment the Flow was read in, if any
+    # Where its builds' recipes run when not on this machine: a Dask scheduler's address.
+    executor: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {"project": self.project, "environment": self.environment,
                                 "nodes": [n.to_json() for n in self.nodes],
                                 "edges": [{"from": a, "to": b} for a, b in self.edges]}
+        if self.executor is not None:
+            data["executor"] = self.executor
         if self.flow_version is not None:
             data["flow_version"] = self.flow_version
         if self.diagnostics is not None:
@@ -633,7 +637,7 @@ class FlowGraph:
                    tuple((str(e["from"]), str(e["to"])) for e in data["edges"]),
                    data.get("flow_version"),
                    None if diags is None else tuple(Diagnostic.from_json(d) for d in diags),
-                   data.get("environment"))
+                   data.get("environment"), data.get("executor"))
 
 
 @dataclass(frozen=True)

@@ -176,6 +176,7 @@ export type PartitionCounts = Record<string, number>;
 export interface Flow {
   project: string | null; // null: weir.yaml cannot be read
   environment: string | null; // the environment the Flow was read in, if any
+  executor?: string; // where its builds' recipes run when not locally: a Dask scheduler
   nodes: FlowNode[];
   edges: { from: string; to: string }[];
   flow_version: number;

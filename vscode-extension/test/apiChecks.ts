@@ -57,7 +57,7 @@ export const flowNode = obj<FlowNode>({
 });
 
 export const flow = obj<Flow>({
-  project: nullable(str), environment: nullable(str), nodes: arr(flowNode),
+  project: nullable(str), environment: nullable(str), executor: opt(str), nodes: arr(flowNode),
   edges: arr(obj<Flow["edges"][number]>({ from: str, to: str })),
   flow_version: int, diagnostics: arr(diagnostic),
 });

@@ -39,8 +39,11 @@ def flow_graph(flow: Flow, statuses: Mapping[str, Status] | None = None,
             partitioning=ds.partitioning.explain() if ds.partitioning is not None else None,
             partitions=dict(partitions[name]) if partitions and name in partitions else None))
     edges = tuple((i, n) for n in flow.order for i in flow.upstream[n])
+    executor = project.config.executor
     return wire.FlowGraph(project.name, tuple(nodes), edges,
-                          environment=project.config.environment)
+                          environment=project.config.environment,
+                          executor=executor.address if executor is not None
+                          and not executor.is_local else None)
 
 
 def _storage(project: Project, connection: str) -> str | None:
