@@ -24,6 +24,7 @@ from typing import Any
 
 from weir._version import __version__
 from weir.build.code_bundle import CodeBundle
+from weir.build.dask_task import RemoteResult
 from weir.build.jobspec import JobResult, SourceCheckJob, WorkerJob
 from weir.build.pool import Finished
 from weir.errors import WeirError
@@ -93,6 +94,7 @@ def connect(executor: Executor, timeout: float = CONNECT_SECONDS) -> DaskCluster
                               f"({type(exc).__name__}: {exc})",
                               hint="is `dask scheduler` running there? "
                               "(or build on this machine with `--executor local`)") from None
+    _send_at_once(client)
     cluster = DaskCluster(executor, client)
     try:
         client.wait_for_workers(1, timeout=timeout)
@@ -104,10 +106,20 @@ def connect(executor: Executor, timeout: float = CONNECT_SECONDS) -> DaskCluster
     return cluster
 
 
+def _send_at_once(client: Any) -> None:
+    """Have the client send to the scheduler within a millisecond rather than Dask's 10: it
+    batches for throughput over many tiny tasks, and a weir job is one task of a recipe's
+    worth, whose wait is the build's (bench/bench_dask.py measures what it saves per job)."""
+    comm = getattr(client, "scheduler_comm", None)
+    if comm is not None and hasattr(comm, "interval"):
+        comm.interval = 0.001
+
+
 @dataclass
 class _Submitted:
     future: Any  # distributed.Future
     log_path: str
+    remote: RemoteResult | None = None  # what the worker sent back, once fetched
 
 
 class DaskPool:
@@ -120,7 +132,7 @@ class DaskPool:
         self._code = code
         self._code_sent: Any = None  # the bundle scattered to the workers (a Future)
         self._busy: dict[str, _Submitted] = {}
-        self._finished: queue.Queue[str] = queue.Queue()
+        self._finished: queue.Queue[tuple[str, _Submitted]] = queue.Queue()
 
     @property
     def busy(self) -> int:
@@ -130,7 +142,7 @@ class DaskPool:
         return self.busy < self.size
 
     def submit(self, job_id: str, job: WorkerJob | SourceCheckJob) -> None:
-        from weir.build.dask_task import run_remote
+        from weir.build.dask_task import run_remote  # (the worker imports it by name)
 
         client = self.cluster.client
         if self._code is not None and self._code_sent is None:
@@ -138,8 +150,19 @@ class DaskPool:
         key = f"weir-{job_id}-{secrets.token_hex(4)}"  # a retry is a task of its own
         future = client.submit(run_remote, job, __version__, self._code_sent, key=key,
                                pure=False)
-        self._busy[job_id] = _Submitted(future, job.log_path)
-        future.add_done_callback(lambda _f, j=job_id: self._finished.put(j))
+        submitted = _Submitted(future, job.log_path)
+        self._busy[job_id] = submitted
+        future.add_done_callback(lambda _f: self._fetch(job_id, submitted))
+
+    def _fetch(self, job_id: str, submitted: _Submitted) -> None:
+        """In Dask's callback thread, as a job's task ends: its result fetched from the worker
+        here, so the build's own thread never waits on that round trip."""
+        future = submitted.future
+        try:
+            submitted.remote = future.result() if future.status == "finished" else None
+        except Exception:  # noqa: BLE001 - lost between its end and the fetch: said below
+            submitted.remote = None
+        self._finished.put((job_id, submitted))
 
     def wait(self, timeout: float | None = None) -> list[Finished]:
         """Results of finished jobs, each job's log written where ``weir logs`` reads it."""
@@ -155,22 +178,21 @@ class DaskPool:
             except queue.Empty:
                 break
         done: list[Finished] = []
-        for job_id in ready:
-            submitted = self._busy.pop(job_id, None)
-            if submitted is not None:  # (None: killed before it finished)
+        for job_id, submitted in ready:
+            if self._busy.get(job_id) is submitted:  # (else: killed before it ended)
+                del self._busy[job_id]
                 done.append(Finished(job_id, self._result(submitted)))
         return done
 
     def _result(self, submitted: _Submitted) -> JobResult:
-        future = submitted.future
         log = Path(submitted.log_path)
         log.parent.mkdir(parents=True, exist_ok=True)
-        if future.status == "finished":
-            remote = future.result()
+        remote = submitted.remote
+        if remote is not None:
             log.write_text(remote.log + f"weir: ran on the Dask worker on {remote.host}\n",
                            encoding="utf-8")
             return remote.result
-        error = self._lost(future)
+        error = self._lost(submitted.future)
         log.write_text(f"weir: {error}\n", encoding="utf-8")
         return JobResult(False, error=error)
 
