@@ -411,3 +411,36 @@ def test_workers_without_the_projects_checkout_run_its_code(tmp_path: Path,
         assert 'File "recipes/rules.py", line 1, in <module>' in r.out, r.out  # its own paths
     finally:
         cluster.stop()
+
+
+BLOCK_DISTRIBUTED = '''
+import sys
+
+
+class _NoDask:
+    """dask.distributed as if it were not installed (the test's only)."""
+
+    def find_spec(self, name, path=None, target=None):
+        if name == "distributed" or name.startswith("distributed."):
+            raise ModuleNotFoundError(f"No module named {name!r}", name=name)
+        return None
+
+
+sys.meta_path.insert(0, _NoDask())
+'''
+
+
+def test_without_the_dask_extra_the_build_says_what_to_install(
+        make_project, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    root = make_project({**SMALL, "connections.yaml": SHARED})
+    blocker = tmp_path / "block"
+    write_files(blocker, {"sitecustomize.py": BLOCK_DISTRIBUTED})
+    monkeypatch.setenv("PYTHONPATH", f"{blocker}{os.pathsep}{os.environ.get('PYTHONPATH', '')}")
+    r = run_weir("build", "--all", "--no-daemon", "--executor", "dask://127.0.0.1:9", cwd=root)
+    assert r.code == 2, r.text
+    assert "this build runs on the Dask cluster at tcp://127.0.0.1:9, but Dask's distributed " \
+           "package is not installed" in r.err
+    assert 'hint: pip install "weir[dask]"' in r.err and "Traceback" not in r.err
+    assert not (root / "data").exists()
+    r = run_weir("build", "--all", "--no-daemon", cwd=root)  # a local build needs no Dask
+    assert r.code == 0, r.text
