@@ -444,3 +444,47 @@ def test_without_the_dask_extra_the_build_says_what_to_install(
     assert not (root / "data").exists()
     r = run_weir("build", "--all", "--no-daemon", cwd=root)  # a local build needs no Dask
     assert r.code == 0, r.text
+
+
+def test_cancelling_a_daemon_build_on_the_cluster_keeps_the_previous_output(
+        dask_cluster, make_project, gates) -> None:
+    from test_daemon import Events, status_is
+    from weir.wire import BuildState
+
+    held = '''
+        from weir import recipe
+
+        @recipe
+        def held(orders):
+            open("gate").read()
+            return orders{tail}
+        '''
+    root = make_project({**SMALL, "connections.yaml": SHARED, "recipes/held.py": held.format(
+        tail=""), "weir.yaml": "name: small\nvariables: {min_amount: 2, label: shop}\n"
+                               f"executor: {dask_cluster.url}\n"})
+    gate = gates(root / "gate")
+    assert run_weir("daemon", "start", cwd=root).code == 0
+    try:
+        events = Events(root)
+        client = events.client
+        build = client.start_build(["held"])
+        gate.open(60)
+        assert client.wait(build.id).state is BuildState.SUCCEEDED
+        before = (root / "data/small/held.parquet").read_bytes()
+        write_files(root, {"recipes/held.py": held.format(tail=".head(1)")})
+        events.flow_until(status_is("held", "stale"), "the edit to make `held` stale")
+        pids = dask_cluster.worker_pids()
+        build = client.start_build(["held"])
+        gate.reached(60)
+        client.cancel_build(build.id)
+        assert client.wait(build.id).state is BuildState.CANCELLED
+        gate.forget()
+        assert (root / "data/small/held.parquet").read_bytes() == before
+        assert not [p for p in (root / "data/small").iterdir() if ".weir-tmp-" in p.name]
+        wait_until(lambda: len(set(dask_cluster.worker_pids().values())
+                               - set(pids.values())) == 1,
+                   60, "the worker that ran `held` to be restarted")
+        dask_cluster.wait_for_workers(2)
+    finally:
+        Events.close_all()
+        run_weir("daemon", "stop", cwd=root)

@@ -31,6 +31,7 @@ from weir.errors import WeirError
 from weir.model.executor_settings import EXAMPLE, Executor, read_executor
 
 CONNECT_SECONDS = 10.0  # to reach the scheduler and find at least one worker
+RESTART_SECONDS = 30.0  # for a worker whose job was stopped to be restarted by its nanny
 INSTALL_HINT = 'pip install "weir[dask]" (on this machine and on the cluster\'s workers)'
 
 
@@ -214,6 +215,8 @@ class DaskPool:
             self._stop([submitted])
 
     def _stop(self, stopped: list[_Submitted]) -> None:
+        """Forget the jobs, and restart the workers running them — waited for, as a local
+        worker's kill is, so what the runner then discards is not staged again behind it."""
         keys = {s.future.key for s in stopped}
         try:
             processing = self.cluster.client.processing()
@@ -223,14 +226,11 @@ class DaskPool:
         for s in stopped:
             s.future.cancel()
         if workers:
-            threading.Thread(target=self._restart, args=(workers,), daemon=True,
-                             name="weir-dask-restart").start()
-
-    def _restart(self, workers: list[str]) -> None:
-        try:
-            self.cluster.client.restart_workers(workers, raise_for_error=False)
-        except Exception:  # noqa: BLE001 - a worker without a nanny cannot be: it finishes
-            pass
+            try:
+                self.cluster.client.restart_workers(workers, timeout=RESTART_SECONDS,
+                                                    raise_for_error=False)
+            except Exception:  # noqa: BLE001 - one without a nanny is not restarted: what
+                pass  # its job stages is never committed, and the next build sweeps it
 
     def running(self) -> list[str]:
         return list(self._busy)
