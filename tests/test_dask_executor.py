@@ -17,6 +17,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from conftest import SMALL, run_weir, wait_until, weir_env, write_files
+from servers import free_port
 
 pytest.importorskip("distributed")  # the weir[dask] extra: `make test` installs it
 
@@ -79,9 +80,13 @@ def test_the_example_flow_on_dask_equals_the_local_build(dask_cluster, tmp_path:
     flow = json.loads(run_weir("--env", "cluster", "flow", "--format", "json", cwd=root).out)
     assert flow["executor"] == "tcp://127.0.0.1:8786"
     assert "executor" not in json.loads(run_weir("flow", "--format", "json", cwd=root).out)
-    # Without `--executor`, the environment's own address: nobody listens there in the tests.
+    # Without `--executor`, the environment's own address (one where nobody listens).
+    port = free_port()
+    text = (root / "weir.yaml").read_text()
+    (root / "weir.yaml").write_text(text.replace("dask://127.0.0.1:8786",
+                                                 f"dask://127.0.0.1:{port}"))
     r = run_weir("--env", "cluster", "build", "--all", "--force", "--no-daemon", cwd=root)
-    assert r.code == 2 and "cannot reach the Dask scheduler at tcp://127.0.0.1:8786" in r.err
+    assert r.code == 2 and f"cannot reach the Dask scheduler at tcp://127.0.0.1:{port}" in r.err
 
 
 def statuses(root: Path, env: str | None = None) -> dict[str, tuple[str, int | None]]:
