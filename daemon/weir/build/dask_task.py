@@ -51,7 +51,11 @@ def run_remote(job: WorkerJob | SourceCheckJob, version: str,
     from weir.build.worker import run_job
 
     job = _placed(job, code)
-    fd, log = tempfile.mkstemp(prefix="weir-job-", suffix=".log")
+    # In a directory of this process's, laid out as a build's logs are (``logs/JOB/RUN.log``),
+    # so what sits beside the jobs' logs (a Spark session's JVM log) has a place here too.
+    jobs = Path(tempfile.gettempdir()) / "weir-worker" / str(os.getpid()) / "jobs"
+    jobs.mkdir(parents=True, exist_ok=True)
+    fd, log = tempfile.mkstemp(prefix="job-", suffix=".log", dir=jobs)
     os.close(fd)
     try:
         with _one_at_a_time, _in_directory(job.project_root):
