@@ -310,6 +310,8 @@ def test_fail_fast_stops_the_job_running_on_the_cluster(dask_cluster, make_proje
     assert build.returncode == 1, out + err
     jobs = {d["name"]: d["status"] for d in json.loads(out)["datasets"]}
     assert jobs["fails"] == "failed" and jobs["held"] == "interrupted"
+    assert "weir: stopped on the Dask cluster before it ended" in run_weir(
+        "logs", "held", cwd=root).out
     assert not (root / "data" / "small" / "held.parquet").exists()
     assert (root / "data" / "small" / "fails.parquet").exists() is False
     gate.forget()
@@ -354,7 +356,9 @@ def test_a_daemon_build_runs_on_the_environments_cluster(dask_cluster, make_proj
     try:
         r = run_weir("build", "--all", cwd=root)
         assert r.code == 0, r.text
-        assert "Through the project's daemon" in r.err + r.out
+        assert "Through the project's daemon" in r.out
+        assert f"Running recipes on the Dask cluster at {dask_cluster.address} (2 workers" \
+            in r.err, r.text
         logged = run_weir("logs", "orders_clean", cwd=root).out
         assert "weir: ran on the Dask worker on" in logged
         status = json.loads(run_weir("status", "--json", cwd=root).out)
@@ -493,3 +497,33 @@ def test_cancelling_a_daemon_build_on_the_cluster_keeps_the_previous_output(
     finally:
         Events.close_all()
         run_weir("daemon", "stop", cwd=root)
+
+
+def test_a_scheduler_that_goes_away_mid_build_is_said_once_per_job_with_no_traceback(
+        make_project, gates) -> None:
+    from servers import start_dask
+
+    root = make_project({**SMALL, "connections.yaml": SHARED, "recipes/held.py": '''
+        from weir import recipe
+
+        @recipe
+        def held(orders):
+            open("gate").read()
+            return orders
+        '''})
+    gate = gates(root / "gate")
+    cluster = start_dask(workers=1)
+    try:
+        build = subprocess.Popen([sys.executable, "-m", "weir", "build", "held", "--no-daemon",
+                                  "--executor", cluster.url], cwd=root, env=weir_env(),
+                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        gate.reached(60)
+        cluster.scheduler.kill()
+        out, err = build.communicate(timeout=120)
+        assert build.returncode == 1, out + err
+        assert f"the Dask scheduler at {cluster.address} went away before this job ended" in out
+        assert "Traceback" not in out + err, out + err
+        assert not list((root / "data").rglob("held.parquet"))
+        assert not list((root / "data").rglob("*.weir-tmp-*"))
+    finally:
+        cluster.stop()

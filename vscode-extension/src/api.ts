@@ -391,10 +391,14 @@ interface OfBuild {
   id: string;
 }
 
-/** A build's `plan` event: its plan, the project root and the folders among its outputs. */
+/** A build's `plan` event: its plan, the project root and the folders among its outputs;
+ * when its recipes run on a Dask cluster, the scheduler's address and its workers and threads. */
 export interface PlanEvent extends Plan, OfBuild {
   root: string;
   folders: string[];
+  executor?: string;
+  workers?: number;
+  threads?: number;
 }
 
 /** A `job` event: a recipe (`recipe` is its id) started or finished. */

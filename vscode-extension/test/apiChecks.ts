@@ -143,7 +143,9 @@ const planShape: Shape<Plan> = {
 };
 export const plan = obj<Plan>(planShape);
 
-export const planEvent = obj<PlanEvent>({ ...planShape, id: str, root: str, folders: strings });
+export const planEvent = obj<PlanEvent>({
+  ...planShape, id: str, root: str, folders: strings, executor: opt(str), workers: opt(int), threads: opt(int),
+});
 
 export const jobEvent = obj<JobEvent>({
   id: str, event: oneOf(JOB_EVENTS), recipe: str, outputs: strings, status: oneOf(JOB_STATUSES), seconds: num,

@@ -15,8 +15,10 @@ restarted, since Dask cannot stop a task that is running.
 
 from __future__ import annotations
 
+import logging
 import queue
 import secrets
+import socket
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,10 +30,12 @@ from weir.build.dask_task import RemoteResult
 from weir.build.jobspec import JobResult, SourceCheckJob, WorkerJob
 from weir.build.pool import Finished
 from weir.errors import WeirError
-from weir.model.executor_settings import EXAMPLE, Executor, read_executor
+from weir.model.executor_settings import Executor, read_executor
 
 CONNECT_SECONDS = 10.0  # to reach the scheduler and find at least one worker
 RESTART_SECONDS = 30.0  # for a worker whose job was stopped to be restarted by its nanny
+UNREACHABLE_HINT = ("is `dask scheduler` running there? (or build on this machine with "
+                    "`--executor local`)")
 INSTALL_HINT = 'pip install "weir[dask]" (on this machine and on the cluster\'s workers)'
 
 
@@ -47,7 +51,8 @@ def executor_flag(text: str | None) -> Executor | None:
         return None
     read = read_executor(text)
     if isinstance(read, str):
-        raise WeirError(f"--executor: {read}", hint=f"use {EXAMPLE}")
+        raise WeirError(f"--executor: {read}",
+                        hint="use `--executor local` or `--executor dask://HOST:PORT`")
     return read
 
 
@@ -87,14 +92,17 @@ def connect(executor: Executor, timeout: float = CONNECT_SECONDS) -> DaskCluster
     except ImportError:
         raise DaskUnavailable(f"this build runs on {executor.describe()}, but Dask's "
                               "distributed package is not installed", hint=INSTALL_HINT) from None
+    _refused_at_once(executor)
+    # Dask's client logs its own tracebacks when the scheduler goes away; weir says that
+    # itself, once, for each job it cost (DaskPool._lost).
+    logging.getLogger("distributed.client").setLevel(logging.CRITICAL)
     try:
         client = Client(executor.address, timeout=f"{timeout}s", set_as_default=False,
                         name="weir")
     except (OSError, TimeoutError) as exc:
         raise DaskUnavailable(f"cannot reach the Dask scheduler at {executor.address} "
                               f"({type(exc).__name__}: {exc})",
-                              hint="is `dask scheduler` running there? "
-                              "(or build on this machine with `--executor local`)") from None
+                              hint=UNREACHABLE_HINT) from None
     _send_at_once(client)
     cluster = DaskCluster(executor, client)
     try:
@@ -105,6 +113,20 @@ def connect(executor: Executor, timeout: float = CONNECT_SECONDS) -> DaskCluster
                               hint=f"start some: `dask worker {executor.address} --nthreads 1`"
                               ) from None
     return cluster
+
+
+def _refused_at_once(executor: Executor) -> None:
+    """Say at once that nobody listens at the scheduler's address (Dask would retry until its
+    timeout): a refused connection is an answer, a silent host is left to Dask."""
+    assert executor.address is not None
+    host, _, port = executor.address.removeprefix("tcp://").rpartition(":")
+    try:
+        socket.create_connection((host.strip("[]"), int(port)), timeout=1).close()
+    except ConnectionRefusedError:
+        raise DaskUnavailable(f"cannot reach the Dask scheduler at {executor.address} "
+                              "(connection refused)", hint=UNREACHABLE_HINT) from None
+    except OSError:
+        pass  # a timeout, a name to resolve: Dask's own connect says what it finds
 
 
 def _send_at_once(client: Any) -> None:
@@ -199,20 +221,24 @@ class DaskPool:
 
     def _lost(self, future: Any) -> str:
         """Why Dask gave no result, in a sentence."""
+        if not self.cluster.alive():
+            return (f"the Dask scheduler at {self.cluster.executor.address} went away before "
+                    "this job ended (its previous data is kept)")
         if future.status != "error":
-            return f"the Dask cluster lost this job ({future.status})"
+            return ("the Dask cluster dropped this job before it ended (its workers left, or "
+                    f"the scheduler restarted: {future.status})")
         exc = future.exception()
         if type(exc).__name__ == "KilledWorker":
             return ("the Dask workers running this recipe died (each time it was run again "
                     "elsewhere, its worker died too: out of memory?)")
         return f"the Dask cluster could not run this job: {type(exc).__name__}: {exc}"
 
-    def kill(self, job_id: str) -> None:
-        """Stop a job: Dask forgets it, and its worker is restarted (the only way to stop a
-        task that runs); what it staged is never committed."""
-        submitted = self._busy.pop(job_id, None)
-        if submitted is not None:
-            self._stop([submitted])
+    def kill(self, *job_ids: str) -> None:
+        """Stop jobs: Dask forgets them, and their workers are restarted, together (the only
+        way to stop a task that runs); what they staged is never committed."""
+        stopped = [self._busy.pop(j) for j in job_ids if j in self._busy]
+        if stopped:
+            self._stop(stopped)
 
     def _stop(self, stopped: list[_Submitted]) -> None:
         """Forget the jobs, and restart the workers running them — waited for, as a local
@@ -225,6 +251,11 @@ class DaskPool:
         workers = [w for w, running in processing.items() if keys & set(running)]
         for s in stopped:
             s.future.cancel()
+            log = Path(s.log_path)
+            log.parent.mkdir(parents=True, exist_ok=True)
+            log.write_text("weir: stopped on the Dask cluster before it ended (--fail-fast, a "
+                           "cancel or Ctrl-C): its worker was restarted, and what the recipe "
+                           "printed there is not brought back\n", encoding="utf-8")
         if workers:
             try:
                 self.cluster.client.restart_workers(workers, timeout=RESTART_SECONDS,

@@ -77,7 +77,7 @@ class JobPool(Protocol):
 
     def wait(self, timeout: float | None = None) -> list[Finished]: ...
 
-    def kill(self, job_id: str) -> None: ...
+    def kill(self, *job_ids: str) -> None: ...
 
     def running(self) -> list[str]: ...
 
@@ -259,10 +259,10 @@ class WorkerPool:
                 self.workers.discard(w)
         return done
 
-    def kill(self, job_id: str) -> None:
+    def kill(self, *job_ids: str) -> None:
         assert self.workers is not None
         for w in list(self._busy):
-            if w.job == job_id:
+            if w.job in job_ids:
                 w.process.kill()
                 w.process.join(5)
                 self._busy.remove(w)

@@ -218,9 +218,10 @@ class Runner:
 
         def stop(how: Stop, why: str) -> None:
             """Kill what runs (its temporary output goes), and skip what waits."""
-            for r in how.interrupted:
+            if how.interrupted:
                 assert pool is not None
-                pool.kill(r)
+                pool.kill(*how.interrupted)  # at once: a cluster restarts their workers together
+            for r in how.interrupted:
                 run = running.pop(r)
                 self._release(r)
                 self._discard_temps(run.job)

@@ -71,6 +71,11 @@ class _Follower:
                 return
             if not args.json:
                 self._say_banner()
+                if data.get("executor"):
+                    from weir.cli.commands.build import say_cluster
+
+                    say_cluster(f"the Dask cluster at {data['executor']}",
+                                int(data.get("workers") or 0), int(data.get("threads") or 0))
             self.jobs = {j.id: j for j in jobs}
             self.started = time.monotonic()
             self.listener = make_listener(Path(data.get("root") or os.getcwd()),

@@ -188,10 +188,13 @@ class BuildQueue:
         self._finish(build, BuildState.SUCCEEDED)
         return True
 
-    def _publish_plan(self, build: Build, ws: Workspace, plan: Any) -> None:
+    def _publish_plan(self, build: Build, ws: Workspace, plan: Any, cluster: Any = None) -> None:
+        """The build's plan (``cluster``: the Dask cluster it runs on, said with it)."""
         folders = [n for n in plan.outputs if ws.project.datasets[n].is_folder]
+        where = {"executor": cluster.executor.address, "workers": cluster.workers,
+                 "threads": cluster.threads} if cluster is not None else {}
         self._publish(build, "plan", {"id": build.id, "root": str(ws.root),
-                                      "folders": folders, **plan.to_wire().to_json()})
+                                      "folders": folders, **where, **plan.to_wire().to_json()})
 
     def cancel(self, build_id: str) -> Build:
         build = self.builds[build_id]
@@ -373,7 +376,8 @@ class BuildQueue:
         from weir.server.logtail import LogTail
 
         req = build.request
-        self._publish_plan(build, ws, plan)
+        cluster = self._cluster(req, ws, plan)
+        self._publish_plan(build, ws, plan, cluster)
         if not plan.jobs and not plan.blocked:
             self._finish(build, BuildState.SUCCEEDED)
             return
@@ -404,7 +408,6 @@ class BuildQueue:
             self._publish(build, "job", {"id": build.id, "event": kind,
                                          **job_report(outcome).to_json()})
 
-        cluster = self._cluster(req, ws, plan)
         on_cluster = cluster is not None  # its own slots: the cluster's, not this machine's
         runner = Runner(ws, plan, state, req.jobs or (cluster.threads if cluster is not None
                                                       else self.slots.size),

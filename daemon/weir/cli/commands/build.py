@@ -89,11 +89,14 @@ def open_cluster(ws: Any, plan: Any, executor: Executor, quiet: bool) -> Any:
     refuse_unreachable(ws.project, plan, executor)
     cluster = connect(executor)
     if not quiet:
-        workers = cluster.workers
-        output.err(output.style(f"Running recipes on {executor.describe()} ({workers} worker"
-                                f"{'s' if workers != 1 else ''}, {cluster.threads} at once)",
-                                "dim"))
+        say_cluster(executor.describe(), cluster.workers, cluster.threads)
     return cluster
+
+
+def say_cluster(where: str, workers: int, threads: int) -> None:
+    """The line that says a build's recipes run on a cluster (here and through the daemon)."""
+    output.err(output.style(f"Running recipes on {where} ({workers} worker"
+                            f"{'s' if workers != 1 else ''}, {threads} at once)", "dim"))
 
 
 def _build(args: argparse.Namespace, ws: Any, plan: Any, snapshot: Any, cluster: Any) -> int:
