@@ -24,14 +24,17 @@ class StorageUnreachable(WeirError):
 
 
 def used_by_workers(project: Project, plan: BuildPlan) -> set[str]:
-    """The datasets the build's workers read or write: a recipe's inputs and outputs, a
-    source check's source and what its relationships look values up in. (A restore is a copy
+    """The datasets the build's workers read or write: a recipe's inputs and outputs (and
+    what its outputs' relationship checks read), a source check's source and what its
+    relationships look values up in. (A restore is a copy
     the building process makes itself.)"""
     names: set[str] = set()
     for job in plan.jobs:
         if job.action is Action.RUN:
             recipe = project.recipes[job.recipe]
             names.update(recipe.outputs, recipe.input_names)
+            for output in recipe.outputs:  # what its relationship checks look values up in
+                names.update(specs.related(project, output))
     for check in plan.checks:
         names.update((check.source, *specs.related(project, check.source)))
     return names

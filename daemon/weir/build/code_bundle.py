@@ -47,18 +47,29 @@ def bundle_project(root: Path, data_dirs: Iterable[Path] = ()) -> CodeBundle:
         for name in sorted(names):
             if name.endswith(CODE_SUFFIXES):
                 path = os.path.join(here, name)
-                data = Path(path).read_bytes()
+                try:
+                    data = Path(path).read_bytes()
+                except OSError as exc:
+                    rel = os.path.relpath(path, root)
+                    raise WeirError(f"{rel}: cannot be read to send to the cluster's workers "
+                                    f"({exc.strerror or exc})", hint="fix or remove the file "
+                                    "(a dangling link?); a build on a cluster carries the "
+                                    "project's code files") from None
                 size += len(data)
+                if size > MAX_BYTES:  # said as soon as it is known, not after reading it all
+                    raise _too_big(size)
                 files.append((os.path.relpath(path, root).replace(os.sep, "/"), data))
-    if size > MAX_BYTES:
-        raise WeirError(f"the project's code files come to {size / 2**20:.0f} MiB, more than "
-                        f"a build carries to a cluster ({MAX_BYTES // 2**20} MiB)",
-                        hint="keep data out of the project's code directories (a .py, .sql "
-                        "or .R file is code), or give it a connection")
     digest = hashlib.sha256()
     for rel, data in files:
         digest.update(rel.encode() + b"\0" + hashlib.sha256(data).digest())
     return CodeBundle(digest.hexdigest()[:24], tuple(files))
+
+
+def _too_big(size: int) -> WeirError:
+    return WeirError(f"the project's code files come to more than {MAX_BYTES // 2**20} MiB, "
+                     "more than a build carries to a cluster",
+                     hint="keep data out of the project's code directories (a .py, .sql or "
+                     ".R file is code), or give it a connection")
 
 
 def matches(bundle: CodeBundle, root: str) -> bool:
@@ -78,12 +89,14 @@ def unpack(bundle: CodeBundle, base: Path | None = None) -> Path:
         return target
     base.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{bundle.digest}-", dir=base))
-    for rel, data in bundle.files:
-        path = staging / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(data)
     try:
+        for rel, data in bundle.files:
+            path = staging / rel
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(data)
         staging.rename(target)
-    except OSError:  # another process unpacked it first
+    except OSError:
         shutil.rmtree(staging, ignore_errors=True)
+        if not target.is_dir():  # (else another process unpacked it first)
+            raise
     return target

@@ -140,9 +140,10 @@ def _send_at_once(client: Any) -> None:
 
 @dataclass
 class _Submitted:
-    future: Any  # distributed.Future
+    future: Any  # distributed.Future (None: it could not be submitted, see ``error``)
     log_path: str
     remote: RemoteResult | None = None  # what the worker sent back, once fetched
+    error: str | None = None
 
 
 class DaskPool:
@@ -168,11 +169,19 @@ class DaskPool:
         from weir.build.dask_task import run_remote  # (the worker imports it by name)
 
         client = self.cluster.client
-        if self._code is not None and self._code_sent is None:
-            self._code_sent = client.scatter(self._code, broadcast=True, hash=False)
-        key = f"weir-{job_id}-{secrets.token_hex(4)}"  # a retry is a task of its own
-        future = client.submit(run_remote, job, __version__, self._code_sent, key=key,
-                               pure=False)
+        try:
+            if self._code is not None and self._code_sent is None:
+                self._code_sent = client.scatter(self._code, broadcast=True, hash=False)
+            key = f"weir-{job_id}-{secrets.token_hex(4)}"  # a retry is a task of its own
+            future = client.submit(run_remote, job, __version__, self._code_sent, key=key,
+                                   pure=False)
+        except Exception as exc:  # noqa: BLE001 - the scheduler went away since connecting
+            failed = _Submitted(None, job.log_path, error=(
+                f"the job could not be sent to the Dask scheduler at "
+                f"{self.cluster.executor.address} ({type(exc).__name__}: {exc})"))
+            self._busy[job_id] = failed
+            self._finished.put((job_id, failed))
+            return
         submitted = _Submitted(future, job.log_path)
         self._busy[job_id] = submitted
         future.add_done_callback(lambda _f: self._fetch(job_id, submitted))
@@ -185,7 +194,8 @@ class DaskPool:
             submitted.remote = future.result() if future.status == "finished" else None
         except Exception:  # noqa: BLE001 - lost between its end and the fetch: said below
             submitted.remote = None
-        self._finished.put((job_id, submitted))
+        finally:  # whatever happened, the job is over: the build hears of it
+            self._finished.put((job_id, submitted))
 
     def wait(self, timeout: float | None = None) -> list[Finished]:
         """Results of finished jobs, each job's log written where ``weir logs`` reads it."""
@@ -215,7 +225,7 @@ class DaskPool:
             log.write_text(remote.log + f"weir: ran on the Dask worker on {remote.host}\n",
                            encoding="utf-8")
             return remote.result
-        error = self._lost(submitted.future)
+        error = submitted.error or self._lost(submitted.future)
         log.write_text(f"weir: {error}\n", encoding="utf-8")
         return JobResult(False, error=error)
 
@@ -243,14 +253,15 @@ class DaskPool:
     def _stop(self, stopped: list[_Submitted]) -> None:
         """Forget the jobs, and restart the workers running them — waited for, as a local
         worker's kill is, so what the runner then discards is not staged again behind it."""
-        keys = {s.future.key for s in stopped}
+        keys = {s.future.key for s in stopped if s.future is not None}
         try:
             processing = self.cluster.client.processing()
         except Exception:  # noqa: BLE001 - a scheduler gone: nothing runs there any more
             processing = {}
         workers = [w for w, running in processing.items() if keys & set(running)]
         for s in stopped:
-            s.future.cancel()
+            if s.future is not None:
+                s.future.cancel()
             log = Path(s.log_path)
             log.parent.mkdir(parents=True, exist_ok=True)
             log.write_text("weir: stopped on the Dask cluster before it ended (--fail-fast, a "

@@ -40,7 +40,9 @@ class ProjectCode:
         previous job imported (so they are executed anew too when it imports them)."""
         self.forget()
         self._watch(project_root)
-        if recipes_dir not in sys.path:
+        if sys.path[:1] != [recipes_dir]:  # first: another root's recipes must not shadow it
+            if recipes_dir in sys.path:
+                sys.path.remove(recipes_dir)
             sys.path.insert(0, recipes_dir)
         importlib.invalidate_caches()  # a module added since the last job is found
         loader = _ProjectLoader(name, path, self)

@@ -491,6 +491,8 @@ class Runner:
 
     def _without_pyspark(self, job: Job) -> WeirError | None:
         """Why a PySpark recipe cannot run here (pyspark is not installed), if it cannot."""
+        if self.cluster is not None:
+            return None  # its workers run it: a worker without pyspark says so itself
         recipe = self.project.recipes.get(job.recipe)
         missing = pyspark_missing(recipe) if job.action is Action.RUN and recipe else None
         self._no_pyspark |= missing is not None

@@ -84,7 +84,7 @@ def session(job: WorkerJob, say: Callable[[str], None]) -> Any:
     global _session
     assert job.spark is not None
     # The project on the JVM's command line too: `ps` says which project a JVM serves.
-    conf = {**DEFAULT_CONF, "spark.weir.project": job.project_root,
+    conf = {**DEFAULT_CONF, "spark.weir.project": job.data_root,
             **{k: _conf_value(v) for k, v in job.spark["conf"].items()}}
     key = f"{job.spark['master']}|{sorted(conf.items())}"
     if _session is not None and _session[0] == key:

@@ -17,6 +17,13 @@ from weir.flow.plan import Action, BuildPlan
 from weir.wire import JobStatus
 
 
+def say_cluster(where: str, workers: int, threads: int) -> None:
+    """The line that says a build's recipes run on a cluster (in process and through the
+    daemon alike)."""
+    output.err(output.style(f"Running recipes on {where} ({workers} worker"
+                            f"{'s' if workers != 1 else ''}, {threads} at once)", "dim"))
+
+
 def make_listener(root: Path, folders: set[str], plan: BuildPlan, quiet: bool,
                   jobs: int) -> Any:
     """``folders``: the outputs that are managed folders (counted in files, not rows)."""

@@ -72,7 +72,7 @@ class _Follower:
             if not args.json:
                 self._say_banner()
                 if data.get("executor"):
-                    from weir.cli.commands.build import say_cluster
+                    from weir.cli.progress import say_cluster
 
                     say_cluster(f"the Dask cluster at {data['executor']}",
                                 int(data.get("workers") or 0), int(data.get("threads") or 0))

@@ -100,7 +100,9 @@ class BuildQueue:
         self._recovery_lock = threading.Lock()
         self._stopping = False
         self.slots = Slots(slots or os.cpu_count() or 1)
-        self.clusters: Any = None  # weir.build.dask_pool.Clusters, at a first Dask build
+        from weir.build.dask_pool import Clusters
+
+        self.clusters = Clusters()  # clients of Dask schedulers, made at a build's first need
         self.claims = Claims(daemon.state_dir)
         self.workers: Workers | None = None
 
@@ -216,8 +218,7 @@ class BuildQueue:
             thread.join(max(0.0, deadline - time.monotonic()))
         if self.workers is not None:
             self.workers.close(kill=True)
-        if self.clusters is not None:
-            self.clusters.close()
+        self.clusters.close()
         if self._store is not None:
             with self._store_lock:
                 self._store.close()
@@ -432,15 +433,13 @@ class BuildQueue:
         """The Dask cluster the build's recipes run on (the request's `executor`, else the
         environment's), None for this machine; a build it cannot run is refused first."""
         from weir.build.cluster_storage import refuse_unreachable
-        from weir.build.dask_pool import Clusters, executor_flag
+        from weir.build.dask_pool import executor_flag
 
         executor = executor_flag(req.executor or None) or ws.project.config.executor
         if executor.is_local or not (plan.checks or any(j.action.value == "run"
                                                         for j in plan.jobs)):
             return None
         refuse_unreachable(ws.project, plan, executor)
-        if self.clusters is None:
-            self.clusters = Clusters()
         return self.clusters.get(executor)
 
     def follow(self, build: Build, start: int = 0,

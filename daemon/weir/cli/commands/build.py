@@ -12,7 +12,6 @@ from typing import Any
 from weir import wire
 from weir.cli import output, plans
 from weir.errors import WeirError
-from weir.build.dask_pool import executor_flag
 from weir.model.executor_settings import Executor
 
 def add_parser(p: argparse.ArgumentParser) -> None:
@@ -35,7 +34,11 @@ def add_parser(p: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     if args.jobs is not None and args.jobs < 1:
         raise WeirError("--jobs must be at least 1")
-    flag = executor_flag(args.executor)
+    flag = None
+    if args.executor:  # (what reads it is imported only then: most builds never need it)
+        from weir.build.dask_pool import executor_flag
+
+        flag = executor_flag(args.executor)
     opened, unchanged = plans.add_changed_since(args)
     if unchanged:
         if args.json:
@@ -89,14 +92,10 @@ def open_cluster(ws: Any, plan: Any, executor: Executor, quiet: bool) -> Any:
     refuse_unreachable(ws.project, plan, executor)
     cluster = connect(executor)
     if not quiet:
+        from weir.cli.progress import say_cluster
+
         say_cluster(executor.describe(), cluster.workers, cluster.threads)
     return cluster
-
-
-def say_cluster(where: str, workers: int, threads: int) -> None:
-    """The line that says a build's recipes run on a cluster (here and through the daemon)."""
-    output.err(output.style(f"Running recipes on {where} ({workers} worker"
-                            f"{'s' if workers != 1 else ''}, {threads} at once)", "dim"))
 
 
 def _build(args: argparse.Namespace, ws: Any, plan: Any, snapshot: Any, cluster: Any) -> int:
