@@ -334,13 +334,28 @@ def _guarded(cls: _C) -> _C:
 
 @_guarded
 class StateStore:
+    def _use_wal(self) -> None:
+        """Switch a new store to WAL. The switch takes an exclusive lock and SQLite answers
+        "database is locked" at once, without waiting the connection's timeout, when another
+        process opens the same new store at that moment (the daemon and a command started
+        together): so it is retried, for as long as that timeout."""
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                self.db.execute("PRAGMA journal_mode=WAL")
+                return
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.005)
+
     def __init__(self, path: Path) -> None:
         self.path = path  # first: an error opening it names it
         self._batched = False
         path.parent.mkdir(parents=True, exist_ok=True)
         self.db = sqlite3.connect(path, timeout=30, isolation_level=None,
                                   check_same_thread=False)
-        self.db.execute("PRAGMA journal_mode=WAL")
+        self._use_wal()
         self.db.execute("PRAGMA synchronous=NORMAL")
         self.db.executescript(SCHEMA)
         trigger = self.db.execute("SELECT sql FROM sqlite_master WHERE name ="
