@@ -154,7 +154,7 @@ class DaskPool:
         self.cluster = cluster
         self.size = size
         self._code = code
-        self._code_sent: Any = None  # the bundle scattered to the workers (a Future)
+        self._code_sent: Any = None  # the bundle, as a task's result on the cluster (a Future)
         self._busy: dict[str, _Submitted] = {}
         self._finished: queue.Queue[tuple[str, _Submitted]] = queue.Queue()
 
@@ -166,12 +166,17 @@ class DaskPool:
         return self.busy < self.size
 
     def submit(self, job_id: str, job: WorkerJob | SourceCheckJob) -> None:
-        from weir.build.dask_task import run_remote  # (the worker imports it by name)
+        from weir.build.dask_task import code_of, run_remote  # (the worker imports them)
 
         client = self.cluster.client
         try:
             if self._code is not None and self._code_sent is None:
-                self._code_sent = client.scatter(self._code, broadcast=True, hash=False)
+                # A task, not scattered data: Dask keeps what made it, so when the worker
+                # holding it dies it is made again (scattered data would be lost with it, and
+                # every job needing it with it).
+                self._code_sent = client.submit(
+                    code_of, self._code, key=f"weir-code-{self._code.digest}-"
+                    f"{secrets.token_hex(4)}", pure=False)
             key = f"weir-{job_id}-{secrets.token_hex(4)}"  # a retry is a task of its own
             future = client.submit(run_remote, job, __version__, self._code_sent, key=key,
                                    pure=False)

@@ -38,6 +38,11 @@ class RemoteResult:
     version: str  # the weir that ran it
 
 
+def code_of(bundle: CodeBundle) -> CodeBundle:
+    """The build's code as a task's result, which each worker fetches once for its jobs."""
+    return bundle
+
+
 def run_remote(job: WorkerJob | SourceCheckJob, version: str,
                code: CodeBundle | None = None) -> RemoteResult:
     """Run ``job`` here, its log in a temporary file of this machine, and bring both back.
