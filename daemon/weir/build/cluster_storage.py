@@ -23,6 +23,11 @@ class StorageUnreachable(WeirError):
     """A job of the build would run where its data is not. Nothing has run."""
 
 
+def needs_workers(plan: BuildPlan) -> bool:
+    """Whether the build runs anything in a worker (a restore is a copy made here)."""
+    return bool(plan.checks) or any(j.action is Action.RUN for j in plan.jobs)
+
+
 def used_by_workers(project: Project, plan: BuildPlan) -> set[str]:
     """The datasets the build's workers read or write: a recipe's inputs and outputs (and
     what its outputs' relationship checks read), a source check's source and what its

@@ -162,9 +162,6 @@ class DaskPool:
     def busy(self) -> int:
         return len(self._busy)
 
-    def has_capacity(self) -> bool:
-        return self.busy < self.size
-
     def submit(self, job_id: str, job: WorkerJob | SourceCheckJob) -> None:
         from weir.build.dask_task import code_of, run_remote  # (the worker imports them)
 

@@ -42,8 +42,7 @@ def flow_graph(flow: Flow, statuses: Mapping[str, Status] | None = None,
     executor = project.config.executor
     return wire.FlowGraph(project.name, tuple(nodes), edges,
                           environment=project.config.environment,
-                          executor=executor.address if executor is not None
-                          and not executor.is_local else None)
+                          executor=None if executor.is_local else executor.address)
 
 
 def _storage(project: Project, connection: str) -> str | None:

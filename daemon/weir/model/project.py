@@ -13,6 +13,7 @@ from types import MappingProxyType
 from typing import Any
 
 from weir.model.diagnostics import Diagnostic, Span, whole_line
+from weir.model.executor_settings import LOCAL, Executor
 from weir.model.spark_settings import SparkSettings
 
 FORMATS: dict[str, str] = {"parquet": "parquet", "csv": "csv", "jsonl": "jsonl"}
@@ -208,7 +209,7 @@ class ProjectConfig:
     rscript_line: int = 0
     # `executor:`: where recipe jobs run (weir.model.executor_settings.Executor; an
     # environment's own `executor:` applied), this machine by default.
-    executor: Any = None
+    executor: Executor = LOCAL
     # `spark:`: the session a PySpark recipe runs in (the environment's merged over it).
     spark: SparkSettings = field(default_factory=SparkSettings)
 

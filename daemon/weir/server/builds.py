@@ -432,12 +432,11 @@ class BuildQueue:
     def _cluster(self, req: wire.BuildRequest, ws: Workspace, plan: Any) -> Any:
         """The Dask cluster the build's recipes run on (the request's `executor`, else the
         environment's), None for this machine; a build it cannot run is refused first."""
-        from weir.build.cluster_storage import refuse_unreachable
+        from weir.build.cluster_storage import needs_workers, refuse_unreachable
         from weir.build.dask_pool import executor_flag
 
         executor = executor_flag(req.executor or None) or ws.project.config.executor
-        if executor.is_local or not (plan.checks or any(j.action.value == "run"
-                                                        for j in plan.jobs)):
+        if executor.is_local or not needs_workers(plan):
             return None
         refuse_unreachable(ws.project, plan, executor)
         return self.clusters.get(executor)

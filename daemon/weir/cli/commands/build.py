@@ -84,9 +84,10 @@ def run(args: argparse.Namespace) -> int:
 def open_cluster(ws: Any, plan: Any, executor: Executor, quiet: bool) -> Any:
     """The Dask cluster the build's recipes run on (None: this machine). Its storage is
     checked first, so a build that cannot run there says so with or without a cluster up."""
-    if executor.is_local or not (plan.checks or any(j.action.value == "run" for j in plan.jobs)):
-        return None  # (restores are copies made here)
-    from weir.build.cluster_storage import refuse_unreachable
+    from weir.build.cluster_storage import needs_workers, refuse_unreachable
+
+    if executor.is_local or not needs_workers(plan):
+        return None
     from weir.build.dask_pool import connect
 
     refuse_unreachable(ws.project, plan, executor)
